@@ -1,0 +1,1 @@
+//! kubetoml: compile a TOML description of a stateful app into Kubernetes YAML.
