@@ -1,0 +1,385 @@
+//! Diagnostics: what went wrong, where in the user's TOML, and what to do about it.
+//!
+//! Every problem kubetoml finds is a [`Diagnostic`]: a message, an optional
+//! span into the description's source text, a label drawn under that span and
+//! an optional `help:` line. An [`Error`] carries all the diagnostics of one
+//! run together with the source they point into, and draws them the way rustc
+//! and cargo do:
+//!
+//! ```text
+//! error: unknown field `replica`
+//!  --> web.toml:3:1
+//!   |
+//! 3 | replica = 3
+//!   | ^^^^^^^ unknown field
+//!   |
+//!   = help: did you mean `replicas`?
+//! ```
+//!
+//! Diagnostics never hold a secret's value: code that reports on secret
+//! content names the key, the file or the variable, never the bytes.
+
+use std::fmt::{self, Write as _};
+use std::ops::Range;
+use std::sync::Arc;
+
+/// How bad a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    /// The description cannot be compiled.
+    Error,
+    /// The output was produced, but something deserves attention.
+    Warning,
+}
+
+/// What kind of failure an [`Error`] is, for callers that branch on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The description is not valid TOML or does not fit the format.
+    Parse,
+    /// The description parsed but says something that cannot be compiled.
+    Invalid,
+    /// A template failed to render (a user's `--templates` copy, usually).
+    Template,
+    /// Reading the description or writing the output failed.
+    Io,
+}
+
+/// One problem, optionally pointing at a span of the description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// One lowercase sentence; user identifiers in backticks.
+    pub message: String,
+    /// Byte range in the description's source, when the problem has a place.
+    pub span: Option<Range<usize>>,
+    /// Short text drawn under the span.
+    pub label: String,
+    /// A fix to suggest, drawn as `= help: ...`.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// An error at `span` with `label` under it.
+    pub fn error(message: impl Into<String>, span: Range<usize>, label: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            message: message.into(),
+            span: Some(span),
+            label: label.into(),
+            help: None,
+        }
+    }
+
+    /// An error with no place in the description (a file that cannot be read, say).
+    pub fn bare(message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            message: message.into(),
+            span: None,
+            label: String::new(),
+            help: None,
+        }
+    }
+
+    /// A warning at `span` with `label` under it.
+    pub fn warning(message: impl Into<String>, span: Range<usize>, label: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(message, span, label)
+        }
+    }
+
+    /// Adds a `help:` line.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Draws this diagnostic against `source`, named `file` in the `-->` line.
+    pub fn draw(&self, file: &str, source: &str, color: bool) -> String {
+        let paint = Paint { on: color };
+        let (word, tone) = match self.severity {
+            Severity::Error => ("error", RED),
+            Severity::Warning => ("warning", YELLOW),
+        };
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{}{}",
+            paint.bold(tone, word),
+            paint.bold(WHITE, &format!(": {}", self.message))
+        );
+        let Some(span) = self.span.clone() else {
+            if !file.is_empty() {
+                let _ = writeln!(out, " {} {file}", paint.bold(BLUE, "-->"));
+            }
+            if let Some(help) = &self.help {
+                let _ = writeln!(out, "  {} {help}", paint.bold(BLUE, "= help:"));
+            }
+            return out;
+        };
+        let loc = Location::of(source, span.start);
+        let line_no = loc.line.to_string();
+        let gutter = " ".repeat(line_no.len());
+        let bar = paint.bold(BLUE, "|");
+        let _ = writeln!(
+            out,
+            "{gutter}{} {file}:{}:{}",
+            paint.bold(BLUE, "-->"),
+            loc.line,
+            loc.column
+        );
+        let _ = writeln!(out, "{gutter} {bar}");
+        let _ = writeln!(
+            out,
+            "{} {bar} {}",
+            paint.bold(BLUE, &line_no),
+            loc.text.trim_end()
+        );
+        // The caret runs to the end of the span or of its first line.
+        let start = span.start - loc.line_start;
+        let end = span.end.min(loc.line_start + loc.text.len()).max(span.start);
+        let pad: String = loc.text[..start]
+            .chars()
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
+        let width = loc.text[start..end - loc.line_start].chars().count().max(1);
+        let marks = format!("{}{}", "^".repeat(width), label_suffix(&self.label));
+        let _ = writeln!(out, "{gutter} {bar} {pad}{}", paint.bold(tone, &marks));
+        if let Some(help) = &self.help {
+            let _ = writeln!(out, "{gutter} {bar}");
+            let _ = writeln!(out, "{gutter} {} {help}", paint.bold(BLUE, "= help:"));
+        }
+        out
+    }
+}
+
+fn label_suffix(label: &str) -> String {
+    if label.is_empty() {
+        String::new()
+    } else {
+        format!(" {label}")
+    }
+}
+
+/// A 1-based line and column in a source text, with that line's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location<'a> {
+    /// 1-based line number.
+    pub line: usize,
+    /// 1-based column, counted in characters.
+    pub column: usize,
+    /// Byte offset of the line's first character.
+    pub line_start: usize,
+    /// The line, without its line break.
+    pub text: &'a str,
+}
+
+impl<'a> Location<'a> {
+    /// Finds the line and column of byte `offset` in `source`.
+    pub fn of(source: &'a str, offset: usize) -> Location<'a> {
+        let offset = floor_char_boundary(source, offset.min(source.len()));
+        let line_start = source[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = source[offset..]
+            .find('\n')
+            .map_or(source.len(), |i| offset + i);
+        let text = source[line_start..line_end]
+            .strip_suffix('\r')
+            .unwrap_or(&source[line_start..line_end]);
+        Location {
+            line: source[..line_start].matches('\n').count() + 1,
+            column: source[line_start..offset].chars().count() + 1,
+            line_start,
+            text,
+        }
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Everything that went wrong in one run, with the source the diagnostics point into.
+#[derive(Clone)]
+pub struct Error {
+    kind: ErrorKind,
+    file: String,
+    source: Arc<str>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Error {
+    /// An error of `kind` with `diagnostics` pointing into `source`, which is named `file`.
+    pub fn new(
+        kind: ErrorKind,
+        file: impl Into<String>,
+        source: impl Into<Arc<str>>,
+        diagnostics: Vec<Diagnostic>,
+    ) -> Self {
+        Error {
+            kind,
+            file: file.into(),
+            source: source.into(),
+            diagnostics,
+        }
+    }
+
+    /// An error with a single message and no place in a description.
+    pub fn bare(kind: ErrorKind, file: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::new(kind, file, "", vec![Diagnostic::bare(message)])
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The file the diagnostics point into, as the user named it.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// Every problem found, in source order.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// Draws every diagnostic, rustc-style; with `color`, with ANSI colors.
+    pub fn draw(&self, color: bool) -> String {
+        draw_all(&self.file, &self.source, &self.diagnostics, color)
+    }
+}
+
+/// Draws `diagnostics` against `source`, separated by blank lines, with a
+/// closing count when there are several errors.
+pub fn draw_all(file: &str, source: &str, diagnostics: &[Diagnostic], color: bool) -> String {
+    let mut out = String::new();
+    for (i, d) in diagnostics.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&d.draw(file, source, color));
+    }
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    if errors > 1 {
+        let paint = Paint { on: color };
+        let _ = writeln!(
+            out,
+            "\n{}",
+            paint.bold(
+                RED,
+                &format!("error: {file}: {errors} problems, nothing was written")
+            )
+        );
+    }
+    out
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.draw(false).trim_end())
+    }
+}
+
+impl fmt::Debug for Error {
+    // The drawn form: it holds no more than the user's own description.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.kind)
+            .field("file", &self.file)
+            .field("diagnostics", &self.diagnostics)
+            .finish()
+    }
+}
+
+impl std::error::Error for Error {}
+
+const RED: u8 = 31;
+const YELLOW: u8 = 33;
+const BLUE: u8 = 34;
+const WHITE: u8 = 0;
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn bold(&self, color: u8, text: &str) -> String {
+        if !self.on {
+            return text.to_owned();
+        }
+        if color == WHITE {
+            format!("\x1b[1m{text}\x1b[0m")
+        } else {
+            format!("\x1b[1;{color}m{text}\x1b[0m")
+        }
+    }
+}
+
+/// The candidate closest to `word` by edit distance, when close enough to be a likely typo.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(word, c), c))
+        .filter(|&(d, c)| d <= (c.len().max(word.len()) / 3).max(1))
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            let next = (row[j + 1] + 1).min(row[j] + 1).min(prev + cost);
+            prev = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn draws_like_rustc() {
+        let src = "name = \"web\"\nreplica = 3\n";
+        let d = Diagnostic::error("unknown field `replica`", 13..20, "unknown field")
+            .with_help("did you mean `replicas`?");
+        assert_eq!(
+            d.draw("web.toml", src, false),
+            "error: unknown field `replica`\n --> web.toml:2:1\n  |\n2 | replica = 3\n  | ^^^^^^^ unknown field\n  |\n  = help: did you mean `replicas`?\n"
+        );
+    }
+
+    #[test]
+    fn locations_count_characters() {
+        let src = "a = \"é\"\nbb = 1";
+        let loc = Location::of(src, src.find("1").unwrap());
+        assert_eq!((loc.line, loc.column, loc.text), (2, 6, "bb = 1"));
+        let loc = Location::of(src, 8);
+        assert_eq!((loc.line, loc.column), (1, 8));
+    }
+
+    #[test]
+    fn suggests_close_names_only() {
+        let names = ["replicas", "image", "namespace"];
+        assert_eq!(did_you_mean("replica", names), Some("replicas"));
+        assert_eq!(did_you_mean("imgae", names), Some("image"));
+        assert_eq!(did_you_mean("volumes", names), None);
+    }
+}

@@ -1,0 +1,305 @@
+//! `Model` -> YAML, laid out by minijinja templates.
+//!
+//! One template per Kubernetes kind, embedded in the binary; `--templates DIR`
+//! replaces any of them with a user's copy. Whatever a template does, every
+//! `{{ value }}` goes through one formatter that prints a YAML scalar reading
+//! back as exactly that value ([`crate::yaml::scalar`]), and the only raw text
+//! a template can print comes from the `block` filter (a literal block scalar,
+//! [`crate::yaml::block`]) and from macros, which are built of the same two.
+//! The `safe` filter is removed. Every rendered document is read back with a
+//! YAML parser before it is returned, so a broken template fails here with its
+//! name and line, never in `kubectl apply`.
+
+use std::path::Path;
+
+use minijinja::value::{Value, ValueKind};
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use serde::Serialize;
+
+use crate::error::{Error, ErrorKind};
+use crate::model::Model;
+use crate::yaml;
+
+/// The templates, one per kind, as `(file name, built-in source)`.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("configmap.yaml", include_str!("../templates/configmap.yaml")),
+    ("secret.yaml", include_str!("../templates/secret.yaml")),
+    ("service.yaml", include_str!("../templates/service.yaml")),
+    ("statefulset.yaml", include_str!("../templates/statefulset.yaml")),
+];
+
+/// One rendered Kubernetes object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    /// `ConfigMap`, `Secret`, `Service` or `StatefulSet`.
+    pub kind: &'static str,
+    /// The object's name.
+    pub name: String,
+    /// Its namespace, when set.
+    pub namespace: Option<String>,
+    /// The YAML text, ending in a newline.
+    pub yaml: String,
+}
+
+/// A template set ready to render.
+pub struct Templates {
+    env: Environment<'static>,
+    /// Where each template came from, for error messages.
+    origins: Vec<(String, String)>,
+}
+
+impl Templates {
+    /// The templates built into kubetoml.
+    pub fn builtin() -> Templates {
+        let mut env = environment();
+        for (name, source) in BUILTIN {
+            env.add_template(name, source)
+                .expect("built-in templates parse (tested)");
+        }
+        Templates {
+            env,
+            origins: BUILTIN
+                .iter()
+                .map(|(n, _)| (n.to_string(), format!("built-in template `{n}`")))
+                .collect(),
+        }
+    }
+
+    /// The built-in templates, with any of `configmap.yaml`, `secret.yaml`,
+    /// `service.yaml` or `statefulset.yaml` found in `dir` used instead.
+    pub fn from_dir(dir: &Path) -> Result<Templates, Error> {
+        let display = dir.display().to_string();
+        if !dir.is_dir() {
+            return Err(Error::bare(
+                ErrorKind::Io,
+                &display,
+                format!("template folder `{display}` does not exist"),
+            ));
+        }
+        let mut env = environment();
+        let mut origins = Vec::new();
+        for (name, builtin) in BUILTIN {
+            let path = dir.join(name);
+            let (source, origin) = match std::fs::read_to_string(&path) {
+                Ok(s) => (s, path.display().to_string()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    (builtin.to_string(), format!("built-in template `{name}`"))
+                }
+                Err(e) => {
+                    return Err(Error::bare(
+                        ErrorKind::Io,
+                        path.display().to_string(),
+                        format!("cannot read template `{}`: {e}", path.display()),
+                    ))
+                }
+            };
+            if let Err(e) = env.add_template_owned(name.to_string(), source) {
+                return Err(template_error(&origin, &e));
+            }
+            origins.push((name.to_string(), origin));
+        }
+        Ok(Templates { env, origins })
+    }
+
+    fn origin<'a>(&'a self, name: &'a str) -> &'a str {
+        self.origins
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(name, |(_, o)| o.as_str())
+    }
+
+    fn render_one<T: Serialize>(&self, name: &str, ctx: &T) -> Result<String, Error> {
+        let origin = self.origin(name);
+        let tmpl = self
+            .env
+            .get_template(name)
+            .map_err(|e| template_error(origin, &e))?;
+        let mut text = tmpl
+            .render(Value::from_serialize(ctx))
+            .map_err(|e| template_error(origin, &e))?;
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        // Read it back: a template may be a user's, and nothing broken leaves here.
+        if let Err(e) = serde_yaml::from_str::<serde_yaml::Value>(&text) {
+            let at = e
+                .location()
+                .map(|l| format!(" at output line {}, column {}", l.line(), l.column()))
+                .unwrap_or_default();
+            return Err(Error::bare(
+                ErrorKind::Template,
+                origin,
+                format!("{origin} produced invalid YAML{at}: {e}"),
+            ));
+        }
+        Ok(text)
+    }
+
+    /// Renders every object of `model`, in apply order: ConfigMaps, Secrets, Service, StatefulSet.
+    pub fn render(&self, model: &Model) -> Result<Vec<Document>, Error> {
+        let mut docs = Vec::new();
+        for cm in &model.config_maps {
+            docs.push(Document {
+                kind: "ConfigMap",
+                name: cm.metadata.name.clone(),
+                namespace: cm.metadata.namespace.clone(),
+                yaml: self.render_one("configmap.yaml", cm)?,
+            });
+        }
+        for s in &model.secrets {
+            docs.push(Document {
+                kind: "Secret",
+                name: s.metadata.name.clone(),
+                namespace: s.metadata.namespace.clone(),
+                yaml: self.render_one("secret.yaml", s)?,
+            });
+        }
+        docs.push(Document {
+            kind: "Service",
+            name: model.service.metadata.name.clone(),
+            namespace: model.service.metadata.namespace.clone(),
+            yaml: self.render_one("service.yaml", &model.service)?,
+        });
+        docs.push(Document {
+            kind: "StatefulSet",
+            name: model.stateful_set.metadata.name.clone(),
+            namespace: model.stateful_set.metadata.namespace.clone(),
+            yaml: self.render_one("statefulset.yaml", &model.stateful_set)?,
+        });
+        Ok(docs)
+    }
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Templates::builtin()
+    }
+}
+
+fn template_error(origin: &str, e: &minijinja::Error) -> Error {
+    let line = e.line().map(|l| format!(":{l}")).unwrap_or_default();
+    let detail = e.detail().map(|d| format!(": {d}")).unwrap_or_default();
+    Error::bare(
+        ErrorKind::Template,
+        origin,
+        format!("{origin}{line}: {}{detail}", e.kind()),
+    )
+}
+
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    env.set_keep_trailing_newline(true);
+    // Macro output is marked safe only while auto-escaping is on; the
+    // formatter below does the actual escaping.
+    env.set_auto_escape_callback(|_| AutoEscape::Custom("yaml"));
+    env.set_formatter(format_value);
+    env.remove_filter("safe");
+    env.remove_filter("escape");
+    env.remove_filter("e");
+    env.add_filter("block", block_filter);
+    env.add_filter("indent", indent_filter);
+    env
+}
+
+/// Prints every `{{ value }}` as a YAML scalar that reads back exactly.
+fn format_value(
+    out: &mut minijinja::Output,
+    _state: &minijinja::State,
+    value: &Value,
+) -> Result<(), minijinja::Error> {
+    let text = match value.kind() {
+        // Raw text only from `block`, `indent` and macros, which are built from escaped parts.
+        ValueKind::String if value.is_safe() => value.as_str().unwrap_or_default().to_owned(),
+        ValueKind::String => yaml::scalar(value.as_str().unwrap_or_default()).into_owned(),
+        ValueKind::Number | ValueKind::Bool => value.to_string(),
+        kind => {
+            return Err(minijinja::Error::new(
+                minijinja::ErrorKind::InvalidOperation,
+                format!("cannot print a {kind} as a YAML scalar; lay it out with a loop"),
+            ))
+        }
+    };
+    out.write_str(&text).map_err(minijinja::Error::from)
+}
+
+/// `{{ text|block(n) }}`: multi-line text as a literal block under a key at column `n`.
+fn block_filter(value: &Value, indent: usize) -> Result<Value, minijinja::Error> {
+    let Some(text) = value.as_str() else {
+        return Err(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            "`block` takes a string",
+        ));
+    };
+    Ok(Value::from_safe_string(yaml::block(text, indent)))
+}
+
+/// `{{ macro()|indent(n, true) }}`: indents every non-empty line of already
+/// formatted YAML, dropping one trailing newline. Unsafe input is formatted as
+/// a scalar first, so this cannot smuggle raw text out.
+fn indent_filter(value: &Value, width: usize, first: Option<bool>) -> Value {
+    let raw = if value.is_safe() {
+        value.as_str().unwrap_or_default().to_owned()
+    } else {
+        yaml::scalar(&value.to_string()).into_owned()
+    };
+    let raw = raw.strip_suffix('\n').unwrap_or(&raw);
+    let pad = " ".repeat(width);
+    let mut out = String::with_capacity(raw.len() + 16 * width);
+    for (i, line) in raw.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if !line.is_empty() && (i > 0 || first.unwrap_or(false)) {
+            out.push_str(&pad);
+        }
+        out.push_str(line);
+    }
+    Value::from_safe_string(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render_str(src: &str, ctx: Value) -> Result<String, minijinja::Error> {
+        let env = environment();
+        env.render_str(src, ctx)
+    }
+
+    #[test]
+    fn builtin_templates_parse() {
+        let t = Templates::builtin();
+        for (name, _) in BUILTIN {
+            assert!(t.env.get_template(name).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn values_print_as_safe_scalars() {
+        let ctx = Value::from_serialize(serde_json::json!({"v": "yes", "n": 3, "b": true}));
+        let out = render_str("a: {{ v }}\nn: {{ n }}\nb: {{ b }}", ctx).unwrap();
+        let back: serde_yaml::Value = serde_yaml::from_str(&out).unwrap();
+        assert_eq!(back["a"], serde_yaml::Value::String("yes".into()));
+        assert_eq!(back["n"], serde_yaml::Value::Number(3.into()));
+        assert_eq!(back["b"], serde_yaml::Value::Bool(true));
+    }
+
+    #[test]
+    fn safe_filter_is_gone_and_maps_are_refused() {
+        let ctx = Value::from_serialize(serde_json::json!({"v": "a: b", "m": {"k": 1}}));
+        assert!(render_str("{{ v|safe }}", ctx.clone()).is_err());
+        assert!(render_str("{{ m }}", ctx.clone()).is_err());
+        assert!(render_str("{{ missing }}", ctx).is_err());
+    }
+
+    #[test]
+    fn indent_does_not_pass_unsafe_text_raw() {
+        let ctx = Value::from_serialize(serde_json::json!({"v": "x: y\nz"}));
+        let out = render_str("k: {{ v|indent(2) }}", ctx).unwrap();
+        let back: serde_yaml::Value = serde_yaml::from_str(&out).unwrap();
+        assert_eq!(back["k"], serde_yaml::Value::String("x: y\nz".into()));
+    }
+}

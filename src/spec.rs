@@ -1,0 +1,705 @@
+//! What the user wrote: the TOML description, as close to the input as possible.
+//!
+//! Every table rejects unknown fields, everything with a default is an
+//! `Option` (or an empty collection), and everything checked later is wrapped
+//! in [`Spanned`] so that errors can point at it. There is no logic here
+//! beyond parsing: defaults, names and validation live in [`crate::lower`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, Deserializer};
+use serde::Deserialize;
+pub use toml::Spanned;
+
+use crate::error::{did_you_mean, Diagnostic, Error, ErrorKind};
+
+/// A map from spanned keys to spanned values, in key order.
+pub type Map<V> = BTreeMap<Spanned<String>, Spanned<V>>;
+
+/// One app: a headless Service, a StatefulSet, and the ConfigMaps and Secrets it uses.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// The app's name: the StatefulSet's, and the Service's by default.
+    pub name: Spanned<String>,
+    /// Namespace set on every object; none: the one `kubectl` applies to.
+    pub namespace: Option<Spanned<String>>,
+    /// Number of pods (default 1).
+    pub replicas: Option<Spanned<i64>>,
+    /// Labels added to every object and to the pods.
+    #[serde(default)]
+    pub labels: Map<String>,
+    /// Annotations added to every object and to the pods.
+    #[serde(default)]
+    pub annotations: Map<String>,
+    /// The main container's image (required).
+    pub image: Option<Spanned<String>>,
+    /// `Always`, `IfNotPresent` or `Never`.
+    pub image_pull_policy: Option<Spanned<String>>,
+    /// Replaces the image's entrypoint.
+    pub command: Option<Vec<Spanned<String>>>,
+    /// Arguments to the entrypoint.
+    pub args: Option<Vec<Spanned<String>>>,
+    /// The main container's working directory.
+    pub working_dir: Option<Spanned<String>>,
+    /// Container ports, `name = port` or `name = { port, protocol }`.
+    #[serde(default)]
+    pub ports: Map<PortSpec>,
+    /// Literal environment variables.
+    #[serde(default)]
+    pub env: Map<EnvValue>,
+    /// CPU, memory and other resources.
+    pub resources: Option<ResourcesSpec>,
+    /// Readiness, liveness and startup probes.
+    pub probes: Option<ProbesSpec>,
+    /// post_start and pre_stop hooks.
+    pub lifecycle: Option<LifecycleSpec>,
+    /// Security settings: pod-wide ones go to the pod, the rest to the main container.
+    pub security_context: Option<Spanned<SecurityContextSpec>>,
+    /// Containers that run to completion, in order, before the main one starts.
+    #[serde(default)]
+    pub init_containers: Vec<Spanned<ContainerSpec>>,
+    /// Containers that run beside the main one.
+    #[serde(default)]
+    pub sidecars: Vec<Spanned<ContainerSpec>>,
+    /// The pods' service account.
+    pub service_account: Option<Spanned<String>>,
+    /// Node labels a pod's node must have.
+    #[serde(default)]
+    pub node_selector: Map<String>,
+    /// Taints the pods tolerate.
+    #[serde(default)]
+    pub tolerations: Vec<Spanned<TolerationSpec>>,
+    /// Spread replicas across nodes or zones.
+    pub spread: Option<Spanned<SpreadSpec>>,
+    /// Seconds a pod gets to stop before it is killed.
+    pub termination_grace_period: Option<Spanned<i64>>,
+    /// Names of existing registry Secrets to pull images with.
+    #[serde(default)]
+    pub image_pull_secrets: Vec<Spanned<String>>,
+    /// Name every ConfigMap and Secret `NAME-<content hash>`, as kustomize does.
+    pub hash_suffix: Option<Spanned<bool>>,
+    /// The headless Service.
+    pub service: Option<Spanned<ServiceSpec>>,
+    /// StatefulSet settings.
+    pub statefulset: Option<Spanned<StatefulSetSpec>>,
+    /// One volumeClaimTemplate per entry: every pod gets its own volume.
+    #[serde(default)]
+    pub volumes: Map<VolumeSpec>,
+    /// Generated ConfigMaps.
+    #[serde(default)]
+    pub configmaps: Map<DataSpec>,
+    /// Generated Secrets.
+    #[serde(default)]
+    pub secrets: Map<DataSpec>,
+}
+
+/// The names of [`Spec`]'s fields, for "did you mean" suggestions.
+pub const SPEC_FIELDS: &[&str] = &[
+    "name",
+    "namespace",
+    "replicas",
+    "labels",
+    "annotations",
+    "image",
+    "image_pull_policy",
+    "command",
+    "args",
+    "working_dir",
+    "ports",
+    "env",
+    "resources",
+    "probes",
+    "lifecycle",
+    "security_context",
+    "init_containers",
+    "sidecars",
+    "service_account",
+    "node_selector",
+    "tolerations",
+    "spread",
+    "termination_grace_period",
+    "image_pull_secrets",
+    "hash_suffix",
+    "service",
+    "statefulset",
+    "volumes",
+    "configmaps",
+    "secrets",
+];
+
+/// A container beside or before the main one.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerSpec {
+    /// Container name (required), unique in the pod.
+    pub name: Spanned<String>,
+    /// Image (required).
+    pub image: Option<Spanned<String>>,
+    /// `Always`, `IfNotPresent` or `Never`.
+    pub image_pull_policy: Option<Spanned<String>>,
+    /// Replaces the image's entrypoint.
+    pub command: Option<Vec<Spanned<String>>>,
+    /// Arguments to the entrypoint.
+    pub args: Option<Vec<Spanned<String>>>,
+    /// Working directory.
+    pub working_dir: Option<Spanned<String>>,
+    /// Container ports.
+    #[serde(default)]
+    pub ports: Map<PortSpec>,
+    /// Literal environment variables.
+    #[serde(default)]
+    pub env: Map<EnvValue>,
+    /// Resources.
+    pub resources: Option<ResourcesSpec>,
+    /// Probes (not allowed on init containers).
+    pub probes: Option<ProbesSpec>,
+    /// Hooks (not allowed on init containers).
+    pub lifecycle: Option<LifecycleSpec>,
+    /// Container security settings.
+    pub security_context: Option<Spanned<SecurityContextSpec>>,
+    /// Names of `volumes`, `configmaps` or `secrets` to mount here too, at their `mount` path.
+    #[serde(default)]
+    pub mounts: Vec<Spanned<String>>,
+}
+
+/// A port: `80`, or `{ port = 53, protocol = "UDP" }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged, expecting = "a port number or a table `{ port = 53, protocol = \"UDP\" }`")]
+pub enum PortSpec {
+    /// Just a number: TCP.
+    Number(i64),
+    /// Number and protocol.
+    Full {
+        /// The port number.
+        port: i64,
+        /// `TCP`, `UDP` or `SCTP`.
+        protocol: Option<String>,
+    },
+}
+
+/// A literal environment value: a string, or a number or boolean written as TOML.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvValue(pub String);
+
+impl<'de> Deserialize<'de> for EnvValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = EnvValue;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string, integer or boolean")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<EnvValue, E> {
+                Ok(EnvValue(v.to_owned()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<EnvValue, E> {
+                Ok(EnvValue(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<EnvValue, E> {
+                Ok(EnvValue(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<EnvValue, E> {
+                Ok(EnvValue(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A resource quantity: `"250m"`, `"1Gi"`, `2` or `0.5`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quantity(pub String);
+
+impl<'de> Deserialize<'de> for Quantity {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = Quantity;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a quantity such as \"250m\", \"1Gi\" or 2")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Quantity, E> {
+                Ok(Quantity(v.to_owned()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Quantity, E> {
+                Ok(Quantity(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Quantity, E> {
+                Ok(Quantity(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Quantity, E> {
+                Ok(Quantity(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Requests and limits, resource name to quantity.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourcesSpec {
+    /// What the scheduler reserves.
+    #[serde(default)]
+    pub requests: Map<Quantity>,
+    /// The most the container may use.
+    #[serde(default)]
+    pub limits: Map<Quantity>,
+}
+
+/// The three probes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbesSpec {
+    /// Gates traffic.
+    pub readiness: Option<Spanned<ProbeSpec>>,
+    /// Restarts a stuck container.
+    pub liveness: Option<Spanned<ProbeSpec>>,
+    /// Holds the others off until the app has started.
+    pub startup: Option<Spanned<ProbeSpec>>,
+}
+
+/// One probe: exactly one of `exec`, `http`, `tcp`, `grpc`, plus timings.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeSpec {
+    /// Command whose exit status 0 means healthy.
+    pub exec: Option<Vec<Spanned<String>>>,
+    /// HTTP GET with a 2xx/3xx answer means healthy.
+    pub http: Option<Spanned<HttpSpec>>,
+    /// A TCP connection means healthy: a port number or a port name.
+    pub tcp: Option<Spanned<PortRef>>,
+    /// gRPC health check: a port number or `{ port, service }`.
+    pub grpc: Option<Spanned<GrpcSpec>>,
+    /// Seconds before the first probe.
+    pub initial_delay: Option<Spanned<i64>>,
+    /// Seconds between probes.
+    pub period: Option<Spanned<i64>>,
+    /// Seconds a probe may take.
+    pub timeout: Option<Spanned<i64>>,
+    /// Successes in a row that count as healthy.
+    pub success_threshold: Option<Spanned<i64>>,
+    /// Failures in a row that count as unhealthy.
+    pub failure_threshold: Option<Spanned<i64>>,
+}
+
+/// An HTTP GET.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSpec {
+    /// Path (default `/`).
+    pub path: Option<Spanned<String>>,
+    /// Port number or name.
+    pub port: Spanned<PortRef>,
+    /// `HTTP` (default) or `HTTPS`.
+    pub scheme: Option<Spanned<String>>,
+    /// Host header to send.
+    pub host: Option<Spanned<String>>,
+    /// Extra request headers.
+    #[serde(default)]
+    pub headers: Map<String>,
+}
+
+/// A port by number or by the name of a declared port.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged, expecting = "a port number or the name of a declared port")]
+pub enum PortRef {
+    /// A number.
+    Number(i64),
+    /// A declared port's name.
+    Name(String),
+}
+
+/// A gRPC health check.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged, expecting = "a port number or a table `{ port = 9090, service = \"name\" }`")]
+pub enum GrpcSpec {
+    /// Just the port.
+    Port(i64),
+    /// Port and the service name to ask about.
+    Full {
+        /// The port number.
+        port: i64,
+        /// Service name sent in the health request.
+        service: Option<String>,
+    },
+}
+
+/// post_start and pre_stop.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LifecycleSpec {
+    /// Runs right after the container starts.
+    pub post_start: Option<Spanned<HandlerSpec>>,
+    /// Runs before the container is stopped.
+    pub pre_stop: Option<Spanned<HandlerSpec>>,
+}
+
+/// A hook: a command array, or a table with one of `exec`, `http`, `sleep`.
+#[derive(Debug)]
+pub enum HandlerSpec {
+    /// `["cmd", "arg"]`.
+    Command(Vec<Spanned<String>>),
+    /// `{ exec = [...] }`, `{ http = { path, port } }` or `{ sleep = 5 }`.
+    Table(HandlerTable),
+}
+
+// Not `#[serde(untagged)]`: that buffers the input and loses the spans inside.
+impl<'de> Deserialize<'de> for HandlerSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = HandlerSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a command array, or a table with one of `exec`, `http` or `sleep`")
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<HandlerSpec, A::Error> {
+                Deserialize::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                    .map(HandlerSpec::Command)
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<HandlerSpec, A::Error> {
+                Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(HandlerSpec::Table)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The table form of a hook.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandlerTable {
+    /// Command to run.
+    pub exec: Option<Vec<Spanned<String>>>,
+    /// HTTP GET to send.
+    pub http: Option<Spanned<HttpSpec>>,
+    /// Seconds to sleep.
+    pub sleep: Option<Spanned<i64>>,
+}
+
+/// Security settings.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityContextSpec {
+    /// UID to run as.
+    pub run_as_user: Option<Spanned<i64>>,
+    /// GID to run as.
+    pub run_as_group: Option<Spanned<i64>>,
+    /// Refuse to start as root.
+    pub run_as_non_root: Option<bool>,
+    /// Group that owns mounted volumes (pod-wide).
+    pub fs_group: Option<Spanned<i64>>,
+    /// Mount the container's root file system read-only.
+    pub read_only_root_filesystem: Option<bool>,
+    /// Allow setuid binaries to gain privileges.
+    pub allow_privilege_escalation: Option<bool>,
+    /// Run privileged.
+    pub privileged: Option<bool>,
+    /// Capabilities to add and drop.
+    pub capabilities: Option<CapabilitiesSpec>,
+    /// `RuntimeDefault` or `Unconfined`.
+    pub seccomp_profile: Option<Spanned<String>>,
+}
+
+/// Linux capabilities.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapabilitiesSpec {
+    /// Added capabilities, e.g. `NET_BIND_SERVICE`.
+    #[serde(default)]
+    pub add: Vec<Spanned<String>>,
+    /// Dropped capabilities, e.g. `ALL`.
+    #[serde(default)]
+    pub drop: Vec<Spanned<String>>,
+}
+
+/// A toleration.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TolerationSpec {
+    /// Taint key; none with `Exists` tolerates everything.
+    pub key: Option<Spanned<String>>,
+    /// `Equal` (default) or `Exists`.
+    pub operator: Option<Spanned<String>>,
+    /// Taint value, with `Equal`.
+    pub value: Option<Spanned<String>>,
+    /// `NoSchedule`, `PreferNoSchedule` or `NoExecute`; none: all.
+    pub effect: Option<Spanned<String>>,
+    /// With `NoExecute`: how long the pod stays bound.
+    pub toleration_seconds: Option<Spanned<i64>>,
+}
+
+/// How to spread replicas: `"node"`, `"zone"`, or a table.
+#[derive(Debug, Deserialize)]
+#[serde(
+    untagged,
+    expecting = "\"node\", \"zone\", or a table `{ across = \"node\", max_skew = 1, required = true }`"
+)]
+pub enum SpreadSpec {
+    /// `"node"`, `"zone"` or a node label key.
+    Across(String),
+    /// The full form.
+    Table(SpreadTable),
+}
+
+/// The table form of `spread`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpreadTable {
+    /// `"node"`, `"zone"` or a node label key.
+    pub across: String,
+    /// Most pods one domain may have more than another (default 1).
+    pub max_skew: Option<i64>,
+    /// Refuse to schedule rather than break the spread (default true).
+    pub required: Option<bool>,
+}
+
+/// The headless Service.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSpec {
+    /// Service name (default: the app's name).
+    pub name: Option<Spanned<String>>,
+    /// Ports to publish, `name = port`; each name is a container port's (default: all of them).
+    pub ports: Option<Map<i64>>,
+    /// Publish DNS records for pods before they are ready, so peers can find each other.
+    pub publish_not_ready_addresses: Option<bool>,
+    /// Annotations on the Service only.
+    #[serde(default)]
+    pub annotations: Map<String>,
+    /// Labels on the Service only.
+    #[serde(default)]
+    pub labels: Map<String>,
+}
+
+/// StatefulSet settings.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatefulSetSpec {
+    /// `OrderedReady` (default) or `Parallel`.
+    pub pod_management_policy: Option<Spanned<String>>,
+    /// How pods are replaced when the template changes.
+    pub update_strategy: Option<Spanned<UpdateStrategySpec>>,
+    /// Seconds a new pod must be ready to count as available.
+    pub min_ready_seconds: Option<Spanned<i64>>,
+    /// Old revisions kept for rollback.
+    pub revision_history_limit: Option<Spanned<i64>>,
+    /// What happens to claims when the StatefulSet is deleted or scaled down.
+    pub pvc_retention_policy: Option<Spanned<RetentionSpec>>,
+    /// The first ordinal (default 0).
+    pub ordinals_start: Option<Spanned<i64>>,
+}
+
+/// `updateStrategy`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateStrategySpec {
+    /// `RollingUpdate` (default) or `OnDelete`.
+    #[serde(rename = "type")]
+    pub type_: Option<Spanned<String>>,
+    /// Only ordinals at or above this are updated.
+    pub partition: Option<Spanned<i64>>,
+    /// Pods that may be unavailable during an update: a number or a percentage.
+    pub max_unavailable: Option<Spanned<IntOrString>>,
+}
+
+/// A number or a string such as `"25%"`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(untagged, expecting = "a number or a percentage such as \"25%\"")]
+pub enum IntOrString {
+    /// A number.
+    Int(i64),
+    /// A string.
+    String(String),
+}
+
+/// `persistentVolumeClaimRetentionPolicy`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSpec {
+    /// `Retain` (default) or `Delete`.
+    pub when_deleted: Option<Spanned<String>>,
+    /// `Retain` (default) or `Delete`.
+    pub when_scaled: Option<Spanned<String>>,
+}
+
+/// A volumeClaimTemplate and where the main container mounts it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VolumeSpec {
+    /// Absolute path in the container (required).
+    pub mount: Option<Spanned<String>>,
+    /// Requested size, e.g. `"10Gi"` (required).
+    pub size: Option<Spanned<Quantity>>,
+    /// Storage class; none: the cluster's default.
+    pub storage_class: Option<Spanned<String>>,
+    /// Access modes (default `["ReadWriteOnce"]`).
+    pub access_modes: Option<Vec<Spanned<String>>>,
+    /// Mount only this sub-path of the volume.
+    pub sub_path: Option<Spanned<String>>,
+    /// Mount read-only.
+    pub read_only: Option<bool>,
+}
+
+/// A generated ConfigMap or Secret: where its content comes from and how pods use it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSpec {
+    /// Secrets only: the Secret type (default `Opaque`).
+    #[serde(rename = "type")]
+    pub type_: Option<Spanned<String>>,
+    /// Files and directories: `path`, `key=path` or `dir/`.
+    #[serde(default)]
+    pub files: Vec<Spanned<String>>,
+    /// Literal keys and values.
+    #[serde(default)]
+    pub literals: Map<SecretText>,
+    /// `KEY=VALUE` files.
+    #[serde(default)]
+    pub env_files: Vec<Spanned<String>>,
+    /// Keys whose values are read from build-time environment variables: `KEY = "VAR"`.
+    #[serde(default)]
+    pub from_env: Map<String>,
+    /// Secrets only: build a `.dockerconfigjson`.
+    pub docker_registry: Option<Spanned<DockerRegistrySpec>>,
+    /// Environment variables of the main container: `VAR = "key"`.
+    #[serde(default)]
+    pub env: Map<String>,
+    /// Every key becomes an environment variable of the main container.
+    pub env_from: Option<Spanned<bool>>,
+    /// Mount the keys as files in this directory.
+    pub mount: Option<Spanned<String>>,
+    /// Mount only these keys, `key = "relative/path"`.
+    #[serde(default)]
+    pub items: Map<String>,
+    /// File mode of mounted keys, e.g. `0o440`.
+    pub default_mode: Option<Spanned<i64>>,
+    /// Forbid changes to the object once created.
+    pub immutable: Option<Spanned<bool>>,
+    /// Name the object `NAME-<content hash>`, as kustomize does.
+    pub hash_suffix: Option<Spanned<bool>>,
+    /// Secrets only: use as an imagePullSecret.
+    pub image_pull: Option<Spanned<bool>>,
+}
+
+/// A docker registry login for a `kubernetes.io/dockerconfigjson` Secret.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DockerRegistrySpec {
+    /// Registry server (default `https://index.docker.io/v1/`).
+    pub server: Option<Spanned<String>>,
+    /// User name.
+    pub username: Spanned<String>,
+    /// Password written here (prefer `password_env`).
+    pub password: Option<Spanned<SecretText>>,
+    /// Environment variable holding the password at build time.
+    pub password_env: Option<Spanned<String>>,
+    /// Email, left out when empty.
+    pub email: Option<Spanned<String>>,
+}
+
+/// A string that may be a secret: its `Debug` form never shows it.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct SecretText(pub String);
+
+impl fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretText(<{} bytes>)", self.0.len())
+    }
+}
+
+/// Parses a description. `file` names it in errors.
+pub fn parse(file: &str, source: &str) -> Result<Spec, Error> {
+    toml::from_str(source).map_err(|e| {
+        let message = e.message().trim_end().to_owned();
+        let diagnostic = match e.span() {
+            Some(span) => parse_diagnostic(&message, span, source),
+            None => Diagnostic::bare(message),
+        };
+        Error::new(ErrorKind::Parse, file, source, vec![diagnostic])
+    })
+}
+
+/// Turns serde's message into one with a label and, for unknown fields, a suggestion.
+fn parse_diagnostic(message: &str, span: std::ops::Range<usize>, source: &str) -> Diagnostic {
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let (field, expected) = rest.split_once('`').unwrap_or((rest, ""));
+        let candidates: Vec<&str> = expected
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|s| !s.is_empty())
+            .collect();
+        let mut d = Diagnostic::error(format!("unknown field `{field}`"), span, "unknown field");
+        if let Some(best) = did_you_mean(field, candidates.iter().copied()) {
+            d = d.with_help(format!("did you mean `{best}`?"));
+        } else if !candidates.is_empty() {
+            d = d.with_help(format!("expected one of {}", quote_list(&candidates)));
+        }
+        return d;
+    }
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let field = rest.split('`').next().unwrap_or(rest);
+        let _ = source;
+        return Diagnostic::error(
+            format!("missing field `{field}`"),
+            span,
+            format!("this table needs `{field}`"),
+        );
+    }
+    let label = if message.starts_with("invalid type") {
+        "wrong type"
+    } else {
+        "here"
+    };
+    Diagnostic::error(message.to_owned(), span, label)
+}
+
+/// `a`, `b` and `c` as "`a`, `b`, `c`".
+pub fn quote_list(items: &[&str]) -> String {
+    items
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_top_level_field_suggests_the_right_one() {
+        let err = parse("web.toml", "name = \"web\"\nimage = \"x\"\nreplica = 3\n").unwrap_err();
+        let d = &err.diagnostics()[0];
+        assert_eq!(d.message, "unknown field `replica`");
+        assert_eq!(d.help.as_deref(), Some("did you mean `replicas`?"));
+        assert_eq!(d.span, Some(25..32));
+    }
+
+    #[test]
+    fn spec_fields_list_matches_the_struct() {
+        // Every listed field parses, so the list cannot drift from the struct.
+        for field in SPEC_FIELDS {
+            let src = format!("name = \"a\"\n{field} = 1\n");
+            let err = parse("a.toml", &src);
+            if let Err(e) = err {
+                assert!(
+                    !e.diagnostics()[0].message.starts_with("unknown field"),
+                    "{field}: {}",
+                    e.diagnostics()[0].message
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn secret_text_debug_hides_the_value() {
+        let s = SecretText("hunter2".into());
+        assert_eq!(format!("{s:?}"), "SecretText(<7 bytes>)");
+    }
+}

@@ -1,0 +1,332 @@
+//! The API server's rules for names, keys, labels, ports and quantities.
+//!
+//! Each function returns `Err(reason)` with a lowercase reason that completes
+//! "... is not a valid X: REASON". They mirror the checks in Kubernetes'
+//! `apimachinery/pkg/util/validation` so that nothing kubetoml prints is
+//! rejected by `kubectl apply`.
+
+/// Longest DNS-1123 label (namespaces, volume names, container names).
+pub const LABEL_MAX: usize = 63;
+/// Longest DNS-1123 subdomain (ConfigMap and Secret names).
+pub const SUBDOMAIN_MAX: usize = 253;
+/// Longest StatefulSet name: the controller labels every pod with
+/// `controller-revision-hash: NAME-<10 characters>`, which must fit a 63-character label value.
+pub const STATEFULSET_NAME_MAX: usize = 52;
+
+fn is_alnum_lower(c: char) -> bool {
+    c.is_ascii_lowercase() || c.is_ascii_digit()
+}
+
+/// A DNS-1123 label: lowercase letters, digits and `-`, starting and ending with a letter or digit.
+pub fn dns_label(s: &str, max: usize) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("it is empty".into());
+    }
+    if s.len() > max {
+        return Err(format!("it is {} characters long, at most {max} are allowed", s.len()));
+    }
+    if let Some(c) = s.chars().find(|&c| !is_alnum_lower(c) && c != '-') {
+        return Err(format!(
+            "`{}` is not allowed: use lowercase letters, digits and `-`",
+            c.escape_default()
+        ));
+    }
+    if s.starts_with('-') || s.ends_with('-') {
+        return Err("it must start and end with a letter or digit".into());
+    }
+    Ok(())
+}
+
+/// A DNS-1035 label (Service names): a DNS-1123 label that starts with a letter.
+pub fn dns1035_label(s: &str) -> Result<(), String> {
+    dns_label(s, LABEL_MAX)?;
+    if !s.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Err("it must start with a lowercase letter".into());
+    }
+    Ok(())
+}
+
+/// A DNS-1123 subdomain: dot-separated labels, at most 253 characters.
+pub fn dns_subdomain(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("it is empty".into());
+    }
+    if s.len() > SUBDOMAIN_MAX {
+        return Err(format!(
+            "it is {} characters long, at most {SUBDOMAIN_MAX} are allowed",
+            s.len()
+        ));
+    }
+    if let Some(c) = s.chars().find(|&c| !is_alnum_lower(c) && c != '-' && c != '.') {
+        return Err(format!(
+            "`{}` is not allowed: use lowercase letters, digits, `-` and `.`",
+            c.escape_default()
+        ));
+    }
+    for part in s.split('.') {
+        if part.is_empty() || part.starts_with('-') || part.ends_with('-') {
+            return Err("each dot-separated part must start and end with a letter or digit".into());
+        }
+    }
+    Ok(())
+}
+
+/// A ConfigMap or Secret key: `[-._a-zA-Z0-9]+`, at most 253 characters, not `.` or `..`, not starting with `..`.
+pub fn data_key(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("it is empty".into());
+    }
+    if s.len() > SUBDOMAIN_MAX {
+        return Err(format!(
+            "it is {} characters long, at most {SUBDOMAIN_MAX} are allowed",
+            s.len()
+        ));
+    }
+    if let Some(c) = s
+        .chars()
+        .find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')))
+    {
+        return Err(format!(
+            "`{}` is not allowed: use letters, digits, `-`, `.` and `_`",
+            c.escape_default()
+        ));
+    }
+    if s == "." || s == ".." || s.starts_with("..") {
+        return Err("it must not be `.` or `..`, nor start with `..`".into());
+    }
+    Ok(())
+}
+
+/// An environment variable name: `[-._a-zA-Z][-._a-zA-Z0-9]*`.
+pub fn env_var_name(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("it is empty".into());
+    }
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
+        return Err("it must not start with a digit".into());
+    }
+    if let Some(c) = s
+        .chars()
+        .find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')))
+    {
+        return Err(format!(
+            "`{}` is not allowed: use letters, digits, `_`, `-` and `.`",
+            c.escape_default()
+        ));
+    }
+    Ok(())
+}
+
+/// A label or annotation key: an optional DNS subdomain prefix and `/`, then a name of at most 63
+/// characters of `[-._a-zA-Z0-9]`, starting and ending alphanumeric.
+pub fn qualified_name(s: &str) -> Result<(), String> {
+    let (prefix, name) = match s.split_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, s),
+    };
+    if let Some(prefix) = prefix {
+        dns_subdomain(prefix).map_err(|e| format!("its prefix `{prefix}` is not a DNS subdomain: {e}"))?;
+    }
+    if name.is_empty() {
+        return Err("the name part is empty".into());
+    }
+    if name.len() > LABEL_MAX {
+        return Err(format!(
+            "the name part is {} characters long, at most {LABEL_MAX} are allowed",
+            name.len()
+        ));
+    }
+    label_chars(name)
+}
+
+fn label_chars(s: &str) -> Result<(), String> {
+    if let Some(c) = s
+        .chars()
+        .find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')))
+    {
+        return Err(format!(
+            "`{}` is not allowed: use letters, digits, `-`, `.` and `_`",
+            c.escape_default()
+        ));
+    }
+    if !s.starts_with(|c: char| c.is_ascii_alphanumeric())
+        || !s.ends_with(|c: char| c.is_ascii_alphanumeric())
+    {
+        return Err("it must start and end with a letter or digit".into());
+    }
+    Ok(())
+}
+
+/// A label value: empty, or at most 63 characters of `[-._a-zA-Z0-9]`, starting and ending alphanumeric.
+pub fn label_value(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Ok(());
+    }
+    if s.len() > LABEL_MAX {
+        return Err(format!(
+            "it is {} characters long, at most {LABEL_MAX} are allowed",
+            s.len()
+        ));
+    }
+    label_chars(s)
+}
+
+/// A port name (IANA_SVC_NAME): at most 15 lowercase letters, digits and `-`, with at least one
+/// letter, no `-` at either end and no `--`.
+pub fn port_name(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("it is empty".into());
+    }
+    if s.len() > 15 {
+        return Err(format!("it is {} characters long, at most 15 are allowed", s.len()));
+    }
+    if let Some(c) = s.chars().find(|&c| !is_alnum_lower(c) && c != '-') {
+        return Err(format!(
+            "`{}` is not allowed: use lowercase letters, digits and `-`",
+            c.escape_default()
+        ));
+    }
+    if !s.chars().any(|c| c.is_ascii_lowercase()) {
+        return Err("it must contain at least one letter".into());
+    }
+    if s.starts_with('-') || s.ends_with('-') || s.contains("--") {
+        return Err("it must not start or end with `-` or contain `--`".into());
+    }
+    Ok(())
+}
+
+/// A port number: 1 to 65535.
+pub fn port_number(n: i64) -> Result<(), String> {
+    if (1..=65535).contains(&n) {
+        Ok(())
+    } else {
+        Err(format!("{n} is outside 1 to 65535"))
+    }
+}
+
+/// A resource quantity such as `250m`, `1.5Gi`, `2`, `1e3`.
+pub fn quantity(s: &str) -> Result<(), String> {
+    const HELP: &str = "write a number with an optional suffix: `250m`, `2`, `512Mi`, `1Gi`, `1e3`";
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let digits_end = body
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(body.len());
+    let (number, suffix) = body.split_at(digits_end);
+    let valid_number = !number.is_empty()
+        && number != "."
+        && number.matches('.').count() <= 1;
+    if !valid_number {
+        return Err(HELP.into());
+    }
+    let valid_suffix = matches!(
+        suffix,
+        "" | "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" | "n" | "u" | "m" | "k" | "M" | "G" | "T" | "P" | "E"
+    ) || suffix
+        .strip_prefix(['e', 'E'])
+        .map(|exp| {
+            let exp = exp.strip_prefix(['+', '-']).unwrap_or(exp);
+            !exp.is_empty() && exp.chars().all(|c| c.is_ascii_digit())
+        })
+        .unwrap_or(false);
+    if !valid_suffix {
+        return Err(HELP.into());
+    }
+    if s.starts_with('-') {
+        return Err("it must not be negative".into());
+    }
+    Ok(())
+}
+
+/// An absolute path with no `..` component and no `:` (mount paths).
+pub fn mount_path(s: &str) -> Result<(), String> {
+    if !s.starts_with('/') {
+        return Err("it must be an absolute path, starting with `/`".into());
+    }
+    if s.split('/').any(|p| p == "..") {
+        return Err("it must not contain `..`".into());
+    }
+    Ok(())
+}
+
+/// A relative path with no `..` component (items, sub-paths).
+pub fn relative_path(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("it is empty".into());
+    }
+    if s.starts_with('/') {
+        return Err("it must be relative, not start with `/`".into());
+    }
+    if s.split('/').any(|p| p == "..") {
+        return Err("it must not contain `..`".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_and_subdomains() {
+        assert!(dns_label("web-0", 63).is_ok());
+        assert!(dns_label("Web", 63).is_err());
+        assert!(dns_label("-web", 63).is_err());
+        assert!(dns_label(&"a".repeat(64), 63).is_err());
+        assert!(dns1035_label("0web").is_err());
+        assert!(dns_subdomain("my.config-1").is_ok());
+        assert!(dns_subdomain("my..config").is_err());
+        assert!(dns_subdomain("under_score").is_err());
+    }
+
+    #[test]
+    fn data_keys_follow_kubectl() {
+        for ok in ["a", ".env", "special.level", "tls.crt", "A_B-c.d"] {
+            assert!(data_key(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", ".", "..", "..a", "a b", "a/b", "é"] {
+            assert!(data_key(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn qualified_names_and_values() {
+        assert!(qualified_name("app.kubernetes.io/name").is_ok());
+        assert!(qualified_name("project").is_ok());
+        assert!(qualified_name("Bad_Prefix/x").is_err());
+        assert!(qualified_name("a/").is_err());
+        assert!(qualified_name("-x").is_err());
+        assert!(label_value("").is_ok());
+        assert!(label_value("blog").is_ok());
+        assert!(label_value("a b").is_err());
+        assert!(label_value(&"a".repeat(64)).is_err());
+    }
+
+    #[test]
+    fn port_names() {
+        assert!(port_name("web").is_ok());
+        assert!(port_name("http-2").is_ok());
+        assert!(port_name("80").is_err());
+        assert!(port_name("a--b").is_err());
+        assert!(port_name("averyverylongname").is_err());
+        assert!(port_name("Web").is_err());
+    }
+
+    #[test]
+    fn quantities() {
+        for ok in ["1Gi", "250m", "2", "0.5", "1.5Gi", "1e3", "1E-3", "100k", ".5"] {
+            assert!(quantity(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "1GB", "one", "1.2.3", "-1", "1 Gi", "Gi", "1e"] {
+            assert!(quantity(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn paths() {
+        assert!(mount_path("/etc/config").is_ok());
+        assert!(mount_path("etc").is_err());
+        assert!(mount_path("/a/../b").is_err());
+        assert!(relative_path("a/b.conf").is_ok());
+        assert!(relative_path("../x").is_err());
+    }
+}
