@@ -1,1 +1,2 @@
-fn main(){}
+//! The `kubetoml` command line (a stub until the CLI lands).
+fn main() {}
