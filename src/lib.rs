@@ -1,1 +1,5 @@
 //! kubetoml: compile a TOML description of a stateful app into Kubernetes YAML.
+
+mod gojson;
+pub mod hash;
+pub mod secretfmt;

@@ -1,1 +1,3 @@
-fn main(){}
+//! The `kubetoml` command line.
+
+fn main() {}
