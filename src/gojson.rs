@@ -85,6 +85,18 @@ mod tests {
         assert_eq!(enc("\"\\"), r#""\"\\""#);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_string_reads_back_exactly(s in "\\PC*|[\\x00-\\x20<>&\"\\\\\u{7f}\u{85}\u{2028}\u{2029}]*") {
+            let json = enc(&s);
+            let back: String = serde_json::from_str(&json).expect("valid JSON");
+            proptest::prop_assert_eq!(back, s);
+            let unsafe_chars = ['<', '>', '&', '\u{2028}', '\u{2029}'];
+            proptest::prop_assert!(!json.contains(unsafe_chars), "unescaped in {}", json);
+            proptest::prop_assert!(!json.chars().any(|c| c < ' '));
+        }
+    }
+
     #[test]
     fn map_is_compact_and_sorted() {
         let mut m = BTreeMap::new();
