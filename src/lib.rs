@@ -31,6 +31,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+mod gojson;
 pub mod hash;
 pub mod lower;
 pub mod model;
