@@ -1,0 +1,266 @@
+//! Every example compiles; its output is snapshotted, read back, and wired correctly.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use base64::Engine as _;
+use kubetoml::{FsSources, Options, Templates};
+use serde_yaml::Value;
+
+/// The build-time variables the examples read, as CI would provide them.
+fn fixture_env() -> BTreeMap<String, Vec<u8>> {
+    [
+        ("PG_PASSWORD", "correct horse battery staple"),
+        ("REGISTRY_TOKEN", "registry-token-for-tests"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.as_bytes().to_vec()))
+    .collect()
+}
+
+fn compile(path: &Path) -> kubetoml::Output {
+    let source = std::fs::read_to_string(path).unwrap();
+    let sources = FsSources::new(path.parent().unwrap()).with_env(fixture_env());
+    let name = path.file_name().unwrap().to_string_lossy();
+    kubetoml::compile(
+        &name,
+        &source,
+        &sources,
+        &Templates::builtin(),
+        &Options::default(),
+    )
+    .unwrap_or_else(|e| panic!("{}", e.draw(false)))
+}
+
+fn documents(yaml: &str) -> Vec<Value> {
+    serde_yaml::Deserializer::from_str(yaml)
+        .map(|d| serde::Deserialize::deserialize(d).expect("output is YAML"))
+        .collect()
+}
+
+#[test]
+fn examples_render_as_snapshotted() {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| {
+        insta::glob!("../examples", "**/*.toml", |path| {
+            let out = compile(path);
+            assert!(out.warnings.is_empty(), "{}", out.draw_warnings(false));
+            insta::assert_snapshot!(out.to_yaml());
+        });
+    });
+}
+
+#[test]
+fn output_is_deterministic() {
+    for example in ["web/web.toml", "postgres/postgres.toml"] {
+        let path = Path::new("examples").join(example);
+        assert_eq!(compile(&path).to_yaml(), compile(&path).to_yaml());
+    }
+}
+
+/// Everything the objects refer to exists, read back from the YAML itself.
+fn check_wiring(docs: &[Value]) {
+    let by_kind = |kind: &str| -> Vec<&Value> {
+        docs.iter().filter(|d| d["kind"] == Value::from(kind)).collect()
+    };
+    let [service] = by_kind("Service")[..] else { panic!("one Service") };
+    let [sts] = by_kind("StatefulSet")[..] else { panic!("one StatefulSet") };
+    let spec = &sts["spec"];
+    let pod = &spec["template"]["spec"];
+
+    assert_eq!(service["spec"]["clusterIP"], Value::from("None"));
+    assert_eq!(spec["serviceName"], service["metadata"]["name"]);
+    let pod_labels = spec["template"]["metadata"]["labels"].as_mapping().unwrap();
+    for (k, v) in service["spec"]["selector"].as_mapping().unwrap() {
+        assert_eq!(pod_labels.get(k), Some(v), "the Service selects the pods");
+    }
+    for (k, v) in spec["selector"]["matchLabels"].as_mapping().unwrap() {
+        assert_eq!(pod_labels.get(k), Some(v), "the StatefulSet selects its pods");
+    }
+
+    let keys_of = |kind: &str| -> BTreeMap<String, BTreeSet<String>> {
+        by_kind(kind)
+            .into_iter()
+            .map(|o| {
+                let mut keys = BTreeSet::new();
+                for field in ["data", "binaryData"] {
+                    if let Some(m) = o[field].as_mapping() {
+                        keys.extend(m.keys().map(|k| k.as_str().unwrap().to_owned()));
+                    }
+                }
+                (o["metadata"]["name"].as_str().unwrap().to_owned(), keys)
+            })
+            .collect()
+    };
+    let config_maps = keys_of("ConfigMap");
+    let secrets = keys_of("Secret");
+
+    let mut volumes: BTreeSet<String> = BTreeSet::new();
+    for v in pod["volumes"].as_sequence().into_iter().flatten() {
+        volumes.insert(v["name"].as_str().unwrap().to_owned());
+        if let Some(name) = v["configMap"]["name"].as_str() {
+            assert!(config_maps.contains_key(name), "volume uses ConfigMap {name}");
+        }
+        if let Some(name) = v["secret"]["secretName"].as_str() {
+            assert!(secrets.contains_key(name), "volume uses Secret {name}");
+        }
+    }
+    for claim in spec["volumeClaimTemplates"].as_sequence().into_iter().flatten() {
+        volumes.insert(claim["metadata"]["name"].as_str().unwrap().to_owned());
+    }
+    for s in pod["imagePullSecrets"].as_sequence().into_iter().flatten() {
+        assert!(secrets.contains_key(s["name"].as_str().unwrap()));
+    }
+
+    let containers = pod["containers"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .chain(pod["initContainers"].as_sequence().into_iter().flatten());
+    for c in containers {
+        for m in c["volumeMounts"].as_sequence().into_iter().flatten() {
+            let name = m["name"].as_str().unwrap();
+            assert!(volumes.contains(name), "mount {name} has a volume");
+        }
+        for e in c["env"].as_sequence().into_iter().flatten() {
+            for (field, objects) in [("configMapKeyRef", &config_maps), ("secretKeyRef", &secrets)] {
+                let r = &e["valueFrom"][field];
+                if let Some(name) = r["name"].as_str() {
+                    let key = r["key"].as_str().unwrap();
+                    assert!(
+                        objects.get(name).is_some_and(|keys| keys.contains(key)),
+                        "env {:?} names {name}/{key}, which exists",
+                        e["name"]
+                    );
+                }
+            }
+        }
+        for e in c["envFrom"].as_sequence().into_iter().flatten() {
+            if let Some(name) = e["configMapRef"]["name"].as_str() {
+                assert!(config_maps.contains_key(name));
+            }
+            if let Some(name) = e["secretRef"]["name"].as_str() {
+                assert!(secrets.contains_key(name));
+            }
+        }
+    }
+}
+
+#[test]
+fn every_example_is_wired() {
+    for entry in glob_examples() {
+        let docs = documents(&compile(&entry).to_yaml());
+        check_wiring(&docs);
+    }
+}
+
+fn glob_examples() -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for dir in std::fs::read_dir("examples").unwrap() {
+        let dir = dir.unwrap().path();
+        for f in std::fs::read_dir(&dir).unwrap() {
+            let f = f.unwrap().path();
+            if f.extension().is_some_and(|e| e == "toml") {
+                out.push(f);
+            }
+        }
+    }
+    out.sort();
+    assert!(out.len() >= 4, "the four reference examples are there");
+    out
+}
+
+fn secret_value(docs: &[Value], secret: &str, key: &str) -> Vec<u8> {
+    let s = docs
+        .iter()
+        .find(|d| d["kind"] == Value::from("Secret") && d["metadata"]["name"] == Value::from(secret))
+        .unwrap_or_else(|| panic!("secret {secret}"));
+    base64::engine::general_purpose::STANDARD
+        .decode(s["data"][key].as_str().unwrap())
+        .unwrap()
+}
+
+#[test]
+fn seed_secrets_encode_exactly() {
+    let yaml = compile(Path::new("examples/web/web.toml")).to_yaml();
+    assert!(yaml.contains("username: YWRtaW4="), "{yaml}");
+    assert!(yaml.contains("password: MWYyZDFlMmU2N2Rm"), "{yaml}");
+    let docs = documents(&yaml);
+    assert_eq!(secret_value(&docs, "mysecret", "username"), b"admin");
+    assert_eq!(secret_value(&docs, "mysecret", "password"), b"1f2d1e2e67df");
+}
+
+#[test]
+fn postgres_reads_its_secrets_from_the_environment() {
+    let docs = documents(&compile(Path::new("examples/postgres/postgres.toml")).to_yaml());
+    assert_eq!(
+        secret_value(&docs, "postgres-auth", "POSTGRES_PASSWORD"),
+        b"correct horse battery staple"
+    );
+    let config: serde_json::Value =
+        serde_json::from_slice(&secret_value(&docs, "registry", ".dockerconfigjson")).unwrap();
+    let auth = &config["auths"]["registry.example.com"];
+    assert_eq!(auth["username"], "ci");
+    assert_eq!(auth["password"], "registry-token-for-tests");
+    assert_eq!(auth["auth"], "Y2k6cmVnaXN0cnktdG9rZW4tZm9yLXRlc3Rz");
+    let tls_key = secret_value(&docs, "postgres-tls", "tls.key");
+    assert_eq!(tls_key, std::fs::read("examples/postgres/tls/server.key").unwrap());
+}
+
+#[test]
+fn the_web_example_reads_back_as_its_model() {
+    let out = compile(Path::new("examples/web/web.toml"));
+    let docs = documents(&out.to_yaml());
+    let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["ConfigMap", "ConfigMap", "Secret", "Service", "StatefulSet"]);
+    for d in &docs {
+        assert_eq!(d["metadata"]["namespace"], Value::from("default"));
+        assert_eq!(d["metadata"]["labels"]["project"], Value::from("blog"));
+    }
+    let cm = &docs[1];
+    assert_eq!(
+        cm["data"]["redis.properties"],
+        Value::from(std::fs::read_to_string("examples/web/redis.properties").unwrap())
+    );
+    let sts = &docs[4];
+    assert_eq!(sts["spec"]["replicas"], Value::from(3));
+    let claim = &sts["spec"]["volumeClaimTemplates"][0];
+    assert_eq!(claim["metadata"]["name"], Value::from("www"));
+    assert_eq!(claim["spec"]["storageClassName"], Value::from("managed-nfs-storage"));
+    assert_eq!(claim["spec"]["resources"]["requests"]["storage"], Value::from("1Gi"));
+    // Immutable parts carry no user label: changing `labels` must never break an upgrade.
+    assert!(claim["metadata"]["labels"]["project"].is_null());
+    assert!(sts["spec"]["selector"]["matchLabels"]["project"].is_null());
+    let env = sts["spec"]["template"]["spec"]["containers"][0]["env"].as_sequence().unwrap();
+    let abc = env.iter().find(|e| e["name"] == Value::from("ABC")).unwrap();
+    assert_eq!(abc["value"], Value::from("1234567"), "a numeric-looking string stays a string");
+    let annotations = &sts["spec"]["template"]["metadata"]["annotations"];
+    assert_eq!(
+        annotations[kubetoml::lower::CONFIG_HASH_ANNOTATION].as_str().map(str::len),
+        Some(64)
+    );
+}
+
+#[test]
+fn changing_any_config_changes_the_pod_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let hash_of = |properties: &str, password: &str| {
+        std::fs::write(dir.path().join("redis.properties"), properties).unwrap();
+        let toml = std::fs::read_to_string("examples/web/web.toml")
+            .unwrap()
+            .replace("1f2d1e2e67df", password);
+        std::fs::write(dir.path().join("web.toml"), toml).unwrap();
+        let docs = documents(&compile(&dir.path().join("web.toml")).to_yaml());
+        docs[4]["spec"]["template"]["metadata"]["annotations"]
+            [kubetoml::lower::CONFIG_HASH_ANNOTATION]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let base = hash_of("a=1\n", "pw");
+    assert_eq!(base, hash_of("a=1\n", "pw"));
+    assert_ne!(base, hash_of("a=2\n", "pw"), "a ConfigMap file changed");
+    assert_ne!(base, hash_of("a=1\n", "pw2"), "a Secret value changed");
+}

@@ -1,0 +1,77 @@
+//! Every example's output passes `kubernetes-validate --strict` for Kubernetes 1.27 to 1.37.
+//!
+//! `kubernetes-validate` (`pip install kubernetes-validate`) checks objects
+//! against each release's OpenAPI schema, offline. It is required: CI installs
+//! it, and a machine without it fails here with the command to run.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const VERSIONS: [&str; 11] = [
+    "1.27.0", "1.28.0", "1.29.0", "1.30.0", "1.31.0", "1.32.0", "1.33.0", "1.34.0", "1.35.0",
+    "1.36.0", "1.37.0",
+];
+
+fn validator() -> Command {
+    let probe = Command::new("kubernetes-validate").arg("--version").output();
+    assert!(
+        probe.is_ok_and(|o| o.status.success()),
+        "kubernetes-validate is not installed: run `pip install kubernetes-validate`"
+    );
+    Command::new("kubernetes-validate")
+}
+
+/// Renders every example into `dir`, one multi-document file each, through the real binary.
+fn render_examples(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for example in ["web/web.toml", "myapp/myapp.toml", "hook-demo/hook-demo.toml", "postgres/postgres.toml"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_kubetoml"))
+            .args(["render", &format!("examples/{example}")])
+            .env("PG_PASSWORD", "pw")
+            .env("REGISTRY_TOKEN", "token")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let file = dir.join(example.replace('/', "-").replace(".toml", ".yaml"));
+        std::fs::write(&file, out.stdout).unwrap();
+        files.push(file);
+    }
+    files
+}
+
+#[test]
+fn examples_pass_strict_schema_validation_on_every_supported_release() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = render_examples(dir.path());
+    for version in VERSIONS {
+        let out = validator()
+            .args(["--strict", "--quiet", "-k", version])
+            .args(&files)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "Kubernetes {version}:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn the_validator_rejects_what_it_should() {
+    // A check that cannot fail proves nothing: an unknown field must be refused.
+    let dir = tempfile::tempdir().unwrap();
+    let files = render_examples(dir.path());
+    let text = std::fs::read_to_string(&files[1]).unwrap();
+    let broken = text.replacen("  serviceName:", "  serviceNme:", 1);
+    assert_ne!(text, broken);
+    let file = dir.path().join("broken.yaml");
+    std::fs::write(&file, broken).unwrap();
+    let out = validator()
+        .args(["--strict", "--quiet", "-k", "1.37.0"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "an unknown field was accepted");
+}
