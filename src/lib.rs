@@ -1,1 +1,3 @@
 //! kubetoml: compile a TOML description of a stateful app into Kubernetes YAML.
+
+pub mod yaml;
