@@ -1,1 +1,3 @@
+//! The `kubetoml` command line.
+
 fn main() {}
