@@ -63,7 +63,8 @@ pub fn scalar(s: &str) -> Cow<'_, str> {
 /// use kubetoml::yaml::block;
 /// assert_eq!(block("a\nb\n", 2), "|\n    a\n    b");
 /// assert_eq!(block(" a\n", 0), "|2\n   a");
-/// assert_eq!(block("one line", 0), "one line");
+/// assert_eq!(block("one-line", 0), "one-line");
+/// assert_eq!(block("two words", 0), "\"two words\"");
 /// ```
 pub fn block(s: &str, indent: usize) -> String {
     if !fits_literal_block(s) {
