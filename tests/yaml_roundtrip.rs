@@ -621,6 +621,8 @@ fn listed_cases_read_back() {
         "null",
         "~",
         "2024-01-01",
+        "0xab",
+        "0xFF",
         ".inf",
         "#a",
         "*a",
