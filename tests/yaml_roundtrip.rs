@@ -1,0 +1,700 @@
+//! Every string written with `kubetoml::yaml` reads back as the same string,
+//! as a key or as a value, in serde_yaml (YAML 1.2, libyaml) and in PyYAML
+//! (YAML 1.1, the reader closest to kubectl's go-yaml v2).
+//!
+//! The strings come from generators biased towards what breaks YAML: special
+//! words, number lookalikes, indicators, line-break characters, controls,
+//! leading and trailing whitespace, blank lines. Each generated map is laid
+//! out in several small documents (values through `scalar`, and through
+//! `block` at indents 0, 2 and 4, in mappings and in sequences); serde_yaml
+//! reads each document inside the proptest run, and one python3 process
+//! reads all of them at the end.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use kubetoml::yaml::{block, scalar};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use serde_json::{json, Map, Value as Json};
+
+/// YAML 1.1 and 1.2 words that a reader may turn into something else.
+const SPECIAL_WORDS: &[&str] = &[
+    "y",
+    "Y",
+    "yes",
+    "Yes",
+    "YES",
+    "n",
+    "N",
+    "no",
+    "No",
+    "NO",
+    "true",
+    "True",
+    "TRUE",
+    "false",
+    "False",
+    "FALSE",
+    "on",
+    "On",
+    "ON",
+    "off",
+    "Off",
+    "OFF",
+    "null",
+    "Null",
+    "NULL",
+    "~",
+    "",
+    ".inf",
+    ".Inf",
+    ".INF",
+    "-.inf",
+    "+.inf",
+    ".nan",
+    ".NaN",
+    ".NAN",
+    "NaN",
+    "nan",
+    "inf",
+    "Infinity",
+    "-Infinity",
+    "=",
+    "<<",
+    "-",
+    "---",
+    "...",
+    "?",
+    ":",
+    ",",
+    "#",
+    "|",
+    ">",
+    "|-",
+    "!!str",
+    "!!binary",
+    "%YAML 1.1",
+    "&a",
+    "*a",
+    "@x",
+    "`x",
+    "yEs",
+    "nULL",
+    "tRUE",
+];
+
+/// Pieces that are harmless alone and hostile together.
+const FRAGMENTS: &[&str] = &[
+    ": ",
+    " #",
+    " ",
+    "  ",
+    "\t",
+    "\r",
+    "\r\n",
+    "\n",
+    "\n\n",
+    "\u{85}",
+    "\u{2028}",
+    "\u{2029}",
+    "\u{FEFF}",
+    "\u{FFFE}",
+    "\u{FFFF}",
+    "\u{A0}",
+    "\0",
+    "\u{7}",
+    "\u{1B}",
+    "\u{7F}",
+    "\u{80}",
+    "\u{9F}",
+    "é",
+    "☕",
+    "\u{1F600}",
+    "---",
+    "...",
+    "- ",
+    "? ",
+    "! ",
+    "&a",
+    "*a",
+    "!!int",
+    "%TAG",
+    "<<",
+    "a",
+    "abc",
+    "Yes",
+    "1",
+    "0x1F",
+    "1:30",
+    "\\",
+    "\"",
+    "'",
+    "\\n",
+    "\\x85",
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    ":",
+    "#",
+    "=",
+    "@",
+    "`",
+    "|",
+    ">",
+    "%",
+    "*",
+    "&",
+    "!",
+    "-",
+    "?",
+    "/",
+    ".",
+    "_",
+    "512Mi",
+    "key",
+    "value",
+];
+
+fn special_word() -> impl Strategy<Value = String> {
+    prop::sample::select(SPECIAL_WORDS).prop_map(str::to_owned)
+}
+
+/// Strings that YAML 1.1 or 1.2 may read as an int, a float or a timestamp,
+/// and Kubernetes quantities that must stay strings.
+fn number_like() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[-+]?[0-9]{1,5}",
+        "[-+]?0[0-7]{1,4}",
+        "[-+]?0[xX][0-9a-fA-F_]{1,5}",
+        "[-+]?0[oObB][0-7_]{1,5}",
+        "[-+]?[0-9_]{1,6}",
+        "[-+]?[0-9]{1,3}(:[0-5]?[0-9]){1,3}(\\.[0-9]{0,3})?",
+        "[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ][0-9]{1,2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,3})?( ?Z| ?[-+][0-9]{1,2}(:[0-9]{2})?)?)?",
+        "[-+]?[0-9]{0,3}\\.[0-9]{0,3}([eE][-+]?[0-9]{1,3})?",
+        "[-+]?[0-9]{1,3}[eE][-+]?[0-9]{1,3}",
+        "[-+]?\\.[0-9]{1,3}",
+        "[0-9]{1,4}[A-Za-z]{1,3}",
+        "[0-9]{1,4}(Ki|Mi|Gi|Ti|m|k|M|G|E|P|n|u)",
+        "0[xX][0-9a-fA-F]{1,4}[pP][-+]?[0-9]",
+    ]
+}
+
+/// One character, biased towards controls and line breaks.
+fn hostile_char() -> impl Strategy<Value = char> {
+    prop_oneof![
+        (0u32..0x20).prop_map(|c| char::from_u32(c).unwrap()),
+        (0x7Fu32..0xA0).prop_map(|c| char::from_u32(c).unwrap()),
+        prop::sample::select(&['\u{2028}', '\u{2029}', '\u{FEFF}', '\u{FFFE}', '\u{FFFF}'][..]),
+        prop::sample::select(
+            &[
+                '#', '*', '&', '!', '-', '{', '}', '[', ']', '|', '>', '%', '@', '`', ',', '?',
+                ':', '\'', '"', '\\', '~', '=', '<', ' ', '\t', '.', '/', '_', '+',
+            ][..]
+        ),
+        any::<char>(),
+    ]
+}
+
+/// A short string glued from hostile pieces.
+fn composite() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            4 => prop::sample::select(FRAGMENTS).prop_map(str::to_owned),
+            2 => special_word(),
+            2 => number_like(),
+            3 => hostile_char().prop_map(String::from),
+            1 => "[a-zA-Z0-9]{1,6}",
+        ],
+        0..8,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+/// One line of a multi-line text (may still hold a CR or a control).
+fn line() -> impl Strategy<Value = String> {
+    prop_oneof![
+        2 => Just(String::new()),
+        2 => " {1,4}",
+        1 => "\t{1,2}",
+        2 => "\t[a-z #:]{0,6}",
+        2 => " {1,3}[a-z #:-]{0,6}",
+        4 => "[a-zA-Z0-9][a-zA-Z0-9 #:=.-]{0,20}",
+        2 => "(---|\\.\\.\\.|# comment|- item|key: value|\\? x|\\| x|> x)",
+        1 => "[a-z]{1,4}[ \t]{1,3}",
+        2 => composite(),
+    ]
+}
+
+/// A multi-line text with blank and whitespace-only lines and 0 to 3 final
+/// line breaks.
+fn multi_line() -> impl Strategy<Value = String> {
+    (prop::collection::vec(line(), 1..8), 0usize..4)
+        .prop_map(|(lines, breaks)| lines.join("\n") + &"\n".repeat(breaks))
+}
+
+/// Strings of 10k characters and more, on one line or many.
+fn long() -> impl Strategy<Value = String> {
+    prop_oneof![
+        composite().prop_map(|s| repeat_to_10k(if s.is_empty() { "x" } else { &s })),
+        multi_line().prop_map(|s| repeat_to_10k(&(s + "\n"))),
+        "[a-z0-9-]{1,8}".prop_map(|s| repeat_to_10k(&s)),
+    ]
+}
+
+fn repeat_to_10k(s: &str) -> String {
+    s.repeat(10_000 / s.chars().count() + 1)
+}
+
+/// Everything a value may be, except long (see `long`).
+fn value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => special_word(),
+        3 => number_like(),
+        6 => composite(),
+        6 => multi_line(),
+        2 => any::<String>(),
+    ]
+}
+
+/// Everything a key may be: the values except the long ones, which YAML's
+/// 1024-character limit on implicit keys rules out (see `long_keys`).
+fn key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => special_word(),
+        3 => number_like(),
+        6 => composite(),
+        2 => multi_line(),
+        2 => any::<String>(),
+    ]
+    .prop_filter("implicit keys are limited to 1024 bytes", |k| {
+        scalar(k).len() <= 1024
+    })
+}
+
+/// A YAML document and the value it must read back as.
+struct Doc {
+    yaml: String,
+    expected: Json,
+}
+
+fn json_map(entries: &BTreeMap<String, String>) -> Json {
+    Json::Object(
+        entries
+            .iter()
+            .map(|(k, v)| (k.clone(), Json::String(v.clone())))
+            .collect::<Map<_, _>>(),
+    )
+}
+
+/// Mapping entries `KEY: VALUE` with the keys at column `indent`; the first
+/// entry's key is written right after `first_prefix` (e.g. `- `).
+fn entries(
+    out: &mut String,
+    map: &BTreeMap<String, String>,
+    indent: usize,
+    first_prefix: &str,
+    value: impl Fn(&str, usize) -> String,
+) {
+    for (i, (k, v)) in map.iter().enumerate() {
+        if i == 0 && !first_prefix.is_empty() {
+            out.push_str(&" ".repeat(indent - first_prefix.len()));
+            out.push_str(first_prefix);
+        } else {
+            out.push_str(&" ".repeat(indent));
+        }
+        out.push_str(&scalar(k));
+        out.push_str(": ");
+        out.push_str(&value(v, indent));
+        out.push('\n');
+    }
+}
+
+/// The documents that lay out `map` in every position the templates use.
+fn documents(map: &BTreeMap<String, String>) -> Vec<Doc> {
+    let plain = |v: &str, _: usize| scalar(v).into_owned();
+    let inner = json_map(map);
+    let mut docs = Vec::new();
+
+    let mut yaml = String::from("data:\n");
+    entries(&mut yaml, map, 2, "", plain);
+    yaml.push_str("after: ok\n");
+    docs.push(Doc {
+        yaml,
+        expected: json!({ "data": inner, "after": "ok" }),
+    });
+
+    let mut yaml = String::new();
+    entries(&mut yaml, map, 0, "", block);
+    docs.push(Doc {
+        yaml,
+        expected: inner.clone(),
+    });
+
+    let mut yaml = String::from("data:\n");
+    entries(&mut yaml, map, 2, "", block);
+    yaml.push_str("after: ok\n");
+    docs.push(Doc {
+        yaml,
+        expected: json!({ "data": inner, "after": "ok" }),
+    });
+
+    let mut yaml = String::from("a:\n  b:\n");
+    entries(&mut yaml, map, 4, "", block);
+    yaml.push_str("  c: ok\nafter: ok\n");
+    docs.push(Doc {
+        yaml,
+        expected: json!({ "a": { "b": inner, "c": "ok" }, "after": "ok" }),
+    });
+
+    let mut yaml = String::from("items:\n");
+    entries(&mut yaml, map, 2, "- ", block);
+    yaml.push_str("- last: ok\n");
+    docs.push(Doc {
+        yaml,
+        expected: json!({ "items": [inner, { "last": "ok" }] }),
+    });
+
+    let mut yaml = String::from("spec:\n  items:\n");
+    entries(&mut yaml, map, 4, "- ", block);
+    yaml.push_str("  - last: ok\n  after: ok\n");
+    docs.push(Doc {
+        yaml,
+        expected: json!({ "spec": { "items": [inner, { "last": "ok" }], "after": "ok" } }),
+    });
+
+    docs
+}
+
+/// serde_yaml's reading of `yaml`, with every scalar required to be a string.
+fn read_with_serde_yaml(yaml: &str) -> Result<Json, String> {
+    fn strict(v: serde_yaml::Value) -> Result<Json, String> {
+        match v {
+            serde_yaml::Value::String(s) => Ok(Json::String(s)),
+            serde_yaml::Value::Sequence(items) => items
+                .into_iter()
+                .map(strict)
+                .collect::<Result<_, _>>()
+                .map(Json::Array),
+            serde_yaml::Value::Mapping(m) => {
+                let mut out = Map::new();
+                for (k, v) in m {
+                    let serde_yaml::Value::String(k) = k else {
+                        return Err(format!("key read as {k:?}"));
+                    };
+                    out.insert(k, strict(v)?);
+                }
+                Ok(Json::Object(out))
+            }
+            other => Err(format!("scalar read as {other:?}")),
+        }
+    }
+    strict(serde_yaml::from_str(yaml).map_err(|e| e.to_string())?)
+}
+
+/// Reads each document with PyYAML's `yaml.safe_load` (and with libyaml's
+/// `CSafeLoader` too when PyYAML was built with it) in one python3 process.
+/// Returns the loader names and, per document, each loader's reading, where
+/// anything that is not a string shows up as a `{"\u0000not-str": ...}` object.
+const PYTHON: &str = r#"
+import json, sys
+try:
+    import yaml
+except ImportError:
+    sys.stderr.write("PyYAML is missing\n")
+    sys.exit(3)
+
+def walk(v):
+    if type(v) is dict:
+        return {(k if type(k) is str else "\0not-str:%s:%r" % (type(k).__name__, k)): walk(x)
+                for k, x in v.items()}
+    if type(v) is list:
+        return [walk(x) for x in v]
+    if type(v) is str:
+        return v
+    return {"\0not-str": "%s:%r" % (type(v).__name__, v)}
+
+loaders = [("safe_load", yaml.safe_load)]
+if getattr(yaml, "CSafeLoader", None) is not None:
+    loaders.append(("CSafeLoader", lambda d: yaml.load(d, Loader=yaml.CSafeLoader)))
+results = []
+for doc in json.load(sys.stdin):
+    row = []
+    for _, load in loaders:
+        try:
+            row.append(walk(load(doc)))
+        except Exception as e:
+            row.append({"\0error": str(e)})
+    results.append(row)
+json.dump({"loaders": [name for name, _ in loaders], "results": results}, sys.stdout)
+"#;
+
+/// PyYAML's pure-Python reader is the slow part: spread it over the cores.
+const PYTHON_PROCESSES: usize = 2;
+
+/// Each loader's reading of each document: loader names, then one row per
+/// document.
+fn read_with_pyyaml(docs: &[&str]) -> (Vec<String>, Vec<Vec<Json>>) {
+    let chunk_len = docs.len().div_ceil(PYTHON_PROCESSES).max(1);
+    let answers: Vec<Answer> = std::thread::scope(|scope| {
+        let workers: Vec<_> = docs
+            .chunks(chunk_len)
+            .map(|chunk| scope.spawn(move || read_chunk_with_pyyaml(chunk)))
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let loaders = answers[0].loaders.clone();
+    let results: Vec<Vec<Json>> = answers.into_iter().flat_map(|a| a.results).collect();
+    assert_eq!(results.len(), docs.len());
+    (loaders, results)
+}
+
+#[derive(serde::Deserialize)]
+struct Answer {
+    loaders: Vec<String>,
+    results: Vec<Vec<Json>>,
+}
+
+fn read_chunk_with_pyyaml(docs: &[&str]) -> Answer {
+    let mut child = Command::new("python3")
+        .args(["-c", PYTHON])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run python3 ({e}); these tests need python3 with PyYAML: \
+                 pip install pyyaml"
+            )
+        });
+    let input = serde_json::to_vec(docs).unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // Write from another thread: python3 answers only after reading it all,
+    // and the answer may not fit in the pipe either.
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(
+        output.status.success(),
+        "python3 failed ({}): {}\nthese tests need python3 with PyYAML: pip install pyyaml",
+        output.status,
+        String::from_utf8_lossy(&output.stderr),
+    );
+    let answer: Answer = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(answer.results.len(), docs.len());
+    answer
+}
+
+/// Checks every document against PyYAML, failing with the first few
+/// documents that read back differently.
+fn check_with_pyyaml(docs: &[Doc]) -> Vec<String> {
+    let texts: Vec<&str> = docs.iter().map(|d| d.yaml.as_str()).collect();
+    let (loaders, results) = read_with_pyyaml(&texts);
+    let mut failures = Vec::new();
+    for (doc, row) in docs.iter().zip(&results) {
+        for (loader, got) in loaders.iter().zip(row) {
+            if *got != doc.expected {
+                failures.push(format!(
+                    "{loader} read\n{}\nas   {got}\nnot  {}",
+                    doc.yaml, doc.expected
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} readings differ; the first ones:\n\n{}",
+        failures.len(),
+        docs.len() * loaders.len(),
+        failures[..failures.len().min(5)].join("\n\n")
+    );
+    loaders
+}
+
+/// Runs `cases` proptest cases of `strategy` through serde_yaml (with
+/// shrinking), then all their documents through PyYAML in one go.
+fn round_trip(name: &str, cases: u32, strategy: impl Strategy<Value = BTreeMap<String, String>>) {
+    let start = Instant::now();
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let all = RefCell::new(Vec::new());
+    let result = runner.run(&strategy, |map| {
+        for doc in documents(&map) {
+            let got = read_with_serde_yaml(&doc.yaml);
+            prop_assert_eq!(
+                got.as_ref(),
+                Ok(&doc.expected),
+                "serde_yaml read\n{}",
+                doc.yaml
+            );
+            all.borrow_mut().push(doc);
+        }
+        // Typed, as the rest of kubetoml reads YAML back.
+        let mut yaml = String::new();
+        entries(&mut yaml, &map, 0, "", block);
+        let typed: BTreeMap<String, String> =
+            serde_yaml::from_str(&yaml).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(typed, map);
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    let serde_time = start.elapsed();
+    let docs = all.into_inner();
+    let loaders = check_with_pyyaml(&docs);
+    eprintln!(
+        "{name}: {cases} cases, {} documents ({} bytes); generation + serde_yaml {serde_time:.1?}, \
+         PyYAML ({}) {:.1?}",
+        docs.len(),
+        docs.iter().map(|d| d.yaml.len()).sum::<usize>(),
+        loaders.join(", "),
+        start.elapsed() - serde_time,
+    );
+}
+
+#[test]
+fn generated_keys_and_values_read_back_exactly() {
+    round_trip(
+        "short",
+        2000,
+        prop::collection::btree_map(key(), value(), 1..5),
+    );
+}
+
+#[test]
+fn generated_long_values_read_back_exactly() {
+    let strategy = (
+        prop::collection::btree_map(key(), value(), 0..3),
+        key(),
+        long(),
+    )
+        .prop_map(|(mut map, k, v)| {
+            map.insert(k, v);
+            map
+        });
+    round_trip("long", 16, strategy);
+}
+
+#[test]
+fn block_nested_deeply_reads_back() {
+    let text = "line one\n  indented\n\n\ttab\nlast\n";
+    let yaml = format!(
+        "a:\n  b:\n    key: {}\n    other: x\n  c: y\n",
+        block(text, 4)
+    );
+    assert_eq!(
+        yaml,
+        "a:\n  b:\n    key: |\n      line one\n        indented\n\n      \ttab\n      last\n    other: x\n  c: y\n"
+    );
+    let read: BTreeMap<String, BTreeMap<String, serde_yaml::Value>> =
+        serde_yaml::from_str(&yaml).unwrap();
+    let b: BTreeMap<String, String> = serde_yaml::from_value(read["a"]["b"].clone()).unwrap();
+    assert_eq!(b["key"], text);
+    assert_eq!(b["other"], "x");
+    assert_eq!(read["a"]["c"], serde_yaml::Value::String("y".into()));
+}
+
+/// Hand-picked cases from the brief, through both readers.
+#[test]
+fn listed_cases_read_back() {
+    let strings = [
+        "true",
+        "yes",
+        "on",
+        "NO",
+        "y",
+        "0123",
+        "1.5",
+        "1e3",
+        "0x1F",
+        "1:30",
+        "null",
+        "~",
+        "2024-01-01",
+        "0xab",
+        "0xFF",
+        ".inf",
+        "#a",
+        "*a",
+        "&a",
+        "!a",
+        "-a",
+        "{a",
+        "[a",
+        "|a",
+        ">a",
+        "%a",
+        "@a",
+        "`a",
+        "a: b",
+        "a #b",
+        " a",
+        "a ",
+        "\ta",
+        "a\t",
+        "1Gi",
+        "250m",
+        "512Mi",
+        "",
+        "\n",
+        "\n\n",
+        "\r\n",
+        "a\r\nb",
+        "\u{85}",
+        "\u{2028}",
+        "\u{2029}",
+        "\u{FEFF}",
+        " a\n",
+        "\ta\nb",
+        "\n a",
+        "  \n",
+        "a\n   \nb\n",
+        "a\n\n\n",
+        "\na",
+        "---\n...\n",
+    ];
+    let mut docs = Vec::new();
+    for (i, s) in strings.iter().enumerate() {
+        let map = BTreeMap::from([
+            (s.to_string(), s.to_string()),
+            (format!("k{i}"), s.to_string()),
+        ]);
+        for doc in documents(&map) {
+            assert_eq!(
+                read_with_serde_yaml(&doc.yaml),
+                Ok(doc.expected.clone()),
+                "serde_yaml read\n{}",
+                doc.yaml
+            );
+            docs.push(doc);
+        }
+    }
+    check_with_pyyaml(&docs);
+}
+
+/// YAML readers refuse implicit keys longer than 1024 characters (libyaml
+/// counts bytes); `scalar`'s documentation passes that on to its callers.
+#[test]
+fn long_keys() {
+    let fits = "k".repeat(1024);
+    let too_long = "k".repeat(1025);
+    let quoted_fits = format!("{}é", "k".repeat(1019)); // `"` + 1019 + 2 bytes + `"` = 1023
+    let doc = |k: &str| format!("{}: v\n", scalar(k));
+    assert!(read_with_serde_yaml(&doc(&fits)).is_ok());
+    assert!(read_with_serde_yaml(&doc(&quoted_fits)).is_ok());
+    assert!(read_with_serde_yaml(&doc(&too_long)).is_err());
+    let (_, results) = read_with_pyyaml(&[&doc(&fits), &doc(&quoted_fits), &doc(&too_long)]);
+    assert_eq!(results[0][0], json!({ fits.as_str(): "v" }));
+    assert_eq!(results[1][0], json!({ quoted_fits.as_str(): "v" }));
+    assert!(results[2][0].get("\0error").is_some(), "{}", results[2][0]);
+}
