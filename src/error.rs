@@ -85,7 +85,11 @@ impl Diagnostic {
     }
 
     /// A warning at `span` with `label` under it.
-    pub fn warning(message: impl Into<String>, span: Range<usize>, label: impl Into<String>) -> Self {
+    pub fn warning(
+        message: impl Into<String>,
+        span: Range<usize>,
+        label: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             severity: Severity::Warning,
             ..Diagnostic::error(message, span, label)
@@ -141,7 +145,10 @@ impl Diagnostic {
         );
         // The caret runs to the end of the span or of its first line.
         let start = span.start - loc.line_start;
-        let end = span.end.min(loc.line_start + loc.text.len()).max(span.start);
+        let end = span
+            .end
+            .min(loc.line_start + loc.text.len())
+            .max(span.start);
         let pad: String = loc.text[..start]
             .chars()
             .map(|c| if c == '\t' { '\t' } else { ' ' })
@@ -326,7 +333,10 @@ impl Paint {
 }
 
 /// The candidate closest to `word` by edit distance, when close enough to be a likely typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (edit_distance(word, c), c))

@@ -136,7 +136,10 @@ impl Lowerer<'_> {
             return true;
         }
         let help = match did_you_mean(value.get_ref(), allowed.iter().copied()) {
-            Some(best) => format!("did you mean `{best}`? valid values: {}", quote_list(allowed)),
+            Some(best) => format!(
+                "did you mean `{best}`? valid values: {}",
+                quote_list(allowed)
+            ),
             None => format!("valid values: {}", quote_list(allowed)),
         };
         self.error_help(
@@ -172,7 +175,9 @@ impl Lowerer<'_> {
             })
         });
         let namespace = spec.namespace.as_ref().map(|ns| {
-            self.check(ns, "namespace", |s| validate::dns_label(s, validate::LABEL_MAX));
+            self.check(ns, "namespace", |s| {
+                validate::dns_label(s, validate::LABEL_MAX)
+            });
             ns.get_ref().clone()
         });
 
@@ -221,27 +226,34 @@ impl Lowerer<'_> {
         let service = self.service(&spec, &name, &ports, &selector, &meta);
         let service_name = service.metadata.name.clone();
 
-        let mut pod = self.pod(&mut spec, &name, &selector, &labels, &annotations, &objects, ports);
+        let mut pod = self.pod(
+            &mut spec,
+            &name,
+            &selector,
+            &labels,
+            &annotations,
+            &objects,
+            ports,
+        );
         let claims = self.claims(&spec.volumes, &selector);
 
         // The content hash of every object the pods read, so config changes roll them.
-        let used: BTreeSet<&str> = pod
-            .containers
-            .iter()
-            .chain(&pod.init_containers)
-            .flat_map(|c| {
-                c.env
-                    .iter()
-                    .filter_map(|e| match &e.source {
-                        EnvSource::ConfigMap { object, .. } | EnvSource::Secret { object, .. } => {
-                            Some(object.as_str())
-                        }
-                        EnvSource::Value { .. } => None,
-                    })
-                    .chain(c.env_from.iter().map(|e| e.name.as_str()))
-            })
-            .chain(pod.volumes.iter().map(|v| v.object.as_str()))
-            .collect();
+        let used: BTreeSet<&str> =
+            pod.containers
+                .iter()
+                .chain(&pod.init_containers)
+                .flat_map(|c| {
+                    c.env
+                        .iter()
+                        .filter_map(|e| match &e.source {
+                            EnvSource::ConfigMap { object, .. }
+                            | EnvSource::Secret { object, .. } => Some(object.as_str()),
+                            EnvSource::Value { .. } => None,
+                        })
+                        .chain(c.env_from.iter().map(|e| e.name.as_str()))
+                })
+                .chain(pod.volumes.iter().map(|v| v.object.as_str()))
+                .collect();
         let mut hasher = Sha256::new();
         let mut any = false;
         for o in objects.iter().filter(|o| used.contains(o.name.as_str())) {
@@ -255,14 +267,25 @@ impl Lowerer<'_> {
             );
         }
 
-        let stateful_set = self.stateful_set(&spec, replicas, &name, &selector, service_name, pod, claims, &meta);
+        let stateful_set = self.stateful_set(
+            &spec,
+            replicas,
+            &name,
+            &selector,
+            service_name,
+            pod,
+            claims,
+            &meta,
+        );
 
         let mut config_maps = Vec::new();
         let mut secrets = Vec::new();
         for o in objects {
             let mut metadata = meta(&o.name, &StringMap::new(), &StringMap::new());
             if o.name != o.key {
-                metadata.annotations.insert("kubetoml.dev/generated-from".into(), o.key.clone());
+                metadata
+                    .annotations
+                    .insert("kubetoml.dev/generated-from".into(), o.key.clone());
             }
             match o.kind {
                 ObjectKind::ConfigMap => {
@@ -301,7 +324,13 @@ impl Lowerer<'_> {
         let mut out = StringMap::new();
         for (k, v) in map {
             let key_ok = self.check(k, "label key", validate::qualified_name);
-            if [RECOMMENDED_NAME, RECOMMENDED_INSTANCE, RECOMMENDED_MANAGED_BY].contains(&k.get_ref().as_str()) {
+            if [
+                RECOMMENDED_NAME,
+                RECOMMENDED_INSTANCE,
+                RECOMMENDED_MANAGED_BY,
+            ]
+            .contains(&k.get_ref().as_str())
+            {
                 self.error_help(
                     format!("label `{}` is set by kubetoml", k.get_ref()),
                     k.span(),
@@ -390,9 +419,13 @@ impl Lowerer<'_> {
                 n.get_ref().clone()
             }
             None => {
-                if validate::dns1035_label(app).is_err() && app.starts_with(|c: char| c.is_ascii_digit()) {
+                if validate::dns1035_label(app).is_err()
+                    && app.starts_with(|c: char| c.is_ascii_digit())
+                {
                     self.error_help(
-                        format!("`{app}` cannot name the Service: Service names start with a letter"),
+                        format!(
+                            "`{app}` cannot name the Service: Service names start with a letter"
+                        ),
                         spec.name.span(),
                         "starts with a digit",
                         "set `[service] name` to a name that starts with a letter",
@@ -414,8 +447,11 @@ impl Lowerer<'_> {
             Some(map) => map
                 .iter()
                 .filter_map(|(pname, number)| {
-                    let Some((_, target)) = ports.iter().find(|(n, _)| n.get_ref() == pname.get_ref()) else {
-                        let names: Vec<&str> = ports.iter().map(|(n, _)| n.get_ref().as_str()).collect();
+                    let Some((_, target)) =
+                        ports.iter().find(|(n, _)| n.get_ref() == pname.get_ref())
+                    else {
+                        let names: Vec<&str> =
+                            ports.iter().map(|(n, _)| n.get_ref().as_str()).collect();
                         self.error_help(
                             format!("service port `{}` names no container port", pname.get_ref()),
                             pname.span(),
@@ -441,12 +477,16 @@ impl Lowerer<'_> {
                 .collect(),
         };
         let extra_labels = s.map(|s| self.labels(&s.labels)).unwrap_or_default();
-        let extra_annotations = s.map(|s| self.annotations(&s.annotations)).unwrap_or_default();
+        let extra_annotations = s
+            .map(|s| self.annotations(&s.annotations))
+            .unwrap_or_default();
         Service {
             metadata: meta(&name, &extra_labels, &extra_annotations),
             selector: selector.clone(),
             ports: service_ports,
-            publish_not_ready_addresses: s.and_then(|s| s.publish_not_ready_addresses).unwrap_or(false),
+            publish_not_ready_addresses: s
+                .and_then(|s| s.publish_not_ready_addresses)
+                .unwrap_or(false),
         }
     }
 
@@ -467,7 +507,10 @@ impl Lowerer<'_> {
         if kind == ObjectKind::ConfigMap {
             for (field, span) in [
                 ("type", data.type_.as_ref().map(|t| t.span())),
-                ("docker_registry", data.docker_registry.as_ref().map(|t| t.span())),
+                (
+                    "docker_registry",
+                    data.docker_registry.as_ref().map(|t| t.span()),
+                ),
                 ("image_pull", data.image_pull.as_ref().map(|t| t.span())),
             ] {
                 if let Some(span) = span {
@@ -529,7 +572,12 @@ impl Lowerer<'_> {
         for file in &data.files {
             match sources::file_entries(self.sources, file.get_ref()) {
                 Ok(list) => {
-                    for Entry { key: k, bytes, origin } in list {
+                    for Entry {
+                        key: k,
+                        bytes,
+                        origin,
+                    } in list
+                    {
                         add(self, k, bytes, file.span(), &format!(" (from `{origin}`)"));
                     }
                 }
@@ -539,13 +587,22 @@ impl Lowerer<'_> {
         for (k, v) in &data.literals {
             if kind == ObjectKind::Secret && self.options.no_literal_secrets {
                 self.error_help(
-                    format!("secret `{}` has a value written in the description", key.get_ref()),
+                    format!(
+                        "secret `{}` has a value written in the description",
+                        key.get_ref()
+                    ),
                     k.span(),
                     "literal secret value",
                     "--no-literal-secrets is set: read it with `from_env` or from a file instead",
                 );
             }
-            add(self, k.get_ref().clone(), v.get_ref().0.clone().into_bytes(), k.span(), "");
+            add(
+                self,
+                k.get_ref().clone(),
+                v.get_ref().0.clone().into_bytes(),
+                k.span(),
+                "",
+            );
         }
         for file in &data.env_files {
             let parsed = self
@@ -554,7 +611,12 @@ impl Lowerer<'_> {
                 .and_then(|bytes| sources::parse_env_file(&bytes, file.get_ref()));
             match parsed {
                 Ok(list) => {
-                    for Entry { key: k, bytes, origin } in list {
+                    for Entry {
+                        key: k,
+                        bytes,
+                        origin,
+                    } in list
+                    {
                         add(self, k, bytes, file.span(), &format!(" (from `{origin}`)"));
                     }
                 }
@@ -575,11 +637,17 @@ impl Lowerer<'_> {
 
         // A source that could not be read would make the type's checks misleading.
         if kind == ObjectKind::Secret && self.error_count() == errors_before {
-            self.secret_type_rules(&type_, &entries, &key, data.type_.as_ref().map_or(key.span(), |t| t.span()));
+            self.secret_type_rules(
+                &type_,
+                &entries,
+                &key,
+                data.type_.as_ref().map_or(key.span(), |t| t.span()),
+            );
         }
 
         let size: usize = entries.iter().map(|(k, (v, _))| k.len() + v.len()).sum();
-        let entries: BTreeMap<String, Vec<u8>> = entries.into_iter().map(|(k, (v, _))| (k, v)).collect();
+        let entries: BTreeMap<String, Vec<u8>> =
+            entries.into_iter().map(|(k, (v, _))| (k, v)).collect();
         if size > OBJECT_SIZE_LIMIT {
             self.error_help(
                 format!("`{}` holds {size} bytes, more than the API server's limit of 1 MiB (1048576 bytes)", key.get_ref()),
@@ -598,12 +666,18 @@ impl Lowerer<'_> {
             );
         }
 
-        let hashed = data.hash_suffix.as_ref().map_or(global_hash, |h| *h.get_ref());
+        let hashed = data
+            .hash_suffix
+            .as_ref()
+            .map_or(global_hash, |h| *h.get_ref());
         let name = if hashed {
             let suffix = match kind {
                 ObjectKind::ConfigMap => {
                     let (text, binary) = split_utf8(entries.clone());
-                    hash::configmap_suffix(&text, &binary.into_iter().map(|(k, v)| (k, v.0)).collect())
+                    hash::configmap_suffix(
+                        &text,
+                        &binary.into_iter().map(|(k, v)| (k, v.0)).collect(),
+                    )
                 }
                 ObjectKind::Secret => hash::secret_suffix(&type_, &entries),
             };
@@ -676,7 +750,10 @@ impl Lowerer<'_> {
             (Some(p), None) => {
                 if self.options.no_literal_secrets {
                     self.error_help(
-                        format!("secret `{}` has a password written in the description", key.get_ref()),
+                        format!(
+                            "secret `{}` has a password written in the description",
+                            key.get_ref()
+                        ),
                         p.span(),
                         "literal secret value",
                         "--no-literal-secrets is set: use `password_env` instead",
@@ -690,7 +767,10 @@ impl Lowerer<'_> {
                     Ok(s) => Some(s),
                     Err(_) => {
                         self.error(
-                            format!("environment variable `{}` is not valid UTF-8", var.get_ref()),
+                            format!(
+                                "environment variable `{}` is not valid UTF-8",
+                                var.get_ref()
+                            ),
                             var.span(),
                             "a registry password must be text",
                         );
@@ -699,7 +779,11 @@ impl Lowerer<'_> {
                 }
             }
             (Some(p), Some(_)) => {
-                self.error("give `password` or `password_env`, not both", p.span(), "both set");
+                self.error(
+                    "give `password` or `password_env`, not both",
+                    p.span(),
+                    "both set",
+                );
                 None
             }
             (None, None) => {
@@ -732,13 +816,29 @@ impl Lowerer<'_> {
         span: Span,
     ) {
         let require = |this: &mut Self, keys: &[&str]| {
-            let missing: Vec<&str> = keys.iter().copied().filter(|k| !entries.contains_key(*k)).collect();
+            let missing: Vec<&str> = keys
+                .iter()
+                .copied()
+                .filter(|k| !entries.contains_key(*k))
+                .collect();
             if !missing.is_empty() {
                 this.error_help(
-                    format!("a `{type_}` Secret needs the key{} {}", if missing.len() > 1 { "s" } else { "" }, quote_list(&missing)),
+                    format!(
+                        "a `{type_}` Secret needs the key{} {}",
+                        if missing.len() > 1 { "s" } else { "" },
+                        quote_list(&missing)
+                    ),
                     span.clone(),
                     "missing keys",
-                    format!("`{}` has {}", key.get_ref(), if entries.is_empty() { "no keys".to_owned() } else { quote_list(&entries.keys().map(String::as_str).collect::<Vec<_>>()) }),
+                    format!(
+                        "`{}` has {}",
+                        key.get_ref(),
+                        if entries.is_empty() {
+                            "no keys".to_owned()
+                        } else {
+                            quote_list(&entries.keys().map(String::as_str).collect::<Vec<_>>())
+                        }
+                    ),
                 );
                 return false;
             }
@@ -747,7 +847,9 @@ impl Lowerer<'_> {
         match type_ {
             "kubernetes.io/tls" => {
                 if require(self, &["tls.crt", "tls.key"]) {
-                    if let Err(reason) = secretfmt::check_tls_pair(&entries["tls.crt"].0, &entries["tls.key"].0) {
+                    if let Err(reason) =
+                        secretfmt::check_tls_pair(&entries["tls.crt"].0, &entries["tls.key"].0)
+                    {
                         self.error(
                             format!("`{}` does not hold a usable TLS key pair", key.get_ref()),
                             entries["tls.key"].1.clone(),
@@ -757,11 +859,19 @@ impl Lowerer<'_> {
                 }
             }
             "kubernetes.io/dockerconfigjson" | "kubernetes.io/dockercfg" => {
-                let k = if type_.ends_with("json") { ".dockerconfigjson" } else { ".dockercfg" };
+                let k = if type_.ends_with("json") {
+                    ".dockerconfigjson"
+                } else {
+                    ".dockercfg"
+                };
                 if require(self, &[k])
                     && serde_json::from_slice::<serde_json::Value>(&entries[k].0).is_err()
                 {
-                    self.error(format!("`{k}` in `{}` is not valid JSON", key.get_ref()), entries[k].1.clone(), "not JSON");
+                    self.error(
+                        format!("`{k}` in `{}` is not valid JSON", key.get_ref()),
+                        entries[k].1.clone(),
+                        "not JSON",
+                    );
                 }
             }
             "kubernetes.io/basic-auth" => {
@@ -809,17 +919,29 @@ impl Lowerer<'_> {
             let Some(mount) = &o.spec.mount else {
                 for (field, span) in [
                     ("items", o.spec.items.keys().next().map(|k| k.span())),
-                    ("default_mode", o.spec.default_mode.as_ref().map(|m| m.span())),
+                    (
+                        "default_mode",
+                        o.spec.default_mode.as_ref().map(|m| m.span()),
+                    ),
                 ] {
                     if let Some(span) = span {
-                        self.error_help(format!("`{field}` needs `mount`"), span, "not mounted", "add `mount = \"/path\"` to this table");
+                        self.error_help(
+                            format!("`{field}` needs `mount`"),
+                            span,
+                            "not mounted",
+                            "add `mount = \"/path\"` to this table",
+                        );
                     }
                 }
                 continue;
             };
             let vname = o.key.replace('.', "-");
             if let Err(reason) = validate::dns_label(&vname, validate::LABEL_MAX) {
-                self.error(format!("`{}` cannot name a pod volume", o.key), o.key_span.clone(), reason);
+                self.error(
+                    format!("`{}` cannot name a pod volume", o.key),
+                    o.key_span.clone(),
+                    reason,
+                );
                 continue;
             }
             if let Some(first) = volume_names.insert(vname.clone(), o.key_span.clone()) {
@@ -898,7 +1020,10 @@ impl Lowerer<'_> {
                         ));
                     }
                 }
-                env_from.push(EnvFrom { kind: o.kind, name: o.name.clone() });
+                env_from.push(EnvFrom {
+                    kind: o.kind,
+                    name: o.name.clone(),
+                });
             }
         }
         env_from.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
@@ -912,7 +1037,10 @@ impl Lowerer<'_> {
         for o in objects {
             if let Some(flag) = &o.spec.image_pull {
                 if *flag.get_ref() {
-                    if !matches!(o.type_.as_str(), "kubernetes.io/dockerconfigjson" | "kubernetes.io/dockercfg") {
+                    if !matches!(
+                        o.type_.as_str(),
+                        "kubernetes.io/dockerconfigjson" | "kubernetes.io/dockercfg"
+                    ) {
                         self.error_help(
                             format!("`{}` cannot pull images: it is a `{}` Secret", o.key, o.type_),
                             flag.span(),
@@ -970,12 +1098,18 @@ impl Lowerer<'_> {
         let mut names: BTreeMap<String, Span> = [(app.to_owned(), spec.name.span())].into();
         let mut containers = vec![main];
         let mut init_containers = Vec::new();
-        for (list, is_init) in [(std::mem::take(&mut spec.sidecars), false), (std::mem::take(&mut spec.init_containers), true)] {
+        for (list, is_init) in [
+            (std::mem::take(&mut spec.sidecars), false),
+            (std::mem::take(&mut spec.init_containers), true),
+        ] {
             for c in list {
                 let span = c.span();
                 let c = c.into_inner();
-                if self.check(&c.name, "container name", |s| validate::dns_label(s, validate::LABEL_MAX))
-                    && names.insert(c.name.get_ref().clone(), c.name.span()).is_some()
+                if self.check(&c.name, "container name", |s| {
+                    validate::dns_label(s, validate::LABEL_MAX)
+                }) && names
+                    .insert(c.name.get_ref().clone(), c.name.span())
+                    .is_some()
                 {
                     self.error_help(
                         format!("two containers are named `{}`", c.name.get_ref()),
@@ -991,10 +1125,17 @@ impl Lowerer<'_> {
                         None => {
                             let known: Vec<&str> = mountable.keys().map(String::as_str).collect();
                             self.error_help(
-                                format!("`{}` is not a mounted volume, configmap or secret", m.get_ref()),
+                                format!(
+                                    "`{}` is not a mounted volume, configmap or secret",
+                                    m.get_ref()
+                                ),
                                 m.span(),
                                 "unknown mount",
-                                if known.is_empty() { "nothing has a `mount` path yet".to_owned() } else { format!("mountable: {}", quote_list(&known)) },
+                                if known.is_empty() {
+                                    "nothing has a `mount` path yet".to_owned()
+                                } else {
+                                    format!("mountable: {}", quote_list(&known))
+                                },
                             );
                         }
                     }
@@ -1002,7 +1143,12 @@ impl Lowerer<'_> {
                 let c_ports = self.ports(&c.ports);
                 let security = c.security_context.as_ref().and_then(|sc| {
                     if let Some(fs) = &sc.get_ref().fs_group {
-                        self.error_help("`fs_group` is pod-wide", fs.span(), "not a container setting", "set it in the top-level `security_context`");
+                        self.error_help(
+                            "`fs_group` is pod-wide",
+                            fs.span(),
+                            "not a container setting",
+                            "set it in the top-level `security_context`",
+                        );
                     }
                     self.container_security(sc.get_ref(), false)
                 });
@@ -1016,8 +1162,17 @@ impl Lowerer<'_> {
             }
         }
 
-        let tolerations = spec.tolerations.iter().filter_map(|t| self.toleration(t)).collect();
-        let topology_spread = spec.spread.as_ref().map(|s| self.spread(s, selector)).into_iter().collect();
+        let tolerations = spec
+            .tolerations
+            .iter()
+            .filter_map(|t| self.toleration(t))
+            .collect();
+        let topology_spread = spec
+            .spread
+            .as_ref()
+            .map(|s| self.spread(s, selector))
+            .into_iter()
+            .collect();
         let node_selector = spec
             .node_selector
             .iter()
@@ -1031,7 +1186,11 @@ impl Lowerer<'_> {
             self.check(s, "service account name", validate::dns_subdomain);
             s.get_ref().clone()
         });
-        let termination_grace_period = self.at_least(&spec.termination_grace_period, 0, "`termination_grace_period`");
+        let termination_grace_period = self.at_least(
+            &spec.termination_grace_period,
+            0,
+            "`termination_grace_period`",
+        );
 
         PodTemplate {
             labels: labels.clone(),
@@ -1068,18 +1227,34 @@ impl Lowerer<'_> {
         false
     }
 
-    fn container_security(&mut self, s: &spec::SecurityContextSpec, main: bool) -> Option<ContainerSecurityContext> {
+    fn container_security(
+        &mut self,
+        s: &spec::SecurityContextSpec,
+        main: bool,
+    ) -> Option<ContainerSecurityContext> {
         let caps = s.capabilities.as_ref();
         let c = ContainerSecurityContext {
             // The pod-level settings cover the main container already.
-            run_as_user: if main { None } else { s.run_as_user.as_ref().map(|v| *v.get_ref()) },
-            run_as_group: if main { None } else { s.run_as_group.as_ref().map(|v| *v.get_ref()) },
+            run_as_user: if main {
+                None
+            } else {
+                s.run_as_user.as_ref().map(|v| *v.get_ref())
+            },
+            run_as_group: if main {
+                None
+            } else {
+                s.run_as_group.as_ref().map(|v| *v.get_ref())
+            },
             run_as_non_root: if main { None } else { s.run_as_non_root },
             read_only_root_filesystem: s.read_only_root_filesystem,
             allow_privilege_escalation: s.allow_privilege_escalation,
             privileged: s.privileged,
-            capabilities_add: caps.map(|c| c.add.iter().map(|v| v.get_ref().clone()).collect()).unwrap_or_default(),
-            capabilities_drop: caps.map(|c| c.drop.iter().map(|v| v.get_ref().clone()).collect()).unwrap_or_default(),
+            capabilities_add: caps
+                .map(|c| c.add.iter().map(|v| v.get_ref().clone()).collect())
+                .unwrap_or_default(),
+            capabilities_drop: caps
+                .map(|c| c.drop.iter().map(|v| v.get_ref().clone()).collect())
+                .unwrap_or_default(),
             seccomp_profile: if main {
                 None
             } else {
@@ -1117,7 +1292,11 @@ impl Lowerer<'_> {
             }
             Some(i) => {
                 if i.get_ref().trim() != i.get_ref() || i.get_ref().contains(char::is_whitespace) {
-                    self.error("`image` contains whitespace", i.span(), "invalid image reference");
+                    self.error(
+                        "`image` contains whitespace",
+                        i.span(),
+                        "invalid image reference",
+                    );
                 }
                 i.get_ref().clone()
             }
@@ -1140,7 +1319,14 @@ impl Lowerer<'_> {
         let mut env: Vec<(Spanned<String>, EnvSource)> = c
             .env
             .iter()
-            .map(|(k, v)| (k.clone(), EnvSource::Value { value: v.get_ref().0.clone() }))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    EnvSource::Value {
+                        value: v.get_ref().0.clone(),
+                    },
+                )
+            })
             .collect();
         env.append(&mut config_env);
         let mut seen: BTreeMap<String, Span> = BTreeMap::new();
@@ -1155,7 +1341,10 @@ impl Lowerer<'_> {
                 );
                 continue;
             }
-            out_env.push(EnvVar { name: var.into_inner(), source });
+            out_env.push(EnvVar {
+                name: var.into_inner(),
+                source,
+            });
         }
         out_env.sort_by(|a, b| a.name.cmp(&b.name));
 
@@ -1164,7 +1353,11 @@ impl Lowerer<'_> {
         let probe = |this: &mut Self, p: Option<&Spanned<spec::ProbeSpec>>, which: &str| {
             let p = p?;
             if is_init {
-                this.error("init containers cannot have probes", p.span(), "not allowed here");
+                this.error(
+                    "init containers cannot have probes",
+                    p.span(),
+                    "not allowed here",
+                );
                 return None;
             }
             this.probe(p, which, &port_names)
@@ -1175,12 +1368,23 @@ impl Lowerer<'_> {
         let (post_start, pre_stop) = match &c.lifecycle {
             Some(l) => {
                 if is_init && (l.post_start.is_some() || l.pre_stop.is_some()) {
-                    let s = l.post_start.as_ref().or(l.pre_stop.as_ref()).map(|h| h.span()).unwrap_or_default();
-                    self.error("init containers cannot have lifecycle hooks", s, "not allowed here");
+                    let s = l
+                        .post_start
+                        .as_ref()
+                        .or(l.pre_stop.as_ref())
+                        .map(|h| h.span())
+                        .unwrap_or_default();
+                    self.error(
+                        "init containers cannot have lifecycle hooks",
+                        s,
+                        "not allowed here",
+                    );
                     (None, None)
                 } else {
                     (
-                        l.post_start.as_ref().and_then(|h| self.hook(h, &port_names)),
+                        l.post_start
+                            .as_ref()
+                            .and_then(|h| self.hook(h, &port_names)),
                         l.pre_stop.as_ref().and_then(|h| self.hook(h, &port_names)),
                     )
                 }
@@ -1192,10 +1396,18 @@ impl Lowerer<'_> {
         let mut paths: BTreeSet<String> = BTreeSet::new();
         for m in &volume_mounts {
             if let Err(reason) = validate::mount_path(&m.mount_path) {
-                self.error(format!("`{}` is not a valid mount path", m.mount_path), span.clone(), reason);
+                self.error(
+                    format!("`{}` is not a valid mount path", m.mount_path),
+                    span.clone(),
+                    reason,
+                );
             } else if !paths.insert(m.mount_path.trim_end_matches('/').to_owned()) {
                 self.error_help(
-                    format!("two volumes are mounted at `{}` in container `{}`", m.mount_path, c.name.get_ref()),
+                    format!(
+                        "two volumes are mounted at `{}` in container `{}`",
+                        m.mount_path,
+                        c.name.get_ref()
+                    ),
                     span.clone(),
                     "duplicate mount path",
                     "give each volume, configmap and secret its own `mount` path",
@@ -1204,7 +1416,9 @@ impl Lowerer<'_> {
         }
         volume_mounts.sort_by(|a, b| a.mount_path.cmp(&b.mount_path));
 
-        let strings = |v: &Option<Vec<Spanned<String>>>| v.iter().flatten().map(|s| s.get_ref().clone()).collect();
+        let strings = |v: &Option<Vec<Spanned<String>>>| {
+            v.iter().flatten().map(|s| s.get_ref().clone()).collect()
+        };
         Container {
             name: c.name.get_ref().clone(),
             image,
@@ -1213,14 +1427,22 @@ impl Lowerer<'_> {
             args: strings(&c.args),
             working_dir: c.working_dir.as_ref().map(|w| {
                 if !w.get_ref().starts_with('/') {
-                    self.error("`working_dir` must be an absolute path", w.span(), "relative path");
+                    self.error(
+                        "`working_dir` must be an absolute path",
+                        w.span(),
+                        "relative path",
+                    );
                 }
                 w.get_ref().clone()
             }),
             ports: ports.into_iter().map(|(_, p)| p).collect(),
             env: out_env,
             env_from: Vec::new(),
-            resources: c.resources.as_ref().map(|r| self.resources(r)).unwrap_or_default(),
+            resources: c
+                .resources
+                .as_ref()
+                .map(|r| self.resources(r))
+                .unwrap_or_default(),
             readiness_probe,
             liveness_probe,
             startup_probe,
@@ -1237,7 +1459,11 @@ impl Lowerer<'_> {
                 .map(|(k, q)| {
                     self.check(k, "resource name", validate::qualified_name);
                     if let Err(reason) = validate::quantity(&q.get_ref().0) {
-                        self.error(format!("`{}` is not a valid quantity", q.get_ref().0), q.span(), reason);
+                        self.error(
+                            format!("`{}` is not a valid quantity", q.get_ref().0),
+                            q.span(),
+                            reason,
+                        );
                     }
                     (k.get_ref().clone(), q.get_ref().0.clone())
                 })
@@ -1261,10 +1487,17 @@ impl Lowerer<'_> {
                 if !port_names.contains(&name.as_str()) {
                     let help = match did_you_mean(name, port_names.iter().copied()) {
                         Some(best) => format!("did you mean `{best}`?"),
-                        None if port_names.is_empty() => "declare it in `ports`, or give the number".to_owned(),
+                        None if port_names.is_empty() => {
+                            "declare it in `ports`, or give the number".to_owned()
+                        }
                         None => format!("declared ports: {}", quote_list(port_names)),
                     };
-                    self.error_help(format!("port `{name}` is not declared"), p.span(), "unknown port name", help);
+                    self.error_help(
+                        format!("port `{name}` is not declared"),
+                        p.span(),
+                        "unknown port name",
+                        help,
+                    );
                 }
                 IntOrString::String(name.clone())
             }
@@ -1275,7 +1508,11 @@ impl Lowerer<'_> {
         let h = h.get_ref();
         let path = h.path.as_ref().map_or("/".to_owned(), |p| {
             if !p.get_ref().starts_with('/') {
-                self.error("an HTTP path must start with `/`", p.span(), "relative path");
+                self.error(
+                    "an HTTP path must start with `/`",
+                    p.span(),
+                    "relative path",
+                );
             }
             p.get_ref().clone()
         });
@@ -1288,7 +1525,11 @@ impl Lowerer<'_> {
             port: self.port_ref(&h.port, port_names),
             scheme,
             host: h.host.as_ref().map(|s| s.get_ref().clone()),
-            headers: h.headers.iter().map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone())).collect(),
+            headers: h
+                .headers
+                .iter()
+                .map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone()))
+                .collect(),
         }
     }
 
@@ -1301,14 +1542,28 @@ impl Lowerer<'_> {
         }
     }
 
-    fn probe(&mut self, p: &Spanned<spec::ProbeSpec>, which: &str, port_names: &[&str]) -> Option<Probe> {
+    fn probe(
+        &mut self,
+        p: &Spanned<spec::ProbeSpec>,
+        which: &str,
+        port_names: &[&str],
+    ) -> Option<Probe> {
         let s = p.get_ref();
-        let given = [s.exec.is_some(), s.http.is_some(), s.tcp.is_some(), s.grpc.is_some()];
+        let given = [
+            s.exec.is_some(),
+            s.http.is_some(),
+            s.tcp.is_some(),
+            s.grpc.is_some(),
+        ];
         if given.iter().filter(|g| **g).count() != 1 {
             self.error_help(
                 format!("the {which} probe needs exactly one check"),
                 p.span(),
-                if given.iter().any(|g| *g) { "several checks" } else { "no check" },
+                if given.iter().any(|g| *g) {
+                    "several checks"
+                } else {
+                    "no check"
+                },
                 "use one of `exec`, `http`, `tcp` or `grpc`",
             );
             return None;
@@ -1318,7 +1573,9 @@ impl Lowerer<'_> {
         } else if let Some(h) = &s.http {
             self.http(h, port_names)
         } else if let Some(t) = &s.tcp {
-            Handler::Tcp { port: self.port_ref(t, port_names) }
+            Handler::Tcp {
+                port: self.port_ref(t, port_names),
+            }
         } else {
             let g = s.grpc.as_ref()?;
             let (port, service) = match g.get_ref() {
@@ -1334,7 +1591,11 @@ impl Lowerer<'_> {
         if which != "readiness" {
             if let Some(t) = &s.success_threshold {
                 if *t.get_ref() != 1 {
-                    self.error(format!("a {which} probe's `success_threshold` must be 1"), t.span(), "only readiness probes may ask for more");
+                    self.error(
+                        format!("a {which} probe's `success_threshold` must be 1"),
+                        t.span(),
+                        "only readiness probes may ask for more",
+                    );
                 }
             }
         }
@@ -1354,7 +1615,12 @@ impl Lowerer<'_> {
             spec::HandlerSpec::Table(t) => {
                 let given = [t.exec.is_some(), t.http.is_some(), t.sleep.is_some()];
                 if given.iter().filter(|g| **g).count() != 1 {
-                    self.error_help("a hook needs exactly one action", h.span(), "", "use one of `exec`, `http` or `sleep`");
+                    self.error_help(
+                        "a hook needs exactly one action",
+                        h.span(),
+                        "",
+                        "use one of `exec`, `http` or `sleep`",
+                    );
                     return None;
                 }
                 if let Some(cmd) = &t.exec {
@@ -1364,7 +1630,9 @@ impl Lowerer<'_> {
                 } else {
                     let s = t.sleep.as_ref()?;
                     self.at_least(&Some(s.clone()), 1, "`sleep`");
-                    Some(Handler::Sleep { seconds: *s.get_ref() })
+                    Some(Handler::Sleep {
+                        seconds: *s.get_ref(),
+                    })
                 }
             }
         }
@@ -1378,21 +1646,38 @@ impl Lowerer<'_> {
         });
         if operator == "Exists" {
             if let Some(v) = &s.value {
-                self.error("a toleration with `operator = \"Exists\"` takes no `value`", v.span(), "remove it");
+                self.error(
+                    "a toleration with `operator = \"Exists\"` takes no `value`",
+                    v.span(),
+                    "remove it",
+                );
             }
         } else if s.key.is_none() {
-            self.error_help("a toleration without `key` needs `operator = \"Exists\"`", t.span(), "no key", "add `key`, or `operator = \"Exists\"` to tolerate every taint");
+            self.error_help(
+                "a toleration without `key` needs `operator = \"Exists\"`",
+                t.span(),
+                "no key",
+                "add `key`, or `operator = \"Exists\"` to tolerate every taint",
+            );
         }
         if let Some(k) = &s.key {
             self.check(k, "taint key", validate::qualified_name);
         }
         let effect = s.effect.as_ref().map(|e| {
-            self.one_of(e, "taint effect", &["NoSchedule", "PreferNoSchedule", "NoExecute"]);
+            self.one_of(
+                e,
+                "taint effect",
+                &["NoSchedule", "PreferNoSchedule", "NoExecute"],
+            );
             e.get_ref().clone()
         });
         if let Some(ts) = &s.toleration_seconds {
             if effect.as_deref() != Some("NoExecute") {
-                self.error("`toleration_seconds` only applies to `effect = \"NoExecute\"`", ts.span(), "no effect");
+                self.error(
+                    "`toleration_seconds` only applies to `effect = \"NoExecute\"`",
+                    ts.span(),
+                    "no effect",
+                );
             }
         }
         Some(Toleration {
@@ -1407,7 +1692,11 @@ impl Lowerer<'_> {
     fn spread(&mut self, s: &Spanned<spec::SpreadSpec>, selector: &StringMap) -> TopologySpread {
         let (across, max_skew, required) = match s.get_ref() {
             spec::SpreadSpec::Across(a) => (a.clone(), 1, true),
-            spec::SpreadSpec::Table(t) => (t.across.clone(), t.max_skew.unwrap_or(1), t.required.unwrap_or(true)),
+            spec::SpreadSpec::Table(t) => (
+                t.across.clone(),
+                t.max_skew.unwrap_or(1),
+                t.required.unwrap_or(true),
+            ),
         };
         if max_skew < 1 {
             self.error("`max_skew` must be at least 1", s.span(), "too small");
@@ -1430,7 +1719,12 @@ impl Lowerer<'_> {
         TopologySpread {
             max_skew,
             topology_key,
-            when_unsatisfiable: if required { "DoNotSchedule" } else { "ScheduleAnyway" }.into(),
+            when_unsatisfiable: if required {
+                "DoNotSchedule"
+            } else {
+                "ScheduleAnyway"
+            }
+            .into(),
             match_labels: selector.clone(),
         }
     }
@@ -1440,9 +1734,16 @@ impl Lowerer<'_> {
         for (name, v) in volumes {
             let v_span = v.span();
             let v = v.get_ref();
-            self.check(name, "volume name", |s| validate::dns_label(s, validate::LABEL_MAX));
+            self.check(name, "volume name", |s| {
+                validate::dns_label(s, validate::LABEL_MAX)
+            });
             if v.mount.is_none() {
-                self.error_help(format!("volume `{}` has no `mount`", name.get_ref()), name.span(), "not mounted", "add `mount = \"/path\"`");
+                self.error_help(
+                    format!("volume `{}` has no `mount`", name.get_ref()),
+                    name.span(),
+                    "not mounted",
+                    "add `mount = \"/path\"`",
+                );
             }
             if let Some(m) = &v.mount {
                 self.check(m, "mount path", validate::mount_path);
@@ -1453,12 +1754,25 @@ impl Lowerer<'_> {
             let size = match &v.size {
                 Some(s) => {
                     if let Err(reason) = validate::quantity(&s.get_ref().0) {
-                        self.error(format!("`{}` is not a valid size", s.get_ref().0), s.span(), reason);
+                        self.error(
+                            format!("`{}` is not a valid size", s.get_ref().0),
+                            s.span(),
+                            reason,
+                        );
                     }
                     s.get_ref().0.clone()
                 }
                 None => {
-                    self.error_help(format!("volume `{}` has no `size`", name.get_ref()), if v_span.is_empty() { name.span() } else { name.span() }, "no size", "add `size = \"10Gi\"`");
+                    self.error_help(
+                        format!("volume `{}` has no `size`", name.get_ref()),
+                        if v_span.is_empty() {
+                            name.span()
+                        } else {
+                            name.span()
+                        },
+                        "no size",
+                        "add `size = \"10Gi\"`",
+                    );
                     String::new()
                 }
             };
@@ -1470,7 +1784,16 @@ impl Lowerer<'_> {
                     modes
                         .iter()
                         .map(|m| {
-                            self.one_of(m, "access mode", &["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]);
+                            self.one_of(
+                                m,
+                                "access mode",
+                                &[
+                                    "ReadWriteOnce",
+                                    "ReadOnlyMany",
+                                    "ReadWriteMany",
+                                    "ReadWriteOncePod",
+                                ],
+                            );
                             m.get_ref().clone()
                         })
                         .collect()
@@ -1505,12 +1828,19 @@ impl Lowerer<'_> {
         meta: &dyn Fn(&str, &StringMap, &StringMap) -> Metadata,
     ) -> StatefulSet {
         let s = spec.statefulset.as_ref().map(|s| s.get_ref());
-        let pod_management_policy = s.and_then(|s| s.pod_management_policy.as_ref()).map_or("OrderedReady".to_owned(), |p| {
-            self.one_of(p, "pod management policy", &["OrderedReady", "Parallel"]);
-            p.get_ref().clone()
-        });
+        let pod_management_policy = s.and_then(|s| s.pod_management_policy.as_ref()).map_or(
+            "OrderedReady".to_owned(),
+            |p| {
+                self.one_of(p, "pod management policy", &["OrderedReady", "Parallel"]);
+                p.get_ref().clone()
+            },
+        );
         let update_strategy = match s.and_then(|s| s.update_strategy.as_ref()) {
-            None => UpdateStrategy { type_: "RollingUpdate".into(), partition: None, max_unavailable: None },
+            None => UpdateStrategy {
+                type_: "RollingUpdate".into(),
+                partition: None,
+                max_unavailable: None,
+            },
             Some(u) => {
                 let u = u.get_ref();
                 let type_ = u.type_.as_ref().map_or("RollingUpdate".to_owned(), |t| {
@@ -1520,10 +1850,17 @@ impl Lowerer<'_> {
                 if type_ == "OnDelete" {
                     for (field, span) in [
                         ("partition", u.partition.as_ref().map(|p| p.span())),
-                        ("max_unavailable", u.max_unavailable.as_ref().map(|p| p.span())),
+                        (
+                            "max_unavailable",
+                            u.max_unavailable.as_ref().map(|p| p.span()),
+                        ),
                     ] {
                         if let Some(span) = span {
-                            self.error(format!("`{field}` only applies to `RollingUpdate`"), span, "ignored by OnDelete");
+                            self.error(
+                                format!("`{field}` only applies to `RollingUpdate`"),
+                                span,
+                                "ignored by OnDelete",
+                            );
                         }
                     }
                 }
@@ -1543,7 +1880,11 @@ impl Lowerer<'_> {
                         IntOrString::String(p.clone())
                     }
                 });
-                UpdateStrategy { type_, partition, max_unavailable }
+                UpdateStrategy {
+                    type_,
+                    partition,
+                    max_unavailable,
+                }
             }
         };
         let pvc_retention_policy = s.and_then(|s| s.pvc_retention_policy.as_ref()).map(|r| {
@@ -1565,10 +1906,22 @@ impl Lowerer<'_> {
             service_name,
             pod_management_policy,
             update_strategy,
-            min_ready_seconds: self.at_least(&s.and_then(|s| s.min_ready_seconds.clone()), 0, "`min_ready_seconds`"),
-            revision_history_limit: self.at_least(&s.and_then(|s| s.revision_history_limit.clone()), 0, "`revision_history_limit`"),
+            min_ready_seconds: self.at_least(
+                &s.and_then(|s| s.min_ready_seconds.clone()),
+                0,
+                "`min_ready_seconds`",
+            ),
+            revision_history_limit: self.at_least(
+                &s.and_then(|s| s.revision_history_limit.clone()),
+                0,
+                "`revision_history_limit`",
+            ),
             pvc_retention_policy,
-            ordinals_start: self.at_least(&s.and_then(|s| s.ordinals_start.clone()), 0, "`ordinals_start`"),
+            ordinals_start: self.at_least(
+                &s.and_then(|s| s.ordinals_start.clone()),
+                0,
+                "`ordinals_start`",
+            ),
             pod,
             claims,
         }

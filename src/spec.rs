@@ -166,7 +166,10 @@ pub struct ContainerSpec {
 
 /// A port: `80`, or `{ port = 53, protocol = "UDP" }`.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(untagged, expecting = "a port number or a table `{ port = 53, protocol = \"UDP\" }`")]
+#[serde(
+    untagged,
+    expecting = "a port number or a table `{ port = 53, protocol = \"UDP\" }`"
+)]
 pub enum PortSpec {
     /// Just a number: TCP.
     Number(i64),
@@ -314,7 +317,10 @@ pub enum PortRef {
 
 /// A gRPC health check.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(untagged, expecting = "a port number or a table `{ port = 9090, service = \"name\" }`")]
+#[serde(
+    untagged,
+    expecting = "a port number or a table `{ port = 9090, service = \"name\" }`"
+)]
 pub enum GrpcSpec {
     /// Just the port.
     Port(i64),

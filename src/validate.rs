@@ -23,7 +23,10 @@ pub fn dns_label(s: &str, max: usize) -> Result<(), String> {
         return Err("it is empty".into());
     }
     if s.len() > max {
-        return Err(format!("it is {} characters long, at most {max} are allowed", s.len()));
+        return Err(format!(
+            "it is {} characters long, at most {max} are allowed",
+            s.len()
+        ));
     }
     if let Some(c) = s.chars().find(|&c| !is_alnum_lower(c) && c != '-') {
         return Err(format!(
@@ -57,7 +60,10 @@ pub fn dns_subdomain(s: &str) -> Result<(), String> {
             s.len()
         ));
     }
-    if let Some(c) = s.chars().find(|&c| !is_alnum_lower(c) && c != '-' && c != '.') {
+    if let Some(c) = s
+        .chars()
+        .find(|&c| !is_alnum_lower(c) && c != '-' && c != '.')
+    {
         return Err(format!(
             "`{}` is not allowed: use lowercase letters, digits, `-` and `.`",
             c.escape_default()
@@ -125,7 +131,8 @@ pub fn qualified_name(s: &str) -> Result<(), String> {
         None => (None, s),
     };
     if let Some(prefix) = prefix {
-        dns_subdomain(prefix).map_err(|e| format!("its prefix `{prefix}` is not a DNS subdomain: {e}"))?;
+        dns_subdomain(prefix)
+            .map_err(|e| format!("its prefix `{prefix}` is not a DNS subdomain: {e}"))?;
     }
     if name.is_empty() {
         return Err("the name part is empty".into());
@@ -178,7 +185,10 @@ pub fn port_name(s: &str) -> Result<(), String> {
         return Err("it is empty".into());
     }
     if s.len() > 15 {
-        return Err(format!("it is {} characters long, at most 15 are allowed", s.len()));
+        return Err(format!(
+            "it is {} characters long, at most 15 are allowed",
+            s.len()
+        ));
     }
     if let Some(c) = s.chars().find(|&c| !is_alnum_lower(c) && c != '-') {
         return Err(format!(
@@ -212,15 +222,27 @@ pub fn quantity(s: &str) -> Result<(), String> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(body.len());
     let (number, suffix) = body.split_at(digits_end);
-    let valid_number = !number.is_empty()
-        && number != "."
-        && number.matches('.').count() <= 1;
+    let valid_number = !number.is_empty() && number != "." && number.matches('.').count() <= 1;
     if !valid_number {
         return Err(HELP.into());
     }
     let valid_suffix = matches!(
         suffix,
-        "" | "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" | "n" | "u" | "m" | "k" | "M" | "G" | "T" | "P" | "E"
+        "" | "Ki"
+            | "Mi"
+            | "Gi"
+            | "Ti"
+            | "Pi"
+            | "Ei"
+            | "n"
+            | "u"
+            | "m"
+            | "k"
+            | "M"
+            | "G"
+            | "T"
+            | "P"
+            | "E"
     ) || suffix
         .strip_prefix(['e', 'E'])
         .map(|exp| {
@@ -313,7 +335,9 @@ mod tests {
 
     #[test]
     fn quantities() {
-        for ok in ["1Gi", "250m", "2", "0.5", "1.5Gi", "1e3", "1E-3", "100k", ".5"] {
+        for ok in [
+            "1Gi", "250m", "2", "0.5", "1.5Gi", "1e3", "1E-3", "100k", ".5",
+        ] {
             assert!(quantity(ok).is_ok(), "{ok}");
         }
         for bad in ["", "1GB", "one", "1.2.3", "-1", "1 Gi", "Gi", "1e"] {
