@@ -10,10 +10,10 @@ use std::ops::Range;
 
 use sha2::{Digest, Sha256};
 
-use crate::error::{did_you_mean, Diagnostic};
+use crate::error::{did_you_mean, quote_list, suggest, Diagnostic, Severity};
 use crate::model::*;
-use crate::sources::{self, Entry, Sources};
-use crate::spec::{self, quote_list, DataSpec, Map, Spanned, Spec};
+use crate::sources::{self, Sources};
+use crate::spec::{self, DataSpec, Map, Spanned, Spec};
 use crate::validate;
 use crate::{hash, secretfmt};
 
@@ -63,7 +63,7 @@ pub fn lower(
     let (errors, warnings): (Vec<_>, Vec<_>) = cx
         .diags
         .into_iter()
-        .partition(|d| d.severity == crate::error::Severity::Error);
+        .partition(|d| d.severity == Severity::Error);
     match model {
         Some(model) if errors.is_empty() => Ok(Lowered { model, warnings }),
         _ => {
@@ -93,6 +93,105 @@ struct DataObject {
     entries: BTreeMap<String, Vec<u8>>,
     immutable: bool,
     spec: DataSpec,
+    /// The table key is a valid object name (else it was reported already).
+    name_ok: bool,
+    /// Keys that are missing for a reason already reported (a source that
+    /// could not be read, a key refused): references to them are not errors
+    /// of their own.
+    unknown_keys: UnknownKeys,
+}
+
+/// Which keys of a [`DataObject`] may exist without being in its entries.
+#[derive(Default)]
+enum UnknownKeys {
+    /// The entries are every key there is.
+    #[default]
+    None,
+    /// These keys were refused.
+    Refused(BTreeSet<String>),
+    /// A source could not be read: any key may have been in it.
+    Any,
+}
+
+impl UnknownKeys {
+    fn refuse(&mut self, key: &str) {
+        match self {
+            UnknownKeys::None => *self = UnknownKeys::Refused([key.to_owned()].into()),
+            UnknownKeys::Refused(keys) => {
+                keys.insert(key.to_owned());
+            }
+            UnknownKeys::Any => {}
+        }
+    }
+
+    fn covers(&self, key: &str) -> bool {
+        match self {
+            UnknownKeys::None => false,
+            UnknownKeys::Refused(keys) => keys.contains(key),
+            UnknownKeys::Any => true,
+        }
+    }
+}
+
+/// Which container of the pod is being lowered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// The app's own container, from the top-level fields.
+    Main,
+    /// A `[[sidecars]]` entry.
+    Sidecar,
+    /// An `[[init_containers]]` entry.
+    Init,
+}
+
+/// The keys of a ConfigMap or Secret being assembled.
+#[derive(Default)]
+struct Keys {
+    entries: BTreeMap<String, Value>,
+    unknown: UnknownKeys,
+}
+
+/// One key of a ConfigMap or Secret being assembled, and where it came from.
+struct Value {
+    bytes: Vec<u8>,
+    /// The TOML that brought it in.
+    span: Span,
+    origin: Origin,
+}
+
+/// Where a key's value came from, for messages that must tell two sources apart.
+enum Origin {
+    /// A file, a file in a directory, or `file:LINE` of an env file.
+    File(String),
+    /// A field of the table: `literals`, `from_env`, `docker_registry`.
+    Field(&'static str),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::File(path) => write!(f, "`{path}`"),
+            Origin::Field(field) => write!(f, "`{field}`"),
+        }
+    }
+}
+
+impl Value {
+    fn file(bytes: Vec<u8>, span: Span, origin: String) -> Self {
+        Value {
+            bytes,
+            span,
+            origin: Origin::File(origin),
+        }
+    }
+
+    fn field(bytes: Vec<u8>, span: Span, field: &'static str) -> Self {
+        Value {
+            bytes,
+            span,
+            origin: Origin::Field(field),
+        }
+    }
 }
 
 impl Lowerer<'_> {
@@ -216,10 +315,10 @@ impl Lowerer<'_> {
         let global_hash = spec.hash_suffix.as_ref().is_some_and(|h| *h.get_ref());
         let mut objects = Vec::new();
         for (key, data) in std::mem::take(&mut spec.configmaps) {
-            objects.extend(self.data_object(ObjectKind::ConfigMap, key, data, global_hash));
+            objects.push(self.data_object(ObjectKind::ConfigMap, key, data, global_hash));
         }
         for (key, data) in std::mem::take(&mut spec.secrets) {
-            objects.extend(self.data_object(ObjectKind::Secret, key, data, global_hash));
+            objects.push(self.data_object(ObjectKind::Secret, key, data, global_hash));
         }
 
         let ports = self.ports(&spec.ports);
@@ -497,7 +596,7 @@ impl Lowerer<'_> {
         key: Spanned<String>,
         data: Spanned<DataSpec>,
         global_hash: bool,
-    ) -> Option<DataObject> {
+    ) -> DataObject {
         let what = match kind {
             ObjectKind::ConfigMap => "ConfigMap name",
             ObjectKind::Secret => "Secret name",
@@ -542,46 +641,19 @@ impl Lowerer<'_> {
         }
 
         let errors_before = self.error_count();
-        let mut entries: BTreeMap<String, (Vec<u8>, Span)> = BTreeMap::new();
-        let mut add = |this: &mut Self, k: String, bytes: Vec<u8>, span: Span, from: &str| {
-            if let Err(reason) = validate::data_key(&k) {
-                this.error(
-                    format!("`{}` is not a valid key{from}", k.escape_debug()),
-                    span,
-                    reason,
-                );
-                return;
-            }
-            if let Some((_, first)) = entries.get(&k) {
-                let first_loc = first.start;
-                this.diags.push(
-                    Diagnostic::error(
-                        format!("key `{k}` is defined twice in `{}`", key.get_ref()),
-                        span,
-                        "duplicate key",
-                    )
-                    .with_help(format!(
-                        "each key of a ConfigMap or Secret must come from one source only (first defined at byte {first_loc})"
-                    )),
-                );
-                return;
-            }
-            entries.insert(k, (bytes, span));
-        };
-
+        let mut keys = Keys::default();
+        let object = key.get_ref();
         for file in &data.files {
             match sources::file_entries(self.sources, file.get_ref()) {
                 Ok(list) => {
-                    for Entry {
-                        key: k,
-                        bytes,
-                        origin,
-                    } in list
-                    {
-                        add(self, k, bytes, file.span(), &format!(" (from `{origin}`)"));
+                    for e in list {
+                        self.add_key(&mut keys, object, e.key, Value::file(e.bytes, file.span(), e.origin));
                     }
                 }
-                Err(e) => self.source_error(e, file.span()),
+                Err(e) => {
+                    keys.unknown = UnknownKeys::Any;
+                    self.source_error(e, file.span());
+                }
             }
         }
         for (k, v) in &data.literals {
@@ -596,13 +668,8 @@ impl Lowerer<'_> {
                     "--no-literal-secrets is set: read it with `from_env` or from a file instead",
                 );
             }
-            add(
-                self,
-                k.get_ref().clone(),
-                v.get_ref().0.clone().into_bytes(),
-                k.span(),
-                "",
-            );
+            let value = Value::field(v.get_ref().0.clone().into_bytes(), k.span(), "literals");
+            self.add_key(&mut keys, object, k.get_ref().clone(), value);
         }
         for file in &data.env_files {
             let parsed = self
@@ -611,27 +678,36 @@ impl Lowerer<'_> {
                 .and_then(|bytes| sources::parse_env_file(&bytes, file.get_ref()));
             match parsed {
                 Ok(list) => {
-                    for Entry {
-                        key: k,
-                        bytes,
-                        origin,
-                    } in list
-                    {
-                        add(self, k, bytes, file.span(), &format!(" (from `{origin}`)"));
+                    for e in list {
+                        self.add_key(&mut keys, object, e.key, Value::file(e.bytes, file.span(), e.origin));
                     }
                 }
-                Err(e) => self.source_error(e, file.span()),
+                Err(e) => {
+                    keys.unknown = UnknownKeys::Any;
+                    self.source_error(e, file.span());
+                }
             }
         }
         for (k, var) in &data.from_env {
             match self.env_var(var) {
-                Some(bytes) => add(self, k.get_ref().clone(), bytes, k.span(), ""),
-                None => {}
+                Some(bytes) => self.add_key(
+                    &mut keys,
+                    object,
+                    k.get_ref().clone(),
+                    Value::field(bytes, k.span(), "from_env"),
+                ),
+                None => keys.unknown.refuse(k.get_ref()),
             }
         }
         if let Some(reg) = &data.docker_registry {
-            if let Some(bytes) = self.docker_registry(reg, &key) {
-                add(self, ".dockerconfigjson".into(), bytes, reg.span(), "");
+            match self.docker_registry(reg, &key) {
+                Some(bytes) => self.add_key(
+                    &mut keys,
+                    object,
+                    ".dockerconfigjson".into(),
+                    Value::field(bytes, reg.span(), "docker_registry"),
+                ),
+                None => keys.unknown.refuse(".dockerconfigjson"),
             }
         }
 
@@ -639,32 +715,15 @@ impl Lowerer<'_> {
         if kind == ObjectKind::Secret && self.error_count() == errors_before {
             self.secret_type_rules(
                 &type_,
-                &entries,
+                &keys.entries,
                 &key,
                 data.type_.as_ref().map_or(key.span(), |t| t.span()),
             );
         }
 
-        let size: usize = entries.iter().map(|(k, (v, _))| k.len() + v.len()).sum();
         let entries: BTreeMap<String, Vec<u8>> =
-            entries.into_iter().map(|(k, (v, _))| (k, v)).collect();
-        if size > OBJECT_SIZE_LIMIT {
-            self.error_help(
-                format!("`{}` holds {size} bytes, more than the API server's limit of 1 MiB (1048576 bytes)", key.get_ref()),
-                key.span(),
-                "too large",
-                "split it into several objects, or mount the data from a volume instead",
-            );
-        } else if size > APPLY_ANNOTATION_LIMIT {
-            self.diags.push(
-                Diagnostic::warning(
-                    format!("`{}` holds {size} bytes: client-side `kubectl apply` fails past 262144, where its last-applied annotation no longer fits", key.get_ref()),
-                    key.span(),
-                    "large object",
-                )
-                .with_help("apply with `kubectl apply --server-side`"),
-            );
-        }
+            keys.entries.into_iter().map(|(k, v)| (k, v.bytes)).collect();
+        self.check_size(kind, &key, &entries);
 
         let hashed = data
             .hash_suffix
@@ -682,7 +741,7 @@ impl Lowerer<'_> {
                 ObjectKind::Secret => hash::secret_suffix(&type_, &entries),
             };
             let hashed_name = format!("{}-{suffix}", key.get_ref());
-            if hashed_name.len() > validate::SUBDOMAIN_MAX {
+            if name_ok && hashed_name.len() > validate::SUBDOMAIN_MAX {
                 self.error(
                     format!("`{}` is too long for a hash suffix", key.get_ref()),
                     key.span(),
@@ -694,8 +753,10 @@ impl Lowerer<'_> {
             key.get_ref().clone()
         };
 
-        name_ok.then(|| DataObject {
+        DataObject {
             kind,
+            name_ok,
+            unknown_keys: keys.unknown,
             name,
             key_span: key.span(),
             key: key.into_inner(),
@@ -703,13 +764,89 @@ impl Lowerer<'_> {
             entries,
             immutable: data.immutable.as_ref().is_some_and(|i| *i.get_ref()),
             spec: data,
-        })
+        }
+    }
+
+    /// Adds key `k` to the object being assembled, unless it is not a valid
+    /// key or another source gave it already.
+    fn add_key(&mut self, keys: &mut Keys, object: &str, k: String, value: Value) {
+        let from = match &value.origin {
+            Origin::File(_) => format!(" (from {})", value.origin),
+            Origin::Field(_) => String::new(),
+        };
+        if let Err(reason) = validate::data_key(&k) {
+            self.error(
+                format!("`{}` is not a valid key{from}", k.escape_debug()),
+                value.span,
+                reason,
+            );
+            keys.unknown.refuse(&k);
+            return;
+        }
+        if let Some(first) = keys.entries.get(&k) {
+            let help = format!(
+                "`{k}` already comes from {}: a key can have one source only",
+                first.origin
+            );
+            self.error_help(
+                format!("key `{k}` is defined twice in `{object}`{from}"),
+                value.span,
+                "duplicate key",
+                help,
+            );
+            return;
+        }
+        keys.entries.insert(k, value);
+    }
+
+    /// The API server refuses a ConfigMap or Secret whose values add up to
+    /// more than 1 MiB; client-side `kubectl apply` fails much earlier, when
+    /// the object (Secret values and binary data base64-encoded) no longer
+    /// fits its 256 KiB last-applied annotation.
+    fn check_size(&mut self, kind: ObjectKind, key: &Spanned<String>, entries: &BTreeMap<String, Vec<u8>>) {
+        let size: usize = entries.values().map(Vec::len).sum();
+        let encoded: usize = entries
+            .iter()
+            .map(|(k, v)| {
+                let base64 = kind == ObjectKind::Secret || std::str::from_utf8(v).is_err();
+                k.len() + if base64 { v.len().div_ceil(3) * 4 } else { v.len() }
+            })
+            .sum();
+        let kind_name = match kind {
+            ObjectKind::ConfigMap => "ConfigMap",
+            ObjectKind::Secret => "Secret",
+        };
+        if size > OBJECT_SIZE_LIMIT {
+            self.error_help(
+                format!(
+                    "{kind_name} `{}` holds {size} bytes, more than the API server's limit of 1 MiB (1048576 bytes)",
+                    key.get_ref()
+                ),
+                key.span(),
+                "too large",
+                "split it into several objects, or put the data in the image or a volume",
+            );
+        } else if encoded > APPLY_ANNOTATION_LIMIT {
+            self.diags.push(
+                Diagnostic::warning(
+                    format!(
+                        "{kind_name} `{}` is about {encoded} bytes, too large for client-side `kubectl apply`",
+                        key.get_ref()
+                    ),
+                    key.span(),
+                    "large object",
+                )
+                .with_help(
+                    "`kubectl apply` keeps a copy in an annotation of at most 262144 bytes: apply with `kubectl apply --server-side`",
+                ),
+            );
+        }
     }
 
     fn error_count(&self) -> usize {
         self.diags
             .iter()
-            .filter(|d| d.severity == crate::error::Severity::Error)
+            .filter(|d| d.severity == Severity::Error)
             .count()
     }
 
@@ -811,7 +948,7 @@ impl Lowerer<'_> {
     fn secret_type_rules(
         &mut self,
         type_: &str,
-        entries: &BTreeMap<String, (Vec<u8>, Span)>,
+        entries: &BTreeMap<String, Value>,
         key: &Spanned<String>,
         span: Span,
     ) {
@@ -848,11 +985,11 @@ impl Lowerer<'_> {
             "kubernetes.io/tls" => {
                 if require(self, &["tls.crt", "tls.key"]) {
                     if let Err(reason) =
-                        secretfmt::check_tls_pair(&entries["tls.crt"].0, &entries["tls.key"].0)
+                        secretfmt::check_tls_pair(&entries["tls.crt"].bytes, &entries["tls.key"].bytes)
                     {
                         self.error(
                             format!("`{}` does not hold a usable TLS key pair", key.get_ref()),
-                            entries["tls.key"].1.clone(),
+                            entries["tls.key"].span.clone(),
                             reason,
                         );
                     }
@@ -865,11 +1002,11 @@ impl Lowerer<'_> {
                     ".dockercfg"
                 };
                 if require(self, &[k])
-                    && serde_json::from_slice::<serde_json::Value>(&entries[k].0).is_err()
+                    && serde_json::from_slice::<serde_json::Value>(&entries[k].bytes).is_err()
                 {
                     self.error(
                         format!("`{k}` in `{}` is not valid JSON", key.get_ref()),
-                        entries[k].1.clone(),
+                        entries[k].span.clone(),
                         "not JSON",
                     );
                 }
@@ -901,6 +1038,17 @@ impl Lowerer<'_> {
         let mut volumes = Vec::new();
         let mut mountable: BTreeMap<String, VolumeMount> = BTreeMap::new();
         let mut volume_names: BTreeMap<String, Span> = BTreeMap::new();
+        let mount_paths = spec
+            .volumes
+            .iter()
+            .filter_map(|(name, v)| Some((name.get_ref().as_str(), v.get_ref().mount.as_ref()?)))
+            .chain(
+                objects
+                    .iter()
+                    .filter_map(|o| Some((o.key.as_str(), o.spec.mount.as_ref()?))),
+            )
+            .collect();
+        self.mount_paths(mount_paths);
         for (vname, v) in &spec.volumes {
             volume_names.insert(vname.get_ref().clone(), vname.span());
             if let Some(mount) = &v.get_ref().mount {
@@ -936,6 +1084,9 @@ impl Lowerer<'_> {
                 continue;
             };
             let vname = o.key.replace('.', "-");
+            if !o.name_ok {
+                continue;
+            }
             if let Err(reason) = validate::dns_label(&vname, validate::LABEL_MAX) {
                 self.error(
                     format!("`{}` cannot name a pod volume", o.key),
@@ -998,7 +1149,6 @@ impl Lowerer<'_> {
         let mut env_from = Vec::new();
         for o in objects {
             for (var, k) in &o.spec.env {
-                self.check(var, "environment variable name", validate::env_var_name);
                 if self.key_exists(k, o) {
                     let (object, key) = (o.name.clone(), k.get_ref().clone());
                     env.push((
@@ -1091,19 +1241,18 @@ impl Lowerer<'_> {
             mounts: Vec::new(),
         };
         let main_mounts: Vec<VolumeMount> = mountable.values().cloned().collect();
-        let mut main = self.container(main, spec.name.span(), ports, env, main_mounts, false);
+        let mut main = self.container(main, Role::Main, ports, env, main_mounts);
         main.security_context = main_security;
         main.env_from = env_from;
 
         let mut names: BTreeMap<String, Span> = [(app.to_owned(), spec.name.span())].into();
         let mut containers = vec![main];
         let mut init_containers = Vec::new();
-        for (list, is_init) in [
-            (std::mem::take(&mut spec.sidecars), false),
-            (std::mem::take(&mut spec.init_containers), true),
+        for (list, role) in [
+            (std::mem::take(&mut spec.sidecars), Role::Sidecar),
+            (std::mem::take(&mut spec.init_containers), Role::Init),
         ] {
             for c in list {
-                let span = c.span();
                 let c = c.into_inner();
                 if self.check(&c.name, "container name", |s| {
                     validate::dns_label(s, validate::LABEL_MAX)
@@ -1118,12 +1267,23 @@ impl Lowerer<'_> {
                         format!("the main container is named after the app, `{app}`"),
                     );
                 }
-                let mut mounts = Vec::new();
+                let mut mounts: Vec<VolumeMount> = Vec::new();
                 for m in &c.mounts {
                     match mountable.get(m.get_ref()) {
+                        Some(vm) if mounts.iter().any(|seen| seen.name == vm.name) => self.error(
+                            format!("`{}` is listed twice in `mounts`", m.get_ref()),
+                            m.span(),
+                            "already mounted",
+                        ),
                         Some(vm) => mounts.push(vm.clone()),
                         None => {
                             let known: Vec<&str> = mountable.keys().map(String::as_str).collect();
+                            let help = suggest(
+                                m.get_ref(),
+                                &known,
+                                "mountable:",
+                                "nothing has a `mount` path yet",
+                            );
                             self.error_help(
                                 format!(
                                     "`{}` is not a mounted volume, configmap or secret",
@@ -1131,11 +1291,7 @@ impl Lowerer<'_> {
                                 ),
                                 m.span(),
                                 "unknown mount",
-                                if known.is_empty() {
-                                    "nothing has a `mount` path yet".to_owned()
-                                } else {
-                                    format!("mountable: {}", quote_list(&known))
-                                },
+                                help,
                             );
                         }
                     }
@@ -1152,9 +1308,9 @@ impl Lowerer<'_> {
                     }
                     self.container_security(sc.get_ref(), false)
                 });
-                let mut lowered = self.container(c, span, c_ports, Vec::new(), mounts, is_init);
+                let mut lowered = self.container(c, role, c_ports, Vec::new(), mounts);
                 lowered.security_context = security;
-                if is_init {
+                if role == Role::Init {
                     init_containers.push(lowered);
                 } else {
                     containers.push(lowered);
@@ -1208,16 +1364,47 @@ impl Lowerer<'_> {
         }
     }
 
+    /// Mount paths must be absolute and distinct; the main container mounts
+    /// every one of them. `mounts` holds each source's name and its `mount`.
+    fn mount_paths(&mut self, mut mounts: Vec<(&str, &Spanned<String>)>) {
+        mounts.sort_by_key(|(_, m)| m.span().start);
+        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+        for (source, m) in mounts {
+            if !self.check(m, "mount path", validate::mount_path) {
+                continue;
+            }
+            let path = match m.get_ref().trim_end_matches('/') {
+                "" => "/",
+                p => p,
+            };
+            if let Some(first) = seen.get(path) {
+                self.error_help(
+                    format!("`{source}` and `{first}` are both mounted at `{path}`"),
+                    m.span(),
+                    "mount path already used",
+                    "give each volume, configmap and secret its own `mount` path",
+                );
+            } else {
+                seen.insert(path, source);
+            }
+        }
+    }
+
     fn key_exists(&mut self, k: &Spanned<String>, o: &DataObject) -> bool {
         if o.entries.contains_key(k.get_ref()) {
             return true;
         }
+        if o.unknown_keys.covers(k.get_ref()) {
+            // Why the key is missing was reported where it went missing.
+            return false;
+        }
         let keys: Vec<&str> = o.entries.keys().map(String::as_str).collect();
-        let help = match did_you_mean(k.get_ref(), keys.iter().copied()) {
-            Some(best) => format!("did you mean `{best}`?"),
-            None if keys.is_empty() => format!("`{}` has no keys", o.key),
-            None => format!("`{}` has keys {}", o.key, quote_list(&keys)),
-        };
+        let help = suggest(
+            k.get_ref(),
+            &keys,
+            &format!("`{}` has keys", o.key),
+            &format!("`{}` has no keys", o.key),
+        );
         self.error_help(
             format!("`{}` has no key `{}`", o.key, k.get_ref()),
             k.span(),
@@ -1279,12 +1466,12 @@ impl Lowerer<'_> {
     fn container(
         &mut self,
         c: spec::ContainerSpec,
-        span: Span,
+        role: Role,
         ports: Vec<(Spanned<String>, ContainerPort)>,
         mut config_env: Vec<(Spanned<String>, EnvSource)>,
         mut volume_mounts: Vec<VolumeMount>,
-        is_init: bool,
     ) -> Container {
+        let is_init = role == Role::Init;
         let image = match &c.image {
             Some(i) if i.get_ref().trim().is_empty() => {
                 self.error("`image` is empty", i.span(), "no image");
@@ -1301,12 +1488,17 @@ impl Lowerer<'_> {
                 i.get_ref().clone()
             }
             None => {
-                self.error_help(
-                    format!("container `{}` has no image", c.name.get_ref()),
-                    span.clone(),
-                    "no `image`",
-                    "add `image = \"registry/name:tag\"`",
-                );
+                let (message, help) = match role {
+                    Role::Main => (
+                        "the app has no `image`".to_owned(),
+                        "add `image = \"registry/name:tag\"` at the top, next to `name`",
+                    ),
+                    Role::Sidecar | Role::Init => (
+                        format!("container `{}` has no `image`", c.name.get_ref()),
+                        "add `image = \"registry/name:tag\"` to this container's table",
+                    ),
+                };
+                self.error_help(message, c.name.span(), "needs an image", help);
                 String::new()
             }
         };
@@ -1392,28 +1584,7 @@ impl Lowerer<'_> {
             None => (None, None),
         };
 
-        // Mount paths must be absolute and distinct.
-        let mut paths: BTreeSet<String> = BTreeSet::new();
-        for m in &volume_mounts {
-            if let Err(reason) = validate::mount_path(&m.mount_path) {
-                self.error(
-                    format!("`{}` is not a valid mount path", m.mount_path),
-                    span.clone(),
-                    reason,
-                );
-            } else if !paths.insert(m.mount_path.trim_end_matches('/').to_owned()) {
-                self.error_help(
-                    format!(
-                        "two volumes are mounted at `{}` in container `{}`",
-                        m.mount_path,
-                        c.name.get_ref()
-                    ),
-                    span.clone(),
-                    "duplicate mount path",
-                    "give each volume, configmap and secret its own `mount` path",
-                );
-            }
-        }
+        // Mount paths were checked where they are written, in `mount_paths`.
         volume_mounts.sort_by(|a, b| a.mount_path.cmp(&b.mount_path));
 
         let strings = |v: &Option<Vec<Spanned<String>>>| {
@@ -1744,9 +1915,6 @@ impl Lowerer<'_> {
                     "not mounted",
                     "add `mount = \"/path\"`",
                 );
-            }
-            if let Some(m) = &v.mount {
-                self.check(m, "mount path", validate::mount_path);
             }
             if let Some(sp) = &v.sub_path {
                 self.check(sp, "sub-path", validate::relative_path);
