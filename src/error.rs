@@ -337,6 +337,17 @@ pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    let candidates: Vec<&str> = candidates.into_iter().collect();
+    // Case and separators first: `always` for `Always`, `imagePullPolicy` for `image_pull_policy`.
+    let loose = |s: &str| -> String {
+        s.chars()
+            .filter(|c| !matches!(c, '_' | '-'))
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    if let Some(same) = candidates.iter().find(|c| loose(c) == loose(word)) {
+        return Some(same);
+    }
     candidates
         .into_iter()
         .map(|c| (edit_distance(word, c), c))
@@ -373,13 +384,15 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 best = best.min(d[i - 2][j - 2] + 1);
             }
@@ -419,5 +432,11 @@ mod tests {
         assert_eq!(did_you_mean("replica", names), Some("replicas"));
         assert_eq!(did_you_mean("imgae", names), Some("image"));
         assert_eq!(did_you_mean("volumes", names), None);
+        assert_eq!(did_you_mean("nameSpace", names), Some("namespace"));
+        assert_eq!(
+            did_you_mean("imagePullPolicy", ["image_pull_policy"]),
+            Some("image_pull_policy")
+        );
+        assert_eq!(did_you_mean("udp", ["TCP", "UDP"]), Some("UDP"));
     }
 }

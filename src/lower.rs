@@ -264,15 +264,21 @@ impl Lowerer<'_> {
 
     fn app(&mut self, mut spec: Spec) -> Option<Model> {
         let name = spec.name.get_ref().clone();
-        let name_ok = self.check(&spec.name, "app name", |s| {
-            validate::dns_label(s, validate::STATEFULSET_NAME_MAX).map_err(|e| {
-                if s.len() > validate::STATEFULSET_NAME_MAX {
-                    format!("{e}: pods carry the label `controller-revision-hash: {s}-<10 characters>`, which must fit in 63")
-                } else {
-                    e
-                }
+        let name_ok = if name.len() > validate::STATEFULSET_NAME_MAX
+            && validate::dns_label(&name, validate::LABEL_MAX).is_ok()
+        {
+            self.error_help(
+                format!("`{name}` is too long for a StatefulSet name"),
+                spec.name.span(),
+                format!("{} characters, at most {} are allowed", name.len(), validate::STATEFULSET_NAME_MAX),
+                "every pod is labelled `controller-revision-hash: NAME-<10 characters>`, which must fit in 63 characters",
+            );
+            false
+        } else {
+            self.check(&spec.name, "app name", |s| {
+                validate::dns_label(s, validate::STATEFULSET_NAME_MAX)
             })
-        });
+        };
         let namespace = spec.namespace.as_ref().map(|ns| {
             self.check(ns, "namespace", |s| {
                 validate::dns_label(s, validate::LABEL_MAX)
@@ -468,7 +474,6 @@ impl Lowerer<'_> {
 
     fn ports(&mut self, ports: &Map<spec::PortSpec>) -> Vec<(Spanned<String>, ContainerPort)> {
         let mut out = Vec::new();
-        let mut seen: BTreeMap<(i64, String), Span> = BTreeMap::new();
         for (name, port) in ports {
             self.check(name, "port name", validate::port_name);
             let (number, protocol) = match port.get_ref() {
@@ -482,14 +487,6 @@ impl Lowerer<'_> {
             }
             let protocol_spanned = Spanned::new(port.span(), protocol.clone());
             self.one_of(&protocol_spanned, "protocol", &["TCP", "UDP", "SCTP"]);
-            if let Some(first) = seen.insert((number, protocol.clone()), name.span()) {
-                let _ = first;
-                self.error(
-                    format!("port {number}/{protocol} is declared twice"),
-                    port.span(),
-                    "duplicate port",
-                );
-            }
             out.push((
                 name.clone(),
                 ContainerPort {
@@ -498,6 +495,23 @@ impl Lowerer<'_> {
                     protocol,
                 },
             ));
+        }
+        // Duplicates in the order written, so the second one is flagged.
+        let mut written: Vec<_> = out.iter().zip(ports.values()).collect();
+        written.sort_by_key(|((name, _), _)| name.span().start);
+        let mut seen: BTreeMap<(i64, &str), &str> = BTreeMap::new();
+        for ((name, p), number) in written {
+            let key = (p.container_port, p.protocol.as_str());
+            if let Some(first) = seen.get(&key) {
+                self.error_help(
+                    format!("port {}/{} is declared twice", p.container_port, p.protocol),
+                    number.span(),
+                    "duplicate port",
+                    format!("`{first}` declares it already"),
+                );
+            } else {
+                seen.insert(key, name.get_ref());
+            }
         }
         out
     }
@@ -543,37 +557,54 @@ impl Lowerer<'_> {
                     protocol: p.protocol.clone(),
                 })
                 .collect(),
-            Some(map) => map
-                .iter()
-                .filter_map(|(pname, number)| {
+            Some(map) => {
+                let names: Vec<&str> = ports.iter().map(|(n, _)| n.get_ref().as_str()).collect();
+                let mut published: BTreeMap<(i64, &str), &str> = BTreeMap::new();
+                let mut out = Vec::new();
+                for (pname, number) in map {
                     let Some((_, target)) =
                         ports.iter().find(|(n, _)| n.get_ref() == pname.get_ref())
                     else {
-                        let names: Vec<&str> =
-                            ports.iter().map(|(n, _)| n.get_ref().as_str()).collect();
+                        let help = suggest(
+                            pname.get_ref(),
+                            &names,
+                            "container ports:",
+                            "declare it in the top-level `ports` first",
+                        );
                         self.error_help(
                             format!("service port `{}` names no container port", pname.get_ref()),
                             pname.span(),
                             "unknown port",
-                            if names.is_empty() {
-                                "declare it in the top-level `ports` first".to_owned()
-                            } else {
-                                format!("container ports: {}", quote_list(&names))
-                            },
+                            help,
                         );
-                        return None;
+                        continue;
                     };
-                    if let Err(reason) = validate::port_number(*number.get_ref()) {
+                    let n = *number.get_ref();
+                    if let Err(reason) = validate::port_number(n) {
                         self.error("invalid port number", number.span(), reason);
+                    } else if let Some(first) =
+                        published.insert((n, target.protocol.as_str()), pname.get_ref())
+                    {
+                        self.error_help(
+                            format!(
+                                "service ports `{first}` and `{}` both publish {n}/{}",
+                                pname.get_ref(),
+                                target.protocol
+                            ),
+                            number.span(),
+                            "port already published",
+                            "give each service port its own number",
+                        );
                     }
-                    Some(ServicePort {
+                    out.push(ServicePort {
                         name: pname.get_ref().clone(),
-                        port: *number.get_ref(),
+                        port: n,
                         target_port: target.name.clone(),
                         protocol: target.protocol.clone(),
-                    })
-                })
-                .collect(),
+                    });
+                }
+                out
+            }
         };
         let extra_labels = s.map(|s| self.labels(&s.labels)).unwrap_or_default();
         let extra_annotations = s
@@ -647,7 +678,12 @@ impl Lowerer<'_> {
             match sources::file_entries(self.sources, file.get_ref()) {
                 Ok(list) => {
                     for e in list {
-                        self.add_key(&mut keys, object, e.key, Value::file(e.bytes, file.span(), e.origin));
+                        self.add_key(
+                            &mut keys,
+                            object,
+                            e.key,
+                            Value::file(e.bytes, file.span(), e.origin),
+                        );
                     }
                 }
                 Err(e) => {
@@ -679,7 +715,12 @@ impl Lowerer<'_> {
             match parsed {
                 Ok(list) => {
                     for e in list {
-                        self.add_key(&mut keys, object, e.key, Value::file(e.bytes, file.span(), e.origin));
+                        self.add_key(
+                            &mut keys,
+                            object,
+                            e.key,
+                            Value::file(e.bytes, file.span(), e.origin),
+                        );
                     }
                 }
                 Err(e) => {
@@ -721,8 +762,11 @@ impl Lowerer<'_> {
             );
         }
 
-        let entries: BTreeMap<String, Vec<u8>> =
-            keys.entries.into_iter().map(|(k, v)| (k, v.bytes)).collect();
+        let entries: BTreeMap<String, Vec<u8>> = keys
+            .entries
+            .into_iter()
+            .map(|(k, v)| (k, v.bytes))
+            .collect();
         self.check_size(kind, &key, &entries);
 
         let hashed = data
@@ -803,13 +847,23 @@ impl Lowerer<'_> {
     /// more than 1 MiB; client-side `kubectl apply` fails much earlier, when
     /// the object (Secret values and binary data base64-encoded) no longer
     /// fits its 256 KiB last-applied annotation.
-    fn check_size(&mut self, kind: ObjectKind, key: &Spanned<String>, entries: &BTreeMap<String, Vec<u8>>) {
+    fn check_size(
+        &mut self,
+        kind: ObjectKind,
+        key: &Spanned<String>,
+        entries: &BTreeMap<String, Vec<u8>>,
+    ) {
         let size: usize = entries.values().map(Vec::len).sum();
         let encoded: usize = entries
             .iter()
             .map(|(k, v)| {
                 let base64 = kind == ObjectKind::Secret || std::str::from_utf8(v).is_err();
-                k.len() + if base64 { v.len().div_ceil(3) * 4 } else { v.len() }
+                k.len()
+                    + if base64 {
+                        v.len().div_ceil(3) * 4
+                    } else {
+                        v.len()
+                    }
             })
             .sum();
         let kind_name = match kind {
@@ -983,16 +1037,16 @@ impl Lowerer<'_> {
         };
         match type_ {
             "kubernetes.io/tls" => {
-                if require(self, &["tls.crt", "tls.key"]) {
-                    if let Err(reason) =
-                        secretfmt::check_tls_pair(&entries["tls.crt"].bytes, &entries["tls.key"].bytes)
-                    {
-                        self.error(
-                            format!("`{}` does not hold a usable TLS key pair", key.get_ref()),
-                            entries["tls.key"].span.clone(),
-                            reason,
-                        );
-                    }
+                if !require(self, &["tls.crt", "tls.key"]) {
+                    return;
+                }
+                let (crt, tls_key) = (&entries["tls.crt"], &entries["tls.key"]);
+                if let Err(reason) = secretfmt::check_tls_pair(&crt.bytes, &tls_key.bytes) {
+                    self.error(
+                        format!("`{}` does not hold a usable TLS key pair", key.get_ref()),
+                        tls_key.span.clone(),
+                        reason,
+                    );
                 }
             }
             "kubernetes.io/dockerconfigjson" | "kubernetes.io/dockercfg" => {
@@ -1011,10 +1065,10 @@ impl Lowerer<'_> {
                     );
                 }
             }
-            "kubernetes.io/basic-auth" => {
-                if !entries.contains_key("username") && !entries.contains_key("password") {
-                    require(self, &["username", "password"]);
-                }
+            "kubernetes.io/basic-auth"
+                if !entries.contains_key("username") && !entries.contains_key("password") =>
+            {
+                require(self, &["username", "password"]);
             }
             "kubernetes.io/ssh-auth" => {
                 require(self, &["ssh-privatekey"]);
@@ -1414,11 +1468,59 @@ impl Lowerer<'_> {
         false
     }
 
+    /// What the API server refuses in a security context: IDs out of range,
+    /// and `allow_privilege_escalation = false` with a setting that implies it.
+    fn security_rules(&mut self, s: &spec::SecurityContextSpec) {
+        for (field, id) in [
+            ("run_as_user", &s.run_as_user),
+            ("run_as_group", &s.run_as_group),
+            ("fs_group", &s.fs_group),
+        ] {
+            if let Some(id) = id {
+                if let Err(reason) = validate::unix_id(*id.get_ref()) {
+                    self.error(format!("`{field}` is not a valid ID"), id.span(), reason);
+                }
+            }
+        }
+        let Some(no_escalation) = s
+            .allow_privilege_escalation
+            .as_ref()
+            .filter(|a| !*a.get_ref())
+        else {
+            return;
+        };
+        if s.privileged.as_ref().is_some_and(|p| *p.get_ref()) {
+            self.error_help(
+                "`allow_privilege_escalation = false` contradicts `privileged = true`",
+                no_escalation.span(),
+                "a privileged container can always escalate",
+                "remove one of the two",
+            );
+        }
+        let sys_admin = s
+            .capabilities
+            .iter()
+            .flat_map(|c| &c.add)
+            .find(|c| matches!(c.get_ref().as_str(), "SYS_ADMIN" | "CAP_SYS_ADMIN"));
+        if let Some(cap) = sys_admin {
+            self.error_help(
+                format!(
+                    "adding `{}` contradicts `allow_privilege_escalation = false`",
+                    cap.get_ref()
+                ),
+                cap.span(),
+                "implies privilege escalation",
+                "drop the capability, or remove `allow_privilege_escalation = false`",
+            );
+        }
+    }
+
     fn container_security(
         &mut self,
         s: &spec::SecurityContextSpec,
         main: bool,
     ) -> Option<ContainerSecurityContext> {
+        self.security_rules(s);
         let caps = s.capabilities.as_ref();
         let c = ContainerSecurityContext {
             // The pod-level settings cover the main container already.
@@ -1434,8 +1536,8 @@ impl Lowerer<'_> {
             },
             run_as_non_root: if main { None } else { s.run_as_non_root },
             read_only_root_filesystem: s.read_only_root_filesystem,
-            allow_privilege_escalation: s.allow_privilege_escalation,
-            privileged: s.privileged,
+            allow_privilege_escalation: s.allow_privilege_escalation.as_ref().map(|v| *v.get_ref()),
+            privileged: s.privileged.as_ref().map(|v| *v.get_ref()),
             capabilities_add: caps
                 .map(|c| c.add.iter().map(|v| v.get_ref().clone()).collect())
                 .unwrap_or_default(),
@@ -1625,19 +1727,60 @@ impl Lowerer<'_> {
     }
 
     fn resources(&mut self, r: &spec::ResourcesSpec) -> Resources {
-        let mut map = |m: &Map<spec::Quantity>| -> StringMap {
-            m.iter()
-                .map(|(k, q)| {
-                    self.check(k, "resource name", validate::qualified_name);
-                    if let Err(reason) = validate::quantity(&q.get_ref().0) {
-                        self.error(
-                            format!("`{}` is not a valid quantity", q.get_ref().0),
-                            q.span(),
-                            reason,
-                        );
+        for (k, q) in r.requests.iter().chain(&r.limits) {
+            if let Err(reason) = validate::container_resource_name(k.get_ref()) {
+                let help = match did_you_mean(k.get_ref(), validate::STANDARD_RESOURCES.iter().copied()) {
+                    _ if k.get_ref().eq_ignore_ascii_case("gpu") => {
+                        "GPUs are extended resources named by their vendor: `nvidia.com/gpu`, `amd.com/gpu`".to_owned()
                     }
-                    (k.get_ref().clone(), q.get_ref().0.clone())
-                })
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => format!(
+                        "use {}, `hugepages-<size>`, or an extended resource such as `example.com/gpu`",
+                        quote_list(validate::STANDARD_RESOURCES)
+                    ),
+                };
+                self.error_help(
+                    format!(
+                        "`{}` is not a valid resource name",
+                        k.get_ref().escape_debug()
+                    ),
+                    k.span(),
+                    reason,
+                    help,
+                );
+            }
+            if let Err(reason) = validate::quantity(&q.get_ref().0) {
+                self.error(
+                    format!("`{}` is not a valid quantity", q.get_ref().0),
+                    q.span(),
+                    reason,
+                );
+            }
+        }
+        for (k, request) in &r.requests {
+            let Some(limit) = r.limits.get(k) else {
+                continue;
+            };
+            let value = |q: &Spanned<spec::Quantity>| validate::quantity_value(&q.get_ref().0);
+            if let (Some(req), Some(lim)) = (value(request), value(limit)) {
+                if req > lim {
+                    self.error_help(
+                        format!(
+                            "the `{}` request `{}` is more than its limit `{}`",
+                            k.get_ref(),
+                            request.get_ref().0,
+                            limit.get_ref().0
+                        ),
+                        request.span(),
+                        "request above the limit",
+                        "a container cannot be guaranteed more than it may use: lower the request or raise the limit",
+                    );
+                }
+            }
+        }
+        let map = |m: &Map<spec::Quantity>| -> StringMap {
+            m.iter()
+                .map(|(k, q)| (k.get_ref().clone(), q.get_ref().0.clone()))
                 .collect()
         };
         Resources {
@@ -1656,13 +1799,12 @@ impl Lowerer<'_> {
             }
             spec::PortRef::Name(name) => {
                 if !port_names.contains(&name.as_str()) {
-                    let help = match did_you_mean(name, port_names.iter().copied()) {
-                        Some(best) => format!("did you mean `{best}`?"),
-                        None if port_names.is_empty() => {
-                            "declare it in `ports`, or give the number".to_owned()
-                        }
-                        None => format!("declared ports: {}", quote_list(port_names)),
-                    };
+                    let help = suggest(
+                        name,
+                        port_names,
+                        "declared ports:",
+                        "declare it in `ports`, or give the number",
+                    );
                     self.error_help(
                         format!("port `{name}` is not declared"),
                         p.span(),
@@ -1699,7 +1841,10 @@ impl Lowerer<'_> {
             headers: h
                 .headers
                 .iter()
-                .map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone()))
+                .map(|(k, v)| {
+                    self.check(k, "HTTP header name", validate::http_header_name);
+                    (k.get_ref().clone(), v.get_ref().clone())
+                })
                 .collect(),
         }
     }
@@ -1823,7 +1968,10 @@ impl Lowerer<'_> {
                     "remove it",
                 );
             }
-        } else if s.key.is_none() {
+        } else if let Some(v) = &s.value {
+            self.check(v, "taint value", validate::label_value);
+        }
+        if operator != "Exists" && s.key.is_none() {
             self.error_help(
                 "a toleration without `key` needs `operator = \"Exists\"`",
                 t.span(),
@@ -1903,7 +2051,6 @@ impl Lowerer<'_> {
     fn claims(&mut self, volumes: &Map<spec::VolumeSpec>, selector: &StringMap) -> Vec<Claim> {
         let mut out = Vec::new();
         for (name, v) in volumes {
-            let v_span = v.span();
             let v = v.get_ref();
             self.check(name, "volume name", |s| {
                 validate::dns_label(s, validate::LABEL_MAX)
@@ -1921,23 +2068,27 @@ impl Lowerer<'_> {
             }
             let size = match &v.size {
                 Some(s) => {
-                    if let Err(reason) = validate::quantity(&s.get_ref().0) {
-                        self.error(
+                    match validate::quantity(&s.get_ref().0) {
+                        Err(reason) => self.error(
                             format!("`{}` is not a valid size", s.get_ref().0),
                             s.span(),
                             reason,
-                        );
+                        ),
+                        Ok(()) if validate::quantity_value(&s.get_ref().0) == Some(0.0) => self
+                            .error_help(
+                                format!("volume `{}` has a size of zero", name.get_ref()),
+                                s.span(),
+                                "must be more than 0",
+                                "ask for the space the app needs, e.g. `size = \"10Gi\"`",
+                            ),
+                        Ok(()) => {}
                     }
                     s.get_ref().0.clone()
                 }
                 None => {
                     self.error_help(
                         format!("volume `{}` has no `size`", name.get_ref()),
-                        if v_span.is_empty() {
-                            name.span()
-                        } else {
-                            name.span()
-                        },
+                        name.span(),
                         "no size",
                         "add `size = \"10Gi\"`",
                     );
@@ -1964,10 +2115,24 @@ impl Lowerer<'_> {
                             );
                             m.get_ref().clone()
                         })
-                        .collect()
+                        .collect::<Vec<_>>()
                 }
                 None => vec!["ReadWriteOnce".to_owned()],
             };
+            if access_modes.len() > 1 && access_modes.iter().any(|m| m == "ReadWriteOncePod") {
+                let span = v
+                    .access_modes
+                    .iter()
+                    .flatten()
+                    .find(|m| m.get_ref() == "ReadWriteOncePod")
+                    .map_or(name.span(), |m| m.span());
+                self.error_help(
+                    "`ReadWriteOncePod` cannot be combined with other access modes",
+                    span,
+                    "must be the only mode",
+                    "use `access_modes = [\"ReadWriteOncePod\"]` alone",
+                );
+            }
             let storage_class = v.storage_class.as_ref().map(|s| {
                 self.check(s, "storage class name", validate::dns_subdomain);
                 s.get_ref().clone()

@@ -350,7 +350,7 @@ pub enum HandlerSpec {
     /// `["cmd", "arg"]`.
     Command(Vec<Spanned<String>>),
     /// `{ exec = [...] }`, `{ http = { path, port } }` or `{ sleep = 5 }`.
-    Table(HandlerTable),
+    Table(Box<HandlerTable>),
 }
 
 // Not `#[serde(untagged)]`: that buffers the input and loses the spans inside.
@@ -368,7 +368,7 @@ impl<'de> Deserialize<'de> for HandlerSpec {
             }
             fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<HandlerSpec, A::Error> {
                 Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(HandlerSpec::Table)
+                    .map(|t| HandlerSpec::Table(Box::new(t)))
             }
         }
         d.deserialize_any(V)
@@ -402,9 +402,9 @@ pub struct SecurityContextSpec {
     /// Mount the container's root file system read-only.
     pub read_only_root_filesystem: Option<bool>,
     /// Allow setuid binaries to gain privileges.
-    pub allow_privilege_escalation: Option<bool>,
+    pub allow_privilege_escalation: Option<Spanned<bool>>,
     /// Run privileged.
-    pub privileged: Option<bool>,
+    pub privileged: Option<Spanned<bool>>,
     /// Capabilities to add and drop.
     pub capabilities: Option<CapabilitiesSpec>,
     /// `RuntimeDefault` or `Unconfined`.
@@ -704,6 +704,7 @@ fn parse_diagnostic(message: &str, span: Range<usize>, source: &str) -> Diagnost
     );
     match (expected.as_str(), found) {
         ("an integer" | "a boolean", "a string") => d.with_help("remove the quotes"),
+        (e, "a string") if e.contains("number") => d.with_help("remove the quotes"),
         ("a string", "an integer" | "a float" | "a boolean") => {
             d.with_help("put the value in double quotes")
         }
@@ -715,7 +716,9 @@ fn parse_diagnostic(message: &str, span: Range<usize>, source: &str) -> Diagnost
 /// serde's and Rust's names for a type, in TOML's words.
 fn toml_type_name(expected: &str) -> String {
     match expected {
-        "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "usize" => "an integer".into(),
+        "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "usize" => {
+            "an integer".into()
+        }
         "f32" | "f64" => "a number".into(),
         "a sequence" => "an array".into(),
         "a map" => "a table".into(),
