@@ -36,6 +36,40 @@ enum Command {
     /// Render descriptions to YAML: one stream on stdout, or one file per object with -o.
     #[command(after_help = EXAMPLE)]
     Render(RenderArgs),
+    /// Explain what the StatefulSet promises, pod by pod: names, DNS names, claims, mounts, env sources.
+    #[command(after_help = EXPLAIN_HELP)]
+    Explain(ExplainArgs),
+}
+
+const EXPLAIN_HELP: &str = "\
+Example:
+  $ kubetoml explain web.toml
+  $ kubetoml explain --format json web.toml | jq -r '.pods[].dns'
+
+Secrets are read as for render (a missing variable is an error), but no
+Secret value is ever printed: variables from Secrets show the Secret's name
+and key only. Without a namespace in the description, DNS names show
+<namespace>: the namespace `kubectl apply` picks (the context's, or -n).
+
+Exit status: 0 explained, 1 bad description, 2 bad usage.";
+
+#[derive(clap::Args)]
+struct ExplainArgs {
+    /// The description to explain.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// `text` for people, `json` for scripts (shape documented in docs/day2.md).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Let the description read files outside its own folder.
+    #[arg(long)]
+    allow_outside_root: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
 }
 
 #[derive(clap::Args)]
@@ -55,6 +89,10 @@ struct RenderArgs {
     /// Refuse Secret values written in the description itself.
     #[arg(long)]
     no_literal_secrets: bool,
+    /// Compare with FILE (a previous render, or `kubectl get statefulset NAME -o yaml`) first, and
+    /// fail without printing anything if a field Kubernetes cannot change in place would change.
+    #[arg(long, value_name = "FILE")]
+    against: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -62,6 +100,7 @@ fn main() -> ExitCode {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let result = match cli.command {
         Command::Render(args) => render(args, color),
+        Command::Explain(args) => explain(args, color),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -104,6 +143,17 @@ fn render(args: RenderArgs, color: bool) -> Result<(), Vec<Error>> {
     if !errors.is_empty() {
         return Err(errors);
     }
+    if let Some(path) = &args.against {
+        let name = path.display().to_string();
+        let previous = std::fs::read_to_string(path).map_err(|e| {
+            vec![Error::bare(
+                ErrorKind::Against,
+                &name,
+                format!("cannot read `{name}`: {e}"),
+            )]
+        })?;
+        kubetoml::against::check(&previous, &name, &documents).map_err(|e| vec![e])?;
+    }
     match &args.output_dir {
         None => {
             let text = kubetoml::join_documents(&documents);
@@ -111,10 +161,44 @@ fn render(args: RenderArgs, color: bool) -> Result<(), Vec<Error>> {
             stdout
                 .write_all(text.as_bytes())
                 .and_then(|()| stdout.flush())
-                .map_err(|e| vec![Error::bare(ErrorKind::Io, "stdout", format!("cannot write the output: {e}"))])
+                .map_err(|e| {
+                    vec![Error::bare(
+                        ErrorKind::Io,
+                        "stdout",
+                        format!("cannot write the output: {e}"),
+                    )]
+                })
         }
         Some(dir) => write_dir(dir, &documents).map_err(|e| vec![e]),
     }
+}
+
+fn explain(args: ExplainArgs, color: bool) -> Result<(), Vec<Error>> {
+    let options = Options {
+        no_literal_secrets: false,
+        allow_outside_root: args.allow_outside_root,
+    };
+    let resolved = kubetoml::compile_model_file(&args.file, &options).map_err(|e| vec![e])?;
+    let warnings = resolved.draw_warnings(color);
+    if !warnings.is_empty() {
+        eprint!("{warnings}");
+    }
+    let explanation = kubetoml::explain::explain(&resolved.model);
+    let text = match args.format {
+        Format::Text => explanation.to_text(),
+        Format::Json => explanation.to_json(),
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| {
+            vec![Error::bare(
+                ErrorKind::Io,
+                "stdout",
+                format!("cannot write the output: {e}"),
+            )]
+        })
 }
 
 /// Two descriptions must not make the same object.
@@ -129,7 +213,10 @@ fn duplicate_objects(docs: &[Document]) -> Option<Error> {
                     "two descriptions make {} `{}`{}",
                     d.kind,
                     d.name,
-                    d.namespace.as_ref().map(|n| format!(" in namespace `{n}`")).unwrap_or_default()
+                    d.namespace
+                        .as_ref()
+                        .map(|n| format!(" in namespace `{n}`"))
+                        .unwrap_or_default()
                 ),
             ));
         }
@@ -139,24 +226,42 @@ fn duplicate_objects(docs: &[Document]) -> Option<Error> {
 
 /// The file an object is written to: apply order first, so `kubectl apply -f DIR` keeps it.
 fn file_name(index: usize, doc: &Document) -> String {
-    format!("{:02}-{}-{}.yaml", index + 1, doc.kind.to_lowercase(), doc.name)
+    format!(
+        "{:02}-{}-{}.yaml",
+        index + 1,
+        doc.kind.to_lowercase(),
+        doc.name
+    )
 }
 
 /// Writes every file or none: into a fresh sibling folder first, renamed into place at the end.
 fn write_dir(dir: &Path, docs: &[Document]) -> Result<(), Error> {
-    let io = |what: String, e: std::io::Error| Error::bare(ErrorKind::Io, dir.display().to_string(), format!("{what}: {e}"));
+    let io = |what: String, e: std::io::Error| {
+        Error::bare(
+            ErrorKind::Io,
+            dir.display().to_string(),
+            format!("{what}: {e}"),
+        )
+    };
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
     let base = dir
         .file_name()
-        .ok_or_else(|| Error::bare(ErrorKind::Io, dir.display().to_string(), format!("`{}` cannot be an output folder", dir.display())))?
+        .ok_or_else(|| {
+            Error::bare(
+                ErrorKind::Io,
+                dir.display().to_string(),
+                format!("`{}` cannot be an output folder", dir.display()),
+            )
+        })?
         .to_string_lossy()
         .into_owned();
     if dir.exists() {
         // Only a folder of our own YAML files is replaced: `-o .` must never wipe a project.
-        let entries = std::fs::read_dir(dir).map_err(|e| io(format!("cannot read `{}`", dir.display()), e))?;
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| io(format!("cannot read `{}`", dir.display()), e))?;
         for entry in entries {
             let entry = entry.map_err(|e| io(format!("cannot read `{}`", dir.display()), e))?;
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -175,7 +280,8 @@ fn write_dir(dir: &Path, docs: &[Document]) -> Result<(), Error> {
     }
     let staging = parent.join(format!(".{base}.kubetoml-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir_all(&staging).map_err(|e| io(format!("cannot create `{}`", staging.display()), e))?;
+    std::fs::create_dir_all(&staging)
+        .map_err(|e| io(format!("cannot create `{}`", staging.display()), e))?;
     let result = (|| {
         for (i, doc) in docs.iter().enumerate() {
             let path = staging.join(file_name(i, doc));
@@ -184,9 +290,11 @@ fn write_dir(dir: &Path, docs: &[Document]) -> Result<(), Error> {
         }
         let old = parent.join(format!(".{base}.kubetoml-old-{}", std::process::id()));
         if dir.exists() {
-            std::fs::rename(dir, &old).map_err(|e| io(format!("cannot move `{}` aside", dir.display()), e))?;
+            std::fs::rename(dir, &old)
+                .map_err(|e| io(format!("cannot move `{}` aside", dir.display()), e))?;
         }
-        std::fs::rename(&staging, dir).map_err(|e| io(format!("cannot create `{}`", dir.display()), e))?;
+        std::fs::rename(&staging, dir)
+            .map_err(|e| io(format!("cannot create `{}`", dir.display()), e))?;
         let _ = std::fs::remove_dir_all(&old);
         Ok(())
     })();
