@@ -200,14 +200,16 @@ pub enum EnvSource {
     },
     /// A ConfigMap's key.
     ConfigMap {
-        /// The ConfigMap's name.
+        /// The ConfigMap's name (`config_map` in JSON, beside the variable's `name`).
+        #[serde(rename = "config_map")]
         name: String,
         /// The key.
         key: String,
     },
     /// A Secret's key (the value is never shown).
     Secret {
-        /// The Secret's name.
+        /// The Secret's name (`secret` in JSON, beside the variable's `name`).
+        #[serde(rename = "secret")]
         name: String,
         /// The key.
         key: String,
