@@ -80,7 +80,7 @@ pub enum ChangeKind {
         /// Template name.
         claim: String,
     },
-    /// A claim template's storage request, smaller than before (or not comparable).
+    /// A claim template's storage request, smaller than before.
     ClaimShrunk {
         /// Template name.
         claim: String,
@@ -320,7 +320,9 @@ fn compare_stateful_set(cx: &mut Cx<'_>, old: &Value, new: &Value) {
                     (Some(x), Some(y)) => match compare_quantities(x, y) {
                         Some(Ordering::Equal) => continue,
                         Some(Ordering::Less) => ChangeKind::ClaimGrown { claim },
-                        _ => ChangeKind::ClaimShrunk { claim },
+                        Some(Ordering::Greater) => ChangeKind::ClaimShrunk { claim },
+                        // Not quantities: compared as text, and they differ.
+                        None => ChangeKind::ClaimOther { claim },
                     },
                     _ => ChangeKind::ClaimOther { claim },
                 }
@@ -767,6 +769,55 @@ mod tests {
         );
         assert!(objects("a: [\n", "x.yaml").is_err());
         assert!(objects("", "empty.yaml").unwrap().is_empty());
+    }
+
+    fn sts(namespace: Option<&str>, storage: &str) -> String {
+        format!(
+            "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\n{}spec:\n  serviceName: db\n  \
+             selector: {{matchLabels: {{app: db}}}}\n  volumeClaimTemplates:\n    - metadata: {{name: data}}\n      \
+             spec: {{accessModes: [ReadWriteOnce], resources: {{requests: {{storage: {storage}}}}}}}\n",
+            namespace.map(|n| format!("  namespace: {n}\n")).unwrap_or_default()
+        )
+    }
+
+    fn doc(namespace: Option<&str>, storage: &str) -> Document {
+        Document {
+            kind: "StatefulSet",
+            name: "db".into(),
+            namespace: namespace.map(str::to_owned),
+            yaml: sts(namespace, storage),
+        }
+    }
+
+    #[test]
+    fn sizes_that_are_not_quantities_compare_as_text() {
+        let changes = compare(&sts(None, "lots"), "old.yaml", &[doc(None, "1Gi")]).unwrap();
+        assert_eq!(changes.len(), 1);
+        assert_eq!(
+            changes[0].what,
+            ChangeKind::ClaimOther {
+                claim: "data".into()
+            }
+        );
+        assert_eq!(changes[0].old.as_deref(), Some("lots"));
+        assert!(
+            compare(&sts(None, "lots"), "old.yaml", &[doc(None, "lots")])
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn namespaces_match_when_both_are_named() {
+        let grown = |old_ns, new_ns| {
+            compare(&sts(old_ns, "1Gi"), "old.yaml", &[doc(new_ns, "2Gi")])
+                .unwrap()
+                .len()
+        };
+        assert_eq!(grown(Some("a"), Some("a")), 1);
+        assert_eq!(grown(Some("a"), Some("b")), 0);
+        assert_eq!(grown(None, Some("b")), 1);
+        assert_eq!(grown(Some("a"), None), 1);
     }
 
     #[test]
