@@ -358,8 +358,17 @@ fn update_policy(
         "pods keep their template until you delete them; each deleted pod comes back with the current template".to_owned()
     } else {
         let pace = match &max_unavailable {
-            None => "one pod at a time".to_owned(),
-            Some(m) => format!("up to {m} pods at a time (maxUnavailable; one at a time where the cluster does not support it)"),
+            None => "one pod at a time, each after the one before is Ready".to_owned(),
+            Some(m) => {
+                let many = if m.ends_with('%') {
+                    format!("{m} of the pods")
+                } else {
+                    format!("{m} pods")
+                };
+                format!(
+                    "up to {many} at a time (maxUnavailable, where the cluster supports it; otherwise one), more as replaced pods become Ready"
+                )
+            }
         };
         let last = ordinals.end - 1;
         let first = match strategy.partition {
@@ -367,7 +376,7 @@ fn update_policy(
             _ => ordinals.start,
         };
         if ordinals.is_empty() {
-            format!("on a template change, pods are replaced from the highest ordinal down, {pace}, each after the one before is Ready")
+            format!("on a template change, pods are replaced from the highest ordinal down, {pace}")
         } else if first > last {
             format!(
                 "partition {} holds every pod: none is replaced on a template change until the partition is lowered",
@@ -386,7 +395,7 @@ fn update_policy(
                 format!("on a template change, {} is replaced{held}", pod_name(last))
             } else {
                 format!(
-                    "on a template change, pods are replaced from {} down to {}, {pace}, each after the one before is Ready{held}",
+                    "on a template change, pods are replaced from {} down to {}, {pace}{held}",
                     pod_name(last),
                     pod_name(first),
                 )
@@ -404,6 +413,8 @@ fn update_policy(
 fn range_text(from: i64, to: i64, pod_name: &dyn Fn(i64) -> String) -> String {
     if from == to {
         pod_name(from)
+    } else if to == from + 1 {
+        format!("{} and {}", pod_name(from), pod_name(to))
     } else {
         format!("{} to {}", pod_name(from), pod_name(to))
     }

@@ -21,7 +21,8 @@ Example:
 
   $ kubetoml render web.toml | kubectl apply -f -
 
-Exit status: 0 rendered, 1 bad description (nothing printed), 2 bad usage.";
+Exit status: 0 rendered, 1 bad description or a change --against refuses
+(nothing printed, nothing written), 2 bad usage.";
 
 /// Compile a TOML description of a stateful app into Kubernetes YAML.
 #[derive(Parser)]
@@ -58,7 +59,7 @@ struct ExplainArgs {
     /// The description to explain.
     #[arg(value_name = "FILE")]
     file: PathBuf,
-    /// `text` for people, `json` for scripts (shape documented in docs/day2.md).
+    /// `text` for people, `json` for scripts (a stable, documented shape).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     /// Let the description read files outside its own folder.

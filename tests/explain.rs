@@ -226,3 +226,41 @@ fn the_cli_prints_json_and_requires_the_secret_variables() {
     let stderr = String::from_utf8(out).unwrap();
     assert!(stderr.contains("PG_PASSWORD"), "{stderr}");
 }
+
+#[test]
+fn partitions_and_max_unavailable_are_spelled_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let explain = |strategy: &str| {
+        let path = dir.path().join("db.toml");
+        std::fs::write(
+            &path,
+            format!("name = \"db\"\nimage = \"postgres:16\"\nreplicas = 3\n\n[statefulset]\nupdate_strategy = {strategy}\n"),
+        )
+        .unwrap();
+        explain::explain(&resolve(&path).model)
+    };
+    let e = explain("{ type = \"RollingUpdate\", partition = 5 }");
+    assert!(e.pods.iter().all(|p| p.held_by_partition));
+    assert!(
+        e.update.summary.starts_with("partition 5 holds every pod"),
+        "{}",
+        e.update.summary
+    );
+    let e = explain("{ type = \"RollingUpdate\", partition = 2 }");
+    let held: Vec<_> = e.pods.iter().map(|p| p.held_by_partition).collect();
+    assert_eq!(held, [true, true, false]);
+    assert!(
+        e.update
+            .summary
+            .ends_with("partition 2 keeps db-0 and db-1 on the old template until it is lowered"),
+        "{}",
+        e.update.summary
+    );
+    let e = explain("{ type = \"RollingUpdate\", max_unavailable = \"50%\" }");
+    assert_eq!(e.update.max_unavailable.as_deref(), Some("50%"));
+    assert!(
+        e.update.summary.contains("up to 50% of the pods at a time"),
+        "{}",
+        e.update.summary
+    );
+}
