@@ -44,6 +44,12 @@ pub enum ErrorKind {
     Template,
     /// Reading the description or writing the output failed.
     Io,
+    /// The file given to `render --against` cannot be read or is not
+    /// Kubernetes YAML.
+    Against,
+    /// The new output changes a field Kubernetes refuses to change in place
+    /// (found by `render --against`).
+    Immutable,
 }
 
 /// One problem, optionally pointing at a span of the description.
@@ -121,6 +127,7 @@ impl Diagnostic {
                 let _ = writeln!(out, " {} {file}", paint.bold(BLUE, "-->"));
             }
             if let Some(help) = &self.help {
+                let help = indent_lines(help, "  = help: ".len());
                 let _ = writeln!(out, "  {} {help}", paint.bold(BLUE, "= help:"));
             }
             return out;
@@ -158,10 +165,17 @@ impl Diagnostic {
         let _ = writeln!(out, "{gutter} {bar} {pad}{}", paint.bold(tone, &marks));
         if let Some(help) = &self.help {
             let _ = writeln!(out, "{gutter} {bar}");
+            let help = indent_lines(help, gutter.len() + " = help: ".len());
             let _ = writeln!(out, "{gutter} {} {help}", paint.bold(BLUE, "= help:"));
         }
         out
     }
+}
+
+/// Indents every line of `text` but the first by `width` spaces, so a
+/// several-line help stays aligned under its first line.
+fn indent_lines(text: &str, width: usize) -> String {
+    text.replace('\n', &format!("\n{}", " ".repeat(width)))
 }
 
 fn label_suffix(label: &str) -> String {
@@ -414,6 +428,15 @@ mod tests {
         assert_eq!(
             d.draw("web.toml", src, false),
             "error: unknown field `replica`\n --> web.toml:2:1\n  |\n2 | replica = 3\n  | ^^^^^^^ unknown field\n  |\n  = help: did you mean `replicas`?\n"
+        );
+    }
+
+    #[test]
+    fn aligns_help_lines() {
+        let d = Diagnostic::bare("cannot change `x`").with_help("do this:\n  step 1");
+        assert_eq!(
+            d.draw("old.yaml", "", false),
+            "error: cannot change `x`\n --> old.yaml\n  = help: do this:\n            step 1\n"
         );
     }
 

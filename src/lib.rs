@@ -10,8 +10,10 @@
 //! Templates::render(&Model)            -> Vec<Document>  YAML, laid out by templates
 //! ```
 //!
-//! [`compile`] runs all three; [`compile_file`] also reads the description and
-//! its files from disk, which is what a `build.rs` wants:
+//! [`compile`] runs all three; [`compile_model`] stops at the model (for
+//! [`explain`], which describes what the StatefulSet promises);
+//! [`compile_file`] also reads the description and its files from disk, which
+//! is what a `build.rs` wants:
 //!
 //! ```no_run
 //! // build.rs
@@ -25,12 +27,17 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! [`against`] compares rendered documents with a previous render or the
+//! cluster's copy, and finds the changes Kubernetes refuses to make in place.
+//!
 //! Errors are [`Error`]s: every problem found, each pointing at the TOML
 //! that caused it, drawn like rustc's. The library never prints.
 
 #![warn(missing_docs)]
 
+pub mod against;
 pub mod error;
+pub mod explain;
 mod gojson;
 pub mod hash;
 pub mod lower;
@@ -93,15 +100,47 @@ pub fn join_documents(docs: &[Document]) -> String {
     out
 }
 
-/// Compiles the description `source` (named `file` in errors), reading its
-/// files and variables through `sources` and laying it out with `templates`.
-pub fn compile(
+/// One description, lowered: the resolved [`Model`](model::Model), before
+/// any template runs. This is what [`explain`](explain::explain) and other
+/// readers of the model want; [`render`](Resolved::render) finishes the
+/// compilation.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The resolved app.
+    pub model: model::Model,
+    /// Warnings about the description (the model is still good).
+    pub warnings: Vec<Diagnostic>,
+    file: String,
+    source: Arc<str>,
+}
+
+impl Resolved {
+    /// The warnings, drawn like rustc's (empty when there are none).
+    pub fn draw_warnings(&self, color: bool) -> String {
+        error::draw_all(&self.file, &self.source, &self.warnings, color)
+    }
+
+    /// Lays the model out with `templates`.
+    pub fn render(self, templates: &Templates) -> Result<Output, Error> {
+        let documents = templates.render(&self.model)?;
+        Ok(Output {
+            documents,
+            warnings: self.warnings,
+            file: self.file,
+            source: self.source,
+        })
+    }
+}
+
+/// Parses and lowers the description `source` (named `file` in errors),
+/// reading its files and variables through `sources`: the first two stages
+/// of [`compile`].
+pub fn compile_model(
     file: &str,
     source: &str,
     sources: &dyn Sources,
-    templates: &Templates,
     options: &Options,
-) -> Result<Output, Error> {
+) -> Result<Resolved, Error> {
     let source: Arc<str> = Arc::from(source);
     let spec = spec::parse(file, &source)?;
     let lowered = lower::lower(
@@ -112,13 +151,24 @@ pub fn compile(
         },
     )
     .map_err(|diags| Error::new(ErrorKind::Invalid, file, source.clone(), diags))?;
-    let documents = templates.render(&lowered.model)?;
-    Ok(Output {
-        documents,
+    Ok(Resolved {
+        model: lowered.model,
         warnings: lowered.warnings,
         file: file.to_owned(),
         source,
     })
+}
+
+/// Compiles the description `source` (named `file` in errors), reading its
+/// files and variables through `sources` and laying it out with `templates`.
+pub fn compile(
+    file: &str,
+    source: &str,
+    sources: &dyn Sources,
+    templates: &Templates,
+    options: &Options,
+) -> Result<Output, Error> {
+    compile_model(file, source, sources, options)?.render(templates)
 }
 
 /// Reads the description at `path` and compiles it with the built-in
@@ -134,6 +184,12 @@ pub fn compile_file_with(
     templates: &Templates,
     options: &Options,
 ) -> Result<Output, Error> {
+    compile_model_file(path, options)?.render(templates)
+}
+
+/// Reads the description at `path` and resolves it to its model, as
+/// [`compile_file`] does before rendering.
+pub fn compile_model_file(path: &Path, options: &Options) -> Result<Resolved, Error> {
     let file = path.display().to_string();
     let source = std::fs::read_to_string(path)
         .map_err(|e| Error::bare(ErrorKind::Io, &file, format!("cannot read `{file}`: {e}")))?;
@@ -142,5 +198,5 @@ pub fn compile_file_with(
         _ => std::path::PathBuf::from("."),
     };
     let sources = FsSources::new(root).allow_outside_root(options.allow_outside_root);
-    compile(&file, &source, &sources, templates, options)
+    compile_model(&file, &source, &sources, options)
 }

@@ -21,7 +21,8 @@ Example:
 
   $ kubetoml render web.toml | kubectl apply -f -
 
-Exit status: 0 rendered, 1 bad description (nothing printed), 2 bad usage.";
+Exit status: 0 rendered, 1 bad description or a change --against refuses
+(nothing printed, nothing written), 2 bad usage.";
 
 /// Compile a TOML description of a stateful app into Kubernetes YAML.
 #[derive(Parser)]
@@ -36,6 +37,40 @@ enum Command {
     /// Render descriptions to YAML: one stream on stdout, or one file per object with -o.
     #[command(after_help = EXAMPLE)]
     Render(RenderArgs),
+    /// Explain what the StatefulSet promises, pod by pod: names, DNS names, claims, mounts, env sources.
+    #[command(after_help = EXPLAIN_HELP)]
+    Explain(ExplainArgs),
+}
+
+const EXPLAIN_HELP: &str = "\
+Example:
+  $ kubetoml explain web.toml
+  $ kubetoml explain --format json web.toml | jq -r '.pods[].dns'
+
+Secrets are read as for render (a missing variable is an error), but no
+Secret value is ever printed: variables from Secrets show the Secret's name
+and key only. Without a namespace in the description, DNS names show
+<namespace>: the namespace `kubectl apply` picks (the context's, or -n).
+
+Exit status: 0 explained, 1 bad description, 2 bad usage.";
+
+#[derive(clap::Args)]
+struct ExplainArgs {
+    /// The description to explain.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// `text` for people, `json` for scripts (a stable, documented shape).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Let the description read files outside its own folder.
+    #[arg(long)]
+    allow_outside_root: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
 }
 
 #[derive(clap::Args)]
@@ -55,6 +90,10 @@ struct RenderArgs {
     /// Refuse Secret values written in the description itself.
     #[arg(long)]
     no_literal_secrets: bool,
+    /// Compare with FILE (a previous render, or `kubectl get statefulset NAME -o yaml`) first, and
+    /// fail without printing anything if a field Kubernetes cannot change in place would change.
+    #[arg(long, value_name = "FILE")]
+    against: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -62,6 +101,7 @@ fn main() -> ExitCode {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let result = match cli.command {
         Command::Render(args) => render(args, color),
+        Command::Explain(args) => explain(args, color),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -104,6 +144,17 @@ fn render(args: RenderArgs, color: bool) -> Result<(), Vec<Error>> {
     if !errors.is_empty() {
         return Err(errors);
     }
+    if let Some(path) = &args.against {
+        let name = path.display().to_string();
+        let previous = std::fs::read_to_string(path).map_err(|e| {
+            vec![Error::bare(
+                ErrorKind::Against,
+                &name,
+                format!("cannot read `{name}`: {e}"),
+            )]
+        })?;
+        kubetoml::against::check(&previous, &name, &documents).map_err(|e| vec![e])?;
+    }
     match &args.output_dir {
         None => {
             let text = kubetoml::join_documents(&documents);
@@ -121,6 +172,34 @@ fn render(args: RenderArgs, color: bool) -> Result<(), Vec<Error>> {
         }
         Some(dir) => write_dir(dir, &documents).map_err(|e| vec![e]),
     }
+}
+
+fn explain(args: ExplainArgs, color: bool) -> Result<(), Vec<Error>> {
+    let options = Options {
+        no_literal_secrets: false,
+        allow_outside_root: args.allow_outside_root,
+    };
+    let resolved = kubetoml::compile_model_file(&args.file, &options).map_err(|e| vec![e])?;
+    let warnings = resolved.draw_warnings(color);
+    if !warnings.is_empty() {
+        eprint!("{warnings}");
+    }
+    let explanation = kubetoml::explain::explain(&resolved.model);
+    let text = match args.format {
+        Format::Text => explanation.to_text(),
+        Format::Json => explanation.to_json(),
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| {
+            vec![Error::bare(
+                ErrorKind::Io,
+                "stdout",
+                format!("cannot write the output: {e}"),
+            )]
+        })
 }
 
 /// Two descriptions must not make the same object.

@@ -62,11 +62,8 @@ fn output_is_deterministic() {
 
 /// Everything the objects refer to exists, read back from the YAML itself.
 fn check_wiring(docs: &[Value]) {
-    let by_kind = |kind: &str| -> Vec<&Value> {
-        docs.iter()
-            .filter(|d| d["kind"] == kind)
-            .collect()
-    };
+    let by_kind =
+        |kind: &str| -> Vec<&Value> { docs.iter().filter(|d| d["kind"] == kind).collect() };
     let [service] = by_kind("Service")[..] else {
         panic!("one Service")
     };
@@ -195,9 +192,7 @@ fn glob_examples() -> Vec<std::path::PathBuf> {
 fn secret_value(docs: &[Value], secret: &str, key: &str) -> Vec<u8> {
     let s = docs
         .iter()
-        .find(|d| {
-            d["kind"] == "Secret" && d["metadata"]["name"] == secret
-        })
+        .find(|d| d["kind"] == "Secret" && d["metadata"]["name"] == secret)
         .unwrap_or_else(|| panic!("secret {secret}"));
     base64::engine::general_purpose::STANDARD
         .decode(s["data"][key].as_str().unwrap())
@@ -270,10 +265,7 @@ fn the_web_example_reads_back_as_its_model() {
     let env = sts["spec"]["template"]["spec"]["containers"][0]["env"]
         .as_sequence()
         .unwrap();
-    let abc = env
-        .iter()
-        .find(|e| e["name"] == "ABC")
-        .unwrap();
+    let abc = env.iter().find(|e| e["name"] == "ABC").unwrap();
     assert_eq!(
         abc["value"],
         Value::from("1234567"),

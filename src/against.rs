@@ -1,0 +1,830 @@
+//! `render --against FILE`: the changes Kubernetes refuses to make in place.
+//!
+//! The API server rejects an update to a StatefulSet's `selector`,
+//! `serviceName`, `podManagementPolicy` or `volumeClaimTemplates` (only
+//! `replicas`, `ordinals`, `template`, `updateStrategy`, `minReadySeconds`,
+//! `revisionHistoryLimit` and `persistentVolumeClaimRetentionPolicy` may
+//! change), and a Service's `clusterIP` cannot change once set. [`compare`]
+//! reads a previous render (a multi-document stream) or `kubectl get -o yaml`
+//! output (with server-added fields, or a `kind: List` of objects), finds the
+//! StatefulSets and Services that the new documents replace, and returns
+//! every such change as a typed [`Change`]; [`error`] draws them, each with
+//! the safe procedure, as an [`Error`].
+//!
+//! The comparison is semantic: both sides are parsed, and only the fields
+//! above are compared, after normalizing what the API server fills in
+//! (`podManagementPolicy: OrderedReady`, a claim's `volumeMode: Filesystem`)
+//! and ignoring what it adds (`status`, `creationTimestamp`, `apiVersion` and
+//! `kind` inside claim templates, metadata other than labels and
+//! annotations). Storage sizes are compared as quantities: `1Gi` equals
+//! `1024Mi`; a size that is not a quantity is compared as text.
+//!
+//! An object is the same object when kind and name match and, when both
+//! name a namespace, the namespaces match. A FILE without a matching
+//! StatefulSet or Service (a first deploy) yields no change.
+
+use std::cmp::Ordering;
+use std::fmt::Write as _;
+
+use serde::Deserialize as _;
+use serde_yaml::{Mapping, Value};
+
+use crate::error::{Diagnostic, Error, ErrorKind};
+use crate::render::Document;
+
+/// One change Kubernetes refuses to apply in place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// `StatefulSet` or `Service`.
+    pub kind: &'static str,
+    /// The object's name.
+    pub name: String,
+    /// Its namespace, when either side names one.
+    pub namespace: Option<String>,
+    /// The changed field, as a path: `spec.serviceName`,
+    /// `spec.volumeClaimTemplates[www].spec.resources.requests.storage`.
+    pub field: String,
+    /// The previous value, as text; `None`: not set.
+    pub old: Option<String>,
+    /// The new value, as text; `None`: not set.
+    pub new: Option<String>,
+    /// What kind of change it is, which decides the procedure.
+    pub what: ChangeKind,
+    /// The pods the previous StatefulSet runs (from its `replicas` and
+    /// `ordinals.start`), whose claims the procedure names.
+    pub pods: Vec<String>,
+}
+
+/// The kinds of [`Change`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChangeKind {
+    /// `spec.selector`.
+    Selector,
+    /// `spec.serviceName`.
+    ServiceName,
+    /// `spec.podManagementPolicy`.
+    PodManagementPolicy,
+    /// A volumeClaimTemplate that was not there before.
+    ClaimAdded {
+        /// Template name.
+        claim: String,
+    },
+    /// A volumeClaimTemplate that is gone (or renamed).
+    ClaimRemoved {
+        /// Template name.
+        claim: String,
+    },
+    /// A claim template's storage request, larger than before.
+    ClaimGrown {
+        /// Template name.
+        claim: String,
+    },
+    /// A claim template's storage request, smaller than before.
+    ClaimShrunk {
+        /// Template name.
+        claim: String,
+    },
+    /// A claim template's storage class.
+    ClaimStorageClass {
+        /// Template name.
+        claim: String,
+    },
+    /// Any other field of a claim template (access modes, labels, volume mode...).
+    ClaimOther {
+        /// Template name.
+        claim: String,
+    },
+    /// A Service's `spec.clusterIP` (kubetoml's Service is headless: `None`).
+    ClusterIp,
+}
+
+/// Compares the documents about to be printed with `previous`, the text of
+/// the file named `previous_name`. `Err` when `previous` is not Kubernetes YAML.
+pub fn compare(
+    previous: &str,
+    previous_name: &str,
+    documents: &[Document],
+) -> Result<Vec<Change>, Error> {
+    let old = objects(previous, previous_name)?;
+    let mut changes = Vec::new();
+    for doc in documents {
+        if doc.kind != "StatefulSet" && doc.kind != "Service" {
+            continue;
+        }
+        // Our own output; a template that does not parse failed in render already.
+        let Ok(new) = serde_yaml::from_str::<Value>(&doc.yaml) else {
+            continue;
+        };
+        let Some(before) = old.iter().find(|o| same_object(o, doc)) else {
+            continue;
+        };
+        let namespace = doc
+            .namespace
+            .clone()
+            .or_else(|| str_at(before, &["metadata", "namespace"]).map(str::to_owned));
+        let mut cx = Cx {
+            kind: doc.kind,
+            name: &doc.name,
+            namespace,
+            pods: Vec::new(),
+            out: &mut changes,
+        };
+        if doc.kind == "StatefulSet" {
+            cx.pods = pods_of(before, &doc.name);
+            compare_stateful_set(&mut cx, before, &new);
+        } else {
+            compare_service(&mut cx, before);
+        }
+    }
+    Ok(changes)
+}
+
+/// Draws `changes` found against the file `previous_name`, each with the
+/// procedure that makes it safely.
+pub fn error(changes: &[Change], previous_name: &str) -> Error {
+    let diagnostics = changes
+        .iter()
+        .map(|c| Diagnostic::bare(message(c)).with_help(procedure(c)))
+        .collect();
+    Error::new(ErrorKind::Immutable, previous_name, "", diagnostics)
+}
+
+/// [`compare`], then [`error`] when anything cannot change in place.
+pub fn check(previous: &str, previous_name: &str, documents: &[Document]) -> Result<(), Error> {
+    let changes = compare(previous, previous_name, documents)?;
+    if changes.is_empty() {
+        Ok(())
+    } else {
+        Err(error(&changes, previous_name))
+    }
+}
+
+/// Every object in a YAML stream, with `kind: List` wrappers opened.
+fn objects(text: &str, name: &str) -> Result<Vec<Value>, Error> {
+    let not_k8s = |why: String| {
+        Error::bare(
+            ErrorKind::Against,
+            name,
+            format!("`{name}` is not Kubernetes YAML: {why}"),
+        )
+    };
+    let mut out = Vec::new();
+    for (i, doc) in serde_yaml::Deserializer::from_str(text).enumerate() {
+        let value = Value::deserialize(doc).map_err(|e| not_k8s(e.to_string()))?;
+        match value {
+            Value::Null => {}
+            Value::Mapping(m) => {
+                // `kubectl get -o yaml` of several objects: kind `List` (or `ServiceList`...).
+                let is_list = m
+                    .get("kind")
+                    .and_then(Value::as_str)
+                    .is_some_and(|k| k.ends_with("List"))
+                    && m.get("items").is_some_and(Value::is_sequence);
+                if is_list {
+                    let items = m.get("items").and_then(Value::as_sequence);
+                    out.extend(
+                        items
+                            .into_iter()
+                            .flatten()
+                            .filter(|v| v.is_mapping())
+                            .cloned(),
+                    );
+                } else {
+                    out.push(Value::Mapping(m));
+                }
+            }
+            _ => {
+                return Err(not_k8s(format!(
+                    "document {} is not a mapping of fields",
+                    i + 1
+                )))
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn same_object(old: &Value, doc: &Document) -> bool {
+    if str_at(old, &["kind"]) != Some(doc.kind)
+        || str_at(old, &["metadata", "name"]) != Some(doc.name.as_str())
+    {
+        return false;
+    }
+    match (str_at(old, &["metadata", "namespace"]), &doc.namespace) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    }
+}
+
+fn at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    path.iter().try_fold(v, |v, key| v.get(*key))
+}
+
+fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+    at(v, path).and_then(Value::as_str)
+}
+
+/// The pod names the previous StatefulSet runs.
+fn pods_of(sts: &Value, name: &str) -> Vec<String> {
+    let int = |path: &[&str], default: i64| match at(sts, path) {
+        Some(Value::Number(n)) => n.as_i64().unwrap_or(default),
+        Some(Value::String(s)) => s.parse().unwrap_or(default),
+        _ => default,
+    };
+    let start = int(&["spec", "ordinals", "start"], 0);
+    let replicas = int(&["spec", "replicas"], 1).clamp(0, 10_000);
+    (start..start + replicas)
+        .map(|i| format!("{name}-{i}"))
+        .collect()
+}
+
+struct Cx<'a> {
+    kind: &'static str,
+    name: &'a str,
+    namespace: Option<String>,
+    pods: Vec<String>,
+    out: &'a mut Vec<Change>,
+}
+
+impl Cx<'_> {
+    fn push(&mut self, field: String, old: Option<String>, new: Option<String>, what: ChangeKind) {
+        self.out.push(Change {
+            kind: self.kind,
+            name: self.name.to_owned(),
+            namespace: self.namespace.clone(),
+            field,
+            old,
+            new,
+            what,
+            pods: self.pods.clone(),
+        });
+    }
+}
+
+fn compare_stateful_set(cx: &mut Cx<'_>, old: &Value, new: &Value) {
+    let (old_sel, new_sel) = (
+        selector(at(old, &["spec", "selector"])),
+        selector(at(new, &["spec", "selector"])),
+    );
+    if old_sel != new_sel {
+        cx.push(
+            "spec.selector".into(),
+            Some(selector_text(&old_sel)),
+            Some(selector_text(&new_sel)),
+            ChangeKind::Selector,
+        );
+    }
+    let service = |v| str_at(v, &["spec", "serviceName"]).filter(|s| !s.is_empty());
+    if service(old) != service(new) {
+        cx.push(
+            "spec.serviceName".into(),
+            service(old).map(str::to_owned),
+            service(new).map(str::to_owned),
+            ChangeKind::ServiceName,
+        );
+    }
+    // The API server fills in OrderedReady when it is not set.
+    let policy = |v| str_at(v, &["spec", "podManagementPolicy"]).unwrap_or("OrderedReady");
+    if policy(old) != policy(new) {
+        cx.push(
+            "spec.podManagementPolicy".into(),
+            Some(policy(old).to_owned()),
+            Some(policy(new).to_owned()),
+            ChangeKind::PodManagementPolicy,
+        );
+    }
+    let (old_claims, new_claims) = (claims(old), claims(new));
+    for (name, before) in &old_claims {
+        let field = format!("spec.volumeClaimTemplates[{name}]");
+        let Some((_, after)) = new_claims.iter().find(|(n, _)| n == name) else {
+            cx.push(
+                field,
+                Some(claim_summary(before)),
+                None,
+                ChangeKind::ClaimRemoved {
+                    claim: name.clone(),
+                },
+            );
+            continue;
+        };
+        let mut diffs = Vec::new();
+        diff(&field, Some(before), Some(after), &mut diffs);
+        for (path, a, b) in diffs {
+            let claim = name.clone();
+            let what = if path.ends_with(".spec.resources.requests.storage") {
+                match (
+                    a.as_ref().and_then(Value::as_str),
+                    b.as_ref().and_then(Value::as_str),
+                ) {
+                    (Some(x), Some(y)) => match compare_quantities(x, y) {
+                        Some(Ordering::Equal) => continue,
+                        Some(Ordering::Less) => ChangeKind::ClaimGrown { claim },
+                        Some(Ordering::Greater) => ChangeKind::ClaimShrunk { claim },
+                        // Not quantities: compared as text, and they differ.
+                        None => ChangeKind::ClaimOther { claim },
+                    },
+                    _ => ChangeKind::ClaimOther { claim },
+                }
+            } else if path.ends_with(".spec.storageClassName") {
+                ChangeKind::ClaimStorageClass { claim }
+            } else {
+                ChangeKind::ClaimOther { claim }
+            };
+            cx.push(
+                path,
+                a.as_ref().map(value_text),
+                b.as_ref().map(value_text),
+                what,
+            );
+        }
+    }
+    for (name, after) in &new_claims {
+        if !old_claims.iter().any(|(n, _)| n == name) {
+            cx.push(
+                format!("spec.volumeClaimTemplates[{name}]"),
+                None,
+                Some(claim_summary(after)),
+                ChangeKind::ClaimAdded {
+                    claim: name.clone(),
+                },
+            );
+        }
+    }
+}
+
+fn compare_service(cx: &mut Cx<'_>, old: &Value) {
+    // kubetoml's Service is always headless; a previous one with an address
+    // cannot become headless in place (nor the other way round).
+    match str_at(old, &["spec", "clusterIP"]) {
+        Some(ip) if !ip.is_empty() && ip != "None" => cx.push(
+            "spec.clusterIP".into(),
+            Some(ip.to_owned()),
+            Some("None".into()),
+            ChangeKind::ClusterIp,
+        ),
+        _ => {}
+    }
+}
+
+/// `matchLabels` and any `matchExpressions`, with empty parts dropped.
+fn selector(v: Option<&Value>) -> Mapping {
+    let mut m = Mapping::new();
+    for key in ["matchLabels", "matchExpressions"] {
+        if let Some(part) = v
+            .and_then(|v| v.get(key))
+            .map(prune)
+            .filter(|p| !is_empty(p))
+        {
+            m.insert(key.into(), part);
+        }
+    }
+    m
+}
+
+fn selector_text(m: &Mapping) -> String {
+    let mut parts: Vec<String> = m
+        .get("matchLabels")
+        .and_then(Value::as_mapping)
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| format!("{}={}", value_text(k), value_text(v)))
+        .collect();
+    parts.sort();
+    if let Some(e) = m.get("matchExpressions") {
+        parts.push(format!("matchExpressions: {}", value_text(e)));
+    }
+    if parts.is_empty() {
+        "(empty)".into()
+    } else {
+        parts.join(",")
+    }
+}
+
+/// The claim templates by name, normalized: only `metadata.labels`,
+/// `metadata.annotations` and `spec`, with server defaults filled in.
+fn claims(sts: &Value) -> Vec<(String, Value)> {
+    let templates = at(sts, &["spec", "volumeClaimTemplates"]).and_then(Value::as_sequence);
+    templates
+        .into_iter()
+        .flatten()
+        .filter_map(|t| {
+            let name = str_at(t, &["metadata", "name"])?.to_owned();
+            let mut meta = Mapping::new();
+            for key in ["labels", "annotations"] {
+                if let Some(v) = at(t, &["metadata", key]) {
+                    meta.insert(key.into(), v.clone());
+                }
+            }
+            let mut spec = t
+                .get("spec")
+                .and_then(Value::as_mapping)
+                .cloned()
+                .unwrap_or_default();
+            if !spec.contains_key("volumeMode") {
+                spec.insert("volumeMode".into(), "Filesystem".into());
+            }
+            let mut m = Mapping::new();
+            m.insert("metadata".into(), Value::Mapping(meta));
+            m.insert("spec".into(), Value::Mapping(spec));
+            Some((name, prune(&Value::Mapping(m))))
+        })
+        .collect()
+}
+
+fn claim_summary(claim: &Value) -> String {
+    let mut s = str_at(claim, &["spec", "resources", "requests", "storage"])
+        .unwrap_or("no size")
+        .to_owned();
+    match str_at(claim, &["spec", "storageClassName"]) {
+        Some(class) => {
+            let _ = write!(s, ", storage class {class}");
+        }
+        None => s.push_str(", default storage class"),
+    }
+    if let Some(modes) = at(claim, &["spec", "accessModes"]).and_then(Value::as_sequence) {
+        let modes: Vec<String> = modes.iter().map(value_text).collect();
+        let _ = write!(s, ", {}", modes.join(", "));
+    }
+    s
+}
+
+/// Drops nulls and empty mappings and sequences, recursively: the API
+/// server does not tell "empty" from "not set" for the fields compared here.
+fn prune(v: &Value) -> Value {
+    match v {
+        Value::Mapping(m) => Value::Mapping(
+            m.iter()
+                .map(|(k, v)| (k.clone(), prune(v)))
+                .filter(|(_, v)| !is_empty(v))
+                .collect(),
+        ),
+        Value::Sequence(s) => Value::Sequence(s.iter().map(prune).collect()),
+        Value::Tagged(t) => prune(&t.value),
+        other => other.clone(),
+    }
+}
+
+fn is_empty(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Mapping(m) => m.is_empty(),
+        Value::Sequence(s) => s.is_empty(),
+        _ => false,
+    }
+}
+
+type Diff = (String, Option<Value>, Option<Value>);
+
+/// The leaves that differ between two values; sequences compare whole.
+fn diff(path: &str, old: Option<&Value>, new: Option<&Value>, out: &mut Vec<Diff>) {
+    if let (Some(Value::Mapping(a)), Some(Value::Mapping(b))) = (old, new) {
+        let mut keys: Vec<&Value> = a.keys().collect();
+        keys.extend(b.keys().filter(|k| !a.contains_key(*k)));
+        for k in keys {
+            let child = format!("{path}.{}", value_text(k));
+            diff(&child, a.get(k), b.get(k), out);
+        }
+    } else if !same_scalar(old, new) {
+        out.push((path.to_owned(), old.cloned(), new.cloned()));
+    }
+}
+
+/// Equal values, reading a number and the same number written as a string
+/// alike (`port: 80` and `port: "80"` read the same to the API server for
+/// the string fields compared here).
+fn same_scalar(a: Option<&Value>, b: Option<&Value>) -> bool {
+    match (a, b) {
+        (Some(x), Some(y)) => {
+            x == y || (is_scalar(x) && is_scalar(y) && value_text(x) == value_text(y))
+        }
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+fn is_scalar(v: &Value) -> bool {
+    matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_))
+}
+
+/// A value as people read it: strings bare, the rest as compact JSON.
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => "null".into(),
+        other => serde_json::to_string(other).unwrap_or_else(|_| format!("{other:?}")),
+    }
+}
+
+/// Compares two Kubernetes quantities (`1Gi`, `1024Mi`, `500m`, `1e3`) by
+/// value; `None` when either is not a quantity or the arithmetic overflows.
+pub fn compare_quantities(a: &str, b: &str) -> Option<Ordering> {
+    let (an, ad) = quantity(a)?;
+    let (bn, bd) = quantity(b)?;
+    Some(an.checked_mul(bd)?.cmp(&bn.checked_mul(ad)?))
+}
+
+/// A quantity as an exact fraction `(numerator, denominator)`.
+fn quantity(s: &str) -> Option<(i128, i128)> {
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
+        .unwrap_or(s.len());
+    let (number, suffix) = s.split_at(split);
+    let (sign, digits) = match number.as_bytes().first()? {
+        b'-' => (-1, &number[1..]),
+        b'+' => (1, &number[1..]),
+        _ => (1, number),
+    };
+    let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    if whole.is_empty() && frac.is_empty()
+        || !whole
+            .bytes()
+            .chain(frac.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let mut num: i128 = 0;
+    for b in whole.bytes().chain(frac.bytes()) {
+        num = num.checked_mul(10)?.checked_add(i128::from(b - b'0'))?;
+    }
+    let mut den = 10i128.checked_pow(u32::try_from(frac.len()).ok()?)?;
+    let pow10 = |e: u32| 10i128.checked_pow(e);
+    let (mul, div) = match suffix {
+        "" => (1, 1),
+        "Ki" => (1 << 10, 1),
+        "Mi" => (1 << 20, 1),
+        "Gi" => (1 << 30, 1),
+        "Ti" => (1 << 40, 1),
+        "Pi" => (1 << 50, 1),
+        "Ei" => (1 << 60, 1),
+        "n" => (1, pow10(9)?),
+        "u" => (1, pow10(6)?),
+        "m" => (1, pow10(3)?),
+        "k" => (pow10(3)?, 1),
+        "M" => (pow10(6)?, 1),
+        "G" => (pow10(9)?, 1),
+        "T" => (pow10(12)?, 1),
+        "P" => (pow10(15)?, 1),
+        "E" => (pow10(18)?, 1),
+        exp if exp.starts_with(['e', 'E']) => {
+            let e: i32 = exp[1..].parse().ok()?;
+            let p = pow10(e.unsigned_abs())?;
+            if e >= 0 {
+                (p, 1)
+            } else {
+                (1, p)
+            }
+        }
+        _ => return None,
+    };
+    num = num.checked_mul(mul)?.checked_mul(sign)?;
+    den = den.checked_mul(div)?;
+    Some((num, den))
+}
+
+fn shown(v: &Option<String>) -> String {
+    match v {
+        Some(v) => format!("`{v}`"),
+        None => "not set".into(),
+    }
+}
+
+fn message(c: &Change) -> String {
+    let what = format!("{} `{}`", c.kind, c.name);
+    match &c.what {
+        ChangeKind::ClaimAdded { claim } => format!(
+            "cannot add volumeClaimTemplate `{claim}` (`{}`: {}) to {what} in place",
+            c.field,
+            shown(&c.new)
+        ),
+        ChangeKind::ClaimRemoved { claim } => format!(
+            "cannot remove volumeClaimTemplate `{claim}` (`{}`: {}) from {what} in place",
+            c.field,
+            shown(&c.old)
+        ),
+        _ => format!(
+            "cannot change `{}` of {what} in place: {} -> {}",
+            c.field,
+            shown(&c.old),
+            shown(&c.new)
+        ),
+    }
+}
+
+/// The safe way to make change `c`, as numbered steps under one sentence.
+fn procedure(c: &Change) -> String {
+    let ns = c
+        .namespace
+        .as_ref()
+        .map(|n| format!(" -n {n}"))
+        .unwrap_or_default();
+    let name = &c.name;
+    if c.what == ChangeKind::ClusterIp {
+        return format!(
+            "a Service's clusterIP cannot change; replace the Service:\n\
+             1. kubectl delete service {name}{ns}\n\
+             2. apply the new YAML (the pods' DNS names resolve again once the headless Service is back)"
+        );
+    }
+    let orphan = format!(
+        "kubectl delete statefulset {name}{ns} --cascade=orphan   (pods and claims stay, and keep running)"
+    );
+    let adopt = "apply the new YAML: the new StatefulSet adopts the running pods";
+    let claim_names =
+        |claim: &str| -> Vec<String> { c.pods.iter().map(|p| format!("{claim}-{p}")).collect() };
+    let list = |names: &[String]| -> String {
+        match names {
+            [] => "(none)".into(),
+            [one] => format!("`{one}`"),
+            [first, .., last] if names.len() > 2 => format!("`{first}` to `{last}`"),
+            _ => names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(" and "),
+        }
+    };
+    let first_pod = c
+        .pods
+        .first()
+        .cloned()
+        .unwrap_or_else(|| format!("{name}-0"));
+    match &c.what {
+        ChangeKind::Selector => format!(
+            "Kubernetes refuses to change a StatefulSet's selector; replace the StatefulSet, keeping its pods and claims:\n\
+             1. {orphan}\n\
+             2. apply the new YAML\n\
+             3. the old pods do not match the new selector, so they are not adopted and keep their names taken:\n   \
+             delete them one at a time (`kubectl delete pod {first_pod}{ns}`, waiting for each to come back Ready);\n   \
+             each returns under the new StatefulSet with its old claims"
+        ),
+        ChangeKind::ServiceName => format!(
+            "Kubernetes refuses to change a StatefulSet's serviceName; replace the StatefulSet, keeping its pods and claims:\n\
+             1. {orphan}\n\
+             2. {adopt}\n\
+             3. adopted pods keep their DNS names under {} until they are recreated:\n   \
+             kubectl rollout restart statefulset {name}{ns}",
+            shown(&c.old)
+        ),
+        ChangeKind::PodManagementPolicy => format!(
+            "Kubernetes refuses to change a StatefulSet's podManagementPolicy; replace the StatefulSet, keeping its pods and claims:\n\
+             1. {orphan}\n\
+             2. {adopt}"
+        ),
+        ChangeKind::ClaimGrown { claim } => {
+            let names = claim_names(claim);
+            let size = c.new.clone().unwrap_or_default();
+            let patch = format!(
+                "-p '{{\"spec\":{{\"resources\":{{\"requests\":{{\"storage\":\"{size}\"}}}}}}}}'"
+            );
+            let step1 = match names.as_slice() {
+                [one] => format!("kubectl patch pvc {one}{ns} {patch}"),
+                _ => format!(
+                    "for pvc in {}; do kubectl patch pvc \"$pvc\"{ns} {patch}; done",
+                    names.join(" ")
+                ),
+            };
+            format!(
+                "volumeClaimTemplates cannot change, and existing claims never follow the template; grow the claims themselves:\n\
+                 1. {step1}\n   \
+                 (the storage class must have `allowVolumeExpansion: true`; check with `kubectl get storageclass`)\n\
+                 2. {orphan}\n\
+                 3. {adopt}; claims it creates from now on ask for {size}"
+            )
+        }
+        ChangeKind::ClaimShrunk { claim } => format!(
+            "a claim cannot shrink: Kubernetes refuses to lower a claim's storage request, so {} keep {}.\n\
+             Keep the old size in the description; to really use smaller volumes, move the data to new claims yourself",
+            list(&claim_names(claim)),
+            shown(&c.old)
+        ),
+        ChangeKind::ClaimStorageClass { claim } => format!(
+            "volumeClaimTemplates cannot change, and a claim's storage class never changes:\n\
+             1. {orphan}\n\
+             2. {adopt}; only claims created from now on use {}\n\
+             3. the existing claims {} stay on {}; to move one pod, back up its data, then\n   \
+             `kubectl delete pvc {claim}-{first_pod}{ns} --wait=false && kubectl delete pod {first_pod}{ns}`:\n   \
+             the StatefulSet recreates both, the claim empty on the new class; restore the data",
+            shown(&c.new),
+            list(&claim_names(claim)),
+            shown(&c.old)
+        ),
+        ChangeKind::ClaimOther { claim } => format!(
+            "volumeClaimTemplates cannot change, and existing claims never follow the template:\n\
+             1. {orphan}\n\
+             2. {adopt}; only claims created from now on get the new `{}`;\n   \
+             the existing claims {} keep {}",
+            c.field.rsplit('.').next().unwrap_or(&c.field),
+            list(&claim_names(claim)),
+            shown(&c.old)
+        ),
+        ChangeKind::ClaimAdded { claim } => format!(
+            "volumeClaimTemplates cannot change; replace the StatefulSet, keeping its pods and claims:\n\
+             1. {orphan}\n\
+             2. {adopt}; it creates each pod's `{claim}` claim ({}) when it recreates the pod with the new template",
+            list(&claim_names(claim))
+        ),
+        ChangeKind::ClaimRemoved { claim } => format!(
+            "volumeClaimTemplates cannot change; replace the StatefulSet, keeping its pods and claims:\n\
+             1. {orphan}\n\
+             2. {adopt}\n\
+             3. the claims {} stay, with their data, but no pod mounts them any more (a renamed template's\n   \
+             new claims start empty); delete them when the data is no longer needed:\n   \
+             kubectl delete pvc {}{ns}",
+            list(&claim_names(claim)),
+            claim_names(claim).join(" ")
+        ),
+        ChangeKind::ClusterIp => unreachable!("handled above"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities_compare_by_value() {
+        assert_eq!(compare_quantities("1Gi", "1024Mi"), Some(Ordering::Equal));
+        assert_eq!(compare_quantities("1Gi", "2Gi"), Some(Ordering::Less));
+        assert_eq!(compare_quantities("1G", "1Gi"), Some(Ordering::Less));
+        assert_eq!(compare_quantities("1.5Gi", "1536Mi"), Some(Ordering::Equal));
+        assert_eq!(compare_quantities("500m", "0.5"), Some(Ordering::Equal));
+        assert_eq!(compare_quantities("1e3", "1k"), Some(Ordering::Equal));
+        assert_eq!(compare_quantities("20Gi", "10Gi"), Some(Ordering::Greater));
+        assert_eq!(compare_quantities("lots", "1Gi"), None);
+        assert_eq!(compare_quantities("1Gb", "1Gi"), None);
+        assert_eq!(compare_quantities("", "1Gi"), None);
+    }
+
+    #[test]
+    fn text_that_is_not_kubernetes_yaml_is_an_error() {
+        let e = objects("name = \"web\"\n", "web.toml").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Against);
+        assert!(
+            e.to_string().contains("`web.toml` is not Kubernetes YAML"),
+            "{e}"
+        );
+        assert!(objects("a: [\n", "x.yaml").is_err());
+        assert!(objects("", "empty.yaml").unwrap().is_empty());
+    }
+
+    fn sts(namespace: Option<&str>, storage: &str) -> String {
+        format!(
+            "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\n{}spec:\n  serviceName: db\n  \
+             selector: {{matchLabels: {{app: db}}}}\n  volumeClaimTemplates:\n    - metadata: {{name: data}}\n      \
+             spec: {{accessModes: [ReadWriteOnce], resources: {{requests: {{storage: {storage}}}}}}}\n",
+            namespace.map(|n| format!("  namespace: {n}\n")).unwrap_or_default()
+        )
+    }
+
+    fn doc(namespace: Option<&str>, storage: &str) -> Document {
+        Document {
+            kind: "StatefulSet",
+            name: "db".into(),
+            namespace: namespace.map(str::to_owned),
+            yaml: sts(namespace, storage),
+        }
+    }
+
+    #[test]
+    fn sizes_that_are_not_quantities_compare_as_text() {
+        let changes = compare(&sts(None, "lots"), "old.yaml", &[doc(None, "1Gi")]).unwrap();
+        assert_eq!(changes.len(), 1);
+        assert_eq!(
+            changes[0].what,
+            ChangeKind::ClaimOther {
+                claim: "data".into()
+            }
+        );
+        assert_eq!(changes[0].old.as_deref(), Some("lots"));
+        assert!(
+            compare(&sts(None, "lots"), "old.yaml", &[doc(None, "lots")])
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn namespaces_match_when_both_are_named() {
+        let grown = |old_ns, new_ns| {
+            compare(&sts(old_ns, "1Gi"), "old.yaml", &[doc(new_ns, "2Gi")])
+                .unwrap()
+                .len()
+        };
+        assert_eq!(grown(Some("a"), Some("a")), 1);
+        assert_eq!(grown(Some("a"), Some("b")), 0);
+        assert_eq!(grown(None, Some("b")), 1);
+        assert_eq!(grown(Some("a"), None), 1);
+    }
+
+    #[test]
+    fn lists_are_opened() {
+        let text = "apiVersion: v1\nkind: List\nitems:\n- kind: Service\n  metadata: {name: a}\n- kind: StatefulSet\n  metadata: {name: b}\n";
+        let objs = objects(text, "x").unwrap();
+        assert_eq!(objs.len(), 2);
+        assert_eq!(str_at(&objs[1], &["metadata", "name"]), Some("b"));
+    }
+}

@@ -1,0 +1,697 @@
+//! What a StatefulSet promises, pod by pod: `kubetoml explain`.
+//!
+//! [`explain`] reads the resolved [`Model`] (never the YAML) and lists, for
+//! every pod ordinal the StatefulSet will run, the pod's name, its stable DNS
+//! name, its claims, its mounts and where each environment variable comes
+//! from, plus the headless Service and the start and update behaviour.
+//! [`Explanation`] serializes to the JSON that `--format json` prints and
+//! draws itself as aligned text with [`Explanation::to_text`].
+//!
+//! A Secret's value never appears here: an environment variable read from a
+//! Secret is shown by the Secret's name and key only.
+//!
+//! When the description names no namespace, the rendered objects carry none
+//! and `kubectl apply` puts them in the namespace of the current context (or
+//! `-n`). The explanation then says so, leaves `namespace` out of the JSON
+//! (`null`) and writes [`NAMESPACE_PLACEHOLDER`] in DNS names rather than
+//! guessing `default`.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::model::{self, Model, ObjectKind};
+
+/// Version of the JSON shape; it changes only when a field is removed or
+/// changes meaning (new fields may be added without a bump).
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Stands for the namespace in DNS names when the description has none.
+pub const NAMESPACE_PLACEHOLDER: &str = "<namespace>";
+
+/// The cluster DNS domain assumed in DNS names (Kubernetes' default).
+pub const CLUSTER_DOMAIN: &str = "cluster.local";
+
+/// Everything `kubetoml explain` says about one description.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Explanation {
+    /// [`FORMAT_VERSION`].
+    pub version: u32,
+    /// The StatefulSet's name.
+    pub stateful_set: String,
+    /// The namespace the description names; `None`: the one `kubectl apply` uses.
+    pub namespace: Option<String>,
+    /// The headless Service that gives pods their DNS names.
+    pub service: String,
+    /// Number of pods.
+    pub replicas: i64,
+    /// The first pod's ordinal (`ordinals.start`, 0 by default).
+    pub ordinals_start: i64,
+    /// How pods are started and stopped.
+    pub start: StartPolicy,
+    /// How pods are replaced when the pod template changes.
+    pub update: UpdatePolicy,
+    /// What happens to claims when the StatefulSet is deleted or scaled down.
+    pub claim_retention: ClaimRetention,
+    /// One entry per pod, by ordinal.
+    pub pods: Vec<Pod>,
+}
+
+/// `podManagementPolicy`, with what it means.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct StartPolicy {
+    /// `OrderedReady` or `Parallel`.
+    pub policy: String,
+    /// One sentence for people.
+    pub summary: String,
+}
+
+/// `updateStrategy`, with what it means.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct UpdatePolicy {
+    /// `RollingUpdate` or `OnDelete`.
+    pub strategy: String,
+    /// `rollingUpdate.partition`: pods with a lower ordinal keep the old template.
+    pub partition: Option<i64>,
+    /// `rollingUpdate.maxUnavailable`, as written (a number or a percentage).
+    pub max_unavailable: Option<String>,
+    /// One sentence for people.
+    pub summary: String,
+}
+
+/// `persistentVolumeClaimRetentionPolicy` (Kubernetes' default: `Retain` both).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ClaimRetention {
+    /// `Retain` or `Delete`: when the StatefulSet is deleted.
+    pub when_deleted: String,
+    /// `Retain` or `Delete`: when a pod is removed by scaling down.
+    pub when_scaled: String,
+}
+
+/// One pod the StatefulSet runs.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Pod {
+    /// Its ordinal.
+    pub ordinal: i64,
+    /// Its name, `STATEFULSET-ORDINAL`.
+    pub name: String,
+    /// Its stable DNS name, `POD.SERVICE.NAMESPACE.svc.cluster.local`.
+    pub dns: String,
+    /// Whether a rolling update's partition keeps this pod on the old template.
+    pub held_by_partition: bool,
+    /// Its claims, one per volumeClaimTemplate.
+    pub claims: Vec<PodClaim>,
+    /// Secrets used to pull its images, by name.
+    pub image_pull_secrets: Vec<String>,
+    /// Init containers, in order.
+    pub init_containers: Vec<ContainerView>,
+    /// The main container first, then the sidecars.
+    pub containers: Vec<ContainerView>,
+}
+
+/// A PersistentVolumeClaim the StatefulSet creates for one pod.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PodClaim {
+    /// The claim's name, `TEMPLATE-POD`.
+    pub name: String,
+    /// The volumeClaimTemplate it comes from.
+    pub template: String,
+    /// Requested size.
+    pub size: String,
+    /// Storage class; `None`: the cluster's default class.
+    pub storage_class: Option<String>,
+    /// Access modes.
+    pub access_modes: Vec<String>,
+}
+
+/// One container of a pod, as far as its data goes.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ContainerView {
+    /// Container name.
+    pub name: String,
+    /// Image.
+    pub image: String,
+    /// Mounts, in the order the container lists them.
+    pub mounts: Vec<Mount>,
+    /// Environment variables, by name.
+    pub env: Vec<Env>,
+    /// `envFrom` sources: every key of these objects becomes a variable.
+    pub env_from: Vec<ObjectRef>,
+}
+
+/// A mounted volume.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Mount {
+    /// Absolute path in the container.
+    pub path: String,
+    /// `subPath`, when only part of the volume is mounted.
+    pub sub_path: Option<String>,
+    /// What is mounted there.
+    pub source: MountSource,
+    /// Whether the mount is read-only.
+    pub read_only: bool,
+}
+
+/// What a mount shows.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum MountSource {
+    /// The pod's own claim.
+    Claim {
+        /// The claim's name (`TEMPLATE-POD`).
+        name: String,
+    },
+    /// A ConfigMap's keys, as files.
+    ConfigMap {
+        /// The ConfigMap's name.
+        name: String,
+    },
+    /// A Secret's keys, as files.
+    Secret {
+        /// The Secret's name.
+        name: String,
+    },
+    /// A volume the description does not define (a hand-edited template's).
+    Volume {
+        /// The volume's name.
+        name: String,
+    },
+}
+
+/// An environment variable and where its value comes from.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Env {
+    /// Variable name.
+    pub name: String,
+    /// Where the value comes from.
+    #[serde(flatten)]
+    pub source: EnvSource,
+}
+
+/// Where an environment variable's value comes from. A Secret's value is
+/// deliberately not part of this type.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "from", rename_all = "snake_case")]
+pub enum EnvSource {
+    /// A literal written in the description.
+    Value {
+        /// The value.
+        value: String,
+    },
+    /// A ConfigMap's key.
+    ConfigMap {
+        /// The ConfigMap's name (`config_map` in JSON, beside the variable's `name`).
+        #[serde(rename = "config_map")]
+        name: String,
+        /// The key.
+        key: String,
+    },
+    /// A Secret's key (the value is never shown).
+    Secret {
+        /// The Secret's name (`secret` in JSON, beside the variable's `name`).
+        #[serde(rename = "secret")]
+        name: String,
+        /// The key.
+        key: String,
+    },
+}
+
+/// A ConfigMap or Secret, by name.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ObjectRef {
+    /// `config_map` or `secret`.
+    pub kind: RefKind,
+    /// The object's name.
+    pub name: String,
+}
+
+/// The kind of an [`ObjectRef`].
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RefKind {
+    /// A ConfigMap.
+    ConfigMap,
+    /// A Secret.
+    Secret,
+}
+
+impl From<ObjectKind> for RefKind {
+    fn from(k: ObjectKind) -> Self {
+        match k {
+            ObjectKind::ConfigMap => RefKind::ConfigMap,
+            ObjectKind::Secret => RefKind::Secret,
+        }
+    }
+}
+
+impl RefKind {
+    fn word(self) -> &'static str {
+        match self {
+            RefKind::ConfigMap => "configmap",
+            RefKind::Secret => "secret",
+        }
+    }
+}
+
+/// Describes what the StatefulSet of `model` promises, pod by pod.
+pub fn explain(model: &Model) -> Explanation {
+    let sts = &model.stateful_set;
+    let name = &sts.metadata.name;
+    let namespace = sts.metadata.namespace.clone();
+    let start = sts.ordinals_start.unwrap_or(0);
+    let replicas = sts.replicas.max(0);
+    let ordinals = start..start + replicas;
+    let pod_name = |ordinal: i64| format!("{name}-{ordinal}");
+    let update = update_policy(&sts.update_strategy, &ordinals, &pod_name);
+    let partition = match sts.update_strategy.type_.as_str() {
+        "RollingUpdate" => sts.update_strategy.partition,
+        _ => None,
+    };
+    let retention = sts.pvc_retention_policy.as_ref().map_or_else(
+        || ClaimRetention {
+            when_deleted: "Retain".into(),
+            when_scaled: "Retain".into(),
+        },
+        |r| ClaimRetention {
+            when_deleted: r.when_deleted.clone(),
+            when_scaled: r.when_scaled.clone(),
+        },
+    );
+    let pods = ordinals
+        .clone()
+        .map(|ordinal| {
+            let pod = pod_name(ordinal);
+            let claims = sts
+                .claims
+                .iter()
+                .map(|c| PodClaim {
+                    name: format!("{}-{pod}", c.name),
+                    template: c.name.clone(),
+                    size: c.size.clone(),
+                    storage_class: c.storage_class.clone(),
+                    access_modes: c.access_modes.clone(),
+                })
+                .collect();
+            let view =
+                |c: &model::Container| container_view(c, &sts.claims, &sts.pod.volumes, &pod);
+            Pod {
+                ordinal,
+                dns: format!(
+                    "{pod}.{}.{}.svc.{CLUSTER_DOMAIN}",
+                    sts.service_name,
+                    namespace.as_deref().unwrap_or(NAMESPACE_PLACEHOLDER)
+                ),
+                held_by_partition: partition.is_some_and(|p| ordinal < p),
+                claims,
+                image_pull_secrets: sts.pod.image_pull_secrets.clone(),
+                init_containers: sts.pod.init_containers.iter().map(view).collect(),
+                containers: sts.pod.containers.iter().map(view).collect(),
+                name: pod,
+            }
+        })
+        .collect();
+    Explanation {
+        version: FORMAT_VERSION,
+        stateful_set: name.clone(),
+        namespace,
+        service: sts.service_name.clone(),
+        replicas,
+        ordinals_start: start,
+        start: start_policy(&sts.pod_management_policy, &ordinals, &pod_name),
+        update,
+        claim_retention: retention,
+        pods,
+    }
+}
+
+fn start_policy(
+    policy: &str,
+    ordinals: &std::ops::Range<i64>,
+    pod_name: &dyn Fn(i64) -> String,
+) -> StartPolicy {
+    let summary = if policy == "Parallel" {
+        "all pods start and stop at once, without waiting for each other".to_owned()
+    } else if ordinals.is_empty() {
+        "one pod at a time in ordinal order, each after the one before is Running and Ready; scaling down removes the highest ordinal first".to_owned()
+    } else {
+        format!(
+            "one pod at a time, {} first, each after the one before is Running and Ready; scaling down removes the highest ordinal first",
+            pod_name(ordinals.start)
+        )
+    };
+    StartPolicy {
+        policy: policy.to_owned(),
+        summary,
+    }
+}
+
+fn update_policy(
+    strategy: &model::UpdateStrategy,
+    ordinals: &std::ops::Range<i64>,
+    pod_name: &dyn Fn(i64) -> String,
+) -> UpdatePolicy {
+    let max_unavailable = strategy.max_unavailable.as_ref().map(|m| match m {
+        model::IntOrString::Int(n) => n.to_string(),
+        model::IntOrString::String(s) => s.clone(),
+    });
+    let summary = if strategy.type_ == "OnDelete" {
+        "pods keep their template until you delete them; each deleted pod comes back with the current template".to_owned()
+    } else {
+        let pace = match &max_unavailable {
+            None => "one pod at a time, each after the one before is Ready".to_owned(),
+            Some(m) => {
+                let many = if m.ends_with('%') {
+                    format!("{m} of the pods")
+                } else {
+                    format!("{m} pods")
+                };
+                format!(
+                    "up to {many} at a time (maxUnavailable, where the cluster supports it; otherwise one), more as replaced pods become Ready"
+                )
+            }
+        };
+        let last = ordinals.end - 1;
+        let first = match strategy.partition {
+            Some(p) if p > ordinals.start => p,
+            _ => ordinals.start,
+        };
+        if ordinals.is_empty() {
+            format!("on a template change, pods are replaced from the highest ordinal down, {pace}")
+        } else if first > last {
+            format!(
+                "partition {} holds every pod: none is replaced on a template change until the partition is lowered",
+                strategy.partition.unwrap_or_default()
+            )
+        } else {
+            let held = if first > ordinals.start {
+                format!(
+                    "; partition {first} keeps {} on the old template until it is lowered",
+                    range_text(ordinals.start, first - 1, pod_name)
+                )
+            } else {
+                String::new()
+            };
+            if first == last {
+                format!("on a template change, {} is replaced{held}", pod_name(last))
+            } else {
+                format!(
+                    "on a template change, pods are replaced from {} down to {}, {pace}{held}",
+                    pod_name(last),
+                    pod_name(first),
+                )
+            }
+        }
+    };
+    UpdatePolicy {
+        strategy: strategy.type_.clone(),
+        partition: strategy.partition,
+        max_unavailable,
+        summary,
+    }
+}
+
+fn range_text(from: i64, to: i64, pod_name: &dyn Fn(i64) -> String) -> String {
+    if from == to {
+        pod_name(from)
+    } else if to == from + 1 {
+        format!("{} and {}", pod_name(from), pod_name(to))
+    } else {
+        format!("{} to {}", pod_name(from), pod_name(to))
+    }
+}
+
+fn container_view(
+    c: &model::Container,
+    claims: &[model::Claim],
+    volumes: &[model::PodVolume],
+    pod: &str,
+) -> ContainerView {
+    let mounts = c
+        .volume_mounts
+        .iter()
+        .map(|m| {
+            let source = if let Some(claim) = claims.iter().find(|cl| cl.name == m.name) {
+                MountSource::Claim {
+                    name: format!("{}-{pod}", claim.name),
+                }
+            } else if let Some(v) = volumes.iter().find(|v| v.name == m.name) {
+                match v.kind {
+                    ObjectKind::ConfigMap => MountSource::ConfigMap {
+                        name: v.object.clone(),
+                    },
+                    ObjectKind::Secret => MountSource::Secret {
+                        name: v.object.clone(),
+                    },
+                }
+            } else {
+                MountSource::Volume {
+                    name: m.name.clone(),
+                }
+            };
+            Mount {
+                path: m.mount_path.clone(),
+                sub_path: m.sub_path.clone(),
+                source,
+                read_only: m.read_only,
+            }
+        })
+        .collect();
+    let env = c
+        .env
+        .iter()
+        .map(|e| Env {
+            name: e.name.clone(),
+            source: match &e.source {
+                model::EnvSource::Value { value } => EnvSource::Value {
+                    value: value.clone(),
+                },
+                model::EnvSource::ConfigMap { object, key } => EnvSource::ConfigMap {
+                    name: object.clone(),
+                    key: key.clone(),
+                },
+                model::EnvSource::Secret { object, key } => EnvSource::Secret {
+                    name: object.clone(),
+                    key: key.clone(),
+                },
+            },
+        })
+        .collect();
+    ContainerView {
+        name: c.name.clone(),
+        image: c.image.clone(),
+        mounts,
+        env,
+        env_from: c
+            .env_from
+            .iter()
+            .map(|e| ObjectRef {
+                kind: e.kind.into(),
+                name: e.name.clone(),
+            })
+            .collect(),
+    }
+}
+
+impl Explanation {
+    /// The explanation as pretty-printed JSON (the `--format json` shape),
+    /// ending in a newline.
+    pub fn to_json(&self) -> String {
+        let mut s =
+            serde_json::to_string_pretty(self).expect("plain structs with string keys serialize");
+        s.push('\n');
+        s
+    }
+
+    /// The explanation as aligned text for people; the same input always
+    /// gives the same text.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let mut head = Table::default();
+        head.row(["statefulset", &self.stateful_set]);
+        match &self.namespace {
+            Some(ns) => head.row(["namespace", ns]),
+            None => head.row([
+                "namespace",
+                &format!(
+                    "not set: the one `kubectl apply` uses (the context's, or -n), shown as {NAMESPACE_PLACEHOLDER}"
+                ),
+            ]),
+        }
+        head.row(["service", &format!("{} (headless)", self.service)]);
+        let pods = match self.pods.as_slice() {
+            [] => "no pods".to_owned(),
+            [one] => format!("1 pod: {}", one.name),
+            [first, .., last] => {
+                format!("{} pods: {} to {}", self.pods.len(), first.name, last.name)
+            }
+        };
+        head.row(["replicas", &pods]);
+        head.row([
+            "start",
+            &format!("{}: {}", self.start.policy, self.start.summary),
+        ]);
+        head.row([
+            "update",
+            &format!("{}: {}", self.update.strategy, self.update.summary),
+        ]);
+        head.row([
+            "claims",
+            &format!(
+                "{} when the StatefulSet is deleted, {} when scaled down",
+                retention_word(&self.claim_retention.when_deleted),
+                retention_word(&self.claim_retention.when_scaled)
+            ),
+        ]);
+        head.write(&mut out, "");
+        for pod in &self.pods {
+            out.push('\n');
+            let _ = writeln!(
+                out,
+                "pod {}{}",
+                pod.name,
+                if pod.held_by_partition {
+                    " (held by the partition)"
+                } else {
+                    ""
+                }
+            );
+            let mut t = Table::default();
+            t.row(["dns", &pod.dns, "", ""]);
+            for c in &pod.claims {
+                t.row([
+                    "claim",
+                    &c.name,
+                    &c.size,
+                    &format!(
+                        "{}, {}",
+                        c.storage_class.as_deref().map_or_else(
+                            || "default storage class".to_owned(),
+                            |s| format!("storage class {s}")
+                        ),
+                        c.access_modes.join(", ")
+                    ),
+                ]);
+            }
+            for secret in &pod.image_pull_secrets {
+                t.row(["pull", &format!("secret {secret}"), "", ""]);
+            }
+            t.write(&mut out, "  ");
+            for (init, c) in pod
+                .init_containers
+                .iter()
+                .map(|c| (true, c))
+                .chain(pod.containers.iter().map(|c| (false, c)))
+            {
+                let _ = writeln!(
+                    out,
+                    "  {} {} ({})",
+                    if init { "init container" } else { "container" },
+                    c.name,
+                    c.image
+                );
+                let mut t = Table::default();
+                for m in &c.mounts {
+                    let path = match &m.sub_path {
+                        Some(sub) => format!("{} (subPath {sub})", m.path),
+                        None => m.path.clone(),
+                    };
+                    let (kind, name) = match &m.source {
+                        MountSource::Claim { name } => ("claim", name),
+                        MountSource::ConfigMap { name } => ("configmap", name),
+                        MountSource::Secret { name } => ("secret", name),
+                        MountSource::Volume { name } => ("volume", name),
+                    };
+                    t.row([
+                        "mount",
+                        &path,
+                        &format!("{kind} {name}"),
+                        if m.read_only {
+                            "read-only"
+                        } else {
+                            "read-write"
+                        },
+                    ]);
+                }
+                for e in &c.env {
+                    let (from, detail) = match &e.source {
+                        EnvSource::Value { value } => ("value".to_owned(), quote(value)),
+                        EnvSource::ConfigMap { name, key } => {
+                            (format!("configmap {name}"), format!("key {key}"))
+                        }
+                        EnvSource::Secret { name, key } => {
+                            (format!("secret {name}"), format!("key {key}"))
+                        }
+                    };
+                    t.row(["env", &e.name, &from, &detail]);
+                }
+                for r in &c.env_from {
+                    t.row([
+                        "envFrom",
+                        &format!("{} {}", r.kind.word(), r.name),
+                        "every key",
+                        "",
+                    ]);
+                }
+                t.write(&mut out, "    ");
+            }
+        }
+        out
+    }
+}
+
+fn retention_word(policy: &str) -> &str {
+    match policy {
+        "Retain" => "kept",
+        "Delete" => "deleted",
+        other => other,
+    }
+}
+
+/// A value as a double-quoted string, with control characters escaped, so
+/// that one variable is always one line.
+fn quote(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"))
+}
+
+/// Rows of cells printed with every column but the last padded to its widest cell.
+#[derive(Default)]
+struct Table {
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn row<const N: usize>(&mut self, cells: [&str; N]) {
+        self.rows
+            .push(cells.iter().map(|c| (*c).to_owned()).collect());
+    }
+
+    fn write(&self, out: &mut String, indent: &str) {
+        // A row's last cell is not padded, so it does not widen its column.
+        let used = |r: &Vec<String>| r.iter().rposition(|c| !c.is_empty()).map_or(0, |i| i + 1);
+        let columns = self.rows.iter().map(Vec::len).max().unwrap_or(0);
+        let widths: Vec<usize> = (0..columns)
+            .map(|i| {
+                self.rows
+                    .iter()
+                    .filter(|r| i + 1 < used(r))
+                    .map(|r| r[i].chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        for row in &self.rows {
+            // Trailing empty cells print nothing, not padding.
+            let used = used(row);
+            let mut line = String::from(indent);
+            for (i, cell) in row[..used].iter().enumerate() {
+                if i + 1 < used {
+                    let _ = write!(line, "{cell:<w$}  ", w = widths[i]);
+                } else {
+                    line.push_str(cell);
+                }
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+    }
+}
