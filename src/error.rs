@@ -109,6 +109,9 @@ impl Diagnostic {
     }
 
     /// Draws this diagnostic against `source`, named `file` in the `-->` line.
+    ///
+    /// The quoted source line never shows a Secret's literal value: those
+    /// are masked with `*` (see [`crate::spec::secret_value_spans`]).
     pub fn draw(&self, file: &str, source: &str, color: bool) -> String {
         let paint = Paint { on: color };
         let (word, tone) = match self.severity {
@@ -132,7 +135,9 @@ impl Diagnostic {
             }
             return out;
         };
-        let loc = Location::of(source, span.start);
+        let mut loc = Location::of(source, span.start);
+        let masked = mask(source, &crate::spec::secret_value_spans(source));
+        loc.text = &masked[loc.line_start..loc.line_start + loc.text.len()];
         let line_no = loc.line.to_string();
         let gutter = " ".repeat(line_no.len());
         let bar = paint.bold(BLUE, "|");
@@ -170,6 +175,24 @@ impl Diagnostic {
         }
         out
     }
+}
+
+/// `source` with every byte inside `spans` replaced by `*`: byte offsets,
+/// and so every other span, stay valid.
+fn mask<'a>(source: &'a str, spans: &[Range<usize>]) -> std::borrow::Cow<'a, str> {
+    if spans.is_empty() {
+        return source.into();
+    }
+    let mut bytes = source.as_bytes().to_vec();
+    for span in spans {
+        if let Some(part) = bytes.get_mut(span.clone()) {
+            part.fill(b'*');
+        }
+    }
+    // Spans cover whole characters, so this is still UTF-8.
+    String::from_utf8(bytes)
+        .map(Into::into)
+        .unwrap_or_else(|_| "*".repeat(source.len()).into())
 }
 
 /// Indents every line of `text` but the first by `width` spaces, so a

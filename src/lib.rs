@@ -66,7 +66,7 @@ pub struct Options {
 }
 
 /// The compiled manifests of one description, and any warnings.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Output {
     /// The objects, in apply order.
     pub documents: Vec<Document>,
@@ -88,6 +88,17 @@ impl Output {
     }
 }
 
+// Not derived: the description's source may hold literal secrets.
+impl std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Output")
+            .field("file", &self.file)
+            .field("documents", &self.documents)
+            .field("warnings", &self.warnings)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Joins documents into one multi-document YAML stream.
 pub fn join_documents(docs: &[Document]) -> String {
     let mut out = String::with_capacity(docs.iter().map(|d| d.yaml.len() + 4).sum());
@@ -104,7 +115,7 @@ pub fn join_documents(docs: &[Document]) -> String {
 /// any template runs. This is what [`explain`](explain::explain) and other
 /// readers of the model want; [`render`](Resolved::render) finishes the
 /// compilation.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Resolved {
     /// The resolved app.
     pub model: model::Model,
@@ -112,6 +123,17 @@ pub struct Resolved {
     pub warnings: Vec<Diagnostic>,
     file: String,
     source: Arc<str>,
+}
+
+// Not derived: the description's source may hold literal secrets.
+impl std::fmt::Debug for Resolved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resolved")
+            .field("file", &self.file)
+            .field("model", &self.model)
+            .field("warnings", &self.warnings)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Resolved {

@@ -34,8 +34,8 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
 ];
 
-/// One rendered Kubernetes object.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One rendered Kubernetes object. Its `Debug` form leaves out a Secret's YAML.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Document {
     /// `ConfigMap`, `Secret`, `Service` or `StatefulSet`.
     pub kind: &'static str,
@@ -45,6 +45,24 @@ pub struct Document {
     pub namespace: Option<String>,
     /// The YAML text, ending in a newline.
     pub yaml: String,
+}
+
+impl std::fmt::Debug for Document {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("Document");
+        d.field("kind", &self.kind)
+            .field("name", &self.name)
+            .field("namespace", &self.namespace);
+        if self.kind == "Secret" {
+            d.field(
+                "yaml",
+                &format_args!("<redacted, {} bytes>", self.yaml.len()),
+            );
+        } else {
+            d.field("yaml", &self.yaml);
+        }
+        d.finish()
+    }
 }
 
 /// A template set ready to render.

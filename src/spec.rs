@@ -619,6 +619,48 @@ impl fmt::Debug for SecretText {
     }
 }
 
+/// The byte ranges of every Secret value written in the description itself
+/// (`[secrets.X] literals` values and `docker_registry.password`), without
+/// their quotes, found even in a description that does not parse. Errors mask
+/// them when they quote a source line.
+pub fn secret_value_spans(source: &str) -> Vec<std::ops::Range<usize>> {
+    use toml::de::{DeTable, DeValue};
+    let (root, _) = DeTable::parse_recoverable(source);
+    let mut spans = Vec::new();
+    let mut push = |value: &Spanned<DeValue>| {
+        let span = value.span();
+        let text = source.get(span.clone()).unwrap_or_default();
+        let quotes = text.len() - text.trim_start_matches(['"', '\'']).len();
+        let closing = text.len() - text.trim_end_matches(['"', '\'']).len();
+        if span.len() > quotes + closing {
+            spans.push(span.start + quotes..span.end - closing);
+        }
+    };
+    let Some(secrets) = root
+        .get_ref()
+        .get("secrets")
+        .and_then(|s| s.get_ref().as_table())
+    else {
+        return spans;
+    };
+    for secret in secrets.values() {
+        let Some(table) = secret.get_ref().as_table() else {
+            continue;
+        };
+        if let Some(literals) = table.get("literals").and_then(|l| l.get_ref().as_table()) {
+            literals.values().for_each(&mut push);
+        }
+        if let Some(password) = table
+            .get("docker_registry")
+            .and_then(|r| r.get_ref().as_table())
+            .and_then(|r| r.get("password"))
+        {
+            push(password);
+        }
+    }
+    spans
+}
+
 /// Parses a description. `file` names it in errors.
 pub fn parse(file: &str, source: &str) -> Result<Spec, Error> {
     toml::from_str(source).map_err(|e| {
