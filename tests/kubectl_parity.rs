@@ -108,7 +108,7 @@ impl Case {
     }
 
     /// `files = ["SPEC"]` and `--from-file=SPEC`.
-    fn from_file(mut self, spec: &str) -> Case {
+    fn file(mut self, spec: &str) -> Case {
         self.files.push(spec.to_owned());
         self.kubectl.push(format!("--from-file={spec}"));
         self
@@ -350,8 +350,8 @@ fn files() {
     Case::configmap("files")
         .write("a.txt", "hello\n")
         .write("conf/b.conf", "x = 1\ny = 2\n")
-        .from_file("a.txt")
-        .from_file("conf/b.conf")
+        .file("a.txt")
+        .file("conf/b.conf")
         .check();
 }
 
@@ -359,8 +359,8 @@ fn files() {
 fn key_equals_path_renames() {
     Case::configmap("key=path")
         .write("conf/memory.conf", "shared_buffers = 128MB\n")
-        .from_file("pg.conf=conf/memory.conf")
-        .from_file("other=conf/memory.conf")
+        .file("pg.conf=conf/memory.conf")
+        .file("other=conf/memory.conf")
         .check();
 }
 
@@ -377,7 +377,7 @@ fn directories() {
         .symlink("conf/link-in", "a.conf")
         .symlink("conf/link-dir", "sub")
         .mkdir("conf/empty-sub")
-        .from_file("conf")
+        .file("conf")
         .check();
 }
 
@@ -386,7 +386,7 @@ fn a_symlinked_file_is_keyed_by_its_own_name() {
     Case::configmap("symlinked file")
         .write("real/target.conf", "content\n")
         .symlink("link.conf", "real/target.conf")
-        .from_file("link.conf")
+        .file("link.conf")
         .check();
 }
 
@@ -399,11 +399,11 @@ fn binary_files_go_to_binary_data() {
         .write("cut-utf8", &"é".as_bytes()[..1])
         .write("long-binary", vec![0xffu8; 5000])
         .write("text", "text beside binary\n")
-        .from_file("all-bytes")
-        .from_file("latin1")
-        .from_file("cut-utf8")
-        .from_file("long-binary")
-        .from_file("text")
+        .file("all-bytes")
+        .file("latin1")
+        .file("cut-utf8")
+        .file("long-binary")
+        .file("text")
         .check();
 }
 
@@ -440,12 +440,12 @@ const AWKWARD_FILES: &[(&str, &str)] = &[
 fn awkward_text_files() {
     let mut case = Case::configmap("awkward text files");
     for (key, content) in AWKWARD_FILES {
-        case = case.write(key, content).from_file(key);
+        case = case.write(key, content).file(key);
     }
     let long_line = "0123456789abcdef".repeat(8192);
     let long_lines = format!("{long_line}\n{long_line} end\n");
     case.write("very-long-lines", long_lines)
-        .from_file("very-long-lines")
+        .file("very-long-lines")
         .check();
 }
 
@@ -619,9 +619,9 @@ fn generic_secret_from_files() {
         .write("key.bin", [0u8, 0xff, 0x10, 0x80])
         .write("conf/.hidden", "h")
         .write("conf/app.conf", "a=b\r\n")
-        .from_file("password.txt")
-        .from_file("renamed=key.bin")
-        .from_file("conf")
+        .file("password.txt")
+        .file("renamed=key.bin")
+        .file("conf")
         .check();
 }
 
@@ -629,7 +629,7 @@ fn generic_secret_from_files() {
 fn generic_secret_from_literals_and_files() {
     Case::secret("generic Secret from literals and files", Some("Opaque"))
         .write("token", "abc")
-        .from_file("token")
+        .file("token")
         .literal("username", "admin")
         .literal("password", "1f2d1e2e67df")
         .check();
@@ -736,7 +736,7 @@ fn ssh_auth_secret() {
             "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
         )
         .write("known_hosts", "github.com ssh-ed25519 AAAAC3Nza\n")
-        .from_file("ssh-privatekey=id_ed25519")
-        .from_file("known_hosts")
+        .file("ssh-privatekey=id_ed25519")
+        .file("known_hosts")
         .check();
 }
