@@ -40,7 +40,9 @@ struct Object {
     type_: Option<String>,
     /// `path` or `key=path`, relative to the scenario's folder.
     files: Vec<String>,
-    literals: Vec<(String, String)>,
+    /// Key, value, and the value as written in kustomization.yaml (they differ only
+    /// where kustomize would strip quotes).
+    literals: Vec<(String, String, String)>,
     env_files: Vec<String>,
     /// kubetoml only: `docker_registry = { ... }`; kustomize reads `.dockerconfigjson`.
     docker: Option<String>,
@@ -86,7 +88,17 @@ impl Object {
     }
 
     fn literal(mut self, key: &str, value: &str) -> Object {
-        self.literals.push((key.to_owned(), value.to_owned()));
+        self.literals
+            .push((key.to_owned(), value.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// A literal that starts and ends with a quote. kubetoml keeps the quotes, as
+    /// `kubectl create --from-literal` does; kustomize strips one surrounding pair,
+    /// so its side gets one more pair to hold the same value.
+    fn quoted_literal(mut self, key: &str, value: &str) -> Object {
+        self.literals
+            .push((key.to_owned(), value.to_owned(), format!("\"{value}\"")));
         self
     }
 
@@ -266,7 +278,7 @@ impl Scenario {
                 writeln!(t, "env = {{ VAR_{i} = {} }}", toml_str(k)).unwrap();
             }
             writeln!(t, "[{table}.literals]").unwrap();
-            for (k, v) in &o.literals {
+            for (k, v, _) in &o.literals {
                 writeln!(t, "{} = {}", toml_str(k), toml_str(v)).unwrap();
             }
         }
@@ -296,7 +308,10 @@ impl Scenario {
                     ("envs", o.env_files.clone()),
                     (
                         "literals",
-                        o.literals.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+                        o.literals
+                            .iter()
+                            .map(|(k, _, v)| format!("{k}={v}"))
+                            .collect(),
                     ),
                 ] {
                     if !items.is_empty() {
@@ -846,4 +861,19 @@ fn top_level_image_pull_secrets_naming_a_generated_secret() {
     s.top.push("image_pull_secrets = [\"regcred\"]".to_owned());
     s.pull_secrets.push("regcred".to_owned());
     s.check();
+}
+
+#[test]
+fn quoted_literals_keep_their_quotes() {
+    // Same content as kustomize only when kustomize is given an extra pair: a plain
+    // `k="q"` in a configMapGenerator holds `q` and gets another suffix.
+    Scenario::new("quoted literals", true)
+        .object(
+            Object::configmap("quoted")
+                .quoted_literal("double", "\"q\"")
+                .quoted_literal("single", "'q'")
+                .env_key("double"),
+        )
+        .object(Object::secret("quoted-secret", None).quoted_literal("pw", "\"p w\""))
+        .check();
 }
