@@ -85,7 +85,11 @@ impl Diagnostic {
     }
 
     /// A warning at `span` with `label` under it.
-    pub fn warning(message: impl Into<String>, span: Range<usize>, label: impl Into<String>) -> Self {
+    pub fn warning(
+        message: impl Into<String>,
+        span: Range<usize>,
+        label: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             severity: Severity::Warning,
             ..Diagnostic::error(message, span, label)
@@ -141,7 +145,10 @@ impl Diagnostic {
         );
         // The caret runs to the end of the span or of its first line.
         let start = span.start - loc.line_start;
-        let end = span.end.min(loc.line_start + loc.text.len()).max(span.start);
+        let end = span
+            .end
+            .min(loc.line_start + loc.text.len())
+            .max(span.start);
         let pad: String = loc.text[..start]
             .chars()
             .map(|c| if c == '\t' { '\t' } else { ' ' })
@@ -326,7 +333,21 @@ impl Paint {
 }
 
 /// The candidate closest to `word` by edit distance, when close enough to be a likely typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let candidates: Vec<&str> = candidates.into_iter().collect();
+    // Case and separators first: `always` for `Always`, `imagePullPolicy` for `image_pull_policy`.
+    let loose = |s: &str| -> String {
+        s.chars()
+            .filter(|c| !matches!(c, '_' | '-'))
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    if let Some(same) = candidates.iter().find(|c| loose(c) == loose(word)) {
+        return Some(same);
+    }
     candidates
         .into_iter()
         .map(|c| (edit_distance(word, c), c))
@@ -335,20 +356,50 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
         .map(|(_, c)| c)
 }
 
+/// `a`, `b` and `c` as "`a`, `b`, `c`".
+pub fn quote_list(items: &[&str]) -> String {
+    items
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A help line for `word`, which names none of `known`: the likely typo, or
+/// else `known` listed after `listing`, or `empty` when there is nothing to list.
+pub fn suggest(word: &str, known: &[&str], listing: &str, empty: &str) -> String {
+    match did_you_mean(word, known.iter().copied()) {
+        Some(best) => format!("did you mean `{best}`?"),
+        None if known.is_empty() => empty.to_owned(),
+        None => format!("{listing} {}", quote_list(known)),
+    }
+}
+
+/// Optimal string alignment distance: edits, with a swap of two neighbours
+/// counting as one (`imgae` is one typo away from `image`).
 fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
-            let next = (row[j + 1] + 1).min(row[j] + 1).min(prev + cost);
-            prev = row[j + 1];
-            row[j + 1] = next;
+    let mut d = vec![vec![0; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
         }
     }
-    row[b.len()]
+    d[a.len()][b.len()]
 }
 
 #[cfg(test)]
@@ -381,5 +432,11 @@ mod tests {
         assert_eq!(did_you_mean("replica", names), Some("replicas"));
         assert_eq!(did_you_mean("imgae", names), Some("image"));
         assert_eq!(did_you_mean("volumes", names), None);
+        assert_eq!(did_you_mean("nameSpace", names), Some("namespace"));
+        assert_eq!(
+            did_you_mean("imagePullPolicy", ["image_pull_policy"]),
+            Some("image_pull_policy")
+        );
+        assert_eq!(did_you_mean("udp", ["TCP", "UDP"]), Some("UDP"));
     }
 }

@@ -135,9 +135,8 @@ pub fn compile_file_with(
     options: &Options,
 ) -> Result<Output, Error> {
     let file = path.display().to_string();
-    let source = std::fs::read_to_string(path).map_err(|e| {
-        Error::bare(ErrorKind::Io, &file, format!("cannot read `{file}`: {e}"))
-    })?;
+    let source = std::fs::read_to_string(path)
+        .map_err(|e| Error::bare(ErrorKind::Io, &file, format!("cannot read `{file}`: {e}")))?;
     let root = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),

@@ -10,10 +10,10 @@ use std::ops::Range;
 
 use sha2::{Digest, Sha256};
 
-use crate::error::{did_you_mean, Diagnostic};
+use crate::error::{did_you_mean, quote_list, suggest, Diagnostic, Severity};
 use crate::model::*;
-use crate::sources::{self, Entry, Sources};
-use crate::spec::{self, quote_list, DataSpec, Map, Spanned, Spec};
+use crate::sources::{self, Sources};
+use crate::spec::{self, DataSpec, Map, Spanned, Spec};
 use crate::validate;
 use crate::{hash, secretfmt};
 
@@ -63,7 +63,7 @@ pub fn lower(
     let (errors, warnings): (Vec<_>, Vec<_>) = cx
         .diags
         .into_iter()
-        .partition(|d| d.severity == crate::error::Severity::Error);
+        .partition(|d| d.severity == Severity::Error);
     match model {
         Some(model) if errors.is_empty() => Ok(Lowered { model, warnings }),
         _ => {
@@ -93,6 +93,105 @@ struct DataObject {
     entries: BTreeMap<String, Vec<u8>>,
     immutable: bool,
     spec: DataSpec,
+    /// The table key is a valid object name (else it was reported already).
+    name_ok: bool,
+    /// Keys that are missing for a reason already reported (a source that
+    /// could not be read, a key refused): references to them are not errors
+    /// of their own.
+    unknown_keys: UnknownKeys,
+}
+
+/// Which keys of a [`DataObject`] may exist without being in its entries.
+#[derive(Default)]
+enum UnknownKeys {
+    /// The entries are every key there is.
+    #[default]
+    None,
+    /// These keys were refused.
+    Refused(BTreeSet<String>),
+    /// A source could not be read: any key may have been in it.
+    Any,
+}
+
+impl UnknownKeys {
+    fn refuse(&mut self, key: &str) {
+        match self {
+            UnknownKeys::None => *self = UnknownKeys::Refused([key.to_owned()].into()),
+            UnknownKeys::Refused(keys) => {
+                keys.insert(key.to_owned());
+            }
+            UnknownKeys::Any => {}
+        }
+    }
+
+    fn covers(&self, key: &str) -> bool {
+        match self {
+            UnknownKeys::None => false,
+            UnknownKeys::Refused(keys) => keys.contains(key),
+            UnknownKeys::Any => true,
+        }
+    }
+}
+
+/// Which container of the pod is being lowered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// The app's own container, from the top-level fields.
+    Main,
+    /// A `[[sidecars]]` entry.
+    Sidecar,
+    /// An `[[init_containers]]` entry.
+    Init,
+}
+
+/// The keys of a ConfigMap or Secret being assembled.
+#[derive(Default)]
+struct Keys {
+    entries: BTreeMap<String, Value>,
+    unknown: UnknownKeys,
+}
+
+/// One key of a ConfigMap or Secret being assembled, and where it came from.
+struct Value {
+    bytes: Vec<u8>,
+    /// The TOML that brought it in.
+    span: Span,
+    origin: Origin,
+}
+
+/// Where a key's value came from, for messages that must tell two sources apart.
+enum Origin {
+    /// A file, a file in a directory, or `file:LINE` of an env file.
+    File(String),
+    /// A field of the table: `literals`, `from_env`, `docker_registry`.
+    Field(&'static str),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::File(path) => write!(f, "`{path}`"),
+            Origin::Field(field) => write!(f, "`{field}`"),
+        }
+    }
+}
+
+impl Value {
+    fn file(bytes: Vec<u8>, span: Span, origin: String) -> Self {
+        Value {
+            bytes,
+            span,
+            origin: Origin::File(origin),
+        }
+    }
+
+    fn field(bytes: Vec<u8>, span: Span, field: &'static str) -> Self {
+        Value {
+            bytes,
+            span,
+            origin: Origin::Field(field),
+        }
+    }
 }
 
 impl Lowerer<'_> {
@@ -136,7 +235,10 @@ impl Lowerer<'_> {
             return true;
         }
         let help = match did_you_mean(value.get_ref(), allowed.iter().copied()) {
-            Some(best) => format!("did you mean `{best}`? valid values: {}", quote_list(allowed)),
+            Some(best) => format!(
+                "did you mean `{best}`? valid values: {}",
+                quote_list(allowed)
+            ),
             None => format!("valid values: {}", quote_list(allowed)),
         };
         self.error_help(
@@ -162,17 +264,25 @@ impl Lowerer<'_> {
 
     fn app(&mut self, mut spec: Spec) -> Option<Model> {
         let name = spec.name.get_ref().clone();
-        let name_ok = self.check(&spec.name, "app name", |s| {
-            validate::dns_label(s, validate::STATEFULSET_NAME_MAX).map_err(|e| {
-                if s.len() > validate::STATEFULSET_NAME_MAX {
-                    format!("{e}: pods carry the label `controller-revision-hash: {s}-<10 characters>`, which must fit in 63")
-                } else {
-                    e
-                }
+        let name_ok = if name.len() > validate::STATEFULSET_NAME_MAX
+            && validate::dns_label(&name, validate::LABEL_MAX).is_ok()
+        {
+            self.error_help(
+                format!("`{name}` is too long for a StatefulSet name"),
+                spec.name.span(),
+                format!("{} characters, at most {} are allowed", name.len(), validate::STATEFULSET_NAME_MAX),
+                "every pod is labelled `controller-revision-hash: NAME-<10 characters>`, which must fit in 63 characters",
+            );
+            false
+        } else {
+            self.check(&spec.name, "app name", |s| {
+                validate::dns_label(s, validate::STATEFULSET_NAME_MAX)
             })
-        });
+        };
         let namespace = spec.namespace.as_ref().map(|ns| {
-            self.check(ns, "namespace", |s| validate::dns_label(s, validate::LABEL_MAX));
+            self.check(ns, "namespace", |s| {
+                validate::dns_label(s, validate::LABEL_MAX)
+            });
             ns.get_ref().clone()
         });
 
@@ -211,37 +321,44 @@ impl Lowerer<'_> {
         let global_hash = spec.hash_suffix.as_ref().is_some_and(|h| *h.get_ref());
         let mut objects = Vec::new();
         for (key, data) in std::mem::take(&mut spec.configmaps) {
-            objects.extend(self.data_object(ObjectKind::ConfigMap, key, data, global_hash));
+            objects.push(self.data_object(ObjectKind::ConfigMap, key, data, global_hash));
         }
         for (key, data) in std::mem::take(&mut spec.secrets) {
-            objects.extend(self.data_object(ObjectKind::Secret, key, data, global_hash));
+            objects.push(self.data_object(ObjectKind::Secret, key, data, global_hash));
         }
 
         let ports = self.ports(&spec.ports);
         let service = self.service(&spec, &name, &ports, &selector, &meta);
         let service_name = service.metadata.name.clone();
 
-        let mut pod = self.pod(&mut spec, &name, &selector, &labels, &annotations, &objects, ports);
+        let mut pod = self.pod(
+            &mut spec,
+            &name,
+            &selector,
+            &labels,
+            &annotations,
+            &objects,
+            ports,
+        );
         let claims = self.claims(&spec.volumes, &selector);
 
         // The content hash of every object the pods read, so config changes roll them.
-        let used: BTreeSet<&str> = pod
-            .containers
-            .iter()
-            .chain(&pod.init_containers)
-            .flat_map(|c| {
-                c.env
-                    .iter()
-                    .filter_map(|e| match &e.source {
-                        EnvSource::ConfigMap { object, .. } | EnvSource::Secret { object, .. } => {
-                            Some(object.as_str())
-                        }
-                        EnvSource::Value { .. } => None,
-                    })
-                    .chain(c.env_from.iter().map(|e| e.name.as_str()))
-            })
-            .chain(pod.volumes.iter().map(|v| v.object.as_str()))
-            .collect();
+        let used: BTreeSet<&str> =
+            pod.containers
+                .iter()
+                .chain(&pod.init_containers)
+                .flat_map(|c| {
+                    c.env
+                        .iter()
+                        .filter_map(|e| match &e.source {
+                            EnvSource::ConfigMap { object, .. }
+                            | EnvSource::Secret { object, .. } => Some(object.as_str()),
+                            EnvSource::Value { .. } => None,
+                        })
+                        .chain(c.env_from.iter().map(|e| e.name.as_str()))
+                })
+                .chain(pod.volumes.iter().map(|v| v.object.as_str()))
+                .collect();
         let mut hasher = Sha256::new();
         let mut any = false;
         for o in objects.iter().filter(|o| used.contains(o.name.as_str())) {
@@ -255,14 +372,25 @@ impl Lowerer<'_> {
             );
         }
 
-        let stateful_set = self.stateful_set(&spec, replicas, &name, &selector, service_name, pod, claims, &meta);
+        let stateful_set = self.stateful_set(
+            &spec,
+            replicas,
+            &name,
+            &selector,
+            service_name,
+            pod,
+            claims,
+            &meta,
+        );
 
         let mut config_maps = Vec::new();
         let mut secrets = Vec::new();
         for o in objects {
             let mut metadata = meta(&o.name, &StringMap::new(), &StringMap::new());
             if o.name != o.key {
-                metadata.annotations.insert("kubetoml.dev/generated-from".into(), o.key.clone());
+                metadata
+                    .annotations
+                    .insert("kubetoml.dev/generated-from".into(), o.key.clone());
             }
             match o.kind {
                 ObjectKind::ConfigMap => {
@@ -301,7 +429,13 @@ impl Lowerer<'_> {
         let mut out = StringMap::new();
         for (k, v) in map {
             let key_ok = self.check(k, "label key", validate::qualified_name);
-            if [RECOMMENDED_NAME, RECOMMENDED_INSTANCE, RECOMMENDED_MANAGED_BY].contains(&k.get_ref().as_str()) {
+            if [
+                RECOMMENDED_NAME,
+                RECOMMENDED_INSTANCE,
+                RECOMMENDED_MANAGED_BY,
+            ]
+            .contains(&k.get_ref().as_str())
+            {
                 self.error_help(
                     format!("label `{}` is set by kubetoml", k.get_ref()),
                     k.span(),
@@ -340,7 +474,6 @@ impl Lowerer<'_> {
 
     fn ports(&mut self, ports: &Map<spec::PortSpec>) -> Vec<(Spanned<String>, ContainerPort)> {
         let mut out = Vec::new();
-        let mut seen: BTreeMap<(i64, String), Span> = BTreeMap::new();
         for (name, port) in ports {
             self.check(name, "port name", validate::port_name);
             let (number, protocol) = match port.get_ref() {
@@ -354,14 +487,6 @@ impl Lowerer<'_> {
             }
             let protocol_spanned = Spanned::new(port.span(), protocol.clone());
             self.one_of(&protocol_spanned, "protocol", &["TCP", "UDP", "SCTP"]);
-            if let Some(first) = seen.insert((number, protocol.clone()), name.span()) {
-                let _ = first;
-                self.error(
-                    format!("port {number}/{protocol} is declared twice"),
-                    port.span(),
-                    "duplicate port",
-                );
-            }
             out.push((
                 name.clone(),
                 ContainerPort {
@@ -370,6 +495,23 @@ impl Lowerer<'_> {
                     protocol,
                 },
             ));
+        }
+        // Duplicates in the order written, so the second one is flagged.
+        let mut written: Vec<_> = out.iter().zip(ports.values()).collect();
+        written.sort_by_key(|((name, _), _)| name.span().start);
+        let mut seen: BTreeMap<(i64, &str), &str> = BTreeMap::new();
+        for ((name, p), number) in written {
+            let key = (p.container_port, p.protocol.as_str());
+            if let Some(first) = seen.get(&key) {
+                self.error_help(
+                    format!("port {}/{} is declared twice", p.container_port, p.protocol),
+                    number.span(),
+                    "duplicate port",
+                    format!("`{first}` declares it already"),
+                );
+            } else {
+                seen.insert(key, name.get_ref());
+            }
         }
         out
     }
@@ -390,9 +532,13 @@ impl Lowerer<'_> {
                 n.get_ref().clone()
             }
             None => {
-                if validate::dns1035_label(app).is_err() && app.starts_with(|c: char| c.is_ascii_digit()) {
+                if validate::dns1035_label(app).is_err()
+                    && app.starts_with(|c: char| c.is_ascii_digit())
+                {
                     self.error_help(
-                        format!("`{app}` cannot name the Service: Service names start with a letter"),
+                        format!(
+                            "`{app}` cannot name the Service: Service names start with a letter"
+                        ),
                         spec.name.span(),
                         "starts with a digit",
                         "set `[service] name` to a name that starts with a letter",
@@ -411,42 +557,66 @@ impl Lowerer<'_> {
                     protocol: p.protocol.clone(),
                 })
                 .collect(),
-            Some(map) => map
-                .iter()
-                .filter_map(|(pname, number)| {
-                    let Some((_, target)) = ports.iter().find(|(n, _)| n.get_ref() == pname.get_ref()) else {
-                        let names: Vec<&str> = ports.iter().map(|(n, _)| n.get_ref().as_str()).collect();
+            Some(map) => {
+                let names: Vec<&str> = ports.iter().map(|(n, _)| n.get_ref().as_str()).collect();
+                let mut published: BTreeMap<(i64, &str), &str> = BTreeMap::new();
+                let mut out = Vec::new();
+                for (pname, number) in map {
+                    let Some((_, target)) =
+                        ports.iter().find(|(n, _)| n.get_ref() == pname.get_ref())
+                    else {
+                        let help = suggest(
+                            pname.get_ref(),
+                            &names,
+                            "container ports:",
+                            "declare it in the top-level `ports` first",
+                        );
                         self.error_help(
                             format!("service port `{}` names no container port", pname.get_ref()),
                             pname.span(),
                             "unknown port",
-                            if names.is_empty() {
-                                "declare it in the top-level `ports` first".to_owned()
-                            } else {
-                                format!("container ports: {}", quote_list(&names))
-                            },
+                            help,
                         );
-                        return None;
+                        continue;
                     };
-                    if let Err(reason) = validate::port_number(*number.get_ref()) {
+                    let n = *number.get_ref();
+                    if let Err(reason) = validate::port_number(n) {
                         self.error("invalid port number", number.span(), reason);
+                    } else if let Some(first) =
+                        published.insert((n, target.protocol.as_str()), pname.get_ref())
+                    {
+                        self.error_help(
+                            format!(
+                                "service ports `{first}` and `{}` both publish {n}/{}",
+                                pname.get_ref(),
+                                target.protocol
+                            ),
+                            number.span(),
+                            "port already published",
+                            "give each service port its own number",
+                        );
                     }
-                    Some(ServicePort {
+                    out.push(ServicePort {
                         name: pname.get_ref().clone(),
-                        port: *number.get_ref(),
+                        port: n,
                         target_port: target.name.clone(),
                         protocol: target.protocol.clone(),
-                    })
-                })
-                .collect(),
+                    });
+                }
+                out
+            }
         };
         let extra_labels = s.map(|s| self.labels(&s.labels)).unwrap_or_default();
-        let extra_annotations = s.map(|s| self.annotations(&s.annotations)).unwrap_or_default();
+        let extra_annotations = s
+            .map(|s| self.annotations(&s.annotations))
+            .unwrap_or_default();
         Service {
             metadata: meta(&name, &extra_labels, &extra_annotations),
             selector: selector.clone(),
             ports: service_ports,
-            publish_not_ready_addresses: s.and_then(|s| s.publish_not_ready_addresses).unwrap_or(false),
+            publish_not_ready_addresses: s
+                .and_then(|s| s.publish_not_ready_addresses)
+                .unwrap_or(false),
         }
     }
 
@@ -457,7 +627,7 @@ impl Lowerer<'_> {
         key: Spanned<String>,
         data: Spanned<DataSpec>,
         global_hash: bool,
-    ) -> Option<DataObject> {
+    ) -> DataObject {
         let what = match kind {
             ObjectKind::ConfigMap => "ConfigMap name",
             ObjectKind::Secret => "Secret name",
@@ -467,7 +637,10 @@ impl Lowerer<'_> {
         if kind == ObjectKind::ConfigMap {
             for (field, span) in [
                 ("type", data.type_.as_ref().map(|t| t.span())),
-                ("docker_registry", data.docker_registry.as_ref().map(|t| t.span())),
+                (
+                    "docker_registry",
+                    data.docker_registry.as_ref().map(|t| t.span()),
+                ),
                 ("image_pull", data.image_pull.as_ref().map(|t| t.span())),
             ] {
                 if let Some(span) = span {
@@ -499,53 +672,40 @@ impl Lowerer<'_> {
         }
 
         let errors_before = self.error_count();
-        let mut entries: BTreeMap<String, (Vec<u8>, Span)> = BTreeMap::new();
-        let mut add = |this: &mut Self, k: String, bytes: Vec<u8>, span: Span, from: &str| {
-            if let Err(reason) = validate::data_key(&k) {
-                this.error(
-                    format!("`{}` is not a valid key{from}", k.escape_debug()),
-                    span,
-                    reason,
-                );
-                return;
-            }
-            if let Some((_, first)) = entries.get(&k) {
-                let first_loc = first.start;
-                this.diags.push(
-                    Diagnostic::error(
-                        format!("key `{k}` is defined twice in `{}`", key.get_ref()),
-                        span,
-                        "duplicate key",
-                    )
-                    .with_help(format!(
-                        "each key of a ConfigMap or Secret must come from one source only (first defined at byte {first_loc})"
-                    )),
-                );
-                return;
-            }
-            entries.insert(k, (bytes, span));
-        };
-
+        let mut keys = Keys::default();
+        let object = key.get_ref();
         for file in &data.files {
             match sources::file_entries(self.sources, file.get_ref()) {
                 Ok(list) => {
-                    for Entry { key: k, bytes, origin } in list {
-                        add(self, k, bytes, file.span(), &format!(" (from `{origin}`)"));
+                    for e in list {
+                        self.add_key(
+                            &mut keys,
+                            object,
+                            e.key,
+                            Value::file(e.bytes, file.span(), e.origin),
+                        );
                     }
                 }
-                Err(e) => self.source_error(e, file.span()),
+                Err(e) => {
+                    keys.unknown = UnknownKeys::Any;
+                    self.source_error(e, file.span());
+                }
             }
         }
         for (k, v) in &data.literals {
             if kind == ObjectKind::Secret && self.options.no_literal_secrets {
                 self.error_help(
-                    format!("secret `{}` has a value written in the description", key.get_ref()),
+                    format!(
+                        "secret `{}` has a value written in the description",
+                        key.get_ref()
+                    ),
                     k.span(),
                     "literal secret value",
                     "--no-literal-secrets is set: read it with `from_env` or from a file instead",
                 );
             }
-            add(self, k.get_ref().clone(), v.get_ref().0.clone().into_bytes(), k.span(), "");
+            let value = Value::field(v.get_ref().0.clone().into_bytes(), k.span(), "literals");
+            self.add_key(&mut keys, object, k.get_ref().clone(), value);
         }
         for file in &data.env_files {
             let parsed = self
@@ -554,61 +714,78 @@ impl Lowerer<'_> {
                 .and_then(|bytes| sources::parse_env_file(&bytes, file.get_ref()));
             match parsed {
                 Ok(list) => {
-                    for Entry { key: k, bytes, origin } in list {
-                        add(self, k, bytes, file.span(), &format!(" (from `{origin}`)"));
+                    for e in list {
+                        self.add_key(
+                            &mut keys,
+                            object,
+                            e.key,
+                            Value::file(e.bytes, file.span(), e.origin),
+                        );
                     }
                 }
-                Err(e) => self.source_error(e, file.span()),
+                Err(e) => {
+                    keys.unknown = UnknownKeys::Any;
+                    self.source_error(e, file.span());
+                }
             }
         }
         for (k, var) in &data.from_env {
             match self.env_var(var) {
-                Some(bytes) => add(self, k.get_ref().clone(), bytes, k.span(), ""),
-                None => {}
+                Some(bytes) => self.add_key(
+                    &mut keys,
+                    object,
+                    k.get_ref().clone(),
+                    Value::field(bytes, k.span(), "from_env"),
+                ),
+                None => keys.unknown.refuse(k.get_ref()),
             }
         }
         if let Some(reg) = &data.docker_registry {
-            if let Some(bytes) = self.docker_registry(reg, &key) {
-                add(self, ".dockerconfigjson".into(), bytes, reg.span(), "");
+            match self.docker_registry(reg, &key) {
+                Some(bytes) => self.add_key(
+                    &mut keys,
+                    object,
+                    ".dockerconfigjson".into(),
+                    Value::field(bytes, reg.span(), "docker_registry"),
+                ),
+                None => keys.unknown.refuse(".dockerconfigjson"),
             }
         }
 
         // A source that could not be read would make the type's checks misleading.
         if kind == ObjectKind::Secret && self.error_count() == errors_before {
-            self.secret_type_rules(&type_, &entries, &key, data.type_.as_ref().map_or(key.span(), |t| t.span()));
-        }
-
-        let size: usize = entries.iter().map(|(k, (v, _))| k.len() + v.len()).sum();
-        let entries: BTreeMap<String, Vec<u8>> = entries.into_iter().map(|(k, (v, _))| (k, v)).collect();
-        if size > OBJECT_SIZE_LIMIT {
-            self.error_help(
-                format!("`{}` holds {size} bytes, more than the API server's limit of 1 MiB (1048576 bytes)", key.get_ref()),
-                key.span(),
-                "too large",
-                "split it into several objects, or mount the data from a volume instead",
-            );
-        } else if size > APPLY_ANNOTATION_LIMIT {
-            self.diags.push(
-                Diagnostic::warning(
-                    format!("`{}` holds {size} bytes: client-side `kubectl apply` fails past 262144, where its last-applied annotation no longer fits", key.get_ref()),
-                    key.span(),
-                    "large object",
-                )
-                .with_help("apply with `kubectl apply --server-side`"),
+            self.secret_type_rules(
+                &type_,
+                &keys.entries,
+                &key,
+                data.type_.as_ref().map_or(key.span(), |t| t.span()),
             );
         }
 
-        let hashed = data.hash_suffix.as_ref().map_or(global_hash, |h| *h.get_ref());
+        let entries: BTreeMap<String, Vec<u8>> = keys
+            .entries
+            .into_iter()
+            .map(|(k, v)| (k, v.bytes))
+            .collect();
+        self.check_size(kind, &key, &entries);
+
+        let hashed = data
+            .hash_suffix
+            .as_ref()
+            .map_or(global_hash, |h| *h.get_ref());
         let name = if hashed {
             let suffix = match kind {
                 ObjectKind::ConfigMap => {
                     let (text, binary) = split_utf8(entries.clone());
-                    hash::configmap_suffix(&text, &binary.into_iter().map(|(k, v)| (k, v.0)).collect())
+                    hash::configmap_suffix(
+                        &text,
+                        &binary.into_iter().map(|(k, v)| (k, v.0)).collect(),
+                    )
                 }
                 ObjectKind::Secret => hash::secret_suffix(&type_, &entries),
             };
             let hashed_name = format!("{}-{suffix}", key.get_ref());
-            if hashed_name.len() > validate::SUBDOMAIN_MAX {
+            if name_ok && hashed_name.len() > validate::SUBDOMAIN_MAX {
                 self.error(
                     format!("`{}` is too long for a hash suffix", key.get_ref()),
                     key.span(),
@@ -620,8 +797,10 @@ impl Lowerer<'_> {
             key.get_ref().clone()
         };
 
-        name_ok.then(|| DataObject {
+        DataObject {
             kind,
+            name_ok,
+            unknown_keys: keys.unknown,
             name,
             key_span: key.span(),
             key: key.into_inner(),
@@ -629,13 +808,99 @@ impl Lowerer<'_> {
             entries,
             immutable: data.immutable.as_ref().is_some_and(|i| *i.get_ref()),
             spec: data,
-        })
+        }
+    }
+
+    /// Adds key `k` to the object being assembled, unless it is not a valid
+    /// key or another source gave it already.
+    fn add_key(&mut self, keys: &mut Keys, object: &str, k: String, value: Value) {
+        let from = match &value.origin {
+            Origin::File(_) => format!(" (from {})", value.origin),
+            Origin::Field(_) => String::new(),
+        };
+        if let Err(reason) = validate::data_key(&k) {
+            self.error(
+                format!("`{}` is not a valid key{from}", k.escape_debug()),
+                value.span,
+                reason,
+            );
+            keys.unknown.refuse(&k);
+            return;
+        }
+        if let Some(first) = keys.entries.get(&k) {
+            let help = format!(
+                "`{k}` already comes from {}: a key can have one source only",
+                first.origin
+            );
+            self.error_help(
+                format!("key `{k}` is defined twice in `{object}`{from}"),
+                value.span,
+                "duplicate key",
+                help,
+            );
+            return;
+        }
+        keys.entries.insert(k, value);
+    }
+
+    /// The API server refuses a ConfigMap or Secret whose values add up to
+    /// more than 1 MiB; client-side `kubectl apply` fails much earlier, when
+    /// the object (Secret values and binary data base64-encoded) no longer
+    /// fits its 256 KiB last-applied annotation.
+    fn check_size(
+        &mut self,
+        kind: ObjectKind,
+        key: &Spanned<String>,
+        entries: &BTreeMap<String, Vec<u8>>,
+    ) {
+        let size: usize = entries.values().map(Vec::len).sum();
+        let encoded: usize = entries
+            .iter()
+            .map(|(k, v)| {
+                let base64 = kind == ObjectKind::Secret || std::str::from_utf8(v).is_err();
+                k.len()
+                    + if base64 {
+                        v.len().div_ceil(3) * 4
+                    } else {
+                        v.len()
+                    }
+            })
+            .sum();
+        let kind_name = match kind {
+            ObjectKind::ConfigMap => "ConfigMap",
+            ObjectKind::Secret => "Secret",
+        };
+        if size > OBJECT_SIZE_LIMIT {
+            self.error_help(
+                format!(
+                    "{kind_name} `{}` holds {size} bytes, more than the API server's limit of 1 MiB (1048576 bytes)",
+                    key.get_ref()
+                ),
+                key.span(),
+                "too large",
+                "split it into several objects, or put the data in the image or a volume",
+            );
+        } else if encoded > APPLY_ANNOTATION_LIMIT {
+            self.diags.push(
+                Diagnostic::warning(
+                    format!(
+                        "{kind_name} `{}` is about {encoded} bytes, too large for client-side `kubectl apply`",
+                        key.get_ref()
+                    ),
+                    key.span(),
+                    "large object",
+                )
+                .with_help(
+                    "`kubectl apply` keeps a copy in an annotation of at most 262144 bytes: apply with `kubectl apply --server-side`",
+                ),
+            );
+        }
     }
 
     fn error_count(&self) -> usize {
         self.diags
             .iter()
-            .filter(|d| d.severity == crate::error::Severity::Error)
+            .filter(|d| d.severity == Severity::Error)
             .count()
     }
 
@@ -676,7 +941,10 @@ impl Lowerer<'_> {
             (Some(p), None) => {
                 if self.options.no_literal_secrets {
                     self.error_help(
-                        format!("secret `{}` has a password written in the description", key.get_ref()),
+                        format!(
+                            "secret `{}` has a password written in the description",
+                            key.get_ref()
+                        ),
                         p.span(),
                         "literal secret value",
                         "--no-literal-secrets is set: use `password_env` instead",
@@ -690,7 +958,10 @@ impl Lowerer<'_> {
                     Ok(s) => Some(s),
                     Err(_) => {
                         self.error(
-                            format!("environment variable `{}` is not valid UTF-8", var.get_ref()),
+                            format!(
+                                "environment variable `{}` is not valid UTF-8",
+                                var.get_ref()
+                            ),
                             var.span(),
                             "a registry password must be text",
                         );
@@ -699,7 +970,11 @@ impl Lowerer<'_> {
                 }
             }
             (Some(p), Some(_)) => {
-                self.error("give `password` or `password_env`, not both", p.span(), "both set");
+                self.error(
+                    "give `password` or `password_env`, not both",
+                    p.span(),
+                    "both set",
+                );
                 None
             }
             (None, None) => {
@@ -727,18 +1002,34 @@ impl Lowerer<'_> {
     fn secret_type_rules(
         &mut self,
         type_: &str,
-        entries: &BTreeMap<String, (Vec<u8>, Span)>,
+        entries: &BTreeMap<String, Value>,
         key: &Spanned<String>,
         span: Span,
     ) {
         let require = |this: &mut Self, keys: &[&str]| {
-            let missing: Vec<&str> = keys.iter().copied().filter(|k| !entries.contains_key(*k)).collect();
+            let missing: Vec<&str> = keys
+                .iter()
+                .copied()
+                .filter(|k| !entries.contains_key(*k))
+                .collect();
             if !missing.is_empty() {
                 this.error_help(
-                    format!("a `{type_}` Secret needs the key{} {}", if missing.len() > 1 { "s" } else { "" }, quote_list(&missing)),
+                    format!(
+                        "a `{type_}` Secret needs the key{} {}",
+                        if missing.len() > 1 { "s" } else { "" },
+                        quote_list(&missing)
+                    ),
                     span.clone(),
                     "missing keys",
-                    format!("`{}` has {}", key.get_ref(), if entries.is_empty() { "no keys".to_owned() } else { quote_list(&entries.keys().map(String::as_str).collect::<Vec<_>>()) }),
+                    format!(
+                        "`{}` has {}",
+                        key.get_ref(),
+                        if entries.is_empty() {
+                            "no keys".to_owned()
+                        } else {
+                            quote_list(&entries.keys().map(String::as_str).collect::<Vec<_>>())
+                        }
+                    ),
                 );
                 return false;
             }
@@ -746,28 +1037,38 @@ impl Lowerer<'_> {
         };
         match type_ {
             "kubernetes.io/tls" => {
-                if require(self, &["tls.crt", "tls.key"]) {
-                    if let Err(reason) = secretfmt::check_tls_pair(&entries["tls.crt"].0, &entries["tls.key"].0) {
-                        self.error(
-                            format!("`{}` does not hold a usable TLS key pair", key.get_ref()),
-                            entries["tls.key"].1.clone(),
-                            reason,
-                        );
-                    }
+                if !require(self, &["tls.crt", "tls.key"]) {
+                    return;
+                }
+                let (crt, tls_key) = (&entries["tls.crt"], &entries["tls.key"]);
+                if let Err(reason) = secretfmt::check_tls_pair(&crt.bytes, &tls_key.bytes) {
+                    self.error(
+                        format!("`{}` does not hold a usable TLS key pair", key.get_ref()),
+                        tls_key.span.clone(),
+                        reason,
+                    );
                 }
             }
             "kubernetes.io/dockerconfigjson" | "kubernetes.io/dockercfg" => {
-                let k = if type_.ends_with("json") { ".dockerconfigjson" } else { ".dockercfg" };
+                let k = if type_.ends_with("json") {
+                    ".dockerconfigjson"
+                } else {
+                    ".dockercfg"
+                };
                 if require(self, &[k])
-                    && serde_json::from_slice::<serde_json::Value>(&entries[k].0).is_err()
+                    && serde_json::from_slice::<serde_json::Value>(&entries[k].bytes).is_err()
                 {
-                    self.error(format!("`{k}` in `{}` is not valid JSON", key.get_ref()), entries[k].1.clone(), "not JSON");
+                    self.error(
+                        format!("`{k}` in `{}` is not valid JSON", key.get_ref()),
+                        entries[k].span.clone(),
+                        "not JSON",
+                    );
                 }
             }
-            "kubernetes.io/basic-auth" => {
-                if !entries.contains_key("username") && !entries.contains_key("password") {
-                    require(self, &["username", "password"]);
-                }
+            "kubernetes.io/basic-auth"
+                if !entries.contains_key("username") && !entries.contains_key("password") =>
+            {
+                require(self, &["username", "password"]);
             }
             "kubernetes.io/ssh-auth" => {
                 require(self, &["ssh-privatekey"]);
@@ -791,6 +1092,17 @@ impl Lowerer<'_> {
         let mut volumes = Vec::new();
         let mut mountable: BTreeMap<String, VolumeMount> = BTreeMap::new();
         let mut volume_names: BTreeMap<String, Span> = BTreeMap::new();
+        let mount_paths = spec
+            .volumes
+            .iter()
+            .filter_map(|(name, v)| Some((name.get_ref().as_str(), v.get_ref().mount.as_ref()?)))
+            .chain(
+                objects
+                    .iter()
+                    .filter_map(|o| Some((o.key.as_str(), o.spec.mount.as_ref()?))),
+            )
+            .collect();
+        self.mount_paths(mount_paths);
         for (vname, v) in &spec.volumes {
             volume_names.insert(vname.get_ref().clone(), vname.span());
             if let Some(mount) = &v.get_ref().mount {
@@ -809,17 +1121,32 @@ impl Lowerer<'_> {
             let Some(mount) = &o.spec.mount else {
                 for (field, span) in [
                     ("items", o.spec.items.keys().next().map(|k| k.span())),
-                    ("default_mode", o.spec.default_mode.as_ref().map(|m| m.span())),
+                    (
+                        "default_mode",
+                        o.spec.default_mode.as_ref().map(|m| m.span()),
+                    ),
                 ] {
                     if let Some(span) = span {
-                        self.error_help(format!("`{field}` needs `mount`"), span, "not mounted", "add `mount = \"/path\"` to this table");
+                        self.error_help(
+                            format!("`{field}` needs `mount`"),
+                            span,
+                            "not mounted",
+                            "add `mount = \"/path\"` to this table",
+                        );
                     }
                 }
                 continue;
             };
             let vname = o.key.replace('.', "-");
+            if !o.name_ok {
+                continue;
+            }
             if let Err(reason) = validate::dns_label(&vname, validate::LABEL_MAX) {
-                self.error(format!("`{}` cannot name a pod volume", o.key), o.key_span.clone(), reason);
+                self.error(
+                    format!("`{}` cannot name a pod volume", o.key),
+                    o.key_span.clone(),
+                    reason,
+                );
                 continue;
             }
             if let Some(first) = volume_names.insert(vname.clone(), o.key_span.clone()) {
@@ -876,7 +1203,6 @@ impl Lowerer<'_> {
         let mut env_from = Vec::new();
         for o in objects {
             for (var, k) in &o.spec.env {
-                self.check(var, "environment variable name", validate::env_var_name);
                 if self.key_exists(k, o) {
                     let (object, key) = (o.name.clone(), k.get_ref().clone());
                     env.push((
@@ -898,7 +1224,10 @@ impl Lowerer<'_> {
                         ));
                     }
                 }
-                env_from.push(EnvFrom { kind: o.kind, name: o.name.clone() });
+                env_from.push(EnvFrom {
+                    kind: o.kind,
+                    name: o.name.clone(),
+                });
             }
         }
         env_from.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
@@ -917,7 +1246,10 @@ impl Lowerer<'_> {
         for o in objects {
             if let Some(flag) = &o.spec.image_pull {
                 if *flag.get_ref() {
-                    if !matches!(o.type_.as_str(), "kubernetes.io/dockerconfigjson" | "kubernetes.io/dockercfg") {
+                    if !matches!(
+                        o.type_.as_str(),
+                        "kubernetes.io/dockerconfigjson" | "kubernetes.io/dockercfg"
+                    ) {
                         self.error_help(
                             format!("`{}` cannot pull images: it is a `{}` Secret", o.key, o.type_),
                             flag.span(),
@@ -968,19 +1300,24 @@ impl Lowerer<'_> {
             mounts: Vec::new(),
         };
         let main_mounts: Vec<VolumeMount> = mountable.values().cloned().collect();
-        let mut main = self.container(main, spec.name.span(), ports, env, main_mounts, false);
+        let mut main = self.container(main, Role::Main, ports, env, main_mounts);
         main.security_context = main_security;
         main.env_from = env_from;
 
         let mut names: BTreeMap<String, Span> = [(app.to_owned(), spec.name.span())].into();
         let mut containers = vec![main];
         let mut init_containers = Vec::new();
-        for (list, is_init) in [(std::mem::take(&mut spec.sidecars), false), (std::mem::take(&mut spec.init_containers), true)] {
+        for (list, role) in [
+            (std::mem::take(&mut spec.sidecars), Role::Sidecar),
+            (std::mem::take(&mut spec.init_containers), Role::Init),
+        ] {
             for c in list {
-                let span = c.span();
                 let c = c.into_inner();
-                if self.check(&c.name, "container name", |s| validate::dns_label(s, validate::LABEL_MAX))
-                    && names.insert(c.name.get_ref().clone(), c.name.span()).is_some()
+                if self.check(&c.name, "container name", |s| {
+                    validate::dns_label(s, validate::LABEL_MAX)
+                }) && names
+                    .insert(c.name.get_ref().clone(), c.name.span())
+                    .is_some()
                 {
                     self.error_help(
                         format!("two containers are named `{}`", c.name.get_ref()),
@@ -989,17 +1326,31 @@ impl Lowerer<'_> {
                         format!("the main container is named after the app, `{app}`"),
                     );
                 }
-                let mut mounts = Vec::new();
+                let mut mounts: Vec<VolumeMount> = Vec::new();
                 for m in &c.mounts {
                     match mountable.get(m.get_ref()) {
+                        Some(vm) if mounts.iter().any(|seen| seen.name == vm.name) => self.error(
+                            format!("`{}` is listed twice in `mounts`", m.get_ref()),
+                            m.span(),
+                            "already mounted",
+                        ),
                         Some(vm) => mounts.push(vm.clone()),
                         None => {
                             let known: Vec<&str> = mountable.keys().map(String::as_str).collect();
+                            let help = suggest(
+                                m.get_ref(),
+                                &known,
+                                "mountable:",
+                                "nothing has a `mount` path yet",
+                            );
                             self.error_help(
-                                format!("`{}` is not a mounted volume, configmap or secret", m.get_ref()),
+                                format!(
+                                    "`{}` is not a mounted volume, configmap or secret",
+                                    m.get_ref()
+                                ),
                                 m.span(),
                                 "unknown mount",
-                                if known.is_empty() { "nothing has a `mount` path yet".to_owned() } else { format!("mountable: {}", quote_list(&known)) },
+                                help,
                             );
                         }
                     }
@@ -1007,13 +1358,18 @@ impl Lowerer<'_> {
                 let c_ports = self.ports(&c.ports);
                 let security = c.security_context.as_ref().and_then(|sc| {
                     if let Some(fs) = &sc.get_ref().fs_group {
-                        self.error_help("`fs_group` is pod-wide", fs.span(), "not a container setting", "set it in the top-level `security_context`");
+                        self.error_help(
+                            "`fs_group` is pod-wide",
+                            fs.span(),
+                            "not a container setting",
+                            "set it in the top-level `security_context`",
+                        );
                     }
                     self.container_security(sc.get_ref(), false)
                 });
-                let mut lowered = self.container(c, span, c_ports, Vec::new(), mounts, is_init);
+                let mut lowered = self.container(c, role, c_ports, Vec::new(), mounts);
                 lowered.security_context = security;
-                if is_init {
+                if role == Role::Init {
                     init_containers.push(lowered);
                 } else {
                     containers.push(lowered);
@@ -1021,8 +1377,17 @@ impl Lowerer<'_> {
             }
         }
 
-        let tolerations = spec.tolerations.iter().filter_map(|t| self.toleration(t)).collect();
-        let topology_spread = spec.spread.as_ref().map(|s| self.spread(s, selector)).into_iter().collect();
+        let tolerations = spec
+            .tolerations
+            .iter()
+            .filter_map(|t| self.toleration(t))
+            .collect();
+        let topology_spread = spec
+            .spread
+            .as_ref()
+            .map(|s| self.spread(s, selector))
+            .into_iter()
+            .collect();
         let node_selector = spec
             .node_selector
             .iter()
@@ -1036,7 +1401,11 @@ impl Lowerer<'_> {
             self.check(s, "service account name", validate::dns_subdomain);
             s.get_ref().clone()
         });
-        let termination_grace_period = self.at_least(&spec.termination_grace_period, 0, "`termination_grace_period`");
+        let termination_grace_period = self.at_least(
+            &spec.termination_grace_period,
+            0,
+            "`termination_grace_period`",
+        );
 
         PodTemplate {
             labels: labels.clone(),
@@ -1054,16 +1423,47 @@ impl Lowerer<'_> {
         }
     }
 
+    /// Mount paths must be absolute and distinct; the main container mounts
+    /// every one of them. `mounts` holds each source's name and its `mount`.
+    fn mount_paths(&mut self, mut mounts: Vec<(&str, &Spanned<String>)>) {
+        mounts.sort_by_key(|(_, m)| m.span().start);
+        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+        for (source, m) in mounts {
+            if !self.check(m, "mount path", validate::mount_path) {
+                continue;
+            }
+            let path = match m.get_ref().trim_end_matches('/') {
+                "" => "/",
+                p => p,
+            };
+            if let Some(first) = seen.get(path) {
+                self.error_help(
+                    format!("`{source}` and `{first}` are both mounted at `{path}`"),
+                    m.span(),
+                    "mount path already used",
+                    "give each volume, configmap and secret its own `mount` path",
+                );
+            } else {
+                seen.insert(path, source);
+            }
+        }
+    }
+
     fn key_exists(&mut self, k: &Spanned<String>, o: &DataObject) -> bool {
         if o.entries.contains_key(k.get_ref()) {
             return true;
         }
+        if o.unknown_keys.covers(k.get_ref()) {
+            // Why the key is missing was reported where it went missing.
+            return false;
+        }
         let keys: Vec<&str> = o.entries.keys().map(String::as_str).collect();
-        let help = match did_you_mean(k.get_ref(), keys.iter().copied()) {
-            Some(best) => format!("did you mean `{best}`?"),
-            None if keys.is_empty() => format!("`{}` has no keys", o.key),
-            None => format!("`{}` has keys {}", o.key, quote_list(&keys)),
-        };
+        let help = suggest(
+            k.get_ref(),
+            &keys,
+            &format!("`{}` has keys", o.key),
+            &format!("`{}` has no keys", o.key),
+        );
         self.error_help(
             format!("`{}` has no key `{}`", o.key, k.get_ref()),
             k.span(),
@@ -1073,18 +1473,82 @@ impl Lowerer<'_> {
         false
     }
 
-    fn container_security(&mut self, s: &spec::SecurityContextSpec, main: bool) -> Option<ContainerSecurityContext> {
+    /// What the API server refuses in a security context: IDs out of range,
+    /// and `allow_privilege_escalation = false` with a setting that implies it.
+    fn security_rules(&mut self, s: &spec::SecurityContextSpec) {
+        for (field, id) in [
+            ("run_as_user", &s.run_as_user),
+            ("run_as_group", &s.run_as_group),
+            ("fs_group", &s.fs_group),
+        ] {
+            if let Some(id) = id {
+                if let Err(reason) = validate::unix_id(*id.get_ref()) {
+                    self.error(format!("`{field}` is not a valid ID"), id.span(), reason);
+                }
+            }
+        }
+        let Some(no_escalation) = s
+            .allow_privilege_escalation
+            .as_ref()
+            .filter(|a| !*a.get_ref())
+        else {
+            return;
+        };
+        if s.privileged.as_ref().is_some_and(|p| *p.get_ref()) {
+            self.error_help(
+                "`allow_privilege_escalation = false` contradicts `privileged = true`",
+                no_escalation.span(),
+                "a privileged container can always escalate",
+                "remove one of the two",
+            );
+        }
+        let sys_admin = s
+            .capabilities
+            .iter()
+            .flat_map(|c| &c.add)
+            .find(|c| matches!(c.get_ref().as_str(), "SYS_ADMIN" | "CAP_SYS_ADMIN"));
+        if let Some(cap) = sys_admin {
+            self.error_help(
+                format!(
+                    "adding `{}` contradicts `allow_privilege_escalation = false`",
+                    cap.get_ref()
+                ),
+                cap.span(),
+                "implies privilege escalation",
+                "drop the capability, or remove `allow_privilege_escalation = false`",
+            );
+        }
+    }
+
+    fn container_security(
+        &mut self,
+        s: &spec::SecurityContextSpec,
+        main: bool,
+    ) -> Option<ContainerSecurityContext> {
+        self.security_rules(s);
         let caps = s.capabilities.as_ref();
         let c = ContainerSecurityContext {
             // The pod-level settings cover the main container already.
-            run_as_user: if main { None } else { s.run_as_user.as_ref().map(|v| *v.get_ref()) },
-            run_as_group: if main { None } else { s.run_as_group.as_ref().map(|v| *v.get_ref()) },
+            run_as_user: if main {
+                None
+            } else {
+                s.run_as_user.as_ref().map(|v| *v.get_ref())
+            },
+            run_as_group: if main {
+                None
+            } else {
+                s.run_as_group.as_ref().map(|v| *v.get_ref())
+            },
             run_as_non_root: if main { None } else { s.run_as_non_root },
             read_only_root_filesystem: s.read_only_root_filesystem,
-            allow_privilege_escalation: s.allow_privilege_escalation,
-            privileged: s.privileged,
-            capabilities_add: caps.map(|c| c.add.iter().map(|v| v.get_ref().clone()).collect()).unwrap_or_default(),
-            capabilities_drop: caps.map(|c| c.drop.iter().map(|v| v.get_ref().clone()).collect()).unwrap_or_default(),
+            allow_privilege_escalation: s.allow_privilege_escalation.as_ref().map(|v| *v.get_ref()),
+            privileged: s.privileged.as_ref().map(|v| *v.get_ref()),
+            capabilities_add: caps
+                .map(|c| c.add.iter().map(|v| v.get_ref().clone()).collect())
+                .unwrap_or_default(),
+            capabilities_drop: caps
+                .map(|c| c.drop.iter().map(|v| v.get_ref().clone()).collect())
+                .unwrap_or_default(),
             seccomp_profile: if main {
                 None
             } else {
@@ -1109,12 +1573,12 @@ impl Lowerer<'_> {
     fn container(
         &mut self,
         c: spec::ContainerSpec,
-        span: Span,
+        role: Role,
         ports: Vec<(Spanned<String>, ContainerPort)>,
         mut config_env: Vec<(Spanned<String>, EnvSource)>,
         mut volume_mounts: Vec<VolumeMount>,
-        is_init: bool,
     ) -> Container {
+        let is_init = role == Role::Init;
         let image = match &c.image {
             Some(i) if i.get_ref().trim().is_empty() => {
                 self.error("`image` is empty", i.span(), "no image");
@@ -1122,17 +1586,26 @@ impl Lowerer<'_> {
             }
             Some(i) => {
                 if i.get_ref().trim() != i.get_ref() || i.get_ref().contains(char::is_whitespace) {
-                    self.error("`image` contains whitespace", i.span(), "invalid image reference");
+                    self.error(
+                        "`image` contains whitespace",
+                        i.span(),
+                        "invalid image reference",
+                    );
                 }
                 i.get_ref().clone()
             }
             None => {
-                self.error_help(
-                    format!("container `{}` has no image", c.name.get_ref()),
-                    span.clone(),
-                    "no `image`",
-                    "add `image = \"registry/name:tag\"`",
-                );
+                let (message, help) = match role {
+                    Role::Main => (
+                        "the app has no `image`".to_owned(),
+                        "add `image = \"registry/name:tag\"` at the top, next to `name`",
+                    ),
+                    Role::Sidecar | Role::Init => (
+                        format!("container `{}` has no `image`", c.name.get_ref()),
+                        "add `image = \"registry/name:tag\"` to this container's table",
+                    ),
+                };
+                self.error_help(message, c.name.span(), "needs an image", help);
                 String::new()
             }
         };
@@ -1145,7 +1618,14 @@ impl Lowerer<'_> {
         let mut env: Vec<(Spanned<String>, EnvSource)> = c
             .env
             .iter()
-            .map(|(k, v)| (k.clone(), EnvSource::Value { value: v.get_ref().0.clone() }))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    EnvSource::Value {
+                        value: v.get_ref().0.clone(),
+                    },
+                )
+            })
             .collect();
         env.append(&mut config_env);
         let mut seen: BTreeMap<String, Span> = BTreeMap::new();
@@ -1160,7 +1640,10 @@ impl Lowerer<'_> {
                 );
                 continue;
             }
-            out_env.push(EnvVar { name: var.into_inner(), source });
+            out_env.push(EnvVar {
+                name: var.into_inner(),
+                source,
+            });
         }
         out_env.sort_by(|a, b| a.name.cmp(&b.name));
 
@@ -1169,7 +1652,11 @@ impl Lowerer<'_> {
         let probe = |this: &mut Self, p: Option<&Spanned<spec::ProbeSpec>>, which: &str| {
             let p = p?;
             if is_init {
-                this.error("init containers cannot have probes", p.span(), "not allowed here");
+                this.error(
+                    "init containers cannot have probes",
+                    p.span(),
+                    "not allowed here",
+                );
                 return None;
             }
             this.probe(p, which, &port_names)
@@ -1180,12 +1667,23 @@ impl Lowerer<'_> {
         let (post_start, pre_stop) = match &c.lifecycle {
             Some(l) => {
                 if is_init && (l.post_start.is_some() || l.pre_stop.is_some()) {
-                    let s = l.post_start.as_ref().or(l.pre_stop.as_ref()).map(|h| h.span()).unwrap_or_default();
-                    self.error("init containers cannot have lifecycle hooks", s, "not allowed here");
+                    let s = l
+                        .post_start
+                        .as_ref()
+                        .or(l.pre_stop.as_ref())
+                        .map(|h| h.span())
+                        .unwrap_or_default();
+                    self.error(
+                        "init containers cannot have lifecycle hooks",
+                        s,
+                        "not allowed here",
+                    );
                     (None, None)
                 } else {
                     (
-                        l.post_start.as_ref().and_then(|h| self.hook(h, &port_names)),
+                        l.post_start
+                            .as_ref()
+                            .and_then(|h| self.hook(h, &port_names)),
                         l.pre_stop.as_ref().and_then(|h| self.hook(h, &port_names)),
                     )
                 }
@@ -1193,23 +1691,12 @@ impl Lowerer<'_> {
             None => (None, None),
         };
 
-        // Mount paths must be absolute and distinct.
-        let mut paths: BTreeSet<String> = BTreeSet::new();
-        for m in &volume_mounts {
-            if let Err(reason) = validate::mount_path(&m.mount_path) {
-                self.error(format!("`{}` is not a valid mount path", m.mount_path), span.clone(), reason);
-            } else if !paths.insert(m.mount_path.trim_end_matches('/').to_owned()) {
-                self.error_help(
-                    format!("two volumes are mounted at `{}` in container `{}`", m.mount_path, c.name.get_ref()),
-                    span.clone(),
-                    "duplicate mount path",
-                    "give each volume, configmap and secret its own `mount` path",
-                );
-            }
-        }
+        // Mount paths were checked where they are written, in `mount_paths`.
         volume_mounts.sort_by(|a, b| a.mount_path.cmp(&b.mount_path));
 
-        let strings = |v: &Option<Vec<Spanned<String>>>| v.iter().flatten().map(|s| s.get_ref().clone()).collect();
+        let strings = |v: &Option<Vec<Spanned<String>>>| {
+            v.iter().flatten().map(|s| s.get_ref().clone()).collect()
+        };
         Container {
             name: c.name.get_ref().clone(),
             image,
@@ -1218,14 +1705,22 @@ impl Lowerer<'_> {
             args: strings(&c.args),
             working_dir: c.working_dir.as_ref().map(|w| {
                 if !w.get_ref().starts_with('/') {
-                    self.error("`working_dir` must be an absolute path", w.span(), "relative path");
+                    self.error(
+                        "`working_dir` must be an absolute path",
+                        w.span(),
+                        "relative path",
+                    );
                 }
                 w.get_ref().clone()
             }),
             ports: ports.into_iter().map(|(_, p)| p).collect(),
             env: out_env,
             env_from: Vec::new(),
-            resources: c.resources.as_ref().map(|r| self.resources(r)).unwrap_or_default(),
+            resources: c
+                .resources
+                .as_ref()
+                .map(|r| self.resources(r))
+                .unwrap_or_default(),
             readiness_probe,
             liveness_probe,
             startup_probe,
@@ -1237,15 +1732,60 @@ impl Lowerer<'_> {
     }
 
     fn resources(&mut self, r: &spec::ResourcesSpec) -> Resources {
-        let mut map = |m: &Map<spec::Quantity>| -> StringMap {
-            m.iter()
-                .map(|(k, q)| {
-                    self.check(k, "resource name", validate::qualified_name);
-                    if let Err(reason) = validate::quantity(&q.get_ref().0) {
-                        self.error(format!("`{}` is not a valid quantity", q.get_ref().0), q.span(), reason);
+        for (k, q) in r.requests.iter().chain(&r.limits) {
+            if let Err(reason) = validate::container_resource_name(k.get_ref()) {
+                let help = match did_you_mean(k.get_ref(), validate::STANDARD_RESOURCES.iter().copied()) {
+                    _ if k.get_ref().eq_ignore_ascii_case("gpu") => {
+                        "GPUs are extended resources named by their vendor: `nvidia.com/gpu`, `amd.com/gpu`".to_owned()
                     }
-                    (k.get_ref().clone(), q.get_ref().0.clone())
-                })
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => format!(
+                        "use {}, `hugepages-<size>`, or an extended resource such as `example.com/gpu`",
+                        quote_list(validate::STANDARD_RESOURCES)
+                    ),
+                };
+                self.error_help(
+                    format!(
+                        "`{}` is not a valid resource name",
+                        k.get_ref().escape_debug()
+                    ),
+                    k.span(),
+                    reason,
+                    help,
+                );
+            }
+            if let Err(reason) = validate::quantity(&q.get_ref().0) {
+                self.error(
+                    format!("`{}` is not a valid quantity", q.get_ref().0),
+                    q.span(),
+                    reason,
+                );
+            }
+        }
+        for (k, request) in &r.requests {
+            let Some(limit) = r.limits.get(k) else {
+                continue;
+            };
+            let value = |q: &Spanned<spec::Quantity>| validate::quantity_value(&q.get_ref().0);
+            if let (Some(req), Some(lim)) = (value(request), value(limit)) {
+                if req > lim {
+                    self.error_help(
+                        format!(
+                            "the `{}` request `{}` is more than its limit `{}`",
+                            k.get_ref(),
+                            request.get_ref().0,
+                            limit.get_ref().0
+                        ),
+                        request.span(),
+                        "request above the limit",
+                        "a container cannot be guaranteed more than it may use: lower the request or raise the limit",
+                    );
+                }
+            }
+        }
+        let map = |m: &Map<spec::Quantity>| -> StringMap {
+            m.iter()
+                .map(|(k, q)| (k.get_ref().clone(), q.get_ref().0.clone()))
                 .collect()
         };
         Resources {
@@ -1264,12 +1804,18 @@ impl Lowerer<'_> {
             }
             spec::PortRef::Name(name) => {
                 if !port_names.contains(&name.as_str()) {
-                    let help = match did_you_mean(name, port_names.iter().copied()) {
-                        Some(best) => format!("did you mean `{best}`?"),
-                        None if port_names.is_empty() => "declare it in `ports`, or give the number".to_owned(),
-                        None => format!("declared ports: {}", quote_list(port_names)),
-                    };
-                    self.error_help(format!("port `{name}` is not declared"), p.span(), "unknown port name", help);
+                    let help = suggest(
+                        name,
+                        port_names,
+                        "declared ports:",
+                        "declare it in `ports`, or give the number",
+                    );
+                    self.error_help(
+                        format!("port `{name}` is not declared"),
+                        p.span(),
+                        "unknown port name",
+                        help,
+                    );
                 }
                 IntOrString::String(name.clone())
             }
@@ -1280,7 +1826,11 @@ impl Lowerer<'_> {
         let h = h.get_ref();
         let path = h.path.as_ref().map_or("/".to_owned(), |p| {
             if !p.get_ref().starts_with('/') {
-                self.error("an HTTP path must start with `/`", p.span(), "relative path");
+                self.error(
+                    "an HTTP path must start with `/`",
+                    p.span(),
+                    "relative path",
+                );
             }
             p.get_ref().clone()
         });
@@ -1293,7 +1843,14 @@ impl Lowerer<'_> {
             port: self.port_ref(&h.port, port_names),
             scheme,
             host: h.host.as_ref().map(|s| s.get_ref().clone()),
-            headers: h.headers.iter().map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone())).collect(),
+            headers: h
+                .headers
+                .iter()
+                .map(|(k, v)| {
+                    self.check(k, "HTTP header name", validate::http_header_name);
+                    (k.get_ref().clone(), v.get_ref().clone())
+                })
+                .collect(),
         }
     }
 
@@ -1306,14 +1863,28 @@ impl Lowerer<'_> {
         }
     }
 
-    fn probe(&mut self, p: &Spanned<spec::ProbeSpec>, which: &str, port_names: &[&str]) -> Option<Probe> {
+    fn probe(
+        &mut self,
+        p: &Spanned<spec::ProbeSpec>,
+        which: &str,
+        port_names: &[&str],
+    ) -> Option<Probe> {
         let s = p.get_ref();
-        let given = [s.exec.is_some(), s.http.is_some(), s.tcp.is_some(), s.grpc.is_some()];
+        let given = [
+            s.exec.is_some(),
+            s.http.is_some(),
+            s.tcp.is_some(),
+            s.grpc.is_some(),
+        ];
         if given.iter().filter(|g| **g).count() != 1 {
             self.error_help(
                 format!("the {which} probe needs exactly one check"),
                 p.span(),
-                if given.iter().any(|g| *g) { "several checks" } else { "no check" },
+                if given.iter().any(|g| *g) {
+                    "several checks"
+                } else {
+                    "no check"
+                },
                 "use one of `exec`, `http`, `tcp` or `grpc`",
             );
             return None;
@@ -1323,7 +1894,9 @@ impl Lowerer<'_> {
         } else if let Some(h) = &s.http {
             self.http(h, port_names)
         } else if let Some(t) = &s.tcp {
-            Handler::Tcp { port: self.port_ref(t, port_names) }
+            Handler::Tcp {
+                port: self.port_ref(t, port_names),
+            }
         } else {
             let g = s.grpc.as_ref()?;
             let (port, service) = match g.get_ref() {
@@ -1339,7 +1912,11 @@ impl Lowerer<'_> {
         if which != "readiness" {
             if let Some(t) = &s.success_threshold {
                 if *t.get_ref() != 1 {
-                    self.error(format!("a {which} probe's `success_threshold` must be 1"), t.span(), "only readiness probes may ask for more");
+                    self.error(
+                        format!("a {which} probe's `success_threshold` must be 1"),
+                        t.span(),
+                        "only readiness probes may ask for more",
+                    );
                 }
             }
         }
@@ -1359,7 +1936,12 @@ impl Lowerer<'_> {
             spec::HandlerSpec::Table(t) => {
                 let given = [t.exec.is_some(), t.http.is_some(), t.sleep.is_some()];
                 if given.iter().filter(|g| **g).count() != 1 {
-                    self.error_help("a hook needs exactly one action", h.span(), "", "use one of `exec`, `http` or `sleep`");
+                    self.error_help(
+                        "a hook needs exactly one action",
+                        h.span(),
+                        "",
+                        "use one of `exec`, `http` or `sleep`",
+                    );
                     return None;
                 }
                 if let Some(cmd) = &t.exec {
@@ -1369,7 +1951,9 @@ impl Lowerer<'_> {
                 } else {
                     let s = t.sleep.as_ref()?;
                     self.at_least(&Some(s.clone()), 1, "`sleep`");
-                    Some(Handler::Sleep { seconds: *s.get_ref() })
+                    Some(Handler::Sleep {
+                        seconds: *s.get_ref(),
+                    })
                 }
             }
         }
@@ -1383,21 +1967,41 @@ impl Lowerer<'_> {
         });
         if operator == "Exists" {
             if let Some(v) = &s.value {
-                self.error("a toleration with `operator = \"Exists\"` takes no `value`", v.span(), "remove it");
+                self.error(
+                    "a toleration with `operator = \"Exists\"` takes no `value`",
+                    v.span(),
+                    "remove it",
+                );
             }
-        } else if s.key.is_none() {
-            self.error_help("a toleration without `key` needs `operator = \"Exists\"`", t.span(), "no key", "add `key`, or `operator = \"Exists\"` to tolerate every taint");
+        } else if let Some(v) = &s.value {
+            self.check(v, "taint value", validate::label_value);
+        }
+        if operator != "Exists" && s.key.is_none() {
+            self.error_help(
+                "a toleration without `key` needs `operator = \"Exists\"`",
+                t.span(),
+                "no key",
+                "add `key`, or `operator = \"Exists\"` to tolerate every taint",
+            );
         }
         if let Some(k) = &s.key {
             self.check(k, "taint key", validate::qualified_name);
         }
         let effect = s.effect.as_ref().map(|e| {
-            self.one_of(e, "taint effect", &["NoSchedule", "PreferNoSchedule", "NoExecute"]);
+            self.one_of(
+                e,
+                "taint effect",
+                &["NoSchedule", "PreferNoSchedule", "NoExecute"],
+            );
             e.get_ref().clone()
         });
         if let Some(ts) = &s.toleration_seconds {
             if effect.as_deref() != Some("NoExecute") {
-                self.error("`toleration_seconds` only applies to `effect = \"NoExecute\"`", ts.span(), "no effect");
+                self.error(
+                    "`toleration_seconds` only applies to `effect = \"NoExecute\"`",
+                    ts.span(),
+                    "no effect",
+                );
             }
         }
         Some(Toleration {
@@ -1412,7 +2016,11 @@ impl Lowerer<'_> {
     fn spread(&mut self, s: &Spanned<spec::SpreadSpec>, selector: &StringMap) -> TopologySpread {
         let (across, max_skew, required) = match s.get_ref() {
             spec::SpreadSpec::Across(a) => (a.clone(), 1, true),
-            spec::SpreadSpec::Table(t) => (t.across.clone(), t.max_skew.unwrap_or(1), t.required.unwrap_or(true)),
+            spec::SpreadSpec::Table(t) => (
+                t.across.clone(),
+                t.max_skew.unwrap_or(1),
+                t.required.unwrap_or(true),
+            ),
         };
         if max_skew < 1 {
             self.error("`max_skew` must be at least 1", s.span(), "too small");
@@ -1435,7 +2043,12 @@ impl Lowerer<'_> {
         TopologySpread {
             max_skew,
             topology_key,
-            when_unsatisfiable: if required { "DoNotSchedule" } else { "ScheduleAnyway" }.into(),
+            when_unsatisfiable: if required {
+                "DoNotSchedule"
+            } else {
+                "ScheduleAnyway"
+            }
+            .into(),
             match_labels: selector.clone(),
         }
     }
@@ -1443,27 +2056,47 @@ impl Lowerer<'_> {
     fn claims(&mut self, volumes: &Map<spec::VolumeSpec>, selector: &StringMap) -> Vec<Claim> {
         let mut out = Vec::new();
         for (name, v) in volumes {
-            let v_span = v.span();
             let v = v.get_ref();
-            self.check(name, "volume name", |s| validate::dns_label(s, validate::LABEL_MAX));
+            self.check(name, "volume name", |s| {
+                validate::dns_label(s, validate::LABEL_MAX)
+            });
             if v.mount.is_none() {
-                self.error_help(format!("volume `{}` has no `mount`", name.get_ref()), name.span(), "not mounted", "add `mount = \"/path\"`");
-            }
-            if let Some(m) = &v.mount {
-                self.check(m, "mount path", validate::mount_path);
+                self.error_help(
+                    format!("volume `{}` has no `mount`", name.get_ref()),
+                    name.span(),
+                    "not mounted",
+                    "add `mount = \"/path\"`",
+                );
             }
             if let Some(sp) = &v.sub_path {
                 self.check(sp, "sub-path", validate::relative_path);
             }
             let size = match &v.size {
                 Some(s) => {
-                    if let Err(reason) = validate::quantity(&s.get_ref().0) {
-                        self.error(format!("`{}` is not a valid size", s.get_ref().0), s.span(), reason);
+                    match validate::quantity(&s.get_ref().0) {
+                        Err(reason) => self.error(
+                            format!("`{}` is not a valid size", s.get_ref().0),
+                            s.span(),
+                            reason,
+                        ),
+                        Ok(()) if validate::quantity_value(&s.get_ref().0) == Some(0.0) => self
+                            .error_help(
+                                format!("volume `{}` has a size of zero", name.get_ref()),
+                                s.span(),
+                                "must be more than 0",
+                                "ask for the space the app needs, e.g. `size = \"10Gi\"`",
+                            ),
+                        Ok(()) => {}
                     }
                     s.get_ref().0.clone()
                 }
                 None => {
-                    self.error_help(format!("volume `{}` has no `size`", name.get_ref()), if v_span.is_empty() { name.span() } else { name.span() }, "no size", "add `size = \"10Gi\"`");
+                    self.error_help(
+                        format!("volume `{}` has no `size`", name.get_ref()),
+                        name.span(),
+                        "no size",
+                        "add `size = \"10Gi\"`",
+                    );
                     String::new()
                 }
             };
@@ -1475,13 +2108,36 @@ impl Lowerer<'_> {
                     modes
                         .iter()
                         .map(|m| {
-                            self.one_of(m, "access mode", &["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]);
+                            self.one_of(
+                                m,
+                                "access mode",
+                                &[
+                                    "ReadWriteOnce",
+                                    "ReadOnlyMany",
+                                    "ReadWriteMany",
+                                    "ReadWriteOncePod",
+                                ],
+                            );
                             m.get_ref().clone()
                         })
-                        .collect()
+                        .collect::<Vec<_>>()
                 }
                 None => vec!["ReadWriteOnce".to_owned()],
             };
+            if access_modes.len() > 1 && access_modes.iter().any(|m| m == "ReadWriteOncePod") {
+                let span = v
+                    .access_modes
+                    .iter()
+                    .flatten()
+                    .find(|m| m.get_ref() == "ReadWriteOncePod")
+                    .map_or(name.span(), |m| m.span());
+                self.error_help(
+                    "`ReadWriteOncePod` cannot be combined with other access modes",
+                    span,
+                    "must be the only mode",
+                    "use `access_modes = [\"ReadWriteOncePod\"]` alone",
+                );
+            }
             let storage_class = v.storage_class.as_ref().map(|s| {
                 self.check(s, "storage class name", validate::dns_subdomain);
                 s.get_ref().clone()
@@ -1510,12 +2166,19 @@ impl Lowerer<'_> {
         meta: &dyn Fn(&str, &StringMap, &StringMap) -> Metadata,
     ) -> StatefulSet {
         let s = spec.statefulset.as_ref().map(|s| s.get_ref());
-        let pod_management_policy = s.and_then(|s| s.pod_management_policy.as_ref()).map_or("OrderedReady".to_owned(), |p| {
-            self.one_of(p, "pod management policy", &["OrderedReady", "Parallel"]);
-            p.get_ref().clone()
-        });
+        let pod_management_policy = s.and_then(|s| s.pod_management_policy.as_ref()).map_or(
+            "OrderedReady".to_owned(),
+            |p| {
+                self.one_of(p, "pod management policy", &["OrderedReady", "Parallel"]);
+                p.get_ref().clone()
+            },
+        );
         let update_strategy = match s.and_then(|s| s.update_strategy.as_ref()) {
-            None => UpdateStrategy { type_: "RollingUpdate".into(), partition: None, max_unavailable: None },
+            None => UpdateStrategy {
+                type_: "RollingUpdate".into(),
+                partition: None,
+                max_unavailable: None,
+            },
             Some(u) => {
                 let u = u.get_ref();
                 let type_ = u.type_.as_ref().map_or("RollingUpdate".to_owned(), |t| {
@@ -1525,10 +2188,17 @@ impl Lowerer<'_> {
                 if type_ == "OnDelete" {
                     for (field, span) in [
                         ("partition", u.partition.as_ref().map(|p| p.span())),
-                        ("max_unavailable", u.max_unavailable.as_ref().map(|p| p.span())),
+                        (
+                            "max_unavailable",
+                            u.max_unavailable.as_ref().map(|p| p.span()),
+                        ),
                     ] {
                         if let Some(span) = span {
-                            self.error(format!("`{field}` only applies to `RollingUpdate`"), span, "ignored by OnDelete");
+                            self.error(
+                                format!("`{field}` only applies to `RollingUpdate`"),
+                                span,
+                                "ignored by OnDelete",
+                            );
                         }
                     }
                 }
@@ -1548,7 +2218,11 @@ impl Lowerer<'_> {
                         IntOrString::String(p.clone())
                     }
                 });
-                UpdateStrategy { type_, partition, max_unavailable }
+                UpdateStrategy {
+                    type_,
+                    partition,
+                    max_unavailable,
+                }
             }
         };
         let pvc_retention_policy = s.and_then(|s| s.pvc_retention_policy.as_ref()).map(|r| {
@@ -1570,10 +2244,22 @@ impl Lowerer<'_> {
             service_name,
             pod_management_policy,
             update_strategy,
-            min_ready_seconds: self.at_least(&s.and_then(|s| s.min_ready_seconds.clone()), 0, "`min_ready_seconds`"),
-            revision_history_limit: self.at_least(&s.and_then(|s| s.revision_history_limit.clone()), 0, "`revision_history_limit`"),
+            min_ready_seconds: self.at_least(
+                &s.and_then(|s| s.min_ready_seconds.clone()),
+                0,
+                "`min_ready_seconds`",
+            ),
+            revision_history_limit: self.at_least(
+                &s.and_then(|s| s.revision_history_limit.clone()),
+                0,
+                "`revision_history_limit`",
+            ),
             pvc_retention_policy,
-            ordinals_start: self.at_least(&s.and_then(|s| s.ordinals_start.clone()), 0, "`ordinals_start`"),
+            ordinals_start: self.at_least(
+                &s.and_then(|s| s.ordinals_start.clone()),
+                0,
+                "`ordinals_start`",
+            ),
             pod,
             claims,
         }

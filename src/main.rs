@@ -111,7 +111,13 @@ fn render(args: RenderArgs, color: bool) -> Result<(), Vec<Error>> {
             stdout
                 .write_all(text.as_bytes())
                 .and_then(|()| stdout.flush())
-                .map_err(|e| vec![Error::bare(ErrorKind::Io, "stdout", format!("cannot write the output: {e}"))])
+                .map_err(|e| {
+                    vec![Error::bare(
+                        ErrorKind::Io,
+                        "stdout",
+                        format!("cannot write the output: {e}"),
+                    )]
+                })
         }
         Some(dir) => write_dir(dir, &documents).map_err(|e| vec![e]),
     }
@@ -129,7 +135,10 @@ fn duplicate_objects(docs: &[Document]) -> Option<Error> {
                     "two descriptions make {} `{}`{}",
                     d.kind,
                     d.name,
-                    d.namespace.as_ref().map(|n| format!(" in namespace `{n}`")).unwrap_or_default()
+                    d.namespace
+                        .as_ref()
+                        .map(|n| format!(" in namespace `{n}`"))
+                        .unwrap_or_default()
                 ),
             ));
         }
@@ -139,24 +148,42 @@ fn duplicate_objects(docs: &[Document]) -> Option<Error> {
 
 /// The file an object is written to: apply order first, so `kubectl apply -f DIR` keeps it.
 fn file_name(index: usize, doc: &Document) -> String {
-    format!("{:02}-{}-{}.yaml", index + 1, doc.kind.to_lowercase(), doc.name)
+    format!(
+        "{:02}-{}-{}.yaml",
+        index + 1,
+        doc.kind.to_lowercase(),
+        doc.name
+    )
 }
 
 /// Writes every file or none: into a fresh sibling folder first, renamed into place at the end.
 fn write_dir(dir: &Path, docs: &[Document]) -> Result<(), Error> {
-    let io = |what: String, e: std::io::Error| Error::bare(ErrorKind::Io, dir.display().to_string(), format!("{what}: {e}"));
+    let io = |what: String, e: std::io::Error| {
+        Error::bare(
+            ErrorKind::Io,
+            dir.display().to_string(),
+            format!("{what}: {e}"),
+        )
+    };
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
     let base = dir
         .file_name()
-        .ok_or_else(|| Error::bare(ErrorKind::Io, dir.display().to_string(), format!("`{}` cannot be an output folder", dir.display())))?
+        .ok_or_else(|| {
+            Error::bare(
+                ErrorKind::Io,
+                dir.display().to_string(),
+                format!("`{}` cannot be an output folder", dir.display()),
+            )
+        })?
         .to_string_lossy()
         .into_owned();
     if dir.exists() {
         // Only a folder of our own YAML files is replaced: `-o .` must never wipe a project.
-        let entries = std::fs::read_dir(dir).map_err(|e| io(format!("cannot read `{}`", dir.display()), e))?;
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| io(format!("cannot read `{}`", dir.display()), e))?;
         for entry in entries {
             let entry = entry.map_err(|e| io(format!("cannot read `{}`", dir.display()), e))?;
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -175,7 +202,8 @@ fn write_dir(dir: &Path, docs: &[Document]) -> Result<(), Error> {
     }
     let staging = parent.join(format!(".{base}.kubetoml-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir_all(&staging).map_err(|e| io(format!("cannot create `{}`", staging.display()), e))?;
+    std::fs::create_dir_all(&staging)
+        .map_err(|e| io(format!("cannot create `{}`", staging.display()), e))?;
     let result = (|| {
         for (i, doc) in docs.iter().enumerate() {
             let path = staging.join(file_name(i, doc));
@@ -184,9 +212,11 @@ fn write_dir(dir: &Path, docs: &[Document]) -> Result<(), Error> {
         }
         let old = parent.join(format!(".{base}.kubetoml-old-{}", std::process::id()));
         if dir.exists() {
-            std::fs::rename(dir, &old).map_err(|e| io(format!("cannot move `{}` aside", dir.display()), e))?;
+            std::fs::rename(dir, &old)
+                .map_err(|e| io(format!("cannot move `{}` aside", dir.display()), e))?;
         }
-        std::fs::rename(&staging, dir).map_err(|e| io(format!("cannot create `{}`", dir.display()), e))?;
+        std::fs::rename(&staging, dir)
+            .map_err(|e| io(format!("cannot create `{}`", dir.display()), e))?;
         let _ = std::fs::remove_dir_all(&old);
         Ok(())
     })();

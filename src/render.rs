@@ -22,10 +22,16 @@ use crate::yaml;
 
 /// The templates, one per kind, as `(file name, built-in source)`.
 pub const BUILTIN: &[(&str, &str)] = &[
-    ("configmap.yaml", include_str!("../templates/configmap.yaml")),
+    (
+        "configmap.yaml",
+        include_str!("../templates/configmap.yaml"),
+    ),
     ("secret.yaml", include_str!("../templates/secret.yaml")),
     ("service.yaml", include_str!("../templates/service.yaml")),
-    ("statefulset.yaml", include_str!("../templates/statefulset.yaml")),
+    (
+        "statefulset.yaml",
+        include_str!("../templates/statefulset.yaml"),
+    ),
 ];
 
 /// One rendered Kubernetes object.

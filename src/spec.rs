@@ -7,12 +7,13 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::Range;
 
 use serde::de::{self, Deserializer};
 use serde::Deserialize;
 pub use toml::Spanned;
 
-use crate::error::{did_you_mean, Diagnostic, Error, ErrorKind};
+use crate::error::{did_you_mean, quote_list, Diagnostic, Error, ErrorKind};
 
 /// A map from spanned keys to spanned values, in key order.
 pub type Map<V> = BTreeMap<Spanned<String>, Spanned<V>>;
@@ -166,7 +167,10 @@ pub struct ContainerSpec {
 
 /// A port: `80`, or `{ port = 53, protocol = "UDP" }`.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(untagged, expecting = "a port number or a table `{ port = 53, protocol = \"UDP\" }`")]
+#[serde(
+    untagged,
+    expecting = "a port number or a table `{ port = 53, protocol = \"UDP\" }`"
+)]
 pub enum PortSpec {
     /// Just a number: TCP.
     Number(i64),
@@ -314,7 +318,10 @@ pub enum PortRef {
 
 /// A gRPC health check.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(untagged, expecting = "a port number or a table `{ port = 9090, service = \"name\" }`")]
+#[serde(
+    untagged,
+    expecting = "a port number or a table `{ port = 9090, service = \"name\" }`"
+)]
 pub enum GrpcSpec {
     /// Just the port.
     Port(i64),
@@ -343,7 +350,7 @@ pub enum HandlerSpec {
     /// `["cmd", "arg"]`.
     Command(Vec<Spanned<String>>),
     /// `{ exec = [...] }`, `{ http = { path, port } }` or `{ sleep = 5 }`.
-    Table(HandlerTable),
+    Table(Box<HandlerTable>),
 }
 
 // Not `#[serde(untagged)]`: that buffers the input and loses the spans inside.
@@ -361,7 +368,7 @@ impl<'de> Deserialize<'de> for HandlerSpec {
             }
             fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<HandlerSpec, A::Error> {
                 Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(HandlerSpec::Table)
+                    .map(|t| HandlerSpec::Table(Box::new(t)))
             }
         }
         d.deserialize_any(V)
@@ -395,9 +402,9 @@ pub struct SecurityContextSpec {
     /// Mount the container's root file system read-only.
     pub read_only_root_filesystem: Option<bool>,
     /// Allow setuid binaries to gain privileges.
-    pub allow_privilege_escalation: Option<bool>,
+    pub allow_privilege_escalation: Option<Spanned<bool>>,
     /// Run privileged.
-    pub privileged: Option<bool>,
+    pub privileged: Option<Spanned<bool>>,
     /// Capabilities to add and drop.
     pub capabilities: Option<CapabilitiesSpec>,
     /// `RuntimeDefault` or `Unconfined`.
@@ -624,8 +631,15 @@ pub fn parse(file: &str, source: &str) -> Result<Spec, Error> {
     })
 }
 
-/// Turns serde's message into one with a label and, for unknown fields, a suggestion.
-fn parse_diagnostic(message: &str, span: std::ops::Range<usize>, source: &str) -> Diagnostic {
+/// Turns toml's and serde's message into one a person can act on: a
+/// suggestion for a misspelt field, the expected type in TOML's words, the fix
+/// for an unquoted string.
+///
+/// serde's "invalid type" messages quote the value found (`integer `12345``),
+/// which may be a password: the found value is described by its TOML kind only,
+/// read from the source text.
+fn parse_diagnostic(message: &str, span: Range<usize>, source: &str) -> Diagnostic {
+    let found_text = source.get(span.clone()).unwrap_or("");
     if let Some(rest) = message.strip_prefix("unknown field `") {
         let (field, expected) = rest.split_once('`').unwrap_or((rest, ""));
         let candidates: Vec<&str> = expected
@@ -634,38 +648,97 @@ fn parse_diagnostic(message: &str, span: std::ops::Range<usize>, source: &str) -
             .step_by(2)
             .filter(|s| !s.is_empty())
             .collect();
-        let mut d = Diagnostic::error(format!("unknown field `{field}`"), span, "unknown field");
-        if let Some(best) = did_you_mean(field, candidates.iter().copied()) {
-            d = d.with_help(format!("did you mean `{best}`?"));
-        } else if !candidates.is_empty() {
-            d = d.with_help(format!("expected one of {}", quote_list(&candidates)));
-        }
-        return d;
+        let d = Diagnostic::error(format!("unknown field `{field}`"), span, "unknown field");
+        return match did_you_mean(field, candidates.iter().copied()) {
+            Some(best) => d.with_help(format!("did you mean `{best}`?")),
+            None if candidates.is_empty() => d,
+            None => d.with_help(format!("expected one of {}", quote_list(&candidates))),
+        };
     }
     if let Some(rest) = message.strip_prefix("missing field `") {
         let field = rest.split('`').next().unwrap_or(rest);
-        let _ = source;
-        return Diagnostic::error(
-            format!("missing field `{field}`"),
-            span,
-            format!("this table needs `{field}`"),
-        );
+        let top_level = span.start == 0 && !source.trim_start().starts_with('[');
+        let label = if top_level {
+            format!("the description needs `{field}`")
+        } else {
+            format!("this table needs `{field}`")
+        };
+        return Diagnostic::error(format!("missing field `{field}`"), span, label)
+            .with_help(format!("add `{field} = ...`"));
     }
-    let label = if message.starts_with("invalid type") {
-        "wrong type"
+    if message == "duplicate key" {
+        return Diagnostic::error(
+            format!("`{}` is defined twice", found_text.trim()),
+            span,
+            "defined again here",
+        )
+        .with_help("a key can appear once in a table; merge the two or remove one");
+    }
+    if message.starts_with("string values must be quoted")
+        || message.starts_with("invalid float, expected `nan`")
+        || message.starts_with("invalid float, expected `inf`")
+        || message.starts_with("invalid boolean")
+    {
+        return Diagnostic::error("string values must be quoted", span, "unquoted string")
+            .with_help("put the value in double quotes");
+    }
+    let expected = if let Some(rest) = message.strip_prefix("invalid type: ") {
+        rest.split_once(", expected ").map(|(_, e)| e)
+    } else if let Some(rest) = message.strip_prefix("invalid value: ") {
+        rest.split_once(", expected ").map(|(_, e)| e)
+    } else if message.starts_with("a ") || message.starts_with('"') {
+        // An untagged enum's `expecting` text, which serde uses as the whole message.
+        Some(message)
     } else {
-        "here"
+        None
     };
-    Diagnostic::error(message.to_owned(), span, label)
+    let Some(expected) = expected else {
+        return Diagnostic::error(message.to_owned(), span, "here");
+    };
+    let expected = toml_type_name(expected);
+    let found = found_kind(found_text);
+    let d = Diagnostic::error(
+        format!("wrong type: expected {expected}, found {found}"),
+        span,
+        format!("this is {found}"),
+    );
+    match (expected.as_str(), found) {
+        ("an integer" | "a boolean", "a string") => d.with_help("remove the quotes"),
+        (e, "a string") if e.contains("number") => d.with_help("remove the quotes"),
+        ("a string", "an integer" | "a float" | "a boolean") => {
+            d.with_help("put the value in double quotes")
+        }
+        ("an array", _) => d.with_help("write a list in brackets: `[\"a\", \"b\"]`"),
+        _ => d,
+    }
 }
 
-/// `a`, `b` and `c` as "`a`, `b`, `c`".
-pub fn quote_list(items: &[&str]) -> String {
-    items
-        .iter()
-        .map(|s| format!("`{s}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// serde's and Rust's names for a type, in TOML's words.
+fn toml_type_name(expected: &str) -> String {
+    match expected {
+        "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "usize" => {
+            "an integer".into()
+        }
+        "f32" | "f64" => "a number".into(),
+        "a sequence" => "an array".into(),
+        "a map" => "a table".into(),
+        e if e.starts_with("struct ") => "a table".into(),
+        e => e.into(),
+    }
+}
+
+/// What kind of TOML value `text` is, judged by its first character (never
+/// repeating the value: it may be a secret).
+fn found_kind(text: &str) -> &'static str {
+    match text.trim_start().chars().next() {
+        Some('"' | '\'') => "a string",
+        Some('[') => "an array",
+        Some('{') => "a table",
+        Some('t' | 'f') => "a boolean",
+        Some(_) if text.contains(['.', 'e', 'E']) && !text.starts_with("0x") => "a float",
+        Some(_) => "an integer",
+        None => "a value",
+    }
 }
 
 #[cfg(test)]

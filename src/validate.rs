@@ -23,7 +23,10 @@ pub fn dns_label(s: &str, max: usize) -> Result<(), String> {
         return Err("it is empty".into());
     }
     if s.len() > max {
-        return Err(format!("it is {} characters long, at most {max} are allowed", s.len()));
+        return Err(format!(
+            "it is {} characters long, at most {max} are allowed",
+            s.len()
+        ));
     }
     if let Some(c) = s.chars().find(|&c| !is_alnum_lower(c) && c != '-') {
         return Err(format!(
@@ -57,7 +60,10 @@ pub fn dns_subdomain(s: &str) -> Result<(), String> {
             s.len()
         ));
     }
-    if let Some(c) = s.chars().find(|&c| !is_alnum_lower(c) && c != '-' && c != '.') {
+    if let Some(c) = s
+        .chars()
+        .find(|&c| !is_alnum_lower(c) && c != '-' && c != '.')
+    {
         return Err(format!(
             "`{}` is not allowed: use lowercase letters, digits, `-` and `.`",
             c.escape_default()
@@ -125,7 +131,8 @@ pub fn qualified_name(s: &str) -> Result<(), String> {
         None => (None, s),
     };
     if let Some(prefix) = prefix {
-        dns_subdomain(prefix).map_err(|e| format!("its prefix `{prefix}` is not a DNS subdomain: {e}"))?;
+        dns_subdomain(prefix)
+            .map_err(|e| format!("its prefix `{prefix}` is not a DNS subdomain: {e}"))?;
     }
     if name.is_empty() {
         return Err("the name part is empty".into());
@@ -178,7 +185,10 @@ pub fn port_name(s: &str) -> Result<(), String> {
         return Err("it is empty".into());
     }
     if s.len() > 15 {
-        return Err(format!("it is {} characters long, at most 15 are allowed", s.len()));
+        return Err(format!(
+            "it is {} characters long, at most 15 are allowed",
+            s.len()
+        ));
     }
     if let Some(c) = s.chars().find(|&c| !is_alnum_lower(c) && c != '-') {
         return Err(format!(
@@ -212,15 +222,27 @@ pub fn quantity(s: &str) -> Result<(), String> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(body.len());
     let (number, suffix) = body.split_at(digits_end);
-    let valid_number = !number.is_empty()
-        && number != "."
-        && number.matches('.').count() <= 1;
+    let valid_number = !number.is_empty() && number != "." && number.matches('.').count() <= 1;
     if !valid_number {
         return Err(HELP.into());
     }
     let valid_suffix = matches!(
         suffix,
-        "" | "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" | "n" | "u" | "m" | "k" | "M" | "G" | "T" | "P" | "E"
+        "" | "Ki"
+            | "Mi"
+            | "Gi"
+            | "Ti"
+            | "Pi"
+            | "Ei"
+            | "n"
+            | "u"
+            | "m"
+            | "k"
+            | "M"
+            | "G"
+            | "T"
+            | "P"
+            | "E"
     ) || suffix
         .strip_prefix(['e', 'E'])
         .map(|exp| {
@@ -235,6 +257,86 @@ pub fn quantity(s: &str) -> Result<(), String> {
         return Err("it must not be negative".into());
     }
     Ok(())
+}
+
+/// The value of a valid quantity as a float: close enough to compare a
+/// request with its limit, or to tell zero from more.
+pub fn quantity_value(s: &str) -> Option<f64> {
+    quantity(s).ok()?;
+    let body = s.strip_prefix('+').unwrap_or(s);
+    let end = body
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(body.len());
+    let (number, suffix) = body.split_at(end);
+    let number: f64 = number.parse().ok()?;
+    let binary = |power: i32| 1024f64.powi(power);
+    let scale = match suffix {
+        "" => 1.0,
+        "n" => 1e-9,
+        "u" => 1e-6,
+        "m" => 1e-3,
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "P" => 1e15,
+        "E" => 1e18,
+        "Ki" => binary(1),
+        "Mi" => binary(2),
+        "Gi" => binary(3),
+        "Ti" => binary(4),
+        "Pi" => binary(5),
+        "Ei" => binary(6),
+        exponent => 10f64.powi(exponent.get(1..)?.parse().ok()?),
+    };
+    Some(number * scale)
+}
+
+/// The resources a container can request without a domain.
+pub const STANDARD_RESOURCES: &[&str] = &["cpu", "memory", "ephemeral-storage"];
+
+/// A container resource name: `cpu`, `memory`, `ephemeral-storage`,
+/// `hugepages-<size>`, or an extended resource `domain/name` outside
+/// `kubernetes.io`.
+pub fn container_resource_name(s: &str) -> Result<(), String> {
+    if STANDARD_RESOURCES.contains(&s) {
+        return Ok(());
+    }
+    if let Some(size) = s.strip_prefix("hugepages-") {
+        return quantity(size).map_err(|_| format!("`{size}` is not a page size"));
+    }
+    match s.split_once('/') {
+        Some((domain, _)) if domain != "kubernetes.io" && !domain.ends_with(".kubernetes.io") => {
+            qualified_name(s)
+        }
+        _ => Err("not a resource a container can request".into()),
+    }
+}
+
+/// An HTTP header name: letters, digits and `-`.
+pub fn http_header_name(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("it is empty".into());
+    }
+    match s
+        .chars()
+        .find(|&c| !(c.is_ascii_alphanumeric() || c == '-'))
+    {
+        Some(c) => Err(format!(
+            "`{}` is not allowed: use letters, digits and `-`",
+            c.escape_default()
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A user or group ID: 0 to 2147483647.
+pub fn unix_id(n: i64) -> Result<(), String> {
+    if (0..=i64::from(i32::MAX)).contains(&n) {
+        Ok(())
+    } else {
+        Err(format!("{n} is outside 0 to 2147483647"))
+    }
 }
 
 /// An absolute path with no `..` component and no `:` (mount paths).
@@ -313,11 +415,39 @@ mod tests {
 
     #[test]
     fn quantities() {
-        for ok in ["1Gi", "250m", "2", "0.5", "1.5Gi", "1e3", "1E-3", "100k", ".5"] {
+        for ok in [
+            "1Gi", "250m", "2", "0.5", "1.5Gi", "1e3", "1E-3", "100k", ".5",
+        ] {
             assert!(quantity(ok).is_ok(), "{ok}");
         }
         for bad in ["", "1GB", "one", "1.2.3", "-1", "1 Gi", "Gi", "1e"] {
             assert!(quantity(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn quantity_values_compare() {
+        assert_eq!(quantity_value("250m"), Some(0.25));
+        assert_eq!(quantity_value("1Gi"), Some(1073741824.0));
+        assert_eq!(quantity_value("1e3"), Some(1000.0));
+        assert_eq!(quantity_value("0"), Some(0.0));
+        assert!(quantity_value("2Gi") > quantity_value("2G"));
+        assert_eq!(quantity_value("1GB"), None);
+    }
+
+    #[test]
+    fn resource_names() {
+        for ok in [
+            "cpu",
+            "memory",
+            "ephemeral-storage",
+            "hugepages-2Mi",
+            "nvidia.com/gpu",
+        ] {
+            assert!(container_resource_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["mem", "CPU", "hugepages-x", "kubernetes.io/cpu", "gpu"] {
+            assert!(container_resource_name(bad).is_err(), "{bad}");
         }
     }
 

@@ -6,13 +6,18 @@ use assert_cmd::Command;
 
 fn kubetoml() -> Command {
     let mut cmd = Command::cargo_bin("kubetoml").unwrap();
-    cmd.env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
     cmd
 }
 
 fn stdout_of(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -25,25 +30,39 @@ fn render_prints_one_stream_in_apply_order() {
             v["kind"].as_str().unwrap().to_owned()
         })
         .collect();
-    assert_eq!(kinds, ["ConfigMap", "ConfigMap", "Secret", "Service", "StatefulSet"]);
+    assert_eq!(
+        kinds,
+        ["ConfigMap", "ConfigMap", "Secret", "Service", "StatefulSet"]
+    );
 }
 
 #[test]
 fn several_files_make_one_stream() {
-    let text = stdout_of(kubetoml().args(["render", "examples/web/web.toml", "examples/myapp/myapp.toml"]));
+    let text = stdout_of(kubetoml().args([
+        "render",
+        "examples/web/web.toml",
+        "examples/myapp/myapp.toml",
+    ]));
     assert_eq!(serde_yaml::Deserializer::from_str(&text).count(), 7);
 }
 
 #[test]
 fn the_same_file_twice_is_refused() {
     let out = kubetoml()
-        .args(["render", "examples/myapp/myapp.toml", "examples/myapp/myapp.toml"])
+        .args([
+            "render",
+            "examples/myapp/myapp.toml",
+            "examples/myapp/myapp.toml",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("two descriptions make Service `myapp`"), "{stderr}");
+    assert!(
+        stderr.contains("two descriptions make Service `myapp`"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -60,14 +79,25 @@ fn paths_resolve_against_the_description_not_the_working_directory() {
 #[test]
 fn a_bad_description_prints_nothing_and_exits_1() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("bad.toml"), "name = \"web\"\nimage = \"nginx\"\nreplica = 3\n").unwrap();
-    let out = kubetoml().arg("render").arg(dir.path().join("bad.toml")).output().unwrap();
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "name = \"web\"\nimage = \"nginx\"\nreplica = 3\n",
+    )
+    .unwrap();
+    let out = kubetoml()
+        .arg("render")
+        .arg(dir.path().join("bad.toml"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("unknown field `replica`"), "{stderr}");
     assert!(stderr.contains("did you mean `replicas`?"), "{stderr}");
-    assert!(!stderr.contains("\x1b["), "no colors when stderr is not a terminal");
+    assert!(
+        !stderr.contains("\x1b["),
+        "no colors when stderr is not a terminal"
+    );
 }
 
 #[test]
@@ -85,7 +115,12 @@ fn one_bad_file_among_good_ones_prints_nothing() {
 
 #[test]
 fn usage_errors_exit_2() {
-    for args in [&["render"][..], &["frobnicate"], &["render", "--no-such-flag", "x.toml"], &[]] {
+    for args in [
+        &["render"][..],
+        &["frobnicate"],
+        &["render", "--no-such-flag", "x.toml"],
+        &[],
+    ] {
         let out = kubetoml().args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(out.stdout.is_empty(), "{args:?}");
@@ -98,12 +133,18 @@ fn help_shows_an_example_and_version_prints() {
     assert!(help.contains("kubectl apply -f -"), "{help}");
     assert!(help.contains("[volumes.www]"), "{help}");
     let version = stdout_of(kubetoml().arg("--version"));
-    assert_eq!(version.trim(), format!("kubetoml {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        version.trim(),
+        format!("kubetoml {}", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]
 fn missing_file_is_a_clear_error() {
-    let out = kubetoml().args(["render", "nope/app.toml"]).output().unwrap();
+    let out = kubetoml()
+        .args(["render", "nope/app.toml"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read `nope/app.toml`"));
 }
@@ -142,7 +183,10 @@ fn output_dir_gets_one_file_per_object_and_private_secrets() {
     #[cfg(unix)]
     {
         assert_eq!(mode(&out_dir.join("03-secret-mysecret.yaml")), 0o600);
-        assert_eq!(mode(&out_dir.join("05-statefulset-web.yaml")) & 0o700, 0o600);
+        assert_eq!(
+            mode(&out_dir.join("05-statefulset-web.yaml")) & 0o700,
+            0o600
+        );
     }
     // The files together are exactly the stream.
     let stream = stdout_of(kubetoml().args(["render", "examples/web/web.toml"]));
@@ -153,9 +197,16 @@ fn output_dir_gets_one_file_per_object_and_private_secrets() {
     assert_eq!(joined.join("---\n"), stream);
 
     // Rendering again replaces the folder, leaving nothing stale behind.
-    kubetoml().args(["render", "examples/myapp/myapp.toml", "-o"]).arg(&out_dir).assert().success();
+    kubetoml()
+        .args(["render", "examples/myapp/myapp.toml", "-o"])
+        .arg(&out_dir)
+        .assert()
+        .success();
     assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 2);
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(leftovers, ["manifests"], "no staging folder is left behind");
 }
 
@@ -163,7 +214,11 @@ fn output_dir_gets_one_file_per_object_and_private_secrets() {
 fn output_dir_is_all_or_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("manifests");
-    std::fs::write(dir.path().join("bad.toml"), "name = \"x\"\nimage = \"y\"\nreplicas = -1\n").unwrap();
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "name = \"x\"\nimage = \"y\"\nreplicas = -1\n",
+    )
+    .unwrap();
     let out = kubetoml()
         .args(["render", "examples/web/web.toml"])
         .arg(dir.path().join("bad.toml"))
@@ -186,7 +241,10 @@ fn output_dir_never_replaces_a_folder_it_did_not_write() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to replace"));
-    assert_eq!(std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(), "mine");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(),
+        "mine"
+    );
 }
 
 #[test]
@@ -224,7 +282,10 @@ fn a_broken_user_template_names_its_file_and_line() {
     assert!(out.stdout.is_empty());
     let stderr = String::from_utf8(out.stderr).unwrap();
     let file = dir.path().join("service.yaml");
-    assert!(stderr.contains(&format!("{}:4", file.display())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}:4", file.display())),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -63,10 +63,16 @@ fn output_is_deterministic() {
 /// Everything the objects refer to exists, read back from the YAML itself.
 fn check_wiring(docs: &[Value]) {
     let by_kind = |kind: &str| -> Vec<&Value> {
-        docs.iter().filter(|d| d["kind"] == Value::from(kind)).collect()
+        docs.iter()
+            .filter(|d| d["kind"] == kind)
+            .collect()
     };
-    let [service] = by_kind("Service")[..] else { panic!("one Service") };
-    let [sts] = by_kind("StatefulSet")[..] else { panic!("one StatefulSet") };
+    let [service] = by_kind("Service")[..] else {
+        panic!("one Service")
+    };
+    let [sts] = by_kind("StatefulSet")[..] else {
+        panic!("one StatefulSet")
+    };
     let spec = &sts["spec"];
     let pod = &spec["template"]["spec"];
 
@@ -77,7 +83,11 @@ fn check_wiring(docs: &[Value]) {
         assert_eq!(pod_labels.get(k), Some(v), "the Service selects the pods");
     }
     for (k, v) in spec["selector"]["matchLabels"].as_mapping().unwrap() {
-        assert_eq!(pod_labels.get(k), Some(v), "the StatefulSet selects its pods");
+        assert_eq!(
+            pod_labels.get(k),
+            Some(v),
+            "the StatefulSet selects its pods"
+        );
     }
 
     let keys_of = |kind: &str| -> BTreeMap<String, BTreeSet<String>> {
@@ -101,13 +111,20 @@ fn check_wiring(docs: &[Value]) {
     for v in pod["volumes"].as_sequence().into_iter().flatten() {
         volumes.insert(v["name"].as_str().unwrap().to_owned());
         if let Some(name) = v["configMap"]["name"].as_str() {
-            assert!(config_maps.contains_key(name), "volume uses ConfigMap {name}");
+            assert!(
+                config_maps.contains_key(name),
+                "volume uses ConfigMap {name}"
+            );
         }
         if let Some(name) = v["secret"]["secretName"].as_str() {
             assert!(secrets.contains_key(name), "volume uses Secret {name}");
         }
     }
-    for claim in spec["volumeClaimTemplates"].as_sequence().into_iter().flatten() {
+    for claim in spec["volumeClaimTemplates"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+    {
         volumes.insert(claim["metadata"]["name"].as_str().unwrap().to_owned());
     }
     for s in pod["imagePullSecrets"].as_sequence().into_iter().flatten() {
@@ -125,7 +142,10 @@ fn check_wiring(docs: &[Value]) {
             assert!(volumes.contains(name), "mount {name} has a volume");
         }
         for e in c["env"].as_sequence().into_iter().flatten() {
-            for (field, objects) in [("configMapKeyRef", &config_maps), ("secretKeyRef", &secrets)] {
+            for (field, objects) in [
+                ("configMapKeyRef", &config_maps),
+                ("secretKeyRef", &secrets),
+            ] {
                 let r = &e["valueFrom"][field];
                 if let Some(name) = r["name"].as_str() {
                     let key = r["key"].as_str().unwrap();
@@ -175,7 +195,9 @@ fn glob_examples() -> Vec<std::path::PathBuf> {
 fn secret_value(docs: &[Value], secret: &str, key: &str) -> Vec<u8> {
     let s = docs
         .iter()
-        .find(|d| d["kind"] == Value::from("Secret") && d["metadata"]["name"] == Value::from(secret))
+        .find(|d| {
+            d["kind"] == "Secret" && d["metadata"]["name"] == secret
+        })
         .unwrap_or_else(|| panic!("secret {secret}"));
     base64::engine::general_purpose::STANDARD
         .decode(s["data"][key].as_str().unwrap())
@@ -206,7 +228,10 @@ fn postgres_reads_its_secrets_from_the_environment() {
     assert_eq!(auth["password"], "registry-token-for-tests");
     assert_eq!(auth["auth"], "Y2k6cmVnaXN0cnktdG9rZW4tZm9yLXRlc3Rz");
     let tls_key = secret_value(&docs, "postgres-tls", "tls.key");
-    assert_eq!(tls_key, std::fs::read("examples/postgres/tls/server.key").unwrap());
+    assert_eq!(
+        tls_key,
+        std::fs::read("examples/postgres/tls/server.key").unwrap()
+    );
 }
 
 #[test]
@@ -214,7 +239,10 @@ fn the_web_example_reads_back_as_its_model() {
     let out = compile(Path::new("examples/web/web.toml"));
     let docs = documents(&out.to_yaml());
     let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["ConfigMap", "ConfigMap", "Secret", "Service", "StatefulSet"]);
+    assert_eq!(
+        kinds,
+        ["ConfigMap", "ConfigMap", "Secret", "Service", "StatefulSet"]
+    );
     for d in &docs {
         assert_eq!(d["metadata"]["namespace"], Value::from("default"));
         assert_eq!(d["metadata"]["labels"]["project"], Value::from("blog"));
@@ -228,17 +256,34 @@ fn the_web_example_reads_back_as_its_model() {
     assert_eq!(sts["spec"]["replicas"], Value::from(3));
     let claim = &sts["spec"]["volumeClaimTemplates"][0];
     assert_eq!(claim["metadata"]["name"], Value::from("www"));
-    assert_eq!(claim["spec"]["storageClassName"], Value::from("managed-nfs-storage"));
-    assert_eq!(claim["spec"]["resources"]["requests"]["storage"], Value::from("1Gi"));
+    assert_eq!(
+        claim["spec"]["storageClassName"],
+        Value::from("managed-nfs-storage")
+    );
+    assert_eq!(
+        claim["spec"]["resources"]["requests"]["storage"],
+        Value::from("1Gi")
+    );
     // Immutable parts carry no user label: changing `labels` must never break an upgrade.
     assert!(claim["metadata"]["labels"]["project"].is_null());
     assert!(sts["spec"]["selector"]["matchLabels"]["project"].is_null());
-    let env = sts["spec"]["template"]["spec"]["containers"][0]["env"].as_sequence().unwrap();
-    let abc = env.iter().find(|e| e["name"] == Value::from("ABC")).unwrap();
-    assert_eq!(abc["value"], Value::from("1234567"), "a numeric-looking string stays a string");
+    let env = sts["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_sequence()
+        .unwrap();
+    let abc = env
+        .iter()
+        .find(|e| e["name"] == "ABC")
+        .unwrap();
+    assert_eq!(
+        abc["value"],
+        Value::from("1234567"),
+        "a numeric-looking string stays a string"
+    );
     let annotations = &sts["spec"]["template"]["metadata"]["annotations"];
     assert_eq!(
-        annotations[kubetoml::lower::CONFIG_HASH_ANNOTATION].as_str().map(str::len),
+        annotations[kubetoml::lower::CONFIG_HASH_ANNOTATION]
+            .as_str()
+            .map(str::len),
         Some(64)
     );
 }

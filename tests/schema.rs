@@ -13,7 +13,9 @@ const VERSIONS: [&str; 11] = [
 ];
 
 fn validator() -> Command {
-    let probe = Command::new("kubernetes-validate").arg("--version").output();
+    let probe = Command::new("kubernetes-validate")
+        .arg("--version")
+        .output();
     assert!(
         probe.is_ok_and(|o| o.status.success()),
         "kubernetes-validate is not installed: run `pip install kubernetes-validate`"
@@ -24,14 +26,23 @@ fn validator() -> Command {
 /// Renders every example into `dir`, one multi-document file each, through the real binary.
 fn render_examples(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
-    for example in ["web/web.toml", "myapp/myapp.toml", "hook-demo/hook-demo.toml", "postgres/postgres.toml"] {
+    for example in [
+        "web/web.toml",
+        "myapp/myapp.toml",
+        "hook-demo/hook-demo.toml",
+        "postgres/postgres.toml",
+    ] {
         let out = Command::new(env!("CARGO_BIN_EXE_kubetoml"))
             .args(["render", &format!("examples/{example}")])
             .env("PG_PASSWORD", "pw")
             .env("REGISTRY_TOKEN", "token")
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let file = dir.join(example.replace('/', "-").replace(".toml", ".yaml"));
         std::fs::write(&file, out.stdout).unwrap();
         files.push(file);
