@@ -1240,7 +1240,8 @@ impl Lowerer<'_> {
                 let generated = objects
                     .iter()
                     .find(|o| o.kind == ObjectKind::Secret && o.key == *s.get_ref());
-                image_pull_secrets.push(generated.map_or_else(|| s.get_ref().clone(), |o| o.name.clone()));
+                image_pull_secrets
+                    .push(generated.map_or_else(|| s.get_ref().clone(), |o| o.name.clone()));
             }
         }
         for o in objects {
