@@ -1235,7 +1235,13 @@ impl Lowerer<'_> {
         let mut image_pull_secrets = Vec::new();
         for s in &spec.image_pull_secrets {
             if self.check(s, "Secret name", validate::dns_subdomain) {
-                image_pull_secrets.push(s.get_ref().clone());
+                // A generated Secret's name may carry a hash suffix: refer to the
+                // final name, as kustomize rewrites imagePullSecrets.
+                let generated = objects
+                    .iter()
+                    .find(|o| o.kind == ObjectKind::Secret && o.key == *s.get_ref());
+                image_pull_secrets
+                    .push(generated.map_or_else(|| s.get_ref().clone(), |o| o.name.clone()));
             }
         }
         for o in objects {
