@@ -1252,7 +1252,7 @@ impl Lowerer<'_> {
                         "kubernetes.io/dockerconfigjson" | "kubernetes.io/dockercfg"
                     ) {
                         self.error_help(
-                            format!("`{}` cannot pull images: it is a `{}` Secret", o.key, o.type_),
+                            format!("`{}` cannot pull images: its type is `{}`", o.key, o.type_),
                             flag.span(),
                             "not a registry Secret",
                             "image pull secrets are `kubernetes.io/dockerconfigjson`: set `docker_registry`",
