@@ -1,0 +1,503 @@
+//! The YAML the templates print, read back with a YAML parser, says exactly
+//! what the model says: every name, label, annotation, value, port, probe,
+//! mount and claim. A template that drops or mangles a field fails here.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use base64::Engine as _;
+use kubetoml::model::*;
+use kubetoml::{FsSources, Options, Templates};
+use serde_yaml::Value;
+
+fn fixture_env() -> BTreeMap<String, Vec<u8>> {
+    [("PG_PASSWORD", "pw"), ("REGISTRY_TOKEN", "token")]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.as_bytes().to_vec()))
+        .collect()
+}
+
+/// Compiles an example (or any description text) to its model and its parsed documents.
+fn model_and_docs(dir: &Path, name: &str, source: &str) -> (Model, Vec<Value>) {
+    let sources = FsSources::new(dir).with_env(fixture_env());
+    let resolved = kubetoml::compile_model(name, source, &sources, &Options::default())
+        .unwrap_or_else(|e| panic!("{}", e.draw(false)));
+    let model = resolved.model.clone();
+    let yaml = resolved.render(&Templates::builtin()).unwrap().to_yaml();
+    let docs = serde_yaml::Deserializer::from_str(&yaml)
+        .map(|d| serde::Deserialize::deserialize(d).unwrap())
+        .collect();
+    (model, docs)
+}
+
+fn s(v: &Value) -> &str {
+    v.as_str().unwrap_or_else(|| panic!("expected a string, got {v:?}"))
+}
+
+fn string_map(v: &Value) -> StringMap {
+    v.as_mapping()
+        .map(|m| m.iter().map(|(k, v)| (s(k).to_owned(), s(v).to_owned())).collect())
+        .unwrap_or_default()
+}
+
+fn seq(v: &Value) -> &[Value] {
+    v.as_sequence().map_or(&[], |s| s.as_slice())
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    seq(v).iter().map(|x| s(x).to_owned()).collect()
+}
+
+fn opt_i64(v: &Value) -> Option<i64> {
+    v.as_i64()
+}
+
+fn b64(text: &str) -> Vec<u8> {
+    base64::engine::general_purpose::STANDARD.decode(text).unwrap()
+}
+
+fn check_metadata(m: &Metadata, v: &Value) {
+    assert_eq!(s(&v["name"]), m.name);
+    assert_eq!(v["namespace"].as_str(), m.namespace.as_deref());
+    assert_eq!(string_map(&v["labels"]), m.labels);
+    assert_eq!(string_map(&v["annotations"]), m.annotations);
+}
+
+fn int_or_string(v: &Value) -> IntOrString {
+    match v.as_i64() {
+        Some(n) => IntOrString::Int(n),
+        None => IntOrString::String(s(v).to_owned()),
+    }
+}
+
+fn check_handler(h: &Handler, v: &Value) {
+    match h {
+        Handler::Exec { command } => assert_eq!(&strings(&v["exec"]["command"]), command),
+        Handler::Http { path, port, scheme, host, headers } => {
+            let get = &v["httpGet"];
+            assert_eq!(s(&get["path"]), path);
+            assert_eq!(&int_or_string(&get["port"]), port);
+            assert_eq!(get["scheme"].as_str(), scheme.as_deref());
+            assert_eq!(get["host"].as_str(), host.as_deref());
+            let read: Vec<(String, String)> = seq(&get["httpHeaders"])
+                .iter()
+                .map(|h| (s(&h["name"]).to_owned(), s(&h["value"]).to_owned()))
+                .collect();
+            assert_eq!(&read, headers);
+        }
+        Handler::Tcp { port } => assert_eq!(&int_or_string(&v["tcpSocket"]["port"]), port),
+        Handler::Grpc { port, service } => {
+            assert_eq!(v["grpc"]["port"].as_i64(), Some(*port));
+            assert_eq!(v["grpc"]["service"].as_str(), service.as_deref());
+        }
+        Handler::Sleep { seconds } => assert_eq!(v["sleep"]["seconds"].as_i64(), Some(*seconds)),
+    }
+}
+
+fn check_probe(p: &Option<Probe>, v: &Value) {
+    let Some(p) = p else {
+        assert!(v.is_null(), "no probe expected, got {v:?}");
+        return;
+    };
+    check_handler(&p.handler, v);
+    assert_eq!(opt_i64(&v["initialDelaySeconds"]), p.initial_delay);
+    assert_eq!(opt_i64(&v["periodSeconds"]), p.period);
+    assert_eq!(opt_i64(&v["timeoutSeconds"]), p.timeout);
+    assert_eq!(opt_i64(&v["successThreshold"]), p.success_threshold);
+    assert_eq!(opt_i64(&v["failureThreshold"]), p.failure_threshold);
+}
+
+fn check_container(c: &Container, v: &Value) {
+    assert_eq!(s(&v["name"]), c.name);
+    assert_eq!(s(&v["image"]), c.image);
+    assert_eq!(v["imagePullPolicy"].as_str(), c.image_pull_policy.as_deref());
+    assert_eq!(strings(&v["command"]), c.command);
+    assert_eq!(strings(&v["args"]), c.args);
+    assert_eq!(v["workingDir"].as_str(), c.working_dir.as_deref());
+    let ports = seq(&v["ports"]);
+    assert_eq!(ports.len(), c.ports.len());
+    for (p, y) in c.ports.iter().zip(ports) {
+        assert_eq!(s(&y["name"]), p.name);
+        assert_eq!(y["containerPort"].as_i64(), Some(p.container_port));
+        assert_eq!(s(&y["protocol"]), p.protocol);
+    }
+    let env = seq(&v["env"]);
+    assert_eq!(env.len(), c.env.len());
+    for (e, y) in c.env.iter().zip(env) {
+        assert_eq!(s(&y["name"]), e.name);
+        match &e.source {
+            EnvSource::Value { value } => assert_eq!(s(&y["value"]), value),
+            EnvSource::ConfigMap { object, key } => {
+                assert_eq!(s(&y["valueFrom"]["configMapKeyRef"]["name"]), object);
+                assert_eq!(s(&y["valueFrom"]["configMapKeyRef"]["key"]), key);
+            }
+            EnvSource::Secret { object, key } => {
+                assert_eq!(s(&y["valueFrom"]["secretKeyRef"]["name"]), object);
+                assert_eq!(s(&y["valueFrom"]["secretKeyRef"]["key"]), key);
+            }
+        }
+    }
+    let env_from = seq(&v["envFrom"]);
+    assert_eq!(env_from.len(), c.env_from.len());
+    for (e, y) in c.env_from.iter().zip(env_from) {
+        let field = match e.kind {
+            ObjectKind::ConfigMap => "configMapRef",
+            ObjectKind::Secret => "secretRef",
+        };
+        assert_eq!(s(&y[field]["name"]), e.name);
+    }
+    assert_eq!(string_map(&v["resources"]["requests"]), c.resources.requests);
+    assert_eq!(string_map(&v["resources"]["limits"]), c.resources.limits);
+    check_probe(&c.readiness_probe, &v["readinessProbe"]);
+    check_probe(&c.liveness_probe, &v["livenessProbe"]);
+    check_probe(&c.startup_probe, &v["startupProbe"]);
+    for (hook, field) in [(&c.post_start, "postStart"), (&c.pre_stop, "preStop")] {
+        match hook {
+            Some(h) => check_handler(h, &v["lifecycle"][field]),
+            None => assert!(v["lifecycle"][field].is_null()),
+        }
+    }
+    let mounts = seq(&v["volumeMounts"]);
+    assert_eq!(mounts.len(), c.volume_mounts.len());
+    for (m, y) in c.volume_mounts.iter().zip(mounts) {
+        assert_eq!(s(&y["name"]), m.name);
+        assert_eq!(s(&y["mountPath"]), m.mount_path);
+        assert_eq!(y["subPath"].as_str(), m.sub_path.as_deref());
+        assert_eq!(y["readOnly"].as_bool().unwrap_or(false), m.read_only);
+    }
+    match &c.security_context {
+        None => assert!(v["securityContext"].is_null()),
+        Some(sc) => {
+            let y = &v["securityContext"];
+            assert_eq!(opt_i64(&y["runAsUser"]), sc.run_as_user);
+            assert_eq!(opt_i64(&y["runAsGroup"]), sc.run_as_group);
+            assert_eq!(y["runAsNonRoot"].as_bool(), sc.run_as_non_root);
+            assert_eq!(y["readOnlyRootFilesystem"].as_bool(), sc.read_only_root_filesystem);
+            assert_eq!(y["allowPrivilegeEscalation"].as_bool(), sc.allow_privilege_escalation);
+            assert_eq!(y["privileged"].as_bool(), sc.privileged);
+            assert_eq!(strings(&y["capabilities"]["add"]), sc.capabilities_add);
+            assert_eq!(strings(&y["capabilities"]["drop"]), sc.capabilities_drop);
+            assert_eq!(y["seccompProfile"]["type"].as_str(), sc.seccomp_profile.as_deref());
+        }
+    }
+}
+
+fn check(model: &Model, docs: &[Value]) {
+    let expected = model.config_maps.len() + model.secrets.len() + 2;
+    assert_eq!(docs.len(), expected);
+    let mut docs = docs.iter();
+
+    for cm in &model.config_maps {
+        let y = docs.next().unwrap();
+        assert_eq!(s(&y["kind"]), "ConfigMap");
+        check_metadata(&cm.metadata, &y["metadata"]);
+        assert_eq!(string_map(&y["data"]), cm.data);
+        let binary: BTreeMap<String, Vec<u8>> = string_map(&y["binaryData"])
+            .into_iter()
+            .map(|(k, v)| (k, b64(&v)))
+            .collect();
+        let expected: BTreeMap<String, Vec<u8>> =
+            cm.binary_data.iter().map(|(k, v)| (k.clone(), v.0.clone())).collect();
+        assert_eq!(binary, expected);
+        assert_eq!(y["immutable"].as_bool().unwrap_or(false), cm.immutable);
+    }
+    for secret in &model.secrets {
+        let y = docs.next().unwrap();
+        assert_eq!(s(&y["kind"]), "Secret");
+        check_metadata(&secret.metadata, &y["metadata"]);
+        assert_eq!(s(&y["type"]), secret.type_);
+        let data: BTreeMap<String, Vec<u8>> = string_map(&y["data"])
+            .into_iter()
+            .map(|(k, v)| (k, b64(&v)))
+            .collect();
+        let expected: BTreeMap<String, Vec<u8>> =
+            secret.data.iter().map(|(k, v)| (k.clone(), v.0.clone())).collect();
+        assert_eq!(data, expected);
+        assert_eq!(y["immutable"].as_bool().unwrap_or(false), secret.immutable);
+    }
+
+    let y = docs.next().unwrap();
+    let svc = &model.service;
+    assert_eq!(s(&y["kind"]), "Service");
+    check_metadata(&svc.metadata, &y["metadata"]);
+    assert_eq!(s(&y["spec"]["clusterIP"]), "None");
+    assert_eq!(string_map(&y["spec"]["selector"]), svc.selector);
+    assert_eq!(
+        y["spec"]["publishNotReadyAddresses"].as_bool().unwrap_or(false),
+        svc.publish_not_ready_addresses
+    );
+    let ports = seq(&y["spec"]["ports"]);
+    assert_eq!(ports.len(), svc.ports.len());
+    for (p, v) in svc.ports.iter().zip(ports) {
+        assert_eq!(s(&v["name"]), p.name);
+        assert_eq!(v["port"].as_i64(), Some(p.port));
+        assert_eq!(s(&v["targetPort"]), p.target_port);
+        assert_eq!(s(&v["protocol"]), p.protocol);
+    }
+
+    let y = docs.next().unwrap();
+    let sts = &model.stateful_set;
+    assert_eq!(s(&y["kind"]), "StatefulSet");
+    check_metadata(&sts.metadata, &y["metadata"]);
+    let spec = &y["spec"];
+    assert_eq!(spec["replicas"].as_i64(), Some(sts.replicas));
+    assert_eq!(s(&spec["serviceName"]), sts.service_name);
+    assert_eq!(s(&spec["podManagementPolicy"]), sts.pod_management_policy);
+    assert_eq!(string_map(&spec["selector"]["matchLabels"]), sts.selector);
+    assert_eq!(s(&spec["updateStrategy"]["type"]), sts.update_strategy.type_);
+    let rolling = &spec["updateStrategy"]["rollingUpdate"];
+    assert_eq!(opt_i64(&rolling["partition"]), sts.update_strategy.partition);
+    assert_eq!(
+        (!rolling["maxUnavailable"].is_null()).then(|| int_or_string(&rolling["maxUnavailable"])),
+        sts.update_strategy.max_unavailable
+    );
+    assert_eq!(opt_i64(&spec["minReadySeconds"]), sts.min_ready_seconds);
+    assert_eq!(opt_i64(&spec["revisionHistoryLimit"]), sts.revision_history_limit);
+    assert_eq!(opt_i64(&spec["ordinals"]["start"]), sts.ordinals_start);
+    let retention = &spec["persistentVolumeClaimRetentionPolicy"];
+    assert_eq!(
+        sts.pvc_retention_policy
+            .as_ref()
+            .map(|r| (r.when_deleted.as_str(), r.when_scaled.as_str())),
+        retention["whenDeleted"].as_str().zip(retention["whenScaled"].as_str())
+    );
+
+    let pod = &sts.pod;
+    let template = &spec["template"];
+    assert_eq!(string_map(&template["metadata"]["labels"]), pod.labels);
+    assert_eq!(string_map(&template["metadata"]["annotations"]), pod.annotations);
+    let ps = &template["spec"];
+    assert_eq!(ps["serviceAccountName"].as_str(), pod.service_account.as_deref());
+    assert_eq!(opt_i64(&ps["terminationGracePeriodSeconds"]), pod.termination_grace_period);
+    assert_eq!(string_map(&ps["nodeSelector"]), pod.node_selector);
+    let pull: Vec<String> = seq(&ps["imagePullSecrets"]).iter().map(|p| s(&p["name"]).to_owned()).collect();
+    assert_eq!(pull, pod.image_pull_secrets);
+    match &pod.security_context {
+        None => assert!(ps["securityContext"].is_null()),
+        Some(sc) => {
+            let y = &ps["securityContext"];
+            assert_eq!(opt_i64(&y["runAsUser"]), sc.run_as_user);
+            assert_eq!(opt_i64(&y["runAsGroup"]), sc.run_as_group);
+            assert_eq!(y["runAsNonRoot"].as_bool(), sc.run_as_non_root);
+            assert_eq!(opt_i64(&y["fsGroup"]), sc.fs_group);
+            assert_eq!(y["seccompProfile"]["type"].as_str(), sc.seccomp_profile.as_deref());
+        }
+    }
+    let tolerations = seq(&ps["tolerations"]);
+    assert_eq!(tolerations.len(), pod.tolerations.len());
+    for (t, y) in pod.tolerations.iter().zip(tolerations) {
+        assert_eq!(y["key"].as_str(), t.key.as_deref());
+        assert_eq!(s(&y["operator"]), t.operator);
+        assert_eq!(y["value"].as_str(), t.value.as_deref());
+        assert_eq!(y["effect"].as_str(), t.effect.as_deref());
+        assert_eq!(opt_i64(&y["tolerationSeconds"]), t.toleration_seconds);
+    }
+    let spread = seq(&ps["topologySpreadConstraints"]);
+    assert_eq!(spread.len(), pod.topology_spread.len());
+    for (t, y) in pod.topology_spread.iter().zip(spread) {
+        assert_eq!(y["maxSkew"].as_i64(), Some(t.max_skew));
+        assert_eq!(s(&y["topologyKey"]), t.topology_key);
+        assert_eq!(s(&y["whenUnsatisfiable"]), t.when_unsatisfiable);
+        assert_eq!(string_map(&y["labelSelector"]["matchLabels"]), t.match_labels);
+    }
+    for (list, field) in [(&pod.init_containers, "initContainers"), (&pod.containers, "containers")] {
+        let ys = seq(&ps[field]);
+        assert_eq!(ys.len(), list.len(), "{field}");
+        for (c, y) in list.iter().zip(ys) {
+            check_container(c, y);
+        }
+    }
+    let volumes = seq(&ps["volumes"]);
+    assert_eq!(volumes.len(), pod.volumes.len());
+    for (v, y) in pod.volumes.iter().zip(volumes) {
+        assert_eq!(s(&y["name"]), v.name);
+        let source = match v.kind {
+            ObjectKind::ConfigMap => {
+                assert_eq!(s(&y["configMap"]["name"]), v.object);
+                &y["configMap"]
+            }
+            ObjectKind::Secret => {
+                assert_eq!(s(&y["secret"]["secretName"]), v.object);
+                &y["secret"]
+            }
+        };
+        let items: Vec<(String, String)> = seq(&source["items"])
+            .iter()
+            .map(|i| (s(&i["key"]).to_owned(), s(&i["path"]).to_owned()))
+            .collect();
+        let expected: Vec<(String, String)> =
+            v.items.iter().map(|i| (i.key.clone(), i.path.clone())).collect();
+        assert_eq!(items, expected);
+        assert_eq!(opt_i64(&source["defaultMode"]), v.default_mode);
+    }
+    let claims = seq(&spec["volumeClaimTemplates"]);
+    assert_eq!(claims.len(), sts.claims.len());
+    for (c, y) in sts.claims.iter().zip(claims) {
+        assert_eq!(s(&y["metadata"]["name"]), c.name);
+        assert_eq!(string_map(&y["metadata"]["labels"]), c.labels);
+        assert_eq!(strings(&y["spec"]["accessModes"]), c.access_modes);
+        assert_eq!(y["spec"]["storageClassName"].as_str(), c.storage_class.as_deref());
+        assert_eq!(s(&y["spec"]["resources"]["requests"]["storage"]), c.size);
+    }
+}
+
+#[test]
+fn every_example_reads_back_as_its_model() {
+    for example in ["web/web.toml", "myapp/myapp.toml", "hook-demo/hook-demo.toml", "postgres/postgres.toml"] {
+        let path = Path::new("examples").join(example);
+        let source = std::fs::read_to_string(&path).unwrap();
+        let (model, docs) = model_and_docs(path.parent().unwrap(), example, &source);
+        check(&model, &docs);
+    }
+}
+
+/// A description that uses every field the format has, with awkward values.
+const EVERYTHING: &str = r#"
+name = "kitchen-sink"
+namespace = "prod"
+replicas = 2
+image = "registry.example.com:5000/team/app@sha256:0123456789abcdef"
+image_pull_policy = "IfNotPresent"
+command = ["/bin/sh", "-c", "exec app --flag=yes # not a comment"]
+args = ["--level", "no", "0123", "1e3", "", " padded ", "multi\nline"]
+working_dir = "/srv"
+labels = { tier = "db", "example.com/owner" = "team-a" }
+annotations = { "example.com/note" = "yes: really\n- a list?\n", plain = "on" }
+ports = { db = 5432, gossip = { port = 7946, protocol = "UDP" }, metrics = 9187 }
+env = { MODE = "true", RETRIES = 3, VERBOSE = false, EMPTY = "", NULLISH = "~" }
+service_account = "kitchen-sink"
+node_selector = { "kubernetes.io/arch" = "amd64" }
+tolerations = [
+  { key = "dedicated", operator = "Equal", value = "db", effect = "NoSchedule" },
+  { operator = "Exists", effect = "NoExecute", toleration_seconds = 300 },
+]
+spread = { across = "zone", max_skew = 2, required = false }
+termination_grace_period = 120
+image_pull_secrets = ["shared-registry"]
+
+[resources]
+requests = { cpu = 0.5, memory = "512Mi", "ephemeral-storage" = "1Gi" }
+limits = { cpu = 2, memory = "1Gi" }
+
+[probes.readiness]
+http = { path = "/ready", port = "db", scheme = "HTTPS", host = "localhost", headers = { X-Probe = "yes" } }
+initial_delay = 1
+period = 2
+timeout = 3
+success_threshold = 2
+failure_threshold = 4
+
+[probes.liveness]
+tcp = "db"
+
+[probes.startup]
+grpc = { port = 9090, service = "health" }
+failure_threshold = 30
+
+[lifecycle]
+post_start = { http = { path = "/warm", port = 5432 } }
+pre_stop = { sleep = 5 }
+
+[security_context]
+run_as_user = 999
+run_as_group = 999
+run_as_non_root = true
+fs_group = 999
+seccomp_profile = "RuntimeDefault"
+read_only_root_filesystem = true
+allow_privilege_escalation = false
+capabilities = { drop = ["ALL"], add = ["NET_BIND_SERVICE"] }
+
+[[init_containers]]
+name = "init-perms"
+image = "busybox:1.36"
+command = ["sh", "-c", "chown -R 999:999 /data"]
+mounts = ["data"]
+security_context = { run_as_user = 0, run_as_non_root = false }
+
+[[sidecars]]
+name = "exporter"
+image = "exporter:1"
+ports = { web = 9100 }
+env = { DATA = "null" }
+mounts = ["settings", "creds"]
+probes.readiness = { exec = ["true"] }
+lifecycle.pre_stop = ["sleep", "1"]
+
+[service]
+name = "kitchen-sink-peers"
+ports = { db = 5432, gossip = 7946 }
+publish_not_ready_addresses = true
+annotations = { "example.com/svc" = "1" }
+labels = { exposed = "false" }
+
+[statefulset]
+pod_management_policy = "Parallel"
+update_strategy = { type = "RollingUpdate", partition = 1, max_unavailable = "50%" }
+min_ready_seconds = 10
+revision_history_limit = 5
+pvc_retention_policy = { when_deleted = "Delete", when_scaled = "Retain" }
+ordinals_start = 1
+
+[volumes.data]
+mount = "/var/lib/data"
+size = "10Gi"
+storage_class = "fast"
+access_modes = ["ReadWriteOncePod"]
+sub_path = "pgdata"
+
+[volumes.scratch]
+mount = "/scratch"
+size = "1Gi"
+read_only = true
+
+[configmaps.settings]
+literals = { "yes" = "no", "0123" = "1e3", multi = "a\n  b\n\nc\n", spaces = "  x  ", empty = "" }
+files = ["blob.bin", "renamed.conf=plain.conf"]
+mount = "/etc/settings"
+items = { multi = "nested/multi.txt", "0123" = "num" }
+default_mode = 0o440
+env = { SETTING_YES = "yes" }
+immutable = true
+
+[configmaps.env]
+env_files = ["app.env"]
+env_from = true
+hash_suffix = true
+
+[secrets.creds]
+literals = { password = "p@ss: word #1", token = "---" }
+env = { PASSWORD = "password" }
+mount = "/etc/creds"
+
+[secrets.basic]
+type = "kubernetes.io/basic-auth"
+literals = { username = "admin", password = "hunter2" }
+env_from = true
+
+[secrets.pull]
+docker_registry = { server = "registry.example.com:5000", username = "ci", password = "tok", email = "ci@example.com" }
+image_pull = true
+"#;
+
+#[test]
+fn a_description_using_every_field_reads_back_as_its_model() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("blob.bin"), [0u8, 159, 146, 150, 255, 10, 13]).unwrap();
+    std::fs::write(dir.path().join("plain.conf"), "key = value\r\nother = 'x'\n").unwrap();
+    std::fs::write(dir.path().join("app.env"), "# comment\nA=1\nB=\"quoted\"\nC= spaced \n").unwrap();
+    let (model, docs) = model_and_docs(dir.path(), "everything.toml", EVERYTHING);
+    check(&model, &docs);
+    // And the model holds what the description says, so the comparison above is not vacuous.
+    let sts = &model.stateful_set;
+    assert_eq!(sts.pod.containers.len(), 2);
+    assert_eq!(sts.pod.init_containers.len(), 1);
+    assert_eq!(sts.claims.len(), 2);
+    assert_eq!(model.config_maps.len(), 2);
+    assert_eq!(model.secrets.len(), 3);
+    assert!(model.config_maps.iter().any(|c| c.metadata.name.starts_with("env-")));
+    assert_eq!(model.config_maps.iter().find(|c| c.metadata.name == "settings").unwrap().binary_data.len(), 1);
+    assert_eq!(sts.pod.topology_spread.len(), 1);
+    assert!(sts.pod.containers[0].readiness_probe.is_some());
+    assert!(sts.pod.containers[0].pre_stop.is_some());
+}
