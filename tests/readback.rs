@@ -31,12 +31,17 @@ fn model_and_docs(dir: &Path, name: &str, source: &str) -> (Model, Vec<Value>) {
 }
 
 fn s(v: &Value) -> &str {
-    v.as_str().unwrap_or_else(|| panic!("expected a string, got {v:?}"))
+    v.as_str()
+        .unwrap_or_else(|| panic!("expected a string, got {v:?}"))
 }
 
 fn string_map(v: &Value) -> StringMap {
     v.as_mapping()
-        .map(|m| m.iter().map(|(k, v)| (s(k).to_owned(), s(v).to_owned())).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (s(k).to_owned(), s(v).to_owned()))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -53,7 +58,9 @@ fn opt_i64(v: &Value) -> Option<i64> {
 }
 
 fn b64(text: &str) -> Vec<u8> {
-    base64::engine::general_purpose::STANDARD.decode(text).unwrap()
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .unwrap()
 }
 
 fn check_metadata(m: &Metadata, v: &Value) {
@@ -73,7 +80,13 @@ fn int_or_string(v: &Value) -> IntOrString {
 fn check_handler(h: &Handler, v: &Value) {
     match h {
         Handler::Exec { command } => assert_eq!(&strings(&v["exec"]["command"]), command),
-        Handler::Http { path, port, scheme, host, headers } => {
+        Handler::Http {
+            path,
+            port,
+            scheme,
+            host,
+            headers,
+        } => {
             let get = &v["httpGet"];
             assert_eq!(s(&get["path"]), path);
             assert_eq!(&int_or_string(&get["port"]), port);
@@ -110,7 +123,10 @@ fn check_probe(p: &Option<Probe>, v: &Value) {
 fn check_container(c: &Container, v: &Value) {
     assert_eq!(s(&v["name"]), c.name);
     assert_eq!(s(&v["image"]), c.image);
-    assert_eq!(v["imagePullPolicy"].as_str(), c.image_pull_policy.as_deref());
+    assert_eq!(
+        v["imagePullPolicy"].as_str(),
+        c.image_pull_policy.as_deref()
+    );
     assert_eq!(strings(&v["command"]), c.command);
     assert_eq!(strings(&v["args"]), c.args);
     assert_eq!(v["workingDir"].as_str(), c.working_dir.as_deref());
@@ -146,7 +162,10 @@ fn check_container(c: &Container, v: &Value) {
         };
         assert_eq!(s(&y[field]["name"]), e.name);
     }
-    assert_eq!(string_map(&v["resources"]["requests"]), c.resources.requests);
+    assert_eq!(
+        string_map(&v["resources"]["requests"]),
+        c.resources.requests
+    );
     assert_eq!(string_map(&v["resources"]["limits"]), c.resources.limits);
     check_probe(&c.readiness_probe, &v["readinessProbe"]);
     check_probe(&c.liveness_probe, &v["livenessProbe"]);
@@ -172,12 +191,21 @@ fn check_container(c: &Container, v: &Value) {
             assert_eq!(opt_i64(&y["runAsUser"]), sc.run_as_user);
             assert_eq!(opt_i64(&y["runAsGroup"]), sc.run_as_group);
             assert_eq!(y["runAsNonRoot"].as_bool(), sc.run_as_non_root);
-            assert_eq!(y["readOnlyRootFilesystem"].as_bool(), sc.read_only_root_filesystem);
-            assert_eq!(y["allowPrivilegeEscalation"].as_bool(), sc.allow_privilege_escalation);
+            assert_eq!(
+                y["readOnlyRootFilesystem"].as_bool(),
+                sc.read_only_root_filesystem
+            );
+            assert_eq!(
+                y["allowPrivilegeEscalation"].as_bool(),
+                sc.allow_privilege_escalation
+            );
             assert_eq!(y["privileged"].as_bool(), sc.privileged);
             assert_eq!(strings(&y["capabilities"]["add"]), sc.capabilities_add);
             assert_eq!(strings(&y["capabilities"]["drop"]), sc.capabilities_drop);
-            assert_eq!(y["seccompProfile"]["type"].as_str(), sc.seccomp_profile.as_deref());
+            assert_eq!(
+                y["seccompProfile"]["type"].as_str(),
+                sc.seccomp_profile.as_deref()
+            );
         }
     }
 }
@@ -196,8 +224,11 @@ fn check(model: &Model, docs: &[Value]) {
             .into_iter()
             .map(|(k, v)| (k, b64(&v)))
             .collect();
-        let expected: BTreeMap<String, Vec<u8>> =
-            cm.binary_data.iter().map(|(k, v)| (k.clone(), v.0.clone())).collect();
+        let expected: BTreeMap<String, Vec<u8>> = cm
+            .binary_data
+            .iter()
+            .map(|(k, v)| (k.clone(), v.0.clone()))
+            .collect();
         assert_eq!(binary, expected);
         assert_eq!(y["immutable"].as_bool().unwrap_or(false), cm.immutable);
     }
@@ -210,8 +241,11 @@ fn check(model: &Model, docs: &[Value]) {
             .into_iter()
             .map(|(k, v)| (k, b64(&v)))
             .collect();
-        let expected: BTreeMap<String, Vec<u8>> =
-            secret.data.iter().map(|(k, v)| (k.clone(), v.0.clone())).collect();
+        let expected: BTreeMap<String, Vec<u8>> = secret
+            .data
+            .iter()
+            .map(|(k, v)| (k.clone(), v.0.clone()))
+            .collect();
         assert_eq!(data, expected);
         assert_eq!(y["immutable"].as_bool().unwrap_or(false), secret.immutable);
     }
@@ -223,7 +257,9 @@ fn check(model: &Model, docs: &[Value]) {
     assert_eq!(s(&y["spec"]["clusterIP"]), "None");
     assert_eq!(string_map(&y["spec"]["selector"]), svc.selector);
     assert_eq!(
-        y["spec"]["publishNotReadyAddresses"].as_bool().unwrap_or(false),
+        y["spec"]["publishNotReadyAddresses"]
+            .as_bool()
+            .unwrap_or(false),
         svc.publish_not_ready_addresses
     );
     let ports = seq(&y["spec"]["ports"]);
@@ -244,33 +280,56 @@ fn check(model: &Model, docs: &[Value]) {
     assert_eq!(s(&spec["serviceName"]), sts.service_name);
     assert_eq!(s(&spec["podManagementPolicy"]), sts.pod_management_policy);
     assert_eq!(string_map(&spec["selector"]["matchLabels"]), sts.selector);
-    assert_eq!(s(&spec["updateStrategy"]["type"]), sts.update_strategy.type_);
+    assert_eq!(
+        s(&spec["updateStrategy"]["type"]),
+        sts.update_strategy.type_
+    );
     let rolling = &spec["updateStrategy"]["rollingUpdate"];
-    assert_eq!(opt_i64(&rolling["partition"]), sts.update_strategy.partition);
+    assert_eq!(
+        opt_i64(&rolling["partition"]),
+        sts.update_strategy.partition
+    );
     assert_eq!(
         (!rolling["maxUnavailable"].is_null()).then(|| int_or_string(&rolling["maxUnavailable"])),
         sts.update_strategy.max_unavailable
     );
     assert_eq!(opt_i64(&spec["minReadySeconds"]), sts.min_ready_seconds);
-    assert_eq!(opt_i64(&spec["revisionHistoryLimit"]), sts.revision_history_limit);
+    assert_eq!(
+        opt_i64(&spec["revisionHistoryLimit"]),
+        sts.revision_history_limit
+    );
     assert_eq!(opt_i64(&spec["ordinals"]["start"]), sts.ordinals_start);
     let retention = &spec["persistentVolumeClaimRetentionPolicy"];
     assert_eq!(
         sts.pvc_retention_policy
             .as_ref()
             .map(|r| (r.when_deleted.as_str(), r.when_scaled.as_str())),
-        retention["whenDeleted"].as_str().zip(retention["whenScaled"].as_str())
+        retention["whenDeleted"]
+            .as_str()
+            .zip(retention["whenScaled"].as_str())
     );
 
     let pod = &sts.pod;
     let template = &spec["template"];
     assert_eq!(string_map(&template["metadata"]["labels"]), pod.labels);
-    assert_eq!(string_map(&template["metadata"]["annotations"]), pod.annotations);
+    assert_eq!(
+        string_map(&template["metadata"]["annotations"]),
+        pod.annotations
+    );
     let ps = &template["spec"];
-    assert_eq!(ps["serviceAccountName"].as_str(), pod.service_account.as_deref());
-    assert_eq!(opt_i64(&ps["terminationGracePeriodSeconds"]), pod.termination_grace_period);
+    assert_eq!(
+        ps["serviceAccountName"].as_str(),
+        pod.service_account.as_deref()
+    );
+    assert_eq!(
+        opt_i64(&ps["terminationGracePeriodSeconds"]),
+        pod.termination_grace_period
+    );
     assert_eq!(string_map(&ps["nodeSelector"]), pod.node_selector);
-    let pull: Vec<String> = seq(&ps["imagePullSecrets"]).iter().map(|p| s(&p["name"]).to_owned()).collect();
+    let pull: Vec<String> = seq(&ps["imagePullSecrets"])
+        .iter()
+        .map(|p| s(&p["name"]).to_owned())
+        .collect();
     assert_eq!(pull, pod.image_pull_secrets);
     match &pod.security_context {
         None => assert!(ps["securityContext"].is_null()),
@@ -280,7 +339,10 @@ fn check(model: &Model, docs: &[Value]) {
             assert_eq!(opt_i64(&y["runAsGroup"]), sc.run_as_group);
             assert_eq!(y["runAsNonRoot"].as_bool(), sc.run_as_non_root);
             assert_eq!(opt_i64(&y["fsGroup"]), sc.fs_group);
-            assert_eq!(y["seccompProfile"]["type"].as_str(), sc.seccomp_profile.as_deref());
+            assert_eq!(
+                y["seccompProfile"]["type"].as_str(),
+                sc.seccomp_profile.as_deref()
+            );
         }
     }
     let tolerations = seq(&ps["tolerations"]);
@@ -298,9 +360,15 @@ fn check(model: &Model, docs: &[Value]) {
         assert_eq!(y["maxSkew"].as_i64(), Some(t.max_skew));
         assert_eq!(s(&y["topologyKey"]), t.topology_key);
         assert_eq!(s(&y["whenUnsatisfiable"]), t.when_unsatisfiable);
-        assert_eq!(string_map(&y["labelSelector"]["matchLabels"]), t.match_labels);
+        assert_eq!(
+            string_map(&y["labelSelector"]["matchLabels"]),
+            t.match_labels
+        );
     }
-    for (list, field) in [(&pod.init_containers, "initContainers"), (&pod.containers, "containers")] {
+    for (list, field) in [
+        (&pod.init_containers, "initContainers"),
+        (&pod.containers, "containers"),
+    ] {
         let ys = seq(&ps[field]);
         assert_eq!(ys.len(), list.len(), "{field}");
         for (c, y) in list.iter().zip(ys) {
@@ -325,8 +393,11 @@ fn check(model: &Model, docs: &[Value]) {
             .iter()
             .map(|i| (s(&i["key"]).to_owned(), s(&i["path"]).to_owned()))
             .collect();
-        let expected: Vec<(String, String)> =
-            v.items.iter().map(|i| (i.key.clone(), i.path.clone())).collect();
+        let expected: Vec<(String, String)> = v
+            .items
+            .iter()
+            .map(|i| (i.key.clone(), i.path.clone()))
+            .collect();
         assert_eq!(items, expected);
         assert_eq!(opt_i64(&source["defaultMode"]), v.default_mode);
     }
@@ -336,14 +407,22 @@ fn check(model: &Model, docs: &[Value]) {
         assert_eq!(s(&y["metadata"]["name"]), c.name);
         assert_eq!(string_map(&y["metadata"]["labels"]), c.labels);
         assert_eq!(strings(&y["spec"]["accessModes"]), c.access_modes);
-        assert_eq!(y["spec"]["storageClassName"].as_str(), c.storage_class.as_deref());
+        assert_eq!(
+            y["spec"]["storageClassName"].as_str(),
+            c.storage_class.as_deref()
+        );
         assert_eq!(s(&y["spec"]["resources"]["requests"]["storage"]), c.size);
     }
 }
 
 #[test]
 fn every_example_reads_back_as_its_model() {
-    for example in ["web/web.toml", "myapp/myapp.toml", "hook-demo/hook-demo.toml", "postgres/postgres.toml"] {
+    for example in [
+        "web/web.toml",
+        "myapp/myapp.toml",
+        "hook-demo/hook-demo.toml",
+        "postgres/postgres.toml",
+    ] {
         let path = Path::new("examples").join(example);
         let source = std::fs::read_to_string(&path).unwrap();
         let (model, docs) = model_and_docs(path.parent().unwrap(), example, &source);
@@ -351,142 +430,11 @@ fn every_example_reads_back_as_its_model() {
     }
 }
 
-/// A description that uses every field the format has, with awkward values.
-const EVERYTHING: &str = r#"
-name = "kitchen-sink"
-namespace = "prod"
-replicas = 2
-image = "registry.example.com:5000/team/app@sha256:0123456789abcdef"
-image_pull_policy = "IfNotPresent"
-command = ["/bin/sh", "-c", "exec app --flag=yes # not a comment"]
-args = ["--level", "no", "0123", "1e3", "", " padded ", "multi\nline"]
-working_dir = "/srv"
-labels = { tier = "db", "example.com/owner" = "team-a" }
-annotations = { "example.com/note" = "yes: really\n- a list?\n", plain = "on" }
-ports = { db = 5432, gossip = { port = 7946, protocol = "UDP" }, metrics = 9187 }
-env = { MODE = "true", RETRIES = 3, VERBOSE = false, EMPTY = "", NULLISH = "~" }
-service_account = "kitchen-sink"
-node_selector = { "kubernetes.io/arch" = "amd64" }
-tolerations = [
-  { key = "dedicated", operator = "Equal", value = "db", effect = "NoSchedule" },
-  { operator = "Exists", effect = "NoExecute", toleration_seconds = 300 },
-]
-spread = { across = "zone", max_skew = 2, required = false }
-termination_grace_period = 120
-image_pull_secrets = ["shared-registry"]
-
-[resources]
-requests = { cpu = 0.5, memory = "512Mi", "ephemeral-storage" = "1Gi" }
-limits = { cpu = 2, memory = "1Gi" }
-
-[probes.readiness]
-http = { path = "/ready", port = "db", scheme = "HTTPS", host = "localhost", headers = { X-Probe = "yes" } }
-initial_delay = 1
-period = 2
-timeout = 3
-success_threshold = 2
-failure_threshold = 4
-
-[probes.liveness]
-tcp = "db"
-
-[probes.startup]
-grpc = { port = 9090, service = "health" }
-failure_threshold = 30
-
-[lifecycle]
-post_start = { http = { path = "/warm", port = 5432 } }
-pre_stop = { sleep = 5 }
-
-[security_context]
-run_as_user = 999
-run_as_group = 999
-run_as_non_root = true
-fs_group = 999
-seccomp_profile = "RuntimeDefault"
-read_only_root_filesystem = true
-allow_privilege_escalation = false
-capabilities = { drop = ["ALL"], add = ["NET_BIND_SERVICE"] }
-
-[[init_containers]]
-name = "init-perms"
-image = "busybox:1.36"
-command = ["sh", "-c", "chown -R 999:999 /data"]
-mounts = ["data"]
-security_context = { run_as_user = 0, run_as_non_root = false }
-
-[[sidecars]]
-name = "exporter"
-image = "exporter:1"
-ports = { web = 9100 }
-env = { DATA = "null" }
-mounts = ["settings", "creds"]
-probes.readiness = { exec = ["true"] }
-lifecycle.pre_stop = ["sleep", "1"]
-
-[service]
-name = "kitchen-sink-peers"
-ports = { db = 5432, gossip = 7946 }
-publish_not_ready_addresses = true
-annotations = { "example.com/svc" = "1" }
-labels = { exposed = "false" }
-
-[statefulset]
-pod_management_policy = "Parallel"
-update_strategy = { type = "RollingUpdate", partition = 1, max_unavailable = "50%" }
-min_ready_seconds = 10
-revision_history_limit = 5
-pvc_retention_policy = { when_deleted = "Delete", when_scaled = "Retain" }
-ordinals_start = 1
-
-[volumes.data]
-mount = "/var/lib/data"
-size = "10Gi"
-storage_class = "fast"
-access_modes = ["ReadWriteOncePod"]
-sub_path = "pgdata"
-
-[volumes.scratch]
-mount = "/scratch"
-size = "1Gi"
-read_only = true
-
-[configmaps.settings]
-literals = { "yes" = "no", "0123" = "1e3", multi = "a\n  b\n\nc\n", spaces = "  x  ", empty = "" }
-files = ["blob.bin", "renamed.conf=plain.conf"]
-mount = "/etc/settings"
-items = { multi = "nested/multi.txt", "0123" = "num" }
-default_mode = 0o440
-env = { SETTING_YES = "yes" }
-immutable = true
-
-[configmaps.env]
-env_files = ["app.env"]
-env_from = true
-hash_suffix = true
-
-[secrets.creds]
-literals = { password = "p@ss: word #1", token = "---" }
-env = { PASSWORD = "password" }
-mount = "/etc/creds"
-
-[secrets.basic]
-type = "kubernetes.io/basic-auth"
-literals = { username = "admin", password = "hunter2" }
-env_from = true
-
-[secrets.pull]
-docker_registry = { server = "registry.example.com:5000", username = "ci", password = "tok", email = "ci@example.com" }
-image_pull = true
-"#;
-
 #[test]
 fn a_description_using_every_field_reads_back_as_its_model() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("blob.bin"), [0u8, 159, 146, 150, 255, 10, 13]).unwrap();
-    std::fs::write(dir.path().join("plain.conf"), "key = value\r\nother = 'x'\n").unwrap();
-    std::fs::write(dir.path().join("app.env"), "# comment\nA=1\nB=\"quoted\"\nC= spaced \n").unwrap();
-    let (model, docs) = model_and_docs(dir.path(), "everything.toml", EVERYTHING);
+    let dir = Path::new("tests/fixtures/everything");
+    let source = std::fs::read_to_string(dir.join("everything.toml")).unwrap();
+    let (model, docs) = model_and_docs(dir, "everything.toml", &source);
     check(&model, &docs);
     // And the model holds what the description says, so the comparison above is not vacuous.
     let sts = &model.stateful_set;
@@ -495,8 +443,20 @@ fn a_description_using_every_field_reads_back_as_its_model() {
     assert_eq!(sts.claims.len(), 2);
     assert_eq!(model.config_maps.len(), 2);
     assert_eq!(model.secrets.len(), 3);
-    assert!(model.config_maps.iter().any(|c| c.metadata.name.starts_with("env-")));
-    assert_eq!(model.config_maps.iter().find(|c| c.metadata.name == "settings").unwrap().binary_data.len(), 1);
+    assert!(model
+        .config_maps
+        .iter()
+        .any(|c| c.metadata.name.starts_with("env-")));
+    assert_eq!(
+        model
+            .config_maps
+            .iter()
+            .find(|c| c.metadata.name == "settings")
+            .unwrap()
+            .binary_data
+            .len(),
+        1
+    );
     assert_eq!(sts.pod.topology_spread.len(), 1);
     assert!(sts.pod.containers[0].readiness_probe.is_some());
     assert!(sts.pod.containers[0].pre_stop.is_some());
