@@ -1,0 +1,324 @@
+//! The headless Service, the volumeClaimTemplates and the StatefulSet itself.
+
+use super::*;
+
+impl Lowerer<'_> {
+    pub(super) fn service(
+        &mut self,
+        spec: &Spec,
+        app: &str,
+        ports: &[(Spanned<String>, ContainerPort)],
+        selector: &StringMap,
+        meta: &dyn Fn(&str, &StringMap, &StringMap) -> Metadata,
+    ) -> Service {
+        let s = spec.service.as_ref().map(|s| s.get_ref());
+        let name = match s.and_then(|s| s.name.as_ref()) {
+            Some(n) => {
+                self.check(n, "Service name", validate::dns1035_label);
+                n.get_ref().clone()
+            }
+            None => {
+                if validate::dns1035_label(app).is_err()
+                    && app.starts_with(|c: char| c.is_ascii_digit())
+                {
+                    self.error_help(
+                        format!(
+                            "`{app}` cannot name the Service: Service names start with a letter"
+                        ),
+                        spec.name.span(),
+                        "starts with a digit",
+                        "set `[service] name` to a name that starts with a letter",
+                    );
+                }
+                app.to_owned()
+            }
+        };
+        let service_ports = match s.and_then(|s| s.ports.as_ref()) {
+            None => ports
+                .iter()
+                .map(|(_, p)| ServicePort {
+                    name: p.name.clone(),
+                    port: p.container_port,
+                    target_port: p.name.clone(),
+                    protocol: p.protocol.clone(),
+                })
+                .collect(),
+            Some(map) => {
+                let names: Vec<&str> = ports.iter().map(|(n, _)| n.get_ref().as_str()).collect();
+                let mut published: BTreeMap<(i64, &str), &str> = BTreeMap::new();
+                let mut out = Vec::new();
+                for (pname, number) in map {
+                    let Some((_, target)) =
+                        ports.iter().find(|(n, _)| n.get_ref() == pname.get_ref())
+                    else {
+                        let help = suggest(
+                            pname.get_ref(),
+                            &names,
+                            "container ports:",
+                            "declare it in the top-level `ports` first",
+                        );
+                        self.error_help(
+                            format!("service port `{}` names no container port", pname.get_ref()),
+                            pname.span(),
+                            "unknown port",
+                            help,
+                        );
+                        continue;
+                    };
+                    let n = *number.get_ref();
+                    if let Err(reason) = validate::port_number(n) {
+                        self.error("invalid port number", number.span(), reason);
+                    } else if let Some(first) =
+                        published.insert((n, target.protocol.as_str()), pname.get_ref())
+                    {
+                        self.error_help(
+                            format!(
+                                "service ports `{first}` and `{}` both publish {n}/{}",
+                                pname.get_ref(),
+                                target.protocol
+                            ),
+                            number.span(),
+                            "port already published",
+                            "give each service port its own number",
+                        );
+                    }
+                    out.push(ServicePort {
+                        name: pname.get_ref().clone(),
+                        port: n,
+                        target_port: target.name.clone(),
+                        protocol: target.protocol.clone(),
+                    });
+                }
+                out
+            }
+        };
+        let extra_labels = s.map(|s| self.labels(&s.labels)).unwrap_or_default();
+        let extra_annotations = s
+            .map(|s| self.annotations(&s.annotations))
+            .unwrap_or_default();
+        Service {
+            metadata: meta(&name, &extra_labels, &extra_annotations),
+            selector: selector.clone(),
+            ports: service_ports,
+            publish_not_ready_addresses: s
+                .and_then(|s| s.publish_not_ready_addresses)
+                .unwrap_or(false),
+        }
+    }
+
+    pub(super) fn claims(
+        &mut self,
+        volumes: &Map<spec::VolumeSpec>,
+        selector: &StringMap,
+    ) -> Vec<Claim> {
+        let mut out = Vec::new();
+        for (name, v) in volumes {
+            let v = v.get_ref();
+            self.check(name, "volume name", |s| {
+                validate::dns_label(s, validate::LABEL_MAX)
+            });
+            if v.mount.is_none() {
+                self.error_help(
+                    format!("volume `{}` has no `mount`", name.get_ref()),
+                    name.span(),
+                    "not mounted",
+                    "add `mount = \"/path\"`",
+                );
+            }
+            if let Some(sp) = &v.sub_path {
+                self.check(sp, "sub-path", validate::relative_path);
+            }
+            let size = match &v.size {
+                Some(s) => {
+                    match validate::quantity(&s.get_ref().0) {
+                        Err(reason) => self.error(
+                            format!("`{}` is not a valid size", s.get_ref().0),
+                            s.span(),
+                            reason,
+                        ),
+                        Ok(()) if validate::quantity_value(&s.get_ref().0) == Some(0.0) => self
+                            .error_help(
+                                format!("volume `{}` has a size of zero", name.get_ref()),
+                                s.span(),
+                                "must be more than 0",
+                                "ask for the space the app needs, e.g. `size = \"10Gi\"`",
+                            ),
+                        Ok(()) => {}
+                    }
+                    s.get_ref().0.clone()
+                }
+                None => {
+                    self.error_help(
+                        format!("volume `{}` has no `size`", name.get_ref()),
+                        name.span(),
+                        "no size",
+                        "add `size = \"10Gi\"`",
+                    );
+                    String::new()
+                }
+            };
+            let access_modes = match &v.access_modes {
+                Some(modes) => {
+                    if modes.is_empty() {
+                        self.error("`access_modes` is empty", name.span(), "no access mode");
+                    }
+                    modes
+                        .iter()
+                        .map(|m| {
+                            self.one_of(
+                                m,
+                                "access mode",
+                                &[
+                                    "ReadWriteOnce",
+                                    "ReadOnlyMany",
+                                    "ReadWriteMany",
+                                    "ReadWriteOncePod",
+                                ],
+                            );
+                            m.get_ref().clone()
+                        })
+                        .collect::<Vec<_>>()
+                }
+                None => vec!["ReadWriteOnce".to_owned()],
+            };
+            if access_modes.len() > 1 && access_modes.iter().any(|m| m == "ReadWriteOncePod") {
+                let span = v
+                    .access_modes
+                    .iter()
+                    .flatten()
+                    .find(|m| m.get_ref() == "ReadWriteOncePod")
+                    .map_or(name.span(), |m| m.span());
+                self.error_help(
+                    "`ReadWriteOncePod` cannot be combined with other access modes",
+                    span,
+                    "must be the only mode",
+                    "use `access_modes = [\"ReadWriteOncePod\"]` alone",
+                );
+            }
+            let storage_class = v.storage_class.as_ref().map(|s| {
+                self.check(s, "storage class name", validate::dns_subdomain);
+                s.get_ref().clone()
+            });
+            out.push(Claim {
+                name: name.get_ref().clone(),
+                labels: selector.clone(),
+                access_modes,
+                storage_class,
+                size,
+            });
+        }
+        out
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn stateful_set(
+        &mut self,
+        spec: &Spec,
+        replicas: i64,
+        app: &str,
+        selector: &StringMap,
+        service_name: String,
+        pod: PodTemplate,
+        claims: Vec<Claim>,
+        meta: &dyn Fn(&str, &StringMap, &StringMap) -> Metadata,
+    ) -> StatefulSet {
+        let s = spec.statefulset.as_ref().map(|s| s.get_ref());
+        let pod_management_policy = s.and_then(|s| s.pod_management_policy.as_ref()).map_or(
+            "OrderedReady".to_owned(),
+            |p| {
+                self.one_of(p, "pod management policy", &["OrderedReady", "Parallel"]);
+                p.get_ref().clone()
+            },
+        );
+        let update_strategy = match s.and_then(|s| s.update_strategy.as_ref()) {
+            None => UpdateStrategy {
+                type_: "RollingUpdate".into(),
+                partition: None,
+                max_unavailable: None,
+            },
+            Some(u) => {
+                let u = u.get_ref();
+                let type_ = u.type_.as_ref().map_or("RollingUpdate".to_owned(), |t| {
+                    self.one_of(t, "update strategy", &["RollingUpdate", "OnDelete"]);
+                    t.get_ref().clone()
+                });
+                if type_ == "OnDelete" {
+                    for (field, span) in [
+                        ("partition", u.partition.as_ref().map(|p| p.span())),
+                        (
+                            "max_unavailable",
+                            u.max_unavailable.as_ref().map(|p| p.span()),
+                        ),
+                    ] {
+                        if let Some(span) = span {
+                            self.error(
+                                format!("`{field}` only applies to `RollingUpdate`"),
+                                span,
+                                "ignored by OnDelete",
+                            );
+                        }
+                    }
+                }
+                let partition = self.at_least(&u.partition, 0, "`partition`");
+                let max_unavailable = u.max_unavailable.as_ref().map(|m| match m.get_ref() {
+                    spec::IntOrString::Int(n) => {
+                        if *n < 1 {
+                            self.error("`max_unavailable` must be at least 1", m.span(), "too small");
+                        }
+                        IntOrString::Int(*n)
+                    }
+                    spec::IntOrString::String(p) => {
+                        let ok = p.strip_suffix('%').and_then(|n| n.parse::<u32>().ok()).is_some_and(|n| (1..=100).contains(&n));
+                        if !ok {
+                            self.error("`max_unavailable` must be a number or a percentage from 1% to 100%", m.span(), "invalid");
+                        }
+                        IntOrString::String(p.clone())
+                    }
+                });
+                UpdateStrategy {
+                    type_,
+                    partition,
+                    max_unavailable,
+                }
+            }
+        };
+        let pvc_retention_policy = s.and_then(|s| s.pvc_retention_policy.as_ref()).map(|r| {
+            let mut policy = |v: &Option<Spanned<String>>, what: &str| {
+                v.as_ref().map_or("Retain".to_owned(), |p| {
+                    self.one_of(p, what, &["Retain", "Delete"]);
+                    p.get_ref().clone()
+                })
+            };
+            RetentionPolicy {
+                when_deleted: policy(&r.get_ref().when_deleted, "`when_deleted` policy"),
+                when_scaled: policy(&r.get_ref().when_scaled, "`when_scaled` policy"),
+            }
+        });
+        StatefulSet {
+            metadata: meta(app, &StringMap::new(), &StringMap::new()),
+            replicas,
+            selector: selector.clone(),
+            service_name,
+            pod_management_policy,
+            update_strategy,
+            min_ready_seconds: self.at_least(
+                &s.and_then(|s| s.min_ready_seconds.clone()),
+                0,
+                "`min_ready_seconds`",
+            ),
+            revision_history_limit: self.at_least(
+                &s.and_then(|s| s.revision_history_limit.clone()),
+                0,
+                "`revision_history_limit`",
+            ),
+            pvc_retention_policy,
+            ordinals_start: self.at_least(
+                &s.and_then(|s| s.ordinals_start.clone()),
+                0,
+                "`ordinals_start`",
+            ),
+            pod,
+            claims,
+        }
+    }
+}
