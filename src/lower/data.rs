@@ -160,22 +160,8 @@ impl Lowerer<'_> {
         let mut keys = Keys::default();
         let object = key.get_ref();
         for file in &data.files {
-            match sources::file_entries(self.sources, file.get_ref()) {
-                Ok(list) => {
-                    for e in list {
-                        self.add_key(
-                            &mut keys,
-                            object,
-                            e.key,
-                            Value::file(e.bytes, file.span(), e.origin),
-                        );
-                    }
-                }
-                Err(e) => {
-                    keys.unknown = UnknownKeys::Any;
-                    self.source_error(e, file.span());
-                }
-            }
+            let read = sources::file_entries(self.sources, file.get_ref());
+            self.add_entries(&mut keys, object, file.span(), read);
         }
         for (k, v) in &data.literals {
             if kind == ObjectKind::Secret && self.options.no_literal_secrets {
@@ -193,26 +179,11 @@ impl Lowerer<'_> {
             self.add_key(&mut keys, object, k.get_ref().clone(), value);
         }
         for file in &data.env_files {
-            let parsed = self
+            let read = self
                 .sources
                 .read_file(file.get_ref())
                 .and_then(|bytes| sources::parse_env_file(&bytes, file.get_ref()));
-            match parsed {
-                Ok(list) => {
-                    for e in list {
-                        self.add_key(
-                            &mut keys,
-                            object,
-                            e.key,
-                            Value::file(e.bytes, file.span(), e.origin),
-                        );
-                    }
-                }
-                Err(e) => {
-                    keys.unknown = UnknownKeys::Any;
-                    self.source_error(e, file.span());
-                }
-            }
+            self.add_entries(&mut keys, object, file.span(), read);
         }
         for (k, var) in &data.from_env {
             match self.env_var(var) {
@@ -298,6 +269,29 @@ impl Lowerer<'_> {
 
     /// Adds key `k` to the object being assembled, unless it is not a valid
     /// key or another source gave it already.
+    /// Adds what a file, directory or env file gave; when it could not be read,
+    /// references to any key of this object are let through (the read error says enough).
+    fn add_entries(
+        &mut self,
+        keys: &mut Keys,
+        object: &str,
+        span: Span,
+        read: Result<Vec<sources::Entry>, sources::SourceError>,
+    ) {
+        match read {
+            Ok(entries) => {
+                for e in entries {
+                    let value = Value::file(e.bytes, span.clone(), e.origin);
+                    self.add_key(keys, object, e.key, value);
+                }
+            }
+            Err(e) => {
+                keys.unknown = UnknownKeys::Any;
+                self.source_error(e, span);
+            }
+        }
+    }
+
     fn add_key(&mut self, keys: &mut Keys, object: &str, k: String, value: Value) {
         let from = match &value.origin {
             Origin::File(_) => format!(" (from {})", value.origin),
