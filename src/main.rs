@@ -156,20 +156,7 @@ fn render(args: RenderArgs, color: bool) -> Result<(), Vec<Error>> {
         kubetoml::against::check(&previous, &name, &documents).map_err(|e| vec![e])?;
     }
     match &args.output_dir {
-        None => {
-            let text = kubetoml::join_documents(&documents);
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-                .map_err(|e| {
-                    vec![Error::bare(
-                        ErrorKind::Io,
-                        "stdout",
-                        format!("cannot write the output: {e}"),
-                    )]
-                })
-        }
+        None => print(&kubetoml::join_documents(&documents)),
         Some(dir) => write_dir(dir, &documents).map_err(|e| vec![e]),
     }
 }
@@ -189,6 +176,11 @@ fn explain(args: ExplainArgs, color: bool) -> Result<(), Vec<Error>> {
         Format::Text => explanation.to_text(),
         Format::Json => explanation.to_json(),
     };
+    print(&text)
+}
+
+/// Writes the whole output to stdout at once, after everything succeeded.
+fn print(text: &str) -> Result<(), Vec<Error>> {
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(text.as_bytes())

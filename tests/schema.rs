@@ -12,7 +12,8 @@ const VERSIONS: [&str; 11] = [
     "1.36.0", "1.37.0",
 ];
 
-fn validator() -> Command {
+/// Runs `kubernetes-validate --strict` for `version` on `files`: `Err` holds its report.
+fn validate(version: &str, files: &[PathBuf]) -> Result<(), String> {
     let probe = Command::new("kubernetes-validate")
         .arg("--version")
         .output();
@@ -20,7 +21,20 @@ fn validator() -> Command {
         probe.is_ok_and(|o| o.status.success()),
         "kubernetes-validate is not installed: run `pip install kubernetes-validate`"
     );
-    Command::new("kubernetes-validate")
+    let out = Command::new("kubernetes-validate")
+        .args(["--strict", "--quiet", "-k", version])
+        .args(files)
+        .output()
+        .unwrap();
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "Kubernetes {version}:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
 }
 
 /// Renders every example into `dir`, one multi-document file each, through the real binary.
@@ -55,17 +69,7 @@ fn examples_pass_strict_schema_validation_on_every_supported_release() {
     let dir = tempfile::tempdir().unwrap();
     let files = render_examples(dir.path());
     for version in VERSIONS {
-        let out = validator()
-            .args(["--strict", "--quiet", "-k", version])
-            .args(&files)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "Kubernetes {version}:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        validate(version, &files).unwrap();
     }
 }
 
@@ -83,20 +87,10 @@ fn every_field_passes_strict_schema_validation() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let file = dir.path().join("everything.yaml");
-    std::fs::write(&file, &out.stdout).unwrap();
+    let file = [dir.path().join("everything.yaml")];
+    std::fs::write(&file[0], &out.stdout).unwrap();
     for version in &VERSIONS[2..] {
-        let out = validator()
-            .args(["--strict", "--quiet", "-k", version])
-            .arg(&file)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "Kubernetes {version}:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        validate(version, &file).unwrap();
     }
     let text = String::from_utf8(out.stdout).unwrap();
     let without_sleep = text.replace(
@@ -104,17 +98,8 @@ fn every_field_passes_strict_schema_validation() {
         "preStop:\n              exec:\n                command:\n                  - \"true\"\n",
     );
     assert_ne!(text, without_sleep);
-    std::fs::write(&file, without_sleep).unwrap();
-    let out = validator()
-        .args(["--strict", "--quiet", "-k", VERSIONS[0]])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    std::fs::write(&file[0], without_sleep).unwrap();
+    validate(VERSIONS[0], &file).unwrap();
 }
 
 #[test]
@@ -125,12 +110,10 @@ fn the_validator_rejects_what_it_should() {
     let text = std::fs::read_to_string(&files[1]).unwrap();
     let broken = text.replacen("  serviceName:", "  serviceNme:", 1);
     assert_ne!(text, broken);
-    let file = dir.path().join("broken.yaml");
-    std::fs::write(&file, broken).unwrap();
-    let out = validator()
-        .args(["--strict", "--quiet", "-k", "1.37.0"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(!out.status.success(), "an unknown field was accepted");
+    let file = [dir.path().join("broken.yaml")];
+    std::fs::write(&file[0], broken).unwrap();
+    assert!(
+        validate("1.37.0", &file).is_err(),
+        "an unknown field was accepted"
+    );
 }
