@@ -47,7 +47,8 @@ pub struct Spec {
     /// Container ports, `name = port` or `name = { port, protocol }`.
     #[serde(default)]
     pub ports: Map<PortSpec>,
-    /// Literal environment variables.
+    /// Environment variables: literals, or keys of generated objects
+    /// (`{ secret = "x", key = "k" }`).
     #[serde(default)]
     pub env: Map<EnvValue>,
     /// CPU, memory and other resources.
@@ -149,9 +150,12 @@ pub struct ContainerSpec {
     /// Container ports.
     #[serde(default)]
     pub ports: Map<PortSpec>,
-    /// Literal environment variables.
+    /// Environment variables: literals, or keys of generated objects.
     #[serde(default)]
     pub env: Map<EnvValue>,
+    /// Names of `configmaps` or `secrets` whose every key becomes an environment variable here.
+    #[serde(default)]
+    pub env_from: Vec<Spanned<String>>,
     /// Resources.
     pub resources: Option<ResourcesSpec>,
     /// Probes (not allowed on init containers).
@@ -183,29 +187,55 @@ pub enum PortSpec {
     },
 }
 
-/// A literal environment value: a string, or a number or boolean written as TOML.
+/// An environment variable's value: a literal (a string, or a number or
+/// boolean written as TOML), or `{ configmap = "x", key = "k" }` /
+/// `{ secret = "x", key = "k" }` naming a key of a generated object.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnvValue(pub String);
+pub enum EnvValue {
+    /// The value itself.
+    Literal(String),
+    /// A key of a `[configmaps.X]` or `[secrets.X]` table.
+    Key(EnvKeyRef),
+}
+
+/// `{ configmap = "x", key = "k" }` or `{ secret = "x", key = "k" }`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvKeyRef {
+    /// A `[configmaps.X]` table's name.
+    pub configmap: Option<Spanned<String>>,
+    /// A `[secrets.X]` table's name.
+    pub secret: Option<Spanned<String>>,
+    /// The key whose value the variable gets.
+    pub key: Spanned<String>,
+}
 
 impl<'de> Deserialize<'de> for EnvValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
-        impl de::Visitor<'_> for V {
+        impl<'de> de::Visitor<'de> for V {
             type Value = EnvValue;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string, integer or boolean")
+                f.write_str(
+                    "a string, integer or boolean, or `{ secret = \"name\", key = \"key\" }`",
+                )
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<EnvValue, E> {
-                Ok(EnvValue(v.to_owned()))
+                Ok(EnvValue::Literal(v.to_owned()))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<EnvValue, E> {
-                Ok(EnvValue(v.to_string()))
+                Ok(EnvValue::Literal(v.to_string()))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<EnvValue, E> {
-                Ok(EnvValue(v.to_string()))
+                Ok(EnvValue::Literal(v.to_string()))
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<EnvValue, E> {
-                Ok(EnvValue(v.to_string()))
+                Ok(EnvValue::Literal(v.to_string()))
+            }
+            // Not through an untagged enum: that would lose the spans inside.
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<EnvValue, A::Error> {
+                Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(EnvValue::Key)
             }
         }
         d.deserialize_any(V)

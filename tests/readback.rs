@@ -461,3 +461,41 @@ fn a_description_using_every_field_reads_back_as_its_model() {
     assert!(sts.pod.containers[0].readiness_probe.is_some());
     assert!(sts.pod.containers[0].pre_stop.is_some());
 }
+
+#[test]
+fn sidecars_read_keys_by_their_generated_names() {
+    let dir = Path::new("tests/fixtures/everything");
+    let source = std::fs::read_to_string(dir.join("everything.toml")).unwrap();
+    let (model, _) = model_and_docs(dir, "everything.toml", &source);
+    let sidecar = &model.stateful_set.pod.containers[1];
+    let env: BTreeMap<&str, &EnvSource> = sidecar
+        .env
+        .iter()
+        .map(|e| (e.name.as_str(), &e.source))
+        .collect();
+    assert_eq!(
+        env["PASS"],
+        &EnvSource::Secret {
+            object: "creds".into(),
+            key: "password".into()
+        }
+    );
+    assert_eq!(
+        env["LEVEL"],
+        &EnvSource::ConfigMap {
+            object: "settings".into(),
+            key: "yes".into()
+        }
+    );
+    let hashed = model
+        .config_maps
+        .iter()
+        .find(|c| c.metadata.name.starts_with("env-"))
+        .unwrap();
+    let from: Vec<&str> = sidecar.env_from.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(
+        from,
+        [hashed.metadata.name.as_str(), "basic"],
+        "envFrom follows the hash suffix"
+    );
+}

@@ -198,23 +198,10 @@ impl Lowerer<'_> {
                     ));
                 }
             }
-            if o.spec.env_from.as_ref().is_some_and(|e| *e.get_ref()) {
-                for k in o.entries.keys() {
-                    if validate::env_var_name(k).is_err() {
-                        self.diags.push(Diagnostic::warning(
-                            format!("key `{k}` of `{}` is not a valid environment variable name, so `env_from` skips it", o.key),
-                            o.spec.env_from.as_ref().map_or(o.key_span.clone(), |e| e.span()),
-                            "key skipped",
-                        ));
-                    }
-                }
-                env_from.push(EnvFrom {
-                    kind: o.kind,
-                    name: o.name.clone(),
-                });
+            if let Some(flag) = o.spec.env_from.as_ref().filter(|e| *e.get_ref()) {
+                env_from.push(self.env_from(o, flag.span()));
             }
         }
-        env_from.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
 
         let mut image_pull_secrets = Vec::new();
         for s in &spec.image_pull_secrets {
@@ -278,6 +265,7 @@ impl Lowerer<'_> {
             working_dir: spec.working_dir.take(),
             ports: Map::new(),
             env: std::mem::take(&mut spec.env),
+            env_from: Vec::new(),
             resources: spec.resources.take(),
             probes: spec.probes.take(),
             lifecycle: spec.lifecycle.take(),
@@ -285,9 +273,13 @@ impl Lowerer<'_> {
             mounts: Vec::new(),
         };
         let main_mounts: Vec<VolumeMount> = mountable.values().cloned().collect();
-        let mut main = self.container(main, Role::Main, ports, env, main_mounts);
+        let mut main = self.container(main, Role::Main, objects, ports, env, main_mounts);
         main.security_context = main_security;
-        main.env_from = env_from;
+        main.env_from.extend(env_from);
+        main.env_from
+            .sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+        main.env_from
+            .dedup_by(|a, b| (a.kind, &a.name) == (b.kind, &b.name));
 
         let mut names: BTreeMap<String, Span> = [(app.to_owned(), spec.name.span())].into();
         let mut containers = vec![main];
@@ -352,7 +344,7 @@ impl Lowerer<'_> {
                     }
                     self.container_security(sc.get_ref(), false)
                 });
-                let mut lowered = self.container(c, role, c_ports, Vec::new(), mounts);
+                let mut lowered = self.container(c, role, objects, c_ports, Vec::new(), mounts);
                 lowered.security_context = security;
                 if role == Role::Init {
                     init_containers.push(lowered);
@@ -431,6 +423,114 @@ impl Lowerer<'_> {
             } else {
                 seen.insert(path, source);
             }
+        }
+    }
+
+    /// The generated object a container names by its table key, checking its kind when one is asked for.
+    fn find_object<'o>(
+        &mut self,
+        objects: &'o [DataObject],
+        name: &Spanned<String>,
+        kind: Option<ObjectKind>,
+    ) -> Option<&'o DataObject> {
+        let wanted = |o: &&DataObject| kind.is_none_or(|k| o.kind == k);
+        if let Some(o) = objects
+            .iter()
+            .filter(wanted)
+            .find(|o| o.key == *name.get_ref())
+        {
+            return Some(o);
+        }
+        let (what, table) = match kind {
+            Some(ObjectKind::ConfigMap) => ("configmap", "[configmaps.NAME]"),
+            Some(ObjectKind::Secret) => ("secret", "[secrets.NAME]"),
+            None => ("configmap or secret", "[configmaps.NAME] or [secrets.NAME]"),
+        };
+        let known: Vec<&str> = objects
+            .iter()
+            .filter(wanted)
+            .map(|o| o.key.as_str())
+            .collect();
+        let help = match objects.iter().find(|o| o.key == *name.get_ref()) {
+            Some(other) => format!(
+                "`{}` is a {}: write `{} = \"{}\"`",
+                other.key,
+                if other.kind == ObjectKind::Secret {
+                    "secret"
+                } else {
+                    "configmap"
+                },
+                if other.kind == ObjectKind::Secret {
+                    "secret"
+                } else {
+                    "configmap"
+                },
+                other.key
+            ),
+            None => suggest(
+                name.get_ref(),
+                &known,
+                "defined:",
+                &format!("define it as `{table}`"),
+            ),
+        };
+        self.error_help(
+            format!("there is no {what} `{}`", name.get_ref()),
+            name.span(),
+            format!("unknown {what}"),
+            help,
+        );
+        None
+    }
+
+    /// `{ configmap = "x", key = "k" }` or `{ secret = "x", key = "k" }`, resolved.
+    fn key_ref(
+        &mut self,
+        objects: &[DataObject],
+        r: &spec::EnvKeyRef,
+        span: Span,
+    ) -> Option<EnvSource> {
+        let (name, kind) = match (&r.configmap, &r.secret) {
+            (Some(name), None) => (name, ObjectKind::ConfigMap),
+            (None, Some(name)) => (name, ObjectKind::Secret),
+            _ => {
+                self.error_help(
+                    "an environment reference names one object",
+                    span,
+                    "give `configmap` or `secret`",
+                    "write `{ configmap = \"name\", key = \"key\" }` or `{ secret = \"name\", key = \"key\" }`",
+                );
+                return None;
+            }
+        };
+        let o = self.find_object(objects, name, Some(kind))?;
+        if !self.key_exists(&r.key, o) {
+            return None;
+        }
+        let (object, key) = (o.name.clone(), r.key.get_ref().clone());
+        Some(match kind {
+            ObjectKind::ConfigMap => EnvSource::ConfigMap { object, key },
+            ObjectKind::Secret => EnvSource::Secret { object, key },
+        })
+    }
+
+    /// An `envFrom` source for `o`, warning about keys that cannot be variables.
+    fn env_from(&mut self, o: &DataObject, span: Span) -> EnvFrom {
+        for k in o.entries.keys() {
+            if validate::env_var_name(k).is_err() {
+                self.diags.push(Diagnostic::warning(
+                    format!(
+                        "key `{k}` of `{}` is not a valid environment variable name, so `env_from` skips it",
+                        o.key
+                    ),
+                    span.clone(),
+                    "key skipped",
+                ));
+            }
+        }
+        EnvFrom {
+            kind: o.kind,
+            name: o.name.clone(),
         }
     }
 
@@ -559,6 +659,7 @@ impl Lowerer<'_> {
         &mut self,
         c: spec::ContainerSpec,
         role: Role,
+        objects: &[DataObject],
         ports: Vec<(Spanned<String>, ContainerPort)>,
         mut config_env: Vec<(Spanned<String>, EnvSource)>,
         mut volume_mounts: Vec<VolumeMount>,
@@ -599,19 +700,20 @@ impl Lowerer<'_> {
             p.get_ref().clone()
         });
 
-        // Literal env first, then references; every name once.
-        let mut env: Vec<(Spanned<String>, EnvSource)> = c
-            .env
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    EnvSource::Value {
-                        value: v.get_ref().0.clone(),
-                    },
-                )
-            })
-            .collect();
+        // Literals and references written here, then those from the objects' `env` tables; every name once.
+        let mut env: Vec<(Spanned<String>, EnvSource)> = Vec::new();
+        for (var, value) in &c.env {
+            let source = match value.get_ref() {
+                spec::EnvValue::Literal(value) => EnvSource::Value {
+                    value: value.clone(),
+                },
+                spec::EnvValue::Key(r) => match self.key_ref(objects, r, value.span()) {
+                    Some(source) => source,
+                    None => continue,
+                },
+            };
+            env.push((var.clone(), source));
+        }
         env.append(&mut config_env);
         let mut seen: BTreeMap<String, Span> = BTreeMap::new();
         let mut out_env = Vec::new();
@@ -631,6 +733,14 @@ impl Lowerer<'_> {
             });
         }
         out_env.sort_by(|a, b| a.name.cmp(&b.name));
+        let env_from: Vec<EnvFrom> = c
+            .env_from
+            .iter()
+            .filter_map(|name| {
+                let o = self.find_object(objects, name, None)?;
+                Some(self.env_from(o, name.span()))
+            })
+            .collect();
 
         let port_names: Vec<&str> = ports.iter().map(|(n, _)| n.get_ref().as_str()).collect();
         let probes = c.probes.as_ref();
@@ -700,7 +810,7 @@ impl Lowerer<'_> {
             }),
             ports: ports.into_iter().map(|(_, p)| p).collect(),
             env: out_env,
-            env_from: Vec::new(),
+            env_from,
             resources: c
                 .resources
                 .as_ref()
