@@ -242,9 +242,30 @@ impl Scenario {
             writeln!(t, "{line}").unwrap();
         }
         let mounts: Vec<String> = self.objects.iter().map(|o| o.name.clone()).collect();
+        // The sidecar and the init container mount every object, read every
+        // object's keys (`env_from`) and each object's chosen key by reference.
+        let key_refs: Vec<String> = self
+            .objects
+            .iter()
+            .enumerate()
+            .filter_map(|(i, o)| {
+                let kind = match o.kind {
+                    Kind::ConfigMap => "configmap",
+                    Kind::Secret => "secret",
+                };
+                let key = o.env_key.as_ref()?;
+                Some(format!(
+                    "REF_{i} = {{ {kind} = {}, key = {} }}",
+                    toml_str(&o.name),
+                    toml_str(key)
+                ))
+            })
+            .collect();
         for (table, name) in [("sidecars", "side"), ("init_containers", "init")] {
             writeln!(t, "\n[[{table}]]\nname = \"{name}\"\nimage = \"busybox\"").unwrap();
             writeln!(t, "mounts = [{}]", list(&mounts)).unwrap();
+            writeln!(t, "env_from = [{}]", list(&mounts)).unwrap();
+            writeln!(t, "env = {{ {} }}", key_refs.join(", ")).unwrap();
         }
         for (i, o) in self.objects.iter().enumerate() {
             let table = match o.kind {
@@ -522,10 +543,18 @@ impl Scenario {
                     "{case}: no env reference to {name}"
                 );
             }
-            assert!(
-                has(o.kind, &name, &format!("{main}.envFrom")),
-                "{case}: no envFrom reference to {name}"
-            );
+            for container in [main, "containers[1]", "initContainers[0]"] {
+                assert!(
+                    has(o.kind, &name, &format!("{container}.envFrom")),
+                    "{case}: no envFrom reference to {name} in {container}"
+                );
+                if o.env_key.is_some() && container != main {
+                    assert!(
+                        has(o.kind, &name, &format!("{container}.env")),
+                        "{case}: no env reference to {name} in {container}"
+                    );
+                }
+            }
             assert!(
                 has(o.kind, &name, "volumes"),
                 "{case}: no volume for {name}"
