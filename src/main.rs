@@ -217,10 +217,12 @@ fn duplicate_objects(docs: &[Document]) -> Option<Error> {
     None
 }
 
-/// The file an object is written to: apply order first, so `kubectl apply -f DIR` keeps it.
-fn file_name(index: usize, doc: &Document) -> String {
+/// The file an object is written to: apply order first, zero-padded to the
+/// same width for all, so `kubectl apply -f DIR` (which sorts names) keeps it.
+fn file_name(index: usize, total: usize, doc: &Document) -> String {
+    let width = total.to_string().len().max(2);
     format!(
-        "{:02}-{}-{}.yaml",
+        "{:0width$}-{}-{}.yaml",
         index + 1,
         doc.kind.to_lowercase(),
         doc.name
@@ -277,7 +279,7 @@ fn write_dir(dir: &Path, docs: &[Document]) -> Result<(), Error> {
         .map_err(|e| io(format!("cannot create `{}`", staging.display()), e))?;
     let result = (|| {
         for (i, doc) in docs.iter().enumerate() {
-            let path = staging.join(file_name(i, doc));
+            let path = staging.join(file_name(i, docs.len(), doc));
             write_file(&path, doc.yaml.as_bytes(), doc.kind == "Secret")
                 .map_err(|e| io(format!("cannot write `{}`", path.display()), e))?;
         }

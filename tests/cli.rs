@@ -304,3 +304,41 @@ fn a_user_template_cannot_print_broken_yaml() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("produced invalid YAML"));
 }
+
+#[test]
+fn output_dir_file_names_sort_in_apply_order_past_99_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for i in 0..40 {
+        let path = dir.path().join(format!("app{i}.toml"));
+        std::fs::write(
+            &path,
+            format!("name = \"app{i}\"\nimage = \"x\"\n[configmaps.conf{i}]\nliterals = {{ a = \"b\" }}\n"),
+        )
+        .unwrap();
+        files.push(path);
+    }
+    let out_dir = dir.path().join("out");
+    kubetoml()
+        .arg("render")
+        .args(&files)
+        .arg("-o")
+        .arg(&out_dir)
+        .assert()
+        .success();
+    let mut names: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 120);
+    assert_eq!(names[0], "001-configmap-conf0.yaml");
+    assert_eq!(names[119], "120-statefulset-app39.yaml");
+    // Sorted by name is the stream's order: each app's ConfigMap before its StatefulSet.
+    let stream = stdout_of(kubetoml().arg("render").args(&files));
+    let joined: Vec<String> = names
+        .iter()
+        .map(|n| std::fs::read_to_string(out_dir.join(n)).unwrap())
+        .collect();
+    assert_eq!(joined.join("---\n"), stream);
+}
