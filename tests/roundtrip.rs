@@ -397,6 +397,9 @@ enum Source {
     File(Vec<u8>, FileRef),
     /// `from_env = { KEY = "VAR" }`.
     Env(Vec<u8>),
+    /// A `KEY=value` line of an env file (a literal when the key cannot be
+    /// an env file's).
+    EnvFileLine(String),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -421,6 +424,10 @@ fn source(secret: bool) -> impl Strategy<Value = Source> {
         3 => literal.prop_map(Source::Literal),
         3 => (file_bytes(), file_ref).prop_map(|(b, r)| Source::File(b, r)),
         1 => file_bytes().prop_map(Source::Env),
+        1 => value().prop_map(|v| {
+            // One line, and a final CR is the line ending's.
+            Source::EnvFileLine(v.replace('\n', "").trim_end_matches('\r').to_owned())
+        }),
     ]
 }
 
@@ -552,6 +559,7 @@ fn data_table(
     let mut files = Vec::new();
     let mut literals = BTreeMap::new();
     let mut from_env = BTreeMap::new();
+    let mut env_file = String::from("# generated\n");
     let mut object = Object {
         text: BTreeMap::new(),
         bytes: BTreeMap::new(),
@@ -579,6 +587,14 @@ fn data_table(
                 };
                 sources.files.insert(path, bytes.clone());
                 bytes.clone()
+            }
+            Source::EnvFileLine(v) if key.starts_with(|c: char| c.is_ascii_digit()) => {
+                literals.insert(key.clone(), v.clone());
+                v.clone().into_bytes()
+            }
+            Source::EnvFileLine(v) => {
+                env_file.push_str(&format!("{key}={v}\n"));
+                v.clone().into_bytes()
             }
             Source::Env(bytes) => {
                 let var = format!("{}_{name}_{i}", kind.to_uppercase());
@@ -611,6 +627,15 @@ fn data_table(
         });
     }
     let mut toml = format!("\n[{kind}.{name}]\n");
+    if env_file.lines().count() > 1 {
+        let path = format!("{kind}/{name}.env");
+        // Some with CRLF line endings, which are stripped.
+        if entries.len() % 2 == 1 {
+            env_file = env_file.replace('\n', "\r\n");
+        }
+        sources.files.insert(path.clone(), env_file.into_bytes());
+        let _ = writeln!(toml, "env_files = [{}]", toml_str(&path, literal));
+    }
     if !files.is_empty() {
         let _ = writeln!(toml, "files = {}", array(&files, literal));
     }
