@@ -40,3 +40,27 @@ fn spans_past_the_drawn_text_or_inside_a_character_draw() {
         assert!(drawn.contains("^ here"), "{source:?} {span:?}:\n{drawn}");
     }
 }
+
+/// The fuzzer's seeds reach the renderer: all but the `errors` and
+/// `parse-error` ones compile against the fuzz target's sources.
+#[test]
+fn seeds_compile() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/compile");
+    let sources = MemorySources::fixture();
+    let templates = Templates::builtin();
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        let source = std::fs::read_to_string(&path).unwrap();
+        check_compile(&source, &sources, &templates);
+        let result = kubetoml::compile(&name, &source, &sources, &templates, &Default::default());
+        let should_fail = name.starts_with("errors") || name.starts_with("parse-error");
+        match result {
+            Ok(_) => assert!(!should_fail, "{name} compiles"),
+            Err(e) => assert!(should_fail, "{name}:\n{}", e.draw(false)),
+        }
+        seen += 1;
+    }
+    assert!(seen >= 10, "only {seen} seeds in {}", dir.display());
+}
