@@ -467,6 +467,13 @@ struct Case {
     annotations: BTreeMap<String, String>,
     command: Vec<String>,
     args: Vec<String>,
+    /// The readiness probe's `exec` command and the `pre_stop` hook's
+    /// command, laid out by a template macro and the `indent` filter.
+    probe_exec: Vec<String>,
+    pre_stop: Vec<String>,
+    /// The liveness probe's HTTP path (after a `/`) and a header's value.
+    http_path: String,
+    http_header: String,
     /// Write strings as TOML literal strings (`'...'`) where they can be.
     literal_strings: bool,
 }
@@ -480,10 +487,16 @@ fn case() -> impl Strategy<Value = Case> {
         prop::collection::btree_map(qualified_name(), maybe_long_value(), 0..4),
         prop::collection::vec(value(), 0..4),
         prop::collection::vec(value(), 0..5),
+        (
+            prop::collection::vec(value(), 1..4),
+            prop::collection::vec(value(), 1..4),
+            value(),
+            value(),
+        ),
         any::<bool>(),
     )
         .prop_map(
-            |(configmap, secret, env, labels, annotations, command, args, literal_strings)| Case {
+            |(
                 configmap,
                 secret,
                 env,
@@ -491,6 +504,20 @@ fn case() -> impl Strategy<Value = Case> {
                 annotations,
                 command,
                 args,
+                (probe_exec, pre_stop, http_path, http_header),
+                literal_strings,
+            )| Case {
+                configmap,
+                secret,
+                env,
+                labels,
+                annotations,
+                command,
+                args,
+                probe_exec,
+                pre_stop,
+                http_path,
+                http_header,
                 literal_strings,
             },
         )
@@ -690,6 +717,22 @@ fn build(case: &Case) -> Built {
             EnvLiteral::Bool(b) => b.to_string(),
         })
     );
+    let _ = writeln!(
+        toml,
+        "\n[probes.readiness]\nexec = {}",
+        array(&case.probe_exec, lit)
+    );
+    let _ = writeln!(
+        toml,
+        "\n[probes.liveness.http]\npath = {}\nport = 80\nheaders = {{ X-Hostile = {} }}",
+        toml_str(&format!("/{}", case.http_path), lit),
+        toml_str(&case.http_header, lit)
+    );
+    let _ = writeln!(
+        toml,
+        "\n[lifecycle]\npre_stop = {}",
+        array(&case.pre_stop, lit)
+    );
     let (cm_toml, cm) = data_table("configmaps", "cm", &case.configmap, lit, &mut sources);
     let (secret_toml, secret) = data_table("secrets", "sec", &case.secret, lit, &mut sources);
     toml.push_str(&cm_toml);
@@ -722,6 +765,10 @@ fn build(case: &Case) -> Built {
         "env": case.env.iter().map(|(k, v)| (k.clone(), v.expected())).collect::<BTreeMap<_, _>>(),
         "command": case.command,
         "args": case.args,
+        "probe_exec": case.probe_exec,
+        "pre_stop": case.pre_stop,
+        "http_path": format!("/{}", case.http_path),
+        "http_header": [{ "name": "X-Hostile", "value": case.http_header }],
     });
     Built {
         toml,
@@ -847,6 +894,10 @@ fn observed(docs: &[Json]) -> Json {
         "env": env,
         "command": list(&main["command"]),
         "args": list(&main["args"]),
+        "probe_exec": main["readinessProbe"]["exec"]["command"],
+        "pre_stop": main["lifecycle"]["preStop"]["exec"]["command"],
+        "http_path": main["livenessProbe"]["httpGet"]["path"],
+        "http_header": main["livenessProbe"]["httpGet"]["httpHeaders"],
     })
 }
 
