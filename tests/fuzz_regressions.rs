@@ -13,7 +13,8 @@ fn check(source: &[u8]) {
 }
 
 /// A span that starts past its line's text (the line's `\r` is not drawn)
-/// made drawing the error slice out of bounds.
+/// made drawing the error slice out of bounds. The smallest input that did
+/// is `\r`; all of these but `a\r` panicked before the fix.
 #[test]
 fn error_at_a_line_ending_in_cr() {
     check(b"\"\"\"e = \"a \nimnamli\x01\x00\x00i\x01\x00\x00\x00\x00\x00\x00\x00\"web\"\nima`\x00 = 'x\"\nrepports= 3\n[ports]\nhttp\x01timeout\x00\x00\x00\x00\x00\x00rty\"\x00\x00\x00\x00\x00\"web\"\nima`\x00 =name = \"h\" \"-c\"e.com/note\" = \"line one\\nline two\\n\\n\", \"x\" = \"yes\", \"y\" 'x\"\n\n\x00agname = = \"\\r\\n\" } \"\"\nla\"\ni\r\r\r\rb\r");
