@@ -155,17 +155,20 @@ impl Diagnostic {
             paint.bold(BLUE, &line_no),
             loc.text.trim_end()
         );
-        // The caret runs to the end of the span or of its first line.
-        let start = span.start - loc.line_start;
-        let end = span
-            .end
-            .min(loc.line_start + loc.text.len())
-            .max(span.start);
+        // The caret runs to the end of the span or of its first line. The
+        // span may start past the line's text (on a `\r` that is not drawn,
+        // or at the end of the source) or inside a character.
+        let within = |offset: usize| {
+            let i = offset.saturating_sub(loc.line_start).min(loc.text.len());
+            floor_char_boundary(loc.text, i)
+        };
+        let start = within(span.start);
+        let end = within(span.end).max(start);
         let pad: String = loc.text[..start]
             .chars()
             .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect();
-        let width = loc.text[start..end - loc.line_start].chars().count().max(1);
+        let width = loc.text[start..end].chars().count().max(1);
         let marks = format!("{}{}", "^".repeat(width), label_suffix(&self.label));
         let _ = writeln!(out, "{gutter} {bar} {pad}{}", paint.bold(tone, &marks));
         if let Some(help) = &self.help {
