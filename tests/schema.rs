@@ -1,6 +1,7 @@
 //! Every example's output passes `kubernetes-validate --strict` for Kubernetes 1.27 to 1.37.
 //!
-//! `kubernetes-validate` (`pip install kubernetes-validate`) checks objects
+//! `kubernetes-validate` (`pip install kubernetes-validate`, run here as
+//! `python3 -m kubernetes_validate`) checks objects
 //! against each release's OpenAPI schema, offline. It is required: CI installs
 //! it, and a machine without it fails here with the command to run.
 
