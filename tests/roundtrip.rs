@@ -13,12 +13,11 @@
 //! one python3 process reads the outputs of all cases at the end.
 
 mod memory;
+mod pyyaml;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use base64::Engine as _;
@@ -901,74 +900,6 @@ fn observed(docs: &[Json]) -> Json {
     })
 }
 
-/// Reads every YAML stream with PyYAML's `safe_load_all` (and libyaml's
-/// `CSafeLoader` when PyYAML has it) in one python3 process.
-const PYTHON: &str = r#"
-import json, sys
-try:
-    import yaml
-except ImportError:
-    sys.stderr.write("PyYAML is missing\n")
-    sys.exit(3)
-
-def walk(v):
-    if type(v) is dict:
-        return {(k if type(k) is str else "\0not-str:%s:%r" % (type(k).__name__, k)): walk(x)
-                for k, x in v.items()}
-    if type(v) is list:
-        return [walk(x) for x in v]
-    if type(v) is str:
-        return v
-    return {"\0not-str": "%s:%r" % (type(v).__name__, v)}
-
-loaders = [("safe_load_all", yaml.safe_load_all)]
-if getattr(yaml, "CSafeLoader", None) is not None:
-    loaders.append(("CSafeLoader", lambda d: yaml.load_all(d, Loader=yaml.CSafeLoader)))
-results = []
-for stream in json.load(sys.stdin):
-    row = []
-    for _, load in loaders:
-        try:
-            row.append([walk(d) for d in load(stream)])
-        except Exception as e:
-            row.append({"\0error": str(e)})
-    results.append(row)
-json.dump({"loaders": [name for name, _ in loaders], "results": results}, sys.stdout)
-"#;
-
-#[derive(serde::Deserialize)]
-struct Answer {
-    loaders: Vec<String>,
-    results: Vec<Vec<Json>>,
-}
-
-fn read_with_pyyaml(streams: &[&str]) -> Answer {
-    let mut child = Command::new("python3")
-        .args(["-c", PYTHON])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot run python3 ({e}); these tests need python3 with PyYAML: pip install pyyaml")
-        });
-    let input = serde_json::to_vec(streams).unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    // python3 answers only after reading everything, and the answer may not fit in the pipe.
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let output = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    assert!(
-        output.status.success(),
-        "python3 failed ({}): {}\nthese tests need python3 with PyYAML: pip install pyyaml",
-        output.status,
-        String::from_utf8_lossy(&output.stderr),
-    );
-    let answer: Answer = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(answer.results.len(), streams.len());
-    answer
-}
-
 /// A compiled case, kept for PyYAML.
 struct Compiled {
     toml: String,
@@ -1032,7 +963,7 @@ fn run(name: &str, cases: u32, strategy: impl Strategy<Value = Case>) {
     let serde_time = start.elapsed();
     let compiled = all.into_inner();
     let streams: Vec<&str> = compiled.iter().map(|c| c.yaml.as_str()).collect();
-    let answer = read_with_pyyaml(&streams);
+    let answer = pyyaml::read(&streams);
     let mut failures = Vec::new();
     for (c, row) in compiled.iter().zip(&answer.results) {
         for (loader, docs) in answer.loaders.iter().zip(row) {

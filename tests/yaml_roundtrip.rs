@@ -12,8 +12,8 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::io::Write as _;
-use std::process::{Command, Stdio};
+mod pyyaml;
+
 use std::time::Instant;
 
 use kubetoml::yaml::{block, scalar};
@@ -397,98 +397,21 @@ fn read_with_serde_yaml(yaml: &str) -> Result<Json, String> {
     strict(serde_yaml::from_str(yaml).map_err(|e| e.to_string())?)
 }
 
-/// Reads each document with PyYAML's `yaml.safe_load` (and with libyaml's
-/// `CSafeLoader` too when PyYAML was built with it) in one python3 process.
-/// Returns the loader names and, per document, each loader's reading, where
-/// anything that is not a string shows up as a `{"\u0000not-str": ...}` object.
-const PYTHON: &str = r#"
-import json, sys
-try:
-    import yaml
-except ImportError:
-    sys.stderr.write("PyYAML is missing\n")
-    sys.exit(3)
-
-def walk(v):
-    if type(v) is dict:
-        return {(k if type(k) is str else "\0not-str:%s:%r" % (type(k).__name__, k)): walk(x)
-                for k, x in v.items()}
-    if type(v) is list:
-        return [walk(x) for x in v]
-    if type(v) is str:
-        return v
-    return {"\0not-str": "%s:%r" % (type(v).__name__, v)}
-
-loaders = [("safe_load", yaml.safe_load)]
-if getattr(yaml, "CSafeLoader", None) is not None:
-    loaders.append(("CSafeLoader", lambda d: yaml.load(d, Loader=yaml.CSafeLoader)))
-results = []
-for doc in json.load(sys.stdin):
-    row = []
-    for _, load in loaders:
-        try:
-            row.append(walk(load(doc)))
-        except Exception as e:
-            row.append({"\0error": str(e)})
-    results.append(row)
-json.dump({"loaders": [name for name, _ in loaders], "results": results}, sys.stdout)
-"#;
-
-/// PyYAML's pure-Python reader is the slow part: spread it over the cores.
-const PYTHON_PROCESSES: usize = 2;
-
-/// Each loader's reading of each document: loader names, then one row per
-/// document.
+/// Each loader's reading of each document (a one-document stream): loader
+/// names, then one row per document.
 fn read_with_pyyaml(docs: &[&str]) -> (Vec<String>, Vec<Vec<Json>>) {
-    let chunk_len = docs.len().div_ceil(PYTHON_PROCESSES).max(1);
-    let answers: Vec<Answer> = std::thread::scope(|scope| {
-        let workers: Vec<_> = docs
-            .chunks(chunk_len)
-            .map(|chunk| scope.spawn(move || read_chunk_with_pyyaml(chunk)))
-            .collect();
-        workers.into_iter().map(|w| w.join().unwrap()).collect()
-    });
-    let loaders = answers[0].loaders.clone();
-    let results: Vec<Vec<Json>> = answers.into_iter().flat_map(|a| a.results).collect();
-    assert_eq!(results.len(), docs.len());
-    (loaders, results)
-}
-
-#[derive(serde::Deserialize)]
-struct Answer {
-    loaders: Vec<String>,
-    results: Vec<Vec<Json>>,
-}
-
-fn read_chunk_with_pyyaml(docs: &[&str]) -> Answer {
-    let mut child = Command::new("python3")
-        .args(["-c", PYTHON])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run python3 ({e}); these tests need python3 with PyYAML: \
-                 pip install pyyaml"
-            )
-        });
-    let input = serde_json::to_vec(docs).unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    // Write from another thread: python3 answers only after reading it all,
-    // and the answer may not fit in the pipe either.
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let output = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    assert!(
-        output.status.success(),
-        "python3 failed ({}): {}\nthese tests need python3 with PyYAML: pip install pyyaml",
-        output.status,
-        String::from_utf8_lossy(&output.stderr),
-    );
-    let answer: Answer = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(answer.results.len(), docs.len());
-    answer
+    let readings = pyyaml::read(docs);
+    // A one-document stream reads as a list of one; an error stays as it is.
+    let single = |r: Json| match r {
+        Json::Array(mut docs) if docs.len() == 1 => docs.pop().unwrap(),
+        other => other,
+    };
+    let rows = readings
+        .results
+        .into_iter()
+        .map(|row| row.into_iter().map(single).collect())
+        .collect();
+    (readings.loaders, rows)
 }
 
 /// Checks every document against PyYAML, failing with the first few
