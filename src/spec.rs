@@ -132,6 +132,12 @@ pub const SPEC_FIELDS: &[&str] = &[
 ];
 
 /// A container beside or before the main one.
+///
+/// [`Spec`] repeats these fields for the main container rather than
+/// flattening a shared struct into it: serde's `flatten` cannot be combined
+/// with `deny_unknown_fields`, and rejecting unknown fields (with their spans)
+/// matters more than the repetition. Lowering turns the top level into one of
+/// these, so the rules live in one place.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ContainerSpec {
