@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! spec::parse(file, &str)              -> Spec      what the user wrote, with spans
-//! lower::lower(Spec, &dyn Sources, ..) -> Model     resolved, read, validated
+//! lower::lower(Spec, .., &dyn Sources) -> Model     resolved, read, validated
 //! Templates::render(&Model)            -> Vec<Document>  YAML, laid out by templates
 //! ```
 //!
@@ -167,6 +167,7 @@ pub fn compile_model(
     let spec = spec::parse(file, &source)?;
     let lowered = lower::lower(
         spec,
+        &source,
         sources,
         &lower::Options {
             no_literal_secrets: options.no_literal_secrets,

@@ -60,14 +60,17 @@ const RECOMMENDED_MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 
 type Span = Range<usize>;
 
-/// Lowers a parsed description. `Err` holds every error found (and any warnings).
+/// Lowers a description parsed from `source` (which tells how a value was
+/// written, where that matters). `Err` holds every error found (and any warnings).
 pub fn lower(
     spec: Spec,
+    source: &str,
     sources: &dyn Sources,
     options: &Options,
 ) -> Result<Lowered, Vec<Diagnostic>> {
     let mut cx = Lowerer {
         diags: Vec::new(),
+        source,
         sources,
         options,
     };
@@ -89,6 +92,8 @@ pub fn lower(
 
 struct Lowerer<'a> {
     diags: Vec<Diagnostic>,
+    /// The description's text, for how values were written.
+    source: &'a str,
     sources: &'a dyn Sources,
     options: &'a Options,
 }

@@ -153,15 +153,36 @@ impl Lowerer<'_> {
                 }
             }
             let default_mode = o.spec.default_mode.as_ref().map(|m| {
-                if !(0..=0o777).contains(m.get_ref()) {
+                let mode = *m.get_ref();
+                let written = self.source.get(m.span()).unwrap_or_default();
+                if !(0..=0o777).contains(&mode) {
                     self.error_help(
                         "`default_mode` must be between 0 and 0o777",
                         m.span(),
-                        format!("{} is out of range", m.get_ref()),
+                        format!("{written} is out of range"),
                         "write it in octal, e.g. `default_mode = 0o440`",
                     );
+                } else if mode > 7 && written.bytes().all(|b| b.is_ascii_digit()) {
+                    // `440` is decimal in TOML: mode 0o670, not r--r-----.
+                    let as_octal = written.bytes().all(|b| b <= b'7');
+                    let help = if as_octal {
+                        format!("write file modes in octal: `{mode:#o}` for this mode, or `0o{written}` if that is what you meant")
+                    } else {
+                        format!("write file modes in octal: `{mode:#o}`")
+                    };
+                    self.diags.push(
+                        Diagnostic::warning(
+                            format!(
+                                "`default_mode = {written}` is decimal: mode {mode:#o} ({})",
+                                permissions(mode)
+                            ),
+                            m.span(),
+                            "decimal",
+                        )
+                        .with_help(help),
+                    );
                 }
-                *m.get_ref()
+                mode
             });
             volumes.push(PodVolume {
                 name: vname.clone(),
@@ -1147,4 +1168,19 @@ impl Lowerer<'_> {
             match_labels: selector.clone(),
         }
     }
+}
+
+/// `rw-r-----` for 0o640.
+fn permissions(mode: i64) -> String {
+    (0..9)
+        .map(|bit| {
+            let on = mode & (0o400 >> bit) != 0;
+            match (on, bit % 3) {
+                (false, _) => '-',
+                (true, 0) => 'r',
+                (true, 1) => 'w',
+                (true, _) => 'x',
+            }
+        })
+        .collect()
 }
