@@ -34,17 +34,28 @@ pub struct SourceError {
     pub message: String,
     /// How to fix it, when there is something to say.
     pub help: Option<String>,
+    /// A few words to draw under the description's text that named the source.
+    pub label: &'static str,
 }
 
 impl SourceError {
-    fn new(message: impl Into<String>) -> Self {
+    /// An error saying `message`, labelled "cannot read this".
+    pub fn new(message: impl Into<String>) -> Self {
         SourceError {
             message: message.into(),
             help: None,
+            label: "cannot read this",
         }
     }
 
-    fn with_help(mut self, help: impl Into<String>) -> Self {
+    /// Replaces the label drawn under the description's text.
+    pub fn labelled(mut self, label: &'static str) -> Self {
+        self.label = label;
+        self
+    }
+
+    /// Adds a help line.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
@@ -161,10 +172,11 @@ impl FsSources {
                 ));
             }
             if Path::new(path).is_absolute() {
-                SourceError::new(format!("cannot find `{path}`"))
+                SourceError::new(format!("cannot find `{path}`")).labelled("not found")
             } else {
                 SourceError::new(format!("cannot find `{path}` in `{}`", root.display()))
                     .with_help("paths are relative to the description's folder")
+                    .labelled("not found")
             }
         })?;
         if self.restrict_to_root && !canonical.starts_with(&root) {
@@ -180,7 +192,8 @@ impl FsSources {
             .with_help(format!(
                 "only files in the description's folder are read by default; \
                  pass `--allow-outside-root` to read `{path}` anyway"
-            )));
+            ))
+            .labelled("outside the description's folder"));
         }
         let meta = fs::metadata(&canonical)
             .map_err(|e| SourceError::new(format!("cannot read `{path}`: {e}")))?;
@@ -417,6 +430,10 @@ pub fn file_entries(sources: &dyn Sources, spec: &str) -> Result<Vec<Entry>, Sou
 /// Each entry's origin is `origin:LINE`. Duplicate keys are all returned:
 /// duplicates are refused where every source of an object meets.
 pub fn parse_env_file(bytes: &[u8], origin: &str) -> Result<Vec<Entry>, SourceError> {
+    env_file_lines(bytes, origin).map_err(|e| e.labelled("in this env file"))
+}
+
+fn env_file_lines(bytes: &[u8], origin: &str) -> Result<Vec<Entry>, SourceError> {
     let mut entries = Vec::new();
     for (index, line) in bytes.split(|&b| b == b'\n').enumerate() {
         let number = index + 1;
@@ -548,6 +565,7 @@ mod tests {
         SourceError {
             message: message.to_owned(),
             help: help.map(str::to_owned),
+            label: "cannot read this",
         }
     }
 
@@ -627,14 +645,15 @@ mod tests {
         let want = err(
             &format!("cannot find `conf/nope.conf` in `{}`", fx.root()),
             Some("paths are relative to the description's folder"),
-        );
+        )
+        .labelled("not found");
         assert_eq!(sources.read_file("conf/nope.conf").unwrap_err(), want);
         assert_eq!(file_entries(&sources, "conf/nope.conf").unwrap_err(), want);
 
         let absolute = fx.root.join("nope").display().to_string();
         assert_eq!(
             sources.read_file(&absolute).unwrap_err(),
-            err(&format!("cannot find `{absolute}`"), None)
+            err(&format!("cannot find `{absolute}`"), None).labelled("not found")
         );
     }
 
@@ -847,6 +866,7 @@ mod tests {
                  pass `--allow-outside-root` to read `{path}` anyway"
             )),
         )
+        .labelled("outside the description's folder")
     }
 
     #[test]
@@ -1117,8 +1137,14 @@ mod tests {
         assert_eq!(got, [entry("A", b"1", "e:1"), entry("A", b"2", "e:2")]);
     }
 
+    /// The error for an env file, its label checked and set aside.
     fn env_err(input: &[u8]) -> SourceError {
-        parse_env_file(input, "app.env").unwrap_err()
+        let e = parse_env_file(input, "app.env").unwrap_err();
+        assert_eq!(e.label, "in this env file");
+        SourceError {
+            label: "cannot read this",
+            ..e
+        }
     }
 
     #[test]

@@ -384,7 +384,7 @@ impl Lowerer<'_> {
     }
 
     fn source_error(&mut self, e: sources::SourceError, span: Span) {
-        let mut d = Diagnostic::error(e.message.clone(), span, "cannot read this");
+        let mut d = Diagnostic::error(e.message, span, e.label);
         if let Some(help) = e.help {
             d = d.with_help(help);
         }

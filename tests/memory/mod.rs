@@ -94,10 +94,7 @@ impl Sources for MemorySources {
         } else {
             format!("cannot find `{path}`")
         };
-        Err(SourceError {
-            message,
-            help: None,
-        })
+        Err(SourceError::new(message))
     }
 
     fn read_dir(&self, path: &str) -> Result<Option<Vec<Entry>>, SourceError> {
@@ -118,10 +115,7 @@ impl Sources for MemorySources {
             })
             .collect();
         if entries.is_empty() && !self.files.keys().any(|k| k.starts_with(&prefix)) {
-            return Err(SourceError {
-                message: format!("cannot find `{path}`"),
-                help: None,
-            });
+            return Err(SourceError::new(format!("cannot find `{path}`")).labelled("not found"));
         }
         Ok(Some(entries))
     }
