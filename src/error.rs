@@ -113,6 +113,13 @@ impl Diagnostic {
     /// The quoted source line never shows a Secret's literal value: those
     /// are masked with `*` (see [`crate::spec::secret_value_spans`]).
     pub fn draw(&self, file: &str, source: &str, color: bool) -> String {
+        let masked = mask(source, &crate::spec::secret_value_spans(source));
+        self.draw_masked(file, source, &masked, color)
+    }
+
+    /// [`Diagnostic::draw`] with the masked source already made, so that
+    /// drawing many diagnostics parses the description for secrets once.
+    fn draw_masked(&self, file: &str, source: &str, masked: &str, color: bool) -> String {
         let paint = Paint { on: color };
         let (word, tone) = match self.severity {
             Severity::Error => ("error", RED),
@@ -136,7 +143,6 @@ impl Diagnostic {
             return out;
         };
         let mut loc = Location::of(source, span.start);
-        let masked = mask(source, &crate::spec::secret_value_spans(source));
         loc.text = &masked[loc.line_start..loc.line_start + loc.text.len()];
         let line_no = loc.line.to_string();
         let gutter = " ".repeat(line_no.len());
@@ -307,11 +313,15 @@ impl Error {
 /// closing count when there are several errors.
 pub fn draw_all(file: &str, source: &str, diagnostics: &[Diagnostic], color: bool) -> String {
     let mut out = String::new();
+    let masked = match diagnostics.iter().any(|d| d.span.is_some()) {
+        true => mask(source, &crate::spec::secret_value_spans(source)),
+        false => source.into(),
+    };
     for (i, d) in diagnostics.iter().enumerate() {
         if i > 0 {
             out.push('\n');
         }
-        out.push_str(&d.draw(file, source, color));
+        out.push_str(&d.draw_masked(file, source, &masked, color));
     }
     let errors = diagnostics
         .iter()
