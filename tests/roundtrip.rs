@@ -12,6 +12,7 @@
 //! serde_yaml reads each output inside the proptest run (so failures shrink);
 //! one python3 process reads the outputs of all cases at the end.
 
+mod hostile;
 mod memory;
 mod pyyaml;
 
@@ -21,216 +22,14 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use base64::Engine as _;
+use hostile::{long, value};
 use kubetoml::{compile, Options, Templates};
 use memory::MemorySources;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Map, Value as Json};
 
-// ---- hostile strings (the ideas of tests/yaml_roundtrip.rs, compacted) ----
-
-/// Words that YAML 1.1 or 1.2 readers may turn into something else, or that
-/// mean something to YAML.
-const SPECIAL_WORDS: &[&str] = &[
-    "y",
-    "Y",
-    "yes",
-    "Yes",
-    "YES",
-    "n",
-    "N",
-    "no",
-    "NO",
-    "true",
-    "True",
-    "FALSE",
-    "on",
-    "On",
-    "off",
-    "OFF",
-    "null",
-    "Null",
-    "NULL",
-    "~",
-    "",
-    ".inf",
-    "-.Inf",
-    ".nan",
-    ".NaN",
-    "NaN",
-    "=",
-    "<<",
-    "-",
-    "---",
-    "...",
-    "--- a",
-    "... a",
-    "?",
-    ":",
-    ",",
-    "#",
-    "|",
-    ">",
-    "|-",
-    "!!str",
-    "!!binary",
-    "%YAML 1.1",
-    "&a",
-    "*a",
-    "@x",
-    "`x",
-    "0",
-    "1",
-    "-1",
-    "+1",
-    "0123",
-    "0o17",
-    "0x1F",
-    "0b101",
-    "1_000",
-    "1e3",
-    "1E3",
-    "1.5",
-    ".5",
-    "1:30",
-    "190:20:30",
-    "2024-01-01",
-    "2001-12-14t21:59:43.10-05:00",
-    "512Mi",
-    "250m",
-    "1Gi",
-    "3XL",
-];
-
-/// Pieces that are harmless alone and hostile together.
-const FRAGMENTS: &[&str] = &[
-    ": ",
-    " #",
-    " ",
-    "  ",
-    "\t",
-    "\r",
-    "\r\n",
-    "\n",
-    "\n\n",
-    "\u{85}",
-    "\u{2028}",
-    "\u{2029}",
-    "\u{FEFF}",
-    "\u{FFFE}",
-    "\u{FFFF}",
-    "\u{A0}",
-    "\0",
-    "\u{7}",
-    "\u{1B}",
-    "\u{7F}",
-    "\u{9F}",
-    "é",
-    "\u{1F600}",
-    "---",
-    "...",
-    "- ",
-    "? ",
-    "&a",
-    "*a",
-    "!!int",
-    "%TAG",
-    "\\",
-    "\"",
-    "'",
-    "{",
-    "}",
-    "[",
-    "]",
-    "|",
-    ">",
-    "a",
-    "Yes",
-    "1",
-    "0x1F",
-    "key: value",
-    "# c",
-];
-
-fn special_word() -> impl Strategy<Value = String> {
-    prop::sample::select(SPECIAL_WORDS).prop_map(str::to_owned)
-}
-
-fn hostile_char() -> impl Strategy<Value = char> {
-    prop_oneof![
-        (0u32..0x20).prop_map(|c| char::from_u32(c).unwrap()),
-        (0x7Fu32..0xA0).prop_map(|c| char::from_u32(c).unwrap()),
-        prop::sample::select(&['\u{2028}', '\u{2029}', '\u{FEFF}', '\u{FFFE}', '\u{FFFF}'][..]),
-        prop::sample::select(
-            &['#', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`', ':', '-'][..]
-        ),
-        any::<char>(),
-    ]
-}
-
-/// A short string glued from hostile pieces.
-fn composite() -> impl Strategy<Value = String> {
-    prop::collection::vec(
-        prop_oneof![
-            4 => prop::sample::select(FRAGMENTS).prop_map(str::to_owned),
-            2 => special_word(),
-            3 => hostile_char().prop_map(String::from),
-            1 => "[a-zA-Z0-9]{1,6}",
-        ],
-        0..8,
-    )
-    .prop_map(|parts| parts.concat())
-}
-
-/// One line of a multi-line text.
-fn line() -> impl Strategy<Value = String> {
-    prop_oneof![
-        2 => Just(String::new()),
-        1 => " {1,4}",
-        1 => "\t{1,2}[a-z]{0,3}",
-        2 => " {1,3}[a-z #:-]{0,6}",
-        4 => "[a-zA-Z0-9][a-zA-Z0-9 #:=.-]{0,20}",
-        2 => "(---|\\.\\.\\.|# comment|- item|key: value|\\? x|\\| x|> x|%YAML 1.1)",
-        1 => "[a-z]{1,4}[ \t]{1,3}",
-        2 => composite(),
-    ]
-}
-
-/// Lines joined with LF or CRLF, with 0 to 3 final line breaks.
-fn multi_line() -> impl Strategy<Value = String> {
-    (
-        prop::collection::vec(line(), 1..8),
-        0usize..4,
-        prop::bool::weighted(0.2),
-    )
-        .prop_map(|(lines, breaks, crlf)| {
-            let nl = if crlf { "\r\n" } else { "\n" };
-            lines.join(nl) + &nl.repeat(breaks)
-        })
-}
-
-/// Ten thousand characters and more, on one line or many.
-fn long() -> impl Strategy<Value = String> {
-    prop_oneof![
-        composite().prop_map(|s| repeat_to_10k(if s.is_empty() { "x" } else { &s })),
-        multi_line().prop_map(|s| repeat_to_10k(&(s + "\n"))),
-    ]
-}
-
-fn repeat_to_10k(s: &str) -> String {
-    s.repeat(10_000 / s.chars().count() + 1)
-}
-
-/// Any string value.
-fn value() -> impl Strategy<Value = String> {
-    prop_oneof![
-        3 => special_word(),
-        6 => composite(),
-        6 => multi_line(),
-        2 => any::<String>(),
-        1 => "[ \t]{1,3}[a-z]{1,5}[ \t]{0,3}",
-    ]
-}
+// ---- hostile strings: tests/hostile ----
 
 /// A value that is sometimes long.
 fn maybe_long_value() -> impl Strategy<Value = String> {
