@@ -17,8 +17,18 @@ fn is_alnum_lower(c: char) -> bool {
     c.is_ascii_lowercase() || c.is_ascii_digit()
 }
 
-/// A DNS-1123 label: lowercase letters, digits and `-`, starting and ending with a letter or digit.
-pub fn dns_label(s: &str, max: usize) -> Result<(), String> {
+/// `[a-z0-9-]`: DNS labels and port names.
+fn is_dns_char(c: char) -> bool {
+    is_alnum_lower(c) || c == '-'
+}
+
+/// `[-._a-zA-Z0-9]`: keys, label names and values, env var names.
+fn is_key_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')
+}
+
+/// Not empty, and at most `max` bytes long.
+fn length(s: &str, max: usize) -> Result<(), String> {
     if s.is_empty() {
         return Err("it is empty".into());
     }
@@ -28,12 +38,25 @@ pub fn dns_label(s: &str, max: usize) -> Result<(), String> {
             s.len()
         ));
     }
-    if let Some(c) = s.chars().find(|&c| !is_alnum_lower(c) && c != '-') {
-        return Err(format!(
-            "`{}` is not allowed: use lowercase letters, digits and `-`",
+    Ok(())
+}
+
+/// Every character passes `allowed`; else the first that does not is named,
+/// with `use_` saying what is allowed.
+fn only(s: &str, allowed: impl Fn(char) -> bool, use_: &str) -> Result<(), String> {
+    match s.chars().find(|&c| !allowed(c)) {
+        Some(c) => Err(format!(
+            "`{}` is not allowed: use {use_}",
             c.escape_default()
-        ));
+        )),
+        None => Ok(()),
     }
+}
+
+/// A DNS-1123 label: lowercase letters, digits and `-`, starting and ending with a letter or digit.
+pub fn dns_label(s: &str, max: usize) -> Result<(), String> {
+    length(s, max)?;
+    only(s, is_dns_char, "lowercase letters, digits and `-`")?;
     if s.starts_with('-') || s.ends_with('-') {
         return Err("it must start and end with a letter or digit".into());
     }
@@ -51,24 +74,12 @@ pub fn dns1035_label(s: &str) -> Result<(), String> {
 
 /// A DNS-1123 subdomain: dot-separated labels, at most 253 characters.
 pub fn dns_subdomain(s: &str) -> Result<(), String> {
-    if s.is_empty() {
-        return Err("it is empty".into());
-    }
-    if s.len() > SUBDOMAIN_MAX {
-        return Err(format!(
-            "it is {} characters long, at most {SUBDOMAIN_MAX} are allowed",
-            s.len()
-        ));
-    }
-    if let Some(c) = s
-        .chars()
-        .find(|&c| !is_alnum_lower(c) && c != '-' && c != '.')
-    {
-        return Err(format!(
-            "`{}` is not allowed: use lowercase letters, digits, `-` and `.`",
-            c.escape_default()
-        ));
-    }
+    length(s, SUBDOMAIN_MAX)?;
+    only(
+        s,
+        |c| is_dns_char(c) || c == '.',
+        "lowercase letters, digits, `-` and `.`",
+    )?;
     for part in s.split('.') {
         if part.is_empty() || part.starts_with('-') || part.ends_with('-') {
             return Err("each dot-separated part must start and end with a letter or digit".into());
@@ -79,24 +90,8 @@ pub fn dns_subdomain(s: &str) -> Result<(), String> {
 
 /// A ConfigMap or Secret key: `[-._a-zA-Z0-9]+`, at most 253 characters, not `.` or `..`, not starting with `..`.
 pub fn data_key(s: &str) -> Result<(), String> {
-    if s.is_empty() {
-        return Err("it is empty".into());
-    }
-    if s.len() > SUBDOMAIN_MAX {
-        return Err(format!(
-            "it is {} characters long, at most {SUBDOMAIN_MAX} are allowed",
-            s.len()
-        ));
-    }
-    if let Some(c) = s
-        .chars()
-        .find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')))
-    {
-        return Err(format!(
-            "`{}` is not allowed: use letters, digits, `-`, `.` and `_`",
-            c.escape_default()
-        ));
-    }
+    length(s, SUBDOMAIN_MAX)?;
+    only(s, is_key_char, "letters, digits, `-`, `.` and `_`")?;
     if s == "." || s == ".." || s.starts_with("..") {
         return Err("it must not be `.` or `..`, nor start with `..`".into());
     }
@@ -111,16 +106,7 @@ pub fn env_var_name(s: &str) -> Result<(), String> {
     if s.starts_with(|c: char| c.is_ascii_digit()) {
         return Err("it must not start with a digit".into());
     }
-    if let Some(c) = s
-        .chars()
-        .find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')))
-    {
-        return Err(format!(
-            "`{}` is not allowed: use letters, digits, `_`, `-` and `.`",
-            c.escape_default()
-        ));
-    }
-    Ok(())
+    only(s, is_key_char, "letters, digits, `_`, `-` and `.`")
 }
 
 /// A label or annotation key: an optional DNS subdomain prefix and `/`, then a name of at most 63
@@ -147,15 +133,7 @@ pub fn qualified_name(s: &str) -> Result<(), String> {
 }
 
 fn label_chars(s: &str) -> Result<(), String> {
-    if let Some(c) = s
-        .chars()
-        .find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')))
-    {
-        return Err(format!(
-            "`{}` is not allowed: use letters, digits, `-`, `.` and `_`",
-            c.escape_default()
-        ));
-    }
+    only(s, is_key_char, "letters, digits, `-`, `.` and `_`")?;
     if !s.starts_with(|c: char| c.is_ascii_alphanumeric())
         || !s.ends_with(|c: char| c.is_ascii_alphanumeric())
     {
@@ -169,33 +147,15 @@ pub fn label_value(s: &str) -> Result<(), String> {
     if s.is_empty() {
         return Ok(());
     }
-    if s.len() > LABEL_MAX {
-        return Err(format!(
-            "it is {} characters long, at most {LABEL_MAX} are allowed",
-            s.len()
-        ));
-    }
+    length(s, LABEL_MAX)?;
     label_chars(s)
 }
 
 /// A port name (IANA_SVC_NAME): at most 15 lowercase letters, digits and `-`, with at least one
 /// letter, no `-` at either end and no `--`.
 pub fn port_name(s: &str) -> Result<(), String> {
-    if s.is_empty() {
-        return Err("it is empty".into());
-    }
-    if s.len() > 15 {
-        return Err(format!(
-            "it is {} characters long, at most 15 are allowed",
-            s.len()
-        ));
-    }
-    if let Some(c) = s.chars().find(|&c| !is_alnum_lower(c) && c != '-') {
-        return Err(format!(
-            "`{}` is not allowed: use lowercase letters, digits and `-`",
-            c.escape_default()
-        ));
-    }
+    length(s, 15)?;
+    only(s, is_dns_char, "lowercase letters, digits and `-`")?;
     if !s.chars().any(|c| c.is_ascii_lowercase()) {
         return Err("it must contain at least one letter".into());
     }
