@@ -11,7 +11,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -100,11 +100,7 @@ impl Case {
 
     /// Copies a TLS fixture into the case's folder (kubetoml reads only below it).
     fn fixture(self, name: &str) -> Case {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/tls")
-            .join(name);
-        let bytes = std::fs::read(&src).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
-        self.write(name, bytes)
+        self.write(name, common::tls_fixture(name))
     }
 
     /// `files = ["SPEC"]` and `--from-file=SPEC`.

@@ -12,7 +12,6 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::path::Path;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -173,11 +172,7 @@ impl Scenario {
     }
 
     fn fixture(self, name: &str) -> Scenario {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/tls")
-            .join(name);
-        let bytes = std::fs::read(&src).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
-        self.write(name, bytes)
+        self.write(name, common::tls_fixture(name))
     }
 
     fn object(mut self, o: Object) -> Scenario {
