@@ -149,6 +149,25 @@ fn missing_file_is_a_clear_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read `nope/app.toml`"));
 }
 
+/// The files in `dir`, by name.
+fn sorted_file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The files in `dir` joined into one stream, in name order, as `kubectl apply -f DIR` reads them.
+fn joined_in_name_order(dir: &Path) -> String {
+    let texts: Vec<String> = sorted_file_names(dir)
+        .iter()
+        .map(|n| std::fs::read_to_string(dir.join(n)).unwrap())
+        .collect();
+    texts.join("---\n")
+}
+
 #[cfg(unix)]
 fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
@@ -165,11 +184,7 @@ fn output_dir_gets_one_file_per_object_and_private_secrets() {
         .assert()
         .success()
         .stdout("");
-    let mut names: Vec<String> = std::fs::read_dir(&out_dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
+    let names = sorted_file_names(&out_dir);
     assert_eq!(
         names,
         [
@@ -190,11 +205,7 @@ fn output_dir_gets_one_file_per_object_and_private_secrets() {
     }
     // The files together are exactly the stream.
     let stream = stdout_of(kubetoml().args(["render", "examples/web/web.toml"]));
-    let joined: Vec<String> = names
-        .iter()
-        .map(|n| std::fs::read_to_string(out_dir.join(n)).unwrap())
-        .collect();
-    assert_eq!(joined.join("---\n"), stream);
+    assert_eq!(joined_in_name_order(&out_dir), stream);
 
     // Rendering again replaces the folder, leaving nothing stale behind.
     kubetoml()
@@ -326,19 +337,11 @@ fn output_dir_file_names_sort_in_apply_order_past_99_objects() {
         .arg(&out_dir)
         .assert()
         .success();
-    let mut names: Vec<String> = std::fs::read_dir(&out_dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
+    let names = sorted_file_names(&out_dir);
     assert_eq!(names.len(), 120);
     assert_eq!(names[0], "001-configmap-conf0.yaml");
     assert_eq!(names[119], "120-statefulset-app39.yaml");
     // Sorted by name is the stream's order: each app's ConfigMap before its StatefulSet.
     let stream = stdout_of(kubetoml().arg("render").args(&files));
-    let joined: Vec<String> = names
-        .iter()
-        .map(|n| std::fs::read_to_string(out_dir.join(n)).unwrap())
-        .collect();
-    assert_eq!(joined.join("---\n"), stream);
+    assert_eq!(joined_in_name_order(&out_dir), stream);
 }
