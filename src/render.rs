@@ -266,7 +266,9 @@ fn format_value(
         // Raw text only from `block`, `indent` and macros, which are built from escaped parts.
         ValueKind::String if value.is_safe() => value.as_str().unwrap_or_default().to_owned(),
         ValueKind::String => yaml::scalar(value.as_str().unwrap_or_default()).into_owned(),
-        ValueKind::Number | ValueKind::Bool => value.to_string(),
+        // minijinja prints booleans Python-style (`True`); YAML and Kubernetes spell them `true`.
+        ValueKind::Bool => if value.is_true() { "true" } else { "false" }.to_owned(),
+        ValueKind::Number => value.to_string(),
         kind => {
             return Err(minijinja::Error::new(
                 minijinja::ErrorKind::InvalidOperation,

@@ -499,3 +499,29 @@ fn sidecars_read_keys_by_their_generated_names() {
         "envFrom follows the hash suffix"
     );
 }
+
+/// The every-field fixture's YAML, as text: a change in how any field is
+/// spelled (a boolean printed `True`, a quoted number) shows up here, even
+/// where a YAML reader would accept both spellings.
+#[test]
+fn a_description_using_every_field_renders_as_snapshotted() {
+    let dir = Path::new("tests/fixtures/everything");
+    let source = std::fs::read_to_string(dir.join("everything.toml")).unwrap();
+    let sources = FsSources::new(dir).with_env(fixture_env());
+    let yaml = kubetoml::compile_model("everything.toml", &source, &sources, &Options::default())
+        .unwrap_or_else(|e| panic!("{}", e.draw(false)))
+        .render(&Templates::builtin())
+        .unwrap()
+        .to_yaml();
+    for line in yaml.lines() {
+        let value = line.split_once(": ").map_or("", |(_, v)| v);
+        assert!(
+            !matches!(value, "True" | "False"),
+            "a boolean printed Python-style: {line}"
+        );
+    }
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_snapshot!("everything_yaml", yaml));
+}
