@@ -287,7 +287,7 @@ pub fn explain(model: &Model) -> Explanation {
                 .map(|c| PodClaim {
                     name: format!("{}-{pod}", c.name),
                     template: c.name.clone(),
-                    size: c.size.clone(),
+                    size: c.size.to_string(),
                     storage_class: c.storage_class.clone(),
                     access_modes: c.access_modes.clone(),
                 })

@@ -12,6 +12,8 @@ use std::fmt;
 use base64::Engine as _;
 use serde::{Serialize, Serializer};
 
+pub use crate::quantity::Quantity;
+
 /// Labels or annotations, in key order.
 pub type StringMap = BTreeMap<String, String>;
 
@@ -387,10 +389,10 @@ pub enum ObjectKind {
 /// `resources`.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Resources {
-    /// `requests`.
-    pub requests: StringMap,
-    /// `limits`.
-    pub limits: StringMap,
+    /// `requests`, by resource name.
+    pub requests: BTreeMap<String, Quantity>,
+    /// `limits`, by resource name. Invariant: no request is above its limit.
+    pub limits: BTreeMap<String, Quantity>,
 }
 
 /// A probe.
@@ -499,6 +501,6 @@ pub struct Claim {
     pub access_modes: Vec<String>,
     /// Storage class; none: the cluster default.
     pub storage_class: Option<String>,
-    /// Requested size.
-    pub size: String,
+    /// Requested size, more than zero.
+    pub size: Quantity,
 }

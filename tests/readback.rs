@@ -162,11 +162,17 @@ fn check_container(c: &Container, v: &Value) {
         };
         assert_eq!(s(&y[field]["name"]), e.name);
     }
+    let text = |m: &BTreeMap<String, Quantity>| -> StringMap {
+        m.iter().map(|(k, q)| (k.clone(), q.to_string())).collect()
+    };
     assert_eq!(
         string_map(&v["resources"]["requests"]),
-        c.resources.requests
+        text(&c.resources.requests)
     );
-    assert_eq!(string_map(&v["resources"]["limits"]), c.resources.limits);
+    assert_eq!(
+        string_map(&v["resources"]["limits"]),
+        text(&c.resources.limits)
+    );
     check_probe(&c.readiness_probe, &v["readinessProbe"]);
     check_probe(&c.liveness_probe, &v["livenessProbe"]);
     check_probe(&c.startup_probe, &v["startupProbe"]);
@@ -411,7 +417,10 @@ fn check(model: &Model, docs: &[Value]) {
             y["spec"]["storageClassName"].as_str(),
             c.storage_class.as_deref()
         );
-        assert_eq!(s(&y["spec"]["resources"]["requests"]["storage"]), c.size);
+        assert_eq!(
+            s(&y["spec"]["resources"]["requests"]["storage"]),
+            c.size.as_str()
+        );
     }
 }
 

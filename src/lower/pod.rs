@@ -848,7 +848,7 @@ impl Lowerer<'_> {
     }
 
     fn resources(&mut self, r: &spec::ResourcesSpec) -> Resources {
-        for (k, q) in r.requests.iter().chain(&r.limits) {
+        for k in r.requests.keys().chain(r.limits.keys()) {
             if let Err(reason) = validate::container_resource_name(k.get_ref()) {
                 let help = match did_you_mean(k.get_ref(), validate::STANDARD_RESOURCES.iter().copied()) {
                     _ if k.get_ref().eq_ignore_ascii_case("gpu") => {
@@ -870,43 +870,45 @@ impl Lowerer<'_> {
                     help,
                 );
             }
-            if let Err(reason) = validate::quantity(&q.get_ref().0) {
-                self.error(
-                    format!("`{}` is not a valid quantity", q.get_ref().0),
-                    q.span(),
-                    reason,
+        }
+        let mut parse = |m: &Map<spec::Quantity>| -> BTreeMap<String, (Span, Quantity)> {
+            m.iter()
+                .filter_map(|(k, q)| {
+                    let text = &q.get_ref().0;
+                    match Quantity::parse(text) {
+                        Ok(parsed) => Some((k.get_ref().clone(), (q.span(), parsed))),
+                        Err(reason) => {
+                            self.error(
+                                format!("`{text}` is not a valid quantity"),
+                                q.span(),
+                                reason,
+                            );
+                            None
+                        }
+                    }
+                })
+                .collect()
+        };
+        let (requests, limits) = (parse(&r.requests), parse(&r.limits));
+        for (k, (span, request)) in &requests {
+            let Some((_, limit)) = limits.get(k) else {
+                continue;
+            };
+            if request.compare(limit) == Some(std::cmp::Ordering::Greater) {
+                self.error_help(
+                    format!("the `{k}` request `{request}` is more than its limit `{limit}`"),
+                    span.clone(),
+                    "request above the limit",
+                    "a container cannot be guaranteed more than it may use: lower the request or raise the limit",
                 );
             }
         }
-        for (k, request) in &r.requests {
-            let Some(limit) = r.limits.get(k) else {
-                continue;
-            };
-            let value = |q: &Spanned<spec::Quantity>| validate::quantity_value(&q.get_ref().0);
-            if let (Some(req), Some(lim)) = (value(request), value(limit)) {
-                if req > lim {
-                    self.error_help(
-                        format!(
-                            "the `{}` request `{}` is more than its limit `{}`",
-                            k.get_ref(),
-                            request.get_ref().0,
-                            limit.get_ref().0
-                        ),
-                        request.span(),
-                        "request above the limit",
-                        "a container cannot be guaranteed more than it may use: lower the request or raise the limit",
-                    );
-                }
-            }
-        }
-        let map = |m: &Map<spec::Quantity>| -> StringMap {
-            m.iter()
-                .map(|(k, q)| (k.get_ref().clone(), q.get_ref().0.clone()))
-                .collect()
+        let values = |m: BTreeMap<String, (Span, Quantity)>| {
+            m.into_iter().map(|(k, (_, q))| (k, q)).collect()
         };
         Resources {
-            requests: map(&r.requests),
-            limits: map(&r.limits),
+            requests: values(requests),
+            limits: values(limits),
         }
     }
 

@@ -129,24 +129,26 @@ impl Lowerer<'_> {
                 self.check(sp, "sub-path", validate::relative_path);
             }
             let size = match &v.size {
-                Some(s) => {
-                    match validate::quantity(&s.get_ref().0) {
-                        Err(reason) => self.error(
+                Some(s) => match Quantity::parse(&s.get_ref().0) {
+                    Err(reason) => {
+                        self.error(
                             format!("`{}` is not a valid size", s.get_ref().0),
                             s.span(),
                             reason,
-                        ),
-                        Ok(()) if validate::quantity_value(&s.get_ref().0) == Some(0.0) => self
-                            .error_help(
-                                format!("volume `{}` has a size of zero", name.get_ref()),
-                                s.span(),
-                                "must be more than 0",
-                                "ask for the space the app needs, e.g. `size = \"10Gi\"`",
-                            ),
-                        Ok(()) => {}
+                        );
+                        None
                     }
-                    s.get_ref().0.clone()
-                }
+                    Ok(size) if size.is_zero() => {
+                        self.error_help(
+                            format!("volume `{}` has a size of zero", name.get_ref()),
+                            s.span(),
+                            "must be more than 0",
+                            "ask for the space the app needs, e.g. `size = \"10Gi\"`",
+                        );
+                        None
+                    }
+                    Ok(size) => Some(size),
+                },
                 None => {
                     self.error_help(
                         format!("volume `{}` has no `size`", name.get_ref()),
@@ -154,7 +156,7 @@ impl Lowerer<'_> {
                         "no size",
                         "add `size = \"10Gi\"`",
                     );
-                    String::new()
+                    None
                 }
             };
             let access_modes = match &v.access_modes {
@@ -199,13 +201,16 @@ impl Lowerer<'_> {
                 self.check(s, "storage class name", validate::dns_subdomain);
                 s.get_ref().clone()
             });
-            out.push(Claim {
-                name: name.get_ref().clone(),
-                labels: selector.clone(),
-                access_modes,
-                storage_class,
-                size,
-            });
+            // Without a size there is no claim; why was reported above.
+            if let Some(size) = size {
+                out.push(Claim {
+                    name: name.get_ref().clone(),
+                    labels: selector.clone(),
+                    access_modes,
+                    storage_class,
+                    size,
+                });
+            }
         }
         out
     }
