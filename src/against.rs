@@ -30,6 +30,7 @@ use serde::Deserialize as _;
 use serde_yaml::{Mapping, Value};
 
 use crate::error::{Diagnostic, Error, ErrorKind};
+use crate::model::Kind;
 use crate::quantity::Quantity;
 use crate::render::Document;
 
@@ -110,7 +111,7 @@ pub fn compare(
     let old = objects(previous, previous_name)?;
     let mut changes = Vec::new();
     for doc in documents {
-        if doc.kind != "StatefulSet" && doc.kind != "Service" {
+        if doc.kind != Kind::StatefulSet && doc.kind != Kind::Service {
             continue;
         }
         // Our own output; a template that does not parse failed in render already.
@@ -125,13 +126,13 @@ pub fn compare(
             .clone()
             .or_else(|| str_at(before, &["metadata", "namespace"]).map(str::to_owned));
         let mut cx = Cx {
-            kind: doc.kind,
+            kind: doc.kind.as_str(),
             name: &doc.name,
             namespace,
             pods: Vec::new(),
             out: &mut changes,
         };
-        if doc.kind == "StatefulSet" {
+        if doc.kind == Kind::StatefulSet {
             cx.pods = pods_of(before, &doc.name);
             compare_stateful_set(&mut cx, before, &new);
         } else {
@@ -207,7 +208,7 @@ fn objects(text: &str, name: &str) -> Result<Vec<Value>, Error> {
 }
 
 fn same_object(old: &Value, doc: &Document) -> bool {
-    if str_at(old, &["kind"]) != Some(doc.kind)
+    if str_at(old, &["kind"]) != Some(doc.kind.as_str())
         || str_at(old, &["metadata", "name"]) != Some(doc.name.as_str())
     {
         return false;
@@ -722,7 +723,7 @@ mod tests {
 
     fn doc(namespace: Option<&str>, storage: &str) -> Document {
         Document {
-            kind: "StatefulSet",
+            kind: Kind::StatefulSet,
             name: "db".into(),
             namespace: namespace.map(str::to_owned),
             yaml: sts(namespace, storage),

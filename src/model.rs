@@ -377,13 +377,73 @@ pub struct EnvFrom {
     pub name: String,
 }
 
-/// ConfigMap or Secret.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+/// The kinds of object kubetoml emits. [`Kind::as_str`] is the one spelling
+/// of each: `kind:` in the YAML, file names, messages and the config hash
+/// all go through it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// A ConfigMap.
+    ConfigMap,
+    /// A Secret.
+    Secret,
+    /// A Service.
+    Service,
+    /// A StatefulSet.
+    StatefulSet,
+}
+
+impl Kind {
+    /// The kind as Kubernetes spells it: `ConfigMap`, `Secret`, `Service`, `StatefulSet`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Kind::ConfigMap => "ConfigMap",
+            Kind::Secret => "Secret",
+            Kind::Service => "Service",
+            Kind::StatefulSet => "StatefulSet",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Kind {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// The kinds kubetoml generates from data: ConfigMap or Secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ObjectKind {
     /// A ConfigMap.
     ConfigMap,
     /// A Secret.
     Secret,
+}
+
+impl ObjectKind {
+    /// The same kind among every kind kubetoml emits.
+    pub const fn kind(self) -> Kind {
+        match self {
+            ObjectKind::ConfigMap => Kind::ConfigMap,
+            ObjectKind::Secret => Kind::Secret,
+        }
+    }
+
+    /// `ConfigMap` or `Secret`: [`Kind::as_str`].
+    pub const fn as_str(self) -> &'static str {
+        self.kind().as_str()
+    }
+}
+
+impl Serialize for ObjectKind {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 /// `resources`.

@@ -345,10 +345,7 @@ impl Lowerer<'_> {
                     }
             })
             .sum();
-        let kind_name = match kind {
-            ObjectKind::ConfigMap => "ConfigMap",
-            ObjectKind::Secret => "Secret",
-        };
+        let kind_name = kind.as_str();
         if size > OBJECT_SIZE_LIMIT {
             self.error_help(
                 format!(
@@ -540,20 +537,4 @@ pub(super) fn split_utf8(
         }
     }
     (data, binary)
-}
-
-/// Feeds an object's identity and exact content to the config hash, unambiguously.
-pub(super) fn hash_object(h: &mut Sha256, o: &DataObject) {
-    let field = |h: &mut Sha256, bytes: &[u8]| {
-        h.update((bytes.len() as u64).to_le_bytes());
-        h.update(bytes);
-    };
-    field(h, format!("{:?}", o.kind).as_bytes());
-    field(h, o.name.as_bytes());
-    field(h, o.type_.as_bytes());
-    h.update((o.entries.len() as u64).to_le_bytes());
-    for (k, v) in &o.entries {
-        field(h, k.as_bytes());
-        field(h, v);
-    }
 }

@@ -14,8 +14,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
-use sha2::{Digest, Sha256};
-
 use crate::error::{did_you_mean, quote_list, suggest, Diagnostic, Severity};
 use crate::model::*;
 use crate::sources::{self, Sources};
@@ -27,7 +25,7 @@ mod data;
 mod pod;
 mod workload;
 
-use data::{hash_object, split_utf8, DataObject};
+use data::{split_utf8, DataObject};
 
 /// Settings that change how a description is lowered.
 #[derive(Debug, Clone, Default)]
@@ -263,17 +261,17 @@ impl Lowerer<'_> {
                 })
                 .chain(pod.volumes.iter().map(|v| v.object.as_str()))
                 .collect();
-        let mut hasher = Sha256::new();
-        let mut any = false;
-        for o in objects.iter().filter(|o| used.contains(o.name.as_str())) {
-            any = true;
-            hash_object(&mut hasher, o);
-        }
-        if any {
-            pod.annotations.insert(
-                CONFIG_HASH_ANNOTATION.into(),
-                format!("{:x}", hasher.finalize()),
-            );
+        let inputs = objects
+            .iter()
+            .filter(|o| used.contains(o.name.as_str()))
+            .map(|o| hash::HashInput {
+                kind: o.kind.as_str(),
+                name: &o.name,
+                type_: &o.type_,
+                entries: &o.entries,
+            });
+        if let Some(hash) = hash::config_hash(inputs) {
+            pod.annotations.insert(CONFIG_HASH_ANNOTATION.into(), hash);
         }
 
         let stateful_set = self.stateful_set(
