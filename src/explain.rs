@@ -545,98 +545,103 @@ impl Explanation {
         head.write(&mut out, "");
         for pod in &self.pods {
             out.push('\n');
-            let _ = writeln!(
-                out,
-                "pod {}{}",
-                pod.name,
-                if pod.held_by_partition {
-                    " (held by the partition)"
-                } else {
-                    ""
-                }
-            );
-            let mut t = Table::default();
-            t.row(["dns", &pod.dns, "", ""]);
-            for c in &pod.claims {
-                t.row([
-                    "claim",
-                    &c.name,
-                    &c.size,
-                    &format!(
-                        "{}, {}",
-                        c.storage_class.as_deref().map_or_else(
-                            || "default storage class".to_owned(),
-                            |s| format!("storage class {s}")
-                        ),
-                        c.access_modes.join(", ")
-                    ),
-                ]);
-            }
-            for secret in &pod.image_pull_secrets {
-                t.row(["pull", &format!("secret {secret}"), "", ""]);
-            }
-            t.write(&mut out, "  ");
-            for (init, c) in pod
-                .init_containers
-                .iter()
-                .map(|c| (true, c))
-                .chain(pod.containers.iter().map(|c| (false, c)))
-            {
-                let _ = writeln!(
-                    out,
-                    "  {} {} ({})",
-                    if init { "init container" } else { "container" },
-                    c.name,
-                    c.image
-                );
-                let mut t = Table::default();
-                for m in &c.mounts {
-                    let path = match &m.sub_path {
-                        Some(sub) => format!("{} (subPath {sub})", m.path),
-                        None => m.path.clone(),
-                    };
-                    let (kind, name) = match &m.source {
-                        MountSource::Claim { name } => ("claim", name),
-                        MountSource::ConfigMap { name } => ("configmap", name),
-                        MountSource::Secret { name } => ("secret", name),
-                        MountSource::Volume { name } => ("volume", name),
-                    };
-                    t.row([
-                        "mount",
-                        &path,
-                        &format!("{kind} {name}"),
-                        if m.read_only {
-                            "read-only"
-                        } else {
-                            "read-write"
-                        },
-                    ]);
-                }
-                for e in &c.env {
-                    let (from, detail) = match &e.source {
-                        EnvSource::Value { value } => ("value".to_owned(), quote(value)),
-                        EnvSource::ConfigMap { name, key } => {
-                            (format!("configmap {name}"), format!("key {key}"))
-                        }
-                        EnvSource::Secret { name, key } => {
-                            (format!("secret {name}"), format!("key {key}"))
-                        }
-                    };
-                    t.row(["env", &e.name, &from, &detail]);
-                }
-                for r in &c.env_from {
-                    t.row([
-                        "envFrom",
-                        &format!("{} {}", r.kind.word(), r.name),
-                        "every key",
-                        "",
-                    ]);
-                }
-                t.write(&mut out, "    ");
-            }
+            pod_text(&mut out, pod);
         }
         out
     }
+}
+
+/// One pod: its DNS name, claims and pull Secrets, then each container.
+fn pod_text(out: &mut String, pod: &Pod) {
+    let _ = writeln!(
+        out,
+        "pod {}{}",
+        pod.name,
+        if pod.held_by_partition {
+            " (held by the partition)"
+        } else {
+            ""
+        }
+    );
+    let mut t = Table::default();
+    t.row(["dns", &pod.dns, "", ""]);
+    for c in &pod.claims {
+        t.row([
+            "claim",
+            &c.name,
+            &c.size,
+            &format!(
+                "{}, {}",
+                c.storage_class.as_deref().map_or_else(
+                    || "default storage class".to_owned(),
+                    |s| format!("storage class {s}")
+                ),
+                c.access_modes.join(", ")
+            ),
+        ]);
+    }
+    for secret in &pod.image_pull_secrets {
+        t.row(["pull", &format!("secret {secret}"), "", ""]);
+    }
+    t.write(out, "  ");
+    for (init, c) in (pod.init_containers.iter().map(|c| (true, c)))
+        .chain(pod.containers.iter().map(|c| (false, c)))
+    {
+        container_text(out, init, c);
+    }
+}
+
+/// One container: its mounts, env variables and `envFrom` sources.
+fn container_text(out: &mut String, init: bool, c: &ContainerView) {
+    let _ = writeln!(
+        out,
+        "  {} {} ({})",
+        if init { "init container" } else { "container" },
+        c.name,
+        c.image
+    );
+    let mut t = Table::default();
+    for m in &c.mounts {
+        let path = match &m.sub_path {
+            Some(sub) => format!("{} (subPath {sub})", m.path),
+            None => m.path.clone(),
+        };
+        let (kind, name) = match &m.source {
+            MountSource::Claim { name } => ("claim", name),
+            MountSource::ConfigMap { name } => ("configmap", name),
+            MountSource::Secret { name } => ("secret", name),
+            MountSource::Volume { name } => ("volume", name),
+        };
+        t.row([
+            "mount",
+            &path,
+            &format!("{kind} {name}"),
+            if m.read_only {
+                "read-only"
+            } else {
+                "read-write"
+            },
+        ]);
+    }
+    for e in &c.env {
+        let (from, detail) = match &e.source {
+            EnvSource::Value { value } => ("value".to_owned(), quote(value)),
+            EnvSource::ConfigMap { name, key } => {
+                (format!("configmap {name}"), format!("key {key}"))
+            }
+            EnvSource::Secret { name, key } => (format!("secret {name}"), format!("key {key}")),
+        };
+        t.row(["env", &e.name, &from, &detail]);
+    }
+    for r in &c.env_from {
+        t.row([
+            "envFrom",
+            &format!("{} {}", r.kind.word(), r.name),
+            "every key",
+            "",
+        ]);
+    }
+    t.write(out, "    ");
 }
 
 fn retention_word(policy: &str) -> &str {
