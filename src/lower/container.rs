@@ -20,19 +20,25 @@ impl Lowerer<'_> {
         ports: &Map<spec::PortSpec>,
     ) -> Vec<(Spanned<String>, ContainerPort)> {
         let mut out = Vec::new();
+        // Ports with an unknown protocol (reported) are not compared with the others.
+        let mut unknown_protocol = BTreeSet::new();
         for (name, port) in ports {
             self.check(name, "port name", validate::port_name);
-            let (number, protocol) = match port.get_ref() {
-                spec::PortSpec::Number(n) => (*n, "TCP".to_owned()),
-                spec::PortSpec::Full { port, protocol } => {
-                    (*port, protocol.clone().unwrap_or_else(|| "TCP".into()))
-                }
+            let (number, written) = match port.get_ref() {
+                spec::PortSpec::Number(n) => (*n, None),
+                spec::PortSpec::Full { port, protocol } => (*port, protocol.as_ref()),
             };
             if let Err(reason) = validate::port_number(number) {
                 self.error("invalid port number", port.span(), reason);
             }
-            let protocol_spanned = Spanned::new(port.span(), protocol.clone());
-            self.one_of(&protocol_spanned, "protocol", &["TCP", "UDP", "SCTP"]);
+            let protocol = written.map_or(Some(Protocol::Tcp), |text| {
+                self.keyword(&Spanned::new(port.span(), text.clone()), "protocol")
+            });
+            if protocol.is_none() {
+                unknown_protocol.insert(name.get_ref().clone());
+            }
+            // TCP stands in for an unknown protocol: the error keeps the model from being used.
+            let protocol = protocol.unwrap_or(Protocol::Tcp);
             out.push((
                 name.clone(),
                 ContainerPort {
@@ -43,11 +49,13 @@ impl Lowerer<'_> {
             ));
         }
         // Duplicates in the order written, so the second one is flagged.
-        let mut written: Vec<_> = out.iter().zip(ports.values()).collect();
+        let mut written: Vec<_> = (out.iter().zip(ports.values()))
+            .filter(|((name, _), _)| !unknown_protocol.contains(name.get_ref()))
+            .collect();
         written.sort_by_key(|((name, _), _)| name.span().start);
-        let mut seen: BTreeMap<(i64, &str), &str> = BTreeMap::new();
+        let mut seen: BTreeMap<(i64, Protocol), &str> = BTreeMap::new();
         for ((name, p), number) in written {
-            let key = (p.container_port, p.protocol.as_str());
+            let key = (p.container_port, p.protocol);
             if let Some(first) = seen.get(&key) {
                 self.error_help(
                     format!("port {}/{} is declared twice", p.container_port, p.protocol),
@@ -74,10 +82,8 @@ impl Lowerer<'_> {
         mut volume_mounts: Vec<VolumeMount>,
     ) -> Container {
         let image = self.image(&c, role);
-        let image_pull_policy = c.image_pull_policy.as_ref().map(|p| {
-            self.one_of(p, "image pull policy", &["Always", "IfNotPresent", "Never"]);
-            p.get_ref().clone()
-        });
+        let image_pull_policy =
+            (c.image_pull_policy.as_ref()).and_then(|p| self.keyword(p, "image pull policy"));
         let env = self.env(&c.env, objects, config_env);
         let env_from: Vec<EnvFrom> = (c.env_from.iter())
             .filter_map(|name| {

@@ -5,14 +5,14 @@
 //! find (with the span of what the user wrote) and returns them all. Only
 //! [`Sources`] touches files and the environment.
 //!
-//! Lowering is a list of named steps, run in order by [`Lowerer::app`]
+//! Lowering is a list of named steps, run in order by `Lowerer::app`
 //! (like ripgrep's `HiArgs::from_low_args`), each returning a finished,
 //! typed piece: the app's identity (names, labels), the generated objects
 //! with how the pods use them (`data`), the ports and the Service
 //! (`workload`), the pod template by concern (`pod`: volumes, image pull,
 //! security, containers, scheduling; `container` and `probe` for each
 //! container), the claims and the StatefulSet (`workload`). This file holds
-//! the entry point, the context every step shares ([`Lowerer`]: the
+//! the entry point, the context every step shares (`Lowerer`: the
 //! diagnostics, the description's text, the sources, the options), the
 //! shared error helpers and the config hash.
 
@@ -158,7 +158,7 @@ fn config_hash(pod: &PodTemplate, objects: &[DataObject]) -> Option<String> {
         .map(|o| hash::HashInput {
             kind: o.kind.as_str(),
             name: &o.name,
-            type_: &o.type_,
+            type_: o.type_.as_str(),
             entries: &o.entries,
         });
     hash::config_hash(inputs)
@@ -200,10 +200,14 @@ impl Lowerer<'_> {
         }
     }
 
-    fn one_of(&mut self, value: &Spanned<String>, what: &str, allowed: &[&str]) -> bool {
-        if allowed.contains(&value.get_ref().as_str()) {
-            return true;
+    /// The keyword `value` spells. An unknown value is reported with the
+    /// valid ones (and the closest, when one is close) and gives `None`.
+    fn keyword<K: Keyword>(&mut self, value: &Spanned<String>, what: &str) -> Option<K> {
+        if let Some(k) = K::all().iter().find(|k| k.spelling() == value.get_ref()) {
+            return Some(*k);
         }
+        let allowed: Vec<&str> = K::all().iter().map(|k| k.spelling()).collect();
+        let allowed = allowed.as_slice();
         let help = match did_you_mean(value.get_ref(), allowed.iter().copied()) {
             Some(best) => format!(
                 "did you mean `{best}`? valid values: {}",
@@ -217,7 +221,7 @@ impl Lowerer<'_> {
             "unknown value",
             help,
         );
-        false
+        None
     }
 
     fn at_least(&mut self, value: &Option<Spanned<i64>>, min: i64, what: &str) -> Option<i64> {

@@ -221,10 +221,8 @@ impl Lowerer<'_> {
             run_as_group: s.run_as_group.as_ref().map(|v| *v.get_ref()),
             run_as_non_root: s.run_as_non_root,
             fs_group: s.fs_group.as_ref().map(|v| *v.get_ref()),
-            seccomp_profile: s.seccomp_profile.as_ref().map(|v| {
-                self.one_of(v, "seccomp profile", &["RuntimeDefault", "Unconfined"]);
-                v.get_ref().clone()
-            }),
+            seccomp_profile: (s.seccomp_profile.as_ref())
+                .and_then(|v| self.keyword(v, "seccomp profile")),
         };
         Security {
             pod: Some(pod),
@@ -311,10 +309,7 @@ impl Lowerer<'_> {
             seccomp_profile: if main {
                 None
             } else {
-                s.seccomp_profile.as_ref().map(|v| {
-                    self.one_of(v, "seccomp profile", &["RuntimeDefault", "Unconfined"]);
-                    v.get_ref().clone()
-                })
+                (s.seccomp_profile.as_ref()).and_then(|v| self.keyword(v, "seccomp profile"))
             },
         };
         let empty = c.run_as_user.is_none()
@@ -477,11 +472,11 @@ impl Lowerer<'_> {
 
     fn toleration(&mut self, t: &Spanned<spec::TolerationSpec>) -> Option<Toleration> {
         let s = t.get_ref();
-        let operator = s.operator.as_ref().map_or("Equal".to_owned(), |o| {
-            self.one_of(o, "toleration operator", &["Equal", "Exists"]);
-            o.get_ref().clone()
-        });
-        if operator == "Exists" {
+        // `Equal` stands in for an unknown operator: the error keeps the model from being used.
+        let operator = (s.operator.as_ref())
+            .and_then(|o| self.keyword(o, "toleration operator"))
+            .unwrap_or(TolerationOperator::Equal);
+        if operator == TolerationOperator::Exists {
             if let Some(v) = &s.value {
                 self.error(
                     "a toleration with `operator = \"Exists\"` takes no `value`",
@@ -492,7 +487,7 @@ impl Lowerer<'_> {
         } else if let Some(v) = &s.value {
             self.check(v, "taint value", validate::label_value);
         }
-        if operator != "Exists" && s.key.is_none() {
+        if operator != TolerationOperator::Exists && s.key.is_none() {
             self.error_help(
                 "a toleration without `key` needs `operator = \"Exists\"`",
                 t.span(),
@@ -503,16 +498,9 @@ impl Lowerer<'_> {
         if let Some(k) = &s.key {
             self.check(k, "taint key", validate::qualified_name);
         }
-        let effect = s.effect.as_ref().map(|e| {
-            self.one_of(
-                e,
-                "taint effect",
-                &["NoSchedule", "PreferNoSchedule", "NoExecute"],
-            );
-            e.get_ref().clone()
-        });
+        let effect = (s.effect.as_ref()).and_then(|e| self.keyword(e, "taint effect"));
         if let Some(ts) = &s.toleration_seconds {
-            if effect.as_deref() != Some("NoExecute") {
+            if effect != Some(TaintEffect::NoExecute) {
                 self.error(
                     "`toleration_seconds` only applies to `effect = \"NoExecute\"`",
                     ts.span(),
@@ -560,11 +548,10 @@ impl Lowerer<'_> {
             max_skew,
             topology_key,
             when_unsatisfiable: if required {
-                "DoNotSchedule"
+                WhenUnsatisfiable::DoNotSchedule
             } else {
-                "ScheduleAnyway"
-            }
-            .into(),
+                WhenUnsatisfiable::ScheduleAnyway
+            },
             match_labels: selector.clone(),
         }
     }

@@ -12,7 +12,7 @@ impl Lowerer<'_> {
         is_init: bool,
         port_names: &[&str],
     ) -> ProbesAndHooks {
-        let probe = |this: &mut Self, p: Option<&Spanned<spec::ProbeSpec>>, which: &str| {
+        let probe = |this: &mut Self, p: Option<&Spanned<spec::ProbeSpec>>, which: ProbeKind| {
             let p = p?;
             if is_init {
                 this.error(
@@ -24,9 +24,21 @@ impl Lowerer<'_> {
             }
             this.probe(p, which, port_names)
         };
-        let readiness = probe(self, probes.and_then(|p| p.readiness.as_ref()), "readiness");
-        let liveness = probe(self, probes.and_then(|p| p.liveness.as_ref()), "liveness");
-        let startup = probe(self, probes.and_then(|p| p.startup.as_ref()), "startup");
+        let readiness = probe(
+            self,
+            probes.and_then(|p| p.readiness.as_ref()),
+            ProbeKind::Readiness,
+        );
+        let liveness = probe(
+            self,
+            probes.and_then(|p| p.liveness.as_ref()),
+            ProbeKind::Liveness,
+        );
+        let startup = probe(
+            self,
+            probes.and_then(|p| p.startup.as_ref()),
+            ProbeKind::Startup,
+        );
         let (post_start, pre_stop) = match lifecycle {
             Some(l) if is_init && (l.post_start.is_some() || l.pre_stop.is_some()) => {
                 let s = (l.post_start.as_ref())
@@ -95,10 +107,7 @@ impl Lowerer<'_> {
             }
             p.get_ref().clone()
         });
-        let scheme = h.scheme.as_ref().map(|s| {
-            self.one_of(s, "HTTP scheme", &["HTTP", "HTTPS"]);
-            s.get_ref().clone()
-        });
+        let scheme = (h.scheme.as_ref()).and_then(|s| self.keyword(s, "HTTP scheme"));
         Handler::Http {
             path,
             port: self.port_ref(&h.port, port_names),
@@ -127,7 +136,7 @@ impl Lowerer<'_> {
     fn probe(
         &mut self,
         p: &Spanned<spec::ProbeSpec>,
-        which: &str,
+        which: ProbeKind,
         port_names: &[&str],
     ) -> Option<Probe> {
         let s = p.get_ref();
@@ -170,7 +179,7 @@ impl Lowerer<'_> {
             Handler::Grpc { port, service }
         };
         let success_threshold = self.at_least(&s.success_threshold, 1, "`success_threshold`");
-        if which != "readiness" {
+        if which != ProbeKind::Readiness {
             if let Some(t) = &s.success_threshold {
                 if *t.get_ref() != 1 {
                     self.error(
@@ -218,6 +227,24 @@ impl Lowerer<'_> {
                 }
             }
         }
+    }
+}
+
+/// Which probe: they differ in what they may ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ProbeKind {
+    Readiness,
+    Liveness,
+    Startup,
+}
+
+impl std::fmt::Display for ProbeKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ProbeKind::Readiness => "readiness",
+            ProbeKind::Liveness => "liveness",
+            ProbeKind::Startup => "startup",
+        })
     }
 }
 

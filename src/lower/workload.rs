@@ -41,7 +41,7 @@ impl Lowerer<'_> {
                     name: p.name.clone(),
                     port: p.container_port,
                     target_port: p.name.clone(),
-                    protocol: p.protocol.clone(),
+                    protocol: p.protocol,
                 })
                 .collect(),
             Some(map) => self.service_ports(map, ports),
@@ -67,7 +67,7 @@ impl Lowerer<'_> {
         ports: &[(Spanned<String>, ContainerPort)],
     ) -> Vec<ServicePort> {
         let names: Vec<&str> = ports.iter().map(|(n, _)| n.get_ref().as_str()).collect();
-        let mut published: BTreeMap<(i64, &str), &str> = BTreeMap::new();
+        let mut published: BTreeMap<(i64, Protocol), &str> = BTreeMap::new();
         let mut out = Vec::new();
         for (pname, number) in map {
             let Some((_, target)) = ports.iter().find(|(n, _)| n.get_ref() == pname.get_ref())
@@ -89,9 +89,7 @@ impl Lowerer<'_> {
             let n = *number.get_ref();
             if let Err(reason) = validate::port_number(n) {
                 self.error("invalid port number", number.span(), reason);
-            } else if let Some(first) =
-                published.insert((n, target.protocol.as_str()), pname.get_ref())
-            {
+            } else if let Some(first) = published.insert((n, target.protocol), pname.get_ref()) {
                 self.error_help(
                     format!(
                         "service ports `{first}` and `{}` both publish {n}/{}",
@@ -107,7 +105,7 @@ impl Lowerer<'_> {
                 name: pname.get_ref().clone(),
                 port: n,
                 target_port: target.name.clone(),
-                protocol: target.protocol.clone(),
+                protocol: target.protocol,
             });
         }
         out
@@ -199,34 +197,19 @@ impl Lowerer<'_> {
         &mut self,
         name: &Spanned<String>,
         written: Option<&Vec<Spanned<String>>>,
-    ) -> Vec<String> {
-        let access_modes = match written {
-            Some(modes) => {
-                if modes.is_empty() {
-                    self.error("`access_modes` is empty", name.span(), "no access mode");
-                }
-                modes
-                    .iter()
-                    .map(|m| {
-                        self.one_of(
-                            m,
-                            "access mode",
-                            &[
-                                "ReadWriteOnce",
-                                "ReadOnlyMany",
-                                "ReadWriteMany",
-                                "ReadWriteOncePod",
-                            ],
-                        );
-                        m.get_ref().clone()
-                    })
-                    .collect::<Vec<_>>()
-            }
-            None => vec!["ReadWriteOnce".to_owned()],
+    ) -> Vec<AccessMode> {
+        let Some(modes) = written else {
+            return vec![AccessMode::ReadWriteOnce];
         };
-        if access_modes.len() > 1 && access_modes.iter().any(|m| m == "ReadWriteOncePod") {
-            let span = (written.into_iter().flatten())
-                .find(|m| m.get_ref() == "ReadWriteOncePod")
+        if modes.is_empty() {
+            self.error("`access_modes` is empty", name.span(), "no access mode");
+        }
+        let access_modes: Vec<AccessMode> = (modes.iter())
+            .filter_map(|m| self.keyword(m, "access mode"))
+            .collect();
+        if modes.len() > 1 && access_modes.contains(&AccessMode::ReadWriteOncePod) {
+            let span = (modes.iter())
+                .find(|m| m.get_ref() == AccessMode::ReadWriteOncePod.as_str())
                 .map_or(name.span(), |m| m.span());
             self.error_help(
                 "`ReadWriteOncePod` cannot be combined with other access modes",
@@ -249,20 +232,16 @@ impl Lowerer<'_> {
         claims: Vec<Claim>,
     ) -> StatefulSet {
         let s = statefulset.map(|s| s.get_ref());
-        let pod_management_policy = s.and_then(|s| s.pod_management_policy.as_ref()).map_or(
-            "OrderedReady".to_owned(),
-            |p| {
-                self.one_of(p, "pod management policy", &["OrderedReady", "Parallel"]);
-                p.get_ref().clone()
-            },
-        );
+        // A default stands in for an unknown value: the error keeps the model from being used.
+        let pod_management_policy = (s.and_then(|s| s.pod_management_policy.as_ref()))
+            .and_then(|p| self.keyword(p, "pod management policy"))
+            .unwrap_or(PodManagementPolicy::OrderedReady);
         let update_strategy = self.update_strategy(s.and_then(|s| s.update_strategy.as_ref()));
         let pvc_retention_policy = s.and_then(|s| s.pvc_retention_policy.as_ref()).map(|r| {
             let mut policy = |v: &Option<Spanned<String>>, what: &str| {
-                v.as_ref().map_or("Retain".to_owned(), |p| {
-                    self.one_of(p, what, &["Retain", "Delete"]);
-                    p.get_ref().clone()
-                })
+                (v.as_ref())
+                    .and_then(|p| self.keyword(p, what))
+                    .unwrap_or(Retention::Retain)
             };
             RetentionPolicy {
                 when_deleted: policy(&r.get_ref().when_deleted, "`when_deleted` policy"),
@@ -301,17 +280,16 @@ impl Lowerer<'_> {
     fn update_strategy(&mut self, u: Option<&Spanned<spec::UpdateStrategySpec>>) -> UpdateStrategy {
         match u {
             None => UpdateStrategy {
-                type_: "RollingUpdate".into(),
+                type_: UpdateStrategyType::RollingUpdate,
                 partition: None,
                 max_unavailable: None,
             },
             Some(u) => {
                 let u = u.get_ref();
-                let type_ = u.type_.as_ref().map_or("RollingUpdate".to_owned(), |t| {
-                    self.one_of(t, "update strategy", &["RollingUpdate", "OnDelete"]);
-                    t.get_ref().clone()
-                });
-                if type_ == "OnDelete" {
+                let type_ = (u.type_.as_ref())
+                    .and_then(|t| self.keyword(t, "update strategy"))
+                    .unwrap_or(UpdateStrategyType::RollingUpdate);
+                if type_ == UpdateStrategyType::OnDelete {
                     for (field, span) in [
                         ("partition", u.partition.as_ref().map(|p| p.span())),
                         (
