@@ -30,6 +30,8 @@ use serde::Deserialize as _;
 use serde_yaml::{Mapping, Value};
 
 use crate::error::{Diagnostic, Error, ErrorKind};
+use crate::model::Kind;
+use crate::quantity::Quantity;
 use crate::render::Document;
 
 /// One change Kubernetes refuses to apply in place.
@@ -109,7 +111,7 @@ pub fn compare(
     let old = objects(previous, previous_name)?;
     let mut changes = Vec::new();
     for doc in documents {
-        if doc.kind != "StatefulSet" && doc.kind != "Service" {
+        if doc.kind != Kind::StatefulSet && doc.kind != Kind::Service {
             continue;
         }
         // Our own output; a template that does not parse failed in render already.
@@ -124,13 +126,13 @@ pub fn compare(
             .clone()
             .or_else(|| str_at(before, &["metadata", "namespace"]).map(str::to_owned));
         let mut cx = Cx {
-            kind: doc.kind,
+            kind: doc.kind.as_str(),
             name: &doc.name,
             namespace,
             pods: Vec::new(),
             out: &mut changes,
         };
-        if doc.kind == "StatefulSet" {
+        if doc.kind == Kind::StatefulSet {
             cx.pods = pods_of(before, &doc.name);
             compare_stateful_set(&mut cx, before, &new);
         } else {
@@ -206,7 +208,7 @@ fn objects(text: &str, name: &str) -> Result<Vec<Value>, Error> {
 }
 
 fn same_object(old: &Value, doc: &Document) -> bool {
-    if str_at(old, &["kind"]) != Some(doc.kind)
+    if str_at(old, &["kind"]) != Some(doc.kind.as_str())
         || str_at(old, &["metadata", "name"]) != Some(doc.name.as_str())
     {
         return false;
@@ -519,70 +521,9 @@ fn value_text(v: &Value) -> String {
 }
 
 /// Compares two Kubernetes quantities (`1Gi`, `1024Mi`, `500m`, `1e3`) by
-/// value; `None` when either is not a quantity or the arithmetic overflows.
+/// value; `None` when either is not a quantity or too large to compare exactly.
 pub fn compare_quantities(a: &str, b: &str) -> Option<Ordering> {
-    let (an, ad) = quantity(a)?;
-    let (bn, bd) = quantity(b)?;
-    Some(an.checked_mul(bd)?.cmp(&bn.checked_mul(ad)?))
-}
-
-/// A quantity as an exact fraction `(numerator, denominator)`.
-fn quantity(s: &str) -> Option<(i128, i128)> {
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
-        .unwrap_or(s.len());
-    let (number, suffix) = s.split_at(split);
-    let (sign, digits) = match number.as_bytes().first()? {
-        b'-' => (-1, &number[1..]),
-        b'+' => (1, &number[1..]),
-        _ => (1, number),
-    };
-    let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    if whole.is_empty() && frac.is_empty()
-        || !whole
-            .bytes()
-            .chain(frac.bytes())
-            .all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    let mut num: i128 = 0;
-    for b in whole.bytes().chain(frac.bytes()) {
-        num = num.checked_mul(10)?.checked_add(i128::from(b - b'0'))?;
-    }
-    let mut den = 10i128.checked_pow(u32::try_from(frac.len()).ok()?)?;
-    let pow10 = |e: u32| 10i128.checked_pow(e);
-    let (mul, div) = match suffix {
-        "" => (1, 1),
-        "Ki" => (1 << 10, 1),
-        "Mi" => (1 << 20, 1),
-        "Gi" => (1 << 30, 1),
-        "Ti" => (1 << 40, 1),
-        "Pi" => (1 << 50, 1),
-        "Ei" => (1 << 60, 1),
-        "n" => (1, pow10(9)?),
-        "u" => (1, pow10(6)?),
-        "m" => (1, pow10(3)?),
-        "k" => (pow10(3)?, 1),
-        "M" => (pow10(6)?, 1),
-        "G" => (pow10(9)?, 1),
-        "T" => (pow10(12)?, 1),
-        "P" => (pow10(15)?, 1),
-        "E" => (pow10(18)?, 1),
-        exp if exp.starts_with(['e', 'E']) => {
-            let e: i32 = exp[1..].parse().ok()?;
-            let p = pow10(e.unsigned_abs())?;
-            if e >= 0 {
-                (p, 1)
-            } else {
-                (1, p)
-            }
-        }
-        _ => return None,
-    };
-    num = num.checked_mul(mul)?.checked_mul(sign)?;
-    den = den.checked_mul(div)?;
-    Some((num, den))
+    Quantity::parse(a).ok()?.compare(&Quantity::parse(b).ok()?)
 }
 
 fn shown(v: &Option<String>) -> String {
@@ -782,7 +723,7 @@ mod tests {
 
     fn doc(namespace: Option<&str>, storage: &str) -> Document {
         Document {
-            kind: "StatefulSet",
+            kind: Kind::StatefulSet,
             name: "db".into(),
             namespace: namespace.map(str::to_owned),
             yaml: sts(namespace, storage),

@@ -20,7 +20,9 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::model::{self, Model, ObjectKind};
+use crate::model::{
+    self, AccessMode, Model, ObjectKind, PodManagementPolicy, Retention, UpdateStrategyType,
+};
 
 /// Version of the JSON shape; it changes only when a field is removed or
 /// changes meaning (new fields may be added without a bump).
@@ -61,7 +63,7 @@ pub struct Explanation {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct StartPolicy {
     /// `OrderedReady` or `Parallel`.
-    pub policy: String,
+    pub policy: PodManagementPolicy,
     /// One sentence for people.
     pub summary: String,
 }
@@ -70,7 +72,7 @@ pub struct StartPolicy {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct UpdatePolicy {
     /// `RollingUpdate` or `OnDelete`.
-    pub strategy: String,
+    pub strategy: UpdateStrategyType,
     /// `rollingUpdate.partition`: pods with a lower ordinal keep the old template.
     pub partition: Option<i64>,
     /// `rollingUpdate.maxUnavailable`, as written (a number or a percentage).
@@ -83,9 +85,9 @@ pub struct UpdatePolicy {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ClaimRetention {
     /// `Retain` or `Delete`: when the StatefulSet is deleted.
-    pub when_deleted: String,
+    pub when_deleted: Retention,
     /// `Retain` or `Delete`: when a pod is removed by scaling down.
-    pub when_scaled: String,
+    pub when_scaled: Retention,
 }
 
 /// One pod the StatefulSet runs.
@@ -121,7 +123,7 @@ pub struct PodClaim {
     /// Storage class; `None`: the cluster's default class.
     pub storage_class: Option<String>,
     /// Access modes.
-    pub access_modes: Vec<String>,
+    pub access_modes: Vec<AccessMode>,
 }
 
 /// One container of a pod, as far as its data goes.
@@ -263,18 +265,18 @@ pub fn explain(model: &Model) -> Explanation {
     let ordinals = start..start + replicas;
     let pod_name = |ordinal: i64| format!("{name}-{ordinal}");
     let update = update_policy(&sts.update_strategy, &ordinals, &pod_name);
-    let partition = match sts.update_strategy.type_.as_str() {
-        "RollingUpdate" => sts.update_strategy.partition,
-        _ => None,
+    let partition = match sts.update_strategy.type_ {
+        UpdateStrategyType::RollingUpdate => sts.update_strategy.partition,
+        UpdateStrategyType::OnDelete => None,
     };
     let retention = sts.pvc_retention_policy.as_ref().map_or_else(
         || ClaimRetention {
-            when_deleted: "Retain".into(),
-            when_scaled: "Retain".into(),
+            when_deleted: Retention::Retain,
+            when_scaled: Retention::Retain,
         },
         |r| ClaimRetention {
-            when_deleted: r.when_deleted.clone(),
-            when_scaled: r.when_scaled.clone(),
+            when_deleted: r.when_deleted,
+            when_scaled: r.when_scaled,
         },
     );
     let pods = ordinals
@@ -287,7 +289,7 @@ pub fn explain(model: &Model) -> Explanation {
                 .map(|c| PodClaim {
                     name: format!("{}-{pod}", c.name),
                     template: c.name.clone(),
-                    size: c.size.clone(),
+                    size: c.size.to_string(),
                     storage_class: c.storage_class.clone(),
                     access_modes: c.access_modes.clone(),
                 })
@@ -317,7 +319,7 @@ pub fn explain(model: &Model) -> Explanation {
         service: sts.service_name.clone(),
         replicas,
         ordinals_start: start,
-        start: start_policy(&sts.pod_management_policy, &ordinals, &pod_name),
+        start: start_policy(sts.pod_management_policy, &ordinals, &pod_name),
         update,
         claim_retention: retention,
         pods,
@@ -325,11 +327,11 @@ pub fn explain(model: &Model) -> Explanation {
 }
 
 fn start_policy(
-    policy: &str,
+    policy: PodManagementPolicy,
     ordinals: &std::ops::Range<i64>,
     pod_name: &dyn Fn(i64) -> String,
 ) -> StartPolicy {
-    let summary = if policy == "Parallel" {
+    let summary = if policy == PodManagementPolicy::Parallel {
         "all pods start and stop at once, without waiting for each other".to_owned()
     } else if ordinals.is_empty() {
         "one pod at a time in ordinal order, each after the one before is Running and Ready; scaling down removes the highest ordinal first".to_owned()
@@ -339,10 +341,7 @@ fn start_policy(
             pod_name(ordinals.start)
         )
     };
-    StartPolicy {
-        policy: policy.to_owned(),
-        summary,
-    }
+    StartPolicy { policy, summary }
 }
 
 fn update_policy(
@@ -354,7 +353,7 @@ fn update_policy(
         model::IntOrString::Int(n) => n.to_string(),
         model::IntOrString::String(s) => s.clone(),
     });
-    let summary = if strategy.type_ == "OnDelete" {
+    let summary = if strategy.type_ == UpdateStrategyType::OnDelete {
         "pods keep their template until you delete them; each deleted pod comes back with the current template".to_owned()
     } else {
         let pace = match &max_unavailable {
@@ -403,7 +402,7 @@ fn update_policy(
         }
     };
     UpdatePolicy {
-        strategy: strategy.type_.clone(),
+        strategy: strategy.type_,
         partition: strategy.partition,
         max_unavailable,
         summary,
@@ -538,112 +537,118 @@ impl Explanation {
             "claims",
             &format!(
                 "{} when the StatefulSet is deleted, {} when scaled down",
-                retention_word(&self.claim_retention.when_deleted),
-                retention_word(&self.claim_retention.when_scaled)
+                retention_word(self.claim_retention.when_deleted),
+                retention_word(self.claim_retention.when_scaled)
             ),
         ]);
         head.write(&mut out, "");
         for pod in &self.pods {
             out.push('\n');
-            let _ = writeln!(
-                out,
-                "pod {}{}",
-                pod.name,
-                if pod.held_by_partition {
-                    " (held by the partition)"
-                } else {
-                    ""
-                }
-            );
-            let mut t = Table::default();
-            t.row(["dns", &pod.dns, "", ""]);
-            for c in &pod.claims {
-                t.row([
-                    "claim",
-                    &c.name,
-                    &c.size,
-                    &format!(
-                        "{}, {}",
-                        c.storage_class.as_deref().map_or_else(
-                            || "default storage class".to_owned(),
-                            |s| format!("storage class {s}")
-                        ),
-                        c.access_modes.join(", ")
-                    ),
-                ]);
-            }
-            for secret in &pod.image_pull_secrets {
-                t.row(["pull", &format!("secret {secret}"), "", ""]);
-            }
-            t.write(&mut out, "  ");
-            for (init, c) in pod
-                .init_containers
-                .iter()
-                .map(|c| (true, c))
-                .chain(pod.containers.iter().map(|c| (false, c)))
-            {
-                let _ = writeln!(
-                    out,
-                    "  {} {} ({})",
-                    if init { "init container" } else { "container" },
-                    c.name,
-                    c.image
-                );
-                let mut t = Table::default();
-                for m in &c.mounts {
-                    let path = match &m.sub_path {
-                        Some(sub) => format!("{} (subPath {sub})", m.path),
-                        None => m.path.clone(),
-                    };
-                    let (kind, name) = match &m.source {
-                        MountSource::Claim { name } => ("claim", name),
-                        MountSource::ConfigMap { name } => ("configmap", name),
-                        MountSource::Secret { name } => ("secret", name),
-                        MountSource::Volume { name } => ("volume", name),
-                    };
-                    t.row([
-                        "mount",
-                        &path,
-                        &format!("{kind} {name}"),
-                        if m.read_only {
-                            "read-only"
-                        } else {
-                            "read-write"
-                        },
-                    ]);
-                }
-                for e in &c.env {
-                    let (from, detail) = match &e.source {
-                        EnvSource::Value { value } => ("value".to_owned(), quote(value)),
-                        EnvSource::ConfigMap { name, key } => {
-                            (format!("configmap {name}"), format!("key {key}"))
-                        }
-                        EnvSource::Secret { name, key } => {
-                            (format!("secret {name}"), format!("key {key}"))
-                        }
-                    };
-                    t.row(["env", &e.name, &from, &detail]);
-                }
-                for r in &c.env_from {
-                    t.row([
-                        "envFrom",
-                        &format!("{} {}", r.kind.word(), r.name),
-                        "every key",
-                        "",
-                    ]);
-                }
-                t.write(&mut out, "    ");
-            }
+            pod_text(&mut out, pod);
         }
         out
     }
 }
 
-fn retention_word(policy: &str) -> &str {
+/// One pod: its DNS name, claims and pull Secrets, then each container.
+fn pod_text(out: &mut String, pod: &Pod) {
+    let _ = writeln!(
+        out,
+        "pod {}{}",
+        pod.name,
+        if pod.held_by_partition {
+            " (held by the partition)"
+        } else {
+            ""
+        }
+    );
+    let mut t = Table::default();
+    t.row(["dns", &pod.dns, "", ""]);
+    for c in &pod.claims {
+        t.row([
+            "claim",
+            &c.name,
+            &c.size,
+            &format!(
+                "{}, {}",
+                c.storage_class.as_deref().map_or_else(
+                    || "default storage class".to_owned(),
+                    |s| format!("storage class {s}")
+                ),
+                (c.access_modes.iter().map(|m| m.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ]);
+    }
+    for secret in &pod.image_pull_secrets {
+        t.row(["pull", &format!("secret {secret}"), "", ""]);
+    }
+    t.write(out, "  ");
+    for (init, c) in (pod.init_containers.iter().map(|c| (true, c)))
+        .chain(pod.containers.iter().map(|c| (false, c)))
+    {
+        container_text(out, init, c);
+    }
+}
+
+/// One container: its mounts, env variables and `envFrom` sources.
+fn container_text(out: &mut String, init: bool, c: &ContainerView) {
+    let _ = writeln!(
+        out,
+        "  {} {} ({})",
+        if init { "init container" } else { "container" },
+        c.name,
+        c.image
+    );
+    let mut t = Table::default();
+    for m in &c.mounts {
+        let path = match &m.sub_path {
+            Some(sub) => format!("{} (subPath {sub})", m.path),
+            None => m.path.clone(),
+        };
+        let (kind, name) = match &m.source {
+            MountSource::Claim { name } => ("claim", name),
+            MountSource::ConfigMap { name } => ("configmap", name),
+            MountSource::Secret { name } => ("secret", name),
+            MountSource::Volume { name } => ("volume", name),
+        };
+        t.row([
+            "mount",
+            &path,
+            &format!("{kind} {name}"),
+            if m.read_only {
+                "read-only"
+            } else {
+                "read-write"
+            },
+        ]);
+    }
+    for e in &c.env {
+        let (from, detail) = match &e.source {
+            EnvSource::Value { value } => ("value".to_owned(), quote(value)),
+            EnvSource::ConfigMap { name, key } => {
+                (format!("configmap {name}"), format!("key {key}"))
+            }
+            EnvSource::Secret { name, key } => (format!("secret {name}"), format!("key {key}")),
+        };
+        t.row(["env", &e.name, &from, &detail]);
+    }
+    for r in &c.env_from {
+        t.row([
+            "envFrom",
+            &format!("{} {}", r.kind.word(), r.name),
+            "every key",
+            "",
+        ]);
+    }
+    t.write(out, "    ");
+}
+
+fn retention_word(policy: Retention) -> &'static str {
     match policy {
-        "Retain" => "kept",
-        "Delete" => "deleted",
-        other => other,
+        Retention::Retain => "kept",
+        Retention::Delete => "deleted",
     }
 }
 

@@ -1,4 +1,5 @@
-//! kustomize's name suffix for generated ConfigMaps and Secrets.
+//! Content hashes: kustomize's name suffix for generated ConfigMaps and
+//! Secrets, and the config hash annotation that rolls the pods.
 //!
 //! `kubectl kustomize` names a generated object `NAME-SUFFIX`, where the suffix is a
 //! hash of the object's content, so that a workload referring to it rolls when the
@@ -68,6 +69,46 @@ pub fn secret_suffix(type_: &str, data: &BTreeMap<String, Vec<u8>>) -> String {
     gojson::push_string(&mut json, type_);
     json.push('}');
     suffix_of(&json)
+}
+
+/// One generated object the pods read, as the config hash sees it.
+pub struct HashInput<'a> {
+    /// The kind's spelling, [`crate::model::Kind::as_str`]: never a `Debug` form.
+    pub kind: &'a str,
+    /// The object's name on the cluster.
+    pub name: &'a str,
+    /// The Secret type; `Opaque` for a ConfigMap (what the hash has always
+    /// been fed for one, so that existing pods do not roll).
+    pub type_: &'a str,
+    /// Every key and its exact bytes.
+    pub entries: &'a BTreeMap<String, Vec<u8>>,
+}
+
+/// The value of the pod template's config hash annotation: SHA-256, in hex,
+/// of each object's kind, name, type and entries, each length-prefixed so
+/// that no two contents feed the same bytes. `None` when there is no object.
+///
+/// Changing what is fed here changes every user's hash and rolls their pods
+/// on the next apply: `config_hash_is_pinned` holds it still.
+pub fn config_hash<'a>(objects: impl IntoIterator<Item = HashInput<'a>>) -> Option<String> {
+    let field = |h: &mut Sha256, bytes: &[u8]| {
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    let mut h = Sha256::new();
+    let mut any = false;
+    for o in objects {
+        any = true;
+        field(&mut h, o.kind.as_bytes());
+        field(&mut h, o.name.as_bytes());
+        field(&mut h, o.type_.as_bytes());
+        h.update((o.entries.len() as u64).to_le_bytes());
+        for (k, v) in o.entries {
+            field(&mut h, k.as_bytes());
+            field(&mut h, v);
+        }
+    }
+    any.then(|| format!("{:x}", h.finalize()))
 }
 
 /// kustomize's `encodeBase64`: standard padded base64, and once the text is 70
@@ -223,5 +264,30 @@ mod tests {
             configmap_suffix(&a, &BTreeMap::new()),
             configmap_suffix(&b, &BTreeMap::new())
         );
+    }
+
+    #[test]
+    fn config_hash_is_pinned() {
+        // A fixed input and the hash kubetoml has always given it: if this
+        // changes, every user's pods roll on their next apply.
+        const PINNED: &str = "19192201494329d972d1eb90fa78eb5ca70eace532f1a0e504004128c76c677a";
+        let settings = bytes(&[("app.conf", b"port = 8080\n")]);
+        let creds = bytes(&[("password", b"hunter2"), ("user", b"admin")]);
+        let hash = config_hash([
+            HashInput {
+                kind: "ConfigMap",
+                name: "settings",
+                type_: "Opaque",
+                entries: &settings,
+            },
+            HashInput {
+                kind: "Secret",
+                name: "creds-5f6g7h8k9m",
+                type_: "kubernetes.io/basic-auth",
+                entries: &creds,
+            },
+        ]);
+        assert_eq!(hash.as_deref(), Some(PINNED));
+        assert_eq!(config_hash([]), None);
     }
 }

@@ -42,6 +42,7 @@ mod gojson;
 pub mod hash;
 pub mod lower;
 pub mod model;
+mod quantity;
 pub mod render;
 pub mod secretfmt;
 pub mod sources;

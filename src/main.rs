@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use kubetoml::model::Kind;
 use kubetoml::{Document, Error, ErrorKind, Options, Templates};
 
 const EXAMPLE: &str = "\
@@ -224,7 +225,7 @@ fn file_name(index: usize, total: usize, doc: &Document) -> String {
     format!(
         "{:0width$}-{}-{}.yaml",
         index + 1,
-        doc.kind.to_lowercase(),
+        doc.kind.as_str().to_lowercase(),
         doc.name
     )
 }
@@ -280,7 +281,7 @@ fn write_dir(dir: &Path, docs: &[Document]) -> Result<(), Error> {
     let result = (|| {
         for (i, doc) in docs.iter().enumerate() {
             let path = staging.join(file_name(i, docs.len(), doc));
-            write_file(&path, doc.yaml.as_bytes(), doc.kind == "Secret")
+            write_file(&path, doc.yaml.as_bytes(), doc.kind == Kind::Secret)
                 .map_err(|e| io(format!("cannot write `{}`", path.display()), e))?;
         }
         let old = parent.join(format!(".{base}.kubetoml-old-{}", std::process::id()));

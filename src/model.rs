@@ -12,6 +12,208 @@ use std::fmt;
 use base64::Engine as _;
 use serde::{Serialize, Serializer};
 
+pub use crate::quantity::Quantity;
+
+/// Defines a Kubernetes keyword: an enum with one spelling per variant
+/// (`as_str`, also its `Display` and serialized form) and `parse`, the
+/// inverse. `ALL` lists the variants in the order messages show them.
+macro_rules! keyword {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum $name {
+            $(#[doc = concat!("`", $text, "`.")] $variant),+
+        }
+
+        impl $name {
+            /// Every value, in the order messages list them.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The value as Kubernetes spells it.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            /// The value spelled `text`, exactly as Kubernetes spells it.
+            pub fn parse(text: &str) -> Option<$name> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == text)
+            }
+        }
+
+        impl Keyword for $name {
+            fn all() -> &'static [Self] {
+                Self::ALL
+            }
+
+            fn spelling(self) -> &'static str {
+                self.as_str()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+/// A value from a fixed set, spelled as Kubernetes spells it.
+pub trait Keyword: Sized + Copy + 'static {
+    /// Every value, in the order messages list them.
+    fn all() -> &'static [Self];
+    /// The value's spelling.
+    fn spelling(self) -> &'static str;
+}
+
+keyword! {
+    /// A port's protocol.
+    Protocol { Tcp = "TCP", Udp = "UDP", Sctp = "SCTP" }
+}
+
+keyword! {
+    /// `podManagementPolicy`: how pods are started and stopped.
+    PodManagementPolicy { OrderedReady = "OrderedReady", Parallel = "Parallel" }
+}
+
+keyword! {
+    /// `updateStrategy.type`: how pods are replaced.
+    UpdateStrategyType { RollingUpdate = "RollingUpdate", OnDelete = "OnDelete" }
+}
+
+keyword! {
+    /// What happens to claims when the StatefulSet is deleted or scaled down.
+    Retention { Retain = "Retain", Delete = "Delete" }
+}
+
+keyword! {
+    /// A claim's access mode.
+    AccessMode {
+        ReadWriteOnce = "ReadWriteOnce",
+        ReadOnlyMany = "ReadOnlyMany",
+        ReadWriteMany = "ReadWriteMany",
+        ReadWriteOncePod = "ReadWriteOncePod",
+    }
+}
+
+keyword! {
+    /// `imagePullPolicy`.
+    PullPolicy { Always = "Always", IfNotPresent = "IfNotPresent", Never = "Never" }
+}
+
+keyword! {
+    /// `seccompProfile.type` (a `Localhost` profile needs a file on the node: not offered).
+    SeccompProfile { RuntimeDefault = "RuntimeDefault", Unconfined = "Unconfined" }
+}
+
+keyword! {
+    /// A toleration's operator.
+    TolerationOperator { Equal = "Equal", Exists = "Exists" }
+}
+
+keyword! {
+    /// A taint's effect.
+    TaintEffect {
+        NoSchedule = "NoSchedule",
+        PreferNoSchedule = "PreferNoSchedule",
+        NoExecute = "NoExecute",
+    }
+}
+
+keyword! {
+    /// A topology spread's `whenUnsatisfiable`.
+    WhenUnsatisfiable { DoNotSchedule = "DoNotSchedule", ScheduleAnyway = "ScheduleAnyway" }
+}
+
+keyword! {
+    /// An HTTP probe's or hook's scheme.
+    HttpScheme { Http = "HTTP", Https = "HTTPS" }
+}
+
+/// A Secret's type: the ones Kubernetes defines, or any other (an open set,
+/// as in Kubernetes). Serialized as its spelling.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SecretType {
+    /// `Opaque`: no rules.
+    Opaque,
+    /// `kubernetes.io/tls`: `tls.crt` and `tls.key`, a matching pair.
+    Tls,
+    /// `kubernetes.io/dockerconfigjson`: `.dockerconfigjson`, JSON.
+    DockerConfigJson,
+    /// `kubernetes.io/dockercfg`: `.dockercfg`, JSON.
+    DockerCfg,
+    /// `kubernetes.io/basic-auth`: `username` or `password`.
+    BasicAuth,
+    /// `kubernetes.io/ssh-auth`: `ssh-privatekey`.
+    SshAuth,
+    /// `kubernetes.io/service-account-token`: filled in by the cluster.
+    ServiceAccountToken,
+    /// Any other type, as written.
+    Other(String),
+}
+
+impl SecretType {
+    const KNOWN: [(SecretType, &'static str); 7] = [
+        (SecretType::Opaque, "Opaque"),
+        (SecretType::Tls, "kubernetes.io/tls"),
+        (
+            SecretType::DockerConfigJson,
+            "kubernetes.io/dockerconfigjson",
+        ),
+        (SecretType::DockerCfg, "kubernetes.io/dockercfg"),
+        (SecretType::BasicAuth, "kubernetes.io/basic-auth"),
+        (SecretType::SshAuth, "kubernetes.io/ssh-auth"),
+        (
+            SecretType::ServiceAccountToken,
+            "kubernetes.io/service-account-token",
+        ),
+    ];
+
+    /// The type spelled `text`.
+    pub fn parse(text: &str) -> SecretType {
+        Self::KNOWN
+            .into_iter()
+            .find(|(_, spelling)| *spelling == text)
+            .map_or_else(|| SecretType::Other(text.to_owned()), |(t, _)| t)
+    }
+
+    /// The type as Kubernetes spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            SecretType::Other(text) => text,
+            known => Self::KNOWN
+                .iter()
+                .find(|(t, _)| t == known)
+                .map_or("", |(_, spelling)| spelling),
+        }
+    }
+
+    /// Whether a pod can pull images with a Secret of this type.
+    pub fn is_registry(&self) -> bool {
+        matches!(self, SecretType::DockerConfigJson | SecretType::DockerCfg)
+    }
+}
+
+impl fmt::Display for SecretType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for SecretType {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// Labels or annotations, in key order.
 pub type StringMap = BTreeMap<String, String>;
 
@@ -61,7 +263,7 @@ pub struct Secret {
     pub metadata: Metadata,
     /// The Secret type, e.g. `Opaque`.
     #[serde(rename = "type")]
-    pub type_: String,
+    pub type_: SecretType,
     /// Values, as the exact bytes (serialized as standard base64).
     pub data: BTreeMap<String, SecretBytes>,
     /// Emitted as `immutable: true` when set.
@@ -122,8 +324,8 @@ pub struct ServicePort {
     pub port: i64,
     /// Container port name it forwards to.
     pub target_port: String,
-    /// `TCP`, `UDP` or `SCTP`.
-    pub protocol: String,
+    /// The container port's protocol.
+    pub protocol: Protocol,
 }
 
 /// The StatefulSet. Invariant: `selector` is a subset of the pod template's labels.
@@ -137,8 +339,8 @@ pub struct StatefulSet {
     pub selector: StringMap,
     /// The headless Service's name.
     pub service_name: String,
-    /// `OrderedReady` or `Parallel`.
-    pub pod_management_policy: String,
+    /// `podManagementPolicy`.
+    pub pod_management_policy: PodManagementPolicy,
     /// How pods are replaced.
     pub update_strategy: UpdateStrategy,
     /// `minReadySeconds`.
@@ -160,7 +362,7 @@ pub struct StatefulSet {
 pub struct UpdateStrategy {
     /// `RollingUpdate` or `OnDelete`.
     #[serde(rename = "type")]
-    pub type_: String,
+    pub type_: UpdateStrategyType,
     /// `rollingUpdate.partition`.
     pub partition: Option<i64>,
     /// `rollingUpdate.maxUnavailable`.
@@ -180,10 +382,10 @@ pub enum IntOrString {
 /// `persistentVolumeClaimRetentionPolicy`.
 #[derive(Debug, Clone, Serialize)]
 pub struct RetentionPolicy {
-    /// `Retain` or `Delete`.
-    pub when_deleted: String,
-    /// `Retain` or `Delete`.
-    pub when_scaled: String,
+    /// When the StatefulSet is deleted.
+    pub when_deleted: Retention,
+    /// When it is scaled down.
+    pub when_scaled: Retention,
 }
 
 /// The pod template.
@@ -227,7 +429,7 @@ pub struct PodSecurityContext {
     /// `fsGroup`.
     pub fs_group: Option<i64>,
     /// `seccompProfile.type`.
-    pub seccomp_profile: Option<String>,
+    pub seccomp_profile: Option<SeccompProfile>,
 }
 
 /// Container-level `securityContext`.
@@ -250,7 +452,7 @@ pub struct ContainerSecurityContext {
     /// `capabilities.drop`.
     pub capabilities_drop: Vec<String>,
     /// `seccompProfile.type`.
-    pub seccomp_profile: Option<String>,
+    pub seccomp_profile: Option<SeccompProfile>,
 }
 
 /// A toleration.
@@ -258,12 +460,12 @@ pub struct ContainerSecurityContext {
 pub struct Toleration {
     /// `key`.
     pub key: Option<String>,
-    /// `Equal` or `Exists`.
-    pub operator: String,
+    /// `operator`.
+    pub operator: TolerationOperator,
     /// `value`.
     pub value: Option<String>,
     /// `effect`.
-    pub effect: Option<String>,
+    pub effect: Option<TaintEffect>,
     /// `tolerationSeconds`.
     pub toleration_seconds: Option<i64>,
 }
@@ -275,8 +477,8 @@ pub struct TopologySpread {
     pub max_skew: i64,
     /// `topologyKey`.
     pub topology_key: String,
-    /// `DoNotSchedule` or `ScheduleAnyway`.
-    pub when_unsatisfiable: String,
+    /// `whenUnsatisfiable`.
+    pub when_unsatisfiable: WhenUnsatisfiable,
     /// `labelSelector.matchLabels`: the StatefulSet's selector.
     pub match_labels: StringMap,
 }
@@ -289,7 +491,7 @@ pub struct Container {
     /// Image.
     pub image: String,
     /// `imagePullPolicy`.
-    pub image_pull_policy: Option<String>,
+    pub image_pull_policy: Option<PullPolicy>,
     /// `command`.
     pub command: Vec<String>,
     /// `args`.
@@ -327,8 +529,8 @@ pub struct ContainerPort {
     pub name: String,
     /// Number.
     pub container_port: i64,
-    /// `TCP`, `UDP` or `SCTP`.
-    pub protocol: String,
+    /// `protocol`.
+    pub protocol: Protocol,
 }
 
 /// An environment variable: a literal, or a key of a ConfigMap or Secret.
@@ -375,8 +577,47 @@ pub struct EnvFrom {
     pub name: String,
 }
 
-/// ConfigMap or Secret.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+/// The kinds of object kubetoml emits. [`Kind::as_str`] is the one spelling
+/// of each: `kind:` in the YAML, file names, messages and the config hash
+/// all go through it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// A ConfigMap.
+    ConfigMap,
+    /// A Secret.
+    Secret,
+    /// A Service.
+    Service,
+    /// A StatefulSet.
+    StatefulSet,
+}
+
+impl Kind {
+    /// The kind as Kubernetes spells it: `ConfigMap`, `Secret`, `Service`, `StatefulSet`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Kind::ConfigMap => "ConfigMap",
+            Kind::Secret => "Secret",
+            Kind::Service => "Service",
+            Kind::StatefulSet => "StatefulSet",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Kind {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// The kinds kubetoml generates from data: ConfigMap or Secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ObjectKind {
     /// A ConfigMap.
     ConfigMap,
@@ -384,13 +625,34 @@ pub enum ObjectKind {
     Secret,
 }
 
+impl ObjectKind {
+    /// The same kind among every kind kubetoml emits.
+    pub const fn kind(self) -> Kind {
+        match self {
+            ObjectKind::ConfigMap => Kind::ConfigMap,
+            ObjectKind::Secret => Kind::Secret,
+        }
+    }
+
+    /// `ConfigMap` or `Secret`: [`Kind::as_str`].
+    pub const fn as_str(self) -> &'static str {
+        self.kind().as_str()
+    }
+}
+
+impl Serialize for ObjectKind {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// `resources`.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Resources {
-    /// `requests`.
-    pub requests: StringMap,
-    /// `limits`.
-    pub limits: StringMap,
+    /// `requests`, by resource name.
+    pub requests: BTreeMap<String, Quantity>,
+    /// `limits`, by resource name. Invariant: no request is above its limit.
+    pub limits: BTreeMap<String, Quantity>,
 }
 
 /// A probe.
@@ -425,8 +687,8 @@ pub enum Handler {
         path: String,
         /// Port number or name.
         port: IntOrString,
-        /// `HTTP` or `HTTPS`, when not the default.
-        scheme: Option<String>,
+        /// The scheme, when written.
+        scheme: Option<HttpScheme>,
         /// Host header.
         host: Option<String>,
         /// Extra headers.
@@ -495,10 +757,67 @@ pub struct Claim {
     pub name: String,
     /// Labels: the selector's only (templates are immutable).
     pub labels: StringMap,
-    /// Access modes.
-    pub access_modes: Vec<String>,
+    /// Access modes; `ReadWriteOncePod` only alone.
+    pub access_modes: Vec<AccessMode>,
     /// Storage class; none: the cluster default.
     pub storage_class: Option<String>,
-    /// Requested size.
-    pub size: String,
+    /// Requested size, more than zero.
+    pub size: Quantity,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json<T: Serialize>(v: &T) -> String {
+        serde_json::to_string(v).unwrap()
+    }
+
+    #[test]
+    fn keywords_parse_and_serialize_as_kubernetes_spells_them() {
+        for p in Protocol::ALL {
+            assert_eq!(Protocol::parse(p.as_str()), Some(*p));
+        }
+        assert_eq!(Protocol::parse("tcp"), None);
+        assert_eq!(json(&Protocol::Sctp), r#""SCTP""#);
+        assert_eq!(json(&HttpScheme::Https), r#""HTTPS""#);
+        assert_eq!(json(&AccessMode::ReadWriteOncePod), r#""ReadWriteOncePod""#);
+        assert_eq!(
+            TaintEffect::ALL
+                .iter()
+                .map(|e| e.as_str())
+                .collect::<Vec<_>>(),
+            ["NoSchedule", "PreferNoSchedule", "NoExecute"]
+        );
+        assert_eq!(PullPolicy::IfNotPresent.to_string(), "IfNotPresent");
+    }
+
+    #[test]
+    fn secret_types_read_back_as_written() {
+        for t in [
+            "Opaque",
+            "kubernetes.io/tls",
+            "kubernetes.io/dockerconfigjson",
+            "kubernetes.io/dockercfg",
+            "kubernetes.io/basic-auth",
+            "kubernetes.io/ssh-auth",
+            "kubernetes.io/service-account-token",
+            "example.com/custom",
+        ] {
+            assert_eq!(SecretType::parse(t).as_str(), t);
+            assert_eq!(json(&SecretType::parse(t)), format!("\"{t}\""));
+        }
+        assert_eq!(SecretType::parse("kubernetes.io/tls"), SecretType::Tls);
+        assert!(SecretType::parse("kubernetes.io/dockercfg").is_registry());
+        assert!(!SecretType::parse("Opaque").is_registry());
+    }
+
+    #[test]
+    fn kinds_have_one_spelling() {
+        assert_eq!(Kind::StatefulSet.as_str(), "StatefulSet");
+        assert_eq!(ObjectKind::ConfigMap.as_str(), "ConfigMap");
+        assert_eq!(ObjectKind::Secret.kind(), Kind::Secret);
+        assert_eq!(json(&ObjectKind::Secret), r#""Secret""#);
+        assert_eq!(Kind::Service.to_string(), "Service");
+    }
 }

@@ -20,7 +20,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
 use crate::error::{Error, ErrorKind};
-use crate::model::Model;
+use crate::model::{Kind, Model};
 use crate::yaml;
 
 /// The templates, one per kind, as `(file name, built-in source)`.
@@ -41,7 +41,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
 #[derive(Clone, PartialEq, Eq)]
 pub struct Document {
     /// `ConfigMap`, `Secret`, `Service` or `StatefulSet`.
-    pub kind: &'static str,
+    pub kind: Kind,
     /// The object's name.
     pub name: String,
     /// Its namespace, when set.
@@ -56,7 +56,7 @@ impl std::fmt::Debug for Document {
         d.field("kind", &self.kind)
             .field("name", &self.name)
             .field("namespace", &self.namespace);
-        if self.kind == "Secret" {
+        if self.kind == Kind::Secret {
             d.field(
                 "yaml",
                 &format_args!("<redacted, {} bytes>", self.yaml.len()),
@@ -192,7 +192,7 @@ impl Templates {
         let mut docs = Vec::new();
         for cm in &model.config_maps {
             docs.push(Document {
-                kind: "ConfigMap",
+                kind: Kind::ConfigMap,
                 name: cm.metadata.name.clone(),
                 namespace: cm.metadata.namespace.clone(),
                 yaml: self.render_one("configmap.yaml", cm)?,
@@ -200,20 +200,20 @@ impl Templates {
         }
         for s in &model.secrets {
             docs.push(Document {
-                kind: "Secret",
+                kind: Kind::Secret,
                 name: s.metadata.name.clone(),
                 namespace: s.metadata.namespace.clone(),
                 yaml: self.render_one("secret.yaml", s)?,
             });
         }
         docs.push(Document {
-            kind: "Service",
+            kind: Kind::Service,
             name: model.service.metadata.name.clone(),
             namespace: model.service.metadata.namespace.clone(),
             yaml: self.render_one("service.yaml", &model.service)?,
         });
         docs.push(Document {
-            kind: "StatefulSet",
+            kind: Kind::StatefulSet,
             name: model.stateful_set.metadata.name.clone(),
             namespace: model.stateful_set.metadata.namespace.clone(),
             yaml: self.render_one("statefulset.yaml", &model.stateful_set)?,
@@ -266,7 +266,9 @@ fn format_value(
         // Raw text only from `block`, `indent` and macros, which are built from escaped parts.
         ValueKind::String if value.is_safe() => value.as_str().unwrap_or_default().to_owned(),
         ValueKind::String => yaml::scalar(value.as_str().unwrap_or_default()).into_owned(),
-        ValueKind::Number | ValueKind::Bool => value.to_string(),
+        // minijinja prints booleans Python-style (`True`); YAML and Kubernetes spell them `true`.
+        ValueKind::Bool => if value.is_true() { "true" } else { "false" }.to_owned(),
+        ValueKind::Number => value.to_string(),
         kind => {
             return Err(minijinja::Error::new(
                 minijinja::ErrorKind::InvalidOperation,

@@ -1,9 +1,11 @@
-//! The API server's rules for names, keys, labels, ports and quantities.
+//! The API server's rules for names, keys, labels and ports (quantities: `quantity.rs`).
 //!
 //! Each function returns `Err(reason)` with a lowercase reason that completes
 //! "... is not a valid X: REASON". They mirror the checks in Kubernetes'
 //! `apimachinery/pkg/util/validation` so that nothing kubetoml prints is
 //! rejected by `kubectl apply`.
+
+use crate::quantity::Quantity;
 
 /// Longest DNS-1123 label (namespaces, volume names, container names).
 pub const LABEL_MAX: usize = 63;
@@ -174,84 +176,6 @@ pub fn port_number(n: i64) -> Result<(), String> {
     }
 }
 
-/// A resource quantity such as `250m`, `1.5Gi`, `2`, `1e3`.
-pub fn quantity(s: &str) -> Result<(), String> {
-    const HELP: &str = "write a number with an optional suffix: `250m`, `2`, `512Mi`, `1Gi`, `1e3`";
-    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
-    let digits_end = body
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(body.len());
-    let (number, suffix) = body.split_at(digits_end);
-    let valid_number = !number.is_empty() && number != "." && number.matches('.').count() <= 1;
-    if !valid_number {
-        return Err(HELP.into());
-    }
-    let valid_suffix = matches!(
-        suffix,
-        "" | "Ki"
-            | "Mi"
-            | "Gi"
-            | "Ti"
-            | "Pi"
-            | "Ei"
-            | "n"
-            | "u"
-            | "m"
-            | "k"
-            | "M"
-            | "G"
-            | "T"
-            | "P"
-            | "E"
-    ) || suffix
-        .strip_prefix(['e', 'E'])
-        .map(|exp| {
-            let exp = exp.strip_prefix(['+', '-']).unwrap_or(exp);
-            !exp.is_empty() && exp.chars().all(|c| c.is_ascii_digit())
-        })
-        .unwrap_or(false);
-    if !valid_suffix {
-        return Err(HELP.into());
-    }
-    if s.starts_with('-') {
-        return Err("it must not be negative".into());
-    }
-    Ok(())
-}
-
-/// The value of a valid quantity as a float: close enough to compare a
-/// request with its limit, or to tell zero from more.
-pub fn quantity_value(s: &str) -> Option<f64> {
-    quantity(s).ok()?;
-    let body = s.strip_prefix('+').unwrap_or(s);
-    let end = body
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(body.len());
-    let (number, suffix) = body.split_at(end);
-    let number: f64 = number.parse().ok()?;
-    let binary = |power: i32| 1024f64.powi(power);
-    let scale = match suffix {
-        "" => 1.0,
-        "n" => 1e-9,
-        "u" => 1e-6,
-        "m" => 1e-3,
-        "k" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "T" => 1e12,
-        "P" => 1e15,
-        "E" => 1e18,
-        "Ki" => binary(1),
-        "Mi" => binary(2),
-        "Gi" => binary(3),
-        "Ti" => binary(4),
-        "Pi" => binary(5),
-        "Ei" => binary(6),
-        exponent => 10f64.powi(exponent.get(1..)?.parse().ok()?),
-    };
-    Some(number * scale)
-}
-
 /// The resources a container can request without a domain.
 pub const STANDARD_RESOURCES: &[&str] = &["cpu", "memory", "ephemeral-storage"];
 
@@ -263,7 +187,9 @@ pub fn container_resource_name(s: &str) -> Result<(), String> {
         return Ok(());
     }
     if let Some(size) = s.strip_prefix("hugepages-") {
-        return quantity(size).map_err(|_| format!("`{size}` is not a page size"));
+        return Quantity::parse(size)
+            .map(drop)
+            .map_err(|_| format!("`{size}` is not a page size"));
     }
     match s.split_once('/') {
         Some((domain, _)) if domain != "kubernetes.io" && !domain.ends_with(".kubernetes.io") => {
@@ -371,28 +297,6 @@ mod tests {
         assert!(port_name("a--b").is_err());
         assert!(port_name("averyverylongname").is_err());
         assert!(port_name("Web").is_err());
-    }
-
-    #[test]
-    fn quantities() {
-        for ok in [
-            "1Gi", "250m", "2", "0.5", "1.5Gi", "1e3", "1E-3", "100k", ".5",
-        ] {
-            assert!(quantity(ok).is_ok(), "{ok}");
-        }
-        for bad in ["", "1GB", "one", "1.2.3", "-1", "1 Gi", "Gi", "1e"] {
-            assert!(quantity(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn quantity_values_compare() {
-        assert_eq!(quantity_value("250m"), Some(0.25));
-        assert_eq!(quantity_value("1Gi"), Some(1073741824.0));
-        assert_eq!(quantity_value("1e3"), Some(1000.0));
-        assert_eq!(quantity_value("0"), Some(0.0));
-        assert!(quantity_value("2Gi") > quantity_value("2G"));
-        assert_eq!(quantity_value("1GB"), None);
     }
 
     #[test]

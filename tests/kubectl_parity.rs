@@ -180,7 +180,7 @@ impl Case {
         let doc = out
             .documents
             .iter()
-            .find(|d| d.kind == kind)
+            .find(|d| d.kind.as_str() == kind)
             .unwrap_or_else(|| panic!("{}: kubetoml emitted no {kind}", self.name));
         let parsed: Value = serde_yaml::from_str(&doc.yaml).unwrap_or_else(|e| {
             panic!(

@@ -90,7 +90,7 @@ fn check_handler(h: &Handler, v: &Value) {
             let get = &v["httpGet"];
             assert_eq!(s(&get["path"]), path);
             assert_eq!(&int_or_string(&get["port"]), port);
-            assert_eq!(get["scheme"].as_str(), scheme.as_deref());
+            assert_eq!(get["scheme"].as_str(), scheme.map(|x| x.as_str()));
             assert_eq!(get["host"].as_str(), host.as_deref());
             let read: Vec<(String, String)> = seq(&get["httpHeaders"])
                 .iter()
@@ -125,7 +125,7 @@ fn check_container(c: &Container, v: &Value) {
     assert_eq!(s(&v["image"]), c.image);
     assert_eq!(
         v["imagePullPolicy"].as_str(),
-        c.image_pull_policy.as_deref()
+        c.image_pull_policy.map(|x| x.as_str())
     );
     assert_eq!(strings(&v["command"]), c.command);
     assert_eq!(strings(&v["args"]), c.args);
@@ -135,7 +135,7 @@ fn check_container(c: &Container, v: &Value) {
     for (p, y) in c.ports.iter().zip(ports) {
         assert_eq!(s(&y["name"]), p.name);
         assert_eq!(y["containerPort"].as_i64(), Some(p.container_port));
-        assert_eq!(s(&y["protocol"]), p.protocol);
+        assert_eq!(s(&y["protocol"]), p.protocol.as_str());
     }
     let env = seq(&v["env"]);
     assert_eq!(env.len(), c.env.len());
@@ -162,11 +162,17 @@ fn check_container(c: &Container, v: &Value) {
         };
         assert_eq!(s(&y[field]["name"]), e.name);
     }
+    let text = |m: &BTreeMap<String, Quantity>| -> StringMap {
+        m.iter().map(|(k, q)| (k.clone(), q.to_string())).collect()
+    };
     assert_eq!(
         string_map(&v["resources"]["requests"]),
-        c.resources.requests
+        text(&c.resources.requests)
     );
-    assert_eq!(string_map(&v["resources"]["limits"]), c.resources.limits);
+    assert_eq!(
+        string_map(&v["resources"]["limits"]),
+        text(&c.resources.limits)
+    );
     check_probe(&c.readiness_probe, &v["readinessProbe"]);
     check_probe(&c.liveness_probe, &v["livenessProbe"]);
     check_probe(&c.startup_probe, &v["startupProbe"]);
@@ -204,7 +210,7 @@ fn check_container(c: &Container, v: &Value) {
             assert_eq!(strings(&y["capabilities"]["drop"]), sc.capabilities_drop);
             assert_eq!(
                 y["seccompProfile"]["type"].as_str(),
-                sc.seccomp_profile.as_deref()
+                sc.seccomp_profile.map(|x| x.as_str())
             );
         }
     }
@@ -236,7 +242,7 @@ fn check(model: &Model, docs: &[Value]) {
         let y = docs.next().unwrap();
         assert_eq!(s(&y["kind"]), "Secret");
         check_metadata(&secret.metadata, &y["metadata"]);
-        assert_eq!(s(&y["type"]), secret.type_);
+        assert_eq!(s(&y["type"]), secret.type_.as_str());
         let data: BTreeMap<String, Vec<u8>> = string_map(&y["data"])
             .into_iter()
             .map(|(k, v)| (k, b64(&v)))
@@ -268,7 +274,7 @@ fn check(model: &Model, docs: &[Value]) {
         assert_eq!(s(&v["name"]), p.name);
         assert_eq!(v["port"].as_i64(), Some(p.port));
         assert_eq!(s(&v["targetPort"]), p.target_port);
-        assert_eq!(s(&v["protocol"]), p.protocol);
+        assert_eq!(s(&v["protocol"]), p.protocol.as_str());
     }
 
     let y = docs.next().unwrap();
@@ -278,11 +284,14 @@ fn check(model: &Model, docs: &[Value]) {
     let spec = &y["spec"];
     assert_eq!(spec["replicas"].as_i64(), Some(sts.replicas));
     assert_eq!(s(&spec["serviceName"]), sts.service_name);
-    assert_eq!(s(&spec["podManagementPolicy"]), sts.pod_management_policy);
+    assert_eq!(
+        s(&spec["podManagementPolicy"]),
+        sts.pod_management_policy.as_str()
+    );
     assert_eq!(string_map(&spec["selector"]["matchLabels"]), sts.selector);
     assert_eq!(
         s(&spec["updateStrategy"]["type"]),
-        sts.update_strategy.type_
+        sts.update_strategy.type_.as_str()
     );
     let rolling = &spec["updateStrategy"]["rollingUpdate"];
     assert_eq!(
@@ -341,7 +350,7 @@ fn check(model: &Model, docs: &[Value]) {
             assert_eq!(opt_i64(&y["fsGroup"]), sc.fs_group);
             assert_eq!(
                 y["seccompProfile"]["type"].as_str(),
-                sc.seccomp_profile.as_deref()
+                sc.seccomp_profile.map(|x| x.as_str())
             );
         }
     }
@@ -349,9 +358,9 @@ fn check(model: &Model, docs: &[Value]) {
     assert_eq!(tolerations.len(), pod.tolerations.len());
     for (t, y) in pod.tolerations.iter().zip(tolerations) {
         assert_eq!(y["key"].as_str(), t.key.as_deref());
-        assert_eq!(s(&y["operator"]), t.operator);
+        assert_eq!(s(&y["operator"]), t.operator.as_str());
         assert_eq!(y["value"].as_str(), t.value.as_deref());
-        assert_eq!(y["effect"].as_str(), t.effect.as_deref());
+        assert_eq!(y["effect"].as_str(), t.effect.map(|x| x.as_str()));
         assert_eq!(opt_i64(&y["tolerationSeconds"]), t.toleration_seconds);
     }
     let spread = seq(&ps["topologySpreadConstraints"]);
@@ -359,7 +368,7 @@ fn check(model: &Model, docs: &[Value]) {
     for (t, y) in pod.topology_spread.iter().zip(spread) {
         assert_eq!(y["maxSkew"].as_i64(), Some(t.max_skew));
         assert_eq!(s(&y["topologyKey"]), t.topology_key);
-        assert_eq!(s(&y["whenUnsatisfiable"]), t.when_unsatisfiable);
+        assert_eq!(s(&y["whenUnsatisfiable"]), t.when_unsatisfiable.as_str());
         assert_eq!(
             string_map(&y["labelSelector"]["matchLabels"]),
             t.match_labels
@@ -406,12 +415,18 @@ fn check(model: &Model, docs: &[Value]) {
     for (c, y) in sts.claims.iter().zip(claims) {
         assert_eq!(s(&y["metadata"]["name"]), c.name);
         assert_eq!(string_map(&y["metadata"]["labels"]), c.labels);
-        assert_eq!(strings(&y["spec"]["accessModes"]), c.access_modes);
+        assert_eq!(
+            strings(&y["spec"]["accessModes"]),
+            (c.access_modes.iter().map(|m| m.to_string())).collect::<Vec<_>>()
+        );
         assert_eq!(
             y["spec"]["storageClassName"].as_str(),
             c.storage_class.as_deref()
         );
-        assert_eq!(s(&y["spec"]["resources"]["requests"]["storage"]), c.size);
+        assert_eq!(
+            s(&y["spec"]["resources"]["requests"]["storage"]),
+            c.size.as_str()
+        );
     }
 }
 
@@ -498,4 +513,30 @@ fn sidecars_read_keys_by_their_generated_names() {
         [hashed.metadata.name.as_str(), "basic"],
         "envFrom follows the hash suffix"
     );
+}
+
+/// The every-field fixture's YAML, as text: a change in how any field is
+/// spelled (a boolean printed `True`, a quoted number) shows up here, even
+/// where a YAML reader would accept both spellings.
+#[test]
+fn a_description_using_every_field_renders_as_snapshotted() {
+    let dir = Path::new("tests/fixtures/everything");
+    let source = std::fs::read_to_string(dir.join("everything.toml")).unwrap();
+    let sources = FsSources::new(dir).with_env(fixture_env());
+    let yaml = kubetoml::compile_model("everything.toml", &source, &sources, &Options::default())
+        .unwrap_or_else(|e| panic!("{}", e.draw(false)))
+        .render(&Templates::builtin())
+        .unwrap()
+        .to_yaml();
+    for line in yaml.lines() {
+        let value = line.split_once(": ").map_or("", |(_, v)| v);
+        assert!(
+            !matches!(value, "True" | "False"),
+            "a boolean printed Python-style: {line}"
+        );
+    }
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_snapshot!("everything_yaml", yaml));
 }

@@ -1,4 +1,5 @@
-//! ConfigMaps and Secrets: reading every source, key rules, sizes, secret types.
+//! ConfigMaps and Secrets: reading every source, key rules, sizes, secret
+//! types, and how the pods use each (mount, items, mode, env, image pull).
 
 use super::*;
 
@@ -10,16 +11,33 @@ pub(super) struct DataObject {
     pub(super) key_span: Span,
     /// The name on the cluster (the key, or the key with a hash suffix).
     pub(super) name: String,
-    pub(super) type_: String,
+    /// Written, implied by `docker_registry`, or `Opaque` (for a ConfigMap too: the config hash reads it).
+    pub(super) type_: SecretType,
     pub(super) entries: BTreeMap<String, Vec<u8>>,
     pub(super) immutable: bool,
-    pub(super) spec: DataSpec,
+    /// How the pods use it, checked: the pod step only places it.
+    pub(super) uses: Uses,
     /// The table key is a valid object name (else it was reported already).
     pub(super) name_ok: bool,
     /// Keys that are missing for a reason already reported (a source that
     /// could not be read, a key refused): references to them are not errors
     /// of their own.
     pub(super) unknown_keys: UnknownKeys,
+}
+
+/// How the pods use a generated object, as its table asks.
+#[derive(Default)]
+pub(super) struct Uses {
+    /// `mount`, as written: the pod step checks it against every other mount path.
+    pub(super) mount: Option<Spanned<String>>,
+    /// The pod volume, when mounted and the key can name one (else that was reported).
+    pub(super) volume: Option<PodVolume>,
+    /// `env`: variables of the main container, each set from one key.
+    pub(super) env: Vec<(Spanned<String>, EnvSource)>,
+    /// `env_from = true`: the main container reads every key.
+    pub(super) env_from: Option<EnvFrom>,
+    /// `image_pull = true`: the pod pulls images with this Secret.
+    pub(super) image_pull: bool,
 }
 
 /// Which keys of a [`DataObject`] may exist without being in its entries.
@@ -105,7 +123,7 @@ impl Value {
 }
 
 impl Lowerer<'_> {
-    /// Reads and checks one `[configmaps.X]` or `[secrets.X]` table.
+    /// Reads and checks one `[configmaps.X]` or `[secrets.X]` table, and how the pods use it.
     pub(super) fn data_object(
         &mut self,
         kind: ObjectKind,
@@ -119,6 +137,53 @@ impl Lowerer<'_> {
         };
         let name_ok = self.check(&key, what, validate::dns_subdomain);
         let data = data.into_inner();
+        let type_ = self.secret_type(kind, &key, &data);
+        let errors_before = self.error_count();
+        let keys = self.read_keys(kind, &key, &data);
+        // A source that could not be read would make the type's checks misleading.
+        if kind == ObjectKind::Secret && self.error_count() == errors_before {
+            self.secret_type_rules(
+                &type_,
+                &keys.entries,
+                &key,
+                data.type_.as_ref().map_or(key.span(), |t| t.span()),
+            );
+        }
+        let entries: BTreeMap<String, Vec<u8>> = keys
+            .entries
+            .into_iter()
+            .map(|(k, v)| (k, v.bytes))
+            .collect();
+        self.check_size(kind, &key, &entries);
+        let hashed = data
+            .hash_suffix
+            .as_ref()
+            .map_or(global_hash, |h| *h.get_ref());
+        let name = self.cluster_name(kind, &key, &type_, &entries, hashed && name_ok, hashed);
+        let mut object = DataObject {
+            kind,
+            name_ok,
+            unknown_keys: keys.unknown,
+            name,
+            key_span: key.span(),
+            key: key.into_inner(),
+            type_,
+            entries,
+            immutable: data.immutable.as_ref().is_some_and(|i| *i.get_ref()),
+            uses: Uses::default(),
+        };
+        object.uses = self.uses(&object, data);
+        object
+    }
+
+    /// The Secret type: written, implied by `docker_registry`, or `Opaque`;
+    /// and the fields a ConfigMap cannot have.
+    fn secret_type(
+        &mut self,
+        kind: ObjectKind,
+        key: &Spanned<String>,
+        data: &DataSpec,
+    ) -> SecretType {
         if kind == ObjectKind::ConfigMap {
             for (field, span) in [
                 ("type", data.type_.as_ref().map(|t| t.span())),
@@ -138,15 +203,10 @@ impl Lowerer<'_> {
                 }
             }
         }
-        let type_ = match (&data.type_, &data.docker_registry) {
-            (Some(t), _) => t.get_ref().clone(),
-            (None, Some(_)) => "kubernetes.io/dockerconfigjson".to_owned(),
-            (None, None) => "Opaque".to_owned(),
-        };
         if let Some(t) = &data.type_ {
             if t.get_ref().is_empty() || t.get_ref().len() > validate::SUBDOMAIN_MAX {
                 self.error("invalid Secret type", t.span(), "empty or too long");
-            } else if t.get_ref() == "kubernetes.io/service-account-token" {
+            } else if SecretType::parse(t.get_ref()) == SecretType::ServiceAccountToken {
                 self.error_help(
                     "service account token Secrets are not generated by kubetoml",
                     t.span(),
@@ -155,8 +215,16 @@ impl Lowerer<'_> {
                 );
             }
         }
+        match (&data.type_, &data.docker_registry) {
+            (Some(t), _) => SecretType::parse(t.get_ref()),
+            (None, Some(_)) => SecretType::DockerConfigJson,
+            (None, None) => SecretType::Opaque,
+        }
+    }
 
-        let errors_before = self.error_count();
+    /// Every key of the object, from its files, literals, env files, build
+    /// environment and registry, in that order.
+    fn read_keys(&mut self, kind: ObjectKind, key: &Spanned<String>, data: &DataSpec) -> Keys {
         let mut keys = Keys::default();
         let object = key.get_ref();
         for file in &data.files {
@@ -166,10 +234,7 @@ impl Lowerer<'_> {
         for (k, v) in &data.literals {
             if kind == ObjectKind::Secret && self.options.no_literal_secrets {
                 self.error_help(
-                    format!(
-                        "secret `{}` has a value written in the description",
-                        key.get_ref()
-                    ),
+                    format!("secret `{object}` has a value written in the description"),
                     k.span(),
                     "literal secret value",
                     "--no-literal-secrets is set: read it with `from_env` or from a file instead",
@@ -187,84 +252,179 @@ impl Lowerer<'_> {
         }
         for (k, var) in &data.from_env {
             match self.env_var(var) {
-                Some(bytes) => self.add_key(
-                    &mut keys,
-                    object,
-                    k.get_ref().clone(),
-                    Value::field(bytes, k.span(), "from_env"),
-                ),
+                Some(bytes) => {
+                    let value = Value::field(bytes, k.span(), "from_env");
+                    self.add_key(&mut keys, object, k.get_ref().clone(), value);
+                }
                 None => keys.unknown.refuse(k.get_ref()),
             }
         }
         if let Some(reg) = &data.docker_registry {
-            match self.docker_registry(reg, &key) {
-                Some(bytes) => self.add_key(
-                    &mut keys,
-                    object,
-                    ".dockerconfigjson".into(),
-                    Value::field(bytes, reg.span(), "docker_registry"),
-                ),
+            match self.docker_registry(reg, key) {
+                Some(bytes) => {
+                    let value = Value::field(bytes, reg.span(), "docker_registry");
+                    self.add_key(&mut keys, object, ".dockerconfigjson".into(), value);
+                }
                 None => keys.unknown.refuse(".dockerconfigjson"),
             }
         }
+        keys
+    }
 
-        // A source that could not be read would make the type's checks misleading.
-        if kind == ObjectKind::Secret && self.error_count() == errors_before {
-            self.secret_type_rules(
-                &type_,
-                &keys.entries,
-                &key,
-                data.type_.as_ref().map_or(key.span(), |t| t.span()),
+    /// The name on the cluster: the key, with kustomize's content hash when `hashed`.
+    /// `check_length` when the key is a valid name, so that a long one is reported once.
+    fn cluster_name(
+        &mut self,
+        kind: ObjectKind,
+        key: &Spanned<String>,
+        type_: &SecretType,
+        entries: &BTreeMap<String, Vec<u8>>,
+        check_length: bool,
+        hashed: bool,
+    ) -> String {
+        if !hashed {
+            return key.get_ref().clone();
+        }
+        let suffix = match kind {
+            ObjectKind::ConfigMap => {
+                let (text, binary) = split_utf8(entries.clone());
+                let binary = binary.into_iter().map(|(k, v)| (k, v.0)).collect();
+                hash::configmap_suffix(&text, &binary)
+            }
+            ObjectKind::Secret => hash::secret_suffix(type_.as_str(), entries),
+        };
+        let hashed_name = format!("{}-{suffix}", key.get_ref());
+        if check_length && hashed_name.len() > validate::SUBDOMAIN_MAX {
+            self.error(
+                format!("`{}` is too long for a hash suffix", key.get_ref()),
+                key.span(),
+                "at most 242 characters with `hash_suffix`",
             );
         }
+        hashed_name
+    }
 
-        let entries: BTreeMap<String, Vec<u8>> = keys
-            .entries
-            .into_iter()
-            .map(|(k, v)| (k, v.bytes))
-            .collect();
-        self.check_size(kind, &key, &entries);
-
-        let hashed = data
-            .hash_suffix
-            .as_ref()
-            .map_or(global_hash, |h| *h.get_ref());
-        let name = if hashed {
-            let suffix = match kind {
-                ObjectKind::ConfigMap => {
-                    let (text, binary) = split_utf8(entries.clone());
-                    hash::configmap_suffix(
-                        &text,
-                        &binary.into_iter().map(|(k, v)| (k, v.0)).collect(),
-                    )
-                }
-                ObjectKind::Secret => hash::secret_suffix(&type_, &entries),
-            };
-            let hashed_name = format!("{}-{suffix}", key.get_ref());
-            if name_ok && hashed_name.len() > validate::SUBDOMAIN_MAX {
-                self.error(
-                    format!("`{}` is too long for a hash suffix", key.get_ref()),
-                    key.span(),
-                    "at most 242 characters with `hash_suffix`",
+    /// How the pods use `o`: its volume, env variables, `env_from`, image pull.
+    fn uses(&mut self, o: &DataObject, data: DataSpec) -> Uses {
+        let volume = self.data_volume(o, &data);
+        let mut env = Vec::new();
+        for (var, k) in &data.env {
+            if self.key_exists(k, o) {
+                let (object, key) = (o.name.clone(), k.get_ref().clone());
+                env.push((
+                    var.clone(),
+                    match o.kind {
+                        ObjectKind::ConfigMap => EnvSource::ConfigMap { object, key },
+                        ObjectKind::Secret => EnvSource::Secret { object, key },
+                    },
+                ));
+            }
+        }
+        let env_from = (data.env_from.as_ref())
+            .filter(|e| *e.get_ref())
+            .map(|flag| self.env_from(o, flag.span()));
+        let image_pull = data.image_pull.as_ref().filter(|f| *f.get_ref());
+        if let Some(flag) = image_pull {
+            if !o.type_.is_registry() {
+                self.error_help(
+                    format!("`{}` cannot pull images: its type is `{}`", o.key, o.type_),
+                    flag.span(),
+                    "not a registry Secret",
+                    "image pull secrets are `kubernetes.io/dockerconfigjson`: set `docker_registry`",
                 );
             }
-            hashed_name
-        } else {
-            key.get_ref().clone()
-        };
-
-        DataObject {
-            kind,
-            name_ok,
-            unknown_keys: keys.unknown,
-            name,
-            key_span: key.span(),
-            key: key.into_inner(),
-            type_,
-            entries,
-            immutable: data.immutable.as_ref().is_some_and(|i| *i.get_ref()),
-            spec: data,
         }
+        Uses {
+            mount: data.mount,
+            volume,
+            env,
+            env_from,
+            image_pull: image_pull.is_some(),
+        }
+    }
+
+    /// The pod volume of a mounted object, with its `items` and `default_mode`;
+    /// `None` when not mounted or its key cannot name a volume.
+    fn data_volume(&mut self, o: &DataObject, data: &DataSpec) -> Option<PodVolume> {
+        if data.mount.is_none() {
+            for (field, span) in [
+                ("items", data.items.keys().next().map(|k| k.span())),
+                ("default_mode", data.default_mode.as_ref().map(|m| m.span())),
+            ] {
+                if let Some(span) = span {
+                    self.error_help(
+                        format!("`{field}` needs `mount`"),
+                        span,
+                        "not mounted",
+                        "add `mount = \"/path\"` to this table",
+                    );
+                }
+            }
+            return None;
+        }
+        let vname = o.key.replace('.', "-");
+        if !o.name_ok {
+            return None;
+        }
+        if let Err(reason) = validate::dns_label(&vname, validate::LABEL_MAX) {
+            self.error(
+                format!("`{}` cannot name a pod volume", o.key),
+                o.key_span.clone(),
+                reason,
+            );
+            return None;
+        }
+        let mut items = Vec::new();
+        for (k, path) in &data.items {
+            self.key_exists(k, o);
+            if self.check(path, "item path", validate::relative_path) {
+                items.push(KeyToPath {
+                    key: k.get_ref().clone(),
+                    path: path.get_ref().clone(),
+                });
+            }
+        }
+        Some(PodVolume {
+            name: vname,
+            kind: o.kind,
+            object: o.name.clone(),
+            items,
+            default_mode: data.default_mode.as_ref().map(|m| self.default_mode(m)),
+        })
+    }
+
+    /// `default_mode`, warning when a mode is written in decimal.
+    fn default_mode(&mut self, m: &Spanned<i64>) -> i64 {
+        let mode = *m.get_ref();
+        let written = self.source.get(m.span()).unwrap_or_default();
+        if !(0..=0o777).contains(&mode) {
+            self.error_help(
+                "`default_mode` must be between 0 and 0o777",
+                m.span(),
+                format!("{written} is out of range"),
+                "write it in octal, e.g. `default_mode = 0o440`",
+            );
+        } else if mode > 7 && written.bytes().all(|b| b.is_ascii_digit()) {
+            // `440` is decimal in TOML: mode 0o670, not r--r-----.
+            let as_octal = written.bytes().all(|b| b <= b'7');
+            let help = if as_octal {
+                format!("write file modes in octal: `{mode:#o}` for this mode, or `0o{written}` if that is what you meant")
+            } else {
+                format!("write file modes in octal: `{mode:#o}`")
+            };
+            self.diags.push(
+                Diagnostic::warning(
+                    format!(
+                        "`default_mode = {written}` is decimal: mode {mode:#o} ({})",
+                        permissions(mode)
+                    ),
+                    m.span(),
+                    "decimal",
+                )
+                .with_help(help),
+            );
+        }
+        mode
     }
 
     /// Adds key `k` to the object being assembled, unless it is not a valid
@@ -345,10 +505,7 @@ impl Lowerer<'_> {
                     }
             })
             .sum();
-        let kind_name = match kind {
-            ObjectKind::ConfigMap => "ConfigMap",
-            ObjectKind::Secret => "Secret",
-        };
+        let kind_name = kind.as_str();
         if size > OBJECT_SIZE_LIMIT {
             self.error_help(
                 format!(
@@ -446,7 +603,7 @@ impl Lowerer<'_> {
 
     fn secret_type_rules(
         &mut self,
-        type_: &str,
+        type_: &SecretType,
         entries: &BTreeMap<String, Value>,
         key: &Spanned<String>,
         span: Span,
@@ -481,7 +638,7 @@ impl Lowerer<'_> {
             true
         };
         match type_ {
-            "kubernetes.io/tls" => {
+            SecretType::Tls => {
                 if !require(self, &["tls.crt", "tls.key"]) {
                     return;
                 }
@@ -494,8 +651,8 @@ impl Lowerer<'_> {
                     );
                 }
             }
-            "kubernetes.io/dockerconfigjson" | "kubernetes.io/dockercfg" => {
-                let k = if type_.ends_with("json") {
+            SecretType::DockerConfigJson | SecretType::DockerCfg => {
+                let k = if *type_ == SecretType::DockerConfigJson {
                     ".dockerconfigjson"
                 } else {
                     ".dockercfg"
@@ -510,12 +667,12 @@ impl Lowerer<'_> {
                     );
                 }
             }
-            "kubernetes.io/basic-auth"
+            SecretType::BasicAuth
                 if !entries.contains_key("username") && !entries.contains_key("password") =>
             {
                 require(self, &["username", "password"]);
             }
-            "kubernetes.io/ssh-auth" => {
+            SecretType::SshAuth => {
                 require(self, &["ssh-privatekey"]);
             }
             _ => {}
@@ -542,18 +699,55 @@ pub(super) fn split_utf8(
     (data, binary)
 }
 
-/// Feeds an object's identity and exact content to the config hash, unambiguously.
-pub(super) fn hash_object(h: &mut Sha256, o: &DataObject) {
-    let field = |h: &mut Sha256, bytes: &[u8]| {
-        h.update((bytes.len() as u64).to_le_bytes());
-        h.update(bytes);
-    };
-    field(h, format!("{:?}", o.kind).as_bytes());
-    field(h, o.name.as_bytes());
-    field(h, o.type_.as_bytes());
-    h.update((o.entries.len() as u64).to_le_bytes());
-    for (k, v) in &o.entries {
-        field(h, k.as_bytes());
-        field(h, v);
+/// The generated objects as the model holds them, each kind by name.
+pub(super) fn into_objects(
+    objects: Vec<DataObject>,
+    app: &Identity,
+) -> (Vec<ConfigMap>, Vec<Secret>) {
+    let mut config_maps = Vec::new();
+    let mut secrets = Vec::new();
+    for o in objects {
+        let mut annotations = StringMap::new();
+        if o.name != o.key {
+            annotations.insert("kubetoml.dev/generated-from".into(), o.key.clone());
+        }
+        let metadata = app.metadata(&o.name, StringMap::new(), annotations);
+        match o.kind {
+            ObjectKind::ConfigMap => {
+                let (data, binary_data) = split_utf8(o.entries);
+                config_maps.push(ConfigMap {
+                    metadata,
+                    data,
+                    binary_data,
+                    immutable: o.immutable,
+                });
+            }
+            ObjectKind::Secret => secrets.push(Secret {
+                metadata,
+                type_: o.type_,
+                data: (o.entries.into_iter())
+                    .map(|(k, v)| (k, SecretBytes(v)))
+                    .collect(),
+                immutable: o.immutable,
+            }),
+        }
     }
+    config_maps.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+    secrets.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+    (config_maps, secrets)
+}
+
+/// `rw-r-----` for 0o640.
+fn permissions(mode: i64) -> String {
+    (0..9)
+        .map(|bit| {
+            let on = mode & (0o400 >> bit) != 0;
+            match (on, bit % 3) {
+                (false, _) => '-',
+                (true, 0) => 'r',
+                (true, 1) => 'w',
+                (true, _) => 'x',
+            }
+        })
+        .collect()
 }

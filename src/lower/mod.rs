@@ -5,16 +5,19 @@
 //! find (with the span of what the user wrote) and returns them all. Only
 //! [`Sources`] touches files and the environment.
 //!
-//! The work is split by what is being lowered: `data` reads and checks
-//! ConfigMaps and Secrets, `pod` builds the pod template and its
-//! containers, `workload` the Service, claims and StatefulSet; this file
-//! holds the entry point, the shared error helpers and the app-wide parts
-//! (names, labels, the config hash).
+//! Lowering is a list of named steps, run in order by `Lowerer::app`
+//! (like ripgrep's `HiArgs::from_low_args`), each returning a finished,
+//! typed piece: the app's identity (names, labels), the generated objects
+//! with how the pods use them (`data`), the ports and the Service
+//! (`workload`), the pod template by concern (`pod`: volumes, image pull,
+//! security, containers, scheduling; `container` and `probe` for each
+//! container), the claims and the StatefulSet (`workload`). This file holds
+//! the entry point, the context every step shares (`Lowerer`: the
+//! diagnostics, the description's text, the sources, the options), the
+//! shared error helpers and the config hash.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
-
-use sha2::{Digest, Sha256};
 
 use crate::error::{did_you_mean, quote_list, suggest, Diagnostic, Severity};
 use crate::model::*;
@@ -23,11 +26,14 @@ use crate::spec::{self, DataSpec, Map, Spanned, Spec};
 use crate::validate;
 use crate::{hash, secretfmt};
 
+mod container;
 mod data;
 mod pod;
+mod probe;
 mod workload;
 
-use data::{hash_object, split_utf8, DataObject};
+use data::DataObject;
+use pod::PodSpec;
 
 /// Settings that change how a description is lowered.
 #[derive(Debug, Clone, Default)]
@@ -98,6 +104,66 @@ struct Lowerer<'a> {
     options: &'a Options,
 }
 
+/// The app's name and what every object of it carries.
+struct Identity {
+    /// The app name: the StatefulSet's, the main container's and by default the Service's.
+    name: String,
+    /// Where the name is written.
+    name_span: Span,
+    /// The name is valid (else it was reported).
+    name_ok: bool,
+    namespace: Option<String>,
+    /// The recommended name and instance labels: the StatefulSet's immutable selector.
+    selector: StringMap,
+    /// The selector's labels, `managed-by` and the user's.
+    labels: StringMap,
+    annotations: StringMap,
+}
+
+impl Identity {
+    /// Metadata for one object of the app, with labels and annotations of its own.
+    fn metadata(&self, name: &str, labels: StringMap, annotations: StringMap) -> Metadata {
+        let mut m = Metadata {
+            name: name.to_owned(),
+            namespace: self.namespace.clone(),
+            labels: self.labels.clone(),
+            annotations: self.annotations.clone(),
+        };
+        m.labels.extend(labels);
+        m.annotations.extend(annotations);
+        m
+    }
+}
+
+/// The config hash of every generated object the pods read, so that a
+/// config change rolls them; `None` when they read none.
+fn config_hash(pod: &PodTemplate, objects: &[DataObject]) -> Option<String> {
+    let env = |c: &Container| {
+        let keys = c.env.iter().filter_map(|e| match &e.source {
+            EnvSource::ConfigMap { object, .. } | EnvSource::Secret { object, .. } => {
+                Some(object.clone())
+            }
+            EnvSource::Value { .. } => None,
+        });
+        keys.chain(c.env_from.iter().map(|e| e.name.clone()))
+            .collect::<Vec<_>>()
+    };
+    let used: BTreeSet<String> = (pod.containers.iter().chain(&pod.init_containers))
+        .flat_map(env)
+        .chain(pod.volumes.iter().map(|v| v.object.clone()))
+        .collect();
+    let inputs = objects
+        .iter()
+        .filter(|o| used.contains(&o.name))
+        .map(|o| hash::HashInput {
+            kind: o.kind.as_str(),
+            name: &o.name,
+            type_: o.type_.as_str(),
+            entries: &o.entries,
+        });
+    hash::config_hash(inputs)
+}
+
 impl Lowerer<'_> {
     fn error(&mut self, message: impl Into<String>, span: Span, label: impl Into<String>) {
         self.diags.push(Diagnostic::error(message, span, label));
@@ -134,10 +200,14 @@ impl Lowerer<'_> {
         }
     }
 
-    fn one_of(&mut self, value: &Spanned<String>, what: &str, allowed: &[&str]) -> bool {
-        if allowed.contains(&value.get_ref().as_str()) {
-            return true;
+    /// The keyword `value` spells. An unknown value is reported with the
+    /// valid ones (and the closest, when one is close) and gives `None`.
+    fn keyword<K: Keyword>(&mut self, value: &Spanned<String>, what: &str) -> Option<K> {
+        if let Some(k) = K::all().iter().find(|k| k.spelling() == value.get_ref()) {
+            return Some(*k);
         }
+        let allowed: Vec<&str> = K::all().iter().map(|k| k.spelling()).collect();
+        let allowed = allowed.as_slice();
         let help = match did_you_mean(value.get_ref(), allowed.iter().copied()) {
             Some(best) => format!(
                 "did you mean `{best}`? valid values: {}",
@@ -151,7 +221,7 @@ impl Lowerer<'_> {
             "unknown value",
             help,
         );
-        false
+        None
     }
 
     fn at_least(&mut self, value: &Option<Spanned<i64>>, min: i64, what: &str) -> Option<i64> {
@@ -166,167 +236,175 @@ impl Lowerer<'_> {
         Some(*v.get_ref())
     }
 
-    fn app(&mut self, mut spec: Spec) -> Option<Model> {
-        let name = spec.name.get_ref().clone();
-        let name_ok = if name.len() > validate::STATEFULSET_NAME_MAX
-            && validate::dns_label(&name, validate::LABEL_MAX).is_ok()
+    /// The list of steps: each returns a finished piece that later steps read,
+    /// none reaches back into the description for what an earlier one decided.
+    fn app(&mut self, spec: Spec) -> Option<Model> {
+        // Every field, by name: a field added to `Spec` but not lowered does not compile.
+        let Spec {
+            name,
+            namespace,
+            replicas,
+            labels,
+            annotations,
+            image,
+            image_pull_policy,
+            command,
+            args,
+            working_dir,
+            ports,
+            env,
+            resources,
+            probes,
+            lifecycle,
+            security_context,
+            init_containers,
+            sidecars,
+            service_account,
+            node_selector,
+            tolerations,
+            spread,
+            termination_grace_period,
+            image_pull_secrets,
+            hash_suffix,
+            service,
+            statefulset,
+            volumes,
+            configmaps,
+            secrets,
+        } = spec;
+        let app = self.identity(&name, namespace.as_ref(), &labels, &annotations);
+        let replicas = self.replicas(replicas.as_ref());
+        // Generated objects first, with how the pods use them: containers refer to them.
+        let objects = self.generated(configmaps, secrets, hash_suffix.as_ref());
+        let ports = self.ports(&ports);
+        let service = self.service(service.as_ref(), &app, &ports);
+        // The main container is written at the top level, named after the app.
+        let main = spec::ContainerSpec {
+            name,
+            image,
+            image_pull_policy,
+            command,
+            args,
+            working_dir,
+            ports: Map::new(),
+            env,
+            env_from: Vec::new(),
+            resources,
+            probes,
+            lifecycle,
+            security_context: None,
+            mounts: Vec::new(),
+        };
+        let pod_spec = PodSpec {
+            main,
+            ports,
+            security_context,
+            sidecars,
+            init_containers,
+            volumes: &volumes,
+            image_pull_secrets,
+            service_account,
+            termination_grace_period,
+            node_selector,
+            tolerations,
+            spread,
+        };
+        let mut pod = self.pod(pod_spec, &app, &objects);
+        let claims = self.claims(&volumes, &app.selector);
+        if let Some(hash) = config_hash(&pod, &objects) {
+            pod.annotations.insert(CONFIG_HASH_ANNOTATION.into(), hash);
+        }
+        let service_name = service.metadata.name.clone();
+        let stateful_set = self.stateful_set(
+            statefulset.as_ref(),
+            replicas,
+            &app,
+            service_name,
+            pod,
+            claims,
+        );
+        let (config_maps, secrets) = data::into_objects(objects, &app);
+        app.name_ok.then_some(Model {
+            config_maps,
+            secrets,
+            service,
+            stateful_set,
+        })
+    }
+
+    /// The app's name, namespace, labels and annotations, checked.
+    fn identity(
+        &mut self,
+        name: &Spanned<String>,
+        namespace: Option<&Spanned<String>>,
+        labels: &Map<String>,
+        annotations: &Map<String>,
+    ) -> Identity {
+        let app = name.get_ref().clone();
+        let name_ok = if app.len() > validate::STATEFULSET_NAME_MAX
+            && validate::dns_label(&app, validate::LABEL_MAX).is_ok()
         {
             self.error_help(
-                format!("`{name}` is too long for a StatefulSet name"),
-                spec.name.span(),
-                format!("{} characters, at most {} are allowed", name.len(), validate::STATEFULSET_NAME_MAX),
+                format!("`{app}` is too long for a StatefulSet name"),
+                name.span(),
+                format!("{} characters, at most {} are allowed", app.len(), validate::STATEFULSET_NAME_MAX),
                 "every pod is labelled `controller-revision-hash: NAME-<10 characters>`, which must fit in 63 characters",
             );
             false
         } else {
-            self.check(&spec.name, "app name", |s| {
+            self.check(name, "app name", |s| {
                 validate::dns_label(s, validate::STATEFULSET_NAME_MAX)
             })
         };
-        let namespace = spec.namespace.as_ref().map(|ns| {
+        let namespace = namespace.map(|ns| {
             self.check(ns, "namespace", |s| {
                 validate::dns_label(s, validate::LABEL_MAX)
             });
             ns.get_ref().clone()
         });
-
         let selector: StringMap = [
-            (RECOMMENDED_NAME.to_owned(), name.clone()),
-            (RECOMMENDED_INSTANCE.to_owned(), name.clone()),
+            (RECOMMENDED_NAME.to_owned(), app.clone()),
+            (RECOMMENDED_INSTANCE.to_owned(), app.clone()),
         ]
         .into();
-        let mut labels = selector.clone();
-        labels.insert(RECOMMENDED_MANAGED_BY.into(), "kubetoml".into());
-        let user_labels = self.labels(&spec.labels);
-        labels.extend(user_labels);
-        let annotations = self.annotations(&spec.annotations);
-        let meta = |name: &str, extra_labels: &StringMap, extra_annotations: &StringMap| {
-            let mut m = Metadata {
-                name: name.to_owned(),
-                namespace: namespace.clone(),
-                labels: labels.clone(),
-                annotations: annotations.clone(),
-            };
-            m.labels.extend(extra_labels.clone());
-            m.annotations.extend(extra_annotations.clone());
-            m
-        };
+        let mut all_labels = selector.clone();
+        all_labels.insert(RECOMMENDED_MANAGED_BY.into(), "kubetoml".into());
+        all_labels.extend(self.labels(labels));
+        Identity {
+            name: app,
+            name_span: name.span(),
+            name_ok,
+            namespace,
+            selector,
+            labels: all_labels,
+            annotations: self.annotations(annotations),
+        }
+    }
 
-        let replicas = match &spec.replicas {
+    fn replicas(&mut self, replicas: Option<&Spanned<i64>>) -> i64 {
+        match replicas {
             Some(r) if *r.get_ref() < 0 => {
                 self.error("`replicas` must not be negative", r.span(), "negative");
                 0
             }
             Some(r) => *r.get_ref(),
             None => 1,
-        };
-
-        // Generated objects first: containers refer to them.
-        let global_hash = spec.hash_suffix.as_ref().is_some_and(|h| *h.get_ref());
-        let mut objects = Vec::new();
-        for (key, data) in std::mem::take(&mut spec.configmaps) {
-            objects.push(self.data_object(ObjectKind::ConfigMap, key, data, global_hash));
         }
-        for (key, data) in std::mem::take(&mut spec.secrets) {
-            objects.push(self.data_object(ObjectKind::Secret, key, data, global_hash));
-        }
+    }
 
-        let ports = self.ports(&spec.ports);
-        let service = self.service(&spec, &name, &ports, &selector, &meta);
-        let service_name = service.metadata.name.clone();
-
-        let mut pod = self.pod(
-            &mut spec,
-            &name,
-            &selector,
-            &labels,
-            &annotations,
-            &objects,
-            ports,
-        );
-        let claims = self.claims(&spec.volumes, &selector);
-
-        // The content hash of every object the pods read, so config changes roll them.
-        let used: BTreeSet<&str> =
-            pod.containers
-                .iter()
-                .chain(&pod.init_containers)
-                .flat_map(|c| {
-                    c.env
-                        .iter()
-                        .filter_map(|e| match &e.source {
-                            EnvSource::ConfigMap { object, .. }
-                            | EnvSource::Secret { object, .. } => Some(object.as_str()),
-                            EnvSource::Value { .. } => None,
-                        })
-                        .chain(c.env_from.iter().map(|e| e.name.as_str()))
-                })
-                .chain(pod.volumes.iter().map(|v| v.object.as_str()))
-                .collect();
-        let mut hasher = Sha256::new();
-        let mut any = false;
-        for o in objects.iter().filter(|o| used.contains(o.name.as_str())) {
-            any = true;
-            hash_object(&mut hasher, o);
-        }
-        if any {
-            pod.annotations.insert(
-                CONFIG_HASH_ANNOTATION.into(),
-                format!("{:x}", hasher.finalize()),
-            );
-        }
-
-        let stateful_set = self.stateful_set(
-            &spec,
-            replicas,
-            &name,
-            &selector,
-            service_name,
-            pod,
-            claims,
-            &meta,
-        );
-
-        let mut config_maps = Vec::new();
-        let mut secrets = Vec::new();
-        for o in objects {
-            let mut metadata = meta(&o.name, &StringMap::new(), &StringMap::new());
-            if o.name != o.key {
-                metadata
-                    .annotations
-                    .insert("kubetoml.dev/generated-from".into(), o.key.clone());
-            }
-            match o.kind {
-                ObjectKind::ConfigMap => {
-                    let (data, binary_data) = split_utf8(o.entries);
-                    config_maps.push(ConfigMap {
-                        metadata,
-                        data,
-                        binary_data,
-                        immutable: o.immutable,
-                    });
-                }
-                ObjectKind::Secret => secrets.push(Secret {
-                    metadata,
-                    type_: o.type_,
-                    data: o
-                        .entries
-                        .into_iter()
-                        .map(|(k, v)| (k, SecretBytes(v)))
-                        .collect(),
-                    immutable: o.immutable,
-                }),
-            }
-        }
-        config_maps.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
-        secrets.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
-
-        name_ok.then_some(Model {
-            config_maps,
-            secrets,
-            service,
-            stateful_set,
-        })
+    /// Every `[configmaps.X]` and `[secrets.X]` table, read, checked and named.
+    fn generated(
+        &mut self,
+        configmaps: Map<DataSpec>,
+        secrets: Map<DataSpec>,
+        hash_suffix: Option<&Spanned<bool>>,
+    ) -> Vec<DataObject> {
+        let global_hash = hash_suffix.is_some_and(|h| *h.get_ref());
+        let tables = (configmaps.into_iter().map(|t| (ObjectKind::ConfigMap, t)))
+            .chain(secrets.into_iter().map(|t| (ObjectKind::Secret, t)));
+        tables
+            .map(|(kind, (key, data))| self.data_object(kind, key, data, global_hash))
+            .collect()
     }
 
     fn labels(&mut self, map: &Map<String>) -> StringMap {

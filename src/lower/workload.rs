@@ -3,34 +3,35 @@
 use super::*;
 
 impl Lowerer<'_> {
+    /// The headless Service: its name, its ports (every container port, or
+    /// those `[service] ports` publishes) and its own labels and annotations.
     pub(super) fn service(
         &mut self,
-        spec: &Spec,
-        app: &str,
+        service: Option<&Spanned<spec::ServiceSpec>>,
+        app: &Identity,
         ports: &[(Spanned<String>, ContainerPort)],
-        selector: &StringMap,
-        meta: &dyn Fn(&str, &StringMap, &StringMap) -> Metadata,
     ) -> Service {
-        let s = spec.service.as_ref().map(|s| s.get_ref());
+        let s = service.map(|s| s.get_ref());
         let name = match s.and_then(|s| s.name.as_ref()) {
             Some(n) => {
                 self.check(n, "Service name", validate::dns1035_label);
                 n.get_ref().clone()
             }
             None => {
-                if validate::dns1035_label(app).is_err()
-                    && app.starts_with(|c: char| c.is_ascii_digit())
+                let app_name = &app.name;
+                if validate::dns1035_label(app_name).is_err()
+                    && app_name.starts_with(|c: char| c.is_ascii_digit())
                 {
                     self.error_help(
                         format!(
-                            "`{app}` cannot name the Service: Service names start with a letter"
+                            "`{app_name}` cannot name the Service: Service names start with a letter"
                         ),
-                        spec.name.span(),
+                        app.name_span.clone(),
                         "starts with a digit",
                         "set `[service] name` to a name that starts with a letter",
                     );
                 }
-                app.to_owned()
+                app_name.clone()
             }
         };
         let service_ports = match s.and_then(|s| s.ports.as_ref()) {
@@ -40,70 +41,74 @@ impl Lowerer<'_> {
                     name: p.name.clone(),
                     port: p.container_port,
                     target_port: p.name.clone(),
-                    protocol: p.protocol.clone(),
+                    protocol: p.protocol,
                 })
                 .collect(),
-            Some(map) => {
-                let names: Vec<&str> = ports.iter().map(|(n, _)| n.get_ref().as_str()).collect();
-                let mut published: BTreeMap<(i64, &str), &str> = BTreeMap::new();
-                let mut out = Vec::new();
-                for (pname, number) in map {
-                    let Some((_, target)) =
-                        ports.iter().find(|(n, _)| n.get_ref() == pname.get_ref())
-                    else {
-                        let help = suggest(
-                            pname.get_ref(),
-                            &names,
-                            "container ports:",
-                            "declare it in the top-level `ports` first",
-                        );
-                        self.error_help(
-                            format!("service port `{}` names no container port", pname.get_ref()),
-                            pname.span(),
-                            "unknown port",
-                            help,
-                        );
-                        continue;
-                    };
-                    let n = *number.get_ref();
-                    if let Err(reason) = validate::port_number(n) {
-                        self.error("invalid port number", number.span(), reason);
-                    } else if let Some(first) =
-                        published.insert((n, target.protocol.as_str()), pname.get_ref())
-                    {
-                        self.error_help(
-                            format!(
-                                "service ports `{first}` and `{}` both publish {n}/{}",
-                                pname.get_ref(),
-                                target.protocol
-                            ),
-                            number.span(),
-                            "port already published",
-                            "give each service port its own number",
-                        );
-                    }
-                    out.push(ServicePort {
-                        name: pname.get_ref().clone(),
-                        port: n,
-                        target_port: target.name.clone(),
-                        protocol: target.protocol.clone(),
-                    });
-                }
-                out
-            }
+            Some(map) => self.service_ports(map, ports),
         };
         let extra_labels = s.map(|s| self.labels(&s.labels)).unwrap_or_default();
         let extra_annotations = s
             .map(|s| self.annotations(&s.annotations))
             .unwrap_or_default();
         Service {
-            metadata: meta(&name, &extra_labels, &extra_annotations),
-            selector: selector.clone(),
+            metadata: app.metadata(&name, extra_labels, extra_annotations),
+            selector: app.selector.clone(),
             ports: service_ports,
             publish_not_ready_addresses: s
                 .and_then(|s| s.publish_not_ready_addresses)
                 .unwrap_or(false),
         }
+    }
+
+    /// `[service] ports`: each names a container port and publishes it on a number of its own.
+    fn service_ports(
+        &mut self,
+        map: &Map<i64>,
+        ports: &[(Spanned<String>, ContainerPort)],
+    ) -> Vec<ServicePort> {
+        let names: Vec<&str> = ports.iter().map(|(n, _)| n.get_ref().as_str()).collect();
+        let mut published: BTreeMap<(i64, Protocol), &str> = BTreeMap::new();
+        let mut out = Vec::new();
+        for (pname, number) in map {
+            let Some((_, target)) = ports.iter().find(|(n, _)| n.get_ref() == pname.get_ref())
+            else {
+                let help = suggest(
+                    pname.get_ref(),
+                    &names,
+                    "container ports:",
+                    "declare it in the top-level `ports` first",
+                );
+                self.error_help(
+                    format!("service port `{}` names no container port", pname.get_ref()),
+                    pname.span(),
+                    "unknown port",
+                    help,
+                );
+                continue;
+            };
+            let n = *number.get_ref();
+            if let Err(reason) = validate::port_number(n) {
+                self.error("invalid port number", number.span(), reason);
+            } else if let Some(first) = published.insert((n, target.protocol), pname.get_ref()) {
+                self.error_help(
+                    format!(
+                        "service ports `{first}` and `{}` both publish {n}/{}",
+                        pname.get_ref(),
+                        target.protocol
+                    ),
+                    number.span(),
+                    "port already published",
+                    "give each service port its own number",
+                );
+            }
+            out.push(ServicePort {
+                name: pname.get_ref().clone(),
+                port: n,
+                target_port: target.name.clone(),
+                protocol: target.protocol,
+            });
+        }
+        out
     }
 
     pub(super) fn claims(
@@ -128,121 +133,163 @@ impl Lowerer<'_> {
             if let Some(sp) = &v.sub_path {
                 self.check(sp, "sub-path", validate::relative_path);
             }
-            let size = match &v.size {
-                Some(s) => {
-                    match validate::quantity(&s.get_ref().0) {
-                        Err(reason) => self.error(
-                            format!("`{}` is not a valid size", s.get_ref().0),
-                            s.span(),
-                            reason,
-                        ),
-                        Ok(()) if validate::quantity_value(&s.get_ref().0) == Some(0.0) => self
-                            .error_help(
-                                format!("volume `{}` has a size of zero", name.get_ref()),
-                                s.span(),
-                                "must be more than 0",
-                                "ask for the space the app needs, e.g. `size = \"10Gi\"`",
-                            ),
-                        Ok(()) => {}
-                    }
-                    s.get_ref().0.clone()
-                }
-                None => {
-                    self.error_help(
-                        format!("volume `{}` has no `size`", name.get_ref()),
-                        name.span(),
-                        "no size",
-                        "add `size = \"10Gi\"`",
-                    );
-                    String::new()
-                }
-            };
-            let access_modes = match &v.access_modes {
-                Some(modes) => {
-                    if modes.is_empty() {
-                        self.error("`access_modes` is empty", name.span(), "no access mode");
-                    }
-                    modes
-                        .iter()
-                        .map(|m| {
-                            self.one_of(
-                                m,
-                                "access mode",
-                                &[
-                                    "ReadWriteOnce",
-                                    "ReadOnlyMany",
-                                    "ReadWriteMany",
-                                    "ReadWriteOncePod",
-                                ],
-                            );
-                            m.get_ref().clone()
-                        })
-                        .collect::<Vec<_>>()
-                }
-                None => vec!["ReadWriteOnce".to_owned()],
-            };
-            if access_modes.len() > 1 && access_modes.iter().any(|m| m == "ReadWriteOncePod") {
-                let span = v
-                    .access_modes
-                    .iter()
-                    .flatten()
-                    .find(|m| m.get_ref() == "ReadWriteOncePod")
-                    .map_or(name.span(), |m| m.span());
-                self.error_help(
-                    "`ReadWriteOncePod` cannot be combined with other access modes",
-                    span,
-                    "must be the only mode",
-                    "use `access_modes = [\"ReadWriteOncePod\"]` alone",
-                );
-            }
+            let size = self.claim_size(name, v.size.as_ref());
+            let access_modes = self.access_modes(name, v.access_modes.as_ref());
             let storage_class = v.storage_class.as_ref().map(|s| {
                 self.check(s, "storage class name", validate::dns_subdomain);
                 s.get_ref().clone()
             });
-            out.push(Claim {
-                name: name.get_ref().clone(),
-                labels: selector.clone(),
-                access_modes,
-                storage_class,
-                size,
-            });
+            // Without a size there is no claim; why was reported above.
+            if let Some(size) = size {
+                out.push(Claim {
+                    name: name.get_ref().clone(),
+                    labels: selector.clone(),
+                    access_modes,
+                    storage_class,
+                    size,
+                });
+            }
         }
         out
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// A claim's size: a quantity above zero.
+    fn claim_size(
+        &mut self,
+        name: &Spanned<String>,
+        size: Option<&Spanned<spec::Quantity>>,
+    ) -> Option<Quantity> {
+        match size {
+            Some(s) => match Quantity::parse(&s.get_ref().0) {
+                Err(reason) => {
+                    self.error(
+                        format!("`{}` is not a valid size", s.get_ref().0),
+                        s.span(),
+                        reason,
+                    );
+                    None
+                }
+                Ok(size) if size.is_zero() => {
+                    self.error_help(
+                        format!("volume `{}` has a size of zero", name.get_ref()),
+                        s.span(),
+                        "must be more than 0",
+                        "ask for the space the app needs, e.g. `size = \"10Gi\"`",
+                    );
+                    None
+                }
+                Ok(size) => Some(size),
+            },
+            None => {
+                self.error_help(
+                    format!("volume `{}` has no `size`", name.get_ref()),
+                    name.span(),
+                    "no size",
+                    "add `size = \"10Gi\"`",
+                );
+                None
+            }
+        }
+    }
+
+    /// A claim's access modes: `ReadWriteOnce` unless written; `ReadWriteOncePod` alone.
+    fn access_modes(
+        &mut self,
+        name: &Spanned<String>,
+        written: Option<&Vec<Spanned<String>>>,
+    ) -> Vec<AccessMode> {
+        let Some(modes) = written else {
+            return vec![AccessMode::ReadWriteOnce];
+        };
+        if modes.is_empty() {
+            self.error("`access_modes` is empty", name.span(), "no access mode");
+        }
+        let access_modes: Vec<AccessMode> = (modes.iter())
+            .filter_map(|m| self.keyword(m, "access mode"))
+            .collect();
+        if modes.len() > 1 && access_modes.contains(&AccessMode::ReadWriteOncePod) {
+            let span = (modes.iter())
+                .find(|m| m.get_ref() == AccessMode::ReadWriteOncePod.as_str())
+                .map_or(name.span(), |m| m.span());
+            self.error_help(
+                "`ReadWriteOncePod` cannot be combined with other access modes",
+                span,
+                "must be the only mode",
+                "use `access_modes = [\"ReadWriteOncePod\"]` alone",
+            );
+        }
+        access_modes
+    }
+
+    /// The StatefulSet around the finished pod template and claims.
     pub(super) fn stateful_set(
         &mut self,
-        spec: &Spec,
+        statefulset: Option<&Spanned<spec::StatefulSetSpec>>,
         replicas: i64,
-        app: &str,
-        selector: &StringMap,
+        app: &Identity,
         service_name: String,
         pod: PodTemplate,
         claims: Vec<Claim>,
-        meta: &dyn Fn(&str, &StringMap, &StringMap) -> Metadata,
     ) -> StatefulSet {
-        let s = spec.statefulset.as_ref().map(|s| s.get_ref());
-        let pod_management_policy = s.and_then(|s| s.pod_management_policy.as_ref()).map_or(
-            "OrderedReady".to_owned(),
-            |p| {
-                self.one_of(p, "pod management policy", &["OrderedReady", "Parallel"]);
-                p.get_ref().clone()
-            },
-        );
-        let update_strategy = match s.and_then(|s| s.update_strategy.as_ref()) {
+        let s = statefulset.map(|s| s.get_ref());
+        // A default stands in for an unknown value: the error keeps the model from being used.
+        let pod_management_policy = (s.and_then(|s| s.pod_management_policy.as_ref()))
+            .and_then(|p| self.keyword(p, "pod management policy"))
+            .unwrap_or(PodManagementPolicy::OrderedReady);
+        let update_strategy = self.update_strategy(s.and_then(|s| s.update_strategy.as_ref()));
+        let pvc_retention_policy = s.and_then(|s| s.pvc_retention_policy.as_ref()).map(|r| {
+            let mut policy = |v: &Option<Spanned<String>>, what: &str| {
+                (v.as_ref())
+                    .and_then(|p| self.keyword(p, what))
+                    .unwrap_or(Retention::Retain)
+            };
+            RetentionPolicy {
+                when_deleted: policy(&r.get_ref().when_deleted, "`when_deleted` policy"),
+                when_scaled: policy(&r.get_ref().when_scaled, "`when_scaled` policy"),
+            }
+        });
+        StatefulSet {
+            metadata: app.metadata(&app.name, StringMap::new(), StringMap::new()),
+            replicas,
+            selector: app.selector.clone(),
+            service_name,
+            pod_management_policy,
+            update_strategy,
+            min_ready_seconds: self.at_least(
+                &s.and_then(|s| s.min_ready_seconds.clone()),
+                0,
+                "`min_ready_seconds`",
+            ),
+            revision_history_limit: self.at_least(
+                &s.and_then(|s| s.revision_history_limit.clone()),
+                0,
+                "`revision_history_limit`",
+            ),
+            pvc_retention_policy,
+            ordinals_start: self.at_least(
+                &s.and_then(|s| s.ordinals_start.clone()),
+                0,
+                "`ordinals_start`",
+            ),
+            pod,
+            claims,
+        }
+    }
+
+    /// `updateStrategy`: `RollingUpdate` unless written, with its partition and `maxUnavailable`.
+    fn update_strategy(&mut self, u: Option<&Spanned<spec::UpdateStrategySpec>>) -> UpdateStrategy {
+        match u {
             None => UpdateStrategy {
-                type_: "RollingUpdate".into(),
+                type_: UpdateStrategyType::RollingUpdate,
                 partition: None,
                 max_unavailable: None,
             },
             Some(u) => {
                 let u = u.get_ref();
-                let type_ = u.type_.as_ref().map_or("RollingUpdate".to_owned(), |t| {
-                    self.one_of(t, "update strategy", &["RollingUpdate", "OnDelete"]);
-                    t.get_ref().clone()
-                });
-                if type_ == "OnDelete" {
+                let type_ = (u.type_.as_ref())
+                    .and_then(|t| self.keyword(t, "update strategy"))
+                    .unwrap_or(UpdateStrategyType::RollingUpdate);
+                if type_ == UpdateStrategyType::OnDelete {
                     for (field, span) in [
                         ("partition", u.partition.as_ref().map(|p| p.span())),
                         (
@@ -281,44 +328,6 @@ impl Lowerer<'_> {
                     max_unavailable,
                 }
             }
-        };
-        let pvc_retention_policy = s.and_then(|s| s.pvc_retention_policy.as_ref()).map(|r| {
-            let mut policy = |v: &Option<Spanned<String>>, what: &str| {
-                v.as_ref().map_or("Retain".to_owned(), |p| {
-                    self.one_of(p, what, &["Retain", "Delete"]);
-                    p.get_ref().clone()
-                })
-            };
-            RetentionPolicy {
-                when_deleted: policy(&r.get_ref().when_deleted, "`when_deleted` policy"),
-                when_scaled: policy(&r.get_ref().when_scaled, "`when_scaled` policy"),
-            }
-        });
-        StatefulSet {
-            metadata: meta(app, &StringMap::new(), &StringMap::new()),
-            replicas,
-            selector: selector.clone(),
-            service_name,
-            pod_management_policy,
-            update_strategy,
-            min_ready_seconds: self.at_least(
-                &s.and_then(|s| s.min_ready_seconds.clone()),
-                0,
-                "`min_ready_seconds`",
-            ),
-            revision_history_limit: self.at_least(
-                &s.and_then(|s| s.revision_history_limit.clone()),
-                0,
-                "`revision_history_limit`",
-            ),
-            pvc_retention_policy,
-            ordinals_start: self.at_least(
-                &s.and_then(|s| s.ordinals_start.clone()),
-                0,
-                "`ordinals_start`",
-            ),
-            pod,
-            claims,
         }
     }
 }
