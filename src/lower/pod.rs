@@ -409,6 +409,7 @@ impl Lowerer<'_> {
             labels: labels.clone(),
             annotations: annotations.clone(),
             service_account,
+            automount_service_account_token: None,
             security_context: pod_security,
             node_selector,
             tolerations,
