@@ -108,15 +108,24 @@ impl Gate {
     /// The releases where the gate is on by default, for people: `1.35.0 to 1.35.3, 1.37 and later`.
     pub fn on_by_default(&self) -> String {
         let mut spans = Vec::new();
-        for (i, s) in self.stages.iter().enumerate() {
-            if !s.on_by_default {
+        let mut i = 0;
+        while i < self.stages.len() {
+            if !self.stages[i].on_by_default {
+                i += 1;
                 continue;
+            }
+            // Consecutive stages that are on make one span (beta then GA).
+            let first = self.stages[i];
+            while self.stages.get(i + 1).is_some_and(|s| s.on_by_default) {
+                i += 1;
             }
             let next = self.stages.get(i + 1);
             let start = match next {
-                // A stage that ends within its own minor starts at a patch: `1.35.0`.
-                Some(n) if n.from.0 == s.from.0 => format!("1.{}.{}", s.from.0, s.from.1),
-                _ => show(s.from),
+                // A span that ends within its own minor starts at a patch: `1.35.0`.
+                Some(n) if n.from.0 == first.from.0 => {
+                    format!("1.{}.{}", first.from.0, first.from.1)
+                }
+                _ => show(first.from),
             };
             spans.push(match next {
                 None => format!("{start} and later"),
@@ -129,6 +138,7 @@ impl Gate {
                     format!("{start} to {end}")
                 }
             });
+            i += 1;
         }
         if spans.is_empty() {
             "no release".to_owned()
