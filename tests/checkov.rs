@@ -64,7 +64,10 @@ fn run(dir: &Path, checks: &[&str]) -> Result<(), String> {
 
 /// A temporary folder checkov scans: it skips hidden ones (`.tmpXXXX`).
 fn visible_tempdir() -> tempfile::TempDir {
-    tempfile::Builder::new().prefix("checkov-").tempdir().unwrap()
+    tempfile::Builder::new()
+        .prefix("checkov-")
+        .tempdir()
+        .unwrap()
 }
 
 /// The example at `path` with `pod_security = "restricted"` added, rendered.

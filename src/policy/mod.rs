@@ -314,33 +314,29 @@ fn versions(
     }
 }
 
-/// Adds `diags` to what lowering found: an error in either makes the whole
-/// an `Err` holding every diagnostic, in the order of the description.
+/// Adds `diags` to what lowering found. A description that compiles gets
+/// every warning; one that does not gets every error, and only the warnings
+/// lowering found (a lint is noise next to an error), in the order of the
+/// description, as lowering orders them.
 pub fn merge(
     lowered: Result<Lowered, Vec<Diagnostic>>,
     diags: Vec<Diagnostic>,
 ) -> Result<Lowered, Vec<Diagnostic>> {
-    let failed = diags.iter().any(|d| d.severity == Severity::Error);
-    match lowered {
-        Ok(mut l) if !failed => {
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .cloned();
+    let mut all = match lowered {
+        Ok(mut l) if errors.clone().next().is_none() => {
             l.warnings.extend(diags);
-            Ok(l)
+            return Ok(l);
         }
-        Ok(l) => Err(sorted(l.warnings.into_iter().chain(diags))),
-        Err(all) => Err(sorted(all.into_iter().chain(diags))),
-    }
-}
-
-fn sorted(diags: impl Iterator<Item = Diagnostic>) -> Vec<Diagnostic> {
-    let mut all: Vec<Diagnostic> = diags.collect();
-    // Errors first, then warnings, each in the order of the description.
-    all.sort_by_key(|d| {
-        (
-            d.severity == Severity::Warning,
-            d.span.as_ref().map_or(0, |s| s.start),
-        )
-    });
-    all
+        Ok(l) => l.warnings,
+        Err(all) => all,
+    };
+    all.extend(errors);
+    all.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
+    Err(all)
 }
 
 /// Fills in what `level` requires and the description left out (the
