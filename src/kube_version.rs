@@ -17,11 +17,12 @@ pub const OLDEST: u32 = 27;
 pub const NEWEST: u32 = 37;
 
 /// The target when neither `--kube-version` nor `kube_version` says: the
-/// oldest release still supported upstream on 2026-11-30. Kubernetes keeps the
-/// three newest minor releases supported (about 14 months each, see
-/// <https://kubernetes.io/releases/> and
-/// <https://kubernetes.io/releases/patch-releases/>): 1.37, 1.36 and 1.35;
-/// 1.34 (released 2025-08-27) reached end of life in late October 2026.
+/// oldest release still supported upstream at the end of 2026. Each minor
+/// release gets about 14 months of patches (12 of support, 2 of upgrade
+/// time; <https://kubernetes.io/releases/patch-releases/#support-period>), and
+/// releases come every four months: 1.34 (released 2025-08-27) reaches its
+/// end of life around 2026-10-28, leaving 1.35 (December 2025), 1.36 and 1.37.
+/// Computed from the policy and the release dates, not read from a schedule.
 pub const DEFAULT: KubeVersion = KubeVersion {
     minor: 35,
     patch: None,
@@ -179,6 +180,8 @@ const fn stage(minor: u32, patch: u32, name: &'static str, on_by_default: bool) 
 
 /// `lifecycle.*.sleep`: feature-gates/PodLifecycleSleepAction.md (alpha 1.29
 /// off, beta 1.30 on, GA 1.34); the 1.27 and 1.28 schemas have no `sleep` action.
+/// `sleep = 0` would also need `PodLifecycleSleepActionAllowZero` (alpha 1.32,
+/// beta 1.33, GA 1.34), but kubetoml refuses 0: a sleep is at least 1 second.
 pub const SLEEP_HOOK: FieldFact = FieldFact {
     field: "lifecycle.post_start/pre_stop = { sleep = N }",
     emits: "lifecycle.*.sleep",
