@@ -73,6 +73,25 @@ fn unconfined_seccomp_is_refused_by_baseline() {
 }
 
 #[test]
+fn a_probe_host_is_refused_by_baseline_from_1_34_only() {
+    let body = "[probes.readiness]\nhttp = { port = 80, host = \"example.com\" }\n";
+    let text = format!("{HEAD}pod_security = \"baseline\"\n{body}");
+    let err = compile_with(&text, Some("1.34")).unwrap_err().draw(false);
+    assert!(
+        err.contains("sends a probe or hook to `host = \"example.com\"`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("baseline level: Host Probes / Lifecycle Hooks"),
+        "{err}"
+    );
+    let hook = format!("{HEAD}pod_security = \"baseline\"\nlifecycle = {{ post_start = {{ http = {{ port = 80, host = \"x\" }} }} }}\n");
+    assert!(compile(&hook).is_err(), "hooks too");
+    // The 1.33 standards had no such rule.
+    assert!(compile_with(&text, Some("1.33")).is_ok());
+}
+
+#[test]
 fn privilege_escalation_is_refused_by_restricted_only() {
     let body = "security_context = { allow_privilege_escalation = true }\n";
     let err = refused("restricted", body);

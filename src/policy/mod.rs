@@ -42,7 +42,7 @@ pub fn check(spec: &Spec, flag_version: Option<&str>) -> Checked {
     let allow = allowed(spec, &mut diags);
     let level = level(spec, &mut diags);
     let (target, why) = target(spec, flag_version, &mut diags);
-    pod_security(&pod(spec), level, &allow, &mut diags);
+    pod_security(&pod(spec), level, target, &allow, &mut diags);
     versions(spec, target, &why, &allow, &mut diags);
     for (name, d) in lints::check(spec) {
         if !allow.contains(name) {
@@ -132,6 +132,8 @@ fn pod(spec: &Spec) -> Pod<'_> {
             at: c.get_ref().name.span(),
             sc: c.get_ref().security_context.as_ref(),
             main: false,
+            probes: c.get_ref().probes.as_ref(),
+            lifecycle: c.get_ref().lifecycle.as_ref(),
         }
     }
     let mut containers: Vec<pss::Container> = spec.init_containers.iter().map(other).collect();
@@ -140,6 +142,8 @@ fn pod(spec: &Spec) -> Pod<'_> {
         at: spec.image.as_ref().map_or(spec.name.span(), |i| i.span()),
         sc: spec.security_context.as_ref(),
         main: true,
+        probes: spec.probes.as_ref(),
+        lifecycle: spec.lifecycle.as_ref(),
     });
     containers.extend(spec.sidecars.iter().map(other));
     Pod {
@@ -155,16 +159,19 @@ fn pod(spec: &Spec) -> Pod<'_> {
 fn pod_security(
     pod: &Pod,
     level: Option<Level>,
+    target: KubeVersion,
     allow: &BTreeSet<&str>,
     diags: &mut Vec<Diagnostic>,
 ) {
+    // The standards for the target release: a rule applies from its `since` on.
+    let rules = || pss::RULES.iter().filter(move |r| r.since <= target.minor);
     let Some(level) = level else {
         if !allow.contains("pod-security") {
-            diags.extend(would_fail(pod));
+            diags.extend(would_fail(pod, rules()));
         }
         return;
     };
-    for rule in pss::RULES.iter().filter(|r| r.level <= level) {
+    for rule in rules().filter(|r| r.level <= level) {
         for finding in (rule.check)(pod) {
             if let Finding::Forbidden { span, what } = finding {
                 diags.push(
@@ -185,10 +192,8 @@ fn pod_security(
     }
 }
 
-fn would_fail(pod: &Pod) -> Option<Diagnostic> {
-    let (rule, finding) = pss::RULES
-        .iter()
-        .find_map(|r| (r.check)(pod).into_iter().next().map(|f| (r, f)))?;
+fn would_fail<'r>(pod: &Pod, mut rules: impl Iterator<Item = &'r pss::Rule>) -> Option<Diagnostic> {
+    let (rule, finding) = rules.find_map(|r| (r.check)(pod).into_iter().next().map(|f| (r, f)))?;
     let (span, what, help) = match finding {
         Finding::Forbidden { span, what } => (span, what, rule.fix.to_owned()),
         Finding::Missing { span, what } => (

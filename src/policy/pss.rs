@@ -3,24 +3,22 @@
 //! Source: the standards, kubernetes/website
 //! `content/en/docs/concepts/security/pod-security-standards.md`, and their
 //! reference implementation, kubernetes/pod-security-admission `policy/check_*.go`
-//! (each check's `MinimumVersion` is the `since` below). The rules are the
-//! same for every release kubetoml targets (1.27 to 1.37): the last change to
-//! a control kubetoml can express came in 1.25 (the `restricted` capability
-//! and seccomp checks cover ephemeral containers); the 1.35 relaxation of
-//! `runAsNonRoot` and `runAsUser` for pods with `hostUsers: false` does not
-//! apply, as kubetoml never writes `hostUsers`.
+//! (each check's `MinimumVersion` is the `since` below). A rule applies to a
+//! target release from its `since` on: among the releases kubetoml targets
+//! (1.27 to 1.37) that matters for one rule, `baseline`'s host in probes and
+//! hooks, from 1.34; the others date from 1.25 or before. The 1.35 relaxation
+//! of `runAsNonRoot` and `runAsUser` for pods with `hostUsers: false` does
+//! not apply, as kubetoml never writes `hostUsers`.
 //!
 //! Controls kubetoml cannot break because the format has no way to ask for
 //! them: host namespaces, host ports, hostPath and other restricted volume
 //! types (claims, ConfigMaps and Secrets are allowed), HostProcess, AppArmor,
-//! SELinux, `/proc` mount type, sysctls, probe and hook hosts other than the
-//! pod (`http.host` is a name kubetoml passes through; the standards only
-//! forbid it from 1.34 for values other than the pod's own, see
-//! `check_hostProbesAndhostLifecycle.go`, which kubetoml does not check).
+//! SELinux, `/proc` mount type, sysctls, and the optional non-root groups
+//! control (which the reference implementation does not check either).
 
 use std::ops::Range;
 
-use crate::spec::{SecurityContextSpec, Spanned};
+use crate::spec::{HandlerSpec, LifecycleSpec, ProbesSpec, SecurityContextSpec, Spanned};
 
 /// A Pod Security Standards level kubetoml can enforce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -59,6 +57,10 @@ pub struct Container<'a> {
     /// The main container: its `security_context` is the top level's, whose
     /// user, non-root and seccomp settings go to the pod instead.
     pub main: bool,
+    /// Its probes, if any.
+    pub probes: Option<&'a ProbesSpec>,
+    /// Its hooks, if any.
+    pub lifecycle: Option<&'a LifecycleSpec>,
 }
 
 impl Container<'_> {
@@ -124,6 +126,8 @@ pub struct Rule {
     pub level: Level,
     /// The control's name in the standards.
     pub control: &'static str,
+    /// The first minor release it applies to (its check's `MinimumVersion`).
+    pub since: u32,
     /// The pod-security-admission check and the release its current form dates from.
     pub source: &'static str,
     /// What the user can do.
@@ -151,9 +155,10 @@ pub const BASELINE_CAPABILITIES: [&str; 13] = [
 ];
 
 /// Every control a description can break, baseline first.
-pub const RULES: [Rule; 8] = [
+pub const RULES: [Rule; 9] = [
     Rule {
         id: "privileged",
+        since: 0,
         level: Level::Baseline,
         control: "Privileged Containers",
         source: "check_privileged.go, since 1.0",
@@ -162,6 +167,7 @@ pub const RULES: [Rule; 8] = [
     },
     Rule {
         id: "capabilities-baseline",
+        since: 0,
         level: Level::Baseline,
         control: "Capabilities",
         source: "check_capabilities_baseline.go, since 1.0",
@@ -170,6 +176,7 @@ pub const RULES: [Rule; 8] = [
     },
     Rule {
         id: "seccomp-baseline",
+        since: 19,
         level: Level::Baseline,
         control: "Seccomp",
         source: "check_seccompProfile_baseline.go, since 1.19",
@@ -177,7 +184,17 @@ pub const RULES: [Rule; 8] = [
         check: seccomp_baseline,
     },
     Rule {
+        id: "probe-host",
+        since: 34,
+        level: Level::Baseline,
+        control: "Host Probes / Lifecycle Hooks",
+        source: "check_hostProbesAndhostLifecycle.go, since 1.34",
+        fix: "leave out `host`: probes and hooks then reach the pod itself",
+        check: probe_host,
+    },
+    Rule {
         id: "allow-privilege-escalation",
+        since: 8,
         level: Level::Restricted,
         control: "Privilege Escalation",
         source: "check_allowPrivilegeEscalation.go, since 1.8 (1.25 form)",
@@ -186,6 +203,7 @@ pub const RULES: [Rule; 8] = [
     },
     Rule {
         id: "run-as-non-root",
+        since: 0,
         level: Level::Restricted,
         control: "Running as Non-root",
         source: "check_runAsNonRoot.go, since 1.0",
@@ -194,6 +212,7 @@ pub const RULES: [Rule; 8] = [
     },
     Rule {
         id: "run-as-user",
+        since: 23,
         level: Level::Restricted,
         control: "Running as Non-root user",
         source: "check_runAsUser.go, since 1.23",
@@ -202,6 +221,7 @@ pub const RULES: [Rule; 8] = [
     },
     Rule {
         id: "seccomp-restricted",
+        since: 19,
         level: Level::Restricted,
         control: "Seccomp",
         source: "check_seccompProfile_restricted.go, since 1.19 (1.25 form)",
@@ -210,6 +230,7 @@ pub const RULES: [Rule; 8] = [
     },
     Rule {
         id: "capabilities-restricted",
+        since: 22,
         level: Level::Restricted,
         control: "Capabilities",
         source: "check_capabilities_restricted.go, since 1.22 (1.25 form)",
@@ -274,6 +295,43 @@ fn seccomp_baseline(pod: &Pod) -> Vec<Finding> {
                     c.name
                 ),
             });
+        }
+    }
+    found
+}
+
+fn probe_host(pod: &Pod) -> Vec<Finding> {
+    let mut found = Vec::new();
+    for c in &pod.containers {
+        let probes = c
+            .probes
+            .into_iter()
+            .flat_map(|p| [&p.readiness, &p.liveness, &p.startup]);
+        let probe_http = probes.flatten().filter_map(|p| p.get_ref().http.as_ref());
+        let hooks = c
+            .lifecycle
+            .into_iter()
+            .flat_map(|l| [&l.post_start, &l.pre_stop]);
+        let hook_http = hooks.flatten().filter_map(|h| match h.get_ref() {
+            HandlerSpec::Table(t) => t.http.as_ref(),
+            HandlerSpec::Command(_) => None,
+        });
+        for http in probe_http.chain(hook_http) {
+            if let Some(host) = http
+                .get_ref()
+                .host
+                .as_ref()
+                .filter(|h| !h.get_ref().is_empty())
+            {
+                found.push(Finding::Forbidden {
+                    span: host.span(),
+                    what: format!(
+                        "container `{}` sends a probe or hook to `host = \"{}\"`",
+                        c.name,
+                        host.get_ref()
+                    ),
+                });
+            }
         }
     }
     found
