@@ -40,8 +40,10 @@ pub mod error;
 pub mod explain;
 mod gojson;
 pub mod hash;
+pub mod kube_version;
 pub mod lower;
 pub mod model;
+pub mod policy;
 mod quantity;
 pub mod render;
 pub mod secretfmt;
@@ -64,6 +66,9 @@ pub struct Options {
     pub no_literal_secrets: bool,
     /// Let descriptions read files outside their own folder.
     pub allow_outside_root: bool,
+    /// The Kubernetes release to target, `"1.30"`; wins over the
+    /// description's `kube_version` (default: [`kube_version::DEFAULT`]).
+    pub kube_version: Option<String>,
 }
 
 /// The compiled manifests of one description, and any warnings.
@@ -166,6 +171,7 @@ pub fn compile_model(
 ) -> Result<Resolved, Error> {
     let source: Arc<str> = Arc::from(source);
     let spec = spec::parse(file, &source)?;
+    let checked = policy::check(&spec, options.kube_version.as_deref());
     let lowered = lower::lower(
         spec,
         &source,
@@ -173,8 +179,12 @@ pub fn compile_model(
         &lower::Options {
             no_literal_secrets: options.no_literal_secrets,
         },
-    )
-    .map_err(|diags| Error::new(ErrorKind::Invalid, file, source.clone(), diags))?;
+    );
+    let mut lowered = policy::merge(lowered, checked.diagnostics)
+        .map_err(|diags| Error::new(ErrorKind::Invalid, file, source.clone(), diags))?;
+    if let Some(level) = checked.level {
+        policy::harden(&mut lowered.model, level);
+    }
     Ok(Resolved {
         model: lowered.model,
         warnings: lowered.warnings,

@@ -66,6 +66,13 @@ struct ExplainArgs {
     /// Let the description read files outside its own folder.
     #[arg(long)]
     allow_outside_root: bool,
+    /// The Kubernetes release the output is for (1.27 to 1.37; wins over the description's
+    /// `kube_version`). Default: 1.35, the oldest release still supported upstream in late 2026.
+    #[arg(long, value_name = "VERSION", value_parser = kube_version)]
+    kube_version: Option<String>,
+    /// Treat warnings as errors: print them, then exit 1 without output (for CI).
+    #[arg(long)]
+    deny_warnings: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -95,6 +102,30 @@ struct RenderArgs {
     /// fail without printing anything if a field Kubernetes cannot change in place would change.
     #[arg(long, value_name = "FILE")]
     against: Option<PathBuf>,
+    /// The Kubernetes release the output is for (1.27 to 1.37; wins over the description's
+    /// `kube_version`). Default: 1.35, the oldest release still supported upstream in late 2026.
+    #[arg(long, value_name = "VERSION", value_parser = kube_version)]
+    kube_version: Option<String>,
+    /// Treat warnings as errors: print them, then exit 1 without output (for CI).
+    #[arg(long)]
+    deny_warnings: bool,
+}
+
+/// Checks a `--kube-version` value as the library will read it.
+fn kube_version(text: &str) -> Result<String, String> {
+    kubetoml::kube_version::KubeVersion::parse(text).map(|_| text.to_owned())
+}
+
+/// With `--deny-warnings`, the error that a file's warnings become.
+fn denied(deny: bool, file: &Path, warnings: &str) -> Option<Error> {
+    let name = file.display().to_string();
+    (deny && !warnings.is_empty()).then(|| {
+        Error::bare(
+            ErrorKind::Invalid,
+            &name,
+            format!("`{name}` has warnings, and `--deny-warnings` makes them errors"),
+        )
+    })
 }
 
 fn main() -> ExitCode {
@@ -124,6 +155,7 @@ fn render(args: RenderArgs, color: bool) -> Result<(), Vec<Error>> {
     let options = Options {
         no_literal_secrets: args.no_literal_secrets,
         allow_outside_root: args.allow_outside_root,
+        kube_version: args.kube_version.clone(),
     };
     let mut documents = Vec::new();
     let mut errors = Vec::new();
@@ -134,6 +166,7 @@ fn render(args: RenderArgs, color: bool) -> Result<(), Vec<Error>> {
                 if !warnings.is_empty() {
                     eprint!("{warnings}");
                 }
+                errors.extend(denied(args.deny_warnings, file, &warnings));
                 documents.extend(out.documents);
             }
             Err(e) => errors.push(e),
@@ -166,11 +199,15 @@ fn explain(args: ExplainArgs, color: bool) -> Result<(), Vec<Error>> {
     let options = Options {
         no_literal_secrets: false,
         allow_outside_root: args.allow_outside_root,
+        kube_version: args.kube_version.clone(),
     };
     let resolved = kubetoml::compile_model_file(&args.file, &options).map_err(|e| vec![e])?;
     let warnings = resolved.draw_warnings(color);
     if !warnings.is_empty() {
         eprint!("{warnings}");
+    }
+    if let Some(e) = denied(args.deny_warnings, &args.file, &warnings) {
+        return Err(vec![e]);
     }
     let explanation = kubetoml::explain::explain(&resolved.model);
     let text = match args.format {

@@ -397,6 +397,8 @@ pub struct PodTemplate {
     pub annotations: StringMap,
     /// Service account name.
     pub service_account: Option<String>,
+    /// `automountServiceAccountToken`; set by `pod_security = "restricted"` (see [`crate::policy::harden`]).
+    pub automount_service_account_token: Option<bool>,
     /// Pod-wide security settings.
     pub security_context: Option<PodSecurityContext>,
     /// `nodeSelector`.

@@ -95,6 +95,14 @@ pub struct Spec {
     /// Generated Secrets.
     #[serde(default)]
     pub secrets: Map<DataSpec>,
+    /// `"restricted"` or `"baseline"`: the Pod Security Standards level the
+    /// pods must meet (see [`crate::policy`]).
+    pub pod_security: Option<Spanned<String>>,
+    /// The Kubernetes release the output is for, `"1.30"` (see [`crate::kube_version`]).
+    pub kube_version: Option<Spanned<String>>,
+    /// Lints and checks to silence, by name (see [`crate::policy::lints`]).
+    #[serde(default)]
+    pub allow: Vec<Spanned<String>>,
 }
 
 /// The names of [`Spec`]'s fields, for "did you mean" suggestions.
@@ -129,6 +137,9 @@ pub const SPEC_FIELDS: &[&str] = &[
     "volumes",
     "configmaps",
     "secrets",
+    "pod_security",
+    "kube_version",
+    "allow",
 ];
 
 /// A container beside or before the main one.

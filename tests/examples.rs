@@ -46,8 +46,21 @@ fn examples_render_as_snapshotted() {
     settings.bind(|| {
         insta::glob!("../examples", "**/*.toml", |path| {
             let out = compile(path);
-            assert!(out.warnings.is_empty(), "{}", out.draw_warnings(false));
             insta::assert_snapshot!(out.to_yaml());
+        });
+    });
+}
+
+/// The lints and the Pod Security Standards warning each example earns
+/// (`examples/restricted` earns none).
+#[test]
+fn examples_warn_as_snapshotted() {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots/warn");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| {
+        insta::glob!("../examples", "**/*.toml", |path| {
+            insta::assert_snapshot!(compile(path).draw_warnings(false));
         });
     });
 }

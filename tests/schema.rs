@@ -40,15 +40,22 @@ fn validate(version: &str, files: &[PathBuf]) -> Result<(), String> {
 
 /// Renders every example into `dir`, one multi-document file each, through the real binary.
 fn render_examples(dir: &Path) -> Vec<PathBuf> {
+    render_examples_for(dir, None)
+}
+
+/// [`render_examples`] with `--kube-version` when `version` is given.
+fn render_examples_for(dir: &Path, version: Option<&str>) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for example in [
         "web/web.toml",
         "myapp/myapp.toml",
         "hook-demo/hook-demo.toml",
         "postgres/postgres.toml",
+        "restricted/restricted.toml",
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_kubetoml"))
             .args(["render", &format!("examples/{example}")])
+            .args(version.map(|v| format!("--kube-version={v}")))
             .env("PG_PASSWORD", "pw")
             .env("REGISTRY_TOKEN", "token")
             .output()
@@ -117,4 +124,55 @@ fn the_validator_rejects_what_it_should() {
         validate("1.37.0", &file).is_err(),
         "an unknown field was accepted"
     );
+}
+
+/// `kubetoml render --kube-version V FILE`: the output, or the error drawn.
+fn render_for(version: &str, file: &str) -> Result<Vec<u8>, String> {
+    let out = Command::new(env!("CARGO_BIN_EXE_kubetoml"))
+        .args(["render", "--kube-version", version, file])
+        .env("PG_PASSWORD", "pw")
+        .env("REGISTRY_TOKEN", "token")
+        .output()
+        .unwrap();
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// For every release kubetoml knows: the examples and the every-field
+/// fixture, rendered for it, pass its strict schema; and what kubetoml
+/// refuses for a release is exactly what that release's schema rejects.
+#[test]
+fn each_release_gets_output_its_schema_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let everything = "tests/fixtures/everything/everything.toml";
+    let newest = dir.path().join("everything-newest.yaml");
+    std::fs::write(&newest, render_for("1.37", everything).unwrap()).unwrap();
+    let mut refused = Vec::new();
+    for version in VERSIONS {
+        let minor = &version[..version.len() - 2];
+        let files = render_examples_for(dir.path(), Some(minor));
+        validate(version, &files).unwrap();
+        match render_for(minor, everything) {
+            Ok(yaml) => {
+                let file = dir.path().join(format!("everything-{minor}.yaml"));
+                std::fs::write(&file, yaml).unwrap();
+                validate(version, &[file]).unwrap();
+            }
+            Err(err) => {
+                // The only refusal: the `sleep` hook, which this schema rejects too.
+                assert!(
+                    err.contains("needs Kubernetes 1.29 or later")
+                        && err.matches("error:").count() == 1,
+                    "{minor}: {err}"
+                );
+                let report = validate(version, std::slice::from_ref(&newest)).unwrap_err();
+                assert!(report.contains("sleep"), "{minor}: {report}");
+                refused.push(minor.to_owned());
+            }
+        }
+    }
+    assert_eq!(refused, ["1.27", "1.28"]);
 }

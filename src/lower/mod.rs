@@ -271,6 +271,10 @@ impl Lowerer<'_> {
             volumes,
             configmaps,
             secrets,
+            // Checked and applied by `crate::policy`, before and after lowering.
+            pod_security: _,
+            kube_version: _,
+            allow: _,
         } = spec;
         let app = self.identity(&name, namespace.as_ref(), &labels, &annotations);
         let replicas = self.replicas(replicas.as_ref());

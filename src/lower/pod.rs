@@ -84,6 +84,7 @@ impl Lowerer<'_> {
             labels: app.labels.clone(),
             annotations: app.annotations.clone(),
             service_account,
+            automount_service_account_token: None,
             security_context: security.pod,
             node_selector: scheduling.node_selector,
             tolerations: scheduling.tolerations,
