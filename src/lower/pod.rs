@@ -753,7 +753,6 @@ impl Lowerer<'_> {
                 source,
             });
         }
-        out_env.sort_by(|a, b| a.name.cmp(&b.name));
         let env_from: Vec<EnvFrom> = c
             .env_from
             .iter()
