@@ -149,8 +149,9 @@ fn env_sources_have_a_documented_json_shape() {
         env[1],
         serde_json::json!({"name": "LEVEL", "from": "config_map", "config_map": "myconfig", "key": "special.level"})
     );
+    // In written order: the ConfigMap's variables, then the Secret's.
     assert_eq!(
-        env[2],
+        env[4],
         serde_json::json!({"name": "SECRET_PASSWORD", "from": "secret", "secret": "mysecret", "key": "password"})
     );
     // One key per name: the variable's `name` is not shadowed by the object's.
