@@ -347,6 +347,7 @@ pub fn check(spec: &Spec) -> Vec<Diagnostic> {
             }
         }
     }
+    out.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
     out
 }
 
@@ -512,11 +513,16 @@ impl<'a> Container<'a> {
                     if name.is_empty() || earlier.contains(name) {
                         continue;
                     }
-                    if all.contains(name) {
-                        out.push(reference_warning(name, value.span(), true, var.get_ref()));
+                    let found = if self.later_env.iter().any(|v| v.get_ref() == name) {
+                        Found::InObjectEnv
+                    } else if all.contains(name) {
+                        Found::Later
                     } else if unknown(name) {
-                        out.push(reference_warning(name, value.span(), false, var.get_ref()));
-                    }
+                        Found::Nowhere
+                    } else {
+                        continue;
+                    };
+                    out.push(reference_warning(name, value.span(), found, var.get_ref()));
                 }
             }
             earlier.insert(var.get_ref());
@@ -524,36 +530,50 @@ impl<'a> Container<'a> {
         for s in self.command.into_iter().chain(self.args).flatten() {
             for name in references(s.get_ref()) {
                 if !name.is_empty() && unknown(name) {
-                    out.push(reference_warning(name, s.span(), false, ""));
+                    out.push(reference_warning(name, s.span(), Found::Nowhere, ""));
                 }
             }
         }
     }
 }
 
+/// Where the variable a `$(VAR)` names is set.
+#[derive(Clone, Copy)]
+enum Found {
+    /// Further down the same `env`.
+    Later,
+    /// In a configmap's or secret's `env` table, which come after the container's own.
+    InObjectEnv,
+    /// Nowhere kubetoml knows of.
+    Nowhere,
+}
+
 fn reference_warning(
     name: &str,
     span: std::ops::Range<usize>,
-    later: bool,
+    found: Found,
     var: &str,
 ) -> Diagnostic {
     let escape = format!("write `$$({name})` for the text `$({name})` itself");
-    if later {
+    let later = |help: String| {
         Diagnostic::warning(
             format!("`$({name})` refers to a variable set after `{var}`: Kubernetes leaves it as written"),
-            span,
+            span.clone(),
             "set later",
         )
-        .with_help(format!(
-            "Kubernetes expands only variables set before this one: move `{name}` above `{var}` in `env` (variables from a configmap's or secret's `env` table come after the container's own), or {escape}"
-        ))
-    } else {
-        Diagnostic::warning(
+        .with_help(format!("Kubernetes expands only variables set before this one: {help}, or {escape}"))
+    };
+    match found {
+        Found::Later => later(format!("move `{name}` above `{var}` in `env`")),
+        Found::InObjectEnv => later(format!(
+            "a configmap's or secret's `env` table comes after the container's own `env`; set `{name}` above `{var}` in `env` with `{{ configmap = \"...\", key = \"...\" }}`"
+        )),
+        Found::Nowhere => Diagnostic::warning(
             format!("`$({name})` names no environment variable of this container: Kubernetes leaves it as written"),
-            span,
+            span.clone(),
             "unknown variable",
         )
-        .with_help(format!("set `{name}` in `env` first, or {escape}"))
+        .with_help(format!("set `{name}` in `env` first, or {escape}")),
     }
 }
 

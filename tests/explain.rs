@@ -287,7 +287,9 @@ fn the_largest_replicas_and_ordinals_are_counted_not_listed() {
         "{text}"
     );
     assert!(
-        text.contains("\n2147483547 more pods, db-2147483747 to db-4294967293, are set up the same way"),
+        text.contains(
+            "\n2147483547 more pods, db-2147483747 to db-4294967293, are set up the same way"
+        ),
         "{text}"
     );
     let json = e.to_json();
