@@ -119,10 +119,14 @@ pub fn image_reference(s: &str) -> Result<(), String> {
         None => (rest, None),
     };
     let (domain, path) = split_domain(name);
-    if let Some(domain) = domain {
-        image_domain(domain)?;
-    }
     image_path(path)?;
+    if let Some(domain) = domain {
+        // The grammar's domain is optional: a name that reads as a path
+        // throughout (`a_b.c/d`) is accepted too.
+        if let Err(reason) = image_domain(domain) {
+            image_path(name).map_err(|_| reason)?;
+        }
+    }
     let full_len = domain.map_or("docker.io/library/".len(), |d| d.len() + 1) + path.len();
     if full_len > NAME_MAX {
         return Err(format!(
@@ -697,6 +701,33 @@ mod tests {
         assert!(image_reference("app:")
             .unwrap_err()
             .contains("tag after `:` is empty"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_string_is_judged_without_panicking(s in "\\PC{0,80}") {
+            let _ = image_reference(&s);
+            let _ = key_to_path(&s);
+            let _ = references(&s);
+        }
+
+        #[test]
+        fn references_built_by_the_grammar_pass(
+            domain in proptest::option::of("[a-zA-Z0-9]([a-zA-Z0-9-]{0,5}[a-zA-Z0-9])?(\\.[a-z0-9]{1,5}){1,2}(:[0-9]{1,5})?"),
+            path in proptest::collection::vec("[a-z0-9]{1,4}(([._]|__|-{1,3})[a-z0-9]{1,4}){0,2}", 1..4),
+            tag in proptest::option::of("[A-Za-z0-9_][A-Za-z0-9_.-]{0,20}"),
+            digest in proptest::option::of("[a-f0-9]{64}"),
+        ) {
+            let mut r = domain.map(|d| format!("{d}/")).unwrap_or_default();
+            r.push_str(&path.join("/"));
+            if let Some(tag) = tag {
+                r = format!("{r}:{tag}");
+            }
+            if let Some(digest) = digest {
+                r = format!("{r}@sha256:{digest}");
+            }
+            proptest::prop_assert_eq!(image_reference(&r), Ok(()), "{}", r);
+        }
     }
 
     #[test]
