@@ -730,6 +730,54 @@ mod tests {
         }
     }
 
+    fn parse(source: &str) -> Spec {
+        crate::spec::parse("t.toml", source).unwrap_or_else(|e| panic!("{}", e.draw(false)))
+    }
+
+    #[test]
+    fn env_keeps_the_written_order() {
+        let spec = parse(
+            "name = \"a\"\nimage = \"x\"\n[env]\nZ = \"1\"\nB = { configmap = \"c\", key = \"k\" }\nA = \"$(Z)\"\n[env.M]\nsecret = \"s\"\nkey = \"k\"\n",
+        );
+        let names: Vec<&str> = spec.env.iter().map(|(k, _)| k.get_ref().as_str()).collect();
+        assert_eq!(names, ["Z", "B", "A", "M"]);
+        assert!(check(&spec).is_empty());
+    }
+
+    #[test]
+    fn check_warns_about_later_and_unknown_variables_only() {
+        let spec = parse(
+            "name = \"a\"\nimage = \"x\"\nargs = [\"$(A)\", \"$(NOPE)\", \"$$(ESCAPED)\"]\nenv = { A = \"$(B)$(MY_SVC_SERVICE_HOST)\", B = \"1\" }\n",
+        );
+        let said: Vec<String> = check(&spec).into_iter().map(|d| d.message).collect();
+        assert_eq!(
+            said,
+            [
+                "`$(NOPE)` names no environment variable of this container: Kubernetes leaves it as written",
+                "`$(B)` refers to a variable set after `A`: Kubernetes leaves it as written",
+            ]
+        );
+    }
+
+    #[test]
+    fn env_from_may_set_what_kubetoml_cannot_see() {
+        let spec = parse(
+            "name = \"a\"\nimage = \"x\"\nenv = { A = \"$(FROM_FILE)\" }\n[configmaps.c]\nenv_files = [\"x.env\"]\nenv_from = true\n",
+        );
+        assert!(check(&spec).is_empty());
+    }
+
+    #[test]
+    fn check_points_at_the_value() {
+        let source = "name = \"a\"\nimage = \"Nginx\"\nreplicas = 2147483648\n";
+        let diags = check(&parse(source));
+        let spans: Vec<&str> = diags
+            .iter()
+            .map(|d| &source[d.span.clone().unwrap()])
+            .collect();
+        assert_eq!(spans, ["\"Nginx\"", "2147483648"]);
+    }
+
     #[test]
     fn references_follow_kubernetes_expansion() {
         assert_eq!(references("$(A)/$(B_1)"), ["A", "B_1"]);
