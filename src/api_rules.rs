@@ -331,8 +331,16 @@ pub fn check(spec: &Spec) -> Vec<Diagnostic> {
         lifecycle: spec.lifecycle.as_ref(),
     };
     main.check(grace, &mut out);
-    for c in spec.sidecars.iter().chain(&spec.init_containers) {
+    for c in &spec.sidecars {
         Container::of(c.get_ref()).check(grace, &mut out);
+    }
+    for c in &spec.init_containers {
+        // Hooks on init containers are refused where they are lowered.
+        let container = Container {
+            lifecycle: None,
+            ..Container::of(c.get_ref())
+        };
+        container.check(grace, &mut out);
     }
     for object in spec.configmaps.values().chain(spec.secrets.values()) {
         for path in object.get_ref().items.values() {
@@ -485,7 +493,8 @@ impl<'a> Container<'a> {
                 let HandlerSpec::Table(t) = hook.get_ref() else {
                     continue;
                 };
-                if let Some(s) = t.sleep.as_ref().filter(|s| *s.get_ref() >= 1) {
+                // Out-of-range sleeps and grace periods are reported where they are lowered.
+                if let Some(s) = t.sleep.as_ref().filter(|s| *s.get_ref() >= 1 && grace >= 0) {
                     if let Err(reason) = sleep_seconds(*s.get_ref(), grace) {
                         out.push(
                             Diagnostic::error("`sleep` outlasts the grace period", s.span(), reason)
