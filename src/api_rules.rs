@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::error::Diagnostic;
+use crate::error::{Diagnostic, Severity};
 use crate::spec::{
     ContainerSpec, EnvList, EnvValue, HandlerSpec, LifecycleSpec, Spanned, Spec, SpreadSpec,
 };
@@ -360,7 +360,36 @@ pub fn check(spec: &Spec) -> Vec<Diagnostic> {
         }
     }
     out.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
-    out
+    cap_warnings(out)
+}
+
+/// The most `$(VAR)` warnings drawn for one description; the rest are counted.
+pub const MAX_REFERENCE_WARNINGS: usize = 20;
+
+/// Keeps every error and the first [`MAX_REFERENCE_WARNINGS`] warnings, and
+/// counts the others in one more warning, so that a description full of
+/// `$(VAR)` cannot flood the terminal.
+fn cap_warnings(diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut shown = 0;
+    let mut kept = Vec::new();
+    for d in diags {
+        if d.severity == Severity::Error || shown < MAX_REFERENCE_WARNINGS {
+            shown += usize::from(d.severity == Severity::Warning);
+            kept.push(d);
+        } else {
+            shown += 1;
+        }
+    }
+    if shown > MAX_REFERENCE_WARNINGS {
+        kept.push(Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::bare(format!(
+                "{} more `$(VAR)` references that Kubernetes leaves as written are not shown",
+                shown - MAX_REFERENCE_WARNINGS
+            ))
+        });
+    }
+    kept
 }
 
 /// Every `int32` field kubetoml emits stays in range; lower bounds are checked where the field is lowered.
@@ -517,16 +546,22 @@ impl<'a> Container<'a> {
             .chain(self.later_env.iter().copied())
             .map(|k| k.get_ref().as_str())
             .collect();
+        let from_objects: BTreeSet<&str> = self
+            .later_env
+            .iter()
+            .map(|k| k.get_ref().as_str())
+            .collect();
         let unknown =
             |name: &str| !all.contains(name) && !self.has_env_from && !may_be_service_link(name);
         let mut earlier: BTreeSet<&str> = BTreeSet::new();
         for (var, value) in self.env {
             if let EnvValue::Literal(text) = value.get_ref() {
+                let mut named: BTreeSet<&str> = BTreeSet::new();
                 for name in references(text) {
-                    if name.is_empty() || earlier.contains(name) {
+                    if name.is_empty() || earlier.contains(name) || !named.insert(name) {
                         continue;
                     }
-                    let found = if self.later_env.iter().any(|v| v.get_ref() == name) {
+                    let found = if from_objects.contains(name) {
                         Found::InObjectEnv
                     } else if all.contains(name) {
                         Found::Later
@@ -541,8 +576,9 @@ impl<'a> Container<'a> {
             earlier.insert(var.get_ref());
         }
         for s in self.command.into_iter().chain(self.args).flatten() {
+            let mut named: BTreeSet<&str> = BTreeSet::new();
             for name in references(s.get_ref()) {
-                if !name.is_empty() && unknown(name) {
+                if !name.is_empty() && unknown(name) && named.insert(name) {
                     out.push(reference_warning(name, s.span(), Found::Nowhere, ""));
                 }
             }
@@ -785,6 +821,27 @@ mod tests {
             .map(|d| &source[d.span.clone().unwrap()])
             .collect();
         assert_eq!(spans, ["\"Nginx\"", "2147483648"]);
+    }
+
+    #[test]
+    fn many_references_give_few_warnings() {
+        let refs = "$(NOPE)".repeat(1000);
+        let env: Vec<String> = (0..100)
+            .map(|i| format!("V{i} = \"{refs}$(V{})\"", i + 1))
+            .collect();
+        let source = format!("name = \"a\"\nimage = \"x\"\n[env]\n{}\n", env.join("\n"));
+        let diags = check(&parse(&source));
+        assert_eq!(diags.len(), MAX_REFERENCE_WARNINGS + 1);
+        // One warning per value and name, however often it repeats: 2 per value, 200 in all.
+        assert!(diags[0].message.starts_with("`$(NOPE)` names no"));
+        assert!(diags[1]
+            .message
+            .starts_with("`$(V1)` refers to a variable set after `V0`"));
+        assert!(diags[2].message.starts_with("`$(NOPE)` names no"));
+        assert_eq!(
+            diags.last().unwrap().message,
+            "180 more `$(VAR)` references that Kubernetes leaves as written are not shown"
+        );
     }
 
     #[test]
