@@ -236,7 +236,7 @@ fn pods_of(sts: &Value, name: &str) -> Vec<String> {
     };
     let start = int(&["spec", "ordinals", "start"], 0);
     let replicas = int(&["spec", "replicas"], 1).clamp(0, 10_000);
-    (start..start + replicas)
+    (start..start.saturating_add(replicas))
         .map(|i| format!("{name}-{i}"))
         .collect()
 }

@@ -34,6 +34,10 @@ pub const NAMESPACE_PLACEHOLDER: &str = "<namespace>";
 /// The cluster DNS domain assumed in DNS names (Kubernetes' default).
 pub const CLUSTER_DOMAIN: &str = "cluster.local";
 
+/// The most pods listed one by one; past it, the rest are counted
+/// (a StatefulSet may run up to 2147483647 of them).
+pub const MAX_LISTED_PODS: i64 = 100;
+
 /// Everything `kubetoml explain` says about one description.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Explanation {
@@ -55,8 +59,15 @@ pub struct Explanation {
     pub update: UpdatePolicy,
     /// What happens to claims when the StatefulSet is deleted or scaled down.
     pub claim_retention: ClaimRetention,
-    /// One entry per pod, by ordinal.
+    /// One entry per pod, by ordinal: the first [`MAX_LISTED_PODS`].
     pub pods: Vec<Pod>,
+    /// Pods past the first [`MAX_LISTED_PODS`], not listed (left out of the JSON when 0).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub pods_not_listed: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 /// `podManagementPolicy`, with what it means.
@@ -279,8 +290,9 @@ pub fn explain(model: &Model) -> Explanation {
             when_scaled: r.when_scaled,
         },
     );
-    let pods = ordinals
-        .clone()
+    let listed = start..start + replicas.min(MAX_LISTED_PODS);
+    let pods_not_listed = replicas - (listed.end - listed.start);
+    let pods = listed
         .map(|ordinal| {
             let pod = pod_name(ordinal);
             let claims = sts
@@ -323,6 +335,7 @@ pub fn explain(model: &Model) -> Explanation {
         update,
         claim_retention: retention,
         pods,
+        pods_not_listed,
     }
 }
 
@@ -517,12 +530,12 @@ impl Explanation {
             ]),
         }
         head.row(["service", &format!("{} (headless)", self.service)]);
-        let pods = match self.pods.as_slice() {
-            [] => "no pods".to_owned(),
-            [one] => format!("1 pod: {}", one.name),
-            [first, .., last] => {
-                format!("{} pods: {} to {}", self.pods.len(), first.name, last.name)
-            }
+        let pod_name = |ordinal: i64| format!("{}-{ordinal}", self.stateful_set);
+        let (first, last) = (self.ordinals_start, self.ordinals_start + self.replicas - 1);
+        let pods = match self.replicas {
+            0 => "no pods".to_owned(),
+            1 => format!("1 pod: {}", pod_name(first)),
+            n => format!("{n} pods: {} to {}", pod_name(first), pod_name(last)),
         };
         head.row(["replicas", &pods]);
         head.row([
@@ -546,7 +559,21 @@ impl Explanation {
             out.push('\n');
             pod_text(&mut out, pod);
         }
+        self.write_not_listed(&mut out);
         out
+    }
+
+    /// The line that counts the pods past the first [`MAX_LISTED_PODS`].
+    fn write_not_listed(&self, out: &mut String) {
+        if self.pods_not_listed > 0 {
+            let first = self.ordinals_start + MAX_LISTED_PODS;
+            let last = first + self.pods_not_listed - 1;
+            let _ = writeln!(
+                out,
+                "\n{} more pods, {}-{first} to {}-{last}, are set up the same way, each with its own name, DNS name and claims (only the first {MAX_LISTED_PODS} are listed)",
+                self.pods_not_listed, self.stateful_set, self.stateful_set
+            );
+        }
     }
 }
 

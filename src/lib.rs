@@ -36,6 +36,7 @@
 #![warn(missing_docs)]
 
 pub mod against;
+pub mod api_rules;
 pub mod error;
 pub mod explain;
 mod gojson;

@@ -18,6 +18,44 @@ use crate::error::{did_you_mean, quote_list, Diagnostic, Error, ErrorKind};
 /// A map from spanned keys to spanned values, in key order.
 pub type Map<V> = BTreeMap<Spanned<String>, Spanned<V>>;
 
+/// Environment variables in the order they are written: Kubernetes expands
+/// `$(VAR)` only to variables defined earlier in the list.
+#[derive(Debug)]
+pub struct EnvList<V>(pub Vec<(Spanned<String>, Spanned<V>)>);
+
+impl<V> Default for EnvList<V> {
+    fn default() -> Self {
+        EnvList(Vec::new())
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for EnvList<V> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // toml hands tables over in key order; the keys' spans give the written order back.
+        let mut vars: Vec<_> = Map::<V>::deserialize(d)?.into_iter().collect();
+        vars.sort_by_key(|(k, _)| k.span().start);
+        Ok(EnvList(vars))
+    }
+}
+
+impl<V> EnvList<V> {
+    /// The variables, in written order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Spanned<String>, &Spanned<V>)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
+
+impl<'a, V> IntoIterator for &'a EnvList<V> {
+    type Item = (&'a Spanned<String>, &'a Spanned<V>);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (Spanned<String>, Spanned<V>)>,
+        fn(&'a (Spanned<String>, Spanned<V>)) -> Self::Item,
+    >;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
+
 /// One app: a headless Service, a StatefulSet, and the ConfigMaps and Secrets it uses.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -50,7 +88,7 @@ pub struct Spec {
     /// Environment variables: literals, or keys of generated objects
     /// (`{ secret = "x", key = "k" }`).
     #[serde(default)]
-    pub env: Map<EnvValue>,
+    pub env: EnvList<EnvValue>,
     /// CPU, memory and other resources.
     pub resources: Option<ResourcesSpec>,
     /// Readiness, liveness and startup probes.
@@ -169,7 +207,7 @@ pub struct ContainerSpec {
     pub ports: Map<PortSpec>,
     /// Environment variables: literals, or keys of generated objects.
     #[serde(default)]
-    pub env: Map<EnvValue>,
+    pub env: EnvList<EnvValue>,
     /// Names of `configmaps` or `secrets` whose every key becomes an environment variable here.
     #[serde(default)]
     pub env_from: Vec<Spanned<String>>,
@@ -621,7 +659,7 @@ pub struct DataSpec {
     pub docker_registry: Option<Spanned<DockerRegistrySpec>>,
     /// Environment variables of the main container: `VAR = "key"`.
     #[serde(default)]
-    pub env: Map<String>,
+    pub env: EnvList<String>,
     /// Every key becomes an environment variable of the main container.
     pub env_from: Option<Spanned<bool>>,
     /// Mount the keys as files in this directory.

@@ -149,8 +149,9 @@ fn env_sources_have_a_documented_json_shape() {
         env[1],
         serde_json::json!({"name": "LEVEL", "from": "config_map", "config_map": "myconfig", "key": "special.level"})
     );
+    // In written order: the ConfigMap's variables, then the Secret's.
     assert_eq!(
-        env[2],
+        env[4],
         serde_json::json!({"name": "SECRET_PASSWORD", "from": "secret", "secret": "mysecret", "key": "password"})
     );
     // One key per name: the variable's `name` is not shadowed by the object's.
@@ -263,4 +264,43 @@ fn partitions_and_max_unavailable_are_spelled_out() {
         "{}",
         e.update.summary
     );
+}
+
+#[test]
+fn the_largest_replicas_and_ordinals_are_counted_not_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.toml");
+    std::fs::write(
+        &path,
+        "name = \"db\"\nimage = \"postgres:16\"\nreplicas = 2147483647\n\n[volumes.data]\nmount = \"/data\"\nsize = \"1Gi\"\n\n[statefulset]\nordinals_start = 2147483647\nupdate_strategy = { partition = 2147483647 }\n",
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let e = explain::explain(&resolve(&path).model);
+    assert_eq!(e.pods.len(), explain::MAX_LISTED_PODS as usize);
+    assert_eq!(e.pods_not_listed, 2147483647 - explain::MAX_LISTED_PODS);
+    assert_eq!(e.pods[0].name, "db-2147483647");
+    assert_eq!(e.pods[99].name, "db-2147483746");
+    let text = e.to_text();
+    assert!(
+        text.contains("replicas     2147483647 pods: db-2147483647 to db-4294967293\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "\n2147483547 more pods, db-2147483747 to db-4294967293, are set up the same way"
+        ),
+        "{text}"
+    );
+    let json = e.to_json();
+    assert!(json.contains("\"pods_not_listed\": 2147483547"), "{json}");
+    assert!(text.len() < 100_000 && json.len() < 200_000);
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+}
+
+#[test]
+fn a_small_statefulset_lists_every_pod_and_no_count() {
+    let e = explain::explain(&resolve(Path::new("examples/web/web.toml")).model);
+    assert_eq!(e.pods_not_listed, 0);
+    assert!(!e.to_json().contains("pods_not_listed"));
 }

@@ -249,7 +249,7 @@ fn latest_tag_lint() {
         "latest-tag",
         "is tagged `latest`",
     );
-    let pinned = warnings("name = \"app\"\nimage = \"registry:5000/nginx@sha256:abc\"\n");
+    let pinned = warnings("name = \"app\"\nimage = \"registry:5000/nginx@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"\n");
     assert!(!pinned.iter().any(|w| w.contains("tag")), "{pinned:?}");
 }
 

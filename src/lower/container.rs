@@ -175,10 +175,11 @@ impl Lowerer<'_> {
     }
 
     /// Literals and references written here, then those from the objects'
-    /// `env` tables (`config_env`); every name once, by name.
+    /// `env` tables (`config_env`); every name once, in the order written, so
+    /// `$(VAR)` references to earlier variables expand as Kubernetes expands them.
     fn env(
         &mut self,
-        written: &Map<spec::EnvValue>,
+        written: &spec::EnvList<spec::EnvValue>,
         objects: &[DataObject],
         mut config_env: Vec<(Spanned<String>, EnvSource)>,
     ) -> Vec<EnvVar> {
@@ -213,7 +214,6 @@ impl Lowerer<'_> {
                 source,
             });
         }
-        out.sort_by(|a, b| a.name.cmp(&b.name));
         out
     }
 

@@ -80,6 +80,7 @@ pub fn lower(
         sources,
         options,
     };
+    cx.diags.extend(crate::api_rules::check(&spec));
     let model = cx.app(spec);
     let (errors, warnings): (Vec<_>, Vec<_>) = cx
         .diags
