@@ -41,10 +41,10 @@ fn documents(yaml: &str) -> Vec<Value> {
 #[test]
 fn examples_render_as_snapshotted() {
     let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("../snapshots");
+    settings.set_snapshot_path("../../snapshots");
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| {
-        insta::glob!("../examples", "**/*.toml", |path| {
+        insta::glob!("../../examples", "**/*.toml", |path| {
             let out = compile(path);
             assert!(out.warnings.is_empty(), "{}", out.draw_warnings(false));
             insta::assert_snapshot!(out.to_yaml());

@@ -12,24 +12,22 @@
 //! serde_yaml reads each output inside the proptest run (so failures shrink);
 //! one python3 process reads the outputs of all cases at the end.
 
-mod hostile;
-mod memory;
-mod pyyaml;
-
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Instant;
 
 use base64::Engine as _;
-use hostile::{long, value};
 use kubetoml::{compile, Options, Templates};
-use memory::MemorySources;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Map, Value as Json};
 
-// ---- hostile strings: tests/hostile ----
+use crate::hostile::{long, value};
+use crate::memory::MemorySources;
+use crate::pyyaml;
+
+// ---- hostile strings: tests/it/hostile.rs ----
 
 /// A value that is sometimes long.
 fn maybe_long_value() -> impl Strategy<Value = String> {

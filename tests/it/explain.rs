@@ -31,7 +31,7 @@ fn resolve(path: &Path) -> kubetoml::Resolved {
 
 fn settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();
-    s.set_snapshot_path("../snapshots");
+    s.set_snapshot_path("../../snapshots");
     s.set_prepend_module_to_snapshot(false);
     s
 }
@@ -62,7 +62,7 @@ fn assert_no_secret(model: &kubetoml::model::Model, output: &str) {
 #[test]
 fn explains_every_example_as_text() {
     settings().bind(|| {
-        insta::glob!("../examples", "**/*.toml", |path| {
+        insta::glob!("../../examples", "**/*.toml", |path| {
             if path
                 .file_name()
                 .unwrap()
@@ -82,7 +82,7 @@ fn explains_every_example_as_text() {
 #[test]
 fn explains_every_example_as_json() {
     settings().bind(|| {
-        insta::glob!("../examples", "**/*.toml", |path| {
+        insta::glob!("../../examples", "**/*.toml", |path| {
             if path
                 .file_name()
                 .unwrap()

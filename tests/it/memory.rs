@@ -1,11 +1,11 @@
 //! Sources held in memory, and the checks the fuzzer makes on one input.
 //!
-//! Shared by `tests/roundtrip.rs`, `tests/fuzz_regressions.rs` and the
+//! Shared by `roundtrip`, `fuzz_regressions` and the
 //! cargo-fuzz target `fuzz/fuzz_targets/compile.rs` (through `#[path]`), so
 //! a crash the fuzzer finds is replayed by `cargo test` with the very same
 //! files, variables and checks.
 
-#![allow(dead_code)] // Each includer uses a different part.
+#![allow(dead_code)] // The fuzz target uses only part of it.
 
 use std::collections::BTreeMap;
 

@@ -2,10 +2,9 @@
 //! that `cargo test` checks them without the fuzzer: each must compile or
 //! fail normally, with the same checks the fuzz target makes.
 
-mod memory;
-
 use kubetoml::Templates;
-use memory::{check_compile, MemorySources};
+
+use crate::memory::{check_compile, MemorySources};
 
 fn check(source: &[u8]) {
     let source = std::str::from_utf8(source).expect("the fuzz target only compiles UTF-8");
