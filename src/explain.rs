@@ -254,7 +254,7 @@ impl RefKind {
 }
 
 /// Describes what the StatefulSet of `model` promises, pod by pod.
-pub fn explain(model: &Model) -> Explanation {
+pub(crate) fn explain(model: &Model) -> Explanation {
     let sts = &model.stateful_set;
     let name = &sts.metadata.name;
     let namespace = sts.metadata.namespace.clone();

@@ -120,14 +120,13 @@ fn render(args: RenderArgs, color: bool) -> Result<(), Vec<Error>> {
         Some(dir) => Templates::from_dir(dir).map_err(|e| vec![e])?,
         None => Templates::builtin(),
     };
-    let options = Options {
-        no_literal_secrets: args.no_literal_secrets,
-        allow_outside_root: args.allow_outside_root,
-    };
+    let options = Options::new()
+        .no_literal_secrets(args.no_literal_secrets)
+        .allow_outside_root(args.allow_outside_root);
     let mut documents = Vec::new();
     let mut errors = Vec::new();
     for file in &args.files {
-        match kubetoml::compile_file_with(file, &templates, &options) {
+        match kubetoml::resolve_file(file, &options).and_then(|r| r.render(&templates)) {
             Ok(out) => {
                 let warnings = out.draw_warnings(color);
                 if !warnings.is_empty() {
@@ -153,7 +152,7 @@ fn render(args: RenderArgs, color: bool) -> Result<(), Vec<Error>> {
                 format!("cannot read `{name}`: {e}"),
             )]
         })?;
-        kubetoml::against::check(&previous, &name, &documents).map_err(|e| vec![e])?;
+        kubetoml::check_against(&previous, &name, &documents).map_err(|e| vec![e])?;
     }
     match &args.output_dir {
         None => print(&kubetoml::join_documents(&documents)),
@@ -162,16 +161,13 @@ fn render(args: RenderArgs, color: bool) -> Result<(), Vec<Error>> {
 }
 
 fn explain(args: ExplainArgs, color: bool) -> Result<(), Vec<Error>> {
-    let options = Options {
-        no_literal_secrets: false,
-        allow_outside_root: args.allow_outside_root,
-    };
-    let resolved = kubetoml::compile_model_file(&args.file, &options).map_err(|e| vec![e])?;
+    let options = Options::new().allow_outside_root(args.allow_outside_root);
+    let resolved = kubetoml::resolve_file(&args.file, &options).map_err(|e| vec![e])?;
     let warnings = resolved.draw_warnings(color);
     if !warnings.is_empty() {
         eprint!("{warnings}");
     }
-    let explanation = kubetoml::explain::explain(&resolved.model);
+    let explanation = resolved.explain();
     let text = match args.format {
         Format::Text => explanation.to_text(),
         Format::Json => explanation.to_json(),

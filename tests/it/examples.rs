@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use base64::Engine as _;
-use kubetoml::{FsSources, Options, Templates};
+use kubetoml::{Options, Templates};
 use serde_yaml::Value;
 
 /// The build-time variables the examples read, as CI would provide them.
@@ -20,16 +20,11 @@ fn fixture_env() -> BTreeMap<String, Vec<u8>> {
 
 fn compile(path: &Path) -> kubetoml::Output {
     let source = std::fs::read_to_string(path).unwrap();
-    let sources = FsSources::new(path.parent().unwrap()).with_env(fixture_env());
+    let options = Options::new().env(fixture_env());
     let name = path.file_name().unwrap().to_string_lossy();
-    kubetoml::compile(
-        &name,
-        &source,
-        &sources,
-        &Templates::builtin(),
-        &Options::default(),
-    )
-    .unwrap_or_else(|e| panic!("{}", e.draw(false)))
+    kubetoml::resolve(&name, &source, path.parent().unwrap(), &options)
+        .and_then(|resolved| resolved.render(&Templates::builtin()))
+        .unwrap_or_else(|e| panic!("{}", e.draw(false)))
 }
 
 fn documents(yaml: &str) -> Vec<Value> {

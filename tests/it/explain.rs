@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use base64::Engine as _;
-use kubetoml::{explain, FsSources, Options};
+use kubetoml::{explain, Options};
 
 /// Build-time variables the examples read, fixed so snapshots are stable.
 const PG_PASSWORD: &str = "fixture-pg-password-4b1d";
@@ -23,9 +23,9 @@ fn fixture_env() -> BTreeMap<String, Vec<u8>> {
 
 fn resolve(path: &Path) -> kubetoml::Resolved {
     let source = std::fs::read_to_string(path).unwrap();
-    let sources = FsSources::new(path.parent().unwrap()).with_env(fixture_env());
+    let options = Options::new().env(fixture_env());
     let file = path.file_name().unwrap().to_string_lossy();
-    kubetoml::compile_model(&file, &source, &sources, &Options::default())
+    kubetoml::resolve(&file, &source, path.parent().unwrap(), &options)
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -72,8 +72,8 @@ fn explains_every_example_as_text() {
                 return;
             }
             let resolved = resolve(path);
-            let text = explain::explain(&resolved.model).to_text();
-            assert_no_secret(&resolved.model, &text);
+            let text = resolved.explain().to_text();
+            assert_no_secret(resolved.model(), &text);
             insta::assert_snapshot!("explain_text", text);
         });
     });
@@ -92,8 +92,8 @@ fn explains_every_example_as_json() {
                 return;
             }
             let resolved = resolve(path);
-            let json = explain::explain(&resolved.model).to_json();
-            assert_no_secret(&resolved.model, &json);
+            let json = resolved.explain().to_json();
+            assert_no_secret(resolved.model(), &json);
             // It is the serde form of `Explanation`, and parses as JSON.
             let value: serde_json::Value = serde_json::from_str(&json).unwrap();
             assert_eq!(value["version"], explain::FORMAT_VERSION);
@@ -105,7 +105,7 @@ fn explains_every_example_as_json() {
 #[test]
 fn web_pods_have_their_own_claims_and_dns_names() {
     let resolved = resolve(Path::new("examples/web/web.toml"));
-    let e = explain::explain(&resolved.model);
+    let e = resolved.explain();
     let names: Vec<_> = e.pods.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["web-0", "web-1", "web-2"]);
     assert_eq!(e.pods[1].dns, "web-1.hd-service.default.svc.cluster.local");
@@ -138,7 +138,7 @@ fn web_pods_have_their_own_claims_and_dns_names() {
 #[test]
 fn env_sources_have_a_documented_json_shape() {
     let resolved = resolve(Path::new("examples/web/web.toml"));
-    let json = explain::explain(&resolved.model).to_json();
+    let json = resolved.explain().to_json();
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
     let env = &value["pods"][0]["containers"][0]["env"];
     assert_eq!(
@@ -167,7 +167,7 @@ fn ordinals_start_and_a_missing_namespace_show() {
         "name = \"db\"\nimage = \"postgres:16\"\nreplicas = 2\n\n[statefulset]\nordinals_start = 5\nupdate_strategy = { type = \"OnDelete\" }\n",
     )
     .unwrap();
-    let e = explain::explain(&resolve(&path).model);
+    let e = resolve(&path).explain();
     assert_eq!(e.namespace, None);
     let names: Vec<_> = e.pods.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["db-5", "db-6"]);
@@ -237,7 +237,7 @@ fn partitions_and_max_unavailable_are_spelled_out() {
             format!("name = \"db\"\nimage = \"postgres:16\"\nreplicas = 3\n\n[statefulset]\nupdate_strategy = {strategy}\n"),
         )
         .unwrap();
-        explain::explain(&resolve(&path).model)
+        resolve(&path).explain()
     };
     let e = explain("{ type = \"RollingUpdate\", partition = 5 }");
     assert!(e.pods.iter().all(|p| p.held_by_partition));

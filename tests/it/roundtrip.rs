@@ -18,7 +18,7 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use base64::Engine as _;
-use kubetoml::{compile, Options, Templates};
+use kubetoml::{compile_with_sources as compile, Templates};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Map, Value as Json};
@@ -718,15 +718,7 @@ fn run(name: &str, cases: u32, strategy: impl Strategy<Value = Case>) {
     let all = RefCell::new(Vec::new());
     let result = runner.run(&strategy, |case| {
         let built = build(&case);
-        let compile = || {
-            compile(
-                "app.toml",
-                &built.toml,
-                &built.sources,
-                &templates,
-                &Options::default(),
-            )
-        };
+        let compile = || compile("app.toml", &built.toml, &built.sources, &templates, false);
         let out = compile().map_err(|e| {
             TestCaseError::fail(format!("refused:\n{}\n{}", built.toml, e.draw(false)))
         })?;
@@ -950,7 +942,7 @@ proptest! {
     fn broken_descriptions_are_refused(case in case(), defect in defect()) {
         let built = broken(case, &defect);
         let templates = Templates::builtin();
-        match compile("app.toml", &built.toml, &built.sources, &templates, &Options::default()) {
+        match compile("app.toml", &built.toml, &built.sources, &templates, false) {
             Ok(out) => prop_assert!(false, "accepted {:?}:\n{}\n->\n{}", defect, built.toml, out.to_yaml()),
             Err(e) => {
                 let drawn = e.draw(false);
