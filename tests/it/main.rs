@@ -17,6 +17,7 @@ mod kubectl_parity;
 mod kubectl_secretfmt;
 mod kustomize_hash;
 mod kustomize_names;
+mod library;
 mod readback;
 mod roundtrip;
 mod schema;
