@@ -55,7 +55,7 @@ macro_rules! internal_modules {
     )*};
 }
 
-internal_modules! { against error hash lower model render secretfmt sources spec validate yaml }
+internal_modules! { against error hash lower model render secretfmt sources spec validate yaml yamlread }
 pub mod explain;
 mod gojson;
 

@@ -173,10 +173,10 @@ impl Templates {
         if !user {
             return Ok(text);
         }
-        if let Err(e) = serde_yaml::from_str::<serde_yaml::Value>(&text) {
+        if let Err(e) = crate::yamlread::parse(&text) {
             let at = e
-                .location()
-                .map(|l| format!(" at output line {}, column {}", l.line(), l.column()))
+                .location
+                .map(|(line, column)| format!(" at output line {line}, column {column}"))
                 .unwrap_or_default();
             return Err(Error::bare(
                 ErrorKind::Template,
@@ -315,6 +315,7 @@ fn indent_filter(value: &Value, width: usize, first: Option<bool>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::yamlread;
 
     fn render_str(src: &str, ctx: Value) -> Result<String, minijinja::Error> {
         let env = environment();
@@ -333,10 +334,10 @@ mod tests {
     fn values_print_as_safe_scalars() {
         let ctx = Value::from_serialize(serde_json::json!({"v": "yes", "n": 3, "b": true}));
         let out = render_str("a: {{ v }}\nn: {{ n }}\nb: {{ b }}", ctx).unwrap();
-        let back: serde_yaml::Value = serde_yaml::from_str(&out).unwrap();
-        assert_eq!(back["a"], serde_yaml::Value::String("yes".into()));
-        assert_eq!(back["n"], serde_yaml::Value::Number(3.into()));
-        assert_eq!(back["b"], serde_yaml::Value::Bool(true));
+        let back = yamlread::parse(&out).unwrap();
+        assert_eq!(back["a"], yamlread::Value::String("yes".into()));
+        assert_eq!(back["n"], yamlread::Value::Number(3.into()));
+        assert_eq!(back["b"], yamlread::Value::Bool(true));
     }
 
     #[test]
@@ -351,7 +352,7 @@ mod tests {
     fn indent_does_not_pass_unsafe_text_raw() {
         let ctx = Value::from_serialize(serde_json::json!({"v": "x: y\nz"}));
         let out = render_str("k: {{ v|indent(2) }}", ctx).unwrap();
-        let back: serde_yaml::Value = serde_yaml::from_str(&out).unwrap();
-        assert_eq!(back["k"], serde_yaml::Value::String("x: y\nz".into()));
+        let back = yamlread::parse(&out).unwrap();
+        assert_eq!(back["k"], yamlread::Value::String("x: y\nz".into()));
     }
 }
