@@ -15,7 +15,8 @@
 
 use std::path::Path;
 
-use minijinja::value::{Value, ValueKind};
+use minijinja::syntax::SyntaxConfig;
+use minijinja::value::{Serde, Value, ValueKind};
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
@@ -164,7 +165,7 @@ impl Templates {
             .get_template(name)
             .map_err(|e| template_error(origin, &e))?;
         let mut text = tmpl
-            .render(Value::from_serialize(ctx))
+            .render(Value::from(Serde(ctx)))
             .map_err(|e| template_error(origin, &e))?;
         if !text.ends_with('\n') {
             text.push('\n');
@@ -241,12 +242,16 @@ fn template_error(origin: &str, e: &minijinja::Error) -> Error {
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.set_trim_blocks(true);
-    env.set_lstrip_blocks(true);
-    env.set_keep_trailing_newline(true);
+    let syntax = SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .keep_trailing_newline(true)
+        .build()
+        .expect("the default delimiters are valid");
+    env.set_syntax(syntax);
     // Macro output is marked safe only while auto-escaping is on; the
     // formatter below does the actual escaping.
-    env.set_auto_escape_callback(|_| AutoEscape::Custom("yaml"));
+    env.set_auto_escape_callback(|_| AutoEscape::Custom("yaml".into()));
     env.set_formatter(format_value);
     env.remove_filter("safe");
     env.remove_filter("escape");
@@ -259,7 +264,7 @@ fn environment() -> Environment<'static> {
 /// Prints every `{{ value }}` as a YAML scalar that reads back exactly.
 fn format_value(
     out: &mut minijinja::Output,
-    _state: &minijinja::State,
+    _state: &mut minijinja::State,
     value: &Value,
 ) -> Result<(), minijinja::Error> {
     let text = match value.kind() {
@@ -332,7 +337,7 @@ mod tests {
 
     #[test]
     fn values_print_as_safe_scalars() {
-        let ctx = Value::from_serialize(serde_json::json!({"v": "yes", "n": 3, "b": true}));
+        let ctx = Value::from(Serde(serde_json::json!({"v": "yes", "n": 3, "b": true})));
         let out = render_str("a: {{ v }}\nn: {{ n }}\nb: {{ b }}", ctx).unwrap();
         let back = yamlread::parse(&out).unwrap();
         assert_eq!(back["a"], yamlread::Value::String("yes".into()));
@@ -342,7 +347,7 @@ mod tests {
 
     #[test]
     fn safe_filter_is_gone_and_maps_are_refused() {
-        let ctx = Value::from_serialize(serde_json::json!({"v": "a: b", "m": {"k": 1}}));
+        let ctx = Value::from(Serde(serde_json::json!({"v": "a: b", "m": {"k": 1}})));
         assert!(render_str("{{ v|safe }}", ctx.clone()).is_err());
         assert!(render_str("{{ m }}", ctx.clone()).is_err());
         assert!(render_str("{{ missing }}", ctx).is_err());
@@ -350,7 +355,7 @@ mod tests {
 
     #[test]
     fn indent_does_not_pass_unsafe_text_raw() {
-        let ctx = Value::from_serialize(serde_json::json!({"v": "x: y\nz"}));
+        let ctx = Value::from(Serde(serde_json::json!({"v": "x: y\nz"})));
         let out = render_str("k: {{ v|indent(2) }}", ctx).unwrap();
         let back = yamlread::parse(&out).unwrap();
         assert_eq!(back["k"], yamlread::Value::String("x: y\nz".into()));
