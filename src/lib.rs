@@ -43,6 +43,9 @@
 //! fuzzers, with no stability promise.
 
 #![warn(missing_docs)]
+// The stages' own docs link to each other; without `unstable-internals`
+// those links point at private items and render as plain text.
+#![allow(rustdoc::private_intra_doc_links)]
 
 /// The stages and their helpers: private, or public with the
 /// `unstable-internals` feature (for kubetoml's own tests and fuzzers).
@@ -64,7 +67,6 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use against::check as check_against;
 pub use error::{Diagnostic, Error, ErrorKind, Severity};
 pub use explain::Explanation;
 pub use render::{Document, Templates};
@@ -192,6 +194,21 @@ impl fmt::Debug for Output {
             .field("inputs", &self.inputs)
             .finish_non_exhaustive()
     }
+}
+
+/// Compares rendered `documents` with `previous`, a previous render or the
+/// output of `kubectl get ... -o yaml` (named `previous_name` in errors),
+/// and fails with every change Kubernetes refuses to make in place: a
+/// StatefulSet's `serviceName`, selector, pod management policy or claim
+/// templates, a Service that had a cluster IP. Each error says the safe
+/// procedure. Objects in `previous` that `documents` does not make are
+/// ignored.
+pub fn check_against(
+    previous: &str,
+    previous_name: &str,
+    documents: &[Document],
+) -> Result<(), Error> {
+    against::check(previous, previous_name, documents)
 }
 
 /// Joins documents into one multi-document YAML stream.

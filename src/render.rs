@@ -189,7 +189,7 @@ impl Templates {
     }
 
     /// Renders every object of `model`, in apply order: ConfigMaps, Secrets, Service, StatefulSet.
-    pub fn render(&self, model: &Model) -> Result<Vec<Document>, Error> {
+    pub(crate) fn render(&self, model: &Model) -> Result<Vec<Document>, Error> {
         let mut docs = Vec::new();
         for cm in &model.config_maps {
             docs.push(Document {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use base64::Engine as _;
+use indoc::{formatdoc, indoc};
 use kubetoml::{explain, Options};
 
 /// Build-time variables the examples read, fixed so snapshots are stable.
@@ -164,7 +165,15 @@ fn ordinals_start_and_a_missing_namespace_show() {
     let path = dir.path().join("db.toml");
     std::fs::write(
         &path,
-        "name = \"db\"\nimage = \"postgres:16\"\nreplicas = 2\n\n[statefulset]\nordinals_start = 5\nupdate_strategy = { type = \"OnDelete\" }\n",
+        indoc! {r#"
+            name = "db"
+            image = "postgres:16"
+            replicas = 2
+
+            [statefulset]
+            ordinals_start = 5
+            update_strategy = { type = "OnDelete" }
+        "#},
     )
     .unwrap();
     let e = resolve(&path).explain();
@@ -234,7 +243,14 @@ fn partitions_and_max_unavailable_are_spelled_out() {
         let path = dir.path().join("db.toml");
         std::fs::write(
             &path,
-            format!("name = \"db\"\nimage = \"postgres:16\"\nreplicas = 3\n\n[statefulset]\nupdate_strategy = {strategy}\n"),
+            formatdoc! {r#"
+                name = "db"
+                image = "postgres:16"
+                replicas = 3
+
+                [statefulset]
+                update_strategy = {strategy}
+            "#},
         )
         .unwrap();
         resolve(&path).explain()
