@@ -58,7 +58,20 @@ macro_rules! internal_modules {
     )*};
 }
 
-internal_modules! { against error hash lower model render secretfmt sources spec validate yaml yamlread }
+internal_modules! {
+    against
+    error
+    hash
+    lower
+    model
+    render
+    secretfmt
+    sources
+    spec
+    validate
+    yaml
+    yamlread
+}
 pub mod explain;
 mod gojson;
 
