@@ -26,8 +26,7 @@
 use std::cmp::Ordering;
 use std::fmt::Write as _;
 
-use serde::Deserialize as _;
-use serde_yaml::{Mapping, Value};
+use crate::yamlread::{self, Mapping, Value};
 
 use crate::error::{Diagnostic, Error, ErrorKind};
 use crate::model::Kind;
@@ -115,7 +114,7 @@ pub fn compare(
             continue;
         }
         // Our own output; a template that does not parse failed in render already.
-        let Ok(new) = serde_yaml::from_str::<Value>(&doc.yaml) else {
+        let Ok(new) = yamlread::parse(&doc.yaml) else {
             continue;
         };
         let Some(before) = old.iter().find(|o| same_object(o, doc)) else {
@@ -172,8 +171,8 @@ fn objects(text: &str, name: &str) -> Result<Vec<Value>, Error> {
         )
     };
     let mut out = Vec::new();
-    for (i, doc) in serde_yaml::Deserializer::from_str(text).enumerate() {
-        let value = Value::deserialize(doc).map_err(|e| not_k8s(e.to_string()))?;
+    for (i, doc) in yamlread::documents(text).enumerate() {
+        let value = doc.map_err(|e| not_k8s(e.to_string()))?;
         match value {
             Value::Null => {}
             Value::Mapping(m) => {

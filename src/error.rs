@@ -347,14 +347,12 @@ impl fmt::Display for Error {
     }
 }
 
+/// The drawn form, as `Display`: a `build.rs` or `main` that returns an
+/// error with `?` prints `Debug`, and should show what a person reads. It
+/// holds no more than the user's own description, secrets masked.
 impl fmt::Debug for Error {
-    // The drawn form: it holds no more than the user's own description.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Error")
-            .field("kind", &self.kind)
-            .field("file", &self.file)
-            .field("diagnostics", &self.diagnostics)
-            .finish()
+        fmt::Display::fmt(self, f)
     }
 }
 

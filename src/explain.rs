@@ -1,9 +1,10 @@
 //! What a StatefulSet promises, pod by pod: `kubetoml explain`.
 //!
-//! [`explain`] reads the resolved [`Model`] (never the YAML) and lists, for
-//! every pod ordinal the StatefulSet will run, the pod's name, its stable DNS
-//! name, its claims, its mounts and where each environment variable comes
-//! from, plus the headless Service and the start and update behaviour.
+//! [`Resolved::explain`](crate::Resolved::explain) reads the resolved model
+//! (never the YAML) and lists, for every pod ordinal the StatefulSet will
+//! run, the pod's name, its stable DNS name, its claims, its mounts and where
+//! each environment variable comes from, plus the headless Service and the
+//! start and update behaviour.
 //! [`Explanation`] serializes to the JSON that `--format json` prints and
 //! draws itself as aligned text with [`Explanation::to_text`].
 //!
@@ -40,6 +41,7 @@ pub const MAX_LISTED_PODS: i64 = 100;
 
 /// Everything `kubetoml explain` says about one description.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Explanation {
     /// [`FORMAT_VERSION`].
     pub version: u32,
@@ -72,6 +74,7 @@ fn is_zero(n: &i64) -> bool {
 
 /// `podManagementPolicy`, with what it means.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StartPolicy {
     /// `OrderedReady` or `Parallel`.
     pub policy: PodManagementPolicy,
@@ -81,6 +84,7 @@ pub struct StartPolicy {
 
 /// `updateStrategy`, with what it means.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct UpdatePolicy {
     /// `RollingUpdate` or `OnDelete`.
     pub strategy: UpdateStrategyType,
@@ -94,6 +98,7 @@ pub struct UpdatePolicy {
 
 /// `persistentVolumeClaimRetentionPolicy` (Kubernetes' default: `Retain` both).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ClaimRetention {
     /// `Retain` or `Delete`: when the StatefulSet is deleted.
     pub when_deleted: Retention,
@@ -103,6 +108,7 @@ pub struct ClaimRetention {
 
 /// One pod the StatefulSet runs.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Pod {
     /// Its ordinal.
     pub ordinal: i64,
@@ -124,6 +130,7 @@ pub struct Pod {
 
 /// A PersistentVolumeClaim the StatefulSet creates for one pod.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PodClaim {
     /// The claim's name, `TEMPLATE-POD`.
     pub name: String,
@@ -139,6 +146,7 @@ pub struct PodClaim {
 
 /// One container of a pod, as far as its data goes.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ContainerView {
     /// Container name.
     pub name: String,
@@ -154,6 +162,7 @@ pub struct ContainerView {
 
 /// A mounted volume.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Mount {
     /// Absolute path in the container.
     pub path: String,
@@ -168,6 +177,7 @@ pub struct Mount {
 /// What a mount shows.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum MountSource {
     /// The pod's own claim.
     Claim {
@@ -193,6 +203,7 @@ pub enum MountSource {
 
 /// An environment variable and where its value comes from.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Env {
     /// Variable name.
     pub name: String,
@@ -205,6 +216,7 @@ pub struct Env {
 /// deliberately not part of this type.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(tag = "from", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum EnvSource {
     /// A literal written in the description.
     Value {
@@ -231,6 +243,7 @@ pub enum EnvSource {
 
 /// A ConfigMap or Secret, by name.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ObjectRef {
     /// `config_map` or `secret`.
     pub kind: RefKind,
@@ -241,6 +254,7 @@ pub struct ObjectRef {
 /// The kind of an [`ObjectRef`].
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum RefKind {
     /// A ConfigMap.
     ConfigMap,
@@ -267,7 +281,7 @@ impl RefKind {
 }
 
 /// Describes what the StatefulSet of `model` promises, pod by pod.
-pub fn explain(model: &Model) -> Explanation {
+pub(crate) fn explain(model: &Model) -> Explanation {
     let sts = &model.stateful_set;
     let name = &sts.metadata.name;
     let namespace = sts.metadata.namespace.clone();

@@ -3,7 +3,7 @@
 //! kubectl 1.32 and its kustomize v5.5 are built with Go 1.23, whose `json.Marshal`
 //! writes strings with HTML-safe escaping. Since Go 1.22 that includes the short forms
 //! `\b` and `\f` (older Go wrote `\u0008` and `\u000c`); checked against kubectl's
-//! own output in `secretfmt` and `tests/kustomize_hash.rs`.
+//! own output in `secretfmt` and `tests/it/kustomize_hash.rs`.
 
 use std::collections::BTreeMap;
 

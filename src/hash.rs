@@ -13,7 +13,7 @@
 //! 2. Take the first 10 hex digits of its SHA-256 and replace `0->g 1->h 3->k a->m
 //!    e->t` (kustomize avoids vowels, and digits that look like letters).
 //!
-//! What we found by running `kubectl kustomize` (see `tests/kustomize_hash.rs`):
+//! What we found by running `kubectl kustomize` (see `tests/it/kustomize_hash.rs`):
 //! - Every base64 value, Secret `data` and ConfigMap `binaryData` alike, is hashed as
 //!   the text kustomize stores: standard base64, cut every 70 characters with a `\n`
 //!   after each piece, the last included, once it is 70 characters or longer.

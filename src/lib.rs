@@ -2,83 +2,188 @@
 //! Kubernetes YAML that runs it: a headless Service, a StatefulSet with its
 //! volumeClaimTemplates, and the ConfigMaps and Secrets it reads.
 //!
-//! The compiler is a pipeline of pure stages, each usable on its own:
-//!
-//! ```text
-//! spec::parse(file, &str)              -> Spec      what the user wrote, with spans
-//! lower::lower(Spec, .., &dyn Sources) -> Model     resolved, read, validated
-//! Templates::render(&Model)            -> Vec<Document>  YAML, laid out by templates
-//! ```
-//!
-//! [`compile`] runs all three; [`compile_model`] stops at the model (for
-//! [`explain`], which describes what the StatefulSet promises);
-//! [`compile_file`] also reads the description and its files from disk, which
-//! is what a `build.rs` wants:
+//! [`compile_file`] is the entry point: it reads a description and the files
+//! and environment variables it names, and returns the YAML ([`Output`]),
+//! the warnings, and the list of everything it read ([`Inputs`]). That is
+//! what a `build.rs` wants:
 //!
 //! ```no_run
 //! // build.rs
-//! let out = kubetoml::compile_file(
-//!     std::path::Path::new("deploy/web.toml"),
-//!     &kubetoml::Options::default(),
-//! )?;
+//! let out = kubetoml::compile_file("deploy/web.toml", &kubetoml::Options::new())?;
 //! let dir = std::env::var("OUT_DIR")?;
 //! std::fs::write(format!("{dir}/web.yaml"), out.to_yaml())?;
-//! println!("cargo:rerun-if-changed=deploy");
+//! for file in &out.inputs().files {
+//!     println!("cargo:rerun-if-changed={}", file.display());
+//! }
+//! for var in &out.inputs().env_vars {
+//!     println!("cargo:rerun-if-env-changed={var}");
+//! }
+//! for warning in out.warning_lines() {
+//!     println!("cargo:warning={warning}");
+//! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! [`against`] compares rendered documents with a previous render or the
-//! cluster's copy, and finds the changes Kubernetes refuses to make in place.
+//! [`Options`] says how: whether Secret values may be written in the
+//! description, whether files outside its folder may be read, and where
+//! build-time variables come from. [`resolve_file`] stops before the
+//! templates, for [`Resolved::explain`] (what the StatefulSet promises, pod
+//! by pod) or [`Resolved::render`] with your own [`Templates`].
+//! [`check_against`] compares rendered documents with a previous render or
+//! the cluster's copy, and finds the changes Kubernetes refuses to make in
+//! place.
 //!
 //! Errors are [`Error`]s: every problem found, each pointing at the TOML
-//! that caused it, drawn like rustc's. The library never prints.
+//! that caused it, drawn like rustc's (by `Display` and `Debug` alike, so a
+//! `build.rs` that returns one with `?` shows it whole). The library never
+//! prints.
+//!
+//! The stages inside (parse, lower, render) are not part of the API; the
+//! `unstable-internals` feature exposes them for kubetoml's own tests and
+//! fuzzers, with no stability promise.
 
 #![warn(missing_docs)]
+// The stages' own docs link to each other; without `unstable-internals`
+// those links point at private items and render as plain text.
+#![allow(rustdoc::private_intra_doc_links)]
 
-pub mod against;
-pub mod api_rules;
-pub mod error;
+/// The stages and their helpers: private, or public with the
+/// `unstable-internals` feature (for kubetoml's own tests and fuzzers).
+macro_rules! internal_modules {
+    ($($name:ident)*) => {$(
+        #[cfg(feature = "unstable-internals")]
+        pub mod $name;
+        #[cfg(not(feature = "unstable-internals"))]
+        mod $name;
+    )*};
+}
+
+internal_modules! {
+    against
+    api_rules
+    error
+    hash
+    kube_version
+    lower
+    model
+    policy
+    quantity
+    render
+    secretfmt
+    sources
+    spec
+    validate
+    yaml
+    yamlread
+}
 pub mod explain;
 mod gojson;
-pub mod hash;
-pub mod kube_version;
-pub mod lower;
-pub mod model;
-pub mod policy;
-mod quantity;
-pub mod render;
-pub mod secretfmt;
-pub mod sources;
-pub mod spec;
-pub mod validate;
-pub mod yaml;
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use error::{Diagnostic, Error, ErrorKind, Severity};
+pub use explain::Explanation;
+pub use kube_version::KubeVersion;
+pub use model::Kind;
 pub use render::{Document, Templates};
+pub use sources::Inputs;
+#[cfg(feature = "unstable-internals")]
 pub use sources::{FsSources, Sources};
 
-/// How to compile.
-#[derive(Debug, Clone, Default)]
+/// How to compile: what to refuse, which files may be read, where build-time
+/// variables come from. Every entry point applies every option.
+///
+/// ```
+/// let options = kubetoml::Options::new()
+///     .no_literal_secrets(true)
+///     .env([("PG_PASSWORD", "hunter2")]);
+/// ```
+#[derive(Clone, Default)]
 pub struct Options {
-    /// Refuse Secret values written in the description itself (for CI).
-    pub no_literal_secrets: bool,
-    /// Let descriptions read files outside their own folder.
-    pub allow_outside_root: bool,
-    /// The Kubernetes release to target, `"1.30"`; wins over the
-    /// description's `kube_version` (default: [`kube_version::DEFAULT`]).
-    pub kube_version: Option<String>,
+    no_literal_secrets: bool,
+    allow_outside_root: bool,
+    env: Option<BTreeMap<String, Vec<u8>>>,
+    kube_version: Option<String>,
 }
 
-/// The compiled manifests of one description, and any warnings.
+impl Options {
+    /// The defaults: literal Secret values allowed, files only from the
+    /// description's folder, variables from the process environment.
+    pub fn new() -> Options {
+        Options::default()
+    }
+
+    /// With `true`, Secret values written in the description itself are
+    /// errors (for CI: use `from_env` or files).
+    pub fn no_literal_secrets(mut self, yes: bool) -> Options {
+        self.no_literal_secrets = yes;
+        self
+    }
+
+    /// With `true`, a description may read files outside its own folder
+    /// (the command line's `--allow-outside-root`).
+    pub fn allow_outside_root(mut self, yes: bool) -> Options {
+        self.allow_outside_root = yes;
+        self
+    }
+
+    /// Takes build-time variables (`from_env`, `password_env`) from `vars`
+    /// instead of the process environment; a name missing from `vars` is
+    /// unset.
+    pub fn env<K: Into<String>, V: Into<Vec<u8>>>(
+        mut self,
+        vars: impl IntoIterator<Item = (K, V)>,
+    ) -> Options {
+        let vars = vars.into_iter().map(|(k, v)| (k.into(), v.into()));
+        self.env = Some(vars.collect());
+        self
+    }
+
+    /// The Kubernetes release to target, `"1.30"` (the command line's
+    /// `--kube-version`); wins over the description's `kube_version`.
+    /// Without either, `kube_version::DEFAULT`.
+    pub fn kube_version(mut self, version: impl Into<String>) -> Options {
+        self.kube_version = Some(version.into());
+        self
+    }
+
+    /// The sources these options describe, for a description in `root`.
+    fn sources(&self, root: PathBuf) -> sources::FsSources {
+        let sources = sources::FsSources::new(root).allow_outside_root(self.allow_outside_root);
+        match &self.env {
+            Some(vars) => sources.with_env(vars.clone()),
+            None => sources,
+        }
+    }
+}
+
+// Not derived: the variables' values may be secrets.
+impl fmt::Debug for Options {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Options")
+            .field("no_literal_secrets", &self.no_literal_secrets)
+            .field("allow_outside_root", &self.allow_outside_root)
+            .field("kube_version", &self.kube_version)
+            .field(
+                "env",
+                &self.env.as_ref().map(|v| v.keys().collect::<Vec<_>>()),
+            )
+            .finish()
+    }
+}
+
+/// The compiled manifests of one description, its warnings, and what it read.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct Output {
     /// The objects, in apply order.
     pub documents: Vec<Document>,
     /// Warnings about the description (the output is still good).
     pub warnings: Vec<Diagnostic>,
+    inputs: Inputs,
     file: String,
     source: Arc<str>,
 }
@@ -89,21 +194,50 @@ impl Output {
         join_documents(&self.documents)
     }
 
+    /// The files and environment variables the compilation read, the
+    /// description included: when none of them changes, neither does the
+    /// output.
+    pub fn inputs(&self) -> &Inputs {
+        &self.inputs
+    }
+
     /// The warnings, drawn like rustc's (empty when there are none).
     pub fn draw_warnings(&self, color: bool) -> String {
         error::draw_all(&self.file, &self.source, &self.warnings, color)
     }
+
+    /// One line per warning, `file:line:column: message (help)`, without
+    /// colors: what a `build.rs` prints after `cargo:warning=`.
+    pub fn warning_lines(&self) -> Vec<String> {
+        one_line_each(&self.file, &self.source, &self.warnings)
+    }
 }
 
 // Not derived: the description's source may hold literal secrets.
-impl std::fmt::Debug for Output {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for Output {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Output")
             .field("file", &self.file)
             .field("documents", &self.documents)
             .field("warnings", &self.warnings)
+            .field("inputs", &self.inputs)
             .finish_non_exhaustive()
     }
+}
+
+/// Compares rendered `documents` with `previous`, a previous render or the
+/// output of `kubectl get ... -o yaml` (named `previous_name` in errors),
+/// and fails with every change Kubernetes refuses to make in place: a
+/// StatefulSet's `serviceName`, selector, pod management policy or claim
+/// templates, a Service that had a cluster IP. Each error says the safe
+/// procedure. Objects in `previous` that `documents` does not make are
+/// ignored.
+pub fn check_against(
+    previous: &str,
+    previous_name: &str,
+    documents: &[Document],
+) -> Result<(), Error> {
+    against::check(previous, previous_name, documents)
 }
 
 /// Joins documents into one multi-document YAML stream.
@@ -118,68 +252,180 @@ pub fn join_documents(docs: &[Document]) -> String {
     out
 }
 
-/// One description, lowered: the resolved [`Model`](model::Model), before
-/// any template runs. This is what [`explain`](explain::explain) and other
-/// readers of the model want; [`render`](Resolved::render) finishes the
-/// compilation.
+/// `diagnostics` as single lines, `file:line:column: message (help)`: no
+/// source text is quoted, so no literal secret can show.
+fn one_line_each(file: &str, source: &str, diagnostics: &[Diagnostic]) -> Vec<String> {
+    let lines = diagnostics.iter().map(|d| {
+        let mut line = file.to_owned();
+        if let Some(span) = &d.span {
+            let before = &source[..span.start.min(source.len())];
+            let number = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            line.push_str(&format!(":{number}:{column}"));
+        }
+        line.push_str(&format!(": {}", d.message));
+        if let Some(help) = &d.help {
+            line.push_str(&format!(" (help: {help})"));
+        }
+        line.split_whitespace().collect::<Vec<_>>().join(" ")
+    });
+    lines.collect()
+}
+
+/// One description, lowered: resolved, read and checked, before any template
+/// runs. [`render`](Resolved::render) finishes the compilation;
+/// [`explain`](Resolved::explain) describes what the StatefulSet promises.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct Resolved {
-    /// The resolved app.
-    pub model: model::Model,
     /// Warnings about the description (the model is still good).
     pub warnings: Vec<Diagnostic>,
+    model: model::Model,
+    inputs: Inputs,
     file: String,
     source: Arc<str>,
 }
 
 // Not derived: the description's source may hold literal secrets.
-impl std::fmt::Debug for Resolved {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for Resolved {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Resolved")
             .field("file", &self.file)
             .field("model", &self.model)
             .field("warnings", &self.warnings)
+            .field("inputs", &self.inputs)
             .finish_non_exhaustive()
     }
 }
 
 impl Resolved {
+    /// The resolved app, as the templates see it.
+    #[cfg(feature = "unstable-internals")]
+    pub fn model(&self) -> &model::Model {
+        &self.model
+    }
+
+    /// The files and environment variables read, as [`Output::inputs`].
+    pub fn inputs(&self) -> &Inputs {
+        &self.inputs
+    }
+
     /// The warnings, drawn like rustc's (empty when there are none).
     pub fn draw_warnings(&self, color: bool) -> String {
         error::draw_all(&self.file, &self.source, &self.warnings, color)
     }
 
-    /// Lays the model out with `templates`.
+    /// One line per warning, as [`Output::warning_lines`].
+    pub fn warning_lines(&self) -> Vec<String> {
+        one_line_each(&self.file, &self.source, &self.warnings)
+    }
+
+    /// What the StatefulSet promises, pod by pod (`kubetoml explain`).
+    pub fn explain(&self) -> Explanation {
+        explain::explain(&self.model)
+    }
+
+    /// Lays the app out with `templates` (usually [`Templates::builtin`]).
     pub fn render(self, templates: &Templates) -> Result<Output, Error> {
         let documents = templates.render(&self.model)?;
         Ok(Output {
             documents,
             warnings: self.warnings,
+            inputs: self.inputs,
             file: self.file,
             source: self.source,
         })
     }
 }
 
-/// Parses and lowers the description `source` (named `file` in errors),
-/// reading its files and variables through `sources`: the first two stages
-/// of [`compile`].
-pub fn compile_model(
+/// Reads the description at `path` and compiles it with the built-in
+/// templates. Paths inside it resolve against its own folder; see
+/// [`Options`] for the rest.
+pub fn compile_file(path: impl AsRef<Path>, options: &Options) -> Result<Output, Error> {
+    resolve_file(path, options)?.render(&Templates::builtin())
+}
+
+/// Reads the description at `path` and resolves it, as [`compile_file`]
+/// does before the templates run.
+pub fn resolve_file(path: impl AsRef<Path>, options: &Options) -> Result<Resolved, Error> {
+    let path = path.as_ref();
+    let file = path.display().to_string();
+    let source = std::fs::read_to_string(path)
+        .map_err(|e| Error::bare(ErrorKind::Io, &file, format!("cannot read `{file}`: {e}")))?;
+    let root = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut resolved = resolve(&file, &source, root, options)?;
+    resolved
+        .inputs
+        .add_file(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()));
+    Ok(resolved)
+}
+
+/// Resolves the description `text`, named `file` in errors, whose paths
+/// resolve against `root`: [`resolve_file`] for a description held in memory.
+pub fn resolve(
+    file: &str,
+    text: &str,
+    root: impl Into<PathBuf>,
+    options: &Options,
+) -> Result<Resolved, Error> {
+    let sources = options.sources(root.into());
+    let mut resolved = resolve_sources(
+        file,
+        text,
+        &sources,
+        options.no_literal_secrets,
+        options.kube_version.as_deref(),
+    )?;
+    resolved.inputs = sources.inputs();
+    Ok(resolved)
+}
+
+/// [`resolve`] with files and variables from `sources`, which carry their
+/// own policy (root, restriction, environment); `no_literal_secrets` and
+/// `kube_version` as in [`Options`]. For tests and fuzzers, unstable.
+#[cfg(feature = "unstable-internals")]
+pub fn resolve_with_sources(
+    file: &str,
+    text: &str,
+    sources: &dyn Sources,
+    no_literal_secrets: bool,
+    kube_version: Option<&str>,
+) -> Result<Resolved, Error> {
+    resolve_sources(file, text, sources, no_literal_secrets, kube_version)
+}
+
+/// [`resolve_with_sources`], then [`Resolved::render`]. Unstable.
+#[cfg(feature = "unstable-internals")]
+pub fn compile_with_sources(
+    file: &str,
+    text: &str,
+    sources: &dyn Sources,
+    templates: &Templates,
+    no_literal_secrets: bool,
+    kube_version: Option<&str>,
+) -> Result<Output, Error> {
+    resolve_sources(file, text, sources, no_literal_secrets, kube_version)?.render(templates)
+}
+
+/// Parses and lowers `source`: the stages before the templates.
+fn resolve_sources(
     file: &str,
     source: &str,
-    sources: &dyn Sources,
-    options: &Options,
+    sources: &dyn sources::Sources,
+    no_literal_secrets: bool,
+    kube_version: Option<&str>,
 ) -> Result<Resolved, Error> {
     let source: Arc<str> = Arc::from(source);
     let spec = spec::parse(file, &source)?;
-    let checked = policy::check(&spec, options.kube_version.as_deref());
+    let checked = policy::check(&spec, kube_version);
     let lowered = lower::lower(
         spec,
         &source,
         sources,
-        &lower::Options {
-            no_literal_secrets: options.no_literal_secrets,
-        },
+        &lower::Options { no_literal_secrets },
     );
     let mut lowered = policy::merge(lowered, checked.diagnostics)
         .map_err(|diags| Error::new(ErrorKind::Invalid, file, source.clone(), diags))?;
@@ -189,49 +435,8 @@ pub fn compile_model(
     Ok(Resolved {
         model: lowered.model,
         warnings: lowered.warnings,
+        inputs: Inputs::default(),
         file: file.to_owned(),
         source,
     })
-}
-
-/// Compiles the description `source` (named `file` in errors), reading its
-/// files and variables through `sources` and laying it out with `templates`.
-pub fn compile(
-    file: &str,
-    source: &str,
-    sources: &dyn Sources,
-    templates: &Templates,
-    options: &Options,
-) -> Result<Output, Error> {
-    compile_model(file, source, sources, options)?.render(templates)
-}
-
-/// Reads the description at `path` and compiles it with the built-in
-/// templates; its files resolve against its own folder, and build-time
-/// variables come from the process environment.
-pub fn compile_file(path: &Path, options: &Options) -> Result<Output, Error> {
-    compile_file_with(path, &Templates::builtin(), options)
-}
-
-/// [`compile_file`] with a chosen template set.
-pub fn compile_file_with(
-    path: &Path,
-    templates: &Templates,
-    options: &Options,
-) -> Result<Output, Error> {
-    compile_model_file(path, options)?.render(templates)
-}
-
-/// Reads the description at `path` and resolves it to its model, as
-/// [`compile_file`] does before rendering.
-pub fn compile_model_file(path: &Path, options: &Options) -> Result<Resolved, Error> {
-    let file = path.display().to_string();
-    let source = std::fs::read_to_string(path)
-        .map_err(|e| Error::bare(ErrorKind::Io, &file, format!("cannot read `{file}`: {e}")))?;
-    let root = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let sources = FsSources::new(root).allow_outside_root(options.allow_outside_root);
-    compile_model(&file, &source, &sources, options)
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use kubetoml::model::Kind;
+use kubetoml::Kind;
 use kubetoml::{Document, Error, ErrorKind, Options, Templates};
 
 const EXAMPLE: &str = "\
@@ -113,7 +113,7 @@ struct RenderArgs {
 
 /// Checks a `--kube-version` value as the library will read it.
 fn kube_version(text: &str) -> Result<String, String> {
-    kubetoml::kube_version::KubeVersion::parse(text).map(|_| text.to_owned())
+    kubetoml::KubeVersion::parse(text).map(|_| text.to_owned())
 }
 
 /// With `--deny-warnings`, the error that a file's warnings become.
@@ -152,15 +152,16 @@ fn render(args: RenderArgs, color: bool) -> Result<(), Vec<Error>> {
         Some(dir) => Templates::from_dir(dir).map_err(|e| vec![e])?,
         None => Templates::builtin(),
     };
-    let options = Options {
-        no_literal_secrets: args.no_literal_secrets,
-        allow_outside_root: args.allow_outside_root,
-        kube_version: args.kube_version.clone(),
-    };
+    let mut options = Options::new()
+        .no_literal_secrets(args.no_literal_secrets)
+        .allow_outside_root(args.allow_outside_root);
+    if let Some(v) = &args.kube_version {
+        options = options.kube_version(v);
+    }
     let mut documents = Vec::new();
     let mut errors = Vec::new();
     for file in &args.files {
-        match kubetoml::compile_file_with(file, &templates, &options) {
+        match kubetoml::resolve_file(file, &options).and_then(|r| r.render(&templates)) {
             Ok(out) => {
                 let warnings = out.draw_warnings(color);
                 if !warnings.is_empty() {
@@ -187,7 +188,7 @@ fn render(args: RenderArgs, color: bool) -> Result<(), Vec<Error>> {
                 format!("cannot read `{name}`: {e}"),
             )]
         })?;
-        kubetoml::against::check(&previous, &name, &documents).map_err(|e| vec![e])?;
+        kubetoml::check_against(&previous, &name, &documents).map_err(|e| vec![e])?;
     }
     match &args.output_dir {
         None => print(&kubetoml::join_documents(&documents)),
@@ -196,12 +197,11 @@ fn render(args: RenderArgs, color: bool) -> Result<(), Vec<Error>> {
 }
 
 fn explain(args: ExplainArgs, color: bool) -> Result<(), Vec<Error>> {
-    let options = Options {
-        no_literal_secrets: false,
-        allow_outside_root: args.allow_outside_root,
-        kube_version: args.kube_version.clone(),
-    };
-    let resolved = kubetoml::compile_model_file(&args.file, &options).map_err(|e| vec![e])?;
+    let mut options = Options::new().allow_outside_root(args.allow_outside_root);
+    if let Some(v) = &args.kube_version {
+        options = options.kube_version(v);
+    }
+    let resolved = kubetoml::resolve_file(&args.file, &options).map_err(|e| vec![e])?;
     let warnings = resolved.draw_warnings(color);
     if !warnings.is_empty() {
         eprint!("{warnings}");
@@ -209,7 +209,7 @@ fn explain(args: ExplainArgs, color: bool) -> Result<(), Vec<Error>> {
     if let Some(e) = denied(args.deny_warnings, &args.file, &warnings) {
         return Err(vec![e]);
     }
-    let explanation = kubetoml::explain::explain(&resolved.model);
+    let explanation = resolved.explain();
     let text = match args.format {
         Format::Text => explanation.to_text(),
         Format::Json => explanation.to_json(),

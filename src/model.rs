@@ -36,10 +36,6 @@ macro_rules! keyword {
                 }
             }
 
-            /// The value spelled `text`, exactly as Kubernetes spells it.
-            pub fn parse(text: &str) -> Option<$name> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == text)
-            }
         }
 
         impl Keyword for $name {
@@ -72,6 +68,10 @@ pub trait Keyword: Sized + Copy + 'static {
     fn all() -> &'static [Self];
     /// The value's spelling.
     fn spelling(self) -> &'static str;
+    /// The value spelled `text`, exactly as Kubernetes spells it.
+    fn parse(text: &str) -> Option<Self> {
+        Self::all().iter().copied().find(|k| k.spelling() == text)
+    }
 }
 
 keyword! {

@@ -47,7 +47,8 @@ impl Quantity {
         })
     }
 
-    /// The quantity as written.
+    /// The quantity as written (for tests: the templates print it through `Serialize`).
+    #[cfg(feature = "unstable-internals")]
     pub fn as_str(&self) -> &str {
         &self.text
     }

@@ -15,7 +15,8 @@
 
 use std::path::Path;
 
-use minijinja::value::{Value, ValueKind};
+use minijinja::syntax::SyntaxConfig;
+use minijinja::value::{Serde, Value, ValueKind};
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
@@ -164,7 +165,7 @@ impl Templates {
             .get_template(name)
             .map_err(|e| template_error(origin, &e))?;
         let mut text = tmpl
-            .render(Value::from_serialize(ctx))
+            .render(Value::from(Serde(ctx)))
             .map_err(|e| template_error(origin, &e))?;
         if !text.ends_with('\n') {
             text.push('\n');
@@ -173,10 +174,10 @@ impl Templates {
         if !user {
             return Ok(text);
         }
-        if let Err(e) = serde_yaml::from_str::<serde_yaml::Value>(&text) {
+        if let Err(e) = crate::yamlread::parse(&text) {
             let at = e
-                .location()
-                .map(|l| format!(" at output line {}, column {}", l.line(), l.column()))
+                .location
+                .map(|(line, column)| format!(" at output line {line}, column {column}"))
                 .unwrap_or_default();
             return Err(Error::bare(
                 ErrorKind::Template,
@@ -188,7 +189,7 @@ impl Templates {
     }
 
     /// Renders every object of `model`, in apply order: ConfigMaps, Secrets, Service, StatefulSet.
-    pub fn render(&self, model: &Model) -> Result<Vec<Document>, Error> {
+    pub(crate) fn render(&self, model: &Model) -> Result<Vec<Document>, Error> {
         let mut docs = Vec::new();
         for cm in &model.config_maps {
             docs.push(Document {
@@ -241,12 +242,16 @@ fn template_error(origin: &str, e: &minijinja::Error) -> Error {
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.set_trim_blocks(true);
-    env.set_lstrip_blocks(true);
-    env.set_keep_trailing_newline(true);
+    let syntax = SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .keep_trailing_newline(true)
+        .build()
+        .expect("the default delimiters are valid");
+    env.set_syntax(syntax);
     // Macro output is marked safe only while auto-escaping is on; the
     // formatter below does the actual escaping.
-    env.set_auto_escape_callback(|_| AutoEscape::Custom("yaml"));
+    env.set_auto_escape_callback(|_| AutoEscape::Custom("yaml".into()));
     env.set_formatter(format_value);
     env.remove_filter("safe");
     env.remove_filter("escape");
@@ -259,7 +264,7 @@ fn environment() -> Environment<'static> {
 /// Prints every `{{ value }}` as a YAML scalar that reads back exactly.
 fn format_value(
     out: &mut minijinja::Output,
-    _state: &minijinja::State,
+    _state: &mut minijinja::State,
     value: &Value,
 ) -> Result<(), minijinja::Error> {
     let text = match value.kind() {
@@ -317,6 +322,7 @@ fn indent_filter(value: &Value, width: usize, first: Option<bool>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::yamlread;
 
     fn render_str(src: &str, ctx: Value) -> Result<String, minijinja::Error> {
         let env = environment();
@@ -333,17 +339,17 @@ mod tests {
 
     #[test]
     fn values_print_as_safe_scalars() {
-        let ctx = Value::from_serialize(serde_json::json!({"v": "yes", "n": 3, "b": true}));
+        let ctx = Value::from(Serde(serde_json::json!({"v": "yes", "n": 3, "b": true})));
         let out = render_str("a: {{ v }}\nn: {{ n }}\nb: {{ b }}", ctx).unwrap();
-        let back: serde_yaml::Value = serde_yaml::from_str(&out).unwrap();
-        assert_eq!(back["a"], serde_yaml::Value::String("yes".into()));
-        assert_eq!(back["n"], serde_yaml::Value::Number(3.into()));
-        assert_eq!(back["b"], serde_yaml::Value::Bool(true));
+        let back = yamlread::parse(&out).unwrap();
+        assert_eq!(back["a"], yamlread::Value::String("yes".into()));
+        assert_eq!(back["n"], yamlread::Value::Number(3.into()));
+        assert_eq!(back["b"], yamlread::Value::Bool(true));
     }
 
     #[test]
     fn safe_filter_is_gone_and_maps_are_refused() {
-        let ctx = Value::from_serialize(serde_json::json!({"v": "a: b", "m": {"k": 1}}));
+        let ctx = Value::from(Serde(serde_json::json!({"v": "a: b", "m": {"k": 1}})));
         assert!(render_str("{{ v|safe }}", ctx.clone()).is_err());
         assert!(render_str("{{ m }}", ctx.clone()).is_err());
         assert!(render_str("{{ missing }}", ctx).is_err());
@@ -351,9 +357,9 @@ mod tests {
 
     #[test]
     fn indent_does_not_pass_unsafe_text_raw() {
-        let ctx = Value::from_serialize(serde_json::json!({"v": "x: y\nz"}));
+        let ctx = Value::from(Serde(serde_json::json!({"v": "x: y\nz"})));
         let out = render_str("k: {{ v|indent(2) }}", ctx).unwrap();
-        let back: serde_yaml::Value = serde_yaml::from_str(&out).unwrap();
-        assert_eq!(back["k"], serde_yaml::Value::String("x: y\nz".into()));
+        let back = yamlread::parse(&out).unwrap();
+        assert_eq!(back["k"], yamlread::Value::String("x: y\nz".into()));
     }
 }

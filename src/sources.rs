@@ -18,6 +18,7 @@ use std::fmt;
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// The most bytes one file may hold: 1 MiB, the API server's limit for all
 /// the values of one ConfigMap or Secret together. A bigger file could never
@@ -122,6 +123,37 @@ pub struct FsSources {
     root: PathBuf,
     restrict_to_root: bool,
     env: Option<BTreeMap<String, Vec<u8>>>,
+    read: Mutex<Inputs>,
+}
+
+/// The files and environment variables a compilation read: what a `build.rs`
+/// prints as `cargo:rerun-if-changed` and `cargo:rerun-if-env-changed`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Inputs {
+    /// Files and folders read, as canonical paths, sorted, each once. A
+    /// folder named in `files` is listed itself (a file added to it changes
+    /// the output) as well as every file read in it.
+    pub files: Vec<PathBuf>,
+    /// Environment variables looked up, sorted, each once; unset ones too,
+    /// since setting one changes the output (or turns an error into one).
+    pub env_vars: Vec<String>,
+}
+
+impl Inputs {
+    /// Adds `path` to [`files`](Inputs::files), keeping them sorted and unique.
+    pub(crate) fn add_file(&mut self, path: PathBuf) {
+        if let Err(at) = self.files.binary_search(&path) {
+            self.files.insert(at, path);
+        }
+    }
+
+    /// Adds `name` to [`env_vars`](Inputs::env_vars), keeping them sorted and unique.
+    pub(crate) fn add_env_var(&mut self, name: &str) {
+        if let Err(at) = self.env_vars.binary_search_by(|v| v.as_str().cmp(name)) {
+            self.env_vars.insert(at, name.to_owned());
+        }
+    }
 }
 
 impl FsSources {
@@ -132,7 +164,19 @@ impl FsSources {
             root: root.into(),
             restrict_to_root: true,
             env: None,
+            read: Mutex::default(),
         }
+    }
+
+    /// The files, folders and environment variables read so far.
+    pub fn inputs(&self) -> Inputs {
+        self.log().clone()
+    }
+
+    /// The record of what was read; a panic elsewhere while it was held
+    /// leaves it usable.
+    fn log(&self) -> std::sync::MutexGuard<'_, Inputs> {
+        self.read.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// With `true`, files outside `root` may be read too (the CLI's
@@ -197,6 +241,7 @@ impl FsSources {
         }
         let meta = fs::metadata(&canonical)
             .map_err(|e| SourceError::new(format!("cannot read `{path}`: {e}")))?;
+        self.log().add_file(canonical.clone());
         Ok((canonical, meta))
     }
 }
@@ -315,6 +360,7 @@ impl Sources for FsSources {
             let meta = fs::metadata(&file_path)
                 .map_err(|e| SourceError::new(format!("cannot read `{origin}`: {e}")))?;
             let bytes = read_regular(&origin, &file_path, &meta)?;
+            self.log().add_file(file_path);
             entries.push(Entry {
                 key: name,
                 bytes,
@@ -332,6 +378,7 @@ impl Sources for FsSources {
                 name.escape_debug()
             )));
         }
+        self.log().add_env_var(name);
         let Some(vars) = &self.env else {
             return process_env_var(name);
         };

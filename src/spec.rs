@@ -144,6 +144,7 @@ pub struct Spec {
 }
 
 /// The names of [`Spec`]'s fields, for "did you mean" suggestions.
+#[allow(dead_code)] // Only its test reads it so far.
 pub const SPEC_FIELDS: &[&str] = &[
     "name",
     "namespace",

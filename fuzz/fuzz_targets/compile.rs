@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use kubetoml::Templates;
 use libfuzzer_sys::fuzz_target;
 
-#[path = "../../tests/memory/mod.rs"]
+#[path = "../../tests/it/memory.rs"]
 mod memory;
 
 use memory::{check_compile, MemorySources};

@@ -204,8 +204,8 @@ impl Lowerer<'_> {
     /// The keyword `value` spells. An unknown value is reported with the
     /// valid ones (and the closest, when one is close) and gives `None`.
     fn keyword<K: Keyword>(&mut self, value: &Spanned<String>, what: &str) -> Option<K> {
-        if let Some(k) = K::all().iter().find(|k| k.spelling() == value.get_ref()) {
-            return Some(*k);
+        if let Some(k) = K::parse(value.get_ref()) {
+            return Some(k);
         }
         let allowed: Vec<&str> = K::all().iter().map(|k| k.spelling()).collect();
         let allowed = allowed.as_slice();

@@ -31,8 +31,6 @@ pub struct Checked {
     pub diagnostics: Vec<Diagnostic>,
     /// The level `pod_security` asks for, if any.
     pub level: Option<Level>,
-    /// The release the output is for.
-    pub target: KubeVersion,
 }
 
 /// Checks `spec` against its `pod_security` level, its lints and its target
@@ -52,7 +50,6 @@ pub fn check(spec: &Spec, flag_version: Option<&str>) -> Checked {
     Checked {
         diagnostics: diags,
         level,
-        target,
     }
 }
 

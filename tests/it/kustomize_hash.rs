@@ -1,13 +1,13 @@
 //! `kubetoml::hash` gives the same name suffix as the real `kubectl kustomize` for
 //! configMapGenerator and secretGenerator content, hostile values included.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
 use kubetoml::hash::{configmap_suffix, secret_suffix};
+
+use crate::common;
 
 /// Which generator to write, with the secretGenerator's `type` if any.
 enum Gen<'a> {
@@ -194,7 +194,10 @@ fn secret_types_and_default() {
     );
     secret_case(
         Some("kubernetes.io/ssh-auth"),
-        &[("ssh-privatekey", include_bytes!("fixtures/tls/ed25519.key"))],
+        &[(
+            "ssh-privatekey",
+            include_bytes!("../fixtures/tls/ed25519.key"),
+        )],
     );
     secret_case(Some("example.com/odd<&>type"), &[("k", b"v")]);
     secret_case(None, &[]);
@@ -206,8 +209,8 @@ fn secret_tls_from_fixtures() {
     secret_case(
         Some("kubernetes.io/tls"),
         &[
-            ("tls.crt", include_bytes!("fixtures/tls/rsa.crt")),
-            ("tls.key", include_bytes!("fixtures/tls/rsa.key")),
+            ("tls.crt", include_bytes!("../fixtures/tls/rsa.crt")),
+            ("tls.key", include_bytes!("../fixtures/tls/rsa.key")),
         ],
     );
 }

@@ -20,7 +20,6 @@ pub fn kubectl(args: &[&str], dir: Option<&std::path::Path>) -> Output {
 }
 
 /// The bytes of a TLS fixture in `tests/fixtures/tls`.
-#[allow(dead_code)] // not every test file that runs kubectl copies fixtures
 pub fn tls_fixture(name: &str) -> Vec<u8> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/tls")

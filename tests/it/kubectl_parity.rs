@@ -7,8 +7,6 @@
 //! (Secret values as decoded bytes). Text is never compared: the YAML layout may
 //! differ, the values must not.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -16,6 +14,8 @@ use std::path::PathBuf;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde_yaml::Value;
+
+use crate::common;
 
 /// A ConfigMap's or Secret's content, as read back from YAML.
 #[derive(Debug, PartialEq)]

@@ -1,20 +1,14 @@
 //! `pod_security`, the lints and `kube_version`: one test per Pod Security Standards rule, per lint, per version fact.
 
-use kubetoml::{Error, FsSources, Options, Output, Severity, Templates};
+use kubetoml::{Error, Options, Output, Severity, Templates};
 
 /// Compiles `text` (a description whose files, if any, are in `examples/`).
 fn compile_with(text: &str, kube_version: Option<&str>) -> Result<Output, Error> {
-    let sources = FsSources::new("examples").with_env(
-        [("PG_PASSWORD", "pw"), ("REGISTRY_TOKEN", "tok")]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.as_bytes().to_vec()))
-            .collect(),
-    );
-    let options = Options {
-        kube_version: kube_version.map(str::to_owned),
-        ..Options::default()
-    };
-    kubetoml::compile("app.toml", text, &sources, &Templates::builtin(), &options)
+    let mut options = Options::new().env([("PG_PASSWORD", "pw"), ("REGISTRY_TOKEN", "tok")]);
+    if let Some(v) = kube_version {
+        options = options.kube_version(v);
+    }
+    kubetoml::resolve("app.toml", text, "examples", &options)?.render(&Templates::builtin())
 }
 
 fn compile(text: &str) -> Result<Output, Error> {

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use base64::Engine as _;
 use kubetoml::model::*;
-use kubetoml::{FsSources, Options, Templates};
+use kubetoml::{Options, Templates};
 use serde_yaml::Value;
 
 fn fixture_env() -> BTreeMap<String, Vec<u8>> {
@@ -19,10 +19,10 @@ fn fixture_env() -> BTreeMap<String, Vec<u8>> {
 
 /// Compiles an example (or any description text) to its model and its parsed documents.
 fn model_and_docs(dir: &Path, name: &str, source: &str) -> (Model, Vec<Value>) {
-    let sources = FsSources::new(dir).with_env(fixture_env());
-    let resolved = kubetoml::compile_model(name, source, &sources, &Options::default())
+    let options = Options::new().env(fixture_env());
+    let resolved = kubetoml::resolve(name, source, dir, &options)
         .unwrap_or_else(|e| panic!("{}", e.draw(false)));
-    let model = resolved.model.clone();
+    let model = resolved.model().clone();
     let yaml = resolved.render(&Templates::builtin()).unwrap().to_yaml();
     let docs = serde_yaml::Deserializer::from_str(&yaml)
         .map(|d| serde::Deserialize::deserialize(d).unwrap())
@@ -522,8 +522,8 @@ fn sidecars_read_keys_by_their_generated_names() {
 fn a_description_using_every_field_renders_as_snapshotted() {
     let dir = Path::new("tests/fixtures/everything");
     let source = std::fs::read_to_string(dir.join("everything.toml")).unwrap();
-    let sources = FsSources::new(dir).with_env(fixture_env());
-    let yaml = kubetoml::compile_model("everything.toml", &source, &sources, &Options::default())
+    let options = Options::new().env(fixture_env());
+    let yaml = kubetoml::resolve("everything.toml", &source, dir, &options)
         .unwrap_or_else(|e| panic!("{}", e.draw(false)))
         .render(&Templates::builtin())
         .unwrap()
@@ -536,7 +536,7 @@ fn a_description_using_every_field_renders_as_snapshotted() {
         );
     }
     let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("../snapshots");
+    settings.set_snapshot_path("../../snapshots");
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| insta::assert_snapshot!("everything_yaml", yaml));
 }

@@ -37,8 +37,8 @@ fn settings(path: &str) -> insta::Settings {
 #[test]
 fn bad_descriptions_fail_with_every_error_drawn() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    settings("../snapshots/bad").bind(|| {
-        insta::glob!("../tests/bad", "*.toml", |path| {
+    settings("../../snapshots/bad").bind(|| {
+        insta::glob!("../bad", "*.toml", |path| {
             let name = path.file_name().unwrap().to_str().unwrap();
             let out = kubetoml(root)
                 .args(["render", &format!("tests/bad/{name}")])
@@ -56,8 +56,8 @@ fn bad_descriptions_fail_with_every_error_drawn() {
 #[test]
 fn warnings_are_drawn_and_the_output_still_written() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    settings("../snapshots/warn").bind(|| {
-        insta::glob!("../tests/warn", "*.toml", |path| {
+    settings("../../snapshots/warn").bind(|| {
+        insta::glob!("../warn", "*.toml", |path| {
             let name = path.file_name().unwrap().to_str().unwrap();
             let out = kubetoml(root)
                 .args(["render", &format!("tests/warn/{name}")])
@@ -124,7 +124,8 @@ fn no_literal_secrets_points_at_each_literal() {
         "{text}"
     );
     assert_eq!(text.matches("literal secret value").count(), 2, "{text}");
-    settings("../snapshots/cli").bind(|| insta::assert_snapshot!("no_literal_secrets_web", text));
+    settings("../../snapshots/cli")
+        .bind(|| insta::assert_snapshot!("no_literal_secrets_web", text));
 }
 
 /// A description with one ConfigMap built from `files` of `sizes` bytes
@@ -155,7 +156,7 @@ fn past_256_kib_a_configmap_warns_to_apply_server_side() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!out.stdout.is_empty());
-    settings("../snapshots/cli")
+    settings("../../snapshots/cli")
         .bind(|| insta::assert_snapshot!("configmap_over_256_kib", stderr(&out)));
 }
 
@@ -168,6 +169,6 @@ fn past_1_mib_a_configmap_is_refused() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
-    settings("../snapshots/cli")
+    settings("../../snapshots/cli")
         .bind(|| insta::assert_snapshot!("configmap_over_1_mib", stderr(&out)));
 }

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kubetoml::{FsSources, Options, Templates};
+use kubetoml::{Options, Templates};
 
 const CHECKS: [&str; 9] = [
     "CKV_K8S_20", // allowPrivilegeEscalation: false
@@ -78,19 +78,10 @@ fn restricted(path: &Path) -> String {
     } else {
         format!("pod_security = \"restricted\"\n{text}")
     };
-    let env = [("PG_PASSWORD", "pw"), ("REGISTRY_TOKEN", "tok")]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.as_bytes().to_vec()))
-        .collect();
-    let sources = FsSources::new(path.parent().unwrap()).with_env(env);
-    kubetoml::compile(
-        "x.toml",
-        &text,
-        &sources,
-        &Templates::builtin(),
-        &Options::default(),
-    )
-    .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.draw(false)))
+    let options = Options::new().env([("PG_PASSWORD", "pw"), ("REGISTRY_TOKEN", "tok")]);
+    kubetoml::resolve("x.toml", &text, path.parent().unwrap(), &options)
+        .and_then(|r| r.render(&Templates::builtin()))
+        .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.draw(false)))
     .to_yaml()
 }
 

@@ -50,15 +50,10 @@ fn assert_clean(what: &str, text: &str) {
 fn compile(example: &str) -> kubetoml::Output {
     let path = Path::new("examples").join(example);
     let source = std::fs::read_to_string(&path).unwrap();
-    let sources = FsSources::new(path.parent().unwrap()).with_env(env());
-    kubetoml::compile(
-        example,
-        &source,
-        &sources,
-        &Templates::builtin(),
-        &Options::default(),
-    )
-    .unwrap()
+    let options = Options::new().env(env());
+    kubetoml::resolve(example, &source, path.parent().unwrap(), &options)
+        .and_then(|resolved| resolved.render(&Templates::builtin()))
+        .unwrap()
 }
 
 #[test]
@@ -72,10 +67,12 @@ fn debug_output_never_shows_secret_values() {
 
         let path = Path::new("examples").join(example);
         let source = std::fs::read_to_string(&path).unwrap();
-        let sources = FsSources::new(path.parent().unwrap()).with_env(env());
+        let options = Options::new().env(env());
         let resolved =
-            kubetoml::compile_model(example, &source, &sources, &Options::default()).unwrap();
+            kubetoml::resolve(example, &source, path.parent().unwrap(), &options).unwrap();
         assert_clean("Debug of the model", &format!("{resolved:#?}"));
+        assert_clean("Debug of the options", &format!("{options:?}"));
+        let sources = FsSources::new(path.parent().unwrap()).with_env(env());
         let spec = kubetoml::spec::parse(example, &source).unwrap();
         assert_clean("Debug of the spec", &format!("{spec:#?}"));
         assert_clean("Debug of the sources", &format!("{sources:?}"));

@@ -1,18 +1,18 @@
 //! Sources held in memory, and the checks the fuzzer makes on one input.
 //!
-//! Shared by `tests/roundtrip.rs`, `tests/fuzz_regressions.rs` and the
+//! Shared by `roundtrip`, `fuzz_regressions` and the
 //! cargo-fuzz target `fuzz/fuzz_targets/compile.rs` (through `#[path]`), so
 //! a crash the fuzzer finds is replayed by `cargo test` with the very same
 //! files, variables and checks.
 
-#![allow(dead_code)] // Each includer uses a different part.
+#![allow(dead_code)] // The fuzz target uses only part of it.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize as _;
 
 use kubetoml::sources::{Entry, SourceError, Sources};
-use kubetoml::{compile, Options, Output, Templates};
+use kubetoml::{compile_with_sources as compile, Output, Templates};
 
 /// Files by path (as written in a description, `/`-separated) and build-time
 /// variables. A directory is every path with its name and a `/` in front.
@@ -130,15 +130,9 @@ impl Sources for MemorySources {
 /// every document and the whole stream parse as YAML, and compiling again
 /// gives the same bytes.
 pub fn check_compile(source: &str, sources: &MemorySources, templates: &Templates) {
-    for options in [
-        Options::default(),
-        Options {
-            no_literal_secrets: true,
-            ..Options::default()
-        },
-    ] {
-        match compile("fuzz.toml", source, sources, templates, &options) {
-            Ok(out) => check_output(source, sources, templates, &options, &out),
+    for no_literal_secrets in [false, true] {
+        match compile("fuzz.toml", source, sources, templates, no_literal_secrets, None) {
+            Ok(out) => check_output(source, sources, templates, no_literal_secrets, &out),
             Err(e) => {
                 let _ = e.draw(false);
                 let _ = e.draw(true);
@@ -151,7 +145,7 @@ fn check_output(
     source: &str,
     sources: &MemorySources,
     templates: &Templates,
-    options: &Options,
+    no_literal_secrets: bool,
     out: &Output,
 ) {
     for doc in &out.documents {
@@ -169,7 +163,7 @@ fn check_output(
     }
     assert_eq!(count, out.documents.len(), "documents lost in\n{stream}");
     let _ = out.draw_warnings(false);
-    let again = compile("fuzz.toml", source, sources, templates, options)
+    let again = compile("fuzz.toml", source, sources, templates, no_literal_secrets, None)
         .expect("compiled once, so it compiles again");
     assert_eq!(again.to_yaml(), stream, "two compiles differ");
 }

@@ -12,16 +12,15 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-mod hostile;
-mod pyyaml;
-
 use std::time::Instant;
 
-use hostile::{composite, long, multi_line, number_like, special_word, value};
 use kubetoml::yaml::{block, scalar};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Map, Value as Json};
+
+use crate::hostile::{composite, long, multi_line, number_like, special_word, value};
+use crate::pyyaml;
 
 /// Everything a key may be: the values except the long ones, which YAML's
 /// 1024-character limit on implicit keys rules out (see `long_keys`).

@@ -6,14 +6,14 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
-const WEB: &str = include_str!("../examples/web/web.toml");
-const REDIS: &str = include_str!("../examples/web/redis.properties");
+const WEB: &str = include_str!("../../examples/web/web.toml");
+const REDIS: &str = include_str!("../../examples/web/redis.properties");
 const LINTS_OFF: &str =
     "allow = [\"pod-security\", \"latest-tag\", \"no-memory-limit\", \"no-readiness-probe\"]";
 
 fn settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();
-    s.set_snapshot_path("../snapshots");
+    s.set_snapshot_path("../../snapshots");
     s.set_prepend_module_to_snapshot(false);
     s
 }

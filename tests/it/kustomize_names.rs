@@ -8,14 +8,14 @@
 //! volume and imagePullSecrets, in a container, a second container and an init
 //! container). Both outputs are parsed, never compared as text.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde_yaml::Value;
+
+use crate::common;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use base64::Engine as _;
-use kubetoml::{explain, FsSources, Options};
+use indoc::{formatdoc, indoc};
+use kubetoml::{explain, Options};
 
 /// Build-time variables the examples read, fixed so snapshots are stable.
 const PG_PASSWORD: &str = "fixture-pg-password-4b1d";
@@ -23,15 +24,15 @@ fn fixture_env() -> BTreeMap<String, Vec<u8>> {
 
 fn resolve(path: &Path) -> kubetoml::Resolved {
     let source = std::fs::read_to_string(path).unwrap();
-    let sources = FsSources::new(path.parent().unwrap()).with_env(fixture_env());
+    let options = Options::new().env(fixture_env());
     let file = path.file_name().unwrap().to_string_lossy();
-    kubetoml::compile_model(&file, &source, &sources, &Options::default())
+    kubetoml::resolve(&file, &source, path.parent().unwrap(), &options)
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();
-    s.set_snapshot_path("../snapshots");
+    s.set_snapshot_path("../../snapshots");
     s.set_prepend_module_to_snapshot(false);
     s
 }
@@ -62,7 +63,7 @@ fn assert_no_secret(model: &kubetoml::model::Model, output: &str) {
 #[test]
 fn explains_every_example_as_text() {
     settings().bind(|| {
-        insta::glob!("../examples", "**/*.toml", |path| {
+        insta::glob!("../../examples", "**/*.toml", |path| {
             if path
                 .file_name()
                 .unwrap()
@@ -72,8 +73,8 @@ fn explains_every_example_as_text() {
                 return;
             }
             let resolved = resolve(path);
-            let text = explain::explain(&resolved.model).to_text();
-            assert_no_secret(&resolved.model, &text);
+            let text = resolved.explain().to_text();
+            assert_no_secret(resolved.model(), &text);
             insta::assert_snapshot!("explain_text", text);
         });
     });
@@ -82,7 +83,7 @@ fn explains_every_example_as_text() {
 #[test]
 fn explains_every_example_as_json() {
     settings().bind(|| {
-        insta::glob!("../examples", "**/*.toml", |path| {
+        insta::glob!("../../examples", "**/*.toml", |path| {
             if path
                 .file_name()
                 .unwrap()
@@ -92,8 +93,8 @@ fn explains_every_example_as_json() {
                 return;
             }
             let resolved = resolve(path);
-            let json = explain::explain(&resolved.model).to_json();
-            assert_no_secret(&resolved.model, &json);
+            let json = resolved.explain().to_json();
+            assert_no_secret(resolved.model(), &json);
             // It is the serde form of `Explanation`, and parses as JSON.
             let value: serde_json::Value = serde_json::from_str(&json).unwrap();
             assert_eq!(value["version"], explain::FORMAT_VERSION);
@@ -105,7 +106,7 @@ fn explains_every_example_as_json() {
 #[test]
 fn web_pods_have_their_own_claims_and_dns_names() {
     let resolved = resolve(Path::new("examples/web/web.toml"));
-    let e = explain::explain(&resolved.model);
+    let e = resolved.explain();
     let names: Vec<_> = e.pods.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["web-0", "web-1", "web-2"]);
     assert_eq!(e.pods[1].dns, "web-1.hd-service.default.svc.cluster.local");
@@ -138,7 +139,7 @@ fn web_pods_have_their_own_claims_and_dns_names() {
 #[test]
 fn env_sources_have_a_documented_json_shape() {
     let resolved = resolve(Path::new("examples/web/web.toml"));
-    let json = explain::explain(&resolved.model).to_json();
+    let json = resolved.explain().to_json();
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
     let env = &value["pods"][0]["containers"][0]["env"];
     assert_eq!(
@@ -165,10 +166,18 @@ fn ordinals_start_and_a_missing_namespace_show() {
     let path = dir.path().join("db.toml");
     std::fs::write(
         &path,
-        "name = \"db\"\nimage = \"postgres:16\"\nreplicas = 2\n\n[statefulset]\nordinals_start = 5\nupdate_strategy = { type = \"OnDelete\" }\n",
+        indoc! {r#"
+            name = "db"
+            image = "postgres:16"
+            replicas = 2
+
+            [statefulset]
+            ordinals_start = 5
+            update_strategy = { type = "OnDelete" }
+        "#},
     )
     .unwrap();
-    let e = explain::explain(&resolve(&path).model);
+    let e = resolve(&path).explain();
     assert_eq!(e.namespace, None);
     let names: Vec<_> = e.pods.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["db-5", "db-6"]);
@@ -235,10 +244,17 @@ fn partitions_and_max_unavailable_are_spelled_out() {
         let path = dir.path().join("db.toml");
         std::fs::write(
             &path,
-            format!("name = \"db\"\nimage = \"postgres:16\"\nreplicas = 3\n\n[statefulset]\nupdate_strategy = {strategy}\n"),
+            formatdoc! {r#"
+                name = "db"
+                image = "postgres:16"
+                replicas = 3
+
+                [statefulset]
+                update_strategy = {strategy}
+            "#},
         )
         .unwrap();
-        explain::explain(&resolve(&path).model)
+        resolve(&path).explain()
     };
     let e = explain("{ type = \"RollingUpdate\", partition = 5 }");
     assert!(e.pods.iter().all(|p| p.held_by_partition));
@@ -276,7 +292,7 @@ fn the_largest_replicas_and_ordinals_are_counted_not_listed() {
     )
     .unwrap();
     let started = std::time::Instant::now();
-    let e = explain::explain(&resolve(&path).model);
+    let e = resolve(&path).explain();
     assert_eq!(e.pods.len(), explain::MAX_LISTED_PODS as usize);
     assert_eq!(e.pods_not_listed, 2147483647 - explain::MAX_LISTED_PODS);
     assert_eq!(e.pods[0].name, "db-2147483647");
@@ -300,7 +316,7 @@ fn the_largest_replicas_and_ordinals_are_counted_not_listed() {
 
 #[test]
 fn a_small_statefulset_lists_every_pod_and_no_count() {
-    let e = explain::explain(&resolve(Path::new("examples/web/web.toml")).model);
+    let e = resolve(Path::new("examples/web/web.toml")).explain();
     assert_eq!(e.pods_not_listed, 0);
     assert!(!e.to_json().contains("pods_not_listed"));
 }

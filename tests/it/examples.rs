@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use base64::Engine as _;
-use kubetoml::{FsSources, Options, Templates};
+use kubetoml::{Options, Templates};
 use serde_yaml::Value;
 
 /// The build-time variables the examples read, as CI would provide them.
@@ -20,16 +20,11 @@ fn fixture_env() -> BTreeMap<String, Vec<u8>> {
 
 fn compile(path: &Path) -> kubetoml::Output {
     let source = std::fs::read_to_string(path).unwrap();
-    let sources = FsSources::new(path.parent().unwrap()).with_env(fixture_env());
+    let options = Options::new().env(fixture_env());
     let name = path.file_name().unwrap().to_string_lossy();
-    kubetoml::compile(
-        &name,
-        &source,
-        &sources,
-        &Templates::builtin(),
-        &Options::default(),
-    )
-    .unwrap_or_else(|e| panic!("{}", e.draw(false)))
+    kubetoml::resolve(&name, &source, path.parent().unwrap(), &options)
+        .and_then(|resolved| resolved.render(&Templates::builtin()))
+        .unwrap_or_else(|e| panic!("{}", e.draw(false)))
 }
 
 fn documents(yaml: &str) -> Vec<Value> {
@@ -41,10 +36,10 @@ fn documents(yaml: &str) -> Vec<Value> {
 #[test]
 fn examples_render_as_snapshotted() {
     let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("../snapshots");
+    settings.set_snapshot_path("../../snapshots");
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| {
-        insta::glob!("../examples", "**/*.toml", |path| {
+        insta::glob!("../../examples", "**/*.toml", |path| {
             let out = compile(path);
             insta::assert_snapshot!(out.to_yaml());
         });
@@ -56,10 +51,10 @@ fn examples_render_as_snapshotted() {
 #[test]
 fn examples_warn_as_snapshotted() {
     let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("../snapshots/warn");
+    settings.set_snapshot_path("../../snapshots/warn");
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| {
-        insta::glob!("../examples", "**/*.toml", |path| {
+        insta::glob!("../../examples", "**/*.toml", |path| {
             insta::assert_snapshot!(compile(path).draw_warnings(false));
         });
     });

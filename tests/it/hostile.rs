@@ -1,10 +1,8 @@
 //! Strings that break YAML, for the property tests: special words in every
 //! spelling, number lookalikes, indicators, line-break characters, controls,
 //! leading and trailing whitespace, blank lines, CRLF, very long texts.
-//! Shared by `tests/yaml_roundtrip.rs` (the emitter) and `tests/roundtrip.rs`
+//! Shared by `yaml_roundtrip` (the emitter) and `roundtrip`
 //! (the whole compiler), so that both face the same input.
-
-#![allow(dead_code)] // each test file uses part of it
 
 use proptest::prelude::*;
 

@@ -2,13 +2,13 @@
 //! `kubectl create secret tls`, with the same words, and builds the same
 //! `.dockerconfigjson` bytes as `kubectl create secret docker-registry`.
 
-mod common;
-
 use std::path::PathBuf;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use kubetoml::secretfmt::{check_tls_pair, docker_config_json};
+
+use crate::common;
 
 fn fixture(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));

@@ -1,0 +1,27 @@
+//! The integration tests, in one binary: each module below was its own test
+//! file, and linking the crate into fifteen binaries cost more than running
+//! them. `cargo test --test it MODULE::` runs one of them.
+
+mod common;
+mod hostile;
+mod memory;
+mod pyyaml;
+
+mod against;
+mod bad_inputs;
+mod checkov;
+mod cli;
+mod examples;
+mod explain;
+mod fuzz_regressions;
+mod kubectl_parity;
+mod kubectl_secretfmt;
+mod kustomize_hash;
+mod kustomize_names;
+mod library;
+mod pod_security;
+mod readback;
+mod roundtrip;
+mod schema;
+mod secrecy;
+mod yaml_roundtrip;
