@@ -96,6 +96,8 @@ keyword! {
 
 keyword! {
     /// A claim's access mode.
+    // Kubernetes' own spellings all start with `Read`.
+    #[allow(clippy::enum_variant_names)]
     AccessMode {
         ReadWriteOnce = "ReadWriteOnce",
         ReadOnlyMany = "ReadOnlyMany",
