@@ -38,6 +38,7 @@
 pub mod against;
 pub mod error;
 pub mod explain;
+pub mod import;
 mod gojson;
 pub mod hash;
 pub mod lower;

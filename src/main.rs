@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use kubetoml::{Document, Error, ErrorKind, Options, Templates};
 
+mod import_cli;
+
 const EXAMPLE: &str = "\
 Example:
   # web.toml
@@ -40,6 +42,31 @@ enum Command {
     /// Explain what the StatefulSet promises, pod by pod: names, DNS names, claims, mounts, env sources.
     #[command(after_help = EXPLAIN_HELP)]
     Explain(ExplainArgs),
+    /// Import existing manifests (hand-written, `kubectl get -o yaml`, helm or kustomize renders) as descriptions.
+    #[command(after_help = IMPORT_HELP)]
+    Import(ImportArgs),
+}
+
+const IMPORT_HELP: &str = "\
+Writes DIR/NAME.toml for each StatefulSet (NAME: its name) and the data files
+its ConfigMaps and Secrets need beside it (Secret data mode 0600), refusing to
+overwrite any file. Renders the result and lists on stderr every way it
+differs from the input, with the input's file and path.
+
+Example:
+  $ kubectl get statefulset,service,configmap,secret -o yaml > live.yaml
+  $ kubetoml import live.yaml -o deploy/
+
+Exit status: 0 imported, 1 unreadable input or a file in the way, 2 bad usage.";
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// Manifest files (YAML streams, `List`s allowed); `-` reads standard input.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// The folder to write into (created if needed; existing files are never replaced).
+    #[arg(short = 'o', long = "output-dir", value_name = "DIR", required = true)]
+    output_dir: PathBuf,
 }
 
 const EXPLAIN_HELP: &str = "\
@@ -102,6 +129,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Render(args) => render(args, color),
         Command::Explain(args) => explain(args, color),
+        Command::Import(args) => import_cli::run(&args.files, &args.output_dir, false),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
