@@ -29,7 +29,10 @@ pub fn run(files: &[PathBuf], dir: &Path, quiet: bool) -> Result<(), Vec<Error>>
         if path.symlink_metadata().is_ok() {
             return Err(vec![io(
                 &path.display().to_string(),
-                format!("refusing to overwrite `{}`: nothing was written", path.display()),
+                format!(
+                    "refusing to overwrite `{}`: nothing was written",
+                    path.display()
+                ),
             )]);
         }
     }
@@ -48,7 +51,11 @@ pub fn run(files: &[PathBuf], dir: &Path, quiet: bool) -> Result<(), Vec<Error>>
         let _ = writeln!(stderr, "{d}");
     }
     if !quiet {
-        let tomls = imported.files.iter().filter(|f| f.path.ends_with(".toml")).count();
+        let tomls = imported
+            .files
+            .iter()
+            .filter(|f| f.path.ends_with(".toml"))
+            .count();
         let _ = writeln!(
             stderr,
             "imported {tomls} description(s) and {} data file(s) into `{}`; {} difference(s) listed",

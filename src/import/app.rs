@@ -149,7 +149,11 @@ fn data_owners(objects: &[Object], sets: &[usize]) -> BTreeMap<usize, usize> {
             .collect();
         let refers = same_ns.iter().copied().find(|&s| {
             let mut names = Vec::new();
-            pod::referenced(&objects[s].value["spec"]["template"]["spec"], &o.kind, &mut names);
+            pod::referenced(
+                &objects[s].value["spec"]["template"]["spec"],
+                &o.kind,
+                &mut names,
+            );
             names.contains(&o.name)
         });
         if let Some(owner) = refers.or(same_ns.first().copied()) {
@@ -177,7 +181,10 @@ fn build_app(objects: &[Object], set: usize, owned: &[usize]) -> Result<App, Err
         }
     }
     for v in items(&pod_spec["volumes"]) {
-        let (secret, object) = match (text(&v["configMap"]["name"]), text(&v["secret"]["secretName"])) {
+        let (secret, object) = match (
+            text(&v["configMap"]["name"]),
+            text(&v["secret"]["secretName"]),
+        ) {
             (Some(cm), _) => (false, cm),
             (None, Some(s)) => (true, s),
             _ => continue,
@@ -207,7 +214,10 @@ fn build_app(objects: &[Object], set: usize, owned: &[usize]) -> Result<App, Err
         let mut entries = t.content;
         entries.extend(t.usage);
         entries.extend(t.tail);
-        doc.sections.push((format!("[{kind}.{}]", super::toml_out::key(&t.table)), entries));
+        doc.sections.push((
+            format!("[{kind}.{}]", super::toml_out::key(&t.table)),
+            entries,
+        ));
         data.extend(t.files);
         used.push(t.object);
     }
@@ -225,11 +235,18 @@ fn top_level(sts: &Object, top: &mut Entries) {
     push(top, "namespace", str_val(&meta["namespace"]));
     let replicas = sts.value["spec"]["replicas"].clone();
     push(top, "replicas", int_val(&replicas).or(Some(Val::Int(1))));
-    push(top, "labels", Some(str_table(string_map(&meta["labels"]), RESERVED_LABELS)));
+    push(
+        top,
+        "labels",
+        Some(str_table(string_map(&meta["labels"]), RESERVED_LABELS)),
+    );
     push(
         top,
         "annotations",
-        Some(str_table(string_map(&meta["annotations"]), SERVER_ANNOTATIONS)),
+        Some(str_table(
+            string_map(&meta["annotations"]),
+            SERVER_ANNOTATIONS,
+        )),
     );
 }
 
@@ -260,7 +277,11 @@ fn service(objects: &[Object], sts: &Object, top: &Entries, doc: &mut Doc) -> Op
                 .into_iter()
                 .filter(|(k, v)| !inherited(top, key, k, v))
                 .collect();
-            let skip: &[&str] = if key == "labels" { RESERVED_LABELS } else { SERVER_ANNOTATIONS };
+            let skip: &[&str] = if key == "labels" {
+                RESERVED_LABELS
+            } else {
+                SERVER_ANNOTATIONS
+            };
             push(&mut entries, key, Some(str_table(own, skip)));
         }
     }
@@ -280,12 +301,20 @@ fn inherited(top: &Entries, table: &str, k: &str, v: &str) -> bool {
 
 fn statefulset_section(spec: &Value, doc: &mut Doc) {
     let mut e = Entries::new();
-    push(&mut e, "pod_management_policy", str_val(&spec["podManagementPolicy"]));
+    push(
+        &mut e,
+        "pod_management_policy",
+        str_val(&spec["podManagementPolicy"]),
+    );
     let strategy = &spec["updateStrategy"];
     if !strategy.is_null() {
         let mut s = Entries::new();
         push(&mut s, "type", str_val(&strategy["type"]));
-        push(&mut s, "partition", int_val(&strategy["rollingUpdate"]["partition"]));
+        push(
+            &mut s,
+            "partition",
+            int_val(&strategy["rollingUpdate"]["partition"]),
+        );
         let max = &strategy["rollingUpdate"]["maxUnavailable"];
         push(
             &mut s,
@@ -297,14 +326,26 @@ fn statefulset_section(spec: &Value, doc: &mut Doc) {
         );
         push(&mut e, "update_strategy", Some(Val::Table(s)));
     }
-    push(&mut e, "min_ready_seconds", int_val(&spec["minReadySeconds"]));
-    push(&mut e, "revision_history_limit", int_val(&spec["revisionHistoryLimit"]));
+    push(
+        &mut e,
+        "min_ready_seconds",
+        int_val(&spec["minReadySeconds"]),
+    );
+    push(
+        &mut e,
+        "revision_history_limit",
+        int_val(&spec["revisionHistoryLimit"]),
+    );
     let retention = &spec["persistentVolumeClaimRetentionPolicy"];
     let mut r = Entries::new();
     push(&mut r, "when_deleted", str_val(&retention["whenDeleted"]));
     push(&mut r, "when_scaled", str_val(&retention["whenScaled"]));
     push(&mut e, "pvc_retention_policy", Some(Val::Table(r)));
-    push(&mut e, "ordinals_start", int_val(&spec["ordinals"]["start"]));
+    push(
+        &mut e,
+        "ordinals_start",
+        int_val(&spec["ordinals"]["start"]),
+    );
     if !e.is_empty() {
         doc.sections.push(("[statefulset]".to_owned(), e));
     }
@@ -325,7 +366,11 @@ fn claims_sections(spec: &Value, ctx: &mut Ctx, doc: &mut Doc) {
         let s = &claim["spec"];
         let mut e = Entries::new();
         e.extend(mount.iter().filter(|(k, _)| k == "mount").cloned());
-        push(&mut e, "size", str_val(&s["resources"]["requests"]["storage"]));
+        push(
+            &mut e,
+            "size",
+            str_val(&s["resources"]["requests"]["storage"]),
+        );
         push(&mut e, "storage_class", str_val(&s["storageClassName"]));
         push(&mut e, "access_modes", strs_val(&s["accessModes"]));
         e.extend(mount.iter().filter(|(k, _)| k != "mount").cloned());
@@ -387,7 +432,9 @@ fn data_table(o: &Object, index: usize) -> Result<DataTable, Error> {
     push(
         &mut content,
         "files",
-        Some(Val::Arr(files.iter().map(|f| Val::Str(f.path.clone())).collect())),
+        Some(Val::Arr(
+            files.iter().map(|f| Val::Str(f.path.clone())).collect(),
+        )),
     );
     push(&mut content, "literals", Some(Val::Table(literals)));
     let mut tail = Entries::new();
@@ -409,7 +456,13 @@ fn data_table(o: &Object, index: usize) -> Result<DataTable, Error> {
     })
 }
 
-fn data_file(o: &Object, folder: &str, key: &str, bytes: Vec<u8>, secret: bool) -> Result<DataFile, Error> {
+fn data_file(
+    o: &Object,
+    folder: &str,
+    key: &str,
+    bytes: Vec<u8>,
+    secret: bool,
+) -> Result<DataFile, Error> {
     if key.is_empty() || key == "." || key == ".." || key.contains(['/', '\\']) {
         return Err(bare(format!(
             "{}: key `{key}` cannot be a file name (Kubernetes does not allow it either)",
@@ -427,5 +480,10 @@ fn decode(o: &Object, key: &str, b64: &str) -> Result<Vec<u8>, Error> {
     let clean: String = b64.chars().filter(|c| !c.is_whitespace()).collect();
     base64::engine::general_purpose::STANDARD
         .decode(clean)
-        .map_err(|_| bare(format!("{}: the value of key `{key}` is not base64", o.label())))
+        .map_err(|_| {
+            bare(format!(
+                "{}: the value of key `{key}` is not base64",
+                o.label()
+            ))
+        })
 }

@@ -55,9 +55,17 @@ struct Diff<'a> {
 }
 
 /// The differences between the input objects `app` expresses and what its description renders.
-pub fn compare(objects: &[Object], app: &[usize], rendered: &[Value], used: &mut [bool]) -> Vec<String> {
+pub fn compare(
+    objects: &[Object],
+    app: &[usize],
+    rendered: &[Value],
+    used: &mut [bool],
+) -> Vec<String> {
     let mut out = Vec::new();
-    let sts_file = app.first().map(|&i| objects[i].file.clone()).unwrap_or_default();
+    let sts_file = app
+        .first()
+        .map(|&i| objects[i].file.clone())
+        .unwrap_or_default();
     for r in rendered {
         let kind = text(&r["kind"]).unwrap_or_default();
         let name = text(&r["metadata"]["name"]).unwrap_or_default();
@@ -66,7 +74,9 @@ pub fn compare(objects: &[Object], app: &[usize], rendered: &[Value], used: &mut
             .copied()
             .find(|&i| objects[i].kind == kind && objects[i].name == name);
         let Some(i) = found else {
-            out.push(format!("{sts_file}: {kind}/{name}: added (the input has no such object)"));
+            out.push(format!(
+                "{sts_file}: {kind}/{name}: added (the input has no such object)"
+            ));
             continue;
         };
         used[i] = true;
@@ -95,14 +105,18 @@ impl Diff<'_> {
                 let data = input["data"].as_mapping().cloned().unwrap_or_default();
                 let mut data = data;
                 for (k, v) in string_data {
-                    let b64 = base64::engine::general_purpose::STANDARD.encode(text(&v).unwrap_or_default());
+                    let b64 = base64::engine::general_purpose::STANDARD
+                        .encode(text(&v).unwrap_or_default());
                     data.insert(k, Value::String(b64));
                 }
                 if let Value::Mapping(m) = input {
                     m.remove("stringData");
                     m.insert("data".into(), Value::Mapping(data));
                 }
-                self.note("stringData", "written as base64 `data` (the same Secret on the server)");
+                self.note(
+                    "stringData",
+                    "written as base64 `data` (the same Secret on the server)",
+                );
             }
         }
         if kind != "StatefulSet" {
@@ -204,9 +218,13 @@ impl Diff<'_> {
         let default = DEFAULTS
             .iter()
             .any(|(end, val)| shape.ends_with(end) && text(v).as_deref() == Some(val));
-        let secret = self.secret && !shape.starts_with("metadata.name") && !shape.starts_with("metadata.labels");
+        let secret = self.secret
+            && !shape.starts_with("metadata.name")
+            && !shape.starts_with("metadata.labels");
         let message = match change {
-            Change::Dropped if SERVER.contains(&shape.as_str()) => "set by the server, dropped".to_owned(),
+            Change::Dropped if SERVER.contains(&shape.as_str()) => {
+                "set by the server, dropped".to_owned()
+            }
             Change::Dropped if default => format!("Kubernetes' default `{}`, left out", show(v)),
             Change::Dropped => "not expressible, dropped".to_owned(),
             Change::Added(_) if secret => "added".to_owned(),

@@ -194,7 +194,10 @@ fn check_render(app: &app::App) -> Result<Vec<Value>, Error> {
         .iter()
         .map(|d| {
             serde_yaml::from_str(&d.yaml).map_err(|e| {
-                bare(format!("the rendered {} `{}` does not read back: {e}", d.kind, d.name))
+                bare(format!(
+                    "the rendered {} `{}` does not read back: {e}",
+                    d.kind, d.name
+                ))
             })
         })
         .collect()

@@ -9,9 +9,18 @@ use super::value::{boolean, int, items, string_map, strings, text};
 /// Names of the ConfigMaps (`kind` = `ConfigMap`) or Secrets a pod spec refers to.
 pub fn referenced(v: &Value, kind: &str, out: &mut Vec<String>) {
     let keys: &[(&str, &str)] = if kind == "Secret" {
-        &[("secretKeyRef", "name"), ("secretRef", "name"), ("secret", "secretName"), ("imagePullSecrets", "name")]
+        &[
+            ("secretKeyRef", "name"),
+            ("secretRef", "name"),
+            ("secret", "secretName"),
+            ("imagePullSecrets", "name"),
+        ]
     } else {
-        &[("configMapKeyRef", "name"), ("configMapRef", "name"), ("configMap", "name")]
+        &[
+            ("configMapKeyRef", "name"),
+            ("configMapRef", "name"),
+            ("configMap", "name"),
+        ]
     };
     match v {
         Value::Mapping(m) => {
@@ -56,15 +65,37 @@ pub fn main_and_others(pod: &Value, ctx: &mut Ctx, doc: &mut Doc) {
         return;
     };
     let mut probes = Vec::new();
-    doc.top.extend(container(main, Role::Main, ctx, &mut probes));
+    doc.top
+        .extend(container(main, Role::Main, ctx, &mut probes));
     push(&mut doc.top, "security_context", security(pod, main));
-    push(&mut doc.top, "service_account", str_val(&pod["serviceAccountName"]));
-    push(&mut doc.top, "node_selector", Some(str_table(string_map(&pod["nodeSelector"]), &[])));
-    push(&mut doc.top, "tolerations", Some(Val::Arr(items(&pod["tolerations"]).iter().map(toleration).collect())));
+    push(
+        &mut doc.top,
+        "service_account",
+        str_val(&pod["serviceAccountName"]),
+    );
+    push(
+        &mut doc.top,
+        "node_selector",
+        Some(str_table(string_map(&pod["nodeSelector"]), &[])),
+    );
+    push(
+        &mut doc.top,
+        "tolerations",
+        Some(Val::Arr(
+            items(&pod["tolerations"]).iter().map(toleration).collect(),
+        )),
+    );
     push(&mut doc.top, "spread", spread(pod));
-    push(&mut doc.top, "termination_grace_period", int_val(&pod["terminationGracePeriodSeconds"]));
+    push(
+        &mut doc.top,
+        "termination_grace_period",
+        int_val(&pod["terminationGracePeriodSeconds"]),
+    );
     let mut pull = Vec::new();
-    for name in items(&pod["imagePullSecrets"]).iter().filter_map(|s| text(&s["name"])) {
+    for name in items(&pod["imagePullSecrets"])
+        .iter()
+        .filter_map(|s| text(&s["name"]))
+    {
         match ctx.table(true, &name) {
             Some(t) => set(&mut ctx.tables[t].usage, "image_pull", Val::Bool(true)),
             None => pull.push(Val::Str(name)),
@@ -86,7 +117,12 @@ pub fn main_and_others(pod: &Value, ctx: &mut Ctx, doc: &mut Doc) {
 }
 
 /// A container's fields; the main container's probes and hooks go to `sections`.
-fn container(c: &Value, role: Role, ctx: &mut Ctx, sections: &mut Vec<(String, Entries)>) -> Entries {
+fn container(
+    c: &Value,
+    role: Role,
+    ctx: &mut Ctx,
+    sections: &mut Vec<(String, Entries)>,
+) -> Entries {
     let mut e = Entries::new();
     if role != Role::Main {
         push(&mut e, "name", str_val(&c["name"]));
@@ -96,23 +132,49 @@ fn container(c: &Value, role: Role, ctx: &mut Ctx, sections: &mut Vec<(String, E
     push(&mut e, "command", strs_val(&c["command"]));
     push(&mut e, "args", strs_val(&c["args"]));
     push(&mut e, "working_dir", str_val(&c["workingDir"]));
-    push(&mut e, "ports", Some(Val::Table(items(&c["ports"]).iter().filter_map(port).collect())));
-    push(&mut e, "env", Some(Val::Table(items(&c["env"]).iter().filter_map(|v| env(v, ctx)).collect())));
+    push(
+        &mut e,
+        "ports",
+        Some(Val::Table(
+            items(&c["ports"]).iter().filter_map(port).collect(),
+        )),
+    );
+    push(
+        &mut e,
+        "env",
+        Some(Val::Table(
+            items(&c["env"])
+                .iter()
+                .filter_map(|v| env(v, ctx))
+                .collect(),
+        )),
+    );
     let env_from = env_from(c, role, ctx);
     push(&mut e, "env_from", Some(Val::Arr(env_from)));
     push(&mut e, "resources", resources(&c["resources"]));
     let probes = probes(c);
     let hooks = lifecycle(&c["lifecycle"]);
     if role == Role::Main {
-        sections.extend(probes.into_iter().map(|(k, p)| (format!("[probes.{k}]"), p)));
+        sections.extend(
+            probes
+                .into_iter()
+                .map(|(k, p)| (format!("[probes.{k}]"), p)),
+        );
         if !hooks.is_empty() {
             sections.push(("[lifecycle]".to_owned(), hooks));
         }
     } else {
-        let probes: Entries = probes.into_iter().map(|(k, p)| (k, Val::Table(p))).collect();
+        let probes: Entries = probes
+            .into_iter()
+            .map(|(k, p)| (k, Val::Table(p)))
+            .collect();
         push(&mut e, "probes", Some(Val::Table(probes)));
         push(&mut e, "lifecycle", Some(Val::Table(hooks)));
-        push(&mut e, "security_context", container_security(&c["securityContext"], true));
+        push(
+            &mut e,
+            "security_context",
+            container_security(&c["securityContext"], true),
+        );
     }
     let mounts = mounts(c, role, ctx);
     push(&mut e, "mounts", Some(Val::Arr(mounts)));
@@ -140,7 +202,10 @@ fn env(v: &Value, ctx: &Ctx) -> Option<(String, Val)> {
     if from.is_null() {
         return Some((name, Val::Str(text(&v["value"]).unwrap_or_default())));
     }
-    for (field, secret, key) in [("configMapKeyRef", false, "configmap"), ("secretKeyRef", true, "secret")] {
+    for (field, secret, key) in [
+        ("configMapKeyRef", false, "configmap"),
+        ("secretKeyRef", true, "secret"),
+    ] {
         let r = &from[field];
         if r.is_null() || boolean(&r["optional"]).is_some() {
             continue;
@@ -191,37 +256,44 @@ fn resources(r: &Value) -> Option<Val> {
 }
 
 fn probes(c: &Value) -> Vec<(String, Entries)> {
-    [("readiness", "readinessProbe"), ("liveness", "livenessProbe"), ("startup", "startupProbe")]
-        .into_iter()
-        .filter(|(_, field)| !c[*field].is_null())
-        .map(|(name, field)| {
-            let p = &c[field];
-            let mut e = action(p);
-            if let Some(g) = p.get("grpc") {
-                let port = int_val(&g["port"]);
-                match str_val(&g["service"]) {
-                    Some(service) => e.push((
-                        "grpc".to_owned(),
-                        Val::Table(vec![("port".to_owned(), port.unwrap_or(Val::Int(0))), ("service".to_owned(), service)]),
-                    )),
-                    None => push(&mut e, "grpc", port),
-                }
+    [
+        ("readiness", "readinessProbe"),
+        ("liveness", "livenessProbe"),
+        ("startup", "startupProbe"),
+    ]
+    .into_iter()
+    .filter(|(_, field)| !c[*field].is_null())
+    .map(|(name, field)| {
+        let p = &c[field];
+        let mut e = action(p);
+        if let Some(g) = p.get("grpc") {
+            let port = int_val(&g["port"]);
+            match str_val(&g["service"]) {
+                Some(service) => e.push((
+                    "grpc".to_owned(),
+                    Val::Table(vec![
+                        ("port".to_owned(), port.unwrap_or(Val::Int(0))),
+                        ("service".to_owned(), service),
+                    ]),
+                )),
+                None => push(&mut e, "grpc", port),
             }
-            if let Some(t) = p.get("tcpSocket") {
-                push(&mut e, "tcp", port_ref(&t["port"]));
-            }
-            for (key, field) in [
-                ("initial_delay", "initialDelaySeconds"),
-                ("period", "periodSeconds"),
-                ("timeout", "timeoutSeconds"),
-                ("success_threshold", "successThreshold"),
-                ("failure_threshold", "failureThreshold"),
-            ] {
-                push(&mut e, key, int_val(&p[field]));
-            }
-            (name.to_owned(), e)
-        })
-        .collect()
+        }
+        if let Some(t) = p.get("tcpSocket") {
+            push(&mut e, "tcp", port_ref(&t["port"]));
+        }
+        for (key, field) in [
+            ("initial_delay", "initialDelaySeconds"),
+            ("period", "periodSeconds"),
+            ("timeout", "timeoutSeconds"),
+            ("success_threshold", "successThreshold"),
+            ("failure_threshold", "failureThreshold"),
+        ] {
+            push(&mut e, key, int_val(&p[field]));
+        }
+        (name.to_owned(), e)
+    })
+    .collect()
 }
 
 /// `exec` and `http`, shared by probes and hooks.
@@ -272,12 +344,17 @@ fn security(pod: &Value, main: &Value) -> Option<Val> {
     let c = &main["securityContext"];
     let mut e = Entries::new();
     for (key, field) in [("run_as_user", "runAsUser"), ("run_as_group", "runAsGroup")] {
-        push(&mut e, key, int_val(&p[field]).or_else(|| int_val(&c[field])));
+        push(
+            &mut e,
+            key,
+            int_val(&p[field]).or_else(|| int_val(&c[field])),
+        );
     }
     let non_root = boolean(&p["runAsNonRoot"]).or_else(|| boolean(&c["runAsNonRoot"]));
     push(&mut e, "run_as_non_root", non_root.map(Val::Bool));
     push(&mut e, "fs_group", int_val(&p["fsGroup"]));
-    let seccomp = str_val(&p["seccompProfile"]["type"]).or_else(|| str_val(&c["seccompProfile"]["type"]));
+    let seccomp =
+        str_val(&p["seccompProfile"]["type"]).or_else(|| str_val(&c["seccompProfile"]["type"]));
     push(&mut e, "seccomp_profile", seccomp);
     if let Some(Val::Table(rest)) = container_security(c, false) {
         e.extend(rest);
@@ -291,8 +368,16 @@ fn container_security(c: &Value, all: bool) -> Option<Val> {
     if all {
         push(&mut e, "run_as_user", int_val(&c["runAsUser"]));
         push(&mut e, "run_as_group", int_val(&c["runAsGroup"]));
-        push(&mut e, "run_as_non_root", boolean(&c["runAsNonRoot"]).map(Val::Bool));
-        push(&mut e, "seccomp_profile", str_val(&c["seccompProfile"]["type"]));
+        push(
+            &mut e,
+            "run_as_non_root",
+            boolean(&c["runAsNonRoot"]).map(Val::Bool),
+        );
+        push(
+            &mut e,
+            "seccomp_profile",
+            str_val(&c["seccompProfile"]["type"]),
+        );
     }
     for (key, field) in [
         ("read_only_root_filesystem", "readOnlyRootFilesystem"),
@@ -304,7 +389,13 @@ fn container_security(c: &Value, all: bool) -> Option<Val> {
     let caps = &c["capabilities"];
     let mut k = Entries::new();
     for field in ["add", "drop"] {
-        push(&mut k, field, Some(Val::Arr(strings(&caps[field]).into_iter().map(Val::Str).collect())));
+        push(
+            &mut k,
+            field,
+            Some(Val::Arr(
+                strings(&caps[field]).into_iter().map(Val::Str).collect(),
+            )),
+        );
     }
     push(&mut e, "capabilities", Some(Val::Table(k)));
     Some(Val::Table(e))
@@ -316,7 +407,11 @@ fn toleration(t: &Value) -> Val {
     push(&mut e, "operator", str_val(&t["operator"]));
     push(&mut e, "value", str_val(&t["value"]));
     push(&mut e, "effect", str_val(&t["effect"]));
-    push(&mut e, "toleration_seconds", int_val(&t["tolerationSeconds"]));
+    push(
+        &mut e,
+        "toleration_seconds",
+        int_val(&t["tolerationSeconds"]),
+    );
     Val::Table(e)
 }
 
@@ -368,13 +463,21 @@ fn mounts(c: &Value, role: Role, ctx: &mut Ctx) -> Vec<Val> {
             }
         }
         set(&mut table.usage, "mount", Val::Str(path));
-        let source = if volume["configMap"].is_null() { &volume["secret"] } else { &volume["configMap"] };
+        let source = if volume["configMap"].is_null() {
+            &volume["secret"]
+        } else {
+            &volume["configMap"]
+        };
         let wanted: Entries = items(&source["items"])
             .iter()
             .filter_map(|i| Some((text(&i["key"])?, Val::Str(text(&i["path"])?))))
             .collect();
         push(&mut table.usage, "items", Some(Val::Table(wanted)));
-        push(&mut table.usage, "default_mode", int(&source["defaultMode"]).map(Val::Octal));
+        push(
+            &mut table.usage,
+            "default_mode",
+            int(&source["defaultMode"]).map(Val::Octal),
+        );
     }
     names
 }

@@ -62,8 +62,7 @@ fn write_entries(out: &mut String, entries: &Entries) {
 /// A key, bare when TOML allows it.
 pub fn key(k: &str) -> String {
     let bare = !k.is_empty()
-        && k
-            .chars()
+        && k.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if bare {
         k.to_owned()
@@ -125,7 +124,8 @@ mod tests {
     fn strings_and_keys_parse_back() {
         let hostile = "a \"q\" \\ \n\t\r\u{7f}\u{1b} é";
         let mut doc = Doc::default();
-        doc.top.push((hostile.to_owned(), Val::Str(hostile.to_owned())));
+        doc.top
+            .push((hostile.to_owned(), Val::Str(hostile.to_owned())));
         doc.top.push(("mode".to_owned(), Val::Octal(0o440)));
         let parsed: toml::Table = toml::from_str(&doc.to_text()).unwrap();
         assert_eq!(parsed[hostile].as_str(), Some(hostile));
