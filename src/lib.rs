@@ -38,9 +38,9 @@
 pub mod against;
 pub mod error;
 pub mod explain;
-pub mod import;
 mod gojson;
 pub mod hash;
+pub mod import;
 pub mod lower;
 pub mod model;
 pub mod render;
