@@ -1,4 +1,4 @@
-//! `kubetoml import`: reading the manifests and writing what the library made, never over a file.
+//! The `import` and `init` commands, and reading descriptions from standard input: the CLI side, never over a file.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -90,4 +90,53 @@ fn write(dir: &Path, f: &File) -> Result<(), Error> {
     }
     let mut out = options.open(&path).map_err(fail)?;
     out.write_all(&f.bytes).map_err(fail)
+}
+
+/// Reads a file, or standard input for `-`.
+pub fn read_input(path: &Path) -> std::io::Result<String> {
+    if path.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(path)
+    }
+}
+
+/// Compiles one description; `-` reads it from standard input, its paths resolving against the working directory.
+pub fn compile(
+    file: &Path,
+    templates: &kubetoml::Templates,
+    options: &kubetoml::Options,
+) -> Result<kubetoml::Output, Error> {
+    if file.as_os_str() != "-" {
+        return kubetoml::compile_file_with(file, templates, options);
+    }
+    let source =
+        read_input(file).map_err(|e| io("<stdin>", format!("cannot read standard input: {e}")))?;
+    let sources = kubetoml::FsSources::new(".").allow_outside_root(options.allow_outside_root);
+    kubetoml::compile("<stdin>", &source, &sources, templates, options)
+}
+
+/// `kubetoml init NAME`: writes NAME.toml, never over an existing file.
+pub fn init(name: &str, quiet: bool) -> Result<(), Vec<Error>> {
+    let text = kubetoml::init::starter(name).map_err(|e| vec![e])?;
+    let file = File {
+        path: format!("{name}.toml"),
+        bytes: text.into_bytes(),
+        secret: false,
+    };
+    let path = Path::new(&file.path);
+    if path.symlink_metadata().is_ok() {
+        return Err(vec![io(
+            &file.path,
+            format!("refusing to overwrite `{}`", file.path),
+        )]);
+    }
+    write(Path::new("."), &file).map_err(|e| vec![e])?;
+    if !quiet {
+        eprintln!(
+            "wrote `{0}`; render it with `kubetoml render {0}`",
+            file.path
+        );
+    }
+    Ok(())
 }

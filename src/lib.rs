@@ -41,6 +41,7 @@ pub mod explain;
 mod gojson;
 pub mod hash;
 pub mod import;
+pub mod init;
 pub mod lower;
 pub mod model;
 pub mod render;
