@@ -39,6 +39,9 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("spec.internalTrafficPolicy", "Cluster"),
     ("ports[].protocol", "TCP"),
     ("type", "Opaque"),
+    ("spec.podManagementPolicy", "OrderedReady"),
+    ("spec.updateStrategy.type", "RollingUpdate"),
+    ("spec.revisionHistoryLimit", "10"),
 ];
 
 enum Change {
