@@ -45,6 +45,7 @@ pub mod init;
 pub mod lower;
 pub mod model;
 pub mod render;
+pub mod schema;
 pub mod secretfmt;
 pub mod sources;
 pub mod spec;

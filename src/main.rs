@@ -78,6 +78,8 @@ enum Command {
     },
     /// Print the manual page (roff): `kubetoml man > kubetoml.1`.
     Man,
+    /// Print the JSON Schema of the description format (for taplo / Even Better TOML).
+    Schema,
 }
 
 const IMPORT_HELP: &str = "\
@@ -172,6 +174,7 @@ fn main() -> ExitCode {
             clap_complete::generate(shell, &mut Cli::command(), "kubetoml", &mut out);
             print(&String::from_utf8_lossy(&out))
         }
+        Command::Schema => print(&kubetoml::schema::json_schema()),
         Command::Man => {
             let mut out = Vec::new();
             match clap_mangen::Man::new(Cli::command()).render(&mut out) {

@@ -445,7 +445,7 @@ fn data_table(
         .any(|s| matches!(s, Source::File(_, FileRef::InDirectory)))
     {
         // With and without the trailing slash, both name the directory.
-        files.push(if entries.len().is_multiple_of(2) {
+        files.push(if entries.len() % 2 == 0 {
             format!("{directory}/")
         } else {
             directory
