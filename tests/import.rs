@@ -320,3 +320,32 @@ proptest! {
         prop_assert_eq!(again, yaml);
     }
 }
+
+#[test]
+fn a_claim_only_a_sidecar_mounts_is_kept_and_the_difference_listed() {
+    let yaml = "\
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: { name: db }
+spec:
+  serviceName: db
+  selector: { matchLabels: { app: db } }
+  template:
+    metadata: { labels: { app: db } }
+    spec:
+      containers:
+        - { name: db, image: \"postgres:16\" }
+        - name: backup
+          image: backup:1
+          volumeMounts: [{ name: data, mountPath: /backup }]
+  volumeClaimTemplates:
+    - metadata: { name: data }
+      spec:
+        accessModes: [ReadWriteOnce]
+        resources: { requests: { storage: 5Gi } }
+";
+    let (out, differences) = import_and_render(yaml);
+    assert!(out.contains("storage: 5Gi"), "{out}");
+    let line = "in.yaml: StatefulSet/db: spec.template.spec.containers[db].volumeMounts[data].mountPath: added `/backup`";
+    assert!(differences.iter().any(|d| d == line), "{differences:#?}");
+}

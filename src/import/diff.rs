@@ -21,6 +21,7 @@ const SERVER: &[&str] = &[
     "spec.volumeClaimTemplates[].status",
     "spec.volumeClaimTemplates[].metadata.creationTimestamp",
     "spec.clusterIPs",
+    "spec.ipFamilies",
 ];
 
 /// Values the API server fills in when they are left out: (end of the path, value).
@@ -42,6 +43,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("spec.podManagementPolicy", "OrderedReady"),
     ("spec.updateStrategy.type", "RollingUpdate"),
     ("spec.revisionHistoryLimit", "10"),
+    ("spec.replicas", "1"),
 ];
 
 enum Change {
@@ -178,6 +180,13 @@ impl Diff<'_> {
             Value::Mapping(m) => {
                 for (k, v) in m {
                     self.added(&join(path, &text(k).unwrap_or_default()), v);
+                }
+            }
+            Value::Sequence(items) if items.iter().any(Value::is_mapping) => {
+                let names = names(items);
+                for (i, v) in items.iter().enumerate() {
+                    let item = names.as_ref().map_or(i.to_string(), |n| n[i].clone());
+                    self.added(&format!("{path}[{item}]"), v);
                 }
             }
             _ => self.report(path, b, Change::Added(show(b))),

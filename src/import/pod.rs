@@ -448,6 +448,11 @@ fn mounts(c: &Value, role: Role, ctx: &mut Ctx) -> Vec<Val> {
                     claim.1.push(("read_only".to_owned(), Val::Bool(true)));
                 }
             } else if !names.contains(&Val::Str(name.clone())) {
+                // The format mounts every claim in the main container: one it
+                // leaves out takes this container's path there too.
+                if !claim.1.iter().any(|(k, _)| k == "mount") {
+                    set(&mut claim.1, "mount", Val::Str(path));
+                }
                 names.push(Val::Str(name));
             }
             continue;
