@@ -79,7 +79,14 @@ fn write(dir: &Path, f: &File) -> Result<(), Error> {
         io(&shown, format!("cannot write `{shown}`: {e}"))
     };
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(fail)?;
+        let mut folders = std::fs::DirBuilder::new();
+        folders.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            folders.mode(if f.secret { 0o700 } else { 0o755 });
+        }
+        folders.create(parent).map_err(fail)?;
     }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

@@ -205,6 +205,8 @@ fn the_command_writes_0600_secrets_and_refuses_to_overwrite() {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&password).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+        let folder = std::fs::metadata(out.join("secrets/redis-auth")).unwrap();
+        assert_eq!(folder.permissions().mode() & 0o777, 0o700);
     }
     std::fs::write(out.join("redis.toml"), "mine").unwrap();
     std::fs::remove_file(&password).unwrap();
