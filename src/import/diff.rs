@@ -194,7 +194,7 @@ impl Diff<'_> {
     }
 
     fn sequence(&mut self, path: &str, a: &[Value], b: &[Value]) {
-        let (Some(an), Some(bn)) = (names(a), names(b)) else {
+        let Some((an, bn)) = keys(a, b) else {
             for i in 0..a.len().max(b.len()) {
                 let p = format!("{path}[{i}]");
                 match (a.get(i), b.get(i)) {
@@ -252,14 +252,27 @@ impl Diff<'_> {
 
 /// Each item's `name` (or `metadata.name`), when every item has a distinct one.
 fn names(list: &[Value]) -> Option<Vec<String>> {
-    let names: Vec<String> = list
-        .iter()
-        .map(|v| text(&v["name"]).or_else(|| text(&v["metadata"]["name"])))
-        .collect::<Option<_>>()?;
+    distinct(list, &|v| {
+        text(&v["name"]).or_else(|| text(&v["metadata"]["name"]))
+    })
+}
+
+fn distinct(list: &[Value], key: &dyn Fn(&Value) -> Option<String>) -> Option<Vec<String>> {
+    let names: Vec<String> = list.iter().map(key).collect::<Option<_>>()?;
     let mut sorted = names.clone();
     sorted.sort();
     sorted.dedup();
     (sorted.len() == names.len() && !names.is_empty()).then_some(names)
+}
+
+/// How to pair the items of two lists: by name in both, else (volume mounts:
+/// one volume may be mounted at several paths) by `mountPath` in both.
+fn keys(a: &[Value], b: &[Value]) -> Option<(Vec<String>, Vec<String>)> {
+    let by_path = |v: &Value| text(&v["mountPath"]);
+    match (names(a), names(b)) {
+        (Some(x), Some(y)) => Some((x, y)),
+        _ => Some((distinct(a, &by_path)?, distinct(b, &by_path)?)),
+    }
 }
 
 /// Pod volumes backed by the same ConfigMap or Secret but named differently in the output.
