@@ -63,12 +63,14 @@ internal_modules! {
     api_rules
     error
     hash
+    init
     kube_version
     lower
     model
     policy
     quantity
     render
+    schema
     secretfmt
     sources
     spec
@@ -78,6 +80,7 @@ internal_modules! {
 }
 pub mod explain;
 mod gojson;
+pub mod import;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -86,9 +89,11 @@ use std::sync::Arc;
 
 pub use error::{Diagnostic, Error, ErrorKind, Severity};
 pub use explain::Explanation;
+pub use init::starter;
 pub use kube_version::KubeVersion;
 pub use model::Kind;
 pub use render::{Document, Templates};
+pub use schema::json_schema;
 pub use sources::Inputs;
 #[cfg(feature = "unstable-internals")]
 pub use sources::{FsSources, Sources};

@@ -4,9 +4,11 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use kubetoml::Kind;
 use kubetoml::{Document, Error, ErrorKind, Options, Templates};
+
+mod import_cli;
 
 const EXAMPLE: &str = "\
 Example:
@@ -25,12 +27,31 @@ Example:
 Exit status: 0 rendered, 1 bad description or a change --against refuses
 (nothing printed, nothing written), 2 bad usage.";
 
+/// The version, and the Kubernetes releases whose API the output is tested against.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (output tested against Kubernetes 1.27 to 1.37)"
+);
+
 /// Compile a TOML description of a stateful app into Kubernetes YAML.
 #[derive(Parser)]
-#[command(name = "kubetoml", version, about, after_help = EXAMPLE)]
+#[command(name = "kubetoml", version = VERSION, about, after_help = EXAMPLE)]
 struct Cli {
+    /// Color errors and warnings: `auto` when stderr is a terminal (off with NO_COLOR, forced with CLICOLOR_FORCE).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    /// Print no warnings and no summary (errors still print).
+    #[arg(short, long, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Subcommand)]
@@ -41,6 +62,47 @@ enum Command {
     /// Explain what the StatefulSet promises, pod by pod: names, DNS names, claims, mounts, env sources.
     #[command(after_help = EXPLAIN_HELP)]
     Explain(ExplainArgs),
+    /// Import existing manifests (hand-written, `kubectl get -o yaml`, helm or kustomize renders) as descriptions.
+    #[command(after_help = IMPORT_HELP)]
+    Import(ImportArgs),
+    /// Write a commented starter description NAME.toml (never over an existing file).
+    Init {
+        /// The app's name (a DNS label); the file is NAME.toml in the current folder.
+        #[arg(default_value = "app")]
+        name: String,
+    },
+    /// Print a shell completion script: `kubetoml completions bash > ~/.local/share/bash-completion/completions/kubetoml`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `kubetoml man > kubetoml.1`.
+    Man,
+    /// Print the JSON Schema of the description format (for taplo / Even Better TOML).
+    Schema,
+}
+
+const IMPORT_HELP: &str = "\
+Writes DIR/NAME.toml for each StatefulSet (NAME: its name) and the data files
+its ConfigMaps and Secrets need beside it (Secret data mode 0600), refusing to
+overwrite any file. Renders the result and lists on stderr every way it
+differs from the input, with the input's file and path.
+
+Example:
+  $ kubectl get statefulset,service,configmap,secret -o yaml > live.yaml
+  $ kubetoml import live.yaml -o deploy/
+
+Exit status: 0 imported, 1 unreadable input or a file in the way, 2 bad usage.";
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// Manifest files (YAML streams, `List`s allowed); `-` reads standard input.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// The folder to write into (created if needed; existing files are never replaced).
+    #[arg(short = 'o', long = "output-dir", value_name = "DIR", required = true)]
+    output_dir: PathBuf,
 }
 
 const EXPLAIN_HELP: &str = "\
@@ -83,7 +145,8 @@ enum Format {
 
 #[derive(clap::Args)]
 struct RenderArgs {
-    /// Descriptions to render (paths inside resolve against each one's folder).
+    /// Descriptions to render (paths inside resolve against each one's folder); `-` reads
+    /// standard input, whose paths resolve against the working directory.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
     /// Write one file per object into DIR (all or nothing) instead of stdout.
@@ -99,7 +162,8 @@ struct RenderArgs {
     #[arg(long)]
     no_literal_secrets: bool,
     /// Compare with FILE (a previous render, or `kubectl get statefulset NAME -o yaml`) first, and
-    /// fail without printing anything if a field Kubernetes cannot change in place would change.
+    /// fail without printing anything if a field Kubernetes cannot change in place would change
+    /// (`-`: standard input).
     #[arg(long, value_name = "FILE")]
     against: Option<PathBuf>,
     /// The Kubernetes release the output is for (1.27 to 1.37; wins over the description's
@@ -130,10 +194,26 @@ fn denied(deny: bool, file: &Path, warnings: &str) -> Option<Error> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let color = use_color(cli.color);
+    let quiet = cli.quiet;
     let result = match cli.command {
-        Command::Render(args) => render(args, color),
-        Command::Explain(args) => explain(args, color),
+        Command::Render(args) => render(args, color, quiet),
+        Command::Explain(args) => explain(args, color, quiet),
+        Command::Import(args) => import_cli::run(&args.files, &args.output_dir, quiet),
+        Command::Init { name } => import_cli::init(&name, quiet),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "kubetoml", &mut out);
+            print(&String::from_utf8_lossy(&out))
+        }
+        Command::Schema => print(&kubetoml::json_schema()),
+        Command::Man => {
+            let mut out = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut out) {
+                Ok(()) => print(&String::from_utf8_lossy(&out)),
+                Err(e) => Err(vec![Error::bare(ErrorKind::Io, "man", e.to_string())]),
+            }
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -147,7 +227,29 @@ fn main() -> ExitCode {
     }
 }
 
-fn render(args: RenderArgs, color: bool) -> Result<(), Vec<Error>> {
+/// `--color`; `auto`: NO_COLOR (set and not empty) turns colors off, then
+/// CLICOLOR_FORCE (set and not `0`) turns them on, else only on a terminal.
+fn use_color(choice: ColorChoice) -> bool {
+    let set = |name: &str, off: &str| std::env::var_os(name).is_some_and(|v| v != off);
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto if set("NO_COLOR", "") => false,
+        ColorChoice::Auto if set("CLICOLOR_FORCE", "0") => true,
+        ColorChoice::Auto => std::io::stderr().is_terminal(),
+    }
+}
+
+fn render(args: RenderArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> {
+    let stdin_uses = args.files.iter().filter(|f| is_stdin(f)).count()
+        + usize::from(args.against.as_deref().is_some_and(is_stdin));
+    if stdin_uses > 1 {
+        return Err(vec![Error::bare(
+            ErrorKind::Io,
+            "-",
+            "standard input (`-`) can be read only once",
+        )]);
+    }
     let templates = match &args.templates {
         Some(dir) => Templates::from_dir(dir).map_err(|e| vec![e])?,
         None => Templates::builtin(),
@@ -161,10 +263,10 @@ fn render(args: RenderArgs, color: bool) -> Result<(), Vec<Error>> {
     let mut documents = Vec::new();
     let mut errors = Vec::new();
     for file in &args.files {
-        match kubetoml::resolve_file(file, &options).and_then(|r| r.render(&templates)) {
+        match import_cli::compile(file, &templates, &options) {
             Ok(out) => {
                 let warnings = out.draw_warnings(color);
-                if !warnings.is_empty() {
+                if !warnings.is_empty() && (!quiet || args.deny_warnings) {
                     eprint!("{warnings}");
                 }
                 errors.extend(denied(args.deny_warnings, file, &warnings));
@@ -181,7 +283,7 @@ fn render(args: RenderArgs, color: bool) -> Result<(), Vec<Error>> {
     }
     if let Some(path) = &args.against {
         let name = path.display().to_string();
-        let previous = std::fs::read_to_string(path).map_err(|e| {
+        let previous = import_cli::read_input(path).map_err(|e| {
             vec![Error::bare(
                 ErrorKind::Against,
                 &name,
@@ -192,18 +294,28 @@ fn render(args: RenderArgs, color: bool) -> Result<(), Vec<Error>> {
     }
     match &args.output_dir {
         None => print(&kubetoml::join_documents(&documents)),
-        Some(dir) => write_dir(dir, &documents).map_err(|e| vec![e]),
+        Some(dir) => {
+            write_dir(dir, &documents).map_err(|e| vec![e])?;
+            if !quiet {
+                eprintln!("wrote {} objects to `{}`", documents.len(), dir.display());
+            }
+            Ok(())
+        }
     }
 }
 
-fn explain(args: ExplainArgs, color: bool) -> Result<(), Vec<Error>> {
+fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+fn explain(args: ExplainArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> {
     let mut options = Options::new().allow_outside_root(args.allow_outside_root);
     if let Some(v) = &args.kube_version {
         options = options.kube_version(v);
     }
     let resolved = kubetoml::resolve_file(&args.file, &options).map_err(|e| vec![e])?;
     let warnings = resolved.draw_warnings(color);
-    if !warnings.is_empty() {
+    if !warnings.is_empty() && (!quiet || args.deny_warnings) {
         eprint!("{warnings}");
     }
     if let Some(e) = denied(args.deny_warnings, &args.file, &warnings) {

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
 
+use schemars::JsonSchema;
 use serde::de::{self, Deserializer};
 use serde::Deserialize;
 pub use toml::Spanned;
@@ -57,37 +58,49 @@ impl<'a, V> IntoIterator for &'a EnvList<V> {
 }
 
 /// One app: a headless Service, a StatefulSet, and the ConfigMaps and Secrets it uses.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Spec {
     /// The app's name: the StatefulSet's, and the Service's by default.
+    #[schemars(with = "String")]
     pub name: Spanned<String>,
     /// Namespace set on every object; none: the one `kubectl` applies to.
+    #[schemars(with = "Option<String>")]
     pub namespace: Option<Spanned<String>>,
     /// Number of pods (default 1).
+    #[schemars(with = "Option<i64>")]
     pub replicas: Option<Spanned<i64>>,
     /// Labels added to every object and to the pods.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
     pub labels: Map<String>,
     /// Annotations added to every object and to the pods.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
     pub annotations: Map<String>,
     /// The main container's image (required).
+    #[schemars(with = "Option<String>")]
     pub image: Option<Spanned<String>>,
     /// `Always`, `IfNotPresent` or `Never`.
+    #[schemars(with = "Option<String>")]
     pub image_pull_policy: Option<Spanned<String>>,
     /// Replaces the image's entrypoint.
+    #[schemars(with = "Option<Vec<String>>")]
     pub command: Option<Vec<Spanned<String>>>,
     /// Arguments to the entrypoint.
+    #[schemars(with = "Option<Vec<String>>")]
     pub args: Option<Vec<Spanned<String>>>,
     /// The main container's working directory.
+    #[schemars(with = "Option<String>")]
     pub working_dir: Option<Spanned<String>>,
     /// Container ports, `name = port` or `name = { port, protocol }`.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, PortSpec>")]
     pub ports: Map<PortSpec>,
     /// Environment variables: literals, or keys of generated objects
     /// (`{ secret = "x", key = "k" }`).
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, EnvValue>")]
     pub env: EnvList<EnvValue>,
     /// CPU, memory and other resources.
     pub resources: Option<ResourcesSpec>,
@@ -96,50 +109,68 @@ pub struct Spec {
     /// post_start and pre_stop hooks.
     pub lifecycle: Option<LifecycleSpec>,
     /// Security settings: pod-wide ones go to the pod, the rest to the main container.
+    #[schemars(with = "Option<SecurityContextSpec>")]
     pub security_context: Option<Spanned<SecurityContextSpec>>,
     /// Containers that run to completion, in order, before the main one starts.
     #[serde(default)]
+    #[schemars(with = "Vec<ContainerSpec>")]
     pub init_containers: Vec<Spanned<ContainerSpec>>,
     /// Containers that run beside the main one.
     #[serde(default)]
+    #[schemars(with = "Vec<ContainerSpec>")]
     pub sidecars: Vec<Spanned<ContainerSpec>>,
     /// The pods' service account.
+    #[schemars(with = "Option<String>")]
     pub service_account: Option<Spanned<String>>,
     /// Node labels a pod's node must have.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
     pub node_selector: Map<String>,
     /// Taints the pods tolerate.
     #[serde(default)]
+    #[schemars(with = "Vec<TolerationSpec>")]
     pub tolerations: Vec<Spanned<TolerationSpec>>,
     /// Spread replicas across nodes or zones.
+    #[schemars(with = "Option<SpreadSpec>")]
     pub spread: Option<Spanned<SpreadSpec>>,
     /// Seconds a pod gets to stop before it is killed.
+    #[schemars(with = "Option<i64>")]
     pub termination_grace_period: Option<Spanned<i64>>,
     /// Names of existing registry Secrets to pull images with.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub image_pull_secrets: Vec<Spanned<String>>,
     /// Name every ConfigMap and Secret `NAME-<content hash>`, as kustomize does.
+    #[schemars(with = "Option<bool>")]
     pub hash_suffix: Option<Spanned<bool>>,
     /// The headless Service.
+    #[schemars(with = "Option<ServiceSpec>")]
     pub service: Option<Spanned<ServiceSpec>>,
     /// StatefulSet settings.
+    #[schemars(with = "Option<StatefulSetSpec>")]
     pub statefulset: Option<Spanned<StatefulSetSpec>>,
     /// One volumeClaimTemplate per entry: every pod gets its own volume.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, VolumeSpec>")]
     pub volumes: Map<VolumeSpec>,
     /// Generated ConfigMaps.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, DataSpec>")]
     pub configmaps: Map<DataSpec>,
     /// Generated Secrets.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, DataSpec>")]
     pub secrets: Map<DataSpec>,
     /// `"restricted"` or `"baseline"`: the Pod Security Standards level the
     /// pods must meet (see [`crate::policy`]).
+    #[schemars(with = "Option<String>")]
     pub pod_security: Option<Spanned<String>>,
     /// The Kubernetes release the output is for, `"1.30"` (see [`crate::kube_version`]).
+    #[schemars(with = "Option<String>")]
     pub kube_version: Option<Spanned<String>>,
     /// Lints and checks to silence, by name (see [`crate::policy::lints`]).
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub allow: Vec<Spanned<String>>,
 }
 
@@ -188,29 +219,38 @@ pub const SPEC_FIELDS: &[&str] = &[
 /// with `deny_unknown_fields`, and rejecting unknown fields (with their spans)
 /// matters more than the repetition. Lowering turns the top level into one of
 /// these, so the rules live in one place.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContainerSpec {
     /// Container name (required), unique in the pod.
+    #[schemars(with = "String")]
     pub name: Spanned<String>,
     /// Image (required).
+    #[schemars(with = "Option<String>")]
     pub image: Option<Spanned<String>>,
     /// `Always`, `IfNotPresent` or `Never`.
+    #[schemars(with = "Option<String>")]
     pub image_pull_policy: Option<Spanned<String>>,
     /// Replaces the image's entrypoint.
+    #[schemars(with = "Option<Vec<String>>")]
     pub command: Option<Vec<Spanned<String>>>,
     /// Arguments to the entrypoint.
+    #[schemars(with = "Option<Vec<String>>")]
     pub args: Option<Vec<Spanned<String>>>,
     /// Working directory.
+    #[schemars(with = "Option<String>")]
     pub working_dir: Option<Spanned<String>>,
     /// Container ports.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, PortSpec>")]
     pub ports: Map<PortSpec>,
     /// Environment variables: literals, or keys of generated objects.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, EnvValue>")]
     pub env: EnvList<EnvValue>,
     /// Names of `configmaps` or `secrets` whose every key becomes an environment variable here.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub env_from: Vec<Spanned<String>>,
     /// Resources.
     pub resources: Option<ResourcesSpec>,
@@ -219,14 +259,16 @@ pub struct ContainerSpec {
     /// Hooks (not allowed on init containers).
     pub lifecycle: Option<LifecycleSpec>,
     /// Container security settings.
+    #[schemars(with = "Option<SecurityContextSpec>")]
     pub security_context: Option<Spanned<SecurityContextSpec>>,
     /// Names of `volumes`, `configmaps` or `secrets` to mount here too, at their `mount` path.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub mounts: Vec<Spanned<String>>,
 }
 
 /// A port: `80`, or `{ port = 53, protocol = "UDP" }`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(
     untagged,
     expecting = "a port number or a table `{ port = 53, protocol = \"UDP\" }`"
@@ -255,14 +297,17 @@ pub enum EnvValue {
 }
 
 /// `{ configmap = "x", key = "k" }` or `{ secret = "x", key = "k" }`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnvKeyRef {
     /// A `[configmaps.X]` table's name.
+    #[schemars(with = "Option<String>")]
     pub configmap: Option<Spanned<String>>,
     /// A `[secrets.X]` table's name.
+    #[schemars(with = "Option<String>")]
     pub secret: Option<Spanned<String>>,
     /// The key whose value the variable gets.
+    #[schemars(with = "String")]
     pub key: Spanned<String>,
 }
 
@@ -328,72 +373,91 @@ impl<'de> Deserialize<'de> for Quantity {
 }
 
 /// Requests and limits, resource name to quantity.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResourcesSpec {
     /// What the scheduler reserves.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, Quantity>")]
     pub requests: Map<Quantity>,
     /// The most the container may use.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, Quantity>")]
     pub limits: Map<Quantity>,
 }
 
 /// The three probes.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProbesSpec {
     /// Gates traffic.
+    #[schemars(with = "Option<ProbeSpec>")]
     pub readiness: Option<Spanned<ProbeSpec>>,
     /// Restarts a stuck container.
+    #[schemars(with = "Option<ProbeSpec>")]
     pub liveness: Option<Spanned<ProbeSpec>>,
     /// Holds the others off until the app has started.
+    #[schemars(with = "Option<ProbeSpec>")]
     pub startup: Option<Spanned<ProbeSpec>>,
 }
 
 /// One probe: exactly one of `exec`, `http`, `tcp`, `grpc`, plus timings.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProbeSpec {
     /// Command whose exit status 0 means healthy.
+    #[schemars(with = "Option<Vec<String>>")]
     pub exec: Option<Vec<Spanned<String>>>,
     /// HTTP GET with a 2xx/3xx answer means healthy.
+    #[schemars(with = "Option<HttpSpec>")]
     pub http: Option<Spanned<HttpSpec>>,
     /// A TCP connection means healthy: a port number or a port name.
+    #[schemars(with = "Option<PortRef>")]
     pub tcp: Option<Spanned<PortRef>>,
     /// gRPC health check: a port number or `{ port, service }`.
+    #[schemars(with = "Option<GrpcSpec>")]
     pub grpc: Option<Spanned<GrpcSpec>>,
     /// Seconds before the first probe.
+    #[schemars(with = "Option<i64>")]
     pub initial_delay: Option<Spanned<i64>>,
     /// Seconds between probes.
+    #[schemars(with = "Option<i64>")]
     pub period: Option<Spanned<i64>>,
     /// Seconds a probe may take.
+    #[schemars(with = "Option<i64>")]
     pub timeout: Option<Spanned<i64>>,
     /// Successes in a row that count as healthy.
+    #[schemars(with = "Option<i64>")]
     pub success_threshold: Option<Spanned<i64>>,
     /// Failures in a row that count as unhealthy.
+    #[schemars(with = "Option<i64>")]
     pub failure_threshold: Option<Spanned<i64>>,
 }
 
 /// An HTTP GET.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HttpSpec {
     /// Path (default `/`).
+    #[schemars(with = "Option<String>")]
     pub path: Option<Spanned<String>>,
     /// Port number or name.
+    #[schemars(with = "PortRef")]
     pub port: Spanned<PortRef>,
     /// `HTTP` (default) or `HTTPS`.
+    #[schemars(with = "Option<String>")]
     pub scheme: Option<Spanned<String>>,
     /// Host header to send.
+    #[schemars(with = "Option<String>")]
     pub host: Option<Spanned<String>>,
     /// Extra request headers.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
     pub headers: Map<String>,
 }
 
 /// A port by number or by the name of a declared port.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(untagged, expecting = "a port number or the name of a declared port")]
 pub enum PortRef {
     /// A number.
@@ -403,7 +467,7 @@ pub enum PortRef {
 }
 
 /// A gRPC health check.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(
     untagged,
     expecting = "a port number or a table `{ port = 9090, service = \"name\" }`"
@@ -421,12 +485,14 @@ pub enum GrpcSpec {
 }
 
 /// post_start and pre_stop.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LifecycleSpec {
     /// Runs right after the container starts.
+    #[schemars(with = "Option<HandlerSpec>")]
     pub post_start: Option<Spanned<HandlerSpec>>,
     /// Runs before the container is stopped.
+    #[schemars(with = "Option<HandlerSpec>")]
     pub pre_stop: Option<Spanned<HandlerSpec>>,
 }
 
@@ -462,71 +528,87 @@ impl<'de> Deserialize<'de> for HandlerSpec {
 }
 
 /// The table form of a hook.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HandlerTable {
     /// Command to run.
+    #[schemars(with = "Option<Vec<String>>")]
     pub exec: Option<Vec<Spanned<String>>>,
     /// HTTP GET to send.
+    #[schemars(with = "Option<HttpSpec>")]
     pub http: Option<Spanned<HttpSpec>>,
     /// Seconds to sleep.
+    #[schemars(with = "Option<i64>")]
     pub sleep: Option<Spanned<i64>>,
 }
 
 /// Security settings.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SecurityContextSpec {
     /// UID to run as.
+    #[schemars(with = "Option<i64>")]
     pub run_as_user: Option<Spanned<i64>>,
     /// GID to run as.
+    #[schemars(with = "Option<i64>")]
     pub run_as_group: Option<Spanned<i64>>,
     /// Refuse to start as root.
     pub run_as_non_root: Option<bool>,
     /// Group that owns mounted volumes (pod-wide).
+    #[schemars(with = "Option<i64>")]
     pub fs_group: Option<Spanned<i64>>,
     /// Mount the container's root file system read-only.
     pub read_only_root_filesystem: Option<bool>,
     /// Allow setuid binaries to gain privileges.
+    #[schemars(with = "Option<bool>")]
     pub allow_privilege_escalation: Option<Spanned<bool>>,
     /// Run privileged.
+    #[schemars(with = "Option<bool>")]
     pub privileged: Option<Spanned<bool>>,
     /// Capabilities to add and drop.
     pub capabilities: Option<CapabilitiesSpec>,
     /// `RuntimeDefault` or `Unconfined`.
+    #[schemars(with = "Option<String>")]
     pub seccomp_profile: Option<Spanned<String>>,
 }
 
 /// Linux capabilities.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CapabilitiesSpec {
     /// Added capabilities, e.g. `NET_BIND_SERVICE`.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub add: Vec<Spanned<String>>,
     /// Dropped capabilities, e.g. `ALL`.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub drop: Vec<Spanned<String>>,
 }
 
 /// A toleration.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TolerationSpec {
     /// Taint key; none with `Exists` tolerates everything.
+    #[schemars(with = "Option<String>")]
     pub key: Option<Spanned<String>>,
     /// `Equal` (default) or `Exists`.
+    #[schemars(with = "Option<String>")]
     pub operator: Option<Spanned<String>>,
     /// Taint value, with `Equal`.
+    #[schemars(with = "Option<String>")]
     pub value: Option<Spanned<String>>,
     /// `NoSchedule`, `PreferNoSchedule` or `NoExecute`; none: all.
+    #[schemars(with = "Option<String>")]
     pub effect: Option<Spanned<String>>,
     /// With `NoExecute`: how long the pod stays bound.
+    #[schemars(with = "Option<i64>")]
     pub toleration_seconds: Option<Spanned<i64>>,
 }
 
 /// How to spread replicas: `"node"`, `"zone"`, or a table.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(
     untagged,
     expecting = "\"node\", \"zone\", or a table `{ across = \"node\", max_skew = 1, required = true }`"
@@ -539,7 +621,7 @@ pub enum SpreadSpec {
 }
 
 /// The table form of `spread`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SpreadTable {
     /// `"node"`, `"zone"` or a node label key.
@@ -551,56 +633,69 @@ pub struct SpreadTable {
 }
 
 /// The headless Service.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceSpec {
     /// Service name (default: the app's name).
+    #[schemars(with = "Option<String>")]
     pub name: Option<Spanned<String>>,
     /// Ports to publish, `name = port`; each name is a container port's (default: all of them).
+    #[schemars(with = "Option<BTreeMap<String, i64>>")]
     pub ports: Option<Map<i64>>,
     /// Publish DNS records for pods before they are ready, so peers can find each other.
     pub publish_not_ready_addresses: Option<bool>,
     /// Annotations on the Service only.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
     pub annotations: Map<String>,
     /// Labels on the Service only.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
     pub labels: Map<String>,
 }
 
 /// StatefulSet settings.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatefulSetSpec {
     /// `OrderedReady` (default) or `Parallel`.
+    #[schemars(with = "Option<String>")]
     pub pod_management_policy: Option<Spanned<String>>,
     /// How pods are replaced when the template changes.
+    #[schemars(with = "Option<UpdateStrategySpec>")]
     pub update_strategy: Option<Spanned<UpdateStrategySpec>>,
     /// Seconds a new pod must be ready to count as available.
+    #[schemars(with = "Option<i64>")]
     pub min_ready_seconds: Option<Spanned<i64>>,
     /// Old revisions kept for rollback.
+    #[schemars(with = "Option<i64>")]
     pub revision_history_limit: Option<Spanned<i64>>,
     /// What happens to claims when the StatefulSet is deleted or scaled down.
+    #[schemars(with = "Option<RetentionSpec>")]
     pub pvc_retention_policy: Option<Spanned<RetentionSpec>>,
     /// The first ordinal (default 0).
+    #[schemars(with = "Option<i64>")]
     pub ordinals_start: Option<Spanned<i64>>,
 }
 
 /// `updateStrategy`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateStrategySpec {
     /// `RollingUpdate` (default) or `OnDelete`.
     #[serde(rename = "type")]
+    #[schemars(with = "Option<String>")]
     pub type_: Option<Spanned<String>>,
     /// Only ordinals at or above this are updated.
+    #[schemars(with = "Option<i64>")]
     pub partition: Option<Spanned<i64>>,
     /// Pods that may be unavailable during an update: a number or a percentage.
+    #[schemars(with = "Option<IntOrString>")]
     pub max_unavailable: Option<Spanned<IntOrString>>,
 }
 
 /// A number or a string such as `"25%"`.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(untagged, expecting = "a number or a percentage such as \"25%\"")]
 pub enum IntOrString {
     /// A number.
@@ -610,92 +705,118 @@ pub enum IntOrString {
 }
 
 /// `persistentVolumeClaimRetentionPolicy`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetentionSpec {
     /// `Retain` (default) or `Delete`.
+    #[schemars(with = "Option<String>")]
     pub when_deleted: Option<Spanned<String>>,
     /// `Retain` (default) or `Delete`.
+    #[schemars(with = "Option<String>")]
     pub when_scaled: Option<Spanned<String>>,
 }
 
 /// A volumeClaimTemplate and where the main container mounts it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VolumeSpec {
     /// Absolute path in the container (required).
+    #[schemars(with = "Option<String>")]
     pub mount: Option<Spanned<String>>,
     /// Requested size, e.g. `"10Gi"` (required).
+    #[schemars(with = "Option<Quantity>")]
     pub size: Option<Spanned<Quantity>>,
     /// Storage class; none: the cluster's default.
+    #[schemars(with = "Option<String>")]
     pub storage_class: Option<Spanned<String>>,
     /// Access modes (default `["ReadWriteOnce"]`).
+    #[schemars(with = "Option<Vec<String>>")]
     pub access_modes: Option<Vec<Spanned<String>>>,
     /// Mount only this sub-path of the volume.
+    #[schemars(with = "Option<String>")]
     pub sub_path: Option<Spanned<String>>,
     /// Mount read-only.
     pub read_only: Option<bool>,
 }
 
 /// A generated ConfigMap or Secret: where its content comes from and how pods use it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DataSpec {
     /// Secrets only: the Secret type (default `Opaque`).
     #[serde(rename = "type")]
+    #[schemars(with = "Option<String>")]
     pub type_: Option<Spanned<String>>,
     /// Files and directories: `path`, `key=path` or `dir/`.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub files: Vec<Spanned<String>>,
     /// Literal keys and values.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, SecretText>")]
     pub literals: Map<SecretText>,
     /// `KEY=VALUE` files.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub env_files: Vec<Spanned<String>>,
     /// Keys whose values are read from build-time environment variables: `KEY = "VAR"`.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
     pub from_env: Map<String>,
     /// Secrets only: build a `.dockerconfigjson`.
+    #[schemars(with = "Option<DockerRegistrySpec>")]
     pub docker_registry: Option<Spanned<DockerRegistrySpec>>,
     /// Environment variables of the main container: `VAR = "key"`.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
     pub env: EnvList<String>,
     /// Every key becomes an environment variable of the main container.
+    #[schemars(with = "Option<bool>")]
     pub env_from: Option<Spanned<bool>>,
     /// Mount the keys as files in this directory.
+    #[schemars(with = "Option<String>")]
     pub mount: Option<Spanned<String>>,
     /// Mount only these keys, `key = "relative/path"`.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
     pub items: Map<String>,
     /// File mode of mounted keys, e.g. `0o440`.
+    #[schemars(with = "Option<i64>")]
     pub default_mode: Option<Spanned<i64>>,
     /// Forbid changes to the object once created.
+    #[schemars(with = "Option<bool>")]
     pub immutable: Option<Spanned<bool>>,
     /// Name the object `NAME-<content hash>`, as kustomize does.
+    #[schemars(with = "Option<bool>")]
     pub hash_suffix: Option<Spanned<bool>>,
     /// Secrets only: use as an imagePullSecret.
+    #[schemars(with = "Option<bool>")]
     pub image_pull: Option<Spanned<bool>>,
 }
 
 /// A docker registry login for a `kubernetes.io/dockerconfigjson` Secret.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DockerRegistrySpec {
     /// Registry server (default `https://index.docker.io/v1/`).
+    #[schemars(with = "Option<String>")]
     pub server: Option<Spanned<String>>,
     /// User name.
+    #[schemars(with = "String")]
     pub username: Spanned<String>,
     /// Password written here (prefer `password_env`).
+    #[schemars(with = "Option<SecretText>")]
     pub password: Option<Spanned<SecretText>>,
     /// Environment variable holding the password at build time.
+    #[schemars(with = "Option<String>")]
     pub password_env: Option<Spanned<String>>,
     /// Email, left out when empty.
+    #[schemars(with = "Option<String>")]
     pub email: Option<Spanned<String>>,
 }
 
 /// A string that may be a secret: its `Debug` form never shows it.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(transparent)]
 pub struct SecretText(pub String);
 

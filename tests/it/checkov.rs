@@ -82,7 +82,7 @@ fn restricted(path: &Path) -> String {
     kubetoml::resolve("x.toml", &text, path.parent().unwrap(), &options)
         .and_then(|r| r.render(&Templates::builtin()))
         .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.draw(false)))
-    .to_yaml()
+        .to_yaml()
 }
 
 #[test]

@@ -135,7 +135,10 @@ fn help_shows_an_example_and_version_prints() {
     let version = stdout_of(kubetoml().arg("--version"));
     assert_eq!(
         version.trim(),
-        format!("kubetoml {}", env!("CARGO_PKG_VERSION"))
+        format!(
+            "kubetoml {} (output tested against Kubernetes 1.27 to 1.37)",
+            env!("CARGO_PKG_VERSION")
+        )
     );
 }
 

@@ -54,7 +54,8 @@ fn seeds_compile() {
         let name = path.file_name().unwrap().to_str().unwrap().to_owned();
         let source = std::fs::read_to_string(&path).unwrap();
         check_compile(&source, &sources, &templates);
-        let result = kubetoml::compile_with_sources(&name, &source, &sources, &templates, false, None);
+        let result =
+            kubetoml::compile_with_sources(&name, &source, &sources, &templates, false, None);
         let should_fail = name.starts_with("errors") || name.starts_with("parse-error");
         match result {
             Ok(_) => assert!(!should_fail, "{name} compiles"),

@@ -86,8 +86,9 @@ fn a_build_script_learns_every_file_and_variable_it_read() {
         "cargo:rerun-if-env-changed=PG_PASSWORD".to_owned(),
         "cargo:rerun-if-env-changed=REGISTRY_TOKEN".to_owned(),
     ];
-    let (inputs, warnings): (Vec<String>, Vec<String>) =
-        printed.into_iter().partition(|l| l.starts_with("cargo:rerun-if-"));
+    let (inputs, warnings): (Vec<String>, Vec<String>) = printed
+        .into_iter()
+        .partition(|l| l.starts_with("cargo:rerun-if-"));
     assert_eq!(inputs, expected);
     // The first warning is the description's own mistake; the lints follow.
     let warning = &warnings[0];

@@ -131,7 +131,14 @@ impl Sources for MemorySources {
 /// gives the same bytes.
 pub fn check_compile(source: &str, sources: &MemorySources, templates: &Templates) {
     for no_literal_secrets in [false, true] {
-        match compile("fuzz.toml", source, sources, templates, no_literal_secrets, None) {
+        match compile(
+            "fuzz.toml",
+            source,
+            sources,
+            templates,
+            no_literal_secrets,
+            None,
+        ) {
             Ok(out) => check_output(source, sources, templates, no_literal_secrets, &out),
             Err(e) => {
                 let _ = e.draw(false);
@@ -163,7 +170,14 @@ fn check_output(
     }
     assert_eq!(count, out.documents.len(), "documents lost in\n{stream}");
     let _ = out.draw_warnings(false);
-    let again = compile("fuzz.toml", source, sources, templates, no_literal_secrets, None)
-        .expect("compiled once, so it compiles again");
+    let again = compile(
+        "fuzz.toml",
+        source,
+        sources,
+        templates,
+        no_literal_secrets,
+        None,
+    )
+    .expect("compiled once, so it compiles again");
     assert_eq!(again.to_yaml(), stream, "two compiles differ");
 }

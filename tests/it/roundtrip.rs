@@ -443,7 +443,7 @@ fn data_table(
         .any(|s| matches!(s, Source::File(_, FileRef::InDirectory)))
     {
         // With and without the trailing slash, both name the directory.
-        files.push(if entries.len().is_multiple_of(2) {
+        files.push(if entries.len() % 2 == 0 {
             format!("{directory}/")
         } else {
             directory
@@ -718,7 +718,16 @@ fn run(name: &str, cases: u32, strategy: impl Strategy<Value = Case>) {
     let all = RefCell::new(Vec::new());
     let result = runner.run(&strategy, |case| {
         let built = build(&case);
-        let compile = || compile("app.toml", &built.toml, &built.sources, &templates, false, None);
+        let compile = || {
+            compile(
+                "app.toml",
+                &built.toml,
+                &built.sources,
+                &templates,
+                false,
+                None,
+            )
+        };
         let out = compile().map_err(|e| {
             TestCaseError::fail(format!("refused:\n{}\n{}", built.toml, e.draw(false)))
         })?;

@@ -1,0 +1,489 @@
+//! One StatefulSet and what belongs to it, written as a description.
+
+use std::collections::BTreeMap;
+
+use crate::yamlread::Value;
+use base64::Engine;
+
+use super::pod;
+use super::toml_out::{Doc, Entries, Val};
+use super::value::{boolean, int, items, string_map, strings, text};
+use super::{bare, Object};
+use crate::error::Error;
+
+/// Labels kubetoml sets itself; a description may not.
+const RESERVED_LABELS: &[&str] = &[
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/managed-by",
+];
+
+/// Annotations the API server or kubectl write, not the author.
+const SERVER_ANNOTATIONS: &[&str] = &[
+    "kubectl.kubernetes.io/last-applied-configuration",
+    "deprecated.daemonset.template.generation",
+];
+
+/// An imported description.
+pub struct App {
+    pub name: String,
+    pub toml: String,
+    pub data: Vec<DataFile>,
+    /// Indices of the input objects it expresses (the StatefulSet first).
+    pub objects: Vec<usize>,
+}
+
+/// A data file beside the description.
+pub struct DataFile {
+    pub path: String,
+    pub bytes: Vec<u8>,
+    pub secret: bool,
+}
+
+/// A `[configmaps.X]` or `[secrets.X]` table being assembled.
+pub struct DataTable {
+    pub object: usize,
+    pub object_name: String,
+    pub table: String,
+    pub secret: bool,
+    pub content: Entries,
+    pub usage: Entries,
+    pub tail: Entries,
+    pub files: Vec<DataFile>,
+}
+
+/// What the containers of one pod may refer to.
+pub struct Ctx {
+    pub tables: Vec<DataTable>,
+    /// Claim templates: name and `[volumes.NAME]` entries.
+    pub claims: Vec<(String, Entries)>,
+    /// Pod volumes backed by an imported ConfigMap or Secret: volume name to (table index, volume).
+    pub pod_volumes: BTreeMap<String, (usize, Value)>,
+}
+
+impl Ctx {
+    /// The table generating the ConfigMap (or Secret) named `object`.
+    pub fn table(&self, secret: bool, object: &str) -> Option<usize> {
+        self.tables
+            .iter()
+            .position(|t| t.secret == secret && t.object_name == object)
+    }
+}
+
+/// Sets `key` in `entries`, replacing an earlier value.
+pub fn set(entries: &mut Entries, key: &str, val: Val) {
+    match entries.iter_mut().find(|(k, _)| k == key) {
+        Some(slot) => slot.1 = val,
+        None => entries.push((key.to_owned(), val)),
+    }
+}
+
+/// A string table from a mapping, without the keys in `skip`.
+pub fn str_table(pairs: Vec<(String, String)>, skip: &[&str]) -> Val {
+    Val::Table(
+        pairs
+            .into_iter()
+            .filter(|(k, _)| !skip.contains(&k.as_str()))
+            .map(|(k, v)| (k, Val::Str(v)))
+            .collect(),
+    )
+}
+
+/// Pushes `key = val` unless the value is absent or an empty table or array.
+pub fn push(entries: &mut Entries, key: &str, val: Option<Val>) {
+    match val {
+        Some(Val::Table(t)) if t.is_empty() => {}
+        Some(Val::Arr(a)) if a.is_empty() => {}
+        Some(v) => entries.push((key.to_owned(), v)),
+        None => {}
+    }
+}
+
+pub fn str_val(v: &Value) -> Option<Val> {
+    text(v).map(Val::Str)
+}
+
+pub fn int_val(v: &Value) -> Option<Val> {
+    int(v).map(Val::Int)
+}
+
+pub fn strs_val(v: &Value) -> Option<Val> {
+    v.as_sequence()
+        .map(|_| Val::Arr(strings(v).into_iter().map(Val::Str).collect()))
+}
+
+/// One description per StatefulSet in `objects`.
+pub fn build(objects: &[Object]) -> Result<Vec<App>, Error> {
+    let sets: Vec<usize> = (0..objects.len())
+        .filter(|&i| objects[i].kind == "StatefulSet")
+        .collect();
+    if sets.is_empty() {
+        return Err(bare(
+            "no StatefulSet in the input: a description is one StatefulSet with its Service, ConfigMaps and Secrets".to_owned(),
+        ));
+    }
+    let owners = data_owners(objects, &sets);
+    sets.iter()
+        .map(|&s| {
+            let owned: Vec<usize> = owners
+                .iter()
+                .filter(|(_, &o)| o == s)
+                .map(|(&d, _)| d)
+                .collect();
+            build_app(objects, s, &owned)
+        })
+        .collect()
+}
+
+/// Each ConfigMap and Secret goes to the first StatefulSet (in its namespace) that refers to it, else the first one there.
+fn data_owners(objects: &[Object], sets: &[usize]) -> BTreeMap<usize, usize> {
+    let mut owners = BTreeMap::new();
+    for (i, o) in objects.iter().enumerate() {
+        if o.kind != "ConfigMap" && o.kind != "Secret" {
+            continue;
+        }
+        let same_ns: Vec<usize> = sets
+            .iter()
+            .copied()
+            .filter(|&s| objects[s].namespace == o.namespace)
+            .collect();
+        let refers = same_ns.iter().copied().find(|&s| {
+            let mut names = Vec::new();
+            pod::referenced(
+                &objects[s].value["spec"]["template"]["spec"],
+                &o.kind,
+                &mut names,
+            );
+            names.contains(&o.name)
+        });
+        if let Some(owner) = refers.or(same_ns.first().copied()) {
+            owners.insert(i, owner);
+        }
+    }
+    owners
+}
+
+fn build_app(objects: &[Object], set: usize, owned: &[usize]) -> Result<App, Error> {
+    let sts = &objects[set];
+    let spec = &sts.value["spec"];
+    let pod_spec = &spec["template"]["spec"];
+    let mut ctx = Ctx {
+        tables: Vec::new(),
+        claims: Vec::new(),
+        pod_volumes: BTreeMap::new(),
+    };
+    for &d in owned {
+        ctx.tables.push(data_table(&objects[d], d)?);
+    }
+    for claim in items(&spec["volumeClaimTemplates"]) {
+        if let Some(name) = text(&claim["metadata"]["name"]) {
+            ctx.claims.push((name, Vec::new()));
+        }
+    }
+    for v in items(&pod_spec["volumes"]) {
+        let (secret, object) = match (
+            text(&v["configMap"]["name"]),
+            text(&v["secret"]["secretName"]),
+        ) {
+            (Some(cm), _) => (false, cm),
+            (None, Some(s)) => (true, s),
+            _ => continue,
+        };
+        if let (Some(name), Some(t)) = (text(&v["name"]), ctx.table(secret, &object)) {
+            ctx.pod_volumes.insert(name, (t, v.clone()));
+        }
+    }
+    let mut doc = Doc::default();
+    doc.comments.push(format!(
+        "Imported by `kubetoml import` from StatefulSet/{} in {}.",
+        sts.name, sts.file
+    ));
+    doc.comments
+        .push("What the format cannot express was listed by the import, and left out.".to_owned());
+    top_level(sts, &mut doc.top);
+    pod::main_and_others(pod_spec, &mut ctx, &mut doc);
+    let top = doc.top.clone();
+    let service = service(objects, sts, &top, &mut doc);
+    statefulset_section(spec, &mut doc);
+    claims_sections(spec, &mut ctx, &mut doc);
+    let mut data = Vec::new();
+    let mut used = vec![set];
+    used.extend(service);
+    for t in ctx.tables {
+        let kind = if t.secret { "secrets" } else { "configmaps" };
+        let mut entries = t.content;
+        entries.extend(t.usage);
+        entries.extend(t.tail);
+        doc.sections.push((
+            format!("[{kind}.{}]", super::toml_out::key(&t.table)),
+            entries,
+        ));
+        data.extend(t.files);
+        used.push(t.object);
+    }
+    Ok(App {
+        name: sts.name.clone(),
+        toml: doc.to_text(),
+        data,
+        objects: used,
+    })
+}
+
+fn top_level(sts: &Object, top: &mut Entries) {
+    let meta = &sts.value["metadata"];
+    top.push(("name".to_owned(), Val::Str(sts.name.clone())));
+    push(top, "namespace", str_val(&meta["namespace"]));
+    let replicas = sts.value["spec"]["replicas"].clone();
+    push(top, "replicas", int_val(&replicas).or(Some(Val::Int(1))));
+    push(
+        top,
+        "labels",
+        Some(str_table(string_map(&meta["labels"]), RESERVED_LABELS)),
+    );
+    push(
+        top,
+        "annotations",
+        Some(str_table(
+            string_map(&meta["annotations"]),
+            SERVER_ANNOTATIONS,
+        )),
+    );
+}
+
+/// The `[service]` section from the Service named by `serviceName`; returns its index.
+fn service(objects: &[Object], sts: &Object, top: &Entries, doc: &mut Doc) -> Option<usize> {
+    let name = text(&sts.value["spec"]["serviceName"])?;
+    let mut entries = Entries::new();
+    if name != sts.name {
+        entries.push(("name".to_owned(), Val::Str(name.clone())));
+    }
+    let found = objects
+        .iter()
+        .position(|o| o.kind == "Service" && o.name == name && o.namespace == sts.namespace);
+    if let Some(i) = found {
+        let svc = &objects[i].value;
+        let container_ports = pod::port_names(&sts.value["spec"]["template"]["spec"]);
+        let ports: Entries = items(&svc["spec"]["ports"])
+            .iter()
+            .filter_map(|p| Some((text(&p["name"])?, Val::Int(int(&p["port"])?))))
+            .filter(|(n, _)| container_ports.contains(n))
+            .collect();
+        push(&mut entries, "ports", Some(Val::Table(ports)));
+        if let Some(true) = boolean(&svc["spec"]["publishNotReadyAddresses"]) {
+            entries.push(("publish_not_ready_addresses".to_owned(), Val::Bool(true)));
+        }
+        for (key, field) in [("annotations", "annotations"), ("labels", "labels")] {
+            let own: Vec<(String, String)> = string_map(&svc["metadata"][field])
+                .into_iter()
+                .filter(|(k, v)| !inherited(top, key, k, v))
+                .collect();
+            let skip: &[&str] = if key == "labels" {
+                RESERVED_LABELS
+            } else {
+                SERVER_ANNOTATIONS
+            };
+            push(&mut entries, key, Some(str_table(own, skip)));
+        }
+    }
+    if !entries.is_empty() {
+        doc.sections.push(("[service]".to_owned(), entries));
+    }
+    found
+}
+
+/// Whether the top-level `labels` (or `annotations`) already give every object `k = v`.
+fn inherited(top: &Entries, table: &str, k: &str, v: &str) -> bool {
+    top.iter().any(|(name, val)| {
+        name == table
+            && matches!(val, Val::Table(t) if t.iter().any(|(tk, tv)| tk == k && *tv == Val::Str(v.to_owned())))
+    })
+}
+
+fn statefulset_section(spec: &Value, doc: &mut Doc) {
+    let mut e = Entries::new();
+    push(
+        &mut e,
+        "pod_management_policy",
+        str_val(&spec["podManagementPolicy"]),
+    );
+    let strategy = &spec["updateStrategy"];
+    if !strategy.is_null() {
+        let mut s = Entries::new();
+        push(&mut s, "type", str_val(&strategy["type"]));
+        push(
+            &mut s,
+            "partition",
+            int_val(&strategy["rollingUpdate"]["partition"]),
+        );
+        let max = &strategy["rollingUpdate"]["maxUnavailable"];
+        push(
+            &mut s,
+            "max_unavailable",
+            match max {
+                Value::Number(_) => int_val(max),
+                _ => str_val(max),
+            },
+        );
+        push(&mut e, "update_strategy", Some(Val::Table(s)));
+    }
+    push(
+        &mut e,
+        "min_ready_seconds",
+        int_val(&spec["minReadySeconds"]),
+    );
+    push(
+        &mut e,
+        "revision_history_limit",
+        int_val(&spec["revisionHistoryLimit"]),
+    );
+    let retention = &spec["persistentVolumeClaimRetentionPolicy"];
+    let mut r = Entries::new();
+    push(&mut r, "when_deleted", str_val(&retention["whenDeleted"]));
+    push(&mut r, "when_scaled", str_val(&retention["whenScaled"]));
+    push(&mut e, "pvc_retention_policy", Some(Val::Table(r)));
+    push(
+        &mut e,
+        "ordinals_start",
+        int_val(&spec["ordinals"]["start"]),
+    );
+    if !e.is_empty() {
+        doc.sections.push(("[statefulset]".to_owned(), e));
+    }
+}
+
+/// `[volumes.NAME]` for each claim template a container mounts (the format needs a mount path).
+fn claims_sections(spec: &Value, ctx: &mut Ctx, doc: &mut Doc) {
+    for claim in items(&spec["volumeClaimTemplates"]) {
+        let Some(name) = text(&claim["metadata"]["name"]) else {
+            continue;
+        };
+        let Some((_, mount)) = ctx.claims.iter().find(|(n, _)| *n == name) else {
+            continue;
+        };
+        if !mount.iter().any(|(k, _)| k == "mount") {
+            continue;
+        }
+        let s = &claim["spec"];
+        let mut e = Entries::new();
+        e.extend(mount.iter().filter(|(k, _)| k == "mount").cloned());
+        push(
+            &mut e,
+            "size",
+            str_val(&s["resources"]["requests"]["storage"]),
+        );
+        push(&mut e, "storage_class", str_val(&s["storageClassName"]));
+        push(&mut e, "access_modes", strs_val(&s["accessModes"]));
+        e.extend(mount.iter().filter(|(k, _)| k != "mount").cloned());
+        doc.sections
+            .push((format!("[volumes.{}]", super::toml_out::key(&name)), e));
+    }
+}
+
+/// The table for one ConfigMap or Secret: its content as literals or data files.
+fn data_table(o: &Object, index: usize) -> Result<DataTable, Error> {
+    let secret = o.kind == "Secret";
+    let v = &o.value;
+    let mut text_data = BTreeMap::new();
+    let mut bytes_data = BTreeMap::new();
+    for (k, val) in string_map(&v["data"]) {
+        if secret {
+            bytes_data.insert(k.clone(), decode(o, &k, &val)?);
+        } else {
+            text_data.insert(k, val);
+        }
+    }
+    for (k, val) in string_map(&v["binaryData"]) {
+        bytes_data.insert(k.clone(), decode(o, &k, &val)?);
+    }
+    for (k, val) in string_map(&v["stringData"]) {
+        bytes_data.insert(k, val.into_bytes());
+    }
+    let type_ = text(&v["type"]).unwrap_or_else(|| "Opaque".to_owned());
+    let suffix = if secret {
+        crate::hash::secret_suffix(&type_, &bytes_data)
+    } else {
+        crate::hash::configmap_suffix(&text_data, &bytes_data)
+    };
+    let (table, hashed) = match o.name.strip_suffix(&format!("-{suffix}")) {
+        Some(base) if !base.is_empty() => (base.to_owned(), true),
+        _ => (o.name.clone(), false),
+    };
+    let folder = format!("{}/{table}", if secret { "secrets" } else { "configmaps" });
+    let mut content = Entries::new();
+    if secret && type_ != "Opaque" {
+        content.push(("type".to_owned(), Val::Str(type_)));
+    }
+    let mut files = Vec::new();
+    let mut literals = Entries::new();
+    let mut all: Vec<(String, Vec<u8>)> = text_data
+        .into_iter()
+        .map(|(k, s)| (k, s.into_bytes()))
+        .collect();
+    all.extend(bytes_data);
+    all.sort_by(|a, b| a.0.cmp(&b.0));
+    for (k, bytes) in all {
+        match std::str::from_utf8(&bytes) {
+            Ok(s) if !secret && s.len() <= 80 && !s.chars().any(char::is_control) => {
+                literals.push((k, Val::Str(s.to_owned())));
+            }
+            _ => files.push(data_file(o, &folder, &k, bytes, secret)?),
+        }
+    }
+    push(
+        &mut content,
+        "files",
+        Some(Val::Arr(
+            files.iter().map(|f| Val::Str(f.path.clone())).collect(),
+        )),
+    );
+    push(&mut content, "literals", Some(Val::Table(literals)));
+    let mut tail = Entries::new();
+    if let Some(b) = boolean(&v["immutable"]) {
+        tail.push(("immutable".to_owned(), Val::Bool(b)));
+    }
+    if hashed {
+        tail.push(("hash_suffix".to_owned(), Val::Bool(true)));
+    }
+    Ok(DataTable {
+        object: index,
+        object_name: o.name.clone(),
+        table,
+        secret,
+        content,
+        usage: Entries::new(),
+        tail,
+        files,
+    })
+}
+
+fn data_file(
+    o: &Object,
+    folder: &str,
+    key: &str,
+    bytes: Vec<u8>,
+    secret: bool,
+) -> Result<DataFile, Error> {
+    if key.is_empty() || key == "." || key == ".." || key.contains(['/', '\\']) {
+        return Err(bare(format!(
+            "{}: key `{key}` cannot be a file name (Kubernetes does not allow it either)",
+            o.label()
+        )));
+    }
+    Ok(DataFile {
+        path: format!("{folder}/{key}"),
+        bytes,
+        secret,
+    })
+}
+
+fn decode(o: &Object, key: &str, b64: &str) -> Result<Vec<u8>, Error> {
+    let clean: String = b64.chars().filter(|c| !c.is_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(clean)
+        .map_err(|_| {
+            bare(format!(
+                "{}: the value of key `{key}` is not base64",
+                o.label()
+            ))
+        })
+}

@@ -1,0 +1,488 @@
+//! The pod template: containers, probes, hooks, mounts, security and scheduling.
+
+use crate::yamlread::Value;
+
+use super::app::{int_val, push, set, str_table, str_val, strs_val, Ctx};
+use super::toml_out::{Doc, Entries, Val};
+use super::value::{boolean, int, items, string_map, strings, text};
+
+/// Names of the ConfigMaps (`kind` = `ConfigMap`) or Secrets a pod spec refers to.
+pub fn referenced(v: &Value, kind: &str, out: &mut Vec<String>) {
+    let keys: &[(&str, &str)] = if kind == "Secret" {
+        &[
+            ("secretKeyRef", "name"),
+            ("secretRef", "name"),
+            ("secret", "secretName"),
+            ("imagePullSecrets", "name"),
+        ]
+    } else {
+        &[
+            ("configMapKeyRef", "name"),
+            ("configMapRef", "name"),
+            ("configMap", "name"),
+        ]
+    };
+    match v {
+        Value::Mapping(m) => {
+            for (k, child) in m {
+                let k = text(k).unwrap_or_default();
+                for (key, field) in keys {
+                    if k == *key {
+                        out.extend(text(&child[*field]));
+                        out.extend(items(child).iter().filter_map(|i| text(&i[*field])));
+                    }
+                }
+                referenced(child, kind, out);
+            }
+        }
+        Value::Sequence(s) => s.iter().for_each(|c| referenced(c, kind, out)),
+        _ => {}
+    }
+}
+
+/// The names of every container's ports.
+pub fn port_names(pod: &Value) -> Vec<String> {
+    let mut names = Vec::new();
+    for list in ["containers", "initContainers"] {
+        for c in items(&pod[list]) {
+            names.extend(items(&c["ports"]).iter().filter_map(|p| text(&p["name"])));
+        }
+    }
+    names
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Role {
+    Main,
+    Init,
+    Sidecar,
+}
+
+/// The main container at the top level, the others as `[[init_containers]]` and `[[sidecars]]`.
+pub fn main_and_others(pod: &Value, ctx: &mut Ctx, doc: &mut Doc) {
+    let containers = items(&pod["containers"]);
+    let Some(main) = containers.first() else {
+        return;
+    };
+    let mut probes = Vec::new();
+    doc.top
+        .extend(container(main, Role::Main, ctx, &mut probes));
+    push(&mut doc.top, "security_context", security(pod, main));
+    push(
+        &mut doc.top,
+        "service_account",
+        str_val(&pod["serviceAccountName"]),
+    );
+    push(
+        &mut doc.top,
+        "node_selector",
+        Some(str_table(string_map(&pod["nodeSelector"]), &[])),
+    );
+    push(
+        &mut doc.top,
+        "tolerations",
+        Some(Val::Arr(
+            items(&pod["tolerations"]).iter().map(toleration).collect(),
+        )),
+    );
+    push(&mut doc.top, "spread", spread(pod));
+    push(
+        &mut doc.top,
+        "termination_grace_period",
+        int_val(&pod["terminationGracePeriodSeconds"]),
+    );
+    let mut pull = Vec::new();
+    for name in items(&pod["imagePullSecrets"])
+        .iter()
+        .filter_map(|s| text(&s["name"]))
+    {
+        match ctx.table(true, &name) {
+            Some(t) => set(&mut ctx.tables[t].usage, "image_pull", Val::Bool(true)),
+            None => pull.push(Val::Str(name)),
+        }
+    }
+    push(&mut doc.top, "image_pull_secrets", Some(Val::Arr(pull)));
+    doc.sections.extend(probes);
+    for (list, role, header) in [
+        ("initContainers", Role::Init, "[[init_containers]]"),
+        ("containers", Role::Sidecar, "[[sidecars]]"),
+    ] {
+        let skip = usize::from(role == Role::Sidecar);
+        for c in items(&pod[list]).iter().skip(skip) {
+            let mut unused = Vec::new();
+            let entries = container(c, role, ctx, &mut unused);
+            doc.sections.push((header.to_owned(), entries));
+        }
+    }
+}
+
+/// A container's fields; the main container's probes and hooks go to `sections`.
+fn container(
+    c: &Value,
+    role: Role,
+    ctx: &mut Ctx,
+    sections: &mut Vec<(String, Entries)>,
+) -> Entries {
+    let mut e = Entries::new();
+    if role != Role::Main {
+        push(&mut e, "name", str_val(&c["name"]));
+    }
+    push(&mut e, "image", str_val(&c["image"]));
+    push(&mut e, "image_pull_policy", str_val(&c["imagePullPolicy"]));
+    push(&mut e, "command", strs_val(&c["command"]));
+    push(&mut e, "args", strs_val(&c["args"]));
+    push(&mut e, "working_dir", str_val(&c["workingDir"]));
+    push(
+        &mut e,
+        "ports",
+        Some(Val::Table(
+            items(&c["ports"]).iter().filter_map(port).collect(),
+        )),
+    );
+    push(
+        &mut e,
+        "env",
+        Some(Val::Table(
+            items(&c["env"])
+                .iter()
+                .filter_map(|v| env(v, ctx))
+                .collect(),
+        )),
+    );
+    let env_from = env_from(c, role, ctx);
+    push(&mut e, "env_from", Some(Val::Arr(env_from)));
+    push(&mut e, "resources", resources(&c["resources"]));
+    let probes = probes(c);
+    let hooks = lifecycle(&c["lifecycle"]);
+    if role == Role::Main {
+        sections.extend(
+            probes
+                .into_iter()
+                .map(|(k, p)| (format!("[probes.{k}]"), p)),
+        );
+        if !hooks.is_empty() {
+            sections.push(("[lifecycle]".to_owned(), hooks));
+        }
+    } else {
+        let probes: Entries = probes
+            .into_iter()
+            .map(|(k, p)| (k, Val::Table(p)))
+            .collect();
+        push(&mut e, "probes", Some(Val::Table(probes)));
+        push(&mut e, "lifecycle", Some(Val::Table(hooks)));
+        push(
+            &mut e,
+            "security_context",
+            container_security(&c["securityContext"], true),
+        );
+    }
+    let mounts = mounts(c, role, ctx);
+    push(&mut e, "mounts", Some(Val::Arr(mounts)));
+    e
+}
+
+fn port(p: &Value) -> Option<(String, Val)> {
+    let name = text(&p["name"])?;
+    let number = int(&p["containerPort"])?;
+    match text(&p["protocol"]).as_deref() {
+        None | Some("TCP") => Some((name, Val::Int(number))),
+        Some(protocol) => Some((
+            name,
+            Val::Table(vec![
+                ("port".to_owned(), Val::Int(number)),
+                ("protocol".to_owned(), Val::Str(protocol.to_owned())),
+            ]),
+        )),
+    }
+}
+
+fn env(v: &Value, ctx: &Ctx) -> Option<(String, Val)> {
+    let name = text(&v["name"])?;
+    let from = &v["valueFrom"];
+    if from.is_null() {
+        return Some((name, Val::Str(text(&v["value"]).unwrap_or_default())));
+    }
+    for (field, secret, key) in [
+        ("configMapKeyRef", false, "configmap"),
+        ("secretKeyRef", true, "secret"),
+    ] {
+        let r = &from[field];
+        if r.is_null() || boolean(&r["optional"]).is_some() {
+            continue;
+        }
+        let table = ctx.table(secret, &text(&r["name"])?)?;
+        return Some((
+            name,
+            Val::Table(vec![
+                (key.to_owned(), Val::Str(ctx.tables[table].table.clone())),
+                ("key".to_owned(), Val::Str(text(&r["key"])?)),
+            ]),
+        ));
+    }
+    None
+}
+
+/// `envFrom` of imported objects: the main container's as `env_from = true` on the table.
+fn env_from(c: &Value, role: Role, ctx: &mut Ctx) -> Vec<Val> {
+    let mut names = Vec::new();
+    for source in items(&c["envFrom"]) {
+        if !source["prefix"].is_null() {
+            continue;
+        }
+        let found = [("configMapRef", false), ("secretRef", true)]
+            .into_iter()
+            .find_map(|(field, secret)| {
+                let r = &source[field];
+                (!r.is_null() && r["optional"].is_null())
+                    .then(|| ctx.table(secret, &text(&r["name"])?))
+                    .flatten()
+            });
+        let Some(t) = found else { continue };
+        if role == Role::Main {
+            set(&mut ctx.tables[t].usage, "env_from", Val::Bool(true));
+        } else {
+            names.push(Val::Str(ctx.tables[t].table.clone()));
+        }
+    }
+    names
+}
+
+fn resources(r: &Value) -> Option<Val> {
+    let mut e = Entries::new();
+    for field in ["requests", "limits"] {
+        push(&mut e, field, Some(str_table(string_map(&r[field]), &[])));
+    }
+    Some(Val::Table(e))
+}
+
+fn probes(c: &Value) -> Vec<(String, Entries)> {
+    [
+        ("readiness", "readinessProbe"),
+        ("liveness", "livenessProbe"),
+        ("startup", "startupProbe"),
+    ]
+    .into_iter()
+    .filter(|(_, field)| !c[*field].is_null())
+    .map(|(name, field)| {
+        let p = &c[field];
+        let mut e = action(p);
+        if let Some(g) = p.get("grpc") {
+            let port = int_val(&g["port"]);
+            match str_val(&g["service"]) {
+                Some(service) => e.push((
+                    "grpc".to_owned(),
+                    Val::Table(vec![
+                        ("port".to_owned(), port.unwrap_or(Val::Int(0))),
+                        ("service".to_owned(), service),
+                    ]),
+                )),
+                None => push(&mut e, "grpc", port),
+            }
+        }
+        if let Some(t) = p.get("tcpSocket") {
+            push(&mut e, "tcp", port_ref(&t["port"]));
+        }
+        for (key, field) in [
+            ("initial_delay", "initialDelaySeconds"),
+            ("period", "periodSeconds"),
+            ("timeout", "timeoutSeconds"),
+            ("success_threshold", "successThreshold"),
+            ("failure_threshold", "failureThreshold"),
+        ] {
+            push(&mut e, key, int_val(&p[field]));
+        }
+        (name.to_owned(), e)
+    })
+    .collect()
+}
+
+/// `exec` and `http`, shared by probes and hooks.
+fn action(p: &Value) -> Entries {
+    let mut e = Entries::new();
+    push(&mut e, "exec", strs_val(&p["exec"]["command"]));
+    let h = &p["httpGet"];
+    if !h.is_null() {
+        let mut http = Entries::new();
+        push(&mut http, "path", str_val(&h["path"]));
+        push(&mut http, "port", port_ref(&h["port"]));
+        push(&mut http, "scheme", str_val(&h["scheme"]));
+        push(&mut http, "host", str_val(&h["host"]));
+        let headers: Entries = items(&h["httpHeaders"])
+            .iter()
+            .filter_map(|h| Some((text(&h["name"])?, Val::Str(text(&h["value"])?))))
+            .collect();
+        push(&mut http, "headers", Some(Val::Table(headers)));
+        e.push(("http".to_owned(), Val::Table(http)));
+    }
+    e
+}
+
+fn port_ref(v: &Value) -> Option<Val> {
+    match v {
+        Value::Number(_) => int_val(v),
+        _ => str_val(v),
+    }
+}
+
+fn lifecycle(l: &Value) -> Entries {
+    let mut e = Entries::new();
+    for (key, field) in [("post_start", "postStart"), ("pre_stop", "preStop")] {
+        let h = &l[field];
+        if h.is_null() {
+            continue;
+        }
+        let mut t = action(h);
+        push(&mut t, "sleep", int_val(&h["sleep"]["seconds"]));
+        push(&mut e, key, Some(Val::Table(t)));
+    }
+    e
+}
+
+/// The top level's: pod-wide settings from the pod, the rest from the main container.
+fn security(pod: &Value, main: &Value) -> Option<Val> {
+    let p = &pod["securityContext"];
+    let c = &main["securityContext"];
+    let mut e = Entries::new();
+    for (key, field) in [("run_as_user", "runAsUser"), ("run_as_group", "runAsGroup")] {
+        push(
+            &mut e,
+            key,
+            int_val(&p[field]).or_else(|| int_val(&c[field])),
+        );
+    }
+    let non_root = boolean(&p["runAsNonRoot"]).or_else(|| boolean(&c["runAsNonRoot"]));
+    push(&mut e, "run_as_non_root", non_root.map(Val::Bool));
+    push(&mut e, "fs_group", int_val(&p["fsGroup"]));
+    let seccomp =
+        str_val(&p["seccompProfile"]["type"]).or_else(|| str_val(&c["seccompProfile"]["type"]));
+    push(&mut e, "seccomp_profile", seccomp);
+    if let Some(Val::Table(rest)) = container_security(c, false) {
+        e.extend(rest);
+    }
+    Some(Val::Table(e))
+}
+
+/// A container's own settings; `all` also takes those the top level gives the pod.
+fn container_security(c: &Value, all: bool) -> Option<Val> {
+    let mut e = Entries::new();
+    if all {
+        push(&mut e, "run_as_user", int_val(&c["runAsUser"]));
+        push(&mut e, "run_as_group", int_val(&c["runAsGroup"]));
+        push(
+            &mut e,
+            "run_as_non_root",
+            boolean(&c["runAsNonRoot"]).map(Val::Bool),
+        );
+        push(
+            &mut e,
+            "seccomp_profile",
+            str_val(&c["seccompProfile"]["type"]),
+        );
+    }
+    for (key, field) in [
+        ("read_only_root_filesystem", "readOnlyRootFilesystem"),
+        ("allow_privilege_escalation", "allowPrivilegeEscalation"),
+        ("privileged", "privileged"),
+    ] {
+        push(&mut e, key, boolean(&c[field]).map(Val::Bool));
+    }
+    let caps = &c["capabilities"];
+    let mut k = Entries::new();
+    for field in ["add", "drop"] {
+        push(
+            &mut k,
+            field,
+            Some(Val::Arr(
+                strings(&caps[field]).into_iter().map(Val::Str).collect(),
+            )),
+        );
+    }
+    push(&mut e, "capabilities", Some(Val::Table(k)));
+    Some(Val::Table(e))
+}
+
+fn toleration(t: &Value) -> Val {
+    let mut e = Entries::new();
+    push(&mut e, "key", str_val(&t["key"]));
+    push(&mut e, "operator", str_val(&t["operator"]));
+    push(&mut e, "value", str_val(&t["value"]));
+    push(&mut e, "effect", str_val(&t["effect"]));
+    push(
+        &mut e,
+        "toleration_seconds",
+        int_val(&t["tolerationSeconds"]),
+    );
+    Val::Table(e)
+}
+
+fn spread(pod: &Value) -> Option<Val> {
+    let c = items(&pod["topologySpreadConstraints"]).first()?;
+    let across = match text(&c["topologyKey"])?.as_str() {
+        "kubernetes.io/hostname" => "node".to_owned(),
+        "topology.kubernetes.io/zone" => "zone".to_owned(),
+        other => other.to_owned(),
+    };
+    let skew = int(&c["maxSkew"]).unwrap_or(1);
+    let required = text(&c["whenUnsatisfiable"]).as_deref() != Some("ScheduleAnyway");
+    if skew == 1 && required {
+        return Some(Val::Str(across));
+    }
+    let mut e = vec![("across".to_owned(), Val::Str(across))];
+    e.push(("max_skew".to_owned(), Val::Int(skew)));
+    e.push(("required".to_owned(), Val::Bool(required)));
+    Some(Val::Table(e))
+}
+
+/// Volume mounts: the main container's set the tables' `mount`; the others list names.
+fn mounts(c: &Value, role: Role, ctx: &mut Ctx) -> Vec<Val> {
+    let mut names = Vec::new();
+    for m in items(&c["volumeMounts"]) {
+        let (Some(name), Some(path)) = (text(&m["name"]), text(&m["mountPath"])) else {
+            continue;
+        };
+        if let Some(claim) = ctx.claims.iter_mut().find(|(n, _)| *n == name) {
+            if role == Role::Main {
+                set(&mut claim.1, "mount", Val::Str(path));
+                push(&mut claim.1, "sub_path", str_val(&m["subPath"]));
+                if let Some(true) = boolean(&m["readOnly"]) {
+                    claim.1.push(("read_only".to_owned(), Val::Bool(true)));
+                }
+            } else if !names.contains(&Val::Str(name.clone())) {
+                // The format mounts every claim in the main container: one it
+                // leaves out takes this container's path there too.
+                if !claim.1.iter().any(|(k, _)| k == "mount") {
+                    set(&mut claim.1, "mount", Val::Str(path));
+                }
+                names.push(Val::Str(name));
+            }
+            continue;
+        }
+        let Some((t, volume)) = ctx.pod_volumes.get(&name).cloned() else {
+            continue;
+        };
+        let table = &mut ctx.tables[t];
+        if role != Role::Main {
+            names.push(Val::Str(table.table.clone()));
+            if table.usage.iter().any(|(k, _)| k == "mount") {
+                continue;
+            }
+        }
+        set(&mut table.usage, "mount", Val::Str(path));
+        let source = if volume["configMap"].is_null() {
+            &volume["secret"]
+        } else {
+            &volume["configMap"]
+        };
+        let wanted: Entries = items(&source["items"])
+            .iter()
+            .filter_map(|i| Some((text(&i["key"])?, Val::Str(text(&i["path"])?))))
+            .collect();
+        push(&mut table.usage, "items", Some(Val::Table(wanted)));
+        push(
+            &mut table.usage,
+            "default_mode",
+            int(&source["defaultMode"]).map(Val::Octal),
+        );
+    }
+    names
+}

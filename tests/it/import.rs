@@ -1,0 +1,347 @@
+//! `kubetoml import`: import(render(x)) renders to the same bytes with no
+//! difference listed, for every example, the everything fixture and generated
+//! descriptions; third-party manifests import with their differences listed
+//! (snapshotted), Secret values only in 0600 data files, nothing overwritten.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::hostile;
+use crate::memory::MemorySources;
+use assert_cmd::Command;
+use kubetoml::import::{import, Input};
+use kubetoml::{Options, Templates};
+use proptest::prelude::*;
+
+fn fixture_env() -> BTreeMap<String, Vec<u8>> {
+    [
+        ("PG_PASSWORD", "correct horse battery staple"),
+        ("REGISTRY_TOKEN", "registry-token-for-tests"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.as_bytes().to_vec()))
+    .collect()
+}
+
+fn render_file(path: &Path) -> String {
+    let source = std::fs::read_to_string(path).unwrap();
+    let options = Options::new().env(fixture_env());
+    kubetoml::resolve("x.toml", &source, path.parent().unwrap(), &options)
+        .and_then(|r| r.render(&Templates::builtin()))
+        .unwrap_or_else(|e| panic!("{}", e.draw(false)))
+        .to_yaml()
+}
+
+/// Imports `yaml`, then renders every description from the imported files only.
+fn import_and_render(yaml: &str) -> (String, Vec<String>) {
+    let imported = import(&[Input {
+        file: "in.yaml",
+        text: yaml,
+    }])
+    .unwrap_or_else(|e| panic!("{}", e.draw(false)));
+    let sources = MemorySources {
+        files: imported
+            .files
+            .iter()
+            .map(|f| (f.path.clone(), f.bytes.clone()))
+            .collect(),
+        env: BTreeMap::new(),
+    };
+    let mut out = String::new();
+    for f in imported.files.iter().filter(|f| f.path.ends_with(".toml")) {
+        let text = String::from_utf8(f.bytes.clone()).unwrap();
+        let rendered = kubetoml::compile_with_sources(
+            &f.path,
+            &text,
+            &sources,
+            &Templates::builtin(),
+            false,
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{}\n{text}", e.draw(false)));
+        out.push_str(&rendered.to_yaml());
+    }
+    (out, imported.differences)
+}
+
+#[test]
+fn own_output_round_trips_byte_for_byte() {
+    let mut paths: Vec<_> = std::fs::read_dir("examples")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .flat_map(|dir| std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    paths.push("tests/fixtures/everything/everything.toml".into());
+    assert!(paths.len() >= 5);
+    for path in paths {
+        let yaml = render_file(&path);
+        let (again, differences) = import_and_render(&yaml);
+        assert_eq!(differences, Vec::<String>::new(), "{}", path.display());
+        assert_eq!(again, yaml, "{}", path.display());
+    }
+}
+
+const THIRD_PARTY: &[&str] = &["web", "zookeeper", "kustomize-redis", "helm-postgresql"];
+
+#[test]
+fn third_party_differences_are_listed() {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| {
+        for name in THIRD_PARTY {
+            let path = format!("tests/fixtures/import/{name}.yaml");
+            let yaml = std::fs::read_to_string(&path).unwrap();
+            let (_, differences) = import_and_render(&yaml);
+            insta::assert_snapshot!(format!("import_{name}"), differences.join("\n"));
+        }
+    });
+}
+
+#[test]
+fn kubectl_get_output_imports_with_server_fields_listed() {
+    let yaml = std::fs::read_to_string("tests/fixtures/kubectl-get-list-web.yaml").unwrap();
+    let (out, differences) = import_and_render(&yaml);
+    assert!(out.contains("kind: StatefulSet"));
+    for field in [
+        "metadata.uid",
+        "metadata.resourceVersion",
+        "metadata.creationTimestamp",
+    ] {
+        let line = format!("StatefulSet/web: {field}: set by the server, dropped");
+        assert!(
+            differences.iter().any(|d| d.ends_with(&line)),
+            "{line}\n{differences:#?}"
+        );
+    }
+    assert!(!differences
+        .iter()
+        .any(|d| d.contains(": not expressible, dropped") && d.contains("spec.replicas")));
+}
+
+#[test]
+fn not_expressible_fields_are_named_with_their_file() {
+    let yaml = std::fs::read_to_string("tests/fixtures/import/zookeeper.yaml").unwrap();
+    let imported = import(&[Input {
+        file: "zookeeper.yaml",
+        text: &yaml,
+    }])
+    .unwrap();
+    let d = &imported.differences;
+    assert!(d.contains(&"zookeeper.yaml: StatefulSet/zk: spec.template.spec.affinity: not expressible, dropped".to_owned()), "{d:#?}");
+    assert!(d.contains(
+        &"zookeeper.yaml: PodDisruptionBudget/zk-pdb: not expressible, dropped".to_owned()
+    ));
+    assert!(d.contains(&"zookeeper.yaml: Service/zk-cs: not expressible, dropped".to_owned()));
+}
+
+#[test]
+fn secret_values_go_to_data_files_only() {
+    let yaml = std::fs::read_to_string("tests/fixtures/import/helm-postgresql.yaml").unwrap();
+    let imported = import(&[Input {
+        file: "pg.yaml",
+        text: &yaml,
+    }])
+    .unwrap();
+    let secret_files: Vec<_> = imported.files.iter().filter(|f| f.secret).collect();
+    assert!(secret_files.iter().any(|f| f.bytes == b"import-test-pw"));
+    let toml = imported
+        .files
+        .iter()
+        .find(|f| f.path.ends_with(".toml"))
+        .unwrap();
+    let everything = format!(
+        "{:?}{}{}",
+        imported,
+        String::from_utf8_lossy(&toml.bytes),
+        imported.differences.join("\n")
+    );
+    for secret in ["import-test-pw", "app-pw", "aW1wb3J0LXRlc3QtcHc"] {
+        assert!(!everything.contains(secret), "{secret}");
+    }
+}
+
+#[test]
+fn the_command_writes_0600_secrets_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("deploy");
+    let run = || {
+        Command::cargo_bin("kubetoml")
+            .unwrap()
+            .args(["import", "tests/fixtures/import/kustomize-redis.yaml", "-o"])
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(stderr.contains("kustomize-redis.yaml: StatefulSet/redis: spec.selector.matchLabels.app: not expressible, dropped"), "{stderr}");
+    assert!(!stderr.contains("kustomize-test-password"));
+    assert!(first.stdout.is_empty());
+    let toml = std::fs::read_to_string(out.join("redis.toml")).unwrap();
+    assert!(
+        toml.contains("[secrets.redis-auth]") && toml.contains("hash_suffix = true"),
+        "{toml}"
+    );
+    let password = out.join("secrets/redis-auth/password");
+    assert_eq!(
+        std::fs::read(&password).unwrap(),
+        b"kustomize-test-password"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&password).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let folder = std::fs::metadata(out.join("secrets/redis-auth")).unwrap();
+        assert_eq!(folder.permissions().mode() & 0o777, 0o700);
+    }
+    std::fs::write(out.join("redis.toml"), "mine").unwrap();
+    std::fs::remove_file(&password).unwrap();
+    let second = run();
+    assert_eq!(second.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&second.stderr).contains("refusing to overwrite"));
+    assert_eq!(
+        std::fs::read_to_string(out.join("redis.toml")).unwrap(),
+        "mine"
+    );
+    assert!(
+        !password.exists(),
+        "nothing is written when one file is in the way"
+    );
+    let rendered = Command::cargo_bin("kubetoml")
+        .unwrap()
+        .arg("render")
+        .arg(out.join("redis.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        rendered.status.code(),
+        Some(1),
+        "the description was replaced by `mine`"
+    );
+}
+
+#[test]
+fn input_without_a_statefulset_is_refused() {
+    let err = import(&[Input {
+        file: "a.yaml",
+        text: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
+    }])
+    .unwrap_err();
+    assert!(
+        err.draw(false).contains("no StatefulSet"),
+        "{}",
+        err.draw(false)
+    );
+    let err = import(&[Input {
+        file: "a.yaml",
+        text: "key: [unclosed",
+    }])
+    .unwrap_err();
+    assert!(err.draw(false).contains("`a.yaml` is not YAML"));
+}
+
+// ---- generated descriptions ----
+
+fn name() -> impl Strategy<Value = String> {
+    "[a-z][a-z0-9]{0,8}"
+}
+
+fn description() -> impl Strategy<Value = (String, BTreeMap<String, Vec<u8>>)> {
+    (
+        name(),
+        0..5i64,
+        prop::collection::btree_map("[A-Z][A-Z0-9_]{0,6}", hostile::value(), 0..4),
+        prop::collection::btree_map("[a-z]([a-z0-9.]{0,5}[a-z0-9])?", hostile::value(), 0..4),
+        prop::collection::btree_map("[a-z][a-z0-9._-]{0,6}", hostile::value(), 1..4),
+        prop::collection::vec(any::<u8>(), 0..40),
+        any::<(bool, bool, bool, bool)>(),
+    )
+        .prop_map(|(name, replicas, env, annotations, secret, blob, (hash, sidecar, probe, mount))| {
+            let q = |s: &str| toml_str(s);
+            let table = |m: &BTreeMap<String, String>| {
+                m.iter().map(|(k, v)| format!("{} = {}", q(k), q(v))).collect::<Vec<_>>().join(", ")
+            };
+            let mut t = format!("name = {}\nreplicas = {replicas}\nimage = \"img:1\"\nports = {{ web = 80 }}\n", q(&name));
+            t += &format!("env = {{ {} }}\nannotations = {{ {} }}\n", table(&env), table(&annotations));
+            if probe {
+                t += "probes.readiness = { http = { path = \"/h\", port = \"web\" }, period = 3 }\n";
+            }
+            if sidecar {
+                t += "\n[[sidecars]]\nname = \"side\"\nimage = \"s:2\"\nenv_from = [\"conf\"]\nmounts = [\"data\"]\n";
+            }
+            t += "\n[volumes.data]\nmount = \"/data\"\nsize = \"1Gi\"\n";
+            t += &format!("\n[configmaps.conf]\nfiles = [\"blob\"]\nhash_suffix = {hash}\n");
+            if mount {
+                t += "mount = \"/etc/conf\"\ndefault_mode = 0o400\n";
+            }
+            t += &format!("\n[secrets.auth]\nliterals = {{ {} }}\nenv_from = true\n", table(&secret));
+            let files = [("blob".to_owned(), blob)].into_iter().collect();
+            (t, files)
+        })
+}
+
+fn toml_str(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out + "\""
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn generated_descriptions_round_trip((text, files) in description()) {
+        let sources = MemorySources { files, env: BTreeMap::new() };
+        let compiled = kubetoml::compile_with_sources("g.toml", &text, &sources, &Templates::builtin(), false, None);
+        // Hostile values may make a description the format refuses; those prove nothing here.
+        let Ok(out) = compiled else { return Ok(()) };
+        let yaml = out.to_yaml();
+        let (again, differences) = import_and_render(&yaml);
+        prop_assert_eq!(differences, Vec::<String>::new());
+        prop_assert_eq!(again, yaml);
+    }
+}
+
+#[test]
+fn a_claim_only_a_sidecar_mounts_is_kept_and_the_difference_listed() {
+    let yaml = "\
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: { name: db }
+spec:
+  serviceName: db
+  selector: { matchLabels: { app: db } }
+  template:
+    metadata: { labels: { app: db } }
+    spec:
+      containers:
+        - { name: db, image: \"postgres:16\" }
+        - name: backup
+          image: backup:1
+          volumeMounts: [{ name: data, mountPath: /backup }]
+  volumeClaimTemplates:
+    - metadata: { name: data }
+      spec:
+        accessModes: [ReadWriteOnce]
+        resources: { requests: { storage: 5Gi } }
+";
+    let (out, differences) = import_and_render(yaml);
+    assert!(out.contains("storage: 5Gi"), "{out}");
+    let line = "in.yaml: StatefulSet/db: spec.template.spec.containers[db].volumeMounts[data].mountPath: added `/backup`";
+    assert!(differences.iter().any(|d| d == line), "{differences:#?}");
+}
