@@ -36,6 +36,7 @@
 #![warn(missing_docs)]
 
 pub mod against;
+pub mod diag;
 pub mod error;
 pub mod explain;
 mod gojson;
@@ -50,9 +51,8 @@ pub mod validate;
 pub mod yaml;
 
 use std::path::Path;
-use std::sync::Arc;
 
-pub use error::{Diagnostic, Error, ErrorKind, Severity};
+pub use diag::{Diagnostic, Error, ErrorKind, Severity};
 pub use render::{Document, Templates};
 pub use sources::{FsSources, Sources};
 
@@ -73,7 +73,7 @@ pub struct Output {
     /// Warnings about the description (the output is still good).
     pub warnings: Vec<Diagnostic>,
     file: String,
-    source: Arc<str>,
+    source: diag::Source,
 }
 
 impl Output {
@@ -84,7 +84,7 @@ impl Output {
 
     /// The warnings, drawn like rustc's (empty when there are none).
     pub fn draw_warnings(&self, color: bool) -> String {
-        error::draw_all(&self.file, &self.source, &self.warnings, color)
+        diag::draw_all(&self.file, &self.source, &self.warnings, color)
     }
 }
 
@@ -122,7 +122,7 @@ pub struct Resolved {
     /// Warnings about the description (the model is still good).
     pub warnings: Vec<Diagnostic>,
     file: String,
-    source: Arc<str>,
+    source: diag::Source,
 }
 
 // Not derived: the description's source may hold literal secrets.
@@ -139,7 +139,7 @@ impl std::fmt::Debug for Resolved {
 impl Resolved {
     /// The warnings, drawn like rustc's (empty when there are none).
     pub fn draw_warnings(&self, color: bool) -> String {
-        error::draw_all(&self.file, &self.source, &self.warnings, color)
+        diag::draw_all(&self.file, &self.source, &self.warnings, color)
     }
 
     /// Lays the model out with `templates`.
@@ -163,22 +163,24 @@ pub fn compile_model(
     sources: &dyn Sources,
     options: &Options,
 ) -> Result<Resolved, Error> {
-    let source: Arc<str> = Arc::from(source);
-    let spec = spec::parse(file, &source)?;
+    // Parsed once; what errors may quote is masked once.
+    let (doc, syntax) = toml::de::DeTable::parse_recoverable(source);
+    let masked = diag::Source::masked(source, doc.get_ref(), syntax.is_empty());
+    let spec = spec::from_document(file, source, &masked, doc, syntax)?;
     let lowered = lower::lower(
         spec,
-        &source,
+        masked.text(),
         sources,
         &lower::Options {
             no_literal_secrets: options.no_literal_secrets,
         },
     )
-    .map_err(|diags| Error::new(ErrorKind::Invalid, file, source.clone(), diags))?;
+    .map_err(|diags| Error::new(ErrorKind::Invalid, file, &masked, diags))?;
     Ok(Resolved {
         model: lowered.model,
         warnings: lowered.warnings,
         file: file.to_owned(),
-        source,
+        source: masked,
     })
 }
 
@@ -214,8 +216,9 @@ pub fn compile_file_with(
 /// [`compile_file`] does before rendering.
 pub fn compile_model_file(path: &Path, options: &Options) -> Result<Resolved, Error> {
     let file = path.display().to_string();
-    let source = std::fs::read_to_string(path)
+    let bytes = std::fs::read(path)
         .map_err(|e| Error::bare(ErrorKind::Io, &file, format!("cannot read `{file}`: {e}")))?;
+    let source = String::from_utf8(bytes).map_err(|e| diag::not_utf8(&file, e.as_bytes()))?;
     let root = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),

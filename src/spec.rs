@@ -11,9 +11,10 @@ use std::ops::Range;
 
 use serde::de::{self, Deserializer};
 use serde::Deserialize;
+use toml::de::{DeTable, DeValue};
 pub use toml::Spanned;
 
-use crate::error::{did_you_mean, quote_list, Diagnostic, Error, ErrorKind};
+use crate::diag::{did_you_mean, quote_list, Diagnostic, Error, ErrorKind, Source};
 
 /// A map from spanned keys to spanned values, in key order.
 pub type Map<V> = BTreeMap<Spanned<String>, Spanned<V>>;
@@ -655,57 +656,100 @@ impl fmt::Debug for SecretText {
     }
 }
 
-/// The byte ranges of every Secret value written in the description itself
-/// (`[secrets.X] literals` values and `docker_registry.password`), without
-/// their quotes, found even in a description that does not parse. Errors mask
-/// them when they quote a source line.
-pub fn secret_value_spans(source: &str) -> Vec<std::ops::Range<usize>> {
-    use toml::de::{DeTable, DeValue};
-    let (root, _) = DeTable::parse_recoverable(source);
-    let mut spans = Vec::new();
-    let mut push = |value: &Spanned<DeValue>| {
-        let span = value.span();
-        let text = source.get(span.clone()).unwrap_or_default();
-        let quotes = text.len() - text.trim_start_matches(['"', '\'']).len();
-        let closing = text.len() - text.trim_end_matches(['"', '\'']).len();
-        if span.len() > quotes + closing {
-            spans.push(span.start + quotes..span.end - closing);
-        }
-    };
-    let Some(secrets) = root
-        .get_ref()
-        .get("secrets")
-        .and_then(|s| s.get_ref().as_table())
-    else {
-        return spans;
-    };
-    for secret in secrets.values() {
-        let Some(table) = secret.get_ref().as_table() else {
-            continue;
-        };
-        if let Some(literals) = table.get("literals").and_then(|l| l.get_ref().as_table()) {
-            literals.values().for_each(&mut push);
-        }
-        if let Some(password) = table
-            .get("docker_registry")
-            .and_then(|r| r.get_ref().as_table())
-            .and_then(|r| r.get("password"))
-        {
-            push(password);
-        }
-    }
-    spans
-}
-
 /// Parses a description. `file` names it in errors.
 pub fn parse(file: &str, source: &str) -> Result<Spec, Error> {
-    toml::from_str(source).map_err(|e| {
-        let message = e.message().trim_end().to_owned();
-        let diagnostic = match e.span() {
-            Some(span) => parse_diagnostic(&message, span, source),
-            None => Diagnostic::bare(message),
+    let (doc, syntax) = DeTable::parse_recoverable(source);
+    let masked = Source::masked(source, doc.get_ref(), syntax.is_empty());
+    from_document(file, source, &masked, doc, syntax)
+}
+
+/// At most this many unknown fields are taken out of a description, one
+/// deserialization each, to report them all in one run.
+const MAX_UNKNOWN: usize = 64;
+
+/// Deserializes a description already parsed into `doc` (with the `syntax`
+/// errors the parse found), reporting every unknown field at once, in file
+/// order. `source` is its text, `masked` the same text as errors may quote it.
+pub fn from_document(
+    file: &str,
+    source: &str,
+    masked: &Source,
+    mut doc: Spanned<DeTable<'_>>,
+    syntax: Vec<toml::de::Error>,
+) -> Result<Spec, Error> {
+    let fail = |diagnostics| Error::new(ErrorKind::Parse, file, masked, diagnostics);
+    if let Some(e) = syntax.first() {
+        return Err(fail(vec![toml_diagnostic(e, source, masked, &doc)]));
+    }
+    let mut diagnostics = Vec::new();
+    for _ in 0..MAX_UNKNOWN {
+        let e = match Spec::deserialize(toml::de::Deserializer::from(doc.clone())) {
+            Ok(spec) if diagnostics.is_empty() => return Ok(spec),
+            Ok(_) => break,
+            Err(e) => e,
         };
-        Error::new(ErrorKind::Parse, file, source, vec![diagnostic])
+        diagnostics.push(toml_diagnostic(&e, source, masked, &doc));
+        let unknown = e.message().starts_with("unknown field `");
+        match e.span() {
+            Some(span) if unknown && remove_key(doc.get_mut(), &span) => {}
+            _ => break,
+        }
+    }
+    diagnostics.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
+    Err(fail(diagnostics))
+}
+
+/// The diagnostic for one of toml's or serde's errors.
+fn toml_diagnostic(
+    e: &toml::de::Error,
+    source: &str,
+    masked: &Source,
+    doc: &Spanned<DeTable<'_>>,
+) -> Diagnostic {
+    let message = e.message().trim_end();
+    match e.span() {
+        Some(span) => parse_diagnostic(message, span, source, masked, doc.get_ref()),
+        None => Diagnostic::bare(message),
+    }
+}
+
+/// Fields of [`DataSpec`] a ConfigMap does not have.
+const SECRET_ONLY_FIELDS: &[&str] = &["type", "docker_registry", "image_pull"];
+
+/// The keys leading to the key at `span`, from the document's root.
+fn key_path<'a>(table: &'a DeTable<'_>, span: &Range<usize>) -> Option<Vec<&'a str>> {
+    for (key, value) in table.iter() {
+        if key.span() == *span {
+            return Some(vec![key.get_ref().as_ref()]);
+        }
+        let inner = match value.get_ref() {
+            DeValue::Table(t) => key_path(t, span),
+            DeValue::Array(items) => items.iter().find_map(|item| match item.get_ref() {
+                DeValue::Table(t) => key_path(t, span),
+                _ => None,
+            }),
+            _ => None,
+        };
+        if let Some(mut path) = inner {
+            path.insert(0, key.get_ref().as_ref());
+            return Some(path);
+        }
+    }
+    None
+}
+
+/// Removes the key at `span` (and its value) from `table`, wherever it is nested.
+fn remove_key(table: &mut DeTable<'_>, span: &Range<usize>) -> bool {
+    if let Some(key) = table.keys().find(|k| k.span() == *span).cloned() {
+        return table.remove(&key).is_some();
+    }
+    table.iter_mut().any(|(_, value)| match value.get_mut() {
+        DeValue::Table(t) => remove_key(t, span),
+        DeValue::Array(items) => items.iter_mut().any(|item| match item.get_mut() {
+            DeValue::Table(t) => remove_key(t, span),
+            _ => false,
+        }),
+        _ => false,
     })
 }
 
@@ -716,15 +760,27 @@ pub fn parse(file: &str, source: &str) -> Result<Spec, Error> {
 /// serde's "invalid type" messages quote the value found (`integer `12345``),
 /// which may be a password: the found value is described by its TOML kind only,
 /// read from the source text.
-fn parse_diagnostic(message: &str, span: Range<usize>, source: &str) -> Diagnostic {
+///
+/// Text from the description is quoted from `masked`, never from `source`;
+/// a message about a masked value is replaced by a generic one.
+fn parse_diagnostic(
+    message: &str,
+    span: Range<usize>,
+    source: &str,
+    masked: &Source,
+    doc: &DeTable<'_>,
+) -> Diagnostic {
     let found_text = source.get(span.clone()).unwrap_or("");
+    let shown_text = masked.text().get(span.clone()).unwrap_or("");
     if let Some(rest) = message.strip_prefix("unknown field `") {
         let (field, expected) = rest.split_once('`').unwrap_or((rest, ""));
+        let configmap = matches!(key_path(doc, &span).as_deref(), Some(["configmaps", _, _]));
         let candidates: Vec<&str> = expected
             .split('`')
             .skip(1)
             .step_by(2)
             .filter(|s| !s.is_empty())
+            .filter(|s| !(configmap && SECRET_ONLY_FIELDS.contains(s)))
             .collect();
         let d = Diagnostic::error(format!("unknown field `{field}`"), span, "unknown field");
         return match did_you_mean(field, candidates.iter().copied()) {
@@ -746,7 +802,7 @@ fn parse_diagnostic(message: &str, span: Range<usize>, source: &str) -> Diagnost
     }
     if message == "duplicate key" {
         return Diagnostic::error(
-            format!("`{}` is defined twice", found_text.trim()),
+            format!("`{}` is defined twice", shown_text.trim()),
             span,
             "defined again here",
         )
@@ -771,6 +827,10 @@ fn parse_diagnostic(message: &str, span: Range<usize>, source: &str) -> Diagnost
         None
     };
     let Some(expected) = expected else {
+        if shown_text != found_text {
+            // serde may quote the value (`unknown variant `...``): not a secret's.
+            return Diagnostic::error("invalid value", span, "here");
+        }
         return Diagnostic::error(message.to_owned(), span, "here");
     };
     let expected = toml_type_name(expected);
