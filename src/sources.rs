@@ -479,9 +479,10 @@ fn env_file_lines(bytes: &[u8], origin: &str) -> Result<Vec<Entry>, SourceError>
             } else {
                 "env file keys must match `[-._a-zA-Z][-._a-zA-Z0-9]*`"
             };
+            // The key is not repeated: a value wrapped onto the next line
+            // makes a "key" out of part of a password.
             return Err(SourceError::new(format!(
-                "`{at}`: `{}` is not a valid environment variable name",
-                key.escape_debug()
+                "`{at}`: the key is not a valid environment variable name"
             ))
             .with_help(help));
         }

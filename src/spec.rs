@@ -738,6 +738,44 @@ fn key_path<'a>(table: &'a DeTable<'_>, span: &Range<usize>) -> Option<Vec<&'a s
     None
 }
 
+/// Where the key defined again at `again` was first defined: the same
+/// `[table]` header on an earlier line, or the same key on an earlier line
+/// of the same table. Read from the text: the parse keeps one of the two.
+fn first_definition(text: &str, again: &Range<usize>) -> Option<Range<usize>> {
+    let line_start = text.get(..again.start)?.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next()?;
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let key = text.get(again.clone())?;
+    let offset = again.start - line_start;
+    if line_start == 0 {
+        return None;
+    }
+    // Each earlier line runs from `start` to the `\n` at `end`.
+    let mut end = line_start - 1;
+    for earlier in text[..end].split('\n').rev() {
+        let start = end - earlier.len();
+        end = start.saturating_sub(1);
+        let earlier = earlier.strip_suffix('\r').unwrap_or(earlier);
+        let trimmed = earlier.trim_start();
+        if line.trim_start().starts_with('[') {
+            if earlier.trim() == line.trim() {
+                let shift = (earlier.len() - trimmed.len()) as isize
+                    - (line.len() - line.trim_start().len()) as isize;
+                let at = (start + offset).checked_add_signed(shift)?;
+                return Some(at..at + key.len());
+            }
+        } else if trimmed.starts_with('[') {
+            return None;
+        } else if let Some(rest) = trimmed.strip_prefix(key) {
+            if rest.trim_start().starts_with('=') {
+                let at = start + earlier.len() - trimmed.len();
+                return Some(at..at + key.len());
+            }
+        }
+    }
+    None
+}
+
 /// Removes the key at `span` (and its value) from `table`, wherever it is nested.
 fn remove_key(table: &mut DeTable<'_>, span: &Range<usize>) -> bool {
     if let Some(key) = table.keys().find(|k| k.span() == *span).cloned() {
@@ -801,12 +839,13 @@ fn parse_diagnostic(
             .with_help(format!("add `{field} = ...`"));
     }
     if message == "duplicate key" {
-        return Diagnostic::error(
-            format!("`{}` is defined twice", shown_text.trim()),
-            span,
-            "defined again here",
-        )
-        .with_help("a key can appear once in a table; merge the two or remove one");
+        let name = shown_text.trim();
+        let d = Diagnostic::error(format!("`{name}` is defined twice"), span.clone(), "defined again here")
+            .with_help("a key can appear once in a table; merge the two or remove one");
+        return match first_definition(masked.text(), &span) {
+            Some(first) => d.with_label(first, "first defined here"),
+            None => d,
+        };
     }
     if message.starts_with("string values must be quoted")
         || message.starts_with("invalid float, expected `nan`")

@@ -1,7 +1,8 @@
 //! Did-you-mean suggestions and the lists a help line names.
 
-/// At most this many names are listed in one help line.
-const LISTED: usize = 12;
+/// At most this many names are listed in one help line (keys read from
+/// files may number thousands).
+const LISTED: usize = 20;
 
 /// Words longer than this are not compared: no name kubetoml knows is
 /// that long, and edit distance is quadratic in the lengths.
@@ -39,7 +40,7 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
-/// `a`, `b` and `c` as "`a`, `b`, `c`", with at most a dozen named.
+/// `a`, `b` and `c` as "`a`, `b`, `c`", with at most twenty named.
 pub fn quote_list(items: &[&str]) -> String {
     let mut list = items
         .iter()
@@ -91,9 +92,9 @@ mod tests {
 
     #[test]
     fn long_lists_are_cut() {
-        let names: Vec<String> = (0..30).map(|i| format!("k{i}")).collect();
+        let names: Vec<String> = (0..38).map(|i| format!("k{i}")).collect();
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         let list = quote_list(&names);
-        assert!(list.ends_with("`k11` and 18 more"), "{list}");
+        assert!(list.ends_with("`k19` and 18 more"), "{list}");
     }
 }

@@ -236,7 +236,8 @@ impl Lowerer<'_> {
                     .push(generated.map_or_else(|| s.get_ref().clone(), |o| o.name.clone()));
             }
         }
-        for o in objects {
+        // A ConfigMap's `image_pull` is reported where ConfigMap fields are checked.
+        for o in objects.iter().filter(|o| o.kind == ObjectKind::Secret) {
             if let Some(flag) = &o.spec.image_pull {
                 if *flag.get_ref() {
                     if !matches!(
