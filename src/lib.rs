@@ -165,7 +165,7 @@ pub fn compile_model(
 ) -> Result<Resolved, Error> {
     // Parsed once; what errors may quote is masked once.
     let (doc, syntax) = toml::de::DeTable::parse_recoverable(source);
-    let masked = diag::Source::masked(source, doc.get_ref(), syntax.is_empty());
+    let masked = diag::Source::masked(source, doc.get_ref(), syntax.is_empty(), spec::SPEC_FIELDS);
     let spec = spec::from_document(file, source, &masked, doc, syntax)?;
     let lowered = lower::lower(
         spec,

@@ -1204,21 +1204,21 @@ mod tests {
         assert_eq!(
             env_err(b"1A=v\n"),
             err(
-                "`app.env:1`: `1A` is not a valid environment variable name",
+                "`app.env:1`: the key is not a valid environment variable name",
                 rule
             )
         );
         assert_eq!(
             env_err(b"A B=v\n"),
             err(
-                "`app.env:1`: `A B` is not a valid environment variable name",
+                "`app.env:1`: the key is not a valid environment variable name",
                 rule
             )
         );
         assert_eq!(
             env_err("\u{c4}B=1\n".as_bytes()),
             err(
-                "`app.env:1`: `\u{c4}B` is not a valid environment variable name",
+                "`app.env:1`: the key is not a valid environment variable name",
                 rule
             )
         );
@@ -1226,21 +1226,21 @@ mod tests {
         assert_eq!(
             env_err(b"A=1\n\xef\xbb\xbfB=2\n"),
             err(
-                "`app.env:2`: `\\u{feff}B` is not a valid environment variable name",
+                "`app.env:2`: the key is not a valid environment variable name",
                 rule
             )
         );
         assert_eq!(
             env_err(b"A =v\n"),
             err(
-                "`app.env:1`: `A ` is not a valid environment variable name",
+                "`app.env:1`: the key is not a valid environment variable name",
                 Some("remove the space before `=`")
             )
         );
         assert_eq!(
             env_err(b"A\t=v\n"),
             err(
-                "`app.env:1`: `A\\t` is not a valid environment variable name",
+                "`app.env:1`: the key is not a valid environment variable name",
                 Some("remove the space before `=`")
             )
         );

@@ -659,7 +659,7 @@ impl fmt::Debug for SecretText {
 /// Parses a description. `file` names it in errors.
 pub fn parse(file: &str, source: &str) -> Result<Spec, Error> {
     let (doc, syntax) = DeTable::parse_recoverable(source);
-    let masked = Source::masked(source, doc.get_ref(), syntax.is_empty());
+    let masked = Source::masked(source, doc.get_ref(), syntax.is_empty(), SPEC_FIELDS);
     from_document(file, source, &masked, doc, syntax)
 }
 
@@ -677,11 +677,14 @@ pub fn from_document(
     mut doc: Spanned<DeTable<'_>>,
     syntax: Vec<toml::de::Error>,
 ) -> Result<Spec, Error> {
-    let fail = |diagnostics| Error::new(ErrorKind::Parse, file, masked, diagnostics);
     if let Some(e) = syntax.first() {
-        return Err(fail(vec![toml_diagnostic(e, source, masked, &doc)]));
+        let d = toml_diagnostic(e, source, masked, &doc);
+        return Err(Error::new(ErrorKind::Parse, file, masked, vec![d]));
     }
     let mut diagnostics = Vec::new();
+    // An unknown field's value is in doubt (a secret written in the wrong
+    // table, say): masked too.
+    let mut doubtful = Vec::new();
     for _ in 0..MAX_UNKNOWN {
         let e = match Spec::deserialize(toml::de::Deserializer::from(doc.clone())) {
             Ok(spec) if diagnostics.is_empty() => return Ok(spec),
@@ -690,13 +693,14 @@ pub fn from_document(
         };
         diagnostics.push(toml_diagnostic(&e, source, masked, &doc));
         let unknown = e.message().starts_with("unknown field `");
-        match e.span() {
-            Some(span) if unknown && remove_key(doc.get_mut(), &span) => {}
+        match e.span().and_then(|span| unknown.then(|| remove_key(doc.get_mut(), &span))) {
+            Some(Some(value)) => doubtful.push(value),
             _ => break,
         }
     }
     diagnostics.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
-    Err(fail(diagnostics))
+    let masked = masked.mask_more(&doubtful);
+    Err(Error::new(ErrorKind::Parse, file, masked, diagnostics))
 }
 
 /// The diagnostic for one of toml's or serde's errors.
@@ -776,18 +780,19 @@ fn first_definition(text: &str, again: &Range<usize>) -> Option<Range<usize>> {
     None
 }
 
-/// Removes the key at `span` (and its value) from `table`, wherever it is nested.
-fn remove_key(table: &mut DeTable<'_>, span: &Range<usize>) -> bool {
+/// Removes the key at `span` (and its value) from `table`, wherever it is
+/// nested; returns the span of the value.
+fn remove_key(table: &mut DeTable<'_>, span: &Range<usize>) -> Option<Range<usize>> {
     if let Some(key) = table.keys().find(|k| k.span() == *span).cloned() {
-        return table.remove(&key).is_some();
+        return table.remove(&key).map(|value| value.span());
     }
-    table.iter_mut().any(|(_, value)| match value.get_mut() {
+    table.iter_mut().find_map(|(_, value)| match value.get_mut() {
         DeValue::Table(t) => remove_key(t, span),
-        DeValue::Array(items) => items.iter_mut().any(|item| match item.get_mut() {
+        DeValue::Array(items) => items.iter_mut().find_map(|item| match item.get_mut() {
             DeValue::Table(t) => remove_key(t, span),
-            _ => false,
+            _ => None,
         }),
-        _ => false,
+        _ => None,
     })
 }
 

@@ -8,6 +8,7 @@
 //! masked: `literals`, a misspelt field, `stringData` written by habit, a
 //! key written twice, the rest of a line with a stray quote.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use toml::de::{DeTable, DeValue};
@@ -32,17 +33,30 @@ const PLAIN_DATA_FIELDS: &[&str] = &[
 /// Fields of `[secrets.X.docker_registry]` that hold no secret.
 const PLAIN_REGISTRY_FIELDS: &[&str] = &["server", "username", "email", "password_env"];
 
-/// Whether a top-level key names (or misspells) the `secrets` table.
-fn is_secrets_key(key: &str) -> bool {
+/// Whether a top-level key names (or misspells) the `secrets` table, or
+/// is none of the `known` top-level fields (when they are given): a table
+/// whose name a mistake has mangled is in doubt.
+fn is_secrets_key(key: &str, known: &[&str]) -> bool {
     let lower = key.to_ascii_lowercase();
     lower.contains("secret")
+        || looks_secret(&lower)
         || (lower.len() < 16 && strsim::damerau_levenshtein(&lower, "secrets") <= 2)
+        || (!known.is_empty() && !known.contains(&key))
+}
+
+/// Whether a key's name suggests a secret, wherever it is written (a line
+/// of a Secret's table pasted above its header, say).
+fn looks_secret(key: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    ["pass", "secret", "token", "cred", "auth", "pwd", "private", "stringdata"]
+        .iter()
+        .any(|word| lower.contains(word))
 }
 
 /// Whether the value at `path` (keys from the document's root) may be shown.
-fn is_plain(path: &[&str]) -> bool {
+fn is_plain(path: &[&str], known: &[&str]) -> bool {
     match path {
-        [first, ..] if !is_secrets_key(first) => true,
+        [first, ..] if !is_secrets_key(first, known) => true,
         [_, _, field] => PLAIN_DATA_FIELDS.contains(field),
         [_, _, field, _] if PLAIN_DATA_FIELDS.contains(field) && *field != "type" => true,
         [_, _, "docker_registry", field] => PLAIN_REGISTRY_FIELDS.contains(field),
@@ -53,45 +67,60 @@ fn is_plain(path: &[&str]) -> bool {
 /// The byte ranges of `source` that diagnostics must mask, given its
 /// parse `doc`, which is partial unless `clean`: then the text is scanned
 /// line by line too. Quotes around a string stay visible.
-pub fn secret_spans(source: &str, doc: &DeTable<'_>, clean: bool) -> Vec<Range<usize>> {
-    let mut spans = Vec::new();
+pub fn secret_spans(
+    source: &str,
+    doc: &DeTable<'_>,
+    clean: bool,
+    known: &[&str],
+) -> Vec<Range<usize>> {
+    let mut walk = Walk {
+        known,
+        spans: Vec::new(),
+        plain: HashMap::new(),
+    };
     let mut path = Vec::new();
-    walk_table(source, doc, &mut path, &mut spans);
+    walk.table(source, doc, &mut path);
     if !clean {
-        scan_lines(source, &mut spans);
+        let mut more = Vec::new();
+        scan_lines(source, &walk, &mut more);
+        walk.spans.extend(more);
     }
-    spans
+    walk.spans
 }
 
-fn walk_table<'a>(
-    source: &str,
-    table: &'a DeTable<'_>,
-    path: &mut Vec<&'a str>,
-    spans: &mut Vec<Range<usize>>,
-) {
-    for (key, value) in table.iter() {
-        if path.is_empty() && !is_secrets_key(key.get_ref()) {
-            continue;
+/// What the walk of the parsed document found.
+struct Walk<'k> {
+    /// The known top-level fields.
+    known: &'k [&'k str],
+    /// Secret values.
+    spans: Vec<Range<usize>>,
+    /// Values of plain fields under `secrets`, as the parser read them:
+    /// start to end.
+    plain: HashMap<usize, usize>,
+}
+
+impl Walk<'_> {
+    fn table<'a>(&mut self, source: &str, table: &'a DeTable<'_>, path: &mut Vec<&'a str>) {
+        for (key, value) in table.iter() {
+            if path.is_empty() && !is_secrets_key(key.get_ref(), self.known) {
+                continue;
+            }
+            path.push(key.get_ref());
+            self.value(source, value, path);
+            path.pop();
         }
-        path.push(key.get_ref());
-        walk_value(source, value, path, spans);
-        path.pop();
     }
-}
 
-fn walk_value<'a>(
-    source: &str,
-    value: &'a Spanned<DeValue<'_>>,
-    path: &mut Vec<&'a str>,
-    spans: &mut Vec<Range<usize>>,
-) {
-    match value.get_ref() {
-        DeValue::Table(table) => walk_table(source, table, path, spans),
-        DeValue::Array(items) => items
-            .iter()
-            .for_each(|item| walk_value(source, item, path, spans)),
-        _ if is_plain(path) => {}
-        _ => spans.push(unquoted(source, value.span())),
+    fn value<'a>(&mut self, source: &str, value: &'a Spanned<DeValue<'_>>, path: &mut Vec<&'a str>) {
+        if is_plain(path, self.known) {
+            self.plain.insert(value.span().start, value.span().end);
+        }
+        match value.get_ref() {
+            DeValue::Table(table) => self.table(source, table, path),
+            DeValue::Array(items) => items.iter().for_each(|item| self.value(source, item, path)),
+            _ if is_plain(path, self.known) => {}
+            _ => self.spans.push(unquoted(source, value.span())),
+        }
     }
 }
 
@@ -118,26 +147,36 @@ struct Scan<'a> {
     depth: i32,
     /// Whether the value being continued may be shown.
     plain: bool,
+    /// Where the parser read the continued plain value to end.
+    plain_until: usize,
 }
 
 /// Masks, line by line, what the parse may have missed in a broken
 /// description: the rest of every line after `=` under a secret key, and
 /// every line of a value continued from one.
-fn scan_lines(source: &str, spans: &mut Vec<Range<usize>>) {
+fn scan_lines(source: &str, walk: &Walk<'_>, spans: &mut Vec<Range<usize>>) {
     let mut scan = Scan::default();
     let mut start = 0;
     for line in source.split_inclusive('\n') {
         let end = start + line.trim_end_matches(['\n', '\r']).len();
-        scan_line(source, start..end, &mut scan, spans);
+        scan_line(source, start..end, &mut scan, walk, spans);
         start += line.len();
     }
 }
 
-fn scan_line<'a>(source: &'a str, line: Range<usize>, scan: &mut Scan<'a>, spans: &mut Vec<Range<usize>>) {
+fn scan_line<'a>(
+    source: &'a str,
+    line: Range<usize>,
+    scan: &mut Scan<'a>,
+    walk: &Walk<'_>,
+    spans: &mut Vec<Range<usize>>,
+) {
+    let (plain_values, known) = (&walk.plain, walk.known);
     let text = &source[line.clone()];
     let trimmed = text.trim_start();
     let indent = line.start + text.len() - trimmed.len();
     if scan.string.is_some() || scan.depth > 0 {
+        scan.plain &= line.end <= scan.plain_until;
         if !scan.plain && !trimmed.is_empty() {
             spans.push(indent..line.end);
         }
@@ -161,15 +200,42 @@ fn scan_line<'a>(source: &'a str, line: Range<usize>, scan: &mut Scan<'a>, spans
         Some(at) => path.extend(key_parts(&trimmed[..at])),
         None => path.push(trimmed),
     }
-    let plain = is_plain(&path);
+    let secret = path.first().is_some_and(|first| is_secrets_key(first, known))
+        || path.last().is_some_and(|last| looks_secret(last));
+    let mut plain = is_plain(&path, known);
     match shape.equals {
-        Some(at) if !plain => {
+        Some(at) => {
             let value = &trimmed[at + 1..];
-            let space = value.len() - value.trim_start().len();
-            spans.push(indent + at + 1 + space..line.end);
+            let start = indent + at + 1 + value.len() - value.trim_start().len();
+            // A plain field under `secrets` is shown only as far as the
+            // parser read it as one value: a stray quote may have made it
+            // swallow what follows.
+            scan.plain_until = usize::MAX;
+            if secret && plain {
+                let end = plain_values.get(&start).copied();
+                plain = !shape.open_quote
+                    && end.is_some_and(|end| {
+                        let rest = source.get(end..line.end.max(end)).unwrap_or_default();
+                        rest.trim().is_empty() || rest.trim_start().starts_with('#')
+                    });
+                scan.plain_until = end.unwrap_or(0);
+            }
+            if !plain {
+                spans.push(start..line.end);
+            }
         }
-        None if !plain => spans.push(indent..line.end),
-        _ => {}
+        None if secret || !plain => {
+            plain = false;
+            spans.push(indent..line.end);
+        }
+        // A line that does not parse but names a secret somewhere
+        // (`docker_registry { password = "..." }`): keep only its first word.
+        None if looks_secret(trimmed) => {
+            plain = false;
+            let word = trimmed.find(['{', '"', '\'', ' ', '\t']).unwrap_or(trimmed.len());
+            spans.push(indent + word..line.end);
+        }
+        None => {}
     }
     scan.plain = plain;
     scan.string = shape.string;
@@ -191,11 +257,18 @@ struct Shape {
     string: Option<&'static str>,
     /// `[` and `{` opened minus those closed, outside quotes.
     depth: i32,
+    /// A one-line string left open: the line is broken.
+    open_quote: bool,
 }
 
 fn shape(line: &str, mut string: Option<&'static str>) -> Shape {
     let bytes = line.as_bytes();
-    let mut shape = Shape { equals: None, string: None, depth: 0 };
+    let mut shape = Shape {
+        equals: None,
+        string: None,
+        depth: 0,
+        open_quote: false,
+    };
     let mut quote: Option<u8> = None;
     let mut i = 0;
     while i < bytes.len() {
@@ -227,6 +300,7 @@ fn shape(line: &str, mut string: Option<&'static str>) -> Shape {
         i += 1;
     }
     shape.string = string;
+    shape.open_quote = quote.is_some();
     shape
 }
 
@@ -237,7 +311,7 @@ mod tests {
     fn masked(source: &str) -> String {
         let (doc, errors) = DeTable::parse_recoverable(source);
         let mut bytes = source.as_bytes().to_vec();
-        for span in secret_spans(source, doc.get_ref(), errors.is_empty()) {
+        for span in secret_spans(source, doc.get_ref(), errors.is_empty(), &["name", "env"]) {
             bytes[span].fill(b'*');
         }
         String::from_utf8(bytes).unwrap()
@@ -264,6 +338,8 @@ mod tests {
             "secrets.db.literals.pw = \"hunter2\n",
             "[secrets.db]\nliterals = {\n pw = \"hunter2\" }\n",
             "[secrets.db]\nliterals = { pw = \"hunter2\" x = 1 }\n",
+            "[secrets.db]\ntype = \"literals = { pw = \"hunter2\", u = \"a\" }\n",
+            "[secrets.db]\nfiles = [\"a\", \"b]\nliterals = { pw = \"hunter2\" }\n",
         ] {
             let out = masked(src);
             assert!(!out.contains("hunter2") && !out.contains("unter"), "{src:?} -> {out}");

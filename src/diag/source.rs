@@ -20,14 +20,25 @@ impl Source {
     /// Masks `raw`, parsing it (as far as it parses) to find its secrets.
     pub fn new(raw: &str) -> Source {
         let (doc, errors) = DeTable::parse_recoverable(raw);
-        Source::masked(raw, doc.get_ref(), errors.is_empty())
+        Source::masked(raw, doc.get_ref(), errors.is_empty(), &[])
     }
 
     /// Masks `raw`, already parsed into `doc`, which is partial unless
-    /// `clean` (the parse found no syntax error).
-    pub fn masked(raw: &str, doc: &DeTable<'_>, clean: bool) -> Source {
-        let spans = super::mask::secret_spans(raw, doc, clean);
+    /// `clean` (the parse found no syntax error). `known` names the
+    /// top-level fields a description may have: anything under another
+    /// one is in doubt, and masked (none given: no such check).
+    pub fn masked(raw: &str, doc: &DeTable<'_>, clean: bool, known: &[&str]) -> Source {
+        let spans = super::mask::secret_spans(raw, doc, clean, known);
         Source::with_spans_masked(raw, &spans)
+    }
+
+    /// This source with `spans` masked too: values found doubtful later
+    /// (those of unknown fields, say).
+    pub fn mask_more(&self, spans: &[Range<usize>]) -> Source {
+        if spans.is_empty() {
+            return self.clone();
+        }
+        Source::with_spans_masked(&self.text, spans)
     }
 
     fn with_spans_masked(raw: &str, spans: &[Range<usize>]) -> Source {
