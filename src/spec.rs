@@ -14,7 +14,9 @@ use serde::Deserialize;
 use toml::de::{DeTable, DeValue};
 pub use toml::Spanned;
 
-use crate::diag::{did_you_mean, quote_list, Diagnostic, Error, ErrorKind, Source};
+use crate::diag::{
+    did_you_mean, looks_secret, quote_list, value_spans, Diagnostic, Error, ErrorKind, Source,
+};
 
 /// A map from spanned keys to spanned values, in key order.
 pub type Map<V> = BTreeMap<Spanned<String>, Spanned<V>>;
@@ -682,8 +684,8 @@ pub fn from_document(
         return Err(Error::new(ErrorKind::Parse, file, masked, vec![d]));
     }
     let mut diagnostics = Vec::new();
-    // An unknown field's value is in doubt (a secret written in the wrong
-    // table, say): masked too.
+    // An unknown field whose name suggests a secret (`password` written
+    // outside its table, say) has its value masked too.
     let mut doubtful = Vec::new();
     for _ in 0..MAX_UNKNOWN {
         let e = match Spec::deserialize(toml::de::Deserializer::from(doc.clone())) {
@@ -693,9 +695,11 @@ pub fn from_document(
         };
         diagnostics.push(toml_diagnostic(&e, source, masked, &doc));
         let unknown = e.message().starts_with("unknown field `");
-        match e.span().and_then(|span| unknown.then(|| remove_key(doc.get_mut(), &span))) {
-            Some(Some(value)) => doubtful.push(value),
-            _ => break,
+        let removed = e.span().filter(|_| unknown).and_then(|span| remove_key(doc.get_mut(), &span));
+        match removed {
+            Some((key, value)) if looks_secret(&key) => doubtful.extend(value_spans(source, &value)),
+            Some(_) => {}
+            None => break,
         }
     }
     diagnostics.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
@@ -781,10 +785,13 @@ fn first_definition(text: &str, again: &Range<usize>) -> Option<Range<usize>> {
 }
 
 /// Removes the key at `span` (and its value) from `table`, wherever it is
-/// nested; returns the span of the value.
-fn remove_key(table: &mut DeTable<'_>, span: &Range<usize>) -> Option<Range<usize>> {
+/// nested; returns the key's name and its value.
+fn remove_key<'i>(
+    table: &mut DeTable<'i>,
+    span: &Range<usize>,
+) -> Option<(String, Spanned<DeValue<'i>>)> {
     if let Some(key) = table.keys().find(|k| k.span() == *span).cloned() {
-        return table.remove(&key).map(|value| value.span());
+        return table.remove(&key).map(|value| (key.get_ref().to_string(), value));
     }
     table.iter_mut().find_map(|(_, value)| match value.get_mut() {
         DeValue::Table(t) => remove_key(t, span),

@@ -37,16 +37,34 @@ const PLAIN_REGISTRY_FIELDS: &[&str] = &["server", "username", "email", "passwor
 /// is none of the `known` top-level fields (when they are given): a table
 /// whose name a mistake has mangled is in doubt.
 fn is_secrets_key(key: &str, known: &[&str]) -> bool {
+    names_secrets(key) || (!known.is_empty() && !known.contains(&key))
+}
+
+/// Whether a top-level key names or misspells `secrets`, or names a secret.
+fn names_secrets(key: &str) -> bool {
     let lower = key.to_ascii_lowercase();
-    lower.contains("secret")
-        || looks_secret(&lower)
+    looks_secret(&lower)
         || (lower.len() < 16 && strsim::damerau_levenshtein(&lower, "secrets") <= 2)
-        || (!known.is_empty() && !known.contains(&key))
+}
+
+/// The spans of every value in `value` (itself, or the leaves of a table
+/// or array), strings without their quotes: what to mask of a value in doubt.
+pub fn value_spans(source: &str, value: &Spanned<DeValue<'_>>) -> Vec<Range<usize>> {
+    let mut spans = Vec::new();
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        match value.get_ref() {
+            DeValue::Table(table) => stack.extend(table.values()),
+            DeValue::Array(items) => stack.extend(items.iter()),
+            _ => spans.push(unquoted(source, value.span())),
+        }
+    }
+    spans
 }
 
 /// Whether a key's name suggests a secret, wherever it is written (a line
 /// of a Secret's table pasted above its header, say).
-fn looks_secret(key: &str) -> bool {
+pub fn looks_secret(key: &str) -> bool {
     let lower = key.to_ascii_lowercase();
     ["pass", "secret", "token", "cred", "auth", "pwd", "private", "stringdata"]
         .iter()
@@ -102,7 +120,11 @@ struct Walk<'k> {
 impl Walk<'_> {
     fn table<'a>(&mut self, source: &str, table: &'a DeTable<'_>, path: &mut Vec<&'a str>) {
         for (key, value) in table.iter() {
-            if path.is_empty() && !is_secrets_key(key.get_ref(), self.known) {
+            // At the top: the `secrets` table, one whose name looks like
+            // it, or an unknown table (a mangled header): not `replica = 3`.
+            let unknown_table = is_secrets_key(key.get_ref(), self.known)
+                && matches!(value.get_ref(), DeValue::Table(_) | DeValue::Array(_));
+            if path.is_empty() && !(names_secrets(key.get_ref()) || unknown_table) {
                 continue;
             }
             path.push(key.get_ref());
@@ -207,18 +229,19 @@ fn scan_line<'a>(
         Some(at) => {
             let value = &trimmed[at + 1..];
             let start = indent + at + 1 + value.len() - value.trim_start().len();
-            // A plain field under `secrets` is shown only as far as the
-            // parser read it as one value: a stray quote may have made it
-            // swallow what follows.
+            // In a description that does not parse, a plain field under
+            // `secrets` is shown only when its value is whole on its line
+            // and the parser read it as one value to the line's end: a
+            // stray quote or bracket may have made it swallow what follows.
             scan.plain_until = usize::MAX;
             if secret && plain {
-                let end = plain_values.get(&start).copied();
-                plain = !shape.open_quote
-                    && end.is_some_and(|end| {
-                        let rest = source.get(end..line.end.max(end)).unwrap_or_default();
-                        rest.trim().is_empty() || rest.trim_start().starts_with('#')
+                let balanced = !shape.open_quote && shape.depth == 0 && shape.string.is_none();
+                plain = balanced
+                    && plain_values.get(&start).is_some_and(|&end| {
+                        let rest = source.get(end..line.end).unwrap_or_default();
+                        end <= line.end && (rest.trim().is_empty() || rest.trim_start().starts_with('#'))
                     });
-                scan.plain_until = end.unwrap_or(0);
+                scan.plain_until = 0;
             }
             if !plain {
                 spans.push(start..line.end);
@@ -340,6 +363,7 @@ mod tests {
             "[secrets.db]\nliterals = { pw = \"hunter2\" x = 1 }\n",
             "[secrets.db]\ntype = \"literals = { pw = \"hunter2\", u = \"a\" }\n",
             "[secrets.db]\nfiles = [\"a\", \"b]\nliterals = { pw = \"hunter2\" }\n",
+            "[secrets.db]\ntype ={ \"Opaque\"\nliterals = { pw = \"hunter2\", u = \"a\" }\n",
         ] {
             let out = masked(src);
             assert!(!out.contains("hunter2") && !out.contains("unter"), "{src:?} -> {out}");

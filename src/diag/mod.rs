@@ -33,6 +33,7 @@ use std::fmt;
 use std::ops::Range;
 
 pub use draw::MAX_DRAWN;
+pub use mask::{looks_secret, value_spans};
 pub use source::{Location, Source};
 pub use suggest::{did_you_mean, quote_list, suggest};
 pub use text::printable;
