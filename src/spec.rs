@@ -666,8 +666,12 @@ pub fn parse(file: &str, source: &str) -> Result<Spec, Error> {
 }
 
 /// At most this many unknown fields are taken out of a description, one
-/// deserialization each, to report them all in one run.
+/// deserialization each, to report them all in one run...
 const MAX_UNKNOWN: usize = 64;
+
+/// ...and at most about this many bytes deserialized in all, so that a
+/// 10 MB description is not deserialized 64 times.
+const MAX_UNKNOWN_BYTES: usize = 24 << 20;
 
 /// Deserializes a description already parsed into `doc` (with the `syntax`
 /// errors the parse found), reporting every unknown field at once, in file
@@ -687,7 +691,8 @@ pub fn from_document(
     // An unknown field whose name suggests a secret (`password` written
     // outside its table, say) has its value masked too.
     let mut doubtful = Vec::new();
-    for _ in 0..MAX_UNKNOWN {
+    let passes = (MAX_UNKNOWN_BYTES / source.len().max(1)).clamp(1, MAX_UNKNOWN);
+    for _ in 0..passes {
         let e = match Spec::deserialize(toml::de::Deserializer::from(doc.clone())) {
             Ok(spec) if diagnostics.is_empty() => return Ok(spec),
             Ok(_) => break,

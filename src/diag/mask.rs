@@ -163,6 +163,8 @@ fn unquoted(source: &str, span: Range<usize>) -> Range<usize> {
 struct Scan<'a> {
     /// The keys of the last `[table]` header.
     header: Vec<&'a str>,
+    /// Whether that header is in a Secret's part (or in doubt).
+    header_secret: bool,
     /// Inside a multi-line string, closed by this delimiter.
     string: Option<&'static str>,
     /// Open `[` and `{` of a value that continues on the next line.
@@ -214,6 +216,10 @@ fn scan_line<'a>(
         let name = trimmed.trim_start_matches('[');
         let name = name.split(']').next().unwrap_or_default();
         scan.header = key_parts(name);
+        scan.header_secret = scan
+            .header
+            .first()
+            .is_some_and(|first| is_secrets_key(first, known));
         return;
     }
     let shape = shape(trimmed, None);
@@ -222,9 +228,12 @@ fn scan_line<'a>(
         Some(at) => path.extend(key_parts(&trimmed[..at])),
         None => path.push(trimmed),
     }
-    let secret = path.first().is_some_and(|first| is_secrets_key(first, known))
-        || path.last().is_some_and(|last| looks_secret(last));
-    let mut plain = is_plain(&path, known);
+    let secret_root = match scan.header.is_empty() {
+        true => path.first().is_some_and(|first| is_secrets_key(first, known)),
+        false => scan.header_secret,
+    };
+    let secret = secret_root || path.last().is_some_and(|last| looks_secret(last));
+    let mut plain = !secret_root || is_plain(&path, known);
     match shape.equals {
         Some(at) => {
             let value = &trimmed[at + 1..];
