@@ -700,9 +700,14 @@ pub fn from_document(
         };
         diagnostics.push(toml_diagnostic(&e, source, masked, &doc));
         let unknown = e.message().starts_with("unknown field `");
-        let removed = e.span().filter(|_| unknown).and_then(|span| remove_key(doc.get_mut(), &span));
+        let removed = e
+            .span()
+            .filter(|_| unknown)
+            .and_then(|span| remove_key(doc.get_mut(), &span));
         match removed {
-            Some((key, value)) if looks_secret(&key) => doubtful.extend(value_spans(source, &value)),
+            Some((key, value)) if looks_secret(&key) => {
+                doubtful.extend(value_spans(source, &value))
+            }
             Some(_) => {}
             None => break,
         }
@@ -796,16 +801,20 @@ fn remove_key<'i>(
     span: &Range<usize>,
 ) -> Option<(String, Spanned<DeValue<'i>>)> {
     if let Some(key) = table.keys().find(|k| k.span() == *span).cloned() {
-        return table.remove(&key).map(|value| (key.get_ref().to_string(), value));
+        return table
+            .remove(&key)
+            .map(|value| (key.get_ref().to_string(), value));
     }
-    table.iter_mut().find_map(|(_, value)| match value.get_mut() {
-        DeValue::Table(t) => remove_key(t, span),
-        DeValue::Array(items) => items.iter_mut().find_map(|item| match item.get_mut() {
+    table
+        .iter_mut()
+        .find_map(|(_, value)| match value.get_mut() {
             DeValue::Table(t) => remove_key(t, span),
+            DeValue::Array(items) => items.iter_mut().find_map(|item| match item.get_mut() {
+                DeValue::Table(t) => remove_key(t, span),
+                _ => None,
+            }),
             _ => None,
-        }),
-        _ => None,
-    })
+        })
 }
 
 /// Turns toml's and serde's message into one a person can act on: a
@@ -857,8 +866,12 @@ fn parse_diagnostic(
     }
     if message == "duplicate key" {
         let name = shown_text.trim();
-        let d = Diagnostic::error(format!("`{name}` is defined twice"), span.clone(), "defined again here")
-            .with_help("a key can appear once in a table; merge the two or remove one");
+        let d = Diagnostic::error(
+            format!("`{name}` is defined twice"),
+            span.clone(),
+            "defined again here",
+        )
+        .with_help("a key can appear once in a table; merge the two or remove one");
         return match first_definition(masked.text(), &span) {
             Some(first) => d.with_label(first, "first defined here"),
             None => d,

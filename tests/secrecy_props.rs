@@ -52,13 +52,36 @@ const SECTIONS: &[&str] = &[
 const ENV_FILE: &str = "USER=admin\npassword=@M\nTOKEN=@M-2\n";
 
 const FIELDS: &[&str] = &[
-    "secrets", "literals", "password", "docker_registry", "env_files", "files", "type",
-    "from_env", "image_pull", "user", "token", "server", "username", "other",
+    "secrets",
+    "literals",
+    "password",
+    "docker_registry",
+    "env_files",
+    "files",
+    "type",
+    "from_env",
+    "image_pull",
+    "user",
+    "token",
+    "server",
+    "username",
+    "other",
 ];
 
 const SPELLINGS: &[&str] = &[
-    "stringData", "data", "secretKeyRef", "Literals", "literal", "passwd", "dockerRegistry",
-    "secret", "Secrets", "secrts", "scerets", "envFiles", "type_",
+    "stringData",
+    "data",
+    "secretKeyRef",
+    "Literals",
+    "literal",
+    "passwd",
+    "dockerRegistry",
+    "secret",
+    "Secrets",
+    "secrts",
+    "scerets",
+    "envFiles",
+    "type_",
 ];
 
 const INSERTS: &[&str] = &[
@@ -141,7 +164,11 @@ fn apply_within(edit: &Edit, section: &mut String, env: &mut String) {
     match *edit {
         Edit::Delete(p, n) => {
             let i = at(section, p);
-            let j = at(section, ((i + usize::from(n)) * 1000 / section.len().max(1)).min(1000) as u16).max(i);
+            let j = at(
+                section,
+                ((i + usize::from(n)) * 1000 / section.len().max(1)).min(1000) as u16,
+            )
+            .max(i);
             section.replace_range(i..j, "");
         }
         Edit::DuplicateLine(a, b) => {
@@ -184,7 +211,11 @@ fn check(what: &str, text: &str, description: &str, env: &str) -> Result<(), Tes
 
 fn tls_files(dir: &Path) {
     // A "certificate" and "key" that are not PEM, holding the marker.
-    std::fs::write(dir.join("tls.crt"), format!("-----BEGIN CERTIFICATE-----\n{MARKER}\n-----END CERTIFICATE-----\n")).unwrap();
+    std::fs::write(
+        dir.join("tls.crt"),
+        format!("-----BEGIN CERTIFICATE-----\n{MARKER}\n-----END CERTIFICATE-----\n"),
+    )
+    .unwrap();
     std::fs::write(dir.join("tls.key"), format!("{MARKER}\n")).unwrap();
 }
 
@@ -203,19 +234,35 @@ fn run_case(section: usize, edits: &[Edit]) -> Result<(), TestCaseError> {
     let vars = BTreeMap::from([("DB_PASSWORD".to_owned(), MARKER.as_bytes().to_vec())]);
     let sources = FsSources::new(dir.path()).with_env(vars);
     let options = Options::default();
-    match kubetoml::compile("db.toml", &description, &sources, &Templates::builtin(), &options) {
+    match kubetoml::compile(
+        "db.toml",
+        &description,
+        &sources,
+        &Templates::builtin(),
+        &options,
+    ) {
         Ok(out) => {
             check("warnings", &out.draw_warnings(false), &description, &env)?;
-            check("Debug of the output", &format!("{out:?}"), &description, &env)?;
+            check(
+                "Debug of the output",
+                &format!("{out:?}"),
+                &description,
+                &env,
+            )?;
         }
         Err(e) => {
             check("the drawn error", &e.draw(true), &description, &env)?;
             check("Display of the error", &e.to_string(), &description, &env)?;
             check("Debug of the error", &format!("{e:?}"), &description, &env)?;
-            check("the diagnostics", &format!("{:?}", e.diagnostics()), &description, &env)?;
+            check(
+                "the diagnostics",
+                &format!("{:?}", e.diagnostics()),
+                &description,
+                &env,
+            )?;
         }
     }
-    if CASES_RUN.fetch_add(1, Ordering::Relaxed) % 16 == 0 {
+    if CASES_RUN.fetch_add(1, Ordering::Relaxed).is_multiple_of(16) {
         std::fs::write(dir.path().join("db.toml"), &description).unwrap();
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_kubetoml"))
             .args(["render", "db.toml", "--no-literal-secrets"])
@@ -224,7 +271,12 @@ fn run_case(section: usize, edits: &[Edit]) -> Result<(), TestCaseError> {
             .env("DB_PASSWORD", MARKER)
             .output()
             .unwrap();
-        check("the binary's stderr", &String::from_utf8_lossy(&out.stderr), &description, &env)?;
+        check(
+            "the binary's stderr",
+            &String::from_utf8_lossy(&out.stderr),
+            &description,
+            &env,
+        )?;
     }
     Ok(())
 }

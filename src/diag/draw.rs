@@ -57,7 +57,12 @@ pub fn draw(d: &Diagnostic, file: &str, source: &Source, color: bool) -> String 
     let file = printable(file, MAX_TEXT);
     let mut out = String::new();
     let message = printable(&d.message, MAX_TEXT);
-    let _ = writeln!(out, "{}{}", paint.bold(tone, word), paint.bold(WHITE, &format!(": {message}")));
+    let _ = writeln!(
+        out,
+        "{}{}",
+        paint.bold(tone, word),
+        paint.bold(WHITE, &format!(": {message}"))
+    );
     let Some(span) = d.span.clone() else {
         if !file.is_empty() {
             let _ = writeln!(out, " {} {file}", paint.bold(BLUE, "-->"));
@@ -68,7 +73,11 @@ pub fn draw(d: &Diagnostic, file: &str, source: &Source, color: bool) -> String 
         }
         return out;
     };
-    let mut marks = vec![Mark { span: span.clone(), label: &d.label, primary: true }];
+    let mut marks = vec![Mark {
+        span: span.clone(),
+        label: &d.label,
+        primary: true,
+    }];
     marks.extend(d.secondary.iter().map(|(span, label)| Mark {
         span: span.clone(),
         label,
@@ -83,12 +92,23 @@ pub fn draw(d: &Diagnostic, file: &str, source: &Source, color: bool) -> String 
     let gutter = " ".repeat(widest);
     let bar = paint.bold(BLUE, "|");
     let at = source.locate(span.start);
-    let _ = writeln!(out, "{gutter}{} {file}:{}:{}", paint.bold(BLUE, "-->"), at.line, at.column);
+    let _ = writeln!(
+        out,
+        "{gutter}{} {file}:{}:{}",
+        paint.bold(BLUE, "-->"),
+        at.line,
+        at.column
+    );
     let _ = writeln!(out, "{gutter} {bar}");
     for mark in &marks {
         let tone = if mark.primary { tone } else { BLUE };
         let (line_no, text, under) = quote(source, mark);
-        let _ = writeln!(out, "{} {bar} {}", paint.bold(BLUE, &format!("{line_no:>widest$}")), text);
+        let _ = writeln!(
+            out,
+            "{} {bar} {}",
+            paint.bold(BLUE, &format!("{line_no:>widest$}")),
+            text
+        );
         let _ = writeln!(out, "{gutter} {bar} {}", paint.bold(tone, &under));
     }
     if let Some(help) = &d.help {
@@ -144,7 +164,11 @@ fn quote(source: &Source, mark: &Mark<'_>) -> (usize, String, String) {
             None => text.push(c),
         }
         if i < start {
-            pad.push_str(&if c == '\t' { "\t".to_owned() } else { " ".repeat(w) });
+            pad.push_str(&if c == '\t' {
+                "\t".to_owned()
+            } else {
+                " ".repeat(w)
+            });
         } else if i < end {
             width += w;
         }
@@ -158,14 +182,22 @@ fn quote(source: &Source, mark: &Mark<'_>) -> (usize, String, String) {
     }
     let sign = if mark.primary { "^" } else { "-" };
     let label = printable(mark.label, MAX_TEXT);
-    let suffix = if label.is_empty() { String::new() } else { format!(" {label}") };
+    let suffix = if label.is_empty() {
+        String::new()
+    } else {
+        format!(" {label}")
+    };
     let under = format!("{pad}{}{suffix}", sign.repeat(width.max(1)));
     (loc.line, text, under)
 }
 
 /// `help` with each line escaped and capped, the line breaks kept.
 fn printable_lines(help: &str) -> String {
-    let mut lines: Vec<String> = help.split('\n').take(20).map(|l| printable(l, MAX_TEXT)).collect();
+    let mut lines: Vec<String> = help
+        .split('\n')
+        .take(20)
+        .map(|l| printable(l, MAX_TEXT))
+        .collect();
     if help.split('\n').nth(20).is_some() {
         lines.push("…".into());
     }
@@ -195,7 +227,8 @@ pub fn draw_all(file: &str, source: &Source, diagnostics: &[Diagnostic], color: 
         out.push_str(&draw(d, file, source, color));
         drawn += 1;
     }
-    let count = |from: &[Diagnostic], severity| from.iter().filter(|d| d.severity == severity).count();
+    let count =
+        |from: &[Diagnostic], severity| from.iter().filter(|d| d.severity == severity).count();
     let rest = &diagnostics[drawn..];
     let (errors, warnings) = (count(rest, Severity::Error), count(rest, Severity::Warning));
     let file = printable(file, MAX_TEXT);
@@ -207,14 +240,24 @@ pub fn draw_all(file: &str, source: &Source, diagnostics: &[Diagnostic], color: 
         if warnings > 0 {
             more.push(format!("{warnings} more {}", plural(warnings, "warning")));
         }
-        let _ = writeln!(out, "\n{}", paint.bold(WHITE, &format!("note: and {} not drawn", more.join(" and "))));
+        let _ = writeln!(
+            out,
+            "\n{}",
+            paint.bold(
+                WHITE,
+                &format!("note: and {} not drawn", more.join(" and "))
+            )
+        );
     }
     let errors = count(diagnostics, Severity::Error);
     if errors > 1 {
         let _ = writeln!(
             out,
             "\n{}",
-            paint.bold(RED, &format!("error: {file}: {errors} problems, nothing was written"))
+            paint.bold(
+                RED,
+                &format!("error: {file}: {errors} problems, nothing was written")
+            )
         );
     }
     out

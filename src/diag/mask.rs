@@ -66,9 +66,18 @@ pub fn value_spans(source: &str, value: &Spanned<DeValue<'_>>) -> Vec<Range<usiz
 /// of a Secret's table pasted above its header, say).
 pub fn looks_secret(key: &str) -> bool {
     let lower = key.to_ascii_lowercase();
-    ["pass", "secret", "token", "cred", "auth", "pwd", "private", "stringdata"]
-        .iter()
-        .any(|word| lower.contains(word))
+    [
+        "pass",
+        "secret",
+        "token",
+        "cred",
+        "auth",
+        "pwd",
+        "private",
+        "stringdata",
+    ]
+    .iter()
+    .any(|word| lower.contains(word))
 }
 
 /// Whether the value at `path` (keys from the document's root) may be shown.
@@ -133,7 +142,12 @@ impl Walk<'_> {
         }
     }
 
-    fn value<'a>(&mut self, source: &str, value: &'a Spanned<DeValue<'_>>, path: &mut Vec<&'a str>) {
+    fn value<'a>(
+        &mut self,
+        source: &str,
+        value: &'a Spanned<DeValue<'_>>,
+        path: &mut Vec<&'a str>,
+    ) {
         if is_plain(path, self.known) {
             self.plain.insert(value.span().start, value.span().end);
         }
@@ -229,7 +243,9 @@ fn scan_line<'a>(
         None => path.push(trimmed),
     }
     let secret_root = match scan.header.is_empty() {
-        true => path.first().is_some_and(|first| is_secrets_key(first, known)),
+        true => path
+            .first()
+            .is_some_and(|first| is_secrets_key(first, known)),
         false => scan.header_secret,
     };
     let secret = secret_root || path.last().is_some_and(|last| looks_secret(last));
@@ -248,7 +264,8 @@ fn scan_line<'a>(
                 plain = balanced
                     && plain_values.get(&start).is_some_and(|&end| {
                         let rest = source.get(end..line.end).unwrap_or_default();
-                        end <= line.end && (rest.trim().is_empty() || rest.trim_start().starts_with('#'))
+                        end <= line.end
+                            && (rest.trim().is_empty() || rest.trim_start().starts_with('#'))
                     });
                 scan.plain_until = 0;
             }
@@ -264,7 +281,9 @@ fn scan_line<'a>(
         // (`docker_registry { password = "..." }`): keep only its first word.
         None if looks_secret(trimmed) => {
             plain = false;
-            let word = trimmed.find(['{', '"', '\'', ' ', '\t']).unwrap_or(trimmed.len());
+            let word = trimmed
+                .find(['{', '"', '\'', ' ', '\t'])
+                .unwrap_or(trimmed.len());
             spans.push(indent + word..line.end);
         }
         None => {}
@@ -310,7 +329,11 @@ fn shape(line: &str, mut string: Option<&'static str>) -> Shape {
                 string = None;
                 i += 3;
             } else {
-                i += if bytes[i] == b'\\' && delim == "\"\"\"" { 2 } else { 1 };
+                i += if bytes[i] == b'\\' && delim == "\"\"\"" {
+                    2
+                } else {
+                    1
+                };
             }
             continue;
         }
@@ -375,7 +398,10 @@ mod tests {
             "[secrets.db]\ntype ={ \"Opaque\"\nliterals = { pw = \"hunter2\", u = \"a\" }\n",
         ] {
             let out = masked(src);
-            assert!(!out.contains("hunter2") && !out.contains("unter"), "{src:?} -> {out}");
+            assert!(
+                !out.contains("hunter2") && !out.contains("unter"),
+                "{src:?} -> {out}"
+            );
         }
     }
 }

@@ -170,7 +170,12 @@ impl Error {
 
     /// An error with a single message and no place in a description.
     pub fn bare(kind: ErrorKind, file: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::new(kind, file, Source::default(), vec![Diagnostic::bare(message)])
+        Error::new(
+            kind,
+            file,
+            Source::default(),
+            vec![Diagnostic::bare(message)],
+        )
     }
 
     /// What kind of failure this is.
@@ -286,10 +291,13 @@ mod tests {
     #[test]
     fn hostile_text_is_escaped_everywhere() {
         let src = "k = \"\x1b]0;pwn\x07\u{202e}\"\n";
-        let d = Diagnostic::error("bad `\x1b[2J`", 4..src.len() - 1, "lab\rel")
-            .with_help("h\u{9b}elp");
+        let d =
+            Diagnostic::error("bad `\x1b[2J`", 4..src.len() - 1, "lab\rel").with_help("h\u{9b}elp");
         let drawn = d.draw("f\x1b.toml", src, false);
-        assert!(!drawn.chars().any(|c| c.is_control() && c != '\n'), "{drawn:?}");
+        assert!(
+            !drawn.chars().any(|c| c.is_control() && c != '\n'),
+            "{drawn:?}"
+        );
         assert!(!drawn.contains('\u{202e}'));
     }
 
@@ -300,7 +308,10 @@ mod tests {
             .map(|i| Diagnostic::error("bad", i * 6..i * 6 + 1, "x"))
             .collect();
         let drawn = draw_all("a.toml", src.as_str(), &diags, false);
-        assert!(drawn.contains("note: and 950 more errors not drawn"), "{drawn}");
+        assert!(
+            drawn.contains("note: and 950 more errors not drawn"),
+            "{drawn}"
+        );
         assert!(drawn.len() < 64 * 1024);
     }
 

@@ -44,7 +44,10 @@ mod tests {
 
     #[test]
     fn escapes_terminal_controls_and_bidi() {
-        assert_eq!(printable("a\x1b[31mb\x07\r\u{202E}c\u{9b}", 100), "a\\u{1b}[31mb\\u{7}\\u{d}\\u{202e}c\\u{9b}");
+        assert_eq!(
+            printable("a\x1b[31mb\x07\r\u{202E}c\u{9b}", 100),
+            "a\\u{1b}[31mb\\u{7}\\u{d}\\u{202e}c\\u{9b}"
+        );
         assert_eq!(printable("tab\tok", 100), "tab\tok");
     }
 
