@@ -185,8 +185,6 @@ struct Scan<'a> {
     depth: i32,
     /// Whether the value being continued may be shown.
     plain: bool,
-    /// Where the parser read the continued plain value to end.
-    plain_until: usize,
 }
 
 /// Masks, line by line, what the parse may have missed in a broken
@@ -214,7 +212,6 @@ fn scan_line<'a>(
     let trimmed = text.trim_start();
     let indent = line.start + text.len() - trimmed.len();
     if scan.string.is_some() || scan.depth > 0 {
-        scan.plain &= line.end <= scan.plain_until;
         if !scan.plain && !trimmed.is_empty() {
             spans.push(indent..line.end);
         }
@@ -226,17 +223,11 @@ fn scan_line<'a>(
     if trimmed.is_empty() || trimmed.starts_with('#') {
         return;
     }
+    let shape = shape(trimmed, None);
     if trimmed.starts_with('[') {
-        let name = trimmed.trim_start_matches('[');
-        let name = name.split(']').next().unwrap_or_default();
-        scan.header = key_parts(name);
-        scan.header_secret = scan
-            .header
-            .first()
-            .is_some_and(|first| is_secrets_key(first, known));
+        header_line(trimmed, indent..line.end, &shape, scan, known, spans);
         return;
     }
-    let shape = shape(trimmed, None);
     let mut path = scan.header.clone();
     match shape.equals {
         Some(at) => path.extend(key_parts(&trimmed[..at])),
@@ -258,7 +249,7 @@ fn scan_line<'a>(
             // `secrets` is shown only when its value is whole on its line
             // and the parser read it as one value to the line's end: a
             // stray quote or bracket may have made it swallow what follows.
-            scan.plain_until = usize::MAX;
+            // (Such a value never continues on the next line.)
             if secret && plain {
                 let balanced = !shape.open_quote && shape.depth == 0 && shape.string.is_none();
                 plain = balanced
@@ -267,7 +258,6 @@ fn scan_line<'a>(
                         end <= line.end
                             && (rest.trim().is_empty() || rest.trim_start().starts_with('#'))
                     });
-                scan.plain_until = 0;
             }
             if !plain {
                 spans.push(start..line.end);
@@ -289,6 +279,42 @@ fn scan_line<'a>(
         None => {}
     }
     scan.plain = plain;
+    scan.string = shape.string;
+    scan.depth = shape.depth.max(0);
+}
+
+/// A line that starts with `[`: a table header, or a line broken by a
+/// stray `[` (`[literals = { ... }`), masked but for its bracket when in doubt.
+fn header_line<'a>(
+    trimmed: &'a str,
+    line: Range<usize>,
+    shape: &Shape,
+    scan: &mut Scan<'a>,
+    known: &[&str],
+    spans: &mut Vec<Range<usize>>,
+) {
+    let name = trimmed.trim_start_matches('[');
+    let (name, rest) = name.split_once(']').unwrap_or((name, ""));
+    let rest = rest.trim_start_matches(']').trim_start();
+    let whole = shape.equals.is_none()
+        && !shape.open_quote
+        && shape.string.is_none()
+        && !trimmed.ends_with('[')
+        && trimmed.contains(']')
+        && (rest.is_empty() || rest.starts_with('#'));
+    if whole {
+        scan.header = key_parts(name);
+        scan.header_secret = scan
+            .header
+            .first()
+            .is_some_and(|first| is_secrets_key(first, known));
+        return;
+    }
+    let in_doubt = scan.header_secret || scan.header.is_empty() || looks_secret(trimmed);
+    if in_doubt {
+        spans.push(line.start + 1..line.end);
+    }
+    scan.plain = !in_doubt;
     scan.string = shape.string;
     scan.depth = shape.depth.max(0);
 }
@@ -396,6 +422,7 @@ mod tests {
             "[secrets.db]\ntype = \"literals = { pw = \"hunter2\", u = \"a\" }\n",
             "[secrets.db]\nfiles = [\"a\", \"b]\nliterals = { pw = \"hunter2\" }\n",
             "[secrets.db]\ntype ={ \"Opaque\"\nliterals = { pw = \"hunter2\", u = \"a\" }\n",
+            "[secrets.db]\n[literals = { pw = \"hunter2\", u = \"a\" }\n",
         ] {
             let out = masked(src);
             assert!(
