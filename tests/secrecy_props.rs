@@ -307,3 +307,50 @@ fn every_section_is_clean_unmutated_and_compiles() {
     }
     assert!(needles().len() > 10);
 }
+
+#[test]
+fn user_templates_that_fail_on_a_secret_do_not_print_it() {
+    let description = format!(
+        "name = \"db\"\nimage = \"postgres:16\"\n[secrets.db]\nliterals = {{ password = \"{MARKER}\" }}\n"
+    );
+    let failing = [
+        "{{ value | int }}",
+        "{{ value + 1 }}",
+        "{{ value[2:10] | float }}",
+        "{{ value.missing }}",
+        "{{ value | items }}",
+        "{% for c in value %}{{ c | int }}{% endfor %}",
+        "{{ range(value) }}",
+        "{{ value is divisibleby(3) }}",
+        "{{ value | join(1) }}",
+        "{{ value | unknown_filter }}",
+        "{{ data[value] }}",
+        "{{ value | round }}",
+        "{{ [value] }}",
+    ];
+    let mut failed = 0;
+    for body in failing {
+        let dir = tempfile::tempdir().unwrap();
+        let template = format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{{{ metadata.name }}}}\ndata:\n{{% for key, value in data|items %}}\n  {{{{ key }}}}: {body}\n{{% endfor %}}\n"
+        );
+        std::fs::write(dir.path().join("secret.yaml"), template).unwrap();
+        let templates = Templates::from_dir(dir.path()).unwrap();
+        let sources = FsSources::new(dir.path());
+        let result = kubetoml::compile(
+            "db.toml",
+            &description,
+            &sources,
+            &templates,
+            &Options::default(),
+        );
+        // A template that happens to render is not this test's concern.
+        if let Err(e) = result {
+            failed += 1;
+            for text in [e.draw(false), format!("{e:?}")] {
+                check(body, &text, &description, "").unwrap();
+            }
+        }
+    }
+    assert!(failed >= 8, "only {failed} templates failed");
+}
