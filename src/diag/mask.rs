@@ -8,7 +8,6 @@
 //! masked: `literals`, a misspelt field, `stringData` written by habit, a
 //! key written twice, the rest of a line with a stray quote.
 
-use std::collections::HashMap;
 use std::ops::Range;
 
 use toml::de::{DeTable, DeValue};
@@ -103,14 +102,10 @@ pub fn secret_spans(
     let mut walk = Walk {
         known,
         spans: Vec::new(),
-        plain: HashMap::new(),
     };
-    let mut path = Vec::new();
-    walk.table(source, doc, &mut path);
+    walk.table(source, doc, &mut Vec::new());
     if !clean {
-        let mut more = Vec::new();
-        scan_lines(source, &walk, &mut more);
-        walk.spans.extend(more);
+        scan_lines(source, known, &mut walk.spans);
     }
     walk.spans
 }
@@ -121,9 +116,6 @@ struct Walk<'k> {
     known: &'k [&'k str],
     /// Secret values.
     spans: Vec<Range<usize>>,
-    /// Values of plain fields under `secrets`, as the parser read them:
-    /// start to end.
-    plain: HashMap<usize, usize>,
 }
 
 impl Walk<'_> {
@@ -148,9 +140,6 @@ impl Walk<'_> {
         value: &'a Spanned<DeValue<'_>>,
         path: &mut Vec<&'a str>,
     ) {
-        if is_plain(path, self.known) {
-            self.plain.insert(value.span().start, value.span().end);
-        }
         match value.get_ref() {
             DeValue::Table(table) => self.table(source, table, path),
             DeValue::Array(items) => items.iter().for_each(|item| self.value(source, item, path)),
@@ -190,12 +179,12 @@ struct Scan<'a> {
 /// Masks, line by line, what the parse may have missed in a broken
 /// description: the rest of every line after `=` under a secret key, and
 /// every line of a value continued from one.
-fn scan_lines(source: &str, walk: &Walk<'_>, spans: &mut Vec<Range<usize>>) {
+fn scan_lines(source: &str, known: &[&str], spans: &mut Vec<Range<usize>>) {
     let mut scan = Scan::default();
     let mut start = 0;
     for line in source.split_inclusive('\n') {
         let end = start + line.trim_end_matches(['\n', '\r']).len();
-        scan_line(source, start..end, &mut scan, walk, spans);
+        scan_line(source, start..end, &mut scan, known, spans);
         start += line.len();
     }
 }
@@ -204,10 +193,9 @@ fn scan_line<'a>(
     source: &'a str,
     line: Range<usize>,
     scan: &mut Scan<'a>,
-    walk: &Walk<'_>,
+    known: &[&str],
     spans: &mut Vec<Range<usize>>,
 ) {
-    let (plain_values, known) = (&walk.plain, walk.known);
     let text = &source[line.clone()];
     let trimmed = text.trim_start();
     let indent = line.start + text.len() - trimmed.len();
@@ -239,34 +227,19 @@ fn scan_line<'a>(
             .is_some_and(|first| is_secrets_key(first, known)),
         false => scan.header_secret,
     };
+    // In a description that does not parse, nothing under `secrets` is
+    // plain: a deleted line break or a stray quote may have put a secret
+    // inside a `files` or `type` string.
     let secret = secret_root || path.last().is_some_and(|last| looks_secret(last));
-    let mut plain = !secret_root || is_plain(&path, known);
+    let mut plain = !secret;
     match shape.equals {
-        Some(at) => {
+        Some(at) if secret => {
             let value = &trimmed[at + 1..];
             let start = indent + at + 1 + value.len() - value.trim_start().len();
-            // In a description that does not parse, a plain field under
-            // `secrets` is shown only when its value is whole on its line
-            // and the parser read it as one value to the line's end: a
-            // stray quote or bracket may have made it swallow what follows.
-            // (Such a value never continues on the next line.)
-            if secret && plain {
-                let balanced = !shape.open_quote && shape.depth == 0 && shape.string.is_none();
-                plain = balanced
-                    && plain_values.get(&start).is_some_and(|&end| {
-                        let rest = source.get(end..line.end).unwrap_or_default();
-                        end <= line.end
-                            && (rest.trim().is_empty() || rest.trim_start().starts_with('#'))
-                    });
-            }
-            if !plain {
-                spans.push(start..line.end);
-            }
+            spans.push(start..line.end);
         }
-        None if secret || !plain => {
-            plain = false;
-            spans.push(indent..line.end);
-        }
+        Some(_) => {}
+        None if secret => spans.push(indent..line.end),
         // A line that does not parse but names a secret somewhere
         // (`docker_registry { password = "..." }`): keep only its first word.
         None if looks_secret(trimmed) => {
@@ -400,7 +373,7 @@ mod tests {
 
     #[test]
     fn masks_every_value_under_secrets_but_plain_fields() {
-        let src = "name = \"a\"\n[secrets.db]\ntype = \"Opaque\"\nstringData = { p = \"hunter2\" }\nliterals.pw = \"hunter2\"\n[secrets.db.literals]\nfiles = \"hunter2\"\n";
+        let src = "name = \"a\"\n[secrets.db]\ntype = \"Opaque\"\nstringData = { p = \"hunter2\" }\nliterals.pw = \"hunter2\"\n[secrets.x.literals]\nfiles = \"hunter2\"\n";
         let out = masked(src);
         assert!(!out.contains("hunter2"), "{out}");
         assert!(out.contains("type = \"Opaque\""), "{out}");
