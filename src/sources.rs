@@ -369,10 +369,12 @@ pub fn file_entries(sources: &dyn Sources, spec: &str) -> Result<Vec<Entry>, Sou
         None => (None, spec),
         Some((_, rest)) if rest.contains('=') => {
             return Err(
-                SourceError::new(format!("`{spec}` has more than one `=`")).with_help(
+                // Not quoted: a line break deleted by mistake can put a
+                // Secret's value here.
+                SourceError::new("this file source has more than one `=`").with_help(
                     "write `path` or `key=path`; key names and file paths cannot contain `=`",
                 ),
-            )
+            );
         }
         Some(("", path)) => {
             return Err(SourceError::new(format!("empty key name for `{path}`"))
@@ -605,7 +607,7 @@ mod tests {
         assert_eq!(
             file_entries(&sources, "a=b=c").unwrap_err(),
             err(
-                "`a=b=c` has more than one `=`",
+                "this file source has more than one `=`",
                 Some("write `path` or `key=path`; key names and file paths cannot contain `=`")
             )
         );

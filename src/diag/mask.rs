@@ -143,10 +143,22 @@ impl Walk<'_> {
         match value.get_ref() {
             DeValue::Table(table) => self.table(source, table, path),
             DeValue::Array(items) => items.iter().for_each(|item| self.value(source, item, path)),
+            DeValue::String(text) if is_plain(path, self.known) && !looks_plain(text) => {
+                self.spans.push(unquoted(source, value.span()))
+            }
             _ if is_plain(path, self.known) => {}
             _ => self.spans.push(unquoted(source, value.span())),
         }
     }
+}
+
+/// Whether a plain field's string looks like what such fields hold (a
+/// name, a path, `key=path`, a Secret type), not like the rest of a line
+/// merged into it by a deleted line break (`"a=literals = { pw = ...`).
+fn looks_plain(text: &str) -> bool {
+    text.len() <= 253
+        && text.matches('=').count() <= 1
+        && !text.contains(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '{' | '}' | ','))
 }
 
 /// `span` without the quotes of the string it holds.
@@ -373,7 +385,7 @@ mod tests {
 
     #[test]
     fn masks_every_value_under_secrets_but_plain_fields() {
-        let src = "name = \"a\"\n[secrets.db]\ntype = \"Opaque\"\nstringData = { p = \"hunter2\" }\nliterals.pw = \"hunter2\"\n[secrets.x.literals]\nfiles = \"hunter2\"\n";
+        let src = "name = \"a\"\n[secrets.db]\ntype = \"Opaque\"\nstringData = { p = \"hunter2\" }\nliterals.pw = \"hunter2\"\nfiles = [\"k=literals = { pw = hunter2\"]\n[secrets.x.literals]\nfiles = \"hunter2\"\n";
         let out = masked(src);
         assert!(!out.contains("hunter2"), "{out}");
         assert!(out.contains("type = \"Opaque\""), "{out}");
