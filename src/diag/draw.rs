@@ -56,7 +56,7 @@ pub fn draw(d: &Diagnostic, file: &str, source: &Source, color: bool) -> String 
     };
     let file = printable(file, MAX_TEXT);
     let mut out = String::new();
-    let message = printable(&d.message, MAX_TEXT);
+    let message = printable(&source.scrub(&d.message), MAX_TEXT);
     let _ = writeln!(
         out,
         "{}{}",
@@ -68,7 +68,7 @@ pub fn draw(d: &Diagnostic, file: &str, source: &Source, color: bool) -> String 
             let _ = writeln!(out, " {} {file}", paint.bold(BLUE, "-->"));
         }
         if let Some(help) = &d.help {
-            let help = indent_lines(&printable_lines(help), "  = help: ".len());
+            let help = indent_lines(&printable_lines(&source.scrub(help)), "  = help: ".len());
             let _ = writeln!(out, "  {} {help}", paint.bold(BLUE, "= help:"));
         }
         return out;
@@ -113,7 +113,10 @@ pub fn draw(d: &Diagnostic, file: &str, source: &Source, color: bool) -> String 
     }
     if let Some(help) = &d.help {
         let _ = writeln!(out, "{gutter} {bar}");
-        let help = indent_lines(&printable_lines(help), gutter.len() + " = help: ".len());
+        let help = indent_lines(
+            &printable_lines(&source.scrub(help)),
+            gutter.len() + " = help: ".len(),
+        );
         let _ = writeln!(out, "{gutter} {} {help}", paint.bold(BLUE, "= help:"));
     }
     out
@@ -181,7 +184,7 @@ fn quote(source: &Source, mark: &Mark<'_>) -> (usize, String, String) {
         pad.push(if c == '\t' { '\t' } else { ' ' });
     }
     let sign = if mark.primary { "^" } else { "-" };
-    let label = printable(mark.label, MAX_TEXT);
+    let label = printable(&source.scrub(mark.label), MAX_TEXT);
     let suffix = if label.is_empty() {
         String::new()
     } else {

@@ -25,6 +25,7 @@
 
 mod draw;
 mod mask;
+mod scrub;
 mod source;
 mod suggest;
 mod text;
@@ -134,6 +135,20 @@ impl Diagnostic {
         self
     }
 
+    /// This diagnostic with any piece of a value masked in `source` masked
+    /// in what it says too.
+    pub fn scrubbed(self, source: &Source) -> Diagnostic {
+        Diagnostic {
+            message: source.scrub(&self.message),
+            label: source.scrub(&self.label),
+            secondary: (self.secondary.into_iter())
+                .map(|(span, label)| (span, source.scrub(&label)))
+                .collect(),
+            help: self.help.map(|help| source.scrub(&help)),
+            ..self
+        }
+    }
+
     /// Draws this diagnostic against `source`, named `file` in the `-->`
     /// line. The source is masked first (see [`Source`]).
     pub fn draw(&self, file: &str, source: impl Into<Source>, color: bool) -> String {
@@ -160,10 +175,15 @@ impl Error {
         source: impl Into<Source>,
         diagnostics: Vec<Diagnostic>,
     ) -> Self {
+        let source = source.into();
+        let diagnostics = diagnostics
+            .into_iter()
+            .map(|d| d.scrubbed(&source))
+            .collect();
         Error {
             kind,
             file: file.into(),
-            source: source.into(),
+            source,
             diagnostics,
         }
     }

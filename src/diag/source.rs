@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use toml::de::DeTable;
 
+use super::scrub::Pieces;
+
 /// A description's text as diagnostics may quote it: every value a Secret
 /// may hold is replaced by `*` (see [`super::mask`]), byte for byte, so
 /// spans into the original text stay valid. It is the only form of the
@@ -14,6 +16,8 @@ pub struct Source {
     text: Arc<str>,
     /// Byte offset of the start of every line, for lookups in log time.
     lines: Arc<[usize]>,
+    /// Pieces of the masked values, to mask in what diagnostics say.
+    pieces: Arc<Pieces>,
 }
 
 impl Source {
@@ -29,7 +33,7 @@ impl Source {
     /// one is in doubt, and masked (none given: no such check).
     pub fn masked(raw: &str, doc: &DeTable<'_>, clean: bool, known: &[&str]) -> Source {
         let spans = super::mask::secret_spans(raw, doc, clean, known);
-        Source::with_spans_masked(raw, &spans)
+        Source::with_spans_masked(raw, &spans, Pieces::of(raw, &spans))
     }
 
     /// This source with `spans` masked too: values found doubtful later
@@ -38,10 +42,18 @@ impl Source {
         if spans.is_empty() {
             return self.clone();
         }
-        Source::with_spans_masked(&self.text, spans)
+        let mut pieces = Pieces::clone(&self.pieces);
+        pieces.add(&self.text, spans);
+        Source::with_spans_masked(&self.text, spans, pieces)
     }
 
-    fn with_spans_masked(raw: &str, spans: &[Range<usize>]) -> Source {
+    /// `text` (a message, a label, a help line) with any piece of a
+    /// masked value masked too.
+    pub fn scrub(&self, text: &str) -> String {
+        self.pieces.scrub(text)
+    }
+
+    fn with_spans_masked(raw: &str, spans: &[Range<usize>], pieces: Pieces) -> Source {
         let mut bytes = raw.as_bytes().to_vec();
         for span in spans {
             if let Some(part) = bytes.get_mut(span.clone()) {
@@ -56,6 +68,7 @@ impl Source {
         Source {
             text: text.into(),
             lines,
+            pieces: Arc::new(pieces),
         }
     }
 
