@@ -98,7 +98,8 @@ mod tests {
     #[test]
     fn masks_any_piece_of_a_masked_value() {
         let raw = "pw = \"Qx7Zk2Wv9Jm4\"";
-        let pieces = Pieces::of(raw, &[6..18]);
+        let value = 6..18;
+        let pieces = Pieces::of(raw, std::slice::from_ref(&value));
         assert_eq!(
             pieces.scrub("`db` has keys `line-Qx7Zk2Wv9`, `token`"),
             "`db` has keys `line-*********`, `token`"
