@@ -154,7 +154,12 @@ fn quote(source: &Source, mark: &Mark<'_>) -> (usize, String, String) {
     let mut width = 0;
     let mut columns = 0;
     let mut cut = false;
-    for (i, c) in line[from..].char_indices() {
+    // What is shown of the line, with any piece of a masked value that a
+    // mistake left outside one (in a key, say) masked too; byte offsets
+    // stay those of `line`.
+    let shown = floor_char_boundary(line, line.len().min(from + 4 * MAX_COLUMNS + 8));
+    let shown = source.scrub(&line[from..shown]);
+    for (i, c) in shown.char_indices() {
         let i = from + i;
         if columns >= MAX_COLUMNS {
             cut = true;

@@ -43,7 +43,7 @@ impl Pieces {
     }
 
     /// `text` with every character inside a piece of a masked value
-    /// replaced by `*`.
+    /// replaced by `*`s, one a byte.
     pub fn scrub(&self, text: &str) -> String {
         if self.0.is_empty() || text.len() < PIECE {
             return text.to_owned();
@@ -58,12 +58,15 @@ impl Pieces {
         if !hit.contains(&true) {
             return text.to_owned();
         }
-        text.char_indices()
-            .map(|(i, c)| match hit[i..i + c.len_utf8()].contains(&true) {
-                true => '*',
-                false => c,
-            })
-            .collect()
+        // One `*` per byte, so byte offsets into `text` stay valid.
+        let mut out = String::with_capacity(text.len());
+        for (i, c) in text.char_indices() {
+            match hit[i..i + c.len_utf8()].contains(&true) {
+                true => out.extend(std::iter::repeat_n('*', c.len_utf8())),
+                false => out.push(c),
+            }
+        }
+        out
     }
 }
 
@@ -106,5 +109,6 @@ mod tests {
         );
         assert_eq!(pieces.scrub("nothing here"), "nothing here");
         assert_eq!(pieces.scrub("é Zk2Wv9 é"), "é ****** é");
+        assert_eq!(pieces.scrub("Zk2Wv9é"), "******é");
     }
 }
