@@ -61,6 +61,7 @@ macro_rules! internal_modules {
 internal_modules! {
     against
     api_rules
+    diag
     error
     hash
     init
@@ -85,9 +86,8 @@ pub mod import;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-pub use error::{Diagnostic, Error, ErrorKind, Severity};
+pub use diag::{Diagnostic, Error, ErrorKind, Severity};
 pub use explain::Explanation;
 pub use init::starter;
 pub use kube_version::KubeVersion;
@@ -190,7 +190,7 @@ pub struct Output {
     pub warnings: Vec<Diagnostic>,
     inputs: Inputs,
     file: String,
-    source: Arc<str>,
+    source: diag::Source,
 }
 
 impl Output {
@@ -208,13 +208,13 @@ impl Output {
 
     /// The warnings, drawn like rustc's (empty when there are none).
     pub fn draw_warnings(&self, color: bool) -> String {
-        error::draw_all(&self.file, &self.source, &self.warnings, color)
+        diag::draw_all(&self.file, &self.source, &self.warnings, color)
     }
 
     /// One line per warning, `file:line:column: message (help)`, without
     /// colors: what a `build.rs` prints after `cargo:warning=`.
     pub fn warning_lines(&self) -> Vec<String> {
-        one_line_each(&self.file, &self.source, &self.warnings)
+        diag::one_line_each(&self.file, &self.source, &self.warnings)
     }
 }
 
@@ -257,26 +257,6 @@ pub fn join_documents(docs: &[Document]) -> String {
     out
 }
 
-/// `diagnostics` as single lines, `file:line:column: message (help)`: no
-/// source text is quoted, so no literal secret can show.
-fn one_line_each(file: &str, source: &str, diagnostics: &[Diagnostic]) -> Vec<String> {
-    let lines = diagnostics.iter().map(|d| {
-        let mut line = file.to_owned();
-        if let Some(span) = &d.span {
-            let before = &source[..span.start.min(source.len())];
-            let number = before.matches('\n').count() + 1;
-            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
-            line.push_str(&format!(":{number}:{column}"));
-        }
-        line.push_str(&format!(": {}", d.message));
-        if let Some(help) = &d.help {
-            line.push_str(&format!(" (help: {help})"));
-        }
-        line.split_whitespace().collect::<Vec<_>>().join(" ")
-    });
-    lines.collect()
-}
-
 /// One description, lowered: resolved, read and checked, before any template
 /// runs. [`render`](Resolved::render) finishes the compilation;
 /// [`explain`](Resolved::explain) describes what the StatefulSet promises.
@@ -288,7 +268,7 @@ pub struct Resolved {
     model: model::Model,
     inputs: Inputs,
     file: String,
-    source: Arc<str>,
+    source: diag::Source,
 }
 
 // Not derived: the description's source may hold literal secrets.
@@ -317,12 +297,12 @@ impl Resolved {
 
     /// The warnings, drawn like rustc's (empty when there are none).
     pub fn draw_warnings(&self, color: bool) -> String {
-        error::draw_all(&self.file, &self.source, &self.warnings, color)
+        diag::draw_all(&self.file, &self.source, &self.warnings, color)
     }
 
     /// One line per warning, as [`Output::warning_lines`].
     pub fn warning_lines(&self) -> Vec<String> {
-        one_line_each(&self.file, &self.source, &self.warnings)
+        diag::one_line_each(&self.file, &self.source, &self.warnings)
     }
 
     /// What the StatefulSet promises, pod by pod (`kubetoml explain`).
@@ -355,8 +335,9 @@ pub fn compile_file(path: impl AsRef<Path>, options: &Options) -> Result<Output,
 pub fn resolve_file(path: impl AsRef<Path>, options: &Options) -> Result<Resolved, Error> {
     let path = path.as_ref();
     let file = path.display().to_string();
-    let source = std::fs::read_to_string(path)
+    let bytes = std::fs::read(path)
         .map_err(|e| Error::bare(ErrorKind::Io, &file, format!("cannot read `{file}`: {e}")))?;
+    let source = String::from_utf8(bytes).map_err(|e| diag::not_utf8(&file, e.as_bytes()))?;
     let root = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -423,17 +404,19 @@ fn resolve_sources(
     no_literal_secrets: bool,
     kube_version: Option<&str>,
 ) -> Result<Resolved, Error> {
-    let source: Arc<str> = Arc::from(source);
-    let spec = spec::parse(file, &source)?;
+    // Parsed once; what errors may quote is masked once.
+    let (doc, syntax) = toml::de::DeTable::parse_recoverable(source);
+    let masked = diag::Source::masked(source, doc.get_ref(), syntax.is_empty(), spec::SPEC_FIELDS);
+    let spec = spec::from_document(file, source, &masked, doc, syntax)?;
     let checked = policy::check(&spec, kube_version);
     let lowered = lower::lower(
         spec,
-        &source,
+        masked.text(),
         sources,
         &lower::Options { no_literal_secrets },
     );
     let mut lowered = policy::merge(lowered, checked.diagnostics)
-        .map_err(|diags| Error::new(ErrorKind::Invalid, file, source.clone(), diags))?;
+        .map_err(|diags| Error::new(ErrorKind::Invalid, file, &masked, diags))?;
     if let Some(level) = checked.level {
         policy::harden(&mut lowered.model, level);
     }
@@ -442,6 +425,6 @@ fn resolve_sources(
         warnings: lowered.warnings,
         inputs: Inputs::default(),
         file: file.to_owned(),
-        source,
+        source: masked,
     })
 }

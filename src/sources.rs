@@ -416,10 +416,12 @@ pub fn file_entries(sources: &dyn Sources, spec: &str) -> Result<Vec<Entry>, Sou
         None => (None, spec),
         Some((_, rest)) if rest.contains('=') => {
             return Err(
-                SourceError::new(format!("`{spec}` has more than one `=`")).with_help(
+                // Not quoted: a line break deleted by mistake can put a
+                // Secret's value here.
+                SourceError::new("this file source has more than one `=`").with_help(
                     "write `path` or `key=path`; key names and file paths cannot contain `=`",
                 ),
-            )
+            );
         }
         Some(("", path)) => {
             return Err(SourceError::new(format!("empty key name for `{path}`"))
@@ -526,9 +528,10 @@ fn env_file_lines(bytes: &[u8], origin: &str) -> Result<Vec<Entry>, SourceError>
             } else {
                 "env file keys must match `[-._a-zA-Z][-._a-zA-Z0-9]*`"
             };
+            // The key is not repeated: a value wrapped onto the next line
+            // makes a "key" out of part of a password.
             return Err(SourceError::new(format!(
-                "`{at}`: `{}` is not a valid environment variable name",
-                key.escape_debug()
+                "`{at}`: the key is not a valid environment variable name"
             ))
             .with_help(help));
         }
@@ -651,7 +654,7 @@ mod tests {
         assert_eq!(
             file_entries(&sources, "a=b=c").unwrap_err(),
             err(
-                "`a=b=c` has more than one `=`",
+                "this file source has more than one `=`",
                 Some("write `path` or `key=path`; key names and file paths cannot contain `=`")
             )
         );
@@ -1250,21 +1253,21 @@ mod tests {
         assert_eq!(
             env_err(b"1A=v\n"),
             err(
-                "`app.env:1`: `1A` is not a valid environment variable name",
+                "`app.env:1`: the key is not a valid environment variable name",
                 rule
             )
         );
         assert_eq!(
             env_err(b"A B=v\n"),
             err(
-                "`app.env:1`: `A B` is not a valid environment variable name",
+                "`app.env:1`: the key is not a valid environment variable name",
                 rule
             )
         );
         assert_eq!(
             env_err("\u{c4}B=1\n".as_bytes()),
             err(
-                "`app.env:1`: `\u{c4}B` is not a valid environment variable name",
+                "`app.env:1`: the key is not a valid environment variable name",
                 rule
             )
         );
@@ -1272,21 +1275,21 @@ mod tests {
         assert_eq!(
             env_err(b"A=1\n\xef\xbb\xbfB=2\n"),
             err(
-                "`app.env:2`: `\\u{feff}B` is not a valid environment variable name",
+                "`app.env:2`: the key is not a valid environment variable name",
                 rule
             )
         );
         assert_eq!(
             env_err(b"A =v\n"),
             err(
-                "`app.env:1`: `A ` is not a valid environment variable name",
+                "`app.env:1`: the key is not a valid environment variable name",
                 Some("remove the space before `=`")
             )
         );
         assert_eq!(
             env_err(b"A\t=v\n"),
             err(
-                "`app.env:1`: `A\\t` is not a valid environment variable name",
+                "`app.env:1`: the key is not a valid environment variable name",
                 Some("remove the space before `=`")
             )
         );

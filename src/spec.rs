@@ -12,9 +12,12 @@ use std::ops::Range;
 use schemars::JsonSchema;
 use serde::de::{self, Deserializer};
 use serde::Deserialize;
+use toml::de::{DeTable, DeValue};
 pub use toml::Spanned;
 
-use crate::error::{did_you_mean, quote_list, Diagnostic, Error, ErrorKind};
+use crate::diag::{
+    did_you_mean, looks_secret, quote_list, value_spans, Diagnostic, Error, ErrorKind, Source,
+};
 
 /// A map from spanned keys to spanned values, in key order.
 pub type Map<V> = BTreeMap<Spanned<String>, Spanned<V>>;
@@ -826,58 +829,165 @@ impl fmt::Debug for SecretText {
     }
 }
 
-/// The byte ranges of every Secret value written in the description itself
-/// (`[secrets.X] literals` values and `docker_registry.password`), without
-/// their quotes, found even in a description that does not parse. Errors mask
-/// them when they quote a source line.
-pub fn secret_value_spans(source: &str) -> Vec<std::ops::Range<usize>> {
-    use toml::de::{DeTable, DeValue};
-    let (root, _) = DeTable::parse_recoverable(source);
-    let mut spans = Vec::new();
-    let mut push = |value: &Spanned<DeValue>| {
-        let span = value.span();
-        let text = source.get(span.clone()).unwrap_or_default();
-        let quotes = text.len() - text.trim_start_matches(['"', '\'']).len();
-        let closing = text.len() - text.trim_end_matches(['"', '\'']).len();
-        if span.len() > quotes + closing {
-            spans.push(span.start + quotes..span.end - closing);
-        }
-    };
-    let Some(secrets) = root
-        .get_ref()
-        .get("secrets")
-        .and_then(|s| s.get_ref().as_table())
-    else {
-        return spans;
-    };
-    for secret in secrets.values() {
-        let Some(table) = secret.get_ref().as_table() else {
-            continue;
-        };
-        if let Some(literals) = table.get("literals").and_then(|l| l.get_ref().as_table()) {
-            literals.values().for_each(&mut push);
-        }
-        if let Some(password) = table
-            .get("docker_registry")
-            .and_then(|r| r.get_ref().as_table())
-            .and_then(|r| r.get("password"))
-        {
-            push(password);
-        }
-    }
-    spans
+/// Parses a description. `file` names it in errors. (The driver parses
+/// through [`from_document`], keeping the masked source for its errors.)
+#[cfg(any(test, feature = "unstable-internals"))]
+pub fn parse(file: &str, source: &str) -> Result<Spec, Error> {
+    let (doc, syntax) = DeTable::parse_recoverable(source);
+    let masked = Source::masked(source, doc.get_ref(), syntax.is_empty(), SPEC_FIELDS);
+    from_document(file, source, &masked, doc, syntax)
 }
 
-/// Parses a description. `file` names it in errors.
-pub fn parse(file: &str, source: &str) -> Result<Spec, Error> {
-    toml::from_str(source).map_err(|e| {
-        let message = e.message().trim_end().to_owned();
-        let diagnostic = match e.span() {
-            Some(span) => parse_diagnostic(&message, span, source),
-            None => Diagnostic::bare(message),
+/// At most this many unknown fields are taken out of a description, one
+/// deserialization each, to report them all in one run...
+const MAX_UNKNOWN: usize = 64;
+
+/// ...and at most about this many bytes deserialized in all, so that a
+/// 10 MB description is not deserialized 64 times.
+const MAX_UNKNOWN_BYTES: usize = 24 << 20;
+
+/// Deserializes a description already parsed into `doc` (with the `syntax`
+/// errors the parse found), reporting every unknown field at once, in file
+/// order. `source` is its text, `masked` the same text as errors may quote it.
+pub fn from_document(
+    file: &str,
+    source: &str,
+    masked: &Source,
+    mut doc: Spanned<DeTable<'_>>,
+    syntax: Vec<toml::de::Error>,
+) -> Result<Spec, Error> {
+    if let Some(e) = syntax.first() {
+        let d = toml_diagnostic(e, source, masked, &doc);
+        return Err(Error::new(ErrorKind::Parse, file, masked, vec![d]));
+    }
+    let mut diagnostics = Vec::new();
+    // An unknown field whose name suggests a secret (`password` written
+    // outside its table, say) has its value masked too.
+    let mut doubtful = Vec::new();
+    let passes = (MAX_UNKNOWN_BYTES / source.len().max(1)).clamp(1, MAX_UNKNOWN);
+    for _ in 0..passes {
+        let e = match Spec::deserialize(toml::de::Deserializer::from(doc.clone())) {
+            Ok(spec) if diagnostics.is_empty() => return Ok(spec),
+            Ok(_) => break,
+            Err(e) => e,
         };
-        Error::new(ErrorKind::Parse, file, source, vec![diagnostic])
-    })
+        diagnostics.push(toml_diagnostic(&e, source, masked, &doc));
+        let unknown = e.message().starts_with("unknown field `");
+        let removed = e
+            .span()
+            .filter(|_| unknown)
+            .and_then(|span| remove_key(doc.get_mut(), &span));
+        match removed {
+            Some((key, value)) if looks_secret(&key) => {
+                doubtful.extend(value_spans(source, &value))
+            }
+            Some(_) => {}
+            None => break,
+        }
+    }
+    diagnostics.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
+    let masked = masked.mask_more(&doubtful);
+    Err(Error::new(ErrorKind::Parse, file, masked, diagnostics))
+}
+
+/// The diagnostic for one of toml's or serde's errors.
+fn toml_diagnostic(
+    e: &toml::de::Error,
+    source: &str,
+    masked: &Source,
+    doc: &Spanned<DeTable<'_>>,
+) -> Diagnostic {
+    let message = e.message().trim_end();
+    match e.span() {
+        Some(span) => parse_diagnostic(message, span, source, masked, doc.get_ref()),
+        None => Diagnostic::bare(message),
+    }
+}
+
+/// Fields of [`DataSpec`] a ConfigMap does not have.
+const SECRET_ONLY_FIELDS: &[&str] = &["type", "docker_registry", "image_pull"];
+
+/// The keys leading to the key at `span`, from the document's root.
+fn key_path<'a>(table: &'a DeTable<'_>, span: &Range<usize>) -> Option<Vec<&'a str>> {
+    for (key, value) in table.iter() {
+        if key.span() == *span {
+            return Some(vec![key.get_ref().as_ref()]);
+        }
+        let inner = match value.get_ref() {
+            DeValue::Table(t) => key_path(t, span),
+            DeValue::Array(items) => items.iter().find_map(|item| match item.get_ref() {
+                DeValue::Table(t) => key_path(t, span),
+                _ => None,
+            }),
+            _ => None,
+        };
+        if let Some(mut path) = inner {
+            path.insert(0, key.get_ref().as_ref());
+            return Some(path);
+        }
+    }
+    None
+}
+
+/// Where the key defined again at `again` was first defined: the same
+/// `[table]` header on an earlier line, or the same key on an earlier line
+/// of the same table. Read from the text: the parse keeps one of the two.
+fn first_definition(text: &str, again: &Range<usize>) -> Option<Range<usize>> {
+    let line_start = text.get(..again.start)?.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next()?;
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let key = text.get(again.clone())?;
+    let offset = again.start - line_start;
+    if line_start == 0 {
+        return None;
+    }
+    // Each earlier line runs from `start` to the `\n` at `end`.
+    let mut end = line_start - 1;
+    for earlier in text[..end].split('\n').rev() {
+        let start = end - earlier.len();
+        end = start.saturating_sub(1);
+        let earlier = earlier.strip_suffix('\r').unwrap_or(earlier);
+        let trimmed = earlier.trim_start();
+        if line.trim_start().starts_with('[') {
+            if earlier.trim() == line.trim() {
+                let shift = (earlier.len() - trimmed.len()) as isize
+                    - (line.len() - line.trim_start().len()) as isize;
+                let at = (start + offset).checked_add_signed(shift)?;
+                return Some(at..at + key.len());
+            }
+        } else if trimmed.starts_with('[') {
+            return None;
+        } else if let Some(rest) = trimmed.strip_prefix(key) {
+            if rest.trim_start().starts_with('=') {
+                let at = start + earlier.len() - trimmed.len();
+                return Some(at..at + key.len());
+            }
+        }
+    }
+    None
+}
+
+/// Removes the key at `span` (and its value) from `table`, wherever it is
+/// nested; returns the key's name and its value.
+fn remove_key<'i>(
+    table: &mut DeTable<'i>,
+    span: &Range<usize>,
+) -> Option<(String, Spanned<DeValue<'i>>)> {
+    if let Some(key) = table.keys().find(|k| k.span() == *span).cloned() {
+        return table
+            .remove(&key)
+            .map(|value| (key.get_ref().to_string(), value));
+    }
+    table
+        .iter_mut()
+        .find_map(|(_, value)| match value.get_mut() {
+            DeValue::Table(t) => remove_key(t, span),
+            DeValue::Array(items) => items.iter_mut().find_map(|item| match item.get_mut() {
+                DeValue::Table(t) => remove_key(t, span),
+                _ => None,
+            }),
+            _ => None,
+        })
 }
 
 /// Turns toml's and serde's message into one a person can act on: a
@@ -887,15 +997,27 @@ pub fn parse(file: &str, source: &str) -> Result<Spec, Error> {
 /// serde's "invalid type" messages quote the value found (`integer `12345``),
 /// which may be a password: the found value is described by its TOML kind only,
 /// read from the source text.
-fn parse_diagnostic(message: &str, span: Range<usize>, source: &str) -> Diagnostic {
+///
+/// Text from the description is quoted from `masked`, never from `source`;
+/// a message about a masked value is replaced by a generic one.
+fn parse_diagnostic(
+    message: &str,
+    span: Range<usize>,
+    source: &str,
+    masked: &Source,
+    doc: &DeTable<'_>,
+) -> Diagnostic {
     let found_text = source.get(span.clone()).unwrap_or("");
+    let shown_text = masked.text().get(span.clone()).unwrap_or("");
     if let Some(rest) = message.strip_prefix("unknown field `") {
         let (field, expected) = rest.split_once('`').unwrap_or((rest, ""));
+        let configmap = matches!(key_path(doc, &span).as_deref(), Some(["configmaps", _, _]));
         let candidates: Vec<&str> = expected
             .split('`')
             .skip(1)
             .step_by(2)
             .filter(|s| !s.is_empty())
+            .filter(|s| !(configmap && SECRET_ONLY_FIELDS.contains(s)))
             .collect();
         let d = Diagnostic::error(format!("unknown field `{field}`"), span, "unknown field");
         return match did_you_mean(field, candidates.iter().copied()) {
@@ -916,12 +1038,17 @@ fn parse_diagnostic(message: &str, span: Range<usize>, source: &str) -> Diagnost
             .with_help(format!("add `{field} = ...`"));
     }
     if message == "duplicate key" {
-        return Diagnostic::error(
-            format!("`{}` is defined twice", found_text.trim()),
-            span,
+        let name = shown_text.trim();
+        let d = Diagnostic::error(
+            format!("`{name}` is defined twice"),
+            span.clone(),
             "defined again here",
         )
         .with_help("a key can appear once in a table; merge the two or remove one");
+        return match first_definition(masked.text(), &span) {
+            Some(first) => d.with_label(first, "first defined here"),
+            None => d,
+        };
     }
     if message.starts_with("string values must be quoted")
         || message.starts_with("invalid float, expected `nan`")
@@ -942,6 +1069,10 @@ fn parse_diagnostic(message: &str, span: Range<usize>, source: &str) -> Diagnost
         None
     };
     let Some(expected) = expected else {
+        if shown_text != found_text {
+            // serde may quote the value (`unknown variant `...``): not a secret's.
+            return Diagnostic::error("invalid value", span, "here");
+        }
         return Diagnostic::error(message.to_owned(), span, "here");
     };
     let expected = toml_type_name(expected);

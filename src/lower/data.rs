@@ -325,7 +325,8 @@ impl Lowerer<'_> {
             .map(|flag| self.env_from(o, flag.span()));
         let image_pull = data.image_pull.as_ref().filter(|f| *f.get_ref());
         if let Some(flag) = image_pull {
-            if !o.type_.is_registry() {
+            // A ConfigMap's `image_pull` is reported where ConfigMap fields are checked.
+            if o.kind == ObjectKind::Secret && !o.type_.is_registry() {
                 self.error_help(
                     format!("`{}` cannot pull images: its type is `{}`", o.key, o.type_),
                     flag.span(),

@@ -26,5 +26,6 @@ mod readback;
 mod roundtrip;
 mod schema;
 mod secrecy;
+mod secrecy_props;
 mod shell;
 mod yaml_roundtrip;

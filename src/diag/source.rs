@@ -1,0 +1,194 @@
+//! The text diagnostics point into, with every secret already masked.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use toml::de::DeTable;
+
+use super::scrub::Pieces;
+
+/// A description's text as diagnostics may quote it: every value a Secret
+/// may hold is replaced by `*` (see [`super::mask`]), byte for byte, so
+/// spans into the original text stay valid. It is the only form of the
+/// text an [`Error`](super::Error) holds.
+#[derive(Clone, Default)]
+pub struct Source {
+    text: Arc<str>,
+    /// Byte offset of the start of every line, for lookups in log time.
+    lines: Arc<[usize]>,
+    /// Pieces of the masked values, to mask in what diagnostics say.
+    pieces: Arc<Pieces>,
+}
+
+impl Source {
+    /// Masks `raw`, parsing it (as far as it parses) to find its secrets.
+    pub fn new(raw: &str) -> Source {
+        let (doc, errors) = DeTable::parse_recoverable(raw);
+        Source::masked(raw, doc.get_ref(), errors.is_empty(), &[])
+    }
+
+    /// Masks `raw`, already parsed into `doc`, which is partial unless
+    /// `clean` (the parse found no syntax error). `known` names the
+    /// top-level fields a description may have: anything under another
+    /// one is in doubt, and masked (none given: no such check).
+    pub fn masked(raw: &str, doc: &DeTable<'_>, clean: bool, known: &[&str]) -> Source {
+        let spans = super::mask::secret_spans(raw, doc, clean, known);
+        Source::with_spans_masked(raw, &spans, Pieces::of(raw, &spans))
+    }
+
+    /// This source with `spans` masked too: values found doubtful later
+    /// (those of unknown fields, say).
+    pub fn mask_more(&self, spans: &[Range<usize>]) -> Source {
+        if spans.is_empty() {
+            return self.clone();
+        }
+        let mut pieces = Pieces::clone(&self.pieces);
+        pieces.add(&self.text, spans);
+        Source::with_spans_masked(&self.text, spans, pieces)
+    }
+
+    /// `text` (a message, a label, a help line) with any piece of a
+    /// masked value masked too.
+    pub fn scrub(&self, text: &str) -> String {
+        self.pieces.scrub(text)
+    }
+
+    fn with_spans_masked(raw: &str, spans: &[Range<usize>], pieces: Pieces) -> Source {
+        let mut bytes = raw.as_bytes().to_vec();
+        for span in spans {
+            if let Some(part) = bytes.get_mut(span.clone()) {
+                part.fill(b'*');
+            }
+        }
+        // Spans cover whole characters; if one did not, mask everything.
+        let text = String::from_utf8(bytes).unwrap_or_else(|_| "*".repeat(raw.len()));
+        let lines = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Source {
+            text: text.into(),
+            lines,
+            pieces: Arc::new(pieces),
+        }
+    }
+
+    /// The masked text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The 1-based line and column of byte `offset`, with that line's text.
+    pub fn locate(&self, offset: usize) -> Location<'_> {
+        let text: &str = &self.text;
+        let offset = floor_char_boundary(text, offset.min(text.len()));
+        let index = self.lines.partition_point(|&start| start <= offset) - 1;
+        let line_start = self.lines[index];
+        let line_end = self
+            .lines
+            .get(index + 1)
+            .map_or(text.len(), |&next| next - 1);
+        let line = &text[line_start..line_end];
+        Location {
+            line: index + 1,
+            column: text[line_start..offset].chars().count() + 1,
+            line_start,
+            text: line.strip_suffix('\r').unwrap_or(line),
+        }
+    }
+}
+
+impl From<&str> for Source {
+    fn from(raw: &str) -> Source {
+        Source::new(raw)
+    }
+}
+
+impl From<String> for Source {
+    fn from(raw: String) -> Source {
+        Source::new(&raw)
+    }
+}
+
+impl From<Arc<str>> for Source {
+    fn from(raw: Arc<str>) -> Source {
+        Source::new(&raw)
+    }
+}
+
+impl From<&Source> for Source {
+    fn from(source: &Source) -> Source {
+        source.clone()
+    }
+}
+
+// Masked, but still the user's text: it is never printed but through a
+// diagnostic.
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Source(<{} bytes>)", self.text.len())
+    }
+}
+
+/// A 1-based line and column in a source text, with that line's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location<'a> {
+    /// 1-based line number.
+    pub line: usize,
+    /// 1-based column, counted in characters.
+    pub column: usize,
+    /// Byte offset of the line's first character.
+    pub line_start: usize,
+    /// The line, without its line break.
+    pub text: &'a str,
+}
+
+impl<'a> Location<'a> {
+    /// Finds the line and column of byte `offset` in `source` (a scan from
+    /// the start: for many lookups, use [`Source::locate`]).
+    pub fn of(source: &'a str, offset: usize) -> Location<'a> {
+        let offset = floor_char_boundary(source, offset.min(source.len()));
+        let line_start = source[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = source[offset..]
+            .find('\n')
+            .map_or(source.len(), |i| offset + i);
+        let text = source[line_start..line_end]
+            .strip_suffix('\r')
+            .unwrap_or(&source[line_start..line_end]);
+        Location {
+            line: source[..line_start].matches('\n').count() + 1,
+            column: source[line_start..offset].chars().count() + 1,
+            line_start,
+            text,
+        }
+    }
+}
+
+pub(super) fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_count_characters() {
+        let src = "a = \"é\"\nbb = 1";
+        let loc = Location::of(src, src.find('1').unwrap());
+        assert_eq!((loc.line, loc.column, loc.text), (2, 6, "bb = 1"));
+        let loc = Location::of(src, 8);
+        assert_eq!((loc.line, loc.column), (1, 8));
+    }
+
+    #[test]
+    fn indexed_lookup_agrees_with_the_scan() {
+        let src = "a = \"é\"\r\nbb = 1\n\nc = 2";
+        let source = Source::new(src);
+        for offset in 0..=src.len() + 2 {
+            assert_eq!(source.locate(offset), Location::of(src, offset), "{offset}");
+        }
+    }
+}
