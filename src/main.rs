@@ -135,6 +135,40 @@ struct ExplainArgs {
     /// Treat warnings as errors: print them, then exit 1 without output (for CI).
     #[arg(long)]
     deny_warnings: bool,
+    #[command(flatten)]
+    layers: LayerArgs,
+}
+
+/// What to merge over a description, in this order.
+#[derive(clap::Args)]
+struct LayerArgs {
+    /// Merge the description's `[environments.NAME]` tables over it.
+    #[arg(long, value_name = "NAME")]
+    environment: Option<String>,
+    /// Merge FILE, a part of a description, over it (after the environment; repeatable,
+    /// in order). Paths in FILE resolve against FILE's folder.
+    #[arg(long, value_name = "FILE")]
+    overlay: Vec<PathBuf>,
+    /// Set one field, last: `replicas=5`, `volumes.www.size=200Gi`,
+    /// `labels."team.example.com/owner"=db` (repeatable). A string field takes the text as
+    /// written; numbers and booleans are parsed; arrays and tables take TOML inline syntax.
+    #[arg(long, value_name = "PATH=VALUE")]
+    set: Vec<String>,
+}
+
+impl LayerArgs {
+    fn apply(&self, mut options: Options) -> Options {
+        if let Some(name) = &self.environment {
+            options = options.environment(name);
+        }
+        for path in &self.overlay {
+            options = options.overlay(path);
+        }
+        for set in &self.set {
+            options = options.set(set);
+        }
+        options
+    }
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -173,6 +207,8 @@ struct RenderArgs {
     /// Treat warnings as errors: print them, then exit 1 without output (for CI).
     #[arg(long)]
     deny_warnings: bool,
+    #[command(flatten)]
+    layers: LayerArgs,
 }
 
 /// Checks a `--kube-version` value as the library will read it.
@@ -254,9 +290,10 @@ fn render(args: RenderArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> 
         Some(dir) => Templates::from_dir(dir).map_err(|e| vec![e])?,
         None => Templates::builtin(),
     };
-    let mut options = Options::new()
+    let options = Options::new()
         .no_literal_secrets(args.no_literal_secrets)
         .allow_outside_root(args.allow_outside_root);
+    let mut options = args.layers.apply(options);
     if let Some(v) = &args.kube_version {
         options = options.kube_version(v);
     }
@@ -309,7 +346,8 @@ fn is_stdin(path: &Path) -> bool {
 }
 
 fn explain(args: ExplainArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> {
-    let mut options = Options::new().allow_outside_root(args.allow_outside_root);
+    let options = Options::new().allow_outside_root(args.allow_outside_root);
+    let mut options = args.layers.apply(options);
     if let Some(v) = &args.kube_version {
         options = options.kube_version(v);
     }

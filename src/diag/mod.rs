@@ -219,6 +219,13 @@ impl Error {
         &self.diagnostics
     }
 
+    /// This error with only the diagnostics `keep` keeps (its masked
+    /// source kept whole); `None` when none is left.
+    pub fn retain(mut self, keep: impl FnMut(&Diagnostic) -> bool) -> Option<Error> {
+        self.diagnostics.retain(keep);
+        (!self.diagnostics.is_empty()).then_some(self)
+    }
+
     /// Draws every diagnostic, rustc-style; with `color`, with ANSI colors.
     pub fn draw(&self, color: bool) -> String {
         draw::draw_all(&self.file, &self.source, &self.diagnostics, color)

@@ -228,7 +228,8 @@ impl Lowerer<'_> {
         let mut keys = Keys::default();
         let object = key.get_ref();
         for file in &data.files {
-            let read = sources::file_entries(self.sources, file.get_ref());
+            let layer = self.sources.layer_at(file.span().start);
+            let read = sources::file_entries(layer.unwrap_or(self.sources), file.get_ref());
             self.add_entries(&mut keys, object, file.span(), read);
         }
         for (k, v) in &data.literals {
@@ -244,8 +245,8 @@ impl Lowerer<'_> {
             self.add_key(&mut keys, object, k.get_ref().clone(), value);
         }
         for file in &data.env_files {
-            let read = self
-                .sources
+            let layer = self.sources.layer_at(file.span().start);
+            let read = (layer.unwrap_or(self.sources))
                 .read_file(file.get_ref())
                 .and_then(|bytes| sources::parse_env_file(&bytes, file.get_ref()));
             self.add_entries(&mut keys, object, file.span(), read);
