@@ -49,12 +49,18 @@ pub struct Composed {
 /// The top-level keys a layer may hold, for masking.
 fn known() -> Vec<&'static str> {
     let mut known = spec::SPEC_FIELDS.to_vec();
-    known.push(ENVIRONMENTS);
+    known.extend([ENVIRONMENTS, crate::build_env::FROM_ENV]);
     known
 }
 
 /// Reads the description `source`, named `file`, with `layers` merged over it.
-pub fn compose(file: &str, source: &str, layers: &Layers<'_>) -> Result<Composed, Error> {
+/// Variables named in `[from_env]` are read from `sources`.
+pub fn compose(
+    file: &str,
+    source: &str,
+    layers: &Layers<'_>,
+    sources: &dyn Sources,
+) -> Result<Composed, Error> {
     let known = known();
     let (doc, syntax) = DeTable::parse_recoverable(source);
     let base_masked = Source::masked(source, doc.get_ref(), syntax.is_empty(), &known);
@@ -113,6 +119,9 @@ pub fn compose(file: &str, source: &str, layers: &Layers<'_>) -> Result<Composed
         merge.diagnostics.extend(layers::refuse_base_only(&mut table, "an overlay"));
         merge.layer(table, "overlay".to_owned());
     }
+    let (values, diags) = crate::build_env::take(&mut merge.doc, sources);
+    merge.diagnostics.extend(diags);
+    merge.layer(values, "from_env".to_owned());
     let first_set = 1 + layers.overlays.len();
     for (i, table) in set_docs.into_iter().enumerate() {
         let mut table = layers::shift_table(table, starts[first_set + i]);
@@ -185,6 +194,8 @@ fn check_unselected(
         let spans = layers::spans(&table);
         let mut candidate = base.clone();
         layers::merge(&mut candidate, table, &mut Vec::new());
+        // Its variables are read only when it is selected.
+        candidate.remove(crate::build_env::FROM_ENV);
         let whole = Spanned::new(0..raw.len(), candidate);
         if let Err(e) = spec::from_document(file, raw, masked, whole, Vec::new()) {
             let inside = |d: &Diagnostic| {

@@ -61,6 +61,7 @@ macro_rules! internal_modules {
 internal_modules! {
     against
     api_rules
+    build_env
     compose
     diag
     error
@@ -498,7 +499,7 @@ fn resolve_layered(
     kube_version: Option<&str>,
 ) -> Result<Resolved, Error> {
     // Parsed once, each layer; what errors may quote is masked once.
-    let composed = compose::compose(file, source, &layered.layers)?;
+    let composed = compose::compose(file, source, &layered.layers, sources)?;
     let (spec, masked) = (composed.spec, composed.masked);
     let sources = compose::LayeredSources {
         base: sources,
