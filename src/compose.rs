@@ -96,6 +96,7 @@ pub fn compose(
     let overlay_ranges = (1..=overlay_docs.len())
         .map(|i| starts[i]..starts.get(i + 1).copied().unwrap_or(raw.len()))
         .collect();
+    let doc_span = doc.span();
     let mut merge = Merge {
         doc: doc.into_inner(),
         diagnostics: Vec::new(),
@@ -132,9 +133,9 @@ pub fn compose(
         merge.diagnostics.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
         return Err(Error::new(ErrorKind::Parse, file, &masked, merge.diagnostics));
     }
-    let whole = Spanned::new(0..source.len(), merge.doc);
+    let whole = Spanned::new(doc_span.clone(), merge.doc);
     let spec = spec::from_document(file, &raw, &masked, whole, Vec::new())?;
-    check_unselected(file, &raw, &masked, &base, others)?;
+    check_unselected(file, &raw, &masked, (doc_span, &base), others)?;
     let origins = merge
         .changes
         .into_iter()
@@ -187,7 +188,7 @@ fn check_unselected(
     file: &str,
     raw: &str,
     masked: &Source,
-    base: &DeTable<'_>,
+    (doc_span, base): (Range<usize>, &DeTable<'_>),
     others: Vec<(Spanned<String>, DeTable<'_>)>,
 ) -> Result<(), Error> {
     for (_, table) in others {
@@ -196,7 +197,7 @@ fn check_unselected(
         layers::merge(&mut candidate, table, &mut Vec::new());
         // Its variables are read only when it is selected.
         candidate.remove(crate::build_env::FROM_ENV);
-        let whole = Spanned::new(0..raw.len(), candidate);
+        let whole = Spanned::new(doc_span.clone(), candidate);
         if let Err(e) = spec::from_document(file, raw, masked, whole, Vec::new()) {
             let inside = |d: &Diagnostic| {
                 d.span

@@ -20,6 +20,7 @@ mod kubectl_parity;
 mod kubectl_secretfmt;
 mod kustomize_hash;
 mod kustomize_names;
+mod layers;
 mod library;
 mod pod_security;
 mod readback;
