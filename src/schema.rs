@@ -27,9 +27,42 @@ pub fn json_schema() -> String {
         "https://github.com/kubetoml/kubetoml/raw/main/schema/kubetoml.schema.json".into(),
     );
     schema.insert("title".to_owned(), "kubetoml description".into());
+    add_layers(&mut schema);
     let mut text = serde_json::to_string_pretty(&schema).expect("a schema is JSON");
     text.push('\n');
     text
+}
+
+/// `[environments.NAME]` (each any part of a description but `name`) and
+/// `[from_env]`, which the driver takes out before the rest is read.
+fn add_layers(schema: &mut Schema) {
+    let from_env = serde_json::json!({
+        "description": "Fields set from build-time environment variables: `image = \"CI_IMAGE\"` (string fields only).",
+        "type": "object",
+    });
+    let Some(properties) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    properties.insert("from_env".to_owned(), from_env.clone());
+    let mut layer = properties.clone();
+    layer.remove("name");
+    let layer = serde_json::json!({
+        "description": "Part of a description, merged over it: tables key by key, other values replaced.",
+        "type": "object",
+        "properties": layer,
+        "additionalProperties": false,
+    });
+    properties.insert(
+        "environments".to_owned(),
+        serde_json::json!({
+            "description": "Environments: `--environment NAME` merges `[environments.NAME]` over the description.",
+            "type": "object",
+            "additionalProperties": { "$ref": "#/definitions/Layer" },
+        }),
+    );
+    if let Some(defs) = schema.get_mut("definitions").and_then(|d| d.as_object_mut()) {
+        defs.insert("Layer".to_owned(), layer);
+    }
 }
 
 impl JsonSchema for EnvValue {
