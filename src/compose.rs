@@ -83,7 +83,7 @@ pub fn compose(
     let mut set_docs = Vec::new();
     for arg in layers.sets {
         let set = crate::set_arg::parse(arg, &known)
-            .map_err(|(masked, d)| Error::new(ErrorKind::Parse, "--set", masked, vec![d]))?;
+            .map_err(|e| Error::new(ErrorKind::Parse, "--set", e.0, vec![e.1]))?;
         set_docs.push(set.table);
         parts.push(("--set".to_owned(), set.source));
         raws.push(arg);
@@ -109,7 +109,7 @@ pub fn compose(
         Some(name) => {
             let (table, others) = envs
                 .select(name)
-                .map_err(|d| Error::new(ErrorKind::Invalid, file, &masked, vec![d]))?;
+                .map_err(|d| Error::new(ErrorKind::Invalid, file, &masked, vec![*d]))?;
             merge.layer(table, format!("environment `{name}`"));
             others
         }

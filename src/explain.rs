@@ -600,9 +600,11 @@ impl Explanation {
         if self.origins.is_empty() {
             return;
         }
-        out.push_str("
+        out.push_str(
+            "
 values set over the description
-");
+",
+        );
         let mut t = Table::default();
         for o in &self.origins {
             t.row([o.field.as_str(), &o.layer, &o.at]);

@@ -121,12 +121,15 @@ pub fn dotted(path: &[impl AsRef<str>]) -> String {
         .join(".")
 }
 
+/// An environment's name and table.
+pub type Named<'a> = (Spanned<String>, DeTable<'a>);
+
 /// The environments of a description, taken out of it.
 pub struct Environments<'a> {
     /// The `environments` key's span, when there is one.
     key: Option<Range<usize>>,
     /// Each environment's name and table, in the description's order.
-    tables: Vec<(Spanned<String>, DeTable<'a>)>,
+    tables: Vec<Named<'a>>,
 }
 
 impl<'a> Environments<'a> {
@@ -170,11 +173,7 @@ impl<'a> Environments<'a> {
     }
 
     /// The table of environment `name`, and the others.
-    #[allow(clippy::type_complexity)]
-    pub fn select(
-        self,
-        name: &str,
-    ) -> Result<(DeTable<'a>, Vec<(Spanned<String>, DeTable<'a>)>), Diagnostic> {
+    pub fn select(self, name: &str) -> Result<(DeTable<'a>, Vec<Named<'a>>), Box<Diagnostic>> {
         let names = self.names();
         if !names.contains(&name) {
             let help = suggest(name, &names, "the description defines", "");
@@ -186,7 +185,7 @@ impl<'a> Environments<'a> {
                 false => help,
             };
             let message = format!("unknown environment `{name}`");
-            return Err(Diagnostic::bare(message).with_help(help));
+            return Err(Box::new(Diagnostic::bare(message).with_help(help)));
         }
         let (chosen, others): (Vec<_>, Vec<_>) =
             self.tables.into_iter().partition(|(n, _)| n.get_ref() == name);
@@ -195,7 +194,7 @@ impl<'a> Environments<'a> {
     }
 
     /// Every environment, none selected.
-    pub fn all(self) -> Vec<(Spanned<String>, DeTable<'a>)> {
+    pub fn all(self) -> Vec<Named<'a>> {
         self.tables
     }
 }

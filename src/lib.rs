@@ -486,7 +486,14 @@ fn resolve_sources(
     kube_version: Option<&str>,
 ) -> Result<Resolved, Error> {
     let layered = Layered::default();
-    resolve_layered(file, source, sources, &layered, no_literal_secrets, kube_version)
+    resolve_layered(
+        file,
+        source,
+        sources,
+        &layered,
+        no_literal_secrets,
+        kube_version,
+    )
 }
 
 /// [`resolve_sources`] with `layered` merged over the description.

@@ -8,6 +8,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 use kubetoml::Kind;
 use kubetoml::{Document, Error, ErrorKind, Options, Templates};
 
+mod check_dir;
 mod import_cli;
 
 const EXAMPLE: &str = "\
@@ -186,6 +187,10 @@ struct RenderArgs {
     /// Write one file per object into DIR (all or nothing) instead of stdout.
     #[arg(short = 'o', long = "output-dir", value_name = "DIR")]
     output_dir: Option<PathBuf>,
+    /// With -o: write nothing; exit 1 listing each file of DIR that is stale, missing or
+    /// extra, 0 when DIR is up to date (for CI).
+    #[arg(long, requires = "output_dir")]
+    check: bool,
     /// Use the templates in DIR (configmap.yaml, secret.yaml, service.yaml, statefulset.yaml) instead of the built-in ones.
     #[arg(long, value_name = "DIR")]
     templates: Option<PathBuf>,
@@ -331,6 +336,16 @@ fn render(args: RenderArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> 
     }
     match &args.output_dir {
         None => print(&kubetoml::join_documents(&documents)),
+        Some(dir) if args.check => {
+            let files: Vec<(String, &[u8])> = (documents.iter().enumerate())
+                .map(|(i, d)| (file_name(i, documents.len(), d), d.yaml.as_bytes()))
+                .collect();
+            check_dir::check(dir, &files).map_err(|e| vec![e])?;
+            if !quiet {
+                eprintln!("`{}` is up to date", dir.display());
+            }
+            Ok(())
+        }
         Some(dir) => {
             write_dir(dir, &documents).map_err(|e| vec![e])?;
             if !quiet {

@@ -28,12 +28,12 @@ pub struct SetArg<'a> {
 
 /// Reads `arg`; `known` names the description's top-level fields, for
 /// masking. An error points into the returned source.
-pub fn parse<'a>(arg: &'a str, known: &[&str]) -> Result<SetArg<'a>, (Source, Diagnostic)> {
+pub fn parse<'a>(arg: &'a str, known: &[&str]) -> Result<SetArg<'a>, Box<(Source, Diagnostic)>> {
     let (keys, eq) = match split_path(arg) {
         Ok(found) => found,
         // What was read of the path is not known yet: mask the whole argument
         // if it may name a secret.
-        Err(d) => return Err((mask_all_if_secret(arg), d)),
+        Err(d) => return Err(Box::new((mask_all_if_secret(arg), *d))),
     };
     let path: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).collect();
     let value_span = eq + 1..arg.len();
@@ -43,7 +43,7 @@ pub fn parse<'a>(arg: &'a str, known: &[&str]) -> Result<SetArg<'a>, (Source, Di
     };
     let value = match typed_value(&arg[value_span.clone()], &path) {
         Ok(value) => shift(value, value_span.start),
-        Err(d) => return Err((masked, d.at(value_span, &path))),
+        Err(d) => return Err(Box::new((masked, d.at(value_span, &path)))),
     };
     let mut inner = value;
     for (key, span) in keys.into_iter().rev() {
@@ -62,24 +62,27 @@ pub fn parse<'a>(arg: &'a str, known: &[&str]) -> Result<SetArg<'a>, (Source, Di
 
 fn mask_all_if_secret(arg: &str) -> Source {
     match crate::diag::looks_secret(arg) || arg.contains("secrets") {
-        true => Source::with_masked(arg, &[0..arg.len()]),
+        true => Source::with_masked(arg, std::slice::from_ref(&(0..arg.len()))),
         false => Source::with_masked(arg, &[]),
     }
 }
 
 /// The keys of `PATH` before the first `=` outside quotes, each with its
 /// span, and the offset of that `=`.
-fn split_path(arg: &str) -> Result<(Vec<(String, Range<usize>)>, usize), Diagnostic> {
+/// The keys of a path, each with its span.
+type Keys = Vec<(String, Range<usize>)>;
+
+fn split_path(arg: &str) -> Result<(Keys, usize), Box<Diagnostic>> {
     let bytes = arg.as_bytes();
     let mut keys = Vec::new();
     let mut i = 0;
     let bad = |at: usize, what: &str| {
-        Diagnostic::error(
+        Box::new(Diagnostic::error(
             format!("`--set` takes `PATH=VALUE`: {what}"),
             at..(at + 1).min(arg.len()).max(at),
             "here",
         )
-        .with_help("write a dotted path, `volumes.www.size=200Gi`, quoting keys with dots: `labels.\"a.b/c\"=x`")
+        .with_help("write a dotted path, `volumes.www.size=200Gi`, quoting keys with dots: `labels.\"a.b/c\"=x`"))
     };
     loop {
         let start = i;
@@ -257,7 +260,7 @@ mod tests {
     fn numbers_are_parsed_or_refused() {
         let set = parse("replicas=5", &[]).ok().unwrap();
         assert!(matches!(set.table["replicas"].get_ref(), DeValue::Integer(_)));
-        let (_, d) = parse("replicas=abc", &[]).err().unwrap();
+        let (_, d) = *parse("replicas=abc", &[]).err().unwrap();
         assert!(d.message.contains("takes an integer"), "{}", d.message);
         assert_eq!(d.span, Some(9..12));
     }

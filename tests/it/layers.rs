@@ -186,7 +186,10 @@ fn overlay_mistakes_name_the_overlay() {
         ("sets_name", "name = \"other\"\n"),
         ("syntax", "replicas = = 3\n"),
         ("secret_wrong_type", "[secrets.db.literals]\npassword = 5\n"),
-        ("outside_its_folder", "[configmaps.x]\nfiles = [\"../web.toml\"]\n"),
+        (
+            "outside_its_folder",
+            "[configmaps.x]\nfiles = [\"../web.toml\"]\n",
+        ),
     ];
     for (name, text) in cases {
         let dir = dir_with(WEB, &[("over/o.toml", text)]);
@@ -247,8 +250,14 @@ fn set_mistakes_point_at_the_argument() {
         ("unclosed_quote", "labels.\"a=b"),
         ("sets_name", "name=other"),
         ("bad_quantity", "volumes.www.size=lots"),
-        ("secret_in_unknown_field", "secrets.db.literalz.password=hunter2-set"),
-        ("secret_path_unclosed", "secrets.db.literals.\"password=hunter2-set"),
+        (
+            "secret_in_unknown_field",
+            "secrets.db.literalz.password=hunter2-set",
+        ),
+        (
+            "secret_path_unclosed",
+            "secrets.db.literals.\"password=hunter2-set",
+        ),
     ];
     let dir = dir_with(WEB, &[]);
     for (name, arg) in cases {
@@ -260,7 +269,14 @@ fn set_mistakes_point_at_the_argument() {
 #[test]
 fn set_wins_over_overlays_and_environments() {
     let dir = dir_with(WEB, &[("o.toml", "replicas = 4\n")]);
-    let args = ["--environment", "prod", "--overlay", "o.toml", "--set", "replicas=6"];
+    let args = [
+        "--environment",
+        "prod",
+        "--overlay",
+        "o.toml",
+        "--set",
+        "replicas=6",
+    ];
     let out = stdout(&render(dir.path(), &args));
     assert!(doc(&out, "StatefulSet").contains("  replicas: 6\n"));
 }
@@ -283,14 +299,20 @@ fn from_env_sets_string_fields_and_nothing_else() {
         .output()
         .unwrap();
     let sts = stdout(&out);
-    assert!(sts.contains("image: registry.example.com/web:3f9c2a1"), "{sts}");
+    assert!(
+        sts.contains("image: registry.example.com/web:3f9c2a1"),
+        "{sts}"
+    );
     assert!(sts.contains("\"echo ${HOSTNAME} $CI_IMAGE\""), "{sts}");
 }
 
 #[test]
 fn from_env_mistakes() {
     let dir = dir_with(FROM_ENV, &[]);
-    let unset = kubetoml(dir.path()).args(["render", "web.toml"]).output().unwrap();
+    let unset = kubetoml(dir.path())
+        .args(["render", "web.toml"])
+        .output()
+        .unwrap();
     snapshot("from_env_unset", &failure(&unset));
     let empty = (kubetoml(dir.path()).env("CI_IMAGE", ""))
         .args(["render", "web.toml"])
@@ -320,7 +342,13 @@ fn from_env_variables_are_inputs() {
 
 #[test]
 fn overlay_files_are_inputs() {
-    let dir = dir_with(WEB, &[("o/o.toml", "[configmaps.c]\nfiles = [\"a.txt\"]\n"), ("o/a.txt", "a")]);
+    let dir = dir_with(
+        WEB,
+        &[
+            ("o/o.toml", "[configmaps.c]\nfiles = [\"a.txt\"]\n"),
+            ("o/a.txt", "a"),
+        ],
+    );
     let options = kubetoml::Options::new().overlay(dir.path().join("o/o.toml"));
     let out = kubetoml::compile_file(dir.path().join("web.toml"), &options).unwrap();
     let names: Vec<_> = (out.inputs().files.iter())
@@ -345,14 +373,28 @@ fn explain_says_where_each_layered_value_came_from() {
         "secrets.db.literals.password=hunter2-set",
     ];
     let text = stdout(&kubetoml(dir.path()).args(args).output().unwrap());
-    let origins = text.split("values set over the description\n").nth(1).unwrap();
+    let origins = text
+        .split("values set over the description\n")
+        .nth(1)
+        .unwrap();
     assert!(!text.contains("hunter2"), "{text}");
     snapshot("explain_origins", origins);
-    let json = stdout(&kubetoml(dir.path()).args(args).args(["--format", "json"]).output().unwrap());
+    let json = stdout(
+        &kubetoml(dir.path())
+            .args(args)
+            .args(["--format", "json"])
+            .output()
+            .unwrap(),
+    );
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["origins"][1]["field"], "replicas");
     assert_eq!(v["origins"][1]["layer"], "environment `prod`");
     assert_eq!(v["origins"][1]["at"], "web.toml:15");
-    let plain = stdout(&kubetoml(dir.path()).args(["explain", "web.toml"]).output().unwrap());
+    let plain = stdout(
+        &kubetoml(dir.path())
+            .args(["explain", "web.toml"])
+            .output()
+            .unwrap(),
+    );
     assert!(!plain.contains("values set over"));
 }

@@ -9,6 +9,7 @@ mod pyyaml;
 
 mod against;
 mod bad_inputs;
+mod check;
 mod checkov;
 mod cli;
 mod examples;
