@@ -402,7 +402,12 @@ fn explain_says_where_each_layered_value_came_from() {
 #[test]
 fn the_devprod_example_renders_prod() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let args = ["render", "examples/devprod/web.toml", "--environment", "prod"];
+    let args = [
+        "render",
+        "examples/devprod/web.toml",
+        "--environment",
+        "prod",
+    ];
     let out = stdout(&kubetoml(root).args(args).output().unwrap());
     snapshot("devprod_prod", &out);
 }
