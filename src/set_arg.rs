@@ -177,10 +177,12 @@ fn shift(value: Spanned<DeValue<'_>>, by: usize) -> Spanned<DeValue<'_>> {
 /// `object`...), from the format's JSON Schema; empty for a path the
 /// format does not have (the merge reports it as an unknown field).
 pub fn field_kinds(path: &[&str]) -> Vec<String> {
-    let schema: Json = serde_json::from_str(&crate::schema::json_schema()).unwrap_or_default();
-    let mut nodes = vec![&schema];
+    static SCHEMA: std::sync::OnceLock<Json> = std::sync::OnceLock::new();
+    let schema = SCHEMA
+        .get_or_init(|| serde_json::from_str(&crate::schema::json_schema()).unwrap_or_default());
+    let mut nodes = vec![schema];
     for key in path {
-        let next: Vec<&Json> = alternatives(&schema, &nodes)
+        let next: Vec<&Json> = alternatives(schema, &nodes)
             .into_iter()
             .filter_map(|node| {
                 node.get("properties")
@@ -194,7 +196,7 @@ pub fn field_kinds(path: &[&str]) -> Vec<String> {
         nodes = next;
     }
     let mut kinds = Vec::new();
-    for node in alternatives(&schema, &nodes) {
+    for node in alternatives(schema, &nodes) {
         match node.get("type") {
             Some(Json::String(t)) => kinds.push(t.clone()),
             Some(Json::Array(ts)) => kinds.extend(ts.iter().filter_map(|t| t.as_str().map(str::to_owned))),

@@ -101,15 +101,17 @@ pub fn draw(d: &Diagnostic, file: &str, source: &Source, color: bool) -> String 
         at.column
     );
     let _ = writeln!(out, "{gutter} {bar}");
+    let mut current = named;
     for mark in &marks {
         let tone = if mark.primary { tone } else { BLUE };
-        let elsewhere = source.file_at(mark.span.start);
-        if elsewhere != named {
+        let here = source.file_at(mark.span.start);
+        if here != current {
             // A mark in another file of a joined source: rustc's `:::`.
             let loc = source.locate(mark.span.start);
-            let name = printable(elsewhere.unwrap_or_default(), MAX_TEXT);
+            let name = printable(here.unwrap_or_default(), MAX_TEXT);
             let line = format!("{}:{}:{}", name, loc.line, loc.column);
-            let _ = writeln!(out, "{gutter}{} {line}", paint.bold(BLUE, ":::"));
+            let _ = writeln!(out, "{gutter} {} {line}", paint.bold(BLUE, ":::"));
+            current = here;
         }
         let (line_no, text, under) = quote(source, mark);
         let _ = writeln!(

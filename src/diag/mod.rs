@@ -322,6 +322,24 @@ mod tests {
     }
 
     #[test]
+    fn a_joined_source_names_each_file() {
+        let parts = [
+            ("web.toml".to_owned(), Source::new("name = \"web\"\nreplicas = 1\n")),
+            ("prod.toml".to_owned(), Source::new("replicas = \"3\"")),
+        ];
+        let (source, starts) = Source::join(&parts);
+        let at = starts[1] + 11;
+        let d = Diagnostic::error("wrong type", at..at + 3, "a string")
+            .with_label(13..21, "the description's value");
+        assert_eq!(
+            d.draw("web.toml", &source, false),
+            "error: wrong type\n --> prod.toml:1:12\n  |\n  ::: web.toml:2:1\n2 | replicas = 1\n  | -------- the description's value\n  ::: prod.toml:1:12\n1 | replicas = \"3\"\n  |            ^^^ a string\n"
+        );
+        let lines = one_line_each("web.toml", &source, std::slice::from_ref(&d));
+        assert_eq!(lines, ["prod.toml:1:12: wrong type"]);
+    }
+
+    #[test]
     fn hostile_text_is_escaped_everywhere() {
         let src = "k = \"\x1b]0;pwn\x07\u{202e}\"\n";
         let d =
