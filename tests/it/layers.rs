@@ -404,7 +404,7 @@ fn the_devprod_example_renders_prod() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let args = [
         "render",
-        "examples/devprod/web.toml",
+        "examples/devprod/devprod.toml",
         "--environment",
         "prod",
     ];
