@@ -411,3 +411,53 @@ fn the_devprod_example_renders_prod() {
     let out = stdout(&kubetoml(root).args(args).output().unwrap());
     snapshot("devprod_prod", &out);
 }
+
+#[test]
+fn secrets_in_any_layer_never_reach_stderr() {
+    let broken =
+        format!("{WEB}[environments.prod.secrets.db.literals]\npassword = \"hunter2-env\n");
+    let dir = dir_with(
+        &broken,
+        &[(
+            "o.toml",
+            "[secrets.db]\nliterals = { password = \"hunter2-over\" \n",
+        )],
+    );
+    failure(&render(dir.path(), &[]));
+    let dir = dir_with(
+        WEB,
+        &[(
+            "o.toml",
+            "[secrets.db]\nliterals = { password = \"hunter2-over\" \n",
+        )],
+    );
+    failure(&render(dir.path(), &["--overlay", "o.toml"]));
+    let dir = dir_with(
+        WEB,
+        &[(
+            "o.toml",
+            "[secrets.db]\nliteralz = { password = \"hunter2-over\" }\n",
+        )],
+    );
+    failure(&render(
+        dir.path(),
+        &[
+            "--overlay",
+            "o.toml",
+            "--set",
+            "secrets.db.literals.password=hunter2-set",
+            "--set",
+            "replicas=x",
+        ],
+    ));
+    let out = render(
+        dir.path(),
+        &[
+            "--set",
+            "secrets.db.literals.password=hunter2-set",
+            "--set",
+            "secrets.db.literals.x.y=hunter2-set",
+        ],
+    );
+    failure(&out);
+}
