@@ -65,7 +65,7 @@ pub fn compose(
     let (doc, syntax) = DeTable::parse_recoverable(source);
     let base_masked = Source::masked(source, doc.get_ref(), syntax.is_empty(), &known);
     if !syntax.is_empty() {
-        return Err(spec::from_document(file, source, &base_masked, doc, syntax).err().unwrap_or_else(|| unreachable_error(file)));
+        return Err(syntax_error(file, source, &base_masked, doc, syntax));
     }
     let mut parts = vec![(file.to_owned(), base_masked)];
     let mut raws = vec![source];
@@ -74,7 +74,7 @@ pub fn compose(
         let (odoc, osyntax) = DeTable::parse_recoverable(text);
         let masked = Source::masked(text, odoc.get_ref(), osyntax.is_empty(), &known);
         if !osyntax.is_empty() {
-            return Err(spec::from_document(name, text, &masked, odoc, osyntax).err().unwrap_or_else(|| unreachable_error(name)));
+            return Err(syntax_error(name, text, &masked, odoc, osyntax));
         }
         overlay_docs.push(odoc.into_inner());
         parts.push((name.clone(), masked));
@@ -226,8 +226,18 @@ fn origin(file: &str, masked: &Source, change: Change, layer: String) -> Origin 
     }
 }
 
-fn unreachable_error(file: &str) -> Error {
-    Error::bare(ErrorKind::Parse, file, "the description does not parse")
+/// The error for a layer `file` whose parse found `syntax` errors.
+fn syntax_error(
+    file: &str,
+    text: &str,
+    masked: &Source,
+    doc: Spanned<DeTable<'_>>,
+    syntax: Vec<toml::de::Error>,
+) -> Error {
+    match spec::from_document(file, text, masked, doc, syntax) {
+        Err(e) => e,
+        Ok(_) => Error::bare(ErrorKind::Parse, file, "the description does not parse"),
+    }
 }
 
 /// Sources that read an overlay's paths from the overlay's own folder.
