@@ -149,11 +149,13 @@ fn missing_file_is_a_clear_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read `nope/app.toml`"));
 }
 
-/// The files in `dir`, by name.
+/// The files in `dir`, by name, but kubetoml's record of them (`.kubetoml-manifest`,
+/// which `kubectl apply -f DIR` skips: it reads `.yaml`, `.yml` and `.json` only).
 fn sorted_file_names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != ".kubetoml-manifest")
         .collect();
     names.sort();
     names
@@ -213,7 +215,7 @@ fn output_dir_gets_one_file_per_object_and_private_secrets() {
         .arg(&out_dir)
         .assert()
         .success();
-    assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 2);
+    assert_eq!(sorted_file_names(&out_dir).len(), 2);
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
@@ -344,4 +346,147 @@ fn output_dir_file_names_sort_in_apply_order_past_99_objects() {
     // Sorted by name is the stream's order: each app's ConfigMap before its StatefulSet.
     let stream = stdout_of(kubetoml().arg("render").args(&files));
     assert_eq!(joined_in_name_order(&out_dir), stream);
+}
+
+/// Renders `examples/myapp/myapp.toml` into `out_dir`.
+fn render_myapp_into(out_dir: &Path) -> std::process::Output {
+    kubetoml()
+        .args(["render", "examples/myapp/myapp.toml", "-o"])
+        .arg(out_dir)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn output_dir_keeps_a_hand_written_file_and_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("manifests");
+    assert!(render_myapp_into(&out_dir).status.success());
+    let before = joined_in_name_order(&out_dir);
+    // A hand-written YAML file next to kubetoml's: the render is refused, naming it.
+    std::fs::write(out_dir.join("ingress.yaml"), "kind: Ingress\n").unwrap();
+    std::fs::write(out_dir.join("kustomization.yaml"), "resources: []\n").unwrap();
+    let out = render_myapp_into(&out_dir);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`ingress.yaml`, which kubetoml did not write"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`kustomization.yaml`"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("ingress.yaml")).unwrap(),
+        "kind: Ingress\n"
+    );
+    std::fs::remove_file(out_dir.join("ingress.yaml")).unwrap();
+    std::fs::remove_file(out_dir.join("kustomization.yaml")).unwrap();
+    assert_eq!(
+        joined_in_name_order(&out_dir),
+        before,
+        "its own files untouched"
+    );
+}
+
+#[test]
+fn output_dir_refuses_to_replace_an_edited_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("manifests");
+    assert!(render_myapp_into(&out_dir).status.success());
+    let name = sorted_file_names(&out_dir).remove(0);
+    std::fs::write(out_dir.join(&name), "# my edit\n").unwrap();
+    let out = render_myapp_into(&out_dir);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("`{name}`, changed since kubetoml wrote it")),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join(&name)).unwrap(),
+        "# my edit\n"
+    );
+}
+
+#[test]
+fn output_dir_written_before_the_manifest_is_replaced_when_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("manifests");
+    assert!(render_myapp_into(&out_dir).status.success());
+    std::fs::remove_file(out_dir.join(".kubetoml-manifest")).unwrap();
+    assert!(render_myapp_into(&out_dir).status.success());
+    assert!(out_dir.join(".kubetoml-manifest").is_file());
+}
+
+#[cfg(unix)]
+#[test]
+fn output_dir_recovers_from_a_killed_run_and_keeps_its_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("manifests");
+    assert!(render_myapp_into(&out_dir).status.success());
+    std::fs::set_permissions(&out_dir, std::fs::Permissions::from_mode(0o750)).unwrap();
+    // What killed runs leave: a staging folder (today's fixed name and an older PID-named one).
+    for leftover in [".manifests.kubetoml-staging", ".manifests.kubetoml-4242"] {
+        std::fs::create_dir(dir.path().join(leftover)).unwrap();
+        std::fs::write(dir.path().join(leftover).join("01-x.yaml"), "x").unwrap();
+    }
+    assert!(render_myapp_into(&out_dir).status.success());
+    assert_eq!(mode(&out_dir), 0o750);
+    // A run killed between its two renames: the old folder is aside, none in place.
+    std::fs::rename(&out_dir, dir.path().join(".manifests.kubetoml-old")).unwrap();
+    assert!(render_myapp_into(&out_dir).status.success());
+    assert_eq!(mode(&out_dir), 0o750);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers, ["manifests"]);
+}
+
+#[test]
+fn output_dir_file_names_fit_name_max_for_253_character_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = format!(
+        "{}.{}.{}.{}",
+        "a".repeat(63),
+        "b".repeat(63),
+        "c".repeat(63),
+        "d".repeat(61)
+    );
+    assert_eq!(long.len(), 253);
+    std::fs::write(
+        dir.path().join("app.toml"),
+        format!(
+            "name = \"x\"\nimage = \"y\"\n[configmaps.\"{long}\"]\nliterals = {{ a = \"b\" }}\n"
+        ),
+    )
+    .unwrap();
+    let out_dir = dir.path().join("out");
+    kubetoml()
+        .arg("render")
+        .arg(dir.path().join("app.toml"))
+        .arg("-o")
+        .arg(&out_dir)
+        .assert()
+        .success();
+    let names = sorted_file_names(&out_dir);
+    assert!(names[0].starts_with("01-configmap-aaa"), "{names:?}");
+    assert!(names.iter().all(|n| n.len() <= 255), "{names:?}");
+    let stream = stdout_of(kubetoml().arg("render").arg(dir.path().join("app.toml")));
+    assert_eq!(joined_in_name_order(&out_dir), stream);
+}
+
+#[test]
+fn output_to_an_existing_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("out.yaml");
+    std::fs::write(&file, "mine").unwrap();
+    let out = render_myapp_into(&file);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is a file, not a folder"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
 }
