@@ -18,7 +18,14 @@ const VERSIONS: [&str; 11] = [
 /// Runs `kubernetes-validate --strict` for `version` on `files`: `Err` holds its report.
 fn validate(version: &str, files: &[PathBuf]) -> Result<(), String> {
     let out = python::with_module("kubernetes_validate")
-        .args(["-m", "kubernetes_validate", "--strict", "--quiet", "-k", version])
+        .args([
+            "-m",
+            "kubernetes_validate",
+            "--strict",
+            "--quiet",
+            "-k",
+            version,
+        ])
         .args(files)
         .output()
         .unwrap();
