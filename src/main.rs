@@ -24,7 +24,8 @@ Example:
   $ kubetoml render web.toml | kubectl apply -f -
 
 Exit status: 0 rendered, 1 bad description or a change --against refuses
-(nothing printed, nothing written), 2 bad usage.";
+(nothing printed, nothing written), 2 bad usage, 141 the reader of stdout
+went away (`| head`: nothing on stderr, as for tools killed by SIGPIPE).";
 
 /// Compile a TOML description of a stateful app into Kubernetes YAML.
 #[derive(Parser)]
@@ -54,7 +55,8 @@ Secret value is ever printed: variables from Secrets show the Secret's name
 and key only. Without a namespace in the description, DNS names show
 <namespace>: the namespace `kubectl apply` picks (the context's, or -n).
 
-Exit status: 0 explained, 1 bad description, 2 bad usage.";
+Exit status: 0 explained, 1 bad description, 2 bad usage, 141 the reader of
+stdout went away.";
 
 #[derive(clap::Args)]
 struct ExplainArgs {
@@ -181,13 +183,22 @@ fn explain(args: ExplainArgs, color: bool) -> Result<(), Vec<Error>> {
     print(&text)
 }
 
-/// Writes the whole output to stdout at once, after everything succeeded.
+/// The exit status when the reader of stdout went away (`kubetoml render | head -1`):
+/// 128 + SIGPIPE, what a shell reports for tools that die of SIGPIPE, with nothing on
+/// stderr. `set -o pipefail` scripts see it as they see it from `cat` or `yes`.
+const CLOSED_PIPE: u8 = 141;
+
+/// Writes the whole output to stdout at once, after everything succeeded. A closed pipe
+/// ends the program quietly with [`CLOSED_PIPE`].
 fn print(text: &str) -> Result<(), Vec<Error>> {
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())
         .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(CLOSED_PIPE.into());
+            }
             vec![Error::bare(
                 ErrorKind::Io,
                 "stdout",

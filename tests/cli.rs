@@ -490,3 +490,36 @@ fn output_to_an_existing_file_is_a_clear_error() {
     );
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_quietly_with_the_sigpipe_status() {
+    use std::io::Read as _;
+    use std::process::Stdio;
+    // Many objects, so the output is larger than a pipe holds and the write meets the closed end.
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec!["render".to_string()];
+    for i in 0..300 {
+        let path = dir.path().join(format!("app{i}.toml"));
+        std::fs::write(
+            &path,
+            format!("name = \"app{i}\"\nimage = \"x\"\n[configmaps.conf{i}]\nliterals = {{ a = \"b\" }}\n"),
+        )
+        .unwrap();
+        args.push(path.display().to_string());
+    }
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kubetoml"))
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one line, as `head -1` does, then close the pipe.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(141));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
