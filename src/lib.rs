@@ -214,7 +214,7 @@ pub fn compile_file_with(
 /// [`compile_file`] does before rendering.
 pub fn compile_model_file(path: &Path, options: &Options) -> Result<Resolved, Error> {
     let file = path.display().to_string();
-    let source = std::fs::read_to_string(path)
+    let source = sources::read_limited_to_string(path, sources::MAX_INPUT_BYTES)
         .map_err(|e| Error::bare(ErrorKind::Io, &file, format!("cannot read `{file}`: {e}")))?;
     let root = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),

@@ -150,13 +150,15 @@ fn render(args: RenderArgs, color: bool) -> Result<(), Vec<Error>> {
     }
     if let Some(path) = &args.against {
         let name = path.display().to_string();
-        let previous = std::fs::read_to_string(path).map_err(|e| {
-            vec![Error::bare(
-                ErrorKind::Against,
-                &name,
-                format!("cannot read `{name}`: {e}"),
-            )]
-        })?;
+        let previous =
+            kubetoml::sources::read_limited_to_string(path, kubetoml::sources::MAX_INPUT_BYTES)
+                .map_err(|e| {
+                    vec![Error::bare(
+                        ErrorKind::Against,
+                        &name,
+                        format!("cannot read `{name}`: {e}"),
+                    )]
+                })?;
         kubetoml::against::check(&previous, &name, &documents).map_err(|e| vec![e])?;
     }
     match &args.output_dir {

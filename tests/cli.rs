@@ -523,3 +523,128 @@ fn a_closed_pipe_ends_quietly_with_the_sigpipe_status() {
     assert_eq!(out.status.code(), Some(141));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
+
+/// `render ARGS` in `dir`, which must fail (exit 1) within 10 s with at most 64 KB on
+/// stderr; returns stderr.
+fn refused_quickly(dir: &Path, args: &[&str]) -> String {
+    let out = kubetoml()
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .arg("render")
+        .args(args)
+        .timeout(std::time::Duration::from_secs(10))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr.len() <= 64 * 1024,
+        "{args:?}: {} bytes on stderr",
+        stderr.len()
+    );
+    stderr
+}
+
+const APP: &str = "name = \"app\"\nimage = \"nginx:1.27\"\n";
+
+#[cfg(unix)]
+#[test]
+fn a_device_as_description_or_against_file_is_read_no_further_than_4_mib() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.toml"), APP).unwrap();
+    for args in [
+        &["/dev/zero"][..],
+        &["/dev/urandom"],
+        &["--against", "/dev/zero", "app.toml"],
+    ] {
+        let stderr = refused_quickly(dir.path(), args);
+        assert!(stderr.contains("holds more than 4 MiB"), "{stderr}");
+    }
+}
+
+#[test]
+fn deeply_nested_yaml_in_the_against_file_is_refused_before_parsing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.toml"), APP).unwrap();
+    let nested = format!("{}{}", "[".repeat(2_000_000), "]".repeat(2_000_000));
+    std::fs::write(dir.path().join("old.yaml"), nested).unwrap();
+    let stderr = refused_quickly(dir.path(), &["--against", "old.yaml", "app.toml"]);
+    assert!(
+        stderr.contains("opens more than 128 `[` or `{`"),
+        "{stderr}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_folder_of_sparse_files_is_refused_before_reading_them() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("sparse")).unwrap();
+    for i in 0..300 {
+        let f = std::fs::File::create(dir.path().join(format!("sparse/f{i}"))).unwrap();
+        f.set_len(1024 * 1024).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("app.toml"),
+        format!("{APP}[configmaps.c]\nfiles = [\"sparse\"]\n"),
+    )
+    .unwrap();
+    let stderr = refused_quickly(dir.path(), &["app.toml"]);
+    assert!(
+        stderr.contains("the files in `sparse` hold more than 1 MiB together"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn one_file_under_many_keys_or_in_many_objects_is_read_a_bounded_number_of_times() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("big.txt"), "a".repeat(1024 * 1024)).unwrap();
+    let keys: Vec<String> = (0..5000).map(|i| format!("\"k{i}=big.txt\"")).collect();
+    std::fs::write(
+        dir.path().join("keys.toml"),
+        format!("{APP}[configmaps.c]\nfiles = [{}]\n", keys.join(",")),
+    )
+    .unwrap();
+    let stderr = refused_quickly(dir.path(), &["keys.toml"]);
+    assert!(
+        stderr.contains("more than the API server's limit of 1 MiB"),
+        "{stderr}"
+    );
+    let objects: String = (0..40)
+        .map(|i| format!("[configmaps.c{i}]\nfiles = [\"big.txt\"]\n"))
+        .collect();
+    std::fs::write(dir.path().join("objects.toml"), format!("{APP}{objects}")).unwrap();
+    let stderr = refused_quickly(dir.path(), &["objects.toml"]);
+    assert!(stderr.contains("past 32 MiB in all"), "{stderr}");
+}
+
+#[test]
+fn a_user_template_that_never_ends_runs_out_of_fuel() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("tpl")).unwrap();
+    std::fs::write(
+        dir.path().join("tpl/configmap.yaml"),
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("app.toml"),
+        format!("{APP}[configmaps.c]\nliterals = {{ a = \"b\" }}\n"),
+    )
+    .unwrap();
+    let stderr = refused_quickly(dir.path(), &["--templates", "tpl", "app.toml"]);
+    assert!(stderr.contains("engine ran out of fuel"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_template_that_is_a_device_is_read_no_further_than_1_mib() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("tpl")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("tpl/configmap.yaml")).unwrap();
+    std::fs::write(dir.path().join("app.toml"), APP).unwrap();
+    let stderr = refused_quickly(dir.path(), &["--templates", "tpl", "app.toml"]);
+    assert!(stderr.contains("holds more than 1 MiB"), "{stderr}");
+}

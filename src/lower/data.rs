@@ -159,8 +159,20 @@ impl Lowerer<'_> {
         let errors_before = self.error_count();
         let mut keys = Keys::default();
         let object = key.get_ref();
+        // Past 1 MiB the object is refused below (or a key is refused twice): read no
+        // more files for it.
+        let mut held = 0usize;
+        let mut count = |read: &Result<Vec<sources::Entry>, sources::SourceError>| {
+            held += read.iter().flatten().map(|e| e.bytes.len()).sum::<usize>();
+            held > OBJECT_SIZE_LIMIT
+        };
+        let mut full = false;
         for file in &data.files {
+            if full {
+                break;
+            }
             let read = sources::file_entries(self.sources, file.get_ref());
+            full = count(&read);
             self.add_entries(&mut keys, object, file.span(), read);
         }
         for (k, v) in &data.literals {
@@ -179,10 +191,14 @@ impl Lowerer<'_> {
             self.add_key(&mut keys, object, k.get_ref().clone(), value);
         }
         for file in &data.env_files {
+            if full {
+                break;
+            }
             let read = self
                 .sources
                 .read_file(file.get_ref())
                 .and_then(|bytes| sources::parse_env_file(&bytes, file.get_ref()));
+            full = count(&read);
             self.add_entries(&mut keys, object, file.span(), read);
         }
         for (k, var) in &data.from_env {
