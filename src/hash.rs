@@ -1,4 +1,19 @@
-//! kustomize's name suffix for generated ConfigMaps and Secrets.
+//! kustomize's name suffix for generated ConfigMaps and Secrets, and the keyed
+//! hash through which Secrets enter the pods' `kubetoml.dev/config-hash`.
+//!
+//! ## The config hash and Secrets
+//!
+//! The pod template's `kubetoml.dev/config-hash` is a SHA-256 over every ConfigMap
+//! and Secret the pods read, so that a change rolls them. Whoever can read pods can
+//! read the annotation; had it been a plain hash over Secret content, they could test
+//! guesses of a weak password offline. So a Secret enters it only through
+//! [`Hmac`] (HMAC-SHA256) keyed with [`HASH_KEY_VAR`], a key the user supplies at
+//! build time: without the key the annotation tells nothing about the value, and with
+//! it only the key's holder can test guesses. Without a key (unset or empty), Secrets
+//! are left out: a Secret change then rolls the pods only with `hash_suffix` (a new
+//! name) or a restart. ConfigMaps enter as before, so a ConfigMap-only annotation is
+//! unchanged.
+//!
 //!
 //! `kubectl kustomize` names a generated object `NAME-SUFFIX`, where the suffix is a
 //! hash of the object's content, so that a workload referring to it rolls when the
@@ -28,6 +43,54 @@ use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
 use crate::gojson;
+
+/// The build-time variable holding the key Secrets are hashed with for
+/// `kubetoml.dev/config-hash` (see the module documentation).
+pub const HASH_KEY_VAR: &str = "KUBETOML_HASH_KEY";
+
+/// HMAC-SHA256 (RFC 2104) over a message streamed into [`Hmac::inner`].
+pub struct Hmac {
+    inner: Sha256,
+    outer_pad: [u8; 64],
+}
+
+impl Hmac {
+    /// A MAC keyed with `key` (hashed first when longer than SHA-256's 64-byte block).
+    pub fn new(key: &[u8]) -> Hmac {
+        let mut block = [0u8; 64];
+        if key.len() > block.len() {
+            block[..32].copy_from_slice(&Sha256::digest(key));
+        } else {
+            block[..key.len()].copy_from_slice(key);
+        }
+        let mut inner = Sha256::new();
+        inner.update(block.map(|b| b ^ 0x36));
+        Hmac {
+            inner,
+            outer_pad: block.map(|b| b ^ 0x5c),
+        }
+    }
+
+    /// Where the message goes.
+    pub fn inner(&mut self) -> &mut Sha256 {
+        &mut self.inner
+    }
+
+    /// The MAC of everything written to [`inner`](Hmac::inner).
+    pub fn finalize(self) -> [u8; 32] {
+        let mut outer = Sha256::new();
+        outer.update(self.outer_pad);
+        outer.update(self.inner.finalize());
+        outer.finalize().into()
+    }
+}
+
+/// The Debug of a MAC shows no key material.
+impl std::fmt::Debug for Hmac {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hmac(..)")
+    }
+}
 
 /// The suffix `kubectl kustomize` gives a configMapGenerator of this content, e.g.
 /// `t757gk2bmf` for data `{key: value}`.
@@ -130,6 +193,32 @@ mod tests {
     }
 
     // The expected suffixes below were read off `kubectl kustomize` v5.5 output.
+
+    fn hmac(key: &[u8], message: &[u8]) -> String {
+        let mut mac = Hmac::new(key);
+        mac.inner().update(message);
+        mac.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn hmac_matches_rfc_4231() {
+        // Test cases 1, 2 and 6 (a key longer than the block).
+        assert_eq!(
+            hmac(&[0x0b; 20], b"Hi There"),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+        );
+        assert_eq!(
+            hmac(b"Jefe", b"what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        assert_eq!(
+            hmac(
+                &[0xaa; 131],
+                b"Test Using Larger Than Block-Size Key - Hash Key First"
+            ),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+        );
+    }
 
     #[test]
     fn configmap_key_value_matches_reference_example() {

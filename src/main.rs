@@ -23,6 +23,11 @@ Example:
 
   $ kubetoml render web.toml | kubectl apply -f -
 
+The pods' kubetoml.dev/config-hash covers Secrets only with KUBETOML_HASH_KEY
+set (a random key kept as a CI secret: the hash is keyed, so it tells nothing
+about a password); without it a Secret change does not roll the pods unless
+the Secret has `hash_suffix = true`.
+
 Exit status: 0 rendered, 1 bad description or a change --against refuses
 (nothing printed, nothing written), 2 bad usage, 141 the reader of stdout
 went away (`| head`: nothing on stderr, as for tools killed by SIGPIPE).";

@@ -648,3 +648,78 @@ fn a_template_that_is_a_device_is_read_no_further_than_1_mib() {
     let stderr = refused_quickly(dir.path(), &["--templates", "tpl", "app.toml"]);
     assert!(stderr.contains("holds more than 1 MiB"), "{stderr}");
 }
+
+/// The pods' `kubetoml.dev/config-hash` for `toml`, rendered with `KUBETOML_HASH_KEY`
+/// set to `key` (or unset).
+fn config_hash(toml: &str, key: Option<&str>) -> Option<String> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.toml"), toml).unwrap();
+    let mut cmd = kubetoml();
+    cmd.arg("render").arg(dir.path().join("app.toml"));
+    match key {
+        Some(key) => cmd.env("KUBETOML_HASH_KEY", key),
+        None => cmd.env_remove("KUBETOML_HASH_KEY"),
+    };
+    let out = stdout_of(&mut cmd);
+    out.lines()
+        .find_map(|l| l.trim().strip_prefix("kubetoml.dev/config-hash: "))
+        .map(str::to_owned)
+}
+
+const WITH_CONFIG: &str = "name = \"app\"\nimage = \"nginx:1.27\"\n\
+    [configmaps.conf]\nliterals = { a = \"b\" }\nmount = \"/etc/conf\"\n";
+
+fn with_secret(password: &str) -> String {
+    format!("{WITH_CONFIG}[secrets.pw]\nliterals = {{ password = \"{password}\" }}\nmount = \"/etc/pw\"\n")
+}
+
+#[test]
+fn a_configmap_only_config_hash_is_unchanged() {
+    // The value kubetoml gave before Secrets were keyed: upgrading rolls no pods.
+    let expected = "c6ba351e6abbcb3d21e07847275dc41cdaf9aba79cecf42250ccc9ce9ca76088";
+    assert_eq!(config_hash(WITH_CONFIG, None).as_deref(), Some(expected));
+    assert_eq!(
+        config_hash(WITH_CONFIG, Some("k")).as_deref(),
+        Some(expected)
+    );
+}
+
+#[test]
+fn without_a_key_the_config_hash_leaves_secrets_out() {
+    let configmap_only = config_hash(WITH_CONFIG, None);
+    assert_eq!(config_hash(&with_secret("hunter2"), None), configmap_only);
+    assert_eq!(config_hash(&with_secret("letmein"), None), configmap_only);
+    // A Secret alone gives no annotation at all.
+    let secret_only = "name = \"app\"\nimage = \"nginx:1.27\"\n\
+        [secrets.pw]\nliterals = { password = \"hunter2\" }\nmount = \"/etc/pw\"\n";
+    assert_eq!(config_hash(secret_only, None), None);
+    // An empty key (a CI secret that is not set) is no key.
+    assert_eq!(
+        config_hash(&with_secret("hunter2"), Some("")),
+        configmap_only
+    );
+}
+
+#[test]
+fn with_a_key_a_secret_change_rolls_the_pods_but_the_hash_is_not_a_function_of_the_content() {
+    let key = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    let hunter2 = config_hash(&with_secret("hunter2"), Some(key));
+    assert!(hunter2.is_some());
+    assert_eq!(
+        hunter2,
+        config_hash(&with_secret("hunter2"), Some(key)),
+        "deterministic"
+    );
+    assert_ne!(
+        hunter2,
+        config_hash(&with_secret("letmein"), Some(key)),
+        "a change rolls"
+    );
+    assert_ne!(hunter2, config_hash(WITH_CONFIG, Some(key)));
+    // The same content under another key hashes differently: without the key, the
+    // annotation cannot be recomputed from a guessed password.
+    assert_ne!(
+        hunter2,
+        config_hash(&with_secret("hunter2"), Some("another key"))
+    );
+}

@@ -263,11 +263,25 @@ impl Lowerer<'_> {
                 })
                 .chain(pod.volumes.iter().map(|v| v.object.as_str()))
                 .collect();
+        // Secrets only through a keyed hash, and without a key not at all (see `hash`).
+        let key = match self.sources.env_var(hash::HASH_KEY_VAR) {
+            Ok(Some(key)) if !key.is_empty() => Some(key),
+            _ => None,
+        };
         let mut hasher = Sha256::new();
         let mut any = false;
         for o in objects.iter().filter(|o| used.contains(o.name.as_str())) {
+            match (o.kind, &key) {
+                (ObjectKind::ConfigMap, _) => hash_object(&mut hasher, o),
+                (ObjectKind::Secret, Some(key)) => {
+                    let mut mac = hash::Hmac::new(key);
+                    hash_object(mac.inner(), o);
+                    hasher.update(b"secret-hmac-sha256");
+                    hasher.update(mac.finalize());
+                }
+                (ObjectKind::Secret, None) => continue,
+            }
             any = true;
-            hash_object(&mut hasher, o);
         }
         if any {
             pod.annotations.insert(
