@@ -606,6 +606,8 @@ pub struct DataSpec {
     /// Keys whose values are read from build-time environment variables: `KEY = "VAR"`.
     #[serde(default)]
     pub from_env: Map<String>,
+    /// `from_env` variables may be set but empty (by default that is an error).
+    pub allow_empty_env: Option<Spanned<bool>>,
     /// Secrets only: build a `.dockerconfigjson`.
     pub docker_registry: Option<Spanned<DockerRegistrySpec>>,
     /// Environment variables of the main container: `VAR = "key"`.

@@ -105,6 +105,29 @@ impl Value {
 }
 
 impl Lowerer<'_> {
+    /// A build-time variable set but empty: CI systems turn a missing secret into
+    /// `""`, so it is an error; `table` is where `allow_empty_env` can allow it
+    /// (none for `password_env`).
+    fn empty_env_var(&mut self, var: &Spanned<String>, table: Option<&str>) {
+        let help = match table {
+            Some(table) => format!(
+                "CI systems pass a missing secret as \"\": set `{0}`, or write \
+                 `allow_empty_env = true` in `{table}` if empty is meant",
+                var.get_ref()
+            ),
+            None => format!(
+                "CI systems pass a missing secret as \"\": set `{}`",
+                var.get_ref()
+            ),
+        };
+        self.error_help(
+            format!("environment variable `{}` is set but empty", var.get_ref()),
+            var.span(),
+            "empty at build time",
+            help,
+        );
+    }
+
     /// Reads and checks one `[configmaps.X]` or `[secrets.X]` table.
     pub(super) fn data_object(
         &mut self,
@@ -201,8 +224,17 @@ impl Lowerer<'_> {
             full = count(&read);
             self.add_entries(&mut keys, object, file.span(), read);
         }
+        let allow_empty = data.allow_empty_env.as_ref().is_some_and(|a| *a.get_ref());
         for (k, var) in &data.from_env {
             match self.env_var(var) {
+                Some(bytes) if bytes.is_empty() && !allow_empty => {
+                    let table = match kind {
+                        ObjectKind::ConfigMap => format!("[configmaps.{object}]"),
+                        ObjectKind::Secret => format!("[secrets.{object}]"),
+                    };
+                    self.empty_env_var(var, Some(&table));
+                    keys.unknown.refuse(k.get_ref());
+                }
                 Some(bytes) => self.add_key(
                     &mut keys,
                     object,
@@ -415,6 +447,10 @@ impl Lowerer<'_> {
             }
             (None, Some(var)) => {
                 let bytes = self.env_var(var)?;
+                if bytes.is_empty() {
+                    self.empty_env_var(var, None);
+                    return None;
+                }
                 match String::from_utf8(bytes) {
                     Ok(s) => Some(s),
                     Err(_) => {
