@@ -29,8 +29,10 @@ head -c $mib /dev/zero | tr '\0' 'a' > big.txt
 { app; printf '[configmaps.c]\nfiles = ['; for i in $(seq 5000); do printf '"k%d=big.txt",' "$i"; done; printf ']\n'; } > many_keys.toml
 # 3. The same 1 MiB file in 2000 objects.
 { app; for i in $(seq 2000); do printf '[configmaps.c%d]\nfiles = ["big.txt"]\n' "$i"; done; } > many_objects.toml
-# 4. A 10 MB description of garbage lines (thousands of errors).
+# 4. A 10 MB description of garbage lines, and a 3.6 MB one (under the 4 MiB limit:
+# 200 000 unknown fields, each an error).
 python3 -c "import sys; sys.stdout.write('name = \"app\"\nimage = \"x\"\n' + ''.join('bad%d = %d\n' % (i, i) for i in range(700000)))" > errors.toml
+python3 -c "import sys; sys.stdout.write('name = \"app\"\nimage = \"x\"\n' + ''.join('bad%d = %d\n' % (i, i) for i in range(200000)))" > errors4.toml
 # 5. --against: 10 MB of nested flow sequences, and a 10 MB mapping.
 python3 -c "import sys; sys.stdout.write('[' * 5000000 + ']' * 5000000)" > nested.yaml
 python3 -c "import sys; sys.stdout.write('kind: StatefulSet\nmetadata:\n  name: app\nspec:\n' + ''.join('  k%d: v\n' % i for i in range(900000)))" > wide.yaml
@@ -47,9 +49,9 @@ mkdir loop grow
 printf '{%% for i in range(100000) %%}{%% for j in range(100000) %%}{%% endfor %%}{%% endfor %%}\n' > loop/configmap.yaml
 { printf '{%% set s = "xxxxxxxxxxxxxxxx" %%}'; for i in $(seq 40); do printf '{%% set s = s ~ s %%}'; done; printf '{{ s|length }}\n'; } > grow/configmap.yaml
 { app; printf '[configmaps.c]\nliterals = { a = "b" }\n'; } > cm.toml
-# 8. A template that is a device; 400 000 specs naming one small file in one object.
+# 8. A template that is a device; 300 000 specs (3.6 MB) naming one small file in one object.
 printf 'v' > small.txt
-{ app; printf '[configmaps.c]\nfiles = ['; for i in $(seq 400000); do printf '"small.txt",'; done; printf ']\n'; } > many_specs.toml
+{ app; printf '[configmaps.c]\nfiles = ['; for i in $(seq 300000); do printf '"small.txt",'; done; printf ']\n'; } > many_specs.toml
 mkdir devtpl && ln -s /dev/zero devtpl/configmap.yaml
 
 cases=(
@@ -59,6 +61,7 @@ cases=(
   "description_dev_zero|render /dev/zero"
   "description_dev_urandom|render /dev/urandom"
   "description_10mb_errors|render errors.toml"
+  "description_3.6mb_errors|render errors4.toml"
   "against_dev_zero|render --against /dev/zero app.toml"
   "against_nested_10mb|render --against nested.yaml app.toml"
   "against_wide_10mb|render --against wide.yaml app.toml"
@@ -66,7 +69,7 @@ cases=(
   "template_endless_loop|render --templates loop cm.toml"
   "template_doubling_string|render --templates grow cm.toml"
   "template_dev_zero|render --templates devtpl cm.toml"
-  "one_small_file_400k_times|render many_specs.toml"
+  "one_small_file_300k_times|render many_specs.toml"
 )
 printf '%-26s %8s %9s %10s %6s\n' case seconds rss_mib stderr_b status
 for c in "${cases[@]}"; do

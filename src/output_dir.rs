@@ -46,6 +46,8 @@ pub fn write_dir(dir: &Path, docs: &[Document]) -> Result<(), Error> {
         }
         _ => return Err(fail(format!("`{shown}` cannot be an output folder"))),
     };
+    std::fs::create_dir_all(&parent)
+        .map_err(|e| io(format!("cannot create `{}`", parent.display()), e))?;
     let _lock = lock(&parent).map_err(|e| io(format!("cannot lock `{}`", parent.display()), e))?;
     let staging = parent.join(format!(".{base}.kubetoml-staging"));
     let old = parent.join(format!(".{base}.kubetoml-old"));

@@ -477,6 +477,14 @@ fn output_dir_file_names_fit_name_max_for_253_character_names() {
 }
 
 #[test]
+fn output_dir_parents_are_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("a/b/manifests");
+    assert!(render_myapp_into(&out_dir).status.success());
+    assert_eq!(sorted_file_names(&out_dir).len(), 2);
+}
+
+#[test]
 fn output_to_an_existing_file_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("out.yaml");
@@ -721,5 +729,23 @@ fn with_a_key_a_secret_change_rolls_the_pods_but_the_hash_is_not_a_function_of_t
     assert_ne!(
         hunter2,
         config_hash(&with_secret("hunter2"), Some("another key"))
+    );
+}
+
+#[test]
+fn one_file_named_thousands_of_times_stops_after_100_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("small.txt"), "v").unwrap();
+    // One spec a line: drawing a long line whole is the diagnostics' concern, not this test's.
+    let specs = vec!["\"small.txt\""; 20_000].join(",\n");
+    std::fs::write(
+        dir.path().join("app.toml"),
+        format!("{APP}[configmaps.c]\nfiles = [{specs}]\n"),
+    )
+    .unwrap();
+    let stderr = refused_quickly(dir.path(), &["app.toml"]);
+    assert!(
+        stderr.contains("a key can have one source only"),
+        "{stderr}"
     );
 }

@@ -182,8 +182,8 @@ impl Lowerer<'_> {
         let errors_before = self.error_count();
         let mut keys = Keys::default();
         let object = key.get_ref();
-        // Past 1 MiB the object is refused below (or a key is refused twice): read no
-        // more files for it.
+        // Past 1 MiB the object is refused below (or a key is refused twice), and past
+        // 100 errors it is refused already: read no more files for it.
         let mut held = 0usize;
         let mut count = |read: &Result<Vec<sources::Entry>, sources::SourceError>| {
             held += read.iter().flatten().map(|e| e.bytes.len()).sum::<usize>();
@@ -191,7 +191,7 @@ impl Lowerer<'_> {
         };
         let mut full = false;
         for file in &data.files {
-            if full {
+            if full || self.error_count() > errors_before + 100 {
                 break;
             }
             let read = sources::file_entries(self.sources, file.get_ref());
@@ -214,7 +214,7 @@ impl Lowerer<'_> {
             self.add_key(&mut keys, object, k.get_ref().clone(), value);
         }
         for file in &data.env_files {
-            if full {
+            if full || self.error_count() > errors_before + 100 {
                 break;
             }
             let read = self
