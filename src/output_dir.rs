@@ -164,7 +164,8 @@ fn recover(
 /// `Ok` when everything in `dir` is kubetoml's to replace; `Err` names what is not.
 fn check_ours(dir: &Path, files: &[(String, &Document)]) -> Result<(), String> {
     let cannot_read = |e: std::io::Error| format!("cannot read it: {e}");
-    let recorded = match std::fs::read_to_string(dir.join(MANIFEST)) {
+    let manifest = dir.join(MANIFEST);
+    let recorded = match kubetoml::sources::read_limited_to_string(&manifest, 4 << 20) {
         Ok(text) => parse_manifest(&text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
         Err(e) => return Err(cannot_read(e)),
@@ -180,23 +181,34 @@ fn check_ours(dir: &Path, files: &[(String, &Document)]) -> Result<(), String> {
         if name == MANIFEST {
             continue;
         }
+        // As the messages show it: a file name may hold control characters.
+        let shown: String = name.escape_debug().collect();
         if !entry.file_type().is_ok_and(|t| t.is_file()) {
-            foreign.insert(format!("`{name}`, which kubetoml did not write"));
+            foreign.insert(format!("`{shown}`, which kubetoml did not write"));
             continue;
         }
-        let bytes = std::fs::read(entry.path()).map_err(cannot_read)?;
-        let digest = hex(&Sha256::digest(&bytes));
-        match recorded.get(&name) {
-            Some(written) if *written == digest => {}
-            Some(_) => {
-                foreign.insert(format!("`{name}`, changed since kubetoml wrote it"));
+        // Read only what could be ours, and hash it as a stream: a big file of the
+        // user's costs no memory.
+        let ours = match (recorded.get(&name), next.get(name.as_str())) {
+            (Some(written), _) => {
+                let mut hasher = Sha256::new();
+                let mut file = std::fs::File::open(entry.path()).map_err(cannot_read)?;
+                std::io::copy(&mut file, &mut hasher).map_err(cannot_read)?;
+                if hex(&hasher.finalize()) != *written {
+                    foreign.insert(format!("`{shown}`, changed since kubetoml wrote it"));
+                    continue;
+                }
+                true
             }
-            None if next
-                .get(name.as_str())
-                .is_some_and(|y| y.as_bytes() == bytes) => {}
-            None => {
-                foreign.insert(format!("`{name}`, which kubetoml did not write"));
+            (None, Some(yaml)) => {
+                let len = entry.metadata().map_err(cannot_read)?.len();
+                len == yaml.len() as u64
+                    && std::fs::read(entry.path()).map_err(cannot_read)? == yaml.as_bytes()
             }
+            (None, None) => false,
+        };
+        if !ours {
+            foreign.insert(format!("`{shown}`, which kubetoml did not write"));
         }
     }
     if foreign.is_empty() {
