@@ -52,6 +52,7 @@ printf '{%% for i in range(100000) %%}{%% for j in range(100000) %%}{%% endfor %
 # 8. A template that is a device; 300 000 specs (3.6 MB) naming one small file in one object.
 printf 'v' > small.txt
 { app; printf '[configmaps.c]\nfiles = ['; for i in $(seq 300000); do printf '"small.txt",'; done; printf ']\n'; } > many_specs.toml
+{ app; printf '[configmaps.c]\nfiles = [\n'; for i in $(seq 300000); do printf '"small.txt",\n'; done; printf ']\n'; } > many_spec_lines.toml
 mkdir devtpl && ln -s /dev/zero devtpl/configmap.yaml
 
 cases=(
@@ -70,6 +71,7 @@ cases=(
   "template_doubling_string|render --templates grow cm.toml"
   "template_dev_zero|render --templates devtpl cm.toml"
   "one_small_file_300k_times|render many_specs.toml"
+  "same_300k_times_a_line_each|render many_spec_lines.toml"
 )
 printf '%-26s %8s %9s %10s %6s\n' case seconds rss_mib stderr_b status
 for c in "${cases[@]}"; do
