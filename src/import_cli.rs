@@ -11,12 +11,8 @@ pub fn run(files: &[PathBuf], dir: &Path, quiet: bool) -> Result<(), Vec<Error>>
     let mut texts = Vec::new();
     for f in files {
         let name = f.display().to_string();
-        let text = if name == "-" {
-            std::io::read_to_string(std::io::stdin())
-        } else {
-            std::fs::read_to_string(f)
-        }
-        .map_err(|e| vec![io(&name, format!("cannot read `{name}`: {e}"))])?;
+        let text =
+            read_input(f).map_err(|e| vec![io(&name, format!("cannot read `{name}`: {e}"))])?;
         texts.push((name, text));
     }
     let inputs: Vec<Input> = texts
@@ -99,13 +95,10 @@ fn write(dir: &Path, f: &File) -> Result<(), Error> {
     out.write_all(&f.bytes).map_err(fail)
 }
 
-/// Reads a file, or standard input for `-`.
+/// Reads a file, or standard input for `-`, as kubetoml reads its inputs: at
+/// most 4 MiB, counted while reading (a device or an endless pipe stops there).
 pub fn read_input(path: &Path) -> std::io::Result<String> {
-    if path.as_os_str() == "-" {
-        std::io::read_to_string(std::io::stdin())
-    } else {
-        std::fs::read_to_string(path)
-    }
+    kubetoml::read_input(path)
 }
 
 /// Compiles one description; `-` reads it from standard input, its paths resolving against the working directory.

@@ -323,6 +323,13 @@ impl Resolved {
     }
 }
 
+/// Reads a description, a manifest or an `--against` file as the command
+/// line does: `-` is standard input; at most 4 MiB, counted while reading,
+/// so a device or an endless pipe is an error, not a hang.
+pub fn read_input(path: &Path) -> std::io::Result<String> {
+    sources::read_input(path, sources::MAX_INPUT_BYTES)
+}
+
 /// Reads the description at `path` and compiles it with the built-in
 /// templates. Paths inside it resolve against its own folder; see
 /// [`Options`] for the rest.
@@ -335,7 +342,7 @@ pub fn compile_file(path: impl AsRef<Path>, options: &Options) -> Result<Output,
 pub fn resolve_file(path: impl AsRef<Path>, options: &Options) -> Result<Resolved, Error> {
     let path = path.as_ref();
     let file = path.display().to_string();
-    let bytes = std::fs::read(path)
+    let bytes = sources::read_limited(path, sources::MAX_INPUT_BYTES)
         .map_err(|e| Error::bare(ErrorKind::Io, &file, format!("cannot read `{file}`: {e}")))?;
     let source = String::from_utf8(bytes).map_err(|e| diag::not_utf8(&file, e.as_bytes()))?;
     let root = match path.parent() {

@@ -24,6 +24,16 @@ use crate::error::{Error, ErrorKind};
 use crate::model::{Kind, Model};
 use crate::yaml;
 
+/// The largest user template read: 1 MiB (the built-in ones are a few KiB).
+pub const MAX_TEMPLATE_BYTES: u64 = 1024 * 1024;
+
+/// The instructions one render of a user template may run (minijinja's fuel):
+/// the built-in templates take about 10 per key, port or variable (1.1 million
+/// for a ConfigMap of 110 000 keys, near the API server's 1 MiB), so 10 million
+/// leaves room; a template that loops without end stops with an error in about
+/// half a second.
+pub const TEMPLATE_FUEL: u64 = 10_000_000;
+
 /// The templates, one per kind, as `(file name, built-in source)`.
 pub const BUILTIN: &[(&str, &str)] = &[
     (
@@ -122,29 +132,31 @@ impl Templates {
             ));
         }
         let mut env = environment();
+        env.set_fuel(Some(TEMPLATE_FUEL));
         let mut origins = Vec::new();
         for (name, builtin) in BUILTIN {
             let path = dir.join(name);
-            let (source, origin) = match std::fs::read_to_string(&path) {
-                Ok(s) => (
-                    s,
-                    Origin {
-                        name,
-                        label: path.display().to_string(),
-                        user: true,
-                    },
-                ),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    (builtin.to_string(), Origin::builtin(name))
-                }
-                Err(e) => {
-                    return Err(Error::bare(
-                        ErrorKind::Io,
-                        path.display().to_string(),
-                        format!("cannot read template `{}`: {e}", path.display()),
-                    ))
-                }
-            };
+            let (source, origin) =
+                match crate::sources::read_limited_to_string(&path, MAX_TEMPLATE_BYTES) {
+                    Ok(s) => (
+                        s,
+                        Origin {
+                            name,
+                            label: path.display().to_string(),
+                            user: true,
+                        },
+                    ),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        (builtin.to_string(), Origin::builtin(name))
+                    }
+                    Err(e) => {
+                        return Err(Error::bare(
+                            ErrorKind::Io,
+                            path.display().to_string(),
+                            format!("cannot read template `{}`: {e}", path.display()),
+                        ))
+                    }
+                };
             if let Err(e) = env.add_template_owned(name.to_string(), source) {
                 return Err(template_error(&origin.label, &e));
             }

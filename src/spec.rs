@@ -766,6 +766,9 @@ pub struct DataSpec {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]
     pub from_env: Map<String>,
+    /// `from_env` variables may be set but empty (by default that is an error).
+    #[schemars(with = "Option<bool>")]
+    pub allow_empty_env: Option<Spanned<bool>>,
     /// Secrets only: build a `.dockerconfigjson`.
     #[schemars(with = "Option<DockerRegistrySpec>")]
     pub docker_registry: Option<Spanned<DockerRegistrySpec>>,

@@ -123,6 +123,29 @@ impl Value {
 }
 
 impl Lowerer<'_> {
+    /// A build-time variable set but empty: CI systems turn a missing secret into
+    /// `""`, so it is an error; `table` is where `allow_empty_env` can allow it
+    /// (none for `password_env`).
+    fn empty_env_var(&mut self, var: &Spanned<String>, table: Option<&str>) {
+        let help = match table {
+            Some(table) => format!(
+                "CI systems pass a missing secret as \"\": set `{0}`, or write \
+                 `allow_empty_env = true` in `{table}` if empty is meant",
+                var.get_ref()
+            ),
+            None => format!(
+                "CI systems pass a missing secret as \"\": set `{}`",
+                var.get_ref()
+            ),
+        };
+        self.error_help(
+            format!("environment variable `{}` is set but empty", var.get_ref()),
+            var.span(),
+            "empty at build time",
+            help,
+        );
+    }
+
     /// Reads and checks one `[configmaps.X]` or `[secrets.X]` table, and how the pods use it.
     pub(super) fn data_object(
         &mut self,
@@ -227,8 +250,21 @@ impl Lowerer<'_> {
     fn read_keys(&mut self, kind: ObjectKind, key: &Spanned<String>, data: &DataSpec) -> Keys {
         let mut keys = Keys::default();
         let object = key.get_ref();
+        let errors_before = self.error_count();
+        // Past 1 MiB the object is refused below (or a key is refused twice), and past
+        // 100 errors it is refused already: read no more files for it.
+        let mut held = 0usize;
+        let mut count = |read: &Result<Vec<sources::Entry>, sources::SourceError>| {
+            held += read.iter().flatten().map(|e| e.bytes.len()).sum::<usize>();
+            held > OBJECT_SIZE_LIMIT
+        };
+        let mut full = false;
         for file in &data.files {
+            if full || self.error_count() > errors_before + 100 {
+                break;
+            }
             let read = sources::file_entries(self.sources, file.get_ref());
+            full = count(&read);
             self.add_entries(&mut keys, object, file.span(), read);
         }
         for (k, v) in &data.literals {
@@ -244,18 +280,33 @@ impl Lowerer<'_> {
             self.add_key(&mut keys, object, k.get_ref().clone(), value);
         }
         for file in &data.env_files {
+            if full || self.error_count() > errors_before + 100 {
+                break;
+            }
             let read = self
                 .sources
                 .read_file(file.get_ref())
                 .and_then(|bytes| sources::parse_env_file(&bytes, file.get_ref()));
+            full = count(&read);
             self.add_entries(&mut keys, object, file.span(), read);
         }
+        let allow_empty = data.allow_empty_env.as_ref().is_some_and(|a| *a.get_ref());
         for (k, var) in &data.from_env {
             match self.env_var(var) {
-                Some(bytes) => {
-                    let value = Value::field(bytes, k.span(), "from_env");
-                    self.add_key(&mut keys, object, k.get_ref().clone(), value);
+                Some(bytes) if bytes.is_empty() && !allow_empty => {
+                    let table = match kind {
+                        ObjectKind::ConfigMap => format!("[configmaps.{object}]"),
+                        ObjectKind::Secret => format!("[secrets.{object}]"),
+                    };
+                    self.empty_env_var(var, Some(&table));
+                    keys.unknown.refuse(k.get_ref());
                 }
+                Some(bytes) => self.add_key(
+                    &mut keys,
+                    object,
+                    k.get_ref().clone(),
+                    Value::field(bytes, k.span(), "from_env"),
+                ),
                 None => keys.unknown.refuse(k.get_ref()),
             }
         }
@@ -557,6 +608,10 @@ impl Lowerer<'_> {
             }
             (None, Some(var)) => {
                 let bytes = self.env_var(var)?;
+                if bytes.is_empty() {
+                    self.empty_env_var(var, None);
+                    return None;
+                }
                 match String::from_utf8(bytes) {
                     Ok(s) => Some(s),
                     Err(_) => {

@@ -137,8 +137,13 @@ impl Identity {
 }
 
 /// The config hash of every generated object the pods read, so that a
-/// config change rolls them; `None` when they read none.
-fn config_hash(pod: &PodTemplate, objects: &[DataObject]) -> Option<String> {
+/// config change rolls them (Secrets only under `secret_key`, see
+/// [`hash::config_hash`]); `None` when nothing entered.
+fn config_hash(
+    pod: &PodTemplate,
+    objects: &[DataObject],
+    secret_key: Option<&[u8]>,
+) -> Option<String> {
     let env = |c: &Container| {
         let keys = c.env.iter().filter_map(|e| match &e.source {
             EnvSource::ConfigMap { object, .. } | EnvSource::Secret { object, .. } => {
@@ -162,7 +167,7 @@ fn config_hash(pod: &PodTemplate, objects: &[DataObject]) -> Option<String> {
             type_: o.type_.as_str(),
             entries: &o.entries,
         });
-    hash::config_hash(inputs)
+    hash::config_hash(inputs, secret_key)
 }
 
 impl Lowerer<'_> {
@@ -316,7 +321,12 @@ impl Lowerer<'_> {
         };
         let mut pod = self.pod(pod_spec, &app, &objects);
         let claims = self.claims(&volumes, &app.selector);
-        if let Some(hash) = config_hash(&pod, &objects) {
+        // Secrets enter the hash only keyed, and without a key not at all (see `hash`).
+        let secret_key = match self.sources.env_var(hash::HASH_KEY_VAR) {
+            Ok(Some(key)) if !key.is_empty() => Some(key),
+            _ => None,
+        };
+        if let Some(hash) = config_hash(&pod, &objects, secret_key.as_deref()) {
             pod.annotations.insert(CONFIG_HASH_ANNOTATION.into(), hash);
         }
         let service_name = service.metadata.name.clone();

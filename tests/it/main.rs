@@ -5,6 +5,7 @@
 mod common;
 mod hostile;
 mod memory;
+mod python;
 mod pyyaml;
 
 mod against;

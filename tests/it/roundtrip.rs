@@ -475,6 +475,8 @@ fn data_table(
             "from_env = {}",
             inline_table(&from_env, literal, |v| toml_str(v, literal))
         );
+        // An empty value must read back too (without this, it is an error).
+        let _ = writeln!(toml, "allow_empty_env = true");
     }
     (toml, object)
 }
