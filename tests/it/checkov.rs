@@ -7,7 +7,7 @@
 //! other examples write to theirs, and kubetoml has no `emptyDir` volume yet
 //! to give them a writable `/tmp`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use kubetoml::{Options, Templates};
