@@ -443,7 +443,7 @@ fn data_table(
         .any(|s| matches!(s, Source::File(_, FileRef::InDirectory)))
     {
         // With and without the trailing slash, both name the directory.
-        files.push(if entries.len() % 2 == 0 {
+        files.push(if entries.len().is_multiple_of(2) {
             format!("{directory}/")
         } else {
             directory
