@@ -43,6 +43,9 @@ pub fn json_schema() -> String {
         field(&mut schema, &pointer).insert("enum".to_owned(), json!(values));
     }
     field(&mut schema, KUBE_VERSION).insert("pattern".to_owned(), kube_version_pattern().into());
+    // Kubernetes takes any Secret type, and so does kubetoml: the known ones are examples, not a set.
+    let known: Vec<&str> = SecretType::KNOWN.iter().map(|(_, s)| *s).collect();
+    field(&mut schema, SECRET_TYPE).insert("examples".to_owned(), json!(known));
     for (pointer, default) in defaults() {
         field(&mut schema, &pointer).insert("default".to_owned(), default);
     }
@@ -73,6 +76,7 @@ const RETENTION: &str = "/definitions/RetentionSpec/properties";
 const TOLERATION: &str = "/definitions/TolerationSpec/properties";
 const HTTP: &str = "/definitions/HttpSpec/properties";
 const KUBE_VERSION: &str = "/properties/kube_version";
+const SECRET_TYPE: &str = "/definitions/DataSpec/properties/type";
 
 /// Fields whose values are a fixed set: where each is, and its values.
 fn fixed_sets() -> Vec<(String, Vec<&'static str>)> {
@@ -147,10 +151,7 @@ fn defaults() -> Vec<(String, Value)> {
         (format!("{HTTP}/path"), json!("/")),
         ("/definitions/SpreadTable/properties/max_skew".to_owned(), json!(1)),
         ("/definitions/SpreadTable/properties/required".to_owned(), json!(true)),
-        (
-            "/definitions/DataSpec/properties/type".to_owned(),
-            json!(SecretType::Opaque.as_str()),
-        ),
+        (SECRET_TYPE.to_owned(), json!(SecretType::Opaque.as_str())),
         (
             "/definitions/DockerRegistrySpec/properties/server".to_owned(),
             json!("https://index.docker.io/v1/"),

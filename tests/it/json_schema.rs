@@ -1,8 +1,10 @@
 //! The JSON Schema (`kubetoml schema`, committed at `schema/kubetoml.schema.json`)
 //! is the generated one, and taplo, checking with it, agrees with the parser:
 //! every example and fixture passes, a misspelled field and a wrong type are
-//! refused, and a bad description is refused by taplo exactly when the parser
-//! refuses it before lowering.
+//! refused, a bad description is refused by taplo exactly when the parser
+//! refuses it or lowering finds a value outside a fixed set, every fixed
+//! set's wrong values are refused and right ones accepted by both, and every
+//! default the schema states is what leaving the field out renders.
 //!
 //! taplo comes from npm (`@taplo/cli`); `.ci/test` installs it in `.ci/node`.
 
