@@ -163,7 +163,7 @@ pub enum SecretType {
 }
 
 impl SecretType {
-    const KNOWN: [(SecretType, &'static str); 7] = [
+    pub(crate) const KNOWN: [(SecretType, &'static str); 7] = [
         (SecretType::Opaque, "Opaque"),
         (SecretType::Tls, "kubernetes.io/tls"),
         (
