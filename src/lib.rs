@@ -37,6 +37,7 @@
 
 pub mod against;
 pub mod api_rules;
+pub mod batch;
 pub mod error;
 pub mod explain;
 mod gojson;

@@ -159,8 +159,13 @@ fn render(args: RenderArgs, color: bool) -> Result<(), Vec<Error>> {
     };
     let mut documents = Vec::new();
     let mut errors = Vec::new();
-    for file in &args.files {
-        match kubetoml::compile_file_with(file, &templates, &options) {
+    // Compiled on every core; the results come back in argument order, so
+    // what is printed below is what a serial loop prints.
+    let results = kubetoml::batch::map_in_order(&args.files, |file| {
+        kubetoml::compile_file_with(file, &templates, &options)
+    });
+    for (file, result) in args.files.iter().zip(results) {
+        match result {
             Ok(out) => {
                 let warnings = out.draw_warnings(color);
                 if !warnings.is_empty() {
