@@ -15,7 +15,8 @@ Both outputs are checked to hold the same objects with the same data before
 anything is timed. Then each command runs RUNS times (after a warm-up),
 alternating, stdout to /dev/null, and the median and minimum wall times and
 their ratio are printed. Also timed: kubetoml pinned to one core (`taskset -c
-0`, which `available_parallelism` honours), and, at 100 apps, `render -o DIR`
+0`, which `available_parallelism` honours) and to all cores the same way (so
+both pay for starting taskset), and, at 100 apps, `render -o DIR`
 against stdout. With valgrind installed, the instructions of one app's render
 are counted too (they do not depend on how busy the machine is).
 """
@@ -206,33 +207,36 @@ def callgrind(argv):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1,100,1000")
-    parser.add_argument("--runs", type=int, default=0, help="runs per command (default: 30, 10, 5 by size)")
+    parser.add_argument("--runs", type=int, default=0, help="runs per command (default: 30, 10, 3 by size)")
     parser.add_argument("--no-callgrind", action="store_true")
     args = parser.parse_args()
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     binary = os.path.join(ROOT, "target", "release", "kubetoml")
     kubectl = shutil.which("kubectl") or sys.exit("kubectl is needed for the comparison")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
-    print(f"{'apps':>5}  {'kubetoml':>10}  {'1 core':>10}  {'kustomize':>10}  {'kustomize/kubetoml':>18}   (median ms, min in brackets)")
+    print("wall ms: median [min]; the taskset columns pin kubetoml to all cores or to one, and their ratio is what parallel compiling gains")
+    print(f"{'apps':>5}  {'kubetoml':>14}  {'kubectl kustomize':>16}  {'ratio':>9}  {'taskset all':>14}  {'taskset 1':>14}  {'gain':>7}")
     for n in (int(s) for s in args.sizes.split(",")):
-        runs = args.runs or (30 if n < 10 else 10 if n < 500 else 5)
+        runs = args.runs or (30 if n < 10 else 10 if n < 500 else 3)
         with tempfile.TemporaryDirectory(prefix="kubetoml-scale-") as base:
             paths, kust, ours = generate(base, n, binary)
             theirs = run([kubectl, "kustomize", kust])
             if not same_objects(ours, theirs):
                 sys.exit(f"{n} apps: kubetoml and kustomize made different objects")
+            cores = f"0-{os.cpu_count() - 1}"
             commands = [
                 ("kubetoml", [binary, "render", *paths]),
-                ("1 core", ["taskset", "-c", "0", binary, "render", *paths]),
                 ("kustomize", [kubectl, "kustomize", kust]),
+                ("all cores", ["taskset", "-c", cores, binary, "render", *paths]),
+                ("1 core", ["taskset", "-c", "0", binary, "render", *paths]),
             ]
             if n == 100:
                 commands.append(("-o DIR", [binary, "render", *paths, "-o", os.path.join(base, "out")]))
-            w = time_all(commands, runs)
+            w = time_all(commands, runs, warmup=2 if n < 500 else 1)
             med = {k: statistics.median(v) for k, v in w.items()}
             cell = lambda k: f"{med[k]:.1f} [{w[k][0]:.1f}]"
-            print(f"{n:>5}  {cell('kubetoml'):>10}  {cell('1 core'):>10}  {cell('kustomize'):>10}  "
-                  f"{med['kustomize'] / med['kubetoml']:>17.1f}x   ({runs} runs each)")
+            print(f"{n:>5}  {cell('kubetoml'):>14}  {cell('kustomize'):>16}  {med['kustomize'] / med['kubetoml']:>8.1f}x  "
+                  f"{cell('all cores'):>14}  {cell('1 core'):>14}  {med['1 core'] / med['all cores']:>6.2f}x  ({runs} runs each)")
             if n == 100:
                 print(f"{'':>5}  render -o DIR: {cell('-o DIR')} ms, {med['-o DIR'] / med['kubetoml']:.1f}x stdout")
             if n == 1 and not args.no_callgrind and shutil.which("valgrind"):
