@@ -61,6 +61,7 @@ macro_rules! internal_modules {
 internal_modules! {
     against
     api_rules
+    batch
     diag
     error
     hash
@@ -87,6 +88,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use batch::compile_files;
 pub use diag::{Diagnostic, Error, ErrorKind, Severity};
 pub use explain::Explanation;
 pub use init::starter;
@@ -321,6 +323,28 @@ impl Resolved {
             source: self.source,
         })
     }
+}
+
+/// [`compile_file`] with `templates`, where the path `-` reads the
+/// description from standard input (its paths then resolve against the
+/// working directory): what `kubetoml render` does for each argument.
+pub fn compile_input(
+    path: impl AsRef<Path>,
+    templates: &Templates,
+    options: &Options,
+) -> Result<Output, Error> {
+    let path = path.as_ref();
+    if path.as_os_str() != "-" {
+        return resolve_file(path, options)?.render(templates);
+    }
+    let text = read_input(path).map_err(|e| {
+        Error::bare(
+            ErrorKind::Io,
+            "<stdin>",
+            format!("cannot read standard input: {e}"),
+        )
+    })?;
+    resolve("<stdin>", &text, ".", options)?.render(templates)
 }
 
 /// Reads a description, a manifest or an `--against` file as the command

@@ -269,8 +269,11 @@ fn render(args: RenderArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> 
     }
     let mut documents = Vec::new();
     let mut errors = Vec::new();
-    for file in &args.files {
-        match import_cli::compile(file, &templates, &options) {
+    // Compiled on every core; the results come back in argument order, so
+    // what is printed below is what a serial loop prints.
+    let results = kubetoml::compile_files(&args.files, &templates, &options);
+    for (file, result) in args.files.iter().zip(results) {
+        match result {
             Ok(out) => {
                 let warnings = out.draw_warnings(color);
                 if !warnings.is_empty() && (!quiet || args.deny_warnings) {
@@ -290,7 +293,7 @@ fn render(args: RenderArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> 
     }
     if let Some(path) = &args.against {
         let name = path.display().to_string();
-        let previous = import_cli::read_input(path).map_err(|e| {
+        let previous = kubetoml::read_input(path).map_err(|e| {
             vec![Error::bare(
                 ErrorKind::Against,
                 &name,

@@ -14,6 +14,7 @@
 //! descriptions and from the fuzzer's inputs.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use minijinja::syntax::SyntaxConfig;
 use minijinja::value::{Serde, Value, ValueKind};
@@ -79,7 +80,9 @@ impl std::fmt::Debug for Document {
     }
 }
 
-/// A template set ready to render.
+/// A template set ready to render. Cloning one is cheap: the compiled
+/// templates are shared, not copied.
+#[derive(Clone)]
 pub struct Templates {
     env: Environment<'static>,
     /// Where each template came from.
@@ -87,6 +90,7 @@ pub struct Templates {
 }
 
 /// Where a template came from.
+#[derive(Clone)]
 struct Origin {
     /// The template's name, e.g. `service.yaml`.
     name: &'static str,
@@ -107,8 +111,16 @@ impl Origin {
 }
 
 impl Templates {
-    /// The templates built into kubetoml.
+    /// The templates built into kubetoml. They are compiled once per process,
+    /// on first use; every call after that returns a cheap clone.
     pub fn builtin() -> Templates {
+        static BUILTIN_SET: OnceLock<Templates> = OnceLock::new();
+        BUILTIN_SET.get_or_init(Templates::compile_builtin).clone()
+    }
+
+    fn compile_builtin() -> Templates {
+        #[cfg(test)]
+        tests::BUILTIN_COMPILED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let mut env = environment();
         for (name, source) in BUILTIN {
             env.add_template(name, source)
@@ -335,6 +347,30 @@ fn indent_filter(value: &Value, width: usize, first: Option<bool>) -> Value {
 mod tests {
     use super::*;
     use crate::yamlread;
+
+    /// How many times this process compiled the built-in templates.
+    pub(super) static BUILTIN_COMPILED: std::sync::atomic::AtomicUsize =
+        std::sync::atomic::AtomicUsize::new(0);
+
+    #[test]
+    fn builtin_templates_compile_once_per_process() {
+        let first = Templates::builtin();
+        let again = Templates::builtin();
+        let threads: Vec<_> = (0..4)
+            .map(|_| std::thread::spawn(|| Templates::builtin().origins.len()))
+            .collect();
+        for t in threads {
+            assert_eq!(t.join().unwrap(), BUILTIN.len());
+        }
+        let count = BUILTIN_COMPILED.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(count, 1, "compiled {count} times");
+        // The clones are the same working template set.
+        let path = Path::new("examples/web/web.toml");
+        let resolved = crate::resolve_file(path, &crate::Options::default()).unwrap();
+        let yaml = first.render(&resolved.model).unwrap();
+        assert_eq!(yaml, again.render(&resolved.model).unwrap());
+        assert!(!yaml.is_empty());
+    }
 
     fn render_str(src: &str, ctx: Value) -> Result<String, minijinja::Error> {
         let env = environment();

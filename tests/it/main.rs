@@ -22,6 +22,7 @@ mod kubectl_secretfmt;
 mod kustomize_hash;
 mod kustomize_names;
 mod library;
+mod parallel;
 mod pod_security;
 mod readback;
 mod roundtrip;
