@@ -135,7 +135,8 @@ pub fn compare(
         if doc.kind == Kind::StatefulSet {
             cx.pods = pods_of(before, &doc.name);
             compare_stateful_set(&mut cx, before, &new);
-        } else {
+        } else if str_at(&new, &["spec", "clusterIP"]) == Some("None") {
+            // Only the headless Service; a client Service's address is the cluster's to choose.
             compare_service(&mut cx, before);
         }
     }

@@ -134,6 +134,11 @@ keyword! {
 }
 
 keyword! {
+    /// A client Service's `type`.
+    ServiceType { ClusterIp = "ClusterIP", NodePort = "NodePort", LoadBalancer = "LoadBalancer" }
+}
+
+keyword! {
     /// An HTTP probe's or hook's scheme.
     HttpScheme { Http = "HTTP", Https = "HTTPS" }
 }
@@ -217,17 +222,106 @@ impl Serialize for SecretType {
 /// Labels or annotations, in key order.
 pub type StringMap = BTreeMap<String, String>;
 
-/// Every object of one app, in the order `kubectl apply` should see them.
+/// Every object of one app, in the order `kubectl apply` should see them:
+/// Namespace, ServiceAccount, ConfigMaps, Secrets, the headless then the
+/// client Service, PodDisruptionBudget, NetworkPolicy, StatefulSet.
 #[derive(Debug, Clone, Serialize)]
 pub struct Model {
+    /// The Namespace, when `create_namespace` asks for it.
+    pub namespace: Option<Namespace>,
+    /// The pods' ServiceAccount, when kubetoml creates it.
+    pub service_account: Option<ServiceAccount>,
     /// Generated ConfigMaps, by name.
     pub config_maps: Vec<ConfigMap>,
     /// Generated Secrets, by name.
     pub secrets: Vec<Secret>,
     /// The headless Service.
     pub service: Service,
+    /// The Service clients connect to, when there is one.
+    pub client_service: Option<ClientService>,
+    /// The PodDisruptionBudget, when there is one.
+    pub disruption_budget: Option<DisruptionBudget>,
+    /// The NetworkPolicy, when there is one.
+    pub network_policy: Option<NetworkPolicy>,
     /// The StatefulSet.
     pub stateful_set: StatefulSet,
+}
+
+/// A Namespace. Invariant: `metadata.namespace` is `None`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Namespace {
+    /// Metadata; the name is the app's namespace.
+    pub metadata: Metadata,
+}
+
+/// A ServiceAccount the pods run as. Invariant: the pod template names it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceAccount {
+    /// Metadata.
+    pub metadata: Metadata,
+}
+
+/// A Service with a cluster address. Invariant: `selector` equals the
+/// StatefulSet's selector; every port targets a declared container port by name.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientService {
+    /// Metadata.
+    pub metadata: Metadata,
+    /// `ClusterIP`, `NodePort` or `LoadBalancer`.
+    #[serde(rename = "type")]
+    pub type_: ServiceType,
+    /// Pod labels it selects.
+    pub selector: StringMap,
+    /// Published ports, at least one.
+    pub ports: Vec<ServicePort>,
+}
+
+/// A PodDisruptionBudget. Invariant: `selector` equals the StatefulSet's
+/// selector; exactly one of the two limits is set, and it allows at least
+/// one eviction when every pod is up.
+#[derive(Debug, Clone, Serialize)]
+pub struct DisruptionBudget {
+    /// Metadata.
+    pub metadata: Metadata,
+    /// `selector.matchLabels`.
+    pub selector: StringMap,
+    /// `maxUnavailable`.
+    pub max_unavailable: Option<IntOrString>,
+    /// `minAvailable`.
+    pub min_available: Option<IntOrString>,
+}
+
+/// An ingress NetworkPolicy for the app's pods. Invariant: `pod_selector`
+/// equals the StatefulSet's selector; `from` starts with the app's own pods.
+#[derive(Debug, Clone, Serialize)]
+pub struct NetworkPolicy {
+    /// Metadata.
+    pub metadata: Metadata,
+    /// `podSelector.matchLabels`: the pods it protects.
+    pub pod_selector: StringMap,
+    /// Who may connect: the app's own pods first, then the listed sources.
+    pub from: Vec<NetworkPeer>,
+    /// Every port declared by a container of the pod; none: no ingress rule
+    /// (nothing listens, nothing is admitted).
+    pub ports: Vec<PolicyPort>,
+}
+
+/// A NetworkPolicy source. Invariant: at least one of the two is set.
+#[derive(Debug, Clone, Serialize)]
+pub struct NetworkPeer {
+    /// `podSelector.matchLabels` (empty: every pod); none: no pod selector.
+    pub pod_labels: Option<StringMap>,
+    /// `namespaceSelector.matchLabels` (`kubernetes.io/metadata.name`); none: the policy's namespace.
+    pub namespace_labels: Option<StringMap>,
+}
+
+/// A port a NetworkPolicy admits.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyPort {
+    /// Port number on the pod.
+    pub port: i64,
+    /// Its protocol.
+    pub protocol: Protocol,
 }
 
 /// Object metadata. Invariant: `name` is a valid object name for its kind.
@@ -397,6 +491,8 @@ pub struct PodTemplate {
     pub annotations: StringMap,
     /// Service account name.
     pub service_account: Option<String>,
+    /// `automountServiceAccountToken`, when written.
+    pub automount_service_account_token: Option<bool>,
     /// Pod-wide security settings.
     pub security_context: Option<PodSecurityContext>,
     /// `nodeSelector`.
@@ -590,16 +686,28 @@ pub enum Kind {
     Service,
     /// A StatefulSet.
     StatefulSet,
+    /// A Namespace.
+    Namespace,
+    /// A ServiceAccount.
+    ServiceAccount,
+    /// A PodDisruptionBudget.
+    PodDisruptionBudget,
+    /// A NetworkPolicy.
+    NetworkPolicy,
 }
 
 impl Kind {
-    /// The kind as Kubernetes spells it: `ConfigMap`, `Secret`, `Service`, `StatefulSet`.
+    /// The kind as Kubernetes spells it: `ConfigMap`, `StatefulSet`, ...
     pub const fn as_str(self) -> &'static str {
         match self {
             Kind::ConfigMap => "ConfigMap",
             Kind::Secret => "Secret",
             Kind::Service => "Service",
             Kind::StatefulSet => "StatefulSet",
+            Kind::Namespace => "Namespace",
+            Kind::ServiceAccount => "ServiceAccount",
+            Kind::PodDisruptionBudget => "PodDisruptionBudget",
+            Kind::NetworkPolicy => "NetworkPolicy",
         }
     }
 }

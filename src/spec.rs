@@ -65,8 +65,11 @@ pub struct Spec {
     /// Containers that run beside the main one.
     #[serde(default)]
     pub sidecars: Vec<Spanned<ContainerSpec>>,
-    /// The pods' service account.
-    pub service_account: Option<Spanned<String>>,
+    /// The pods' service account: an existing one's name, or
+    /// `{ create = true, name, annotations }` to generate it.
+    pub service_account: Option<Spanned<ServiceAccountSpec>>,
+    /// Whether the pods get an API token mounted (`false`: none).
+    pub automount_service_account_token: Option<Spanned<bool>>,
     /// Node labels a pod's node must have.
     #[serde(default)]
     pub node_selector: Map<String>,
@@ -95,6 +98,14 @@ pub struct Spec {
     /// Generated Secrets.
     #[serde(default)]
     pub secrets: Map<DataSpec>,
+    /// Emit the `namespace` as a Namespace object, applied first.
+    pub create_namespace: Option<Spanned<bool>>,
+    /// A normal Service for clients, beside the headless one.
+    pub client_service: Option<Spanned<ClientServiceSpec>>,
+    /// The PodDisruptionBudget: a table, or `false` for none.
+    pub disruption_budget: Option<Spanned<BudgetSpec>>,
+    /// A NetworkPolicy admitting the app's own pods and the listed sources.
+    pub network_policy: Option<Spanned<NetworkPolicySpec>>,
 }
 
 /// The names of [`Spec`]'s fields, for "did you mean" suggestions.
@@ -129,6 +140,11 @@ pub const SPEC_FIELDS: &[&str] = &[
     "volumes",
     "configmaps",
     "secrets",
+    "automount_service_account_token",
+    "create_namespace",
+    "client_service",
+    "disruption_budget",
+    "network_policy",
 ];
 
 /// A container beside or before the main one.
@@ -547,6 +563,128 @@ pub struct UpdateStrategySpec {
     pub partition: Option<Spanned<i64>>,
     /// Pods that may be unavailable during an update: a number or a percentage.
     pub max_unavailable: Option<Spanned<IntOrString>>,
+}
+
+/// `service_account`: an existing account's name, or a table.
+#[derive(Debug)]
+pub enum ServiceAccountSpec {
+    /// The name of an account that exists in the cluster.
+    Existing(String),
+    /// `{ create = true, name = "x", annotations = { } }`.
+    Table(ServiceAccountTable),
+}
+
+/// The table form of `service_account`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceAccountTable {
+    /// Emit the ServiceAccount object (default false: it exists).
+    pub create: Option<Spanned<bool>>,
+    /// Its name (default: the app's name, when created).
+    pub name: Option<Spanned<String>>,
+    /// Annotations on the ServiceAccount (e.g. a cloud IAM role), when created.
+    #[serde(default)]
+    pub annotations: Map<String>,
+}
+
+// Not `#[serde(untagged)]`: that buffers the input and loses the spans inside.
+impl<'de> Deserialize<'de> for ServiceAccountSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = ServiceAccountSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a service account name, or a table `{ create = true, name = \"x\" }`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ServiceAccountSpec, E> {
+                Ok(ServiceAccountSpec::Existing(v.to_owned()))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<ServiceAccountSpec, A::Error> {
+                Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(ServiceAccountSpec::Table)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `[client_service]`: a Service with a cluster address, for clients.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientServiceSpec {
+    /// Service name (default `<name>-client`).
+    pub name: Option<Spanned<String>>,
+    /// `ClusterIP` (default), `NodePort` or `LoadBalancer`.
+    #[serde(rename = "type")]
+    pub type_: Option<Spanned<String>>,
+    /// Names of declared ports to publish (default: all of them).
+    pub ports: Option<Vec<Spanned<String>>>,
+    /// Annotations on this Service only.
+    #[serde(default)]
+    pub annotations: Map<String>,
+}
+
+/// `disruption_budget`: `false` for none, `true` for the default, or a table.
+#[derive(Debug)]
+pub enum BudgetSpec {
+    /// `true`: the default budget; `false`: none.
+    Enabled(bool),
+    /// `{ max_unavailable = 1 }` or `{ min_available = "50%" }`.
+    Table(BudgetTable),
+}
+
+/// The table form of `disruption_budget`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetTable {
+    /// Pods a voluntary disruption may take down at once: a number or a percentage.
+    pub max_unavailable: Option<Spanned<IntOrString>>,
+    /// Pods that must stay up: a number or a percentage.
+    pub min_available: Option<Spanned<IntOrString>>,
+}
+
+// Not `#[serde(untagged)]`: that buffers the input and loses the spans inside.
+impl<'de> Deserialize<'de> for BudgetSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = BudgetSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("`false`, or a table `{ max_unavailable = 1 }`")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<BudgetSpec, E> {
+                Ok(BudgetSpec::Enabled(v))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<BudgetSpec, A::Error> {
+                Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(BudgetSpec::Table)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `[network_policy]`: ingress from the app's own pods on every declared
+/// port, and from the listed sources.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkPolicySpec {
+    /// Who else may connect: `{ pods = { label = "value" } }`, `{ namespace = "x" }`, or both.
+    #[serde(default)]
+    pub allow_from: Vec<Spanned<PeerSpec>>,
+}
+
+/// One source a NetworkPolicy admits.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerSpec {
+    /// Pods with these labels (in `namespace` when given, else in the app's).
+    pub pods: Option<Map<String>>,
+    /// Every pod in this namespace (or those matching `pods`).
+    pub namespace: Option<Spanned<String>>,
 }
 
 /// A number or a string such as `"25%"`.

@@ -64,8 +64,14 @@ fn output_is_deterministic() {
 fn check_wiring(docs: &[Value]) {
     let by_kind =
         |kind: &str| -> Vec<&Value> { docs.iter().filter(|d| d["kind"] == kind).collect() };
-    let [service] = by_kind("Service")[..] else {
-        panic!("one Service")
+    let services = by_kind("Service");
+    let [service] = services
+        .iter()
+        .copied()
+        .filter(|s| s["spec"]["clusterIP"] == "None")
+        .collect::<Vec<_>>()[..]
+    else {
+        panic!("one headless Service")
     };
     let [sts] = by_kind("StatefulSet")[..] else {
         panic!("one StatefulSet")
@@ -86,6 +92,8 @@ fn check_wiring(docs: &[Value]) {
             "the StatefulSet selects its pods"
         );
     }
+
+    check_companions(docs, sts);
 
     let keys_of = |kind: &str| -> BTreeMap<String, BTreeSet<String>> {
         by_kind(kind)
@@ -165,6 +173,63 @@ fn check_wiring(docs: &[Value]) {
     }
 }
 
+/// The client Service, the budget and the policy select exactly the
+/// StatefulSet's pods, and publish or admit only ports the pods declare;
+/// every namespaced object is in the StatefulSet's namespace.
+fn check_companions(docs: &[Value], sts: &Value) {
+    let selector = &sts["spec"]["selector"]["matchLabels"];
+    let pod = &sts["spec"]["template"]["spec"];
+    let declared: Vec<(&Value, &Value, &Value)> = pod["containers"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["ports"].as_sequence().into_iter().flatten())
+        .map(|p| (&p["name"], &p["containerPort"], &p["protocol"]))
+        .collect();
+    for d in docs {
+        if d["kind"] != "Namespace" {
+            assert_eq!(d["metadata"]["namespace"], sts["metadata"]["namespace"]);
+        }
+    }
+    for d in docs {
+        match d["kind"].as_str().unwrap() {
+            "Service" if d["spec"]["clusterIP"].is_null() => {
+                assert_eq!(&d["spec"]["selector"], selector);
+                for p in d["spec"]["ports"].as_sequence().unwrap() {
+                    assert!(
+                        declared.iter().any(|(n, _, _)| **n == p["targetPort"]),
+                        "client port {p:?} targets a declared port"
+                    );
+                }
+            }
+            "PodDisruptionBudget" => {
+                assert_eq!(&d["spec"]["selector"]["matchLabels"], selector);
+            }
+            "NetworkPolicy" => {
+                assert_eq!(&d["spec"]["podSelector"]["matchLabels"], selector);
+                let rule = &d["spec"]["ingress"][0];
+                assert_eq!(
+                    &rule["from"][0]["podSelector"]["matchLabels"], selector,
+                    "the pods admit each other"
+                );
+                let admitted = rule["ports"].as_sequence().unwrap();
+                for (_, number, protocol) in &declared {
+                    assert!(
+                        admitted
+                            .iter()
+                            .any(|a| a["port"] == **number && a["protocol"] == **protocol),
+                        "peers reach each other on {number:?}"
+                    );
+                }
+            }
+            "ServiceAccount" => {
+                assert_eq!(d["metadata"]["name"], pod["serviceAccountName"]);
+            }
+            _ => {}
+        }
+    }
+}
+
 #[test]
 fn every_example_is_wired() {
     for entry in glob_examples() {
@@ -236,8 +301,17 @@ fn the_web_example_reads_back_as_its_model() {
     let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
     assert_eq!(
         kinds,
-        ["ConfigMap", "ConfigMap", "Secret", "Service", "StatefulSet"]
+        [
+            "ConfigMap",
+            "ConfigMap",
+            "Secret",
+            "Service",
+            "PodDisruptionBudget",
+            "StatefulSet"
+        ]
     );
+    // Three replicas: by default a node drain takes down one pod at a time.
+    assert_eq!(docs[4]["spec"]["maxUnavailable"], Value::from(1));
     for d in &docs {
         assert_eq!(d["metadata"]["namespace"], Value::from("default"));
         assert_eq!(d["metadata"]["labels"]["project"], Value::from("blog"));
@@ -247,7 +321,7 @@ fn the_web_example_reads_back_as_its_model() {
         cm["data"]["redis.properties"],
         Value::from(std::fs::read_to_string("examples/web/redis.properties").unwrap())
     );
-    let sts = &docs[4];
+    let sts = &docs[5];
     assert_eq!(sts["spec"]["replicas"], Value::from(3));
     let claim = &sts["spec"]["volumeClaimTemplates"][0];
     assert_eq!(claim["metadata"]["name"], Value::from("www"));
@@ -290,7 +364,7 @@ fn changing_any_config_changes_the_pod_hash() {
             .replace("1f2d1e2e67df", password);
         std::fs::write(dir.path().join("web.toml"), toml).unwrap();
         let docs = documents(&compile(&dir.path().join("web.toml")).to_yaml());
-        docs[4]["spec"]["template"]["metadata"]["annotations"]
+        docs[5]["spec"]["template"]["metadata"]["annotations"]
             [kubetoml::lower::CONFIG_HASH_ANNOTATION]
             .as_str()
             .unwrap()

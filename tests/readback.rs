@@ -217,9 +217,29 @@ fn check_container(c: &Container, v: &Value) {
 }
 
 fn check(model: &Model, docs: &[Value]) {
-    let expected = model.config_maps.len() + model.secrets.len() + 2;
+    let optional = [
+        model.namespace.is_some(),
+        model.service_account.is_some(),
+        model.client_service.is_some(),
+        model.disruption_budget.is_some(),
+        model.network_policy.is_some(),
+    ];
+    let expected =
+        model.config_maps.len() + model.secrets.len() + 2 + optional.iter().filter(|o| **o).count();
     assert_eq!(docs.len(), expected);
     let mut docs = docs.iter();
+
+    if let Some(ns) = &model.namespace {
+        let y = docs.next().unwrap();
+        assert_eq!(s(&y["kind"]), "Namespace");
+        assert!(y["metadata"]["namespace"].is_null());
+        check_metadata(&ns.metadata, &y["metadata"]);
+    }
+    if let Some(sa) = &model.service_account {
+        let y = docs.next().unwrap();
+        assert_eq!(s(&y["kind"]), "ServiceAccount");
+        check_metadata(&sa.metadata, &y["metadata"]);
+    }
 
     for cm in &model.config_maps {
         let y = docs.next().unwrap();
@@ -277,6 +297,8 @@ fn check(model: &Model, docs: &[Value]) {
         assert_eq!(s(&v["protocol"]), p.protocol.as_str());
     }
 
+    check_companions(model, &mut docs);
+
     let y = docs.next().unwrap();
     let sts = &model.stateful_set;
     assert_eq!(s(&y["kind"]), "StatefulSet");
@@ -329,6 +351,10 @@ fn check(model: &Model, docs: &[Value]) {
     assert_eq!(
         ps["serviceAccountName"].as_str(),
         pod.service_account.as_deref()
+    );
+    assert_eq!(
+        ps["automountServiceAccountToken"].as_bool(),
+        pod.automount_service_account_token
     );
     assert_eq!(
         opt_i64(&ps["terminationGracePeriodSeconds"]),
@@ -430,6 +456,74 @@ fn check(model: &Model, docs: &[Value]) {
     }
 }
 
+/// The client Service, the PodDisruptionBudget and the NetworkPolicy, in that order.
+fn check_companions<'a>(model: &Model, docs: &mut impl Iterator<Item = &'a Value>) {
+    if let Some(c) = &model.client_service {
+        let y = docs.next().unwrap();
+        assert_eq!(s(&y["kind"]), "Service");
+        check_metadata(&c.metadata, &y["metadata"]);
+        assert!(y["spec"]["clusterIP"].is_null());
+        assert_eq!(s(&y["spec"]["type"]), c.type_.as_str());
+        assert_eq!(string_map(&y["spec"]["selector"]), c.selector);
+        let ports = seq(&y["spec"]["ports"]);
+        assert_eq!(ports.len(), c.ports.len());
+        for (p, v) in c.ports.iter().zip(ports) {
+            assert_eq!(s(&v["name"]), p.name);
+            assert_eq!(v["port"].as_i64(), Some(p.port));
+            assert_eq!(s(&v["targetPort"]), p.target_port);
+            assert_eq!(s(&v["protocol"]), p.protocol.as_str());
+        }
+    }
+    if let Some(b) = &model.disruption_budget {
+        let y = docs.next().unwrap();
+        assert_eq!(s(&y["kind"]), "PodDisruptionBudget");
+        check_metadata(&b.metadata, &y["metadata"]);
+        let spec = &y["spec"];
+        assert_eq!(string_map(&spec["selector"]["matchLabels"]), b.selector);
+        let limit = |v: &Value| (!v.is_null()).then(|| int_or_string(v));
+        assert_eq!(limit(&spec["maxUnavailable"]), b.max_unavailable);
+        assert_eq!(limit(&spec["minAvailable"]), b.min_available);
+    }
+    if let Some(p) = &model.network_policy {
+        let y = docs.next().unwrap();
+        assert_eq!(s(&y["kind"]), "NetworkPolicy");
+        check_metadata(&p.metadata, &y["metadata"]);
+        let spec = &y["spec"];
+        assert_eq!(
+            string_map(&spec["podSelector"]["matchLabels"]),
+            p.pod_selector
+        );
+        assert_eq!(strings(&spec["policyTypes"]), ["Ingress"]);
+        let rules = seq(&spec["ingress"]);
+        if p.ports.is_empty() {
+            assert!(rules.is_empty(), "nothing listens: nothing is admitted");
+            return;
+        }
+        let [rule] = rules else {
+            panic!("one ingress rule")
+        };
+        let from = seq(&rule["from"]);
+        assert_eq!(from.len(), p.from.len());
+        for (peer, v) in p.from.iter().zip(from) {
+            let selector = |v: &Value| {
+                v.as_mapping()
+                    .is_some()
+                    .then(|| string_map(&v["matchLabels"]))
+            };
+            assert_eq!(selector(&v["podSelector"]), peer.pod_labels);
+            assert_eq!(selector(&v["namespaceSelector"]), peer.namespace_labels);
+        }
+        let ports: Vec<(i64, String)> = seq(&rule["ports"])
+            .iter()
+            .map(|v| (v["port"].as_i64().unwrap(), s(&v["protocol"]).to_owned()))
+            .collect();
+        let expected: Vec<(i64, String)> = (p.ports.iter())
+            .map(|x| (x.port, x.protocol.as_str().to_owned()))
+            .collect();
+        assert_eq!(ports, expected);
+    }
+}
+
 #[test]
 fn every_example_reads_back_as_its_model() {
     for example in [
@@ -473,6 +567,28 @@ fn a_description_using_every_field_reads_back_as_its_model() {
         1
     );
     assert_eq!(sts.pod.topology_spread.len(), 1);
+    assert_eq!(model.namespace.as_ref().unwrap().metadata.name, "prod");
+    let account = model.service_account.as_ref().unwrap();
+    assert_eq!(
+        sts.pod.service_account.as_ref(),
+        Some(&account.metadata.name)
+    );
+    assert_eq!(sts.pod.automount_service_account_token, Some(false));
+    let client = model.client_service.as_ref().unwrap();
+    assert_eq!(client.ports.len(), 2);
+    assert_eq!(client.type_, ServiceType::LoadBalancer);
+    let budget = model.disruption_budget.as_ref().unwrap();
+    assert_eq!(
+        budget.max_unavailable,
+        Some(IntOrString::String("50%".into()))
+    );
+    let policy = model.network_policy.as_ref().unwrap();
+    assert_eq!(policy.from.len(), 5);
+    assert_eq!(
+        policy.ports.len(),
+        4,
+        "every container's ports, the sidecar's too"
+    );
     assert!(sts.pod.containers[0].readiness_probe.is_some());
     assert!(sts.pod.containers[0].pre_stop.is_some());
 }

@@ -26,6 +26,7 @@ use crate::spec::{self, DataSpec, Map, Spanned, Spec};
 use crate::validate;
 use crate::{hash, secretfmt};
 
+mod companions;
 mod container;
 mod data;
 mod pod;
@@ -271,29 +272,34 @@ impl Lowerer<'_> {
             volumes,
             configmaps,
             secrets,
+            automount_service_account_token,
+            create_namespace,
+            client_service,
+            disruption_budget,
+            network_policy,
         } = spec;
         let app = self.identity(&name, namespace.as_ref(), &labels, &annotations);
         let replicas = self.replicas(replicas.as_ref());
+        let namespace = self.namespace_object(create_namespace.as_ref(), namespace.as_ref(), &app);
+        let identity = self.pod_identity(service_account, automount_service_account_token, &app);
         // Generated objects first, with how the pods use them: containers refer to them.
         let objects = self.generated(configmaps, secrets, hash_suffix.as_ref());
         let ports = self.ports(&ports);
         let service = self.service(service.as_ref(), &app, &ports);
+        let client = self.client_service(client_service.as_ref(), &app, &ports, &service);
+        let disruption_budget = self.disruption_budget(disruption_budget.as_ref(), replicas, &app);
         // The main container is written at the top level, named after the app.
         let main = spec::ContainerSpec {
-            name,
             image,
             image_pull_policy,
             command,
             args,
             working_dir,
-            ports: Map::new(),
             env,
-            env_from: Vec::new(),
             resources,
             probes,
             lifecycle,
-            security_context: None,
-            mounts: Vec::new(),
+            ..pod::main_container(name)
         };
         let pod_spec = PodSpec {
             main,
@@ -303,31 +309,33 @@ impl Lowerer<'_> {
             init_containers,
             volumes: &volumes,
             image_pull_secrets,
-            service_account,
+            identity: &identity,
             termination_grace_period,
             node_selector,
             tolerations,
             spread,
         };
-        let mut pod = self.pod(pod_spec, &app, &objects);
+        let pod = self.pod(pod_spec, &app, &objects);
+        let network_policy = self.network_policy(network_policy.as_ref(), &app, &pod);
         let claims = self.claims(&volumes, &app.selector);
-        if let Some(hash) = config_hash(&pod, &objects) {
-            pod.annotations.insert(CONFIG_HASH_ANNOTATION.into(), hash);
-        }
-        let service_name = service.metadata.name.clone();
         let stateful_set = self.stateful_set(
             statefulset.as_ref(),
             replicas,
             &app,
-            service_name,
+            service.metadata.name.clone(),
             pod,
             claims,
         );
         let (config_maps, secrets) = data::into_objects(objects, &app);
         app.name_ok.then_some(Model {
+            namespace,
+            service_account: identity.object,
             config_maps,
             secrets,
             service,
+            client_service: client,
+            disruption_budget,
+            network_policy,
             stateful_set,
         })
     }

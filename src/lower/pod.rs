@@ -1,6 +1,7 @@
 //! The pod template, step by step: volumes and mounts, image pull Secrets,
 //! security, containers, scheduling.
 
+use super::companions::PodIdentity;
 use super::container::Role;
 use super::*;
 
@@ -16,7 +17,8 @@ pub(super) struct PodSpec<'s> {
     /// `[volumes.X]`: claims, mounted here.
     pub(super) volumes: &'s Map<spec::VolumeSpec>,
     pub(super) image_pull_secrets: Vec<Spanned<String>>,
-    pub(super) service_account: Option<Spanned<String>>,
+    /// Who the pods run as, checked.
+    pub(super) identity: &'s PodIdentity,
     pub(super) termination_grace_period: Option<Spanned<i64>>,
     pub(super) node_selector: Map<String>,
     pub(super) tolerations: Vec<Spanned<spec::TolerationSpec>>,
@@ -45,6 +47,28 @@ struct Scheduling {
     topology_spread: Vec<TopologySpread>,
 }
 
+/// The main container, named after the app, before the top-level fields
+/// written for it are filled in: its ports are checked apart, its security
+/// settings split from the pod's, and it mounts every source.
+pub(super) fn main_container(name: Spanned<String>) -> spec::ContainerSpec {
+    spec::ContainerSpec {
+        name,
+        image: None,
+        image_pull_policy: None,
+        command: None,
+        args: None,
+        working_dir: None,
+        ports: Map::new(),
+        env: Map::new(),
+        env_from: Vec::new(),
+        resources: None,
+        probes: None,
+        lifecycle: None,
+        security_context: None,
+        mounts: Vec::new(),
+    }
+}
+
 impl Lowerer<'_> {
     pub(super) fn pod(
         &mut self,
@@ -60,7 +84,7 @@ impl Lowerer<'_> {
             init_containers,
             volumes,
             image_pull_secrets,
-            service_account,
+            identity,
             termination_grace_period,
             node_selector,
             tolerations,
@@ -74,16 +98,13 @@ impl Lowerer<'_> {
             self.extra_containers(main, sidecars, init_containers, &mounts, objects);
         let scheduling =
             self.scheduling(&node_selector, &tolerations, spread.as_ref(), &app.selector);
-        let service_account = service_account.as_ref().map(|s| {
-            self.check(s, "service account name", validate::dns_subdomain);
-            s.get_ref().clone()
-        });
         let termination_grace_period =
             self.at_least(&termination_grace_period, 0, "`termination_grace_period`");
-        PodTemplate {
+        let mut pod = PodTemplate {
             labels: app.labels.clone(),
             annotations: app.annotations.clone(),
-            service_account,
+            service_account: identity.name.clone(),
+            automount_service_account_token: identity.automount,
             security_context: security.pod,
             node_selector: scheduling.node_selector,
             tolerations: scheduling.tolerations,
@@ -93,7 +114,11 @@ impl Lowerer<'_> {
             init_containers,
             containers,
             volumes: mounts.volumes,
+        };
+        if let Some(hash) = config_hash(&pod, objects) {
+            pod.annotations.insert(CONFIG_HASH_ANNOTATION.into(), hash);
         }
+        pod
     }
 
     /// Pod volumes for mounted ConfigMaps and Secrets, and the mounts every container may use.
