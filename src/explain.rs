@@ -216,6 +216,20 @@ pub enum EnvSource {
         /// The key.
         key: String,
     },
+    /// A field of the pod, from the downward API.
+    Field {
+        /// The field's path, e.g. `metadata.name`.
+        path: String,
+    },
+    /// A container's request or limit, from the downward API.
+    Resource {
+        /// The container; none: this one.
+        container: Option<String>,
+        /// The resource, e.g. `limits.memory`.
+        resource: String,
+        /// The unit, when written.
+        divisor: Option<String>,
+    },
 }
 
 /// A ConfigMap or Secret, by name.
@@ -472,6 +486,16 @@ fn container_view(
                     name: object.clone(),
                     key: key.clone(),
                 },
+                model::EnvSource::Field { path } => EnvSource::Field { path: path.clone() },
+                model::EnvSource::Resource {
+                    container,
+                    resource,
+                    divisor,
+                } => EnvSource::Resource {
+                    container: container.clone(),
+                    resource: resource.clone(),
+                    divisor: divisor.as_ref().map(|d| d.as_str().to_owned()),
+                },
             },
         })
         .collect();
@@ -631,6 +655,20 @@ fn container_text(out: &mut String, init: bool, c: &ContainerView) {
                 (format!("configmap {name}"), format!("key {key}"))
             }
             EnvSource::Secret { name, key } => (format!("secret {name}"), format!("key {key}")),
+            EnvSource::Field { path } => ("pod field".to_owned(), path.clone()),
+            EnvSource::Resource {
+                container,
+                resource,
+                divisor,
+            } => (
+                container
+                    .as_ref()
+                    .map_or("resource".to_owned(), |c| format!("resource of {c}")),
+                match divisor {
+                    Some(d) => format!("{resource} in units of {d}"),
+                    None => resource.clone(),
+                },
+            ),
         };
         t.row(["env", &e.name, &from, &detail]);
     }

@@ -662,6 +662,20 @@ pub enum EnvSource {
         /// Key.
         key: String,
     },
+    /// `fieldRef`: a field of the pod. Invariant: a path Kubernetes allows in env.
+    Field {
+        /// `fieldPath`, e.g. `metadata.name`.
+        path: String,
+    },
+    /// `resourceFieldRef`: a container's request or limit.
+    Resource {
+        /// `containerName`, a container of the pod; none: this one.
+        container: Option<String>,
+        /// `resource`, e.g. `limits.memory`.
+        resource: String,
+        /// `divisor`, valid for the resource.
+        divisor: Option<Quantity>,
+    },
 }
 
 /// An `envFrom` source.

@@ -217,10 +217,12 @@ pub enum EnvValue {
     /// The value itself.
     Literal(String),
     /// A key of a `[configmaps.X]` or `[secrets.X]` table.
-    Key(EnvKeyRef),
+    Key(Box<EnvKeyRef>),
 }
 
-/// `{ configmap = "x", key = "k" }` or `{ secret = "x", key = "k" }`.
+/// `{ configmap = "x", key = "k" }` or `{ secret = "x", key = "k" }`; or
+/// from the downward API, `{ field = "metadata.name" }` or
+/// `{ resource = "limits.memory", container = "x", divisor = "1Mi" }`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnvKeyRef {
@@ -228,8 +230,16 @@ pub struct EnvKeyRef {
     pub configmap: Option<Spanned<String>>,
     /// A `[secrets.X]` table's name.
     pub secret: Option<Spanned<String>>,
-    /// The key whose value the variable gets.
-    pub key: Spanned<String>,
+    /// The key whose value the variable gets (with `configmap` or `secret`).
+    pub key: Option<Spanned<String>>,
+    /// A pod field: `metadata.name`, `status.podIP`, `metadata.labels['k']`, ...
+    pub field: Option<Spanned<String>>,
+    /// A container's resource: `limits.memory`, `requests.cpu`, ...
+    pub resource: Option<Spanned<String>>,
+    /// With `resource`: the container whose resource (default: this one).
+    pub container: Option<Spanned<String>>,
+    /// With `resource`: the unit the value is expressed in, e.g. `"1Mi"` or `"1m"`.
+    pub divisor: Option<Spanned<Quantity>>,
 }
 
 impl<'de> Deserialize<'de> for EnvValue {
@@ -239,7 +249,7 @@ impl<'de> Deserialize<'de> for EnvValue {
             type Value = EnvValue;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str(
-                    "a string, integer or boolean, or `{ secret = \"name\", key = \"key\" }`",
+                    "a string, integer or boolean, or a table such as `{ secret = \"name\", key = \"key\" }` or `{ field = \"metadata.name\" }`",
                 )
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<EnvValue, E> {
@@ -257,7 +267,7 @@ impl<'de> Deserialize<'de> for EnvValue {
             // Not through an untagged enum: that would lose the spans inside.
             fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<EnvValue, A::Error> {
                 Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(EnvValue::Key)
+                    .map(|r| EnvValue::Key(Box::new(r)))
             }
         }
         d.deserialize_any(V)

@@ -151,6 +151,19 @@ fn check_container(c: &Container, v: &Value) {
                 assert_eq!(s(&y["valueFrom"]["secretKeyRef"]["name"]), object);
                 assert_eq!(s(&y["valueFrom"]["secretKeyRef"]["key"]), key);
             }
+            EnvSource::Field { path } => {
+                assert_eq!(s(&y["valueFrom"]["fieldRef"]["fieldPath"]), path);
+            }
+            EnvSource::Resource {
+                container,
+                resource,
+                divisor,
+            } => {
+                let r = &y["valueFrom"]["resourceFieldRef"];
+                assert_eq!(r["containerName"].as_str(), container.as_deref());
+                assert_eq!(s(&r["resource"]), resource);
+                assert_eq!(r["divisor"].as_str(), divisor.as_ref().map(|d| d.as_str()));
+            }
         }
     }
     let env_from = seq(&v["envFrom"]);
@@ -591,6 +604,19 @@ fn a_description_using_every_field_reads_back_as_its_model() {
     );
     assert!(sts.pod.containers[0].readiness_probe.is_some());
     assert!(sts.pod.containers[0].pre_stop.is_some());
+    let downward = |c: &Container| {
+        (c.env.iter())
+            .filter(|e| {
+                matches!(
+                    e.source,
+                    EnvSource::Field { .. } | EnvSource::Resource { .. }
+                )
+            })
+            .count()
+    };
+    assert_eq!(downward(&sts.pod.containers[0]), 4);
+    assert_eq!(downward(&sts.pod.containers[1]), 1);
+    assert_eq!(downward(&sts.pod.init_containers[0]), 1);
 }
 
 #[test]

@@ -29,6 +29,7 @@ use crate::{hash, secretfmt};
 mod companions;
 mod container;
 mod data;
+mod downward;
 mod pod;
 mod probe;
 mod workload;
@@ -80,6 +81,7 @@ pub fn lower(
         source,
         sources,
         options,
+        container_refs: Vec::new(),
     };
     let model = cx.app(spec);
     let (errors, warnings): (Vec<_>, Vec<_>) = cx
@@ -103,6 +105,9 @@ struct Lowerer<'a> {
     source: &'a str,
     sources: &'a dyn Sources,
     options: &'a Options,
+    /// Containers named by env `resource` references, checked once the pod's
+    /// containers are all known.
+    container_refs: Vec<Spanned<String>>,
 }
 
 /// The app's name and what every object of it carries.
@@ -144,7 +149,7 @@ fn config_hash(pod: &PodTemplate, objects: &[DataObject]) -> Option<String> {
             EnvSource::ConfigMap { object, .. } | EnvSource::Secret { object, .. } => {
                 Some(object.clone())
             }
-            EnvSource::Value { .. } => None,
+            EnvSource::Value { .. } | EnvSource::Field { .. } | EnvSource::Resource { .. } => None,
         });
         keys.chain(c.env_from.iter().map(|e| e.name.clone()))
             .collect::<Vec<_>>()

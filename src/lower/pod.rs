@@ -115,6 +115,7 @@ impl Lowerer<'_> {
             containers,
             volumes: mounts.volumes,
         };
+        self.check_container_refs(&pod);
         if let Some(hash) = config_hash(&pod, objects) {
             pod.annotations.insert(CONFIG_HASH_ANNOTATION.into(), hash);
         }
