@@ -173,6 +173,16 @@ pub enum MountSource {
         /// The Secret's name.
         name: String,
     },
+    /// Scratch space that lives as long as the pod (`emptyDir`).
+    EmptyDir {
+        /// The volume's name.
+        name: String,
+    },
+    /// An existing claim every pod shares.
+    SharedClaim {
+        /// The claim's name.
+        name: String,
+    },
     /// A volume the description does not define (a hand-edited template's).
     Volume {
         /// The volume's name.
@@ -308,8 +318,7 @@ pub fn explain(model: &Model) -> Explanation {
                     access_modes: c.access_modes.clone(),
                 })
                 .collect();
-            let view =
-                |c: &model::Container| container_view(c, &sts.claims, &sts.pod.volumes, &pod);
+            let view = |c: &model::Container| container_view(c, &sts.claims, &sts.pod, &pod);
             Pod {
                 ordinal,
                 dns: format!(
@@ -436,9 +445,10 @@ fn range_text(from: i64, to: i64, pod_name: &dyn Fn(i64) -> String) -> String {
 fn container_view(
     c: &model::Container,
     claims: &[model::Claim],
-    volumes: &[model::PodVolume],
+    template: &model::PodTemplate,
     pod: &str,
 ) -> ContainerView {
+    let volumes = &template.volumes;
     let mounts = c
         .volume_mounts
         .iter()
@@ -454,6 +464,15 @@ fn container_view(
                     },
                     ObjectKind::Secret => MountSource::Secret {
                         name: v.object.clone(),
+                    },
+                }
+            } else if let Some(v) = template.other_volumes.iter().find(|v| v.name == m.name) {
+                match &v.source {
+                    model::VolumeSource::EmptyDir { .. } => MountSource::EmptyDir {
+                        name: v.name.clone(),
+                    },
+                    model::VolumeSource::Claim { claim_name, .. } => MountSource::SharedClaim {
+                        name: claim_name.clone(),
                     },
                 }
             } else {
@@ -635,6 +654,8 @@ fn container_text(out: &mut String, init: bool, c: &ContainerView) {
             MountSource::Claim { name } => ("claim", name),
             MountSource::ConfigMap { name } => ("configmap", name),
             MountSource::Secret { name } => ("secret", name),
+            MountSource::EmptyDir { name } => ("emptyDir", name),
+            MountSource::SharedClaim { name } => ("shared claim", name),
             MountSource::Volume { name } => ("volume", name),
         };
         t.row([

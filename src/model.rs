@@ -134,6 +134,11 @@ keyword! {
 }
 
 keyword! {
+    /// An emptyDir's `medium` (the node's disk when unset).
+    StorageMedium { Memory = "Memory" }
+}
+
+keyword! {
     /// A client Service's `type`.
     ServiceType { ClusterIp = "ClusterIP", NodePort = "NodePort", LoadBalancer = "LoadBalancer" }
 }
@@ -487,8 +492,10 @@ pub struct RetentionPolicy {
 pub struct PodTemplate {
     /// Labels: the selector's and the rest.
     pub labels: StringMap,
-    /// Annotations, including the config hash.
+    /// Annotations: the app's, the pods' own, and the config hash.
     pub annotations: StringMap,
+    /// `priorityClassName`.
+    pub priority_class_name: Option<String>,
     /// Service account name.
     pub service_account: Option<String>,
     /// `automountServiceAccountToken`, when written.
@@ -511,6 +518,37 @@ pub struct PodTemplate {
     pub containers: Vec<Container>,
     /// ConfigMap and Secret volumes (claims come from the templates).
     pub volumes: Vec<PodVolume>,
+    /// emptyDir and existing-claim volumes, by name.
+    pub other_volumes: Vec<OtherVolume>,
+}
+
+/// A pod volume that is neither a ConfigMap or Secret nor a claim template.
+#[derive(Debug, Clone, Serialize)]
+pub struct OtherVolume {
+    /// Volume name (a DNS label, a `[volumes.NAME]` key).
+    pub name: String,
+    /// What backs it.
+    pub source: VolumeSource,
+}
+
+/// What backs an [`OtherVolume`].
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum VolumeSource {
+    /// `emptyDir`: scratch space that lives as long as the pod.
+    EmptyDir {
+        /// `medium`: `Memory` for a tmpfs; none: the node's disk.
+        medium: Option<StorageMedium>,
+        /// `sizeLimit`, more than zero.
+        size_limit: Option<Quantity>,
+    },
+    /// `persistentVolumeClaim`: an existing claim, shared by every pod.
+    Claim {
+        /// `claimName`.
+        claim_name: String,
+        /// `readOnly`, emitted when true.
+        read_only: bool,
+    },
 }
 
 /// Pod-level `securityContext`.

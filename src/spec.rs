@@ -106,6 +106,11 @@ pub struct Spec {
     pub disruption_budget: Option<Spanned<BudgetSpec>>,
     /// A NetworkPolicy admitting the app's own pods and the listed sources.
     pub network_policy: Option<Spanned<NetworkPolicySpec>>,
+    /// Annotations on the pods only.
+    #[serde(default)]
+    pub pod_annotations: Map<String>,
+    /// The pods' PriorityClass.
+    pub priority_class_name: Option<Spanned<String>>,
 }
 
 /// The names of [`Spec`]'s fields, for "did you mean" suggestions.
@@ -145,6 +150,8 @@ pub const SPEC_FIELDS: &[&str] = &[
     "client_service",
     "disruption_budget",
     "network_policy",
+    "pod_annotations",
+    "priority_class_name",
 ];
 
 /// A container beside or before the main one.
@@ -717,14 +724,19 @@ pub struct RetentionSpec {
     pub when_scaled: Option<Spanned<String>>,
 }
 
-/// A volumeClaimTemplate and where the main container mounts it.
+/// A volumeClaimTemplate and where the main container mounts it; or, with
+/// `empty_dir` or `claim`, a pod volume.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VolumeSpec {
     /// Absolute path in the container (required).
     pub mount: Option<Spanned<String>>,
-    /// Requested size, e.g. `"10Gi"` (required).
+    /// Requested size, e.g. `"10Gi"` (required for a claim template).
     pub size: Option<Spanned<Quantity>>,
+    /// A scratch volume living as long as the pod: `true` or `{ medium, size_limit }`.
+    pub empty_dir: Option<Spanned<EmptyDirSpec>>,
+    /// An existing PersistentVolumeClaim, shared by every pod.
+    pub claim: Option<Spanned<String>>,
     /// Storage class; none: the cluster's default.
     pub storage_class: Option<Spanned<String>>,
     /// Access modes (default `["ReadWriteOnce"]`).
@@ -733,6 +745,46 @@ pub struct VolumeSpec {
     pub sub_path: Option<Spanned<String>>,
     /// Mount read-only.
     pub read_only: Option<bool>,
+}
+
+/// `empty_dir`: `true`, or `{ medium = "Memory", size_limit = "64Mi" }`.
+#[derive(Debug)]
+pub enum EmptyDirSpec {
+    /// `true`: on the node's disk; `false` is refused.
+    Enabled(bool),
+    /// The table form.
+    Table(EmptyDirTable),
+}
+
+/// The table form of `empty_dir`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmptyDirTable {
+    /// `Memory` for a tmpfs; none: the node's disk.
+    pub medium: Option<Spanned<String>>,
+    /// Most the volume may hold, e.g. `"64Mi"`.
+    pub size_limit: Option<Spanned<Quantity>>,
+}
+
+// Not `#[serde(untagged)]`: that buffers the input and loses the spans inside.
+impl<'de> Deserialize<'de> for EmptyDirSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = EmptyDirSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("`true`, or a table `{ medium = \"Memory\", size_limit = \"64Mi\" }`")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<EmptyDirSpec, E> {
+                Ok(EmptyDirSpec::Enabled(v))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<EmptyDirSpec, A::Error> {
+                Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(EmptyDirSpec::Table)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A generated ConfigMap or Secret: where its content comes from and how pods use it.
@@ -761,8 +813,9 @@ pub struct DataSpec {
     pub env: Map<String>,
     /// Every key becomes an environment variable of the main container.
     pub env_from: Option<Spanned<bool>>,
-    /// Mount the keys as files in this directory.
-    pub mount: Option<Spanned<String>>,
+    /// Mount the keys as files in this directory, or one key as one file:
+    /// `{ path = "/etc/app/app.yml", key = "app.yml" }`.
+    pub mount: Option<Spanned<DataMount>>,
     /// Mount only these keys, `key = "relative/path"`.
     #[serde(default)]
     pub items: Map<String>,
@@ -774,6 +827,60 @@ pub struct DataSpec {
     pub hash_suffix: Option<Spanned<bool>>,
     /// Secrets only: use as an imagePullSecret.
     pub image_pull: Option<Spanned<bool>>,
+    /// The object exists in the cluster (cert-manager, External Secrets...):
+    /// never emitted, only referred to.
+    pub external: Option<Spanned<bool>>,
+    /// With `external`: its keys, when known; references are then checked against them.
+    pub keys: Option<Vec<Spanned<String>>>,
+}
+
+/// Where a ConfigMap or Secret is mounted: a directory, or one key as one file.
+#[derive(Debug)]
+pub enum DataMount {
+    /// Every key (or `items`) as files in this directory.
+    Dir(String),
+    /// `{ path, key }`: one key at this file path (a `subPath` mount).
+    File {
+        /// The file's absolute path.
+        path: Spanned<String>,
+        /// The key whose value the file holds.
+        key: Spanned<String>,
+    },
+}
+
+/// The table form of [`DataMount`].
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DataMountFile {
+    path: Spanned<String>,
+    key: Spanned<String>,
+}
+
+// Not `#[serde(untagged)]`: that buffers the input and loses the spans inside.
+impl<'de> Deserialize<'de> for DataMount {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = DataMount;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "a directory path, or a table `{ path = \"/etc/app.yml\", key = \"app.yml\" }`",
+                )
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<DataMount, E> {
+                Ok(DataMount::Dir(v.to_owned()))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<DataMount, A::Error> {
+                let t: DataMountFile =
+                    Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(DataMount::File {
+                    path: t.path,
+                    key: t.key,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A docker registry login for a `kubernetes.io/dockerconfigjson` Secret.

@@ -423,8 +423,35 @@ fn check(model: &Model, docs: &[Value]) {
             check_container(c, y);
         }
     }
+    assert_eq!(
+        ps["priorityClassName"].as_str(),
+        pod.priority_class_name.as_deref()
+    );
     let volumes = seq(&ps["volumes"]);
-    assert_eq!(volumes.len(), pod.volumes.len());
+    assert_eq!(volumes.len(), pod.volumes.len() + pod.other_volumes.len());
+    let (volumes, others) = volumes.split_at(pod.volumes.len());
+    for (v, y) in pod.other_volumes.iter().zip(others) {
+        assert_eq!(s(&y["name"]), v.name);
+        match &v.source {
+            VolumeSource::EmptyDir { medium, size_limit } => {
+                let e = &y["emptyDir"];
+                assert!(e.is_mapping());
+                assert_eq!(e["medium"].as_str(), medium.map(|m| m.as_str()));
+                assert_eq!(
+                    e["sizeLimit"].as_str(),
+                    size_limit.as_ref().map(|q| q.as_str())
+                );
+            }
+            VolumeSource::Claim {
+                claim_name,
+                read_only,
+            } => {
+                let c = &y["persistentVolumeClaim"];
+                assert_eq!(s(&c["claimName"]), claim_name);
+                assert_eq!(c["readOnly"].as_bool().unwrap_or(false), *read_only);
+            }
+        }
+    }
     for (v, y) in pod.volumes.iter().zip(volumes) {
         assert_eq!(s(&y["name"]), v.name);
         let source = match v.kind {
@@ -563,7 +590,8 @@ fn a_description_using_every_field_reads_back_as_its_model() {
     assert_eq!(sts.pod.containers.len(), 2);
     assert_eq!(sts.pod.init_containers.len(), 1);
     assert_eq!(sts.claims.len(), 2);
-    assert_eq!(model.config_maps.len(), 2);
+    // `one-file` is generated; `cluster-ca` and the `tls` Secret are external.
+    assert_eq!(model.config_maps.len(), 3);
     assert_eq!(model.secrets.len(), 3);
     assert!(model
         .config_maps
@@ -604,6 +632,28 @@ fn a_description_using_every_field_reads_back_as_its_model() {
     );
     assert!(sts.pod.containers[0].readiness_probe.is_some());
     assert!(sts.pod.containers[0].pre_stop.is_some());
+    assert_eq!(sts.pod.other_volumes.len(), 3);
+    assert_eq!(sts.pod.priority_class_name.as_deref(), Some("high"));
+    assert_eq!(sts.pod.annotations["prometheus.io/scrape"], "true");
+    assert!(
+        !model
+            .stateful_set
+            .metadata
+            .annotations
+            .contains_key("prometheus.io/scrape"),
+        "pod annotations are on the pods only"
+    );
+    assert!(
+        (model.secrets.iter()).all(|s| s.metadata.name != "tls"),
+        "an external Secret is never emitted"
+    );
+    let main = &sts.pod.containers[0];
+    let es = main
+        .volume_mounts
+        .iter()
+        .find(|m| m.mount_path == "/etc/app/app.yml")
+        .unwrap();
+    assert_eq!(es.sub_path.as_deref(), Some("multi"));
     let downward = |c: &Container| {
         (c.env.iter())
             .filter(|e| {

@@ -342,7 +342,7 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn key_exists(&mut self, k: &Spanned<String>, o: &DataObject) -> bool {
-        if o.entries.contains_key(k.get_ref()) {
+        if o.entries.contains_key(k.get_ref()) || matches!(o.unknown_keys, UnknownKeys::Unlisted) {
             return true;
         }
         if o.unknown_keys.covers(k.get_ref()) {

@@ -34,7 +34,7 @@ mod pod;
 mod probe;
 mod workload;
 
-use data::DataObject;
+use data::{DataObject, UnknownKeys};
 use pod::PodSpec;
 
 /// Settings that change how a description is lowered.
@@ -158,9 +158,10 @@ fn config_hash(pod: &PodTemplate, objects: &[DataObject]) -> Option<String> {
         .flat_map(env)
         .chain(pod.volumes.iter().map(|v| v.object.clone()))
         .collect();
+    // An external object's content is not known here: its changes do not roll the pods.
     let inputs = objects
         .iter()
-        .filter(|o| used.contains(&o.name))
+        .filter(|o| !o.external && used.contains(&o.name))
         .map(|o| hash::HashInput {
             kind: o.kind.as_str(),
             name: &o.name,
@@ -282,17 +283,17 @@ impl Lowerer<'_> {
             client_service,
             disruption_budget,
             network_policy,
+            pod_annotations,
+            priority_class_name,
         } = spec;
         let app = self.identity(&name, namespace.as_ref(), &labels, &annotations);
         let replicas = self.replicas(replicas.as_ref());
-        let namespace = self.namespace_object(create_namespace.as_ref(), namespace.as_ref(), &app);
         let identity = self.pod_identity(service_account, automount_service_account_token, &app);
         // Generated objects first, with how the pods use them: containers refer to them.
         let objects = self.generated(configmaps, secrets, hash_suffix.as_ref());
         let ports = self.ports(&ports);
         let service = self.service(service.as_ref(), &app, &ports);
         let client = self.client_service(client_service.as_ref(), &app, &ports, &service);
-        let disruption_budget = self.disruption_budget(disruption_budget.as_ref(), replicas, &app);
         // The main container is written at the top level, named after the app.
         let main = spec::ContainerSpec {
             image,
@@ -315,33 +316,33 @@ impl Lowerer<'_> {
             volumes: &volumes,
             image_pull_secrets,
             identity: &identity,
+            pod_annotations,
+            priority_class_name,
             termination_grace_period,
             node_selector,
             tolerations,
             spread,
         };
         let pod = self.pod(pod_spec, &app, &objects);
-        let network_policy = self.network_policy(network_policy.as_ref(), &app, &pod);
         let claims = self.claims(&volumes, &app.selector);
-        let stateful_set = self.stateful_set(
-            statefulset.as_ref(),
-            replicas,
-            &app,
-            service.metadata.name.clone(),
-            pod,
-            claims,
-        );
         let (config_maps, secrets) = data::into_objects(objects, &app);
         app.name_ok.then_some(Model {
-            namespace,
+            namespace: self.namespace_object(create_namespace.as_ref(), namespace.as_ref(), &app),
             service_account: identity.object,
             config_maps,
             secrets,
-            service,
             client_service: client,
-            disruption_budget,
-            network_policy,
-            stateful_set,
+            disruption_budget: self.disruption_budget(disruption_budget.as_ref(), replicas, &app),
+            network_policy: self.network_policy(network_policy.as_ref(), &app, &pod),
+            stateful_set: self.stateful_set(
+                statefulset.as_ref(),
+                replicas,
+                &app,
+                service.metadata.name.clone(),
+                pod,
+                claims,
+            ),
+            service,
         })
     }
 

@@ -19,6 +19,9 @@ pub(super) struct PodSpec<'s> {
     pub(super) image_pull_secrets: Vec<Spanned<String>>,
     /// Who the pods run as, checked.
     pub(super) identity: &'s PodIdentity,
+    /// Annotations on the pods only.
+    pub(super) pod_annotations: Map<String>,
+    pub(super) priority_class_name: Option<Spanned<String>>,
     pub(super) termination_grace_period: Option<Spanned<i64>>,
     pub(super) node_selector: Map<String>,
     pub(super) tolerations: Vec<Spanned<spec::TolerationSpec>>,
@@ -29,6 +32,8 @@ pub(super) struct PodSpec<'s> {
 struct Mounts {
     /// ConfigMap and Secret volumes, by name.
     volumes: Vec<PodVolume>,
+    /// emptyDir and existing-claim volumes, by name.
+    other_volumes: Vec<OtherVolume>,
     /// Every mount, by the name a container's `mounts` lists: a volume's or
     /// an object's table key.
     mountable: BTreeMap<String, VolumeMount>,
@@ -85,6 +90,8 @@ impl Lowerer<'_> {
             volumes,
             image_pull_secrets,
             identity,
+            pod_annotations,
+            priority_class_name,
             termination_grace_period,
             node_selector,
             tolerations,
@@ -100,9 +107,16 @@ impl Lowerer<'_> {
             self.scheduling(&node_selector, &tolerations, spread.as_ref(), &app.selector);
         let termination_grace_period =
             self.at_least(&termination_grace_period, 0, "`termination_grace_period`");
+        let mut annotations = app.annotations.clone();
+        annotations.extend(self.annotations(&pod_annotations));
+        let priority_class_name = priority_class_name.map(|p| {
+            self.check(&p, "priority class name", validate::dns_subdomain);
+            p.into_inner()
+        });
         let mut pod = PodTemplate {
             labels: app.labels.clone(),
-            annotations: app.annotations.clone(),
+            annotations,
+            priority_class_name,
             service_account: identity.name.clone(),
             automount_service_account_token: identity.automount,
             security_context: security.pod,
@@ -114,6 +128,7 @@ impl Lowerer<'_> {
             init_containers,
             containers,
             volumes: mounts.volumes,
+            other_volumes: mounts.other_volumes,
         };
         self.check_container_refs(&pod);
         if let Some(hash) = config_hash(&pod, objects) {
@@ -145,6 +160,9 @@ impl Lowerer<'_> {
                 );
             }
         }
+        let other_volumes = (volumes.iter())
+            .filter_map(|(name, v)| self.other_volume(name, v.get_ref()))
+            .collect();
         let mut pod_volumes = Vec::new();
         for o in objects {
             let (Some(mount), Some(volume)) = (&o.uses.mount, &o.uses.volume) else {
@@ -167,7 +185,7 @@ impl Lowerer<'_> {
                 VolumeMount {
                     name: volume.name.clone(),
                     mount_path: mount.get_ref().clone(),
-                    sub_path: None,
+                    sub_path: o.uses.sub_path.clone(),
                     read_only: true,
                 },
             );
@@ -176,8 +194,109 @@ impl Lowerer<'_> {
         pod_volumes.sort_by(|a, b| a.name.cmp(&b.name));
         Mounts {
             volumes: pod_volumes,
+            other_volumes,
             mountable,
         }
+    }
+
+    /// `[volumes.X]` with `empty_dir` or `claim`: a pod volume rather than a
+    /// claim template (`None` for a claim template, or when it was reported).
+    fn other_volume(
+        &mut self,
+        name: &Spanned<String>,
+        v: &spec::VolumeSpec,
+    ) -> Option<OtherVolume> {
+        let (empty_dir, claim) = (v.empty_dir.as_ref(), v.claim.as_ref());
+        if empty_dir.is_none() && claim.is_none() {
+            return None;
+        }
+        let template_only = [
+            ("size", v.size.as_ref().map(|x| x.span())),
+            ("storage_class", v.storage_class.as_ref().map(|x| x.span())),
+            (
+                "access_modes",
+                v.access_modes
+                    .as_ref()
+                    .and_then(|m| m.first())
+                    .map(|x| x.span()),
+            ),
+            ("claim", empty_dir.and(claim.map(|c| c.span()))),
+        ];
+        for (field, span) in template_only {
+            if let Some(span) = span {
+                let with = if empty_dir.is_some() {
+                    "empty_dir"
+                } else {
+                    "claim"
+                };
+                self.error_help(
+                    format!("`{field}` does not go with `{with}`"),
+                    span,
+                    "not a claim template",
+                    format!(
+                        "volume `{}` is a pod volume: remove `{field}`",
+                        name.get_ref()
+                    ),
+                );
+            }
+        }
+        let source = match (empty_dir, claim) {
+            (Some(e), _) => self.empty_dir(e)?,
+            (None, Some(c)) => {
+                self.check(c, "claim name", validate::dns_subdomain);
+                VolumeSource::Claim {
+                    claim_name: c.get_ref().clone(),
+                    read_only: v.read_only.unwrap_or(false),
+                }
+            }
+            (None, None) => return None,
+        };
+        Some(OtherVolume {
+            name: name.get_ref().clone(),
+            source,
+        })
+    }
+
+    /// `empty_dir = true` or `{ medium, size_limit }`.
+    fn empty_dir(&mut self, e: &Spanned<spec::EmptyDirSpec>) -> Option<VolumeSource> {
+        let t = match e.get_ref() {
+            spec::EmptyDirSpec::Enabled(true) => {
+                return Some(VolumeSource::EmptyDir {
+                    medium: None,
+                    size_limit: None,
+                })
+            }
+            spec::EmptyDirSpec::Enabled(false) => {
+                self.error_help(
+                    "`empty_dir = false` makes no volume",
+                    e.span(),
+                    "false",
+                    "write `empty_dir = true`, or `size` for a claim template per pod",
+                );
+                return None;
+            }
+            spec::EmptyDirSpec::Table(t) => t,
+        };
+        let medium = (t.medium.as_ref()).and_then(|m| self.keyword(m, "emptyDir medium"));
+        let size_limit =
+            t.size_limit
+                .as_ref()
+                .and_then(|s| match Quantity::parse(&s.get_ref().0) {
+                    Ok(q) if !q.is_zero() => Some(q),
+                    Ok(_) => {
+                        self.error("`size_limit` must be more than 0", s.span(), "zero");
+                        None
+                    }
+                    Err(reason) => {
+                        self.error(
+                            format!("`{}` is not a valid size", s.get_ref().0.escape_debug()),
+                            s.span(),
+                            reason,
+                        );
+                        None
+                    }
+                });
+        Some(VolumeSource::EmptyDir { medium, size_limit })
     }
 
     /// Mount paths must be absolute and distinct; the main container mounts

@@ -133,6 +133,10 @@ impl Lowerer<'_> {
             if let Some(sp) = &v.sub_path {
                 self.check(sp, "sub-path", validate::relative_path);
             }
+            if v.empty_dir.is_some() || v.claim.is_some() {
+                // A pod volume, not a claim template: lowered with the pod's volumes.
+                continue;
+            }
             let size = self.claim_size(name, v.size.as_ref());
             let access_modes = self.access_modes(name, v.access_modes.as_ref());
             let storage_class = v.storage_class.as_ref().map(|s| {
