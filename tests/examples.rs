@@ -60,8 +60,9 @@ fn output_is_deterministic() {
     }
 }
 
-/// Everything the objects refer to exists, read back from the YAML itself.
-fn check_wiring(docs: &[Value]) {
+/// Everything the objects refer to exists, read back from the YAML itself
+/// (or is one of the `external` objects, which exist in the cluster).
+fn check_wiring(docs: &[Value], external: &BTreeSet<String>) {
     let by_kind =
         |kind: &str| -> Vec<&Value> { docs.iter().filter(|d| d["kind"] == kind).collect() };
     let services = by_kind("Service");
@@ -109,6 +110,9 @@ fn check_wiring(docs: &[Value]) {
             })
             .collect()
     };
+    let exists = |objects: &BTreeMap<String, BTreeSet<String>>, name: &str| {
+        objects.contains_key(name) || external.contains(name)
+    };
     let config_maps = keys_of("ConfigMap");
     let secrets = keys_of("Secret");
 
@@ -116,13 +120,10 @@ fn check_wiring(docs: &[Value]) {
     for v in pod["volumes"].as_sequence().into_iter().flatten() {
         volumes.insert(v["name"].as_str().unwrap().to_owned());
         if let Some(name) = v["configMap"]["name"].as_str() {
-            assert!(
-                config_maps.contains_key(name),
-                "volume uses ConfigMap {name}"
-            );
+            assert!(exists(&config_maps, name), "volume uses ConfigMap {name}");
         }
         if let Some(name) = v["secret"]["secretName"].as_str() {
-            assert!(secrets.contains_key(name), "volume uses Secret {name}");
+            assert!(exists(&secrets, name), "volume uses Secret {name}");
         }
     }
     for claim in spec["volumeClaimTemplates"]
@@ -133,7 +134,7 @@ fn check_wiring(docs: &[Value]) {
         volumes.insert(claim["metadata"]["name"].as_str().unwrap().to_owned());
     }
     for s in pod["imagePullSecrets"].as_sequence().into_iter().flatten() {
-        assert!(secrets.contains_key(s["name"].as_str().unwrap()));
+        assert!(exists(&secrets, s["name"].as_str().unwrap()));
     }
 
     let containers = pod["containers"]
@@ -155,7 +156,8 @@ fn check_wiring(docs: &[Value]) {
                 if let Some(name) = r["name"].as_str() {
                     let key = r["key"].as_str().unwrap();
                     assert!(
-                        objects.get(name).is_some_and(|keys| keys.contains(key)),
+                        objects.get(name).is_some_and(|keys| keys.contains(key))
+                            || external.contains(name),
                         "env {:?} names {name}/{key}, which exists",
                         e["name"]
                     );
@@ -164,10 +166,10 @@ fn check_wiring(docs: &[Value]) {
         }
         for e in c["envFrom"].as_sequence().into_iter().flatten() {
             if let Some(name) = e["configMapRef"]["name"].as_str() {
-                assert!(config_maps.contains_key(name));
+                assert!(exists(&config_maps, name));
             }
             if let Some(name) = e["secretRef"]["name"].as_str() {
-                assert!(secrets.contains_key(name));
+                assert!(exists(&secrets, name));
             }
         }
     }
@@ -234,7 +236,71 @@ fn check_companions(docs: &[Value], sts: &Value) {
 fn every_example_is_wired() {
     for entry in glob_examples() {
         let docs = documents(&compile(&entry).to_yaml());
-        check_wiring(&docs);
+        check_wiring(&docs, &external_objects(&entry));
+    }
+}
+
+/// The names of the description's `external = true` ConfigMaps and Secrets.
+fn external_objects(path: &Path) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let table: toml::Table = toml::from_str(&text).unwrap();
+    let mut names = BTreeSet::new();
+    for kind in ["configmaps", "secrets"] {
+        for (name, t) in table
+            .get(kind)
+            .and_then(|t| t.as_table())
+            .into_iter()
+            .flatten()
+        {
+            if t.get("external").and_then(|e| e.as_bool()) == Some(true) {
+                names.insert(name.clone());
+            }
+        }
+    }
+    names
+}
+
+#[test]
+fn the_zookeeper_example_uses_every_companion() {
+    let path = Path::new("examples/zookeeper/zookeeper.toml");
+    let docs = documents(&compile(path).to_yaml());
+    let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "Namespace",
+            "ServiceAccount",
+            "ConfigMap",
+            "Service",
+            "Service",
+            "PodDisruptionBudget",
+            "NetworkPolicy",
+            "StatefulSet"
+        ]
+    );
+    assert_eq!(
+        external_objects(path),
+        BTreeSet::from(["zk-tls".to_owned()])
+    );
+    let pod = &docs[7]["spec"]["template"]["spec"];
+    let env = pod["containers"][0]["env"].as_sequence().unwrap();
+    let myid = env.iter().find(|e| e["name"] == "ZOO_MY_ID").unwrap();
+    assert_eq!(
+        myid["valueFrom"]["fieldRef"]["fieldPath"],
+        Value::from("metadata.labels['apps.kubernetes.io/pod-index']")
+    );
+    let tls = pod["volumes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "zk-tls")
+        .unwrap();
+    assert_eq!(tls["secret"]["secretName"], Value::from("zk-tls"));
+    // The server ids in zoo.cfg are the pods' ordinals.
+    assert_eq!(docs[7]["spec"]["ordinals"]["start"], Value::from(1));
+    let zoo_cfg = docs[2]["data"]["zoo.cfg"].as_str().unwrap();
+    for ordinal in 1..=3 {
+        assert!(zoo_cfg.contains(&format!("server.{ordinal}=zk-{ordinal}.zk.zookeeper.svc")));
     }
 }
 

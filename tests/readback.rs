@@ -571,6 +571,7 @@ fn every_example_reads_back_as_its_model() {
         "myapp/myapp.toml",
         "hook-demo/hook-demo.toml",
         "postgres/postgres.toml",
+        "zookeeper/zookeeper.toml",
     ] {
         let path = Path::new("examples").join(example);
         let source = std::fs::read_to_string(&path).unwrap();

@@ -46,6 +46,7 @@ fn render_examples(dir: &Path) -> Vec<PathBuf> {
         "myapp/myapp.toml",
         "hook-demo/hook-demo.toml",
         "postgres/postgres.toml",
+        "zookeeper/zookeeper.toml",
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_kubetoml"))
             .args(["render", &format!("examples/{example}")])
