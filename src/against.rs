@@ -126,7 +126,12 @@ pub fn compare(
             .clone()
             .or_else(|| str_at(before, &["metadata", "namespace"]).map(str::to_owned));
         let mut cx = Cx {
-            kind: doc.kind.as_str(),
+            // Only these two kinds get here (checked above).
+            kind: if doc.kind == Kind::StatefulSet {
+                "StatefulSet"
+            } else {
+                "Service"
+            },
             name: &doc.name,
             namespace,
             pods: Vec::new(),

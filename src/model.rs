@@ -250,6 +250,8 @@ pub struct Model {
     pub network_policy: Option<NetworkPolicy>,
     /// The StatefulSet.
     pub stateful_set: StatefulSet,
+    /// The user's own objects from `extra_manifests`, appended in file order.
+    pub extra_manifests: Vec<ExtraManifest>,
 }
 
 /// A Namespace. Invariant: `metadata.namespace` is `None`.
@@ -728,7 +730,7 @@ pub struct EnvFrom {
 /// The kinds of object kubetoml emits. [`Kind::as_str`] is the one spelling
 /// of each: `kind:` in the YAML, file names, messages and the config hash
 /// all go through it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     /// A ConfigMap.
     ConfigMap,
@@ -746,12 +748,15 @@ pub enum Kind {
     PodDisruptionBudget,
     /// A NetworkPolicy.
     NetworkPolicy,
+    /// Any other kind, from `extra_manifests`, as its file spells it.
+    Other(String),
 }
 
 impl Kind {
     /// The kind as Kubernetes spells it: `ConfigMap`, `StatefulSet`, ...
-    pub const fn as_str(self) -> &'static str {
+    pub fn as_str(&self) -> &str {
         match self {
+            Kind::Other(kind) => kind,
             Kind::ConfigMap => "ConfigMap",
             Kind::Secret => "Secret",
             Kind::Service => "Service",
@@ -761,6 +766,27 @@ impl Kind {
             Kind::PodDisruptionBudget => "PodDisruptionBudget",
             Kind::NetworkPolicy => "NetworkPolicy",
         }
+    }
+}
+
+impl Kind {
+    const KNOWN: [Kind; 8] = [
+        Kind::ConfigMap,
+        Kind::Secret,
+        Kind::Service,
+        Kind::StatefulSet,
+        Kind::Namespace,
+        Kind::ServiceAccount,
+        Kind::PodDisruptionBudget,
+        Kind::NetworkPolicy,
+    ];
+
+    /// The kind spelled `text`: one kubetoml emits, or [`Kind::Other`].
+    pub fn parse(text: &str) -> Kind {
+        Self::KNOWN
+            .into_iter()
+            .find(|k| k.as_str() == text)
+            .unwrap_or_else(|| Kind::Other(text.to_owned()))
     }
 }
 
@@ -776,6 +802,31 @@ impl Serialize for Kind {
     }
 }
 
+/// An object from `extra_manifests`, ready to append. Its `Debug` form
+/// leaves out the YAML (it may be a Secret).
+#[derive(Clone, Serialize)]
+pub struct ExtraManifest {
+    /// `kind`, as written.
+    pub kind: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.namespace`, as written or given.
+    pub namespace: Option<String>,
+    /// The whole object, printed in block style; ends with a newline.
+    pub yaml: String,
+}
+
+impl fmt::Debug for ExtraManifest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExtraManifest")
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .field("namespace", &self.namespace)
+            .field("yaml", &format_args!("<{} bytes>", self.yaml.len()))
+            .finish()
+    }
+}
+
 /// The kinds kubetoml generates from data: ConfigMap or Secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ObjectKind {
@@ -787,16 +838,19 @@ pub enum ObjectKind {
 
 impl ObjectKind {
     /// The same kind among every kind kubetoml emits.
-    pub const fn kind(self) -> Kind {
+    pub fn kind(self) -> Kind {
         match self {
             ObjectKind::ConfigMap => Kind::ConfigMap,
             ObjectKind::Secret => Kind::Secret,
         }
     }
 
-    /// `ConfigMap` or `Secret`: [`Kind::as_str`].
+    /// `ConfigMap` or `Secret`, as [`Kind::as_str`] spells it.
     pub const fn as_str(self) -> &'static str {
-        self.kind().as_str()
+        match self {
+            ObjectKind::ConfigMap => "ConfigMap",
+            ObjectKind::Secret => "Secret",
+        }
     }
 }
 

@@ -227,7 +227,8 @@ impl Templates {
 
     /// Renders every object of `model`, in apply order: Namespace,
     /// ServiceAccount, ConfigMaps, Secrets, the headless then the client
-    /// Service, PodDisruptionBudget, NetworkPolicy, StatefulSet.
+    /// Service, PodDisruptionBudget, NetworkPolicy, StatefulSet, then the
+    /// user's `extra_manifests`.
     pub fn render(&self, model: &Model) -> Result<Vec<Document>, Error> {
         let mut docs = Vec::new();
         if let Some(ns) = &model.namespace {
@@ -265,6 +266,13 @@ impl Templates {
         }
         let sts = &model.stateful_set;
         docs.push(self.document(Kind::StatefulSet, &sts.metadata, "statefulset.yaml", sts)?);
+        // A user's own objects, printed and checked when they were read.
+        docs.extend(model.extra_manifests.iter().map(|m| Document {
+            kind: Kind::parse(&m.kind),
+            name: m.name.clone(),
+            namespace: m.namespace.clone(),
+            yaml: m.yaml.clone(),
+        }));
         Ok(docs)
     }
 }

@@ -111,6 +111,9 @@ pub struct Spec {
     pub pod_annotations: Map<String>,
     /// The pods' PriorityClass.
     pub priority_class_name: Option<Spanned<String>>,
+    /// The user's own manifests, appended to the output.
+    #[serde(default)]
+    pub extra_manifests: Vec<Spanned<String>>,
 }
 
 /// The names of [`Spec`]'s fields, for "did you mean" suggestions.
@@ -152,6 +155,7 @@ pub const SPEC_FIELDS: &[&str] = &[
     "network_policy",
     "pod_annotations",
     "priority_class_name",
+    "extra_manifests",
 ];
 
 /// A container beside or before the main one.

@@ -237,8 +237,11 @@ fn check(model: &Model, docs: &[Value]) {
         model.disruption_budget.is_some(),
         model.network_policy.is_some(),
     ];
-    let expected =
-        model.config_maps.len() + model.secrets.len() + 2 + optional.iter().filter(|o| **o).count();
+    let expected = model.config_maps.len()
+        + model.secrets.len()
+        + model.extra_manifests.len()
+        + 2
+        + optional.iter().filter(|o| **o).count();
     assert_eq!(docs.len(), expected);
     let mut docs = docs.iter();
 
@@ -476,6 +479,14 @@ fn check(model: &Model, docs: &[Value]) {
         assert_eq!(items, expected);
         assert_eq!(opt_i64(&source["defaultMode"]), v.default_mode);
     }
+    for m in &model.extra_manifests {
+        let y = docs.next().unwrap();
+        assert_eq!(s(&y["kind"]), m.kind);
+        assert_eq!(s(&y["metadata"]["name"]), m.name);
+        assert_eq!(y["metadata"]["namespace"].as_str(), m.namespace.as_deref());
+        let printed: Value = serde_yaml::from_str(&m.yaml).unwrap();
+        assert_eq!(&printed, y);
+    }
     let claims = seq(&spec["volumeClaimTemplates"]);
     assert_eq!(claims.len(), sts.claims.len());
     for (c, y) in sts.claims.iter().zip(claims) {
@@ -633,6 +644,25 @@ fn a_description_using_every_field_reads_back_as_its_model() {
     );
     assert!(sts.pod.containers[0].readiness_probe.is_some());
     assert!(sts.pod.containers[0].pre_stop.is_some());
+    let extra: Vec<(&str, Option<&str>)> = (model.extra_manifests.iter())
+        .map(|m| (m.kind.as_str(), m.namespace.as_deref()))
+        .collect();
+    assert_eq!(
+        extra,
+        [
+            ("ServiceMonitor", Some("prod")),
+            ("Ingress", Some("edge")),
+            ("PriorityClass", None)
+        ],
+        "the app's namespace where none is written, never on a cluster-scoped kind"
+    );
+    let ingress: Value = serde_yaml::from_str(&model.extra_manifests[1].yaml).unwrap();
+    let labels = string_map(&ingress["metadata"]["labels"]);
+    assert_eq!(
+        labels["app.kubernetes.io/name"], "edge-router",
+        "theirs kept"
+    );
+    assert_eq!(labels["tier"], "db", "the app's added");
     assert_eq!(sts.pod.other_volumes.len(), 3);
     assert_eq!(sts.pod.priority_class_name.as_deref(), Some("high"));
     assert_eq!(sts.pod.annotations["prometheus.io/scrape"], "true");

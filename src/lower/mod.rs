@@ -30,6 +30,7 @@ mod companions;
 mod container;
 mod data;
 mod downward;
+mod manifests;
 mod pod;
 mod probe;
 mod workload;
@@ -71,7 +72,7 @@ type Span = Range<usize>;
 /// Lowers a description parsed from `source` (which tells how a value was
 /// written, where that matters). `Err` holds every error found (and any warnings).
 pub fn lower(
-    spec: Spec,
+    mut spec: Spec,
     source: &str,
     sources: &dyn Sources,
     options: &Options,
@@ -83,7 +84,12 @@ pub fn lower(
         options,
         container_refs: Vec::new(),
     };
-    let model = cx.app(spec);
+    // Read after the rest: a user's object must not collide with a generated one.
+    let extra = std::mem::take(&mut spec.extra_manifests);
+    let mut model = cx.app(spec);
+    if let Some(m) = &mut model {
+        m.extra_manifests = cx.extra_manifests(&extra, m);
+    }
     let (errors, warnings): (Vec<_>, Vec<_>) = cx
         .diags
         .into_iter()
@@ -248,6 +254,7 @@ impl Lowerer<'_> {
     fn app(&mut self, spec: Spec) -> Option<Model> {
         // Every field, by name: a field added to `Spec` but not lowered does not compile.
         let Spec {
+            extra_manifests: _, // taken by `lower`, read once the model is built
             name,
             namespace,
             replicas,
@@ -293,23 +300,21 @@ impl Lowerer<'_> {
         let objects = self.generated(configmaps, secrets, hash_suffix.as_ref());
         let ports = self.ports(&ports);
         let service = self.service(service.as_ref(), &app, &ports);
-        let client = self.client_service(client_service.as_ref(), &app, &ports, &service);
         // The main container is written at the top level, named after the app.
-        let main = spec::ContainerSpec {
-            image,
-            image_pull_policy,
-            command,
-            args,
-            working_dir,
-            env,
-            resources,
-            probes,
-            lifecycle,
-            ..pod::main_container(name)
-        };
         let pod_spec = PodSpec {
-            main,
-            ports,
+            main: spec::ContainerSpec {
+                image,
+                image_pull_policy,
+                command,
+                args,
+                working_dir,
+                env,
+                resources,
+                probes,
+                lifecycle,
+                ..pod::main_container(name)
+            },
+            ports: ports.clone(),
             security_context,
             sidecars,
             init_containers,
@@ -331,7 +336,7 @@ impl Lowerer<'_> {
             service_account: identity.object,
             config_maps,
             secrets,
-            client_service: client,
+            client_service: self.client_service(client_service.as_ref(), &app, &ports, &service),
             disruption_budget: self.disruption_budget(disruption_budget.as_ref(), replicas, &app),
             network_policy: self.network_policy(network_policy.as_ref(), &app, &pod),
             stateful_set: self.stateful_set(
@@ -343,6 +348,7 @@ impl Lowerer<'_> {
                 claims,
             ),
             service,
+            extra_manifests: Vec::new(),
         })
     }
 
