@@ -55,8 +55,65 @@ pub struct Explanation {
     pub update: UpdatePolicy,
     /// What happens to claims when the StatefulSet is deleted or scaled down.
     pub claim_retention: ClaimRetention,
+    /// The Service clients connect to, when there is one.
+    pub client_service: Option<ClientServiceView>,
+    /// What a node drain may do to the pods.
+    pub disruption_budget: Option<BudgetView>,
+    /// Who the pods run as.
+    pub identity: PodIdentityView,
+    /// Who may connect to the pods, when a NetworkPolicy says.
+    pub network_policy: Option<PolicyView>,
     /// One entry per pod, by ordinal.
     pub pods: Vec<Pod>,
+}
+
+/// The client Service.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ClientServiceView {
+    /// Its name.
+    pub name: String,
+    /// `ClusterIP`, `NodePort` or `LoadBalancer`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// The name clients resolve, `NAME.NAMESPACE.svc.cluster.local`.
+    pub dns: String,
+    /// Its ports, `name number/protocol`.
+    pub ports: Vec<String>,
+}
+
+/// The PodDisruptionBudget.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct BudgetView {
+    /// Its name.
+    pub name: String,
+    /// `maxUnavailable`, as written.
+    pub max_unavailable: Option<String>,
+    /// `minAvailable`, as written.
+    pub min_available: Option<String>,
+    /// One sentence for people.
+    pub summary: String,
+}
+
+/// The pods' service account and API token.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PodIdentityView {
+    /// The service account; `None`: the namespace's `default`.
+    pub service_account: Option<String>,
+    /// Whether kubetoml creates the account.
+    pub created: bool,
+    /// `automountServiceAccountToken` as written; `None`: Kubernetes' default (mounted).
+    pub token_mounted: Option<bool>,
+}
+
+/// The NetworkPolicy.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PolicyView {
+    /// Its name.
+    pub name: String,
+    /// The sources it admits, for people: the app's own pods first.
+    pub from: Vec<String>,
+    /// The ports it admits them on, `number/protocol`; empty: nothing is admitted.
+    pub ports: Vec<String>,
 }
 
 /// `podManagementPolicy`, with what it means.
@@ -345,7 +402,82 @@ pub fn explain(model: &Model) -> Explanation {
         start: start_policy(sts.pod_management_policy, &ordinals, &pod_name),
         update,
         claim_retention: retention,
+        client_service: model
+            .client_service
+            .as_ref()
+            .map(|c| client_view(c, &sts.metadata)),
+        disruption_budget: model.disruption_budget.as_ref().map(budget_view),
+        identity: PodIdentityView {
+            service_account: sts.pod.service_account.clone(),
+            created: model.service_account.is_some(),
+            token_mounted: sts.pod.automount_service_account_token,
+        },
+        network_policy: model.network_policy.as_ref().map(policy_view),
         pods,
+    }
+}
+
+fn client_view(c: &model::ClientService, sts: &model::Metadata) -> ClientServiceView {
+    let ns = sts.namespace.as_deref().unwrap_or(NAMESPACE_PLACEHOLDER);
+    ClientServiceView {
+        name: c.metadata.name.clone(),
+        type_: c.type_.as_str().to_owned(),
+        dns: format!("{}.{ns}.svc.{CLUSTER_DOMAIN}", c.metadata.name),
+        ports: (c.ports.iter())
+            .map(|p| format!("{} {}/{}", p.name, p.port, p.protocol))
+            .collect(),
+    }
+}
+
+fn budget_view(b: &model::DisruptionBudget) -> BudgetView {
+    let text = |v: &model::IntOrString| match v {
+        model::IntOrString::Int(n) => n.to_string(),
+        model::IntOrString::String(s) => s.clone(),
+    };
+    let (max, min) = (b.max_unavailable.as_ref(), b.min_available.as_ref());
+    let summary = match (max, min) {
+        (Some(model::IntOrString::Int(1)), _) => {
+            "a node drain evicts one pod at a time, each after its replacement is Ready".to_owned()
+        }
+        (Some(m), _) => format!("a node drain may take down {} pods at once", text(m)),
+        (None, Some(m)) => format!("a node drain keeps at least {} pods up", text(m)),
+        (None, None) => "no limit".to_owned(),
+    };
+    BudgetView {
+        name: b.metadata.name.clone(),
+        max_unavailable: max.map(text),
+        min_available: min.map(text),
+        summary,
+    }
+}
+
+fn policy_view(p: &model::NetworkPolicy) -> PolicyView {
+    let labels = |m: &model::StringMap| {
+        let pairs: Vec<String> = m.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        pairs.join(",")
+    };
+    let from = p.from.iter().enumerate().map(|(i, peer)| {
+        let namespace = (peer.namespace_labels.as_ref())
+            .and_then(|m| m.values().next())
+            .map(|ns| format!("namespace {ns}"));
+        let pods = peer.pod_labels.as_ref().map(|m| match m.is_empty() {
+            true => "every pod".to_owned(),
+            false if i == 0 => "the app's own pods".to_owned(),
+            false => format!("pods {}", labels(m)),
+        });
+        match (pods, namespace) {
+            (Some(pods), Some(ns)) => format!("{pods} in {ns}"),
+            (Some(pods), None) => pods,
+            (None, Some(ns)) => format!("every pod in {ns}"),
+            (None, None) => String::new(),
+        }
+    });
+    PolicyView {
+        name: p.metadata.name.clone(),
+        from: from.collect(),
+        ports: (p.ports.iter())
+            .map(|x| format!("{}/{}", x.port, x.protocol))
+            .collect(),
     }
 }
 
@@ -584,12 +716,46 @@ impl Explanation {
                 retention_word(self.claim_retention.when_scaled)
             ),
         ]);
+        self.companion_rows(&mut head);
         head.write(&mut out, "");
         for pod in &self.pods {
             out.push('\n');
             pod_text(&mut out, pod);
         }
         out
+    }
+}
+
+impl Explanation {
+    /// The rows for the objects beside the StatefulSet.
+    fn companion_rows(&self, head: &mut Table) {
+        if let Some(c) = &self.client_service {
+            let ports = c.ports.join(", ");
+            head.row(["clients", &format!("{} ({}): {ports}", c.dns, c.type_)]);
+        }
+        let budget = match &self.disruption_budget {
+            Some(b) => b.summary.clone(),
+            None => "none: a node drain may evict every pod at once".to_owned(),
+        };
+        head.row(["drain", &budget]);
+        let id = &self.identity;
+        let account = match (&id.service_account, id.created) {
+            (Some(a), true) => format!("service account {a} (created here)"),
+            (Some(a), false) => format!("service account {a}"),
+            (None, _) => "the namespace's default service account".to_owned(),
+        };
+        let token = match id.token_mounted {
+            Some(false) => ", no API token mounted",
+            _ => ", with an API token mounted",
+        };
+        head.row(["runs as", &format!("{account}{token}")]);
+        if let Some(p) = &self.network_policy {
+            let admits = match p.ports.as_slice() {
+                [] => "nothing: no port is declared".to_owned(),
+                ports => format!("{} on {}", p.from.join("; "), ports.join(", ")),
+            };
+            head.row(["ingress", &format!("only from {admits}")]);
+        }
     }
 }
 

@@ -177,3 +177,34 @@ fn a_client_service_with_an_address_is_not_an_immutable_change() {
     );
     assert!(Path::new(&prev).exists());
 }
+
+#[test]
+fn explain_shows_the_companions() {
+    let out = kubetoml()
+        .args(["explain", "examples/zookeeper/zookeeper.toml"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for line in [
+        "clients      zk-client.zookeeper.svc.cluster.local (ClusterIP): client 2181/TCP, client-tls 2281/TCP\n",
+        "drain        a node drain evicts one pod at a time, each after its replacement is Ready\n",
+        "runs as      service account zk (created here), no API token mounted\n",
+        "    env    ZOO_MY_ID ",
+    ] {
+        assert!(text.contains(line), "{line:?} in:\n{text}");
+    }
+    let out = kubetoml()
+        .args([
+            "explain",
+            "--format",
+            "json",
+            "examples/zookeeper/zookeeper.toml",
+        ])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["identity"]["token_mounted"], false);
+    assert_eq!(json["disruption_budget"]["max_unavailable"], "1");
+    assert_eq!(json["network_policy"]["ports"][0], "2181/TCP");
+}
