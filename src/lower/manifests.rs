@@ -127,6 +127,14 @@ impl Lowerer<'_> {
             );
             return None;
         };
+        if let Err(reason) = object_names(&kind, &name, doc.get("metadata")) {
+            self.error(
+                format!("{at} is not a valid object: {reason}"),
+                file.span(),
+                "invalid object",
+            );
+            return None;
+        }
         let metadata = doc.get_mut("metadata").and_then(Value::as_mapping_mut)?;
         let namespace = match metadata.get("namespace").and_then(Value::as_str) {
             Some(ns) => Some(ns.to_owned()),
@@ -164,6 +172,28 @@ impl Lowerer<'_> {
                 None
             }
         }
+    }
+}
+
+/// The API server's rules for a kind, a name (any kind's: a path segment)
+/// and a namespace; they also keep `-o DIR`'s file names inside `DIR`.
+fn object_names(kind: &str, name: &str, metadata: Option<&Value>) -> Result<(), String> {
+    let kind_ok = kind.starts_with(|c: char| c.is_ascii_alphabetic())
+        && kind.chars().all(|c| c.is_ascii_alphanumeric());
+    if !kind_ok {
+        return Err(format!("kind `{}` is not a kind name", kind.escape_debug()));
+    }
+    if name.is_empty() || name == "." || name == ".." || name.contains(['/', '%']) {
+        return Err(format!(
+            "`{}` cannot name an object: it must not be empty, `.` or `..`, nor hold `/` or `%`",
+            name.escape_debug()
+        ));
+    }
+    match metadata.and_then(|m| m.get("namespace")) {
+        None => Ok(()),
+        Some(Value::String(ns)) => validate::dns_label(ns, validate::LABEL_MAX)
+            .map_err(|reason| format!("namespace `{}`: {reason}", ns.escape_debug())),
+        Some(_) => Err("`metadata.namespace` is not a string".into()),
     }
 }
 
