@@ -142,6 +142,13 @@ impl Lowerer<'_> {
                         "default name is not a valid Service name",
                         "set `[client_service] name` to a DNS label of at most 63 characters that starts with a letter",
                     );
+                } else if name == *headless {
+                    self.error_help(
+                        format!("the client Service and the headless Service are both named `{headless}`"),
+                        table.span(),
+                        "default name already used",
+                        "set `[client_service] name` to a name of its own",
+                    );
                 }
                 name
             }
