@@ -329,7 +329,8 @@ impl Lowerer<'_> {
             spread,
         };
         let pod = self.pod(pod_spec, &app, &objects);
-        let claims = self.claims(&volumes, &app.selector);
+        let network_policy = self.network_policy(network_policy.as_ref(), &app, &pod);
+        let stateful_set = self.stateful_set(&statefulset, replicas, &app, &service, pod, &volumes);
         let (config_maps, secrets) = data::into_objects(objects, &app);
         app.name_ok.then_some(Model {
             namespace: self.namespace_object(create_namespace.as_ref(), namespace.as_ref(), &app),
@@ -338,15 +339,8 @@ impl Lowerer<'_> {
             secrets,
             client_service: self.client_service(client_service.as_ref(), &app, &ports, &service),
             disruption_budget: self.disruption_budget(disruption_budget.as_ref(), replicas, &app),
-            network_policy: self.network_policy(network_policy.as_ref(), &app, &pod),
-            stateful_set: self.stateful_set(
-                statefulset.as_ref(),
-                replicas,
-                &app,
-                service.metadata.name.clone(),
-                pod,
-                claims,
-            ),
+            network_policy,
+            stateful_set,
             service,
             extra_manifests: Vec::new(),
         })
