@@ -134,6 +134,16 @@ keyword! {
 }
 
 keyword! {
+    /// `dnsPolicy`.
+    DnsPolicy {
+        ClusterFirst = "ClusterFirst",
+        ClusterFirstWithHostNet = "ClusterFirstWithHostNet",
+        Default = "Default",
+        None = "None",
+    }
+}
+
+keyword! {
     /// An emptyDir's `medium` (the node's disk when unset).
     StorageMedium { Memory = "Memory" }
 }
@@ -512,6 +522,12 @@ pub struct PodTemplate {
     pub topology_spread: Vec<TopologySpread>,
     /// `terminationGracePeriodSeconds`.
     pub termination_grace_period: Option<i64>,
+    /// `hostAliases`: extra `/etc/hosts` entries.
+    pub host_aliases: Vec<HostAlias>,
+    /// `dnsPolicy`, when written.
+    pub dns_policy: Option<DnsPolicy>,
+    /// `dnsConfig`, when any of it is written.
+    pub dns_config: Option<DnsConfig>,
     /// `imagePullSecrets`, by name.
     pub image_pull_secrets: Vec<String>,
     /// Init containers, in order.
@@ -551,6 +567,35 @@ pub enum VolumeSource {
         /// `readOnly`, emitted when true.
         read_only: bool,
     },
+}
+
+/// A `hostAliases` entry. Invariant: `ip` is an IP address, `hostnames` not empty.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostAlias {
+    /// The address.
+    pub ip: String,
+    /// The names that resolve to it.
+    pub hostnames: Vec<String>,
+}
+
+/// `dnsConfig`. Invariant: at most 3 name servers, each an IP address.
+#[derive(Debug, Clone, Serialize)]
+pub struct DnsConfig {
+    /// `nameservers`.
+    pub nameservers: Vec<String>,
+    /// `searches`.
+    pub searches: Vec<String>,
+    /// `options`.
+    pub options: Vec<DnsOption>,
+}
+
+/// A resolver option.
+#[derive(Debug, Clone, Serialize)]
+pub struct DnsOption {
+    /// `name`, e.g. `ndots`.
+    pub name: String,
+    /// `value`, e.g. `2`.
+    pub value: Option<String>,
 }
 
 /// Pod-level `securityContext`.

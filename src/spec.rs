@@ -114,6 +114,38 @@ pub struct Spec {
     /// The user's own manifests, appended to the output.
     #[serde(default)]
     pub extra_manifests: Vec<Spanned<String>>,
+    /// Extra `/etc/hosts` entries in the pods.
+    #[serde(default)]
+    pub host_aliases: Vec<Spanned<HostAliasSpec>>,
+    /// The pods' DNS policy and resolver settings.
+    pub dns: Option<Spanned<DnsSpec>>,
+}
+
+/// One `/etc/hosts` entry: `{ ip = "10.0.0.5", hostnames = ["db.internal"] }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostAliasSpec {
+    /// The address.
+    pub ip: Spanned<String>,
+    /// The names that resolve to it.
+    pub hostnames: Vec<Spanned<String>>,
+}
+
+/// `dns`: `dnsPolicy` and `dnsConfig`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsSpec {
+    /// `ClusterFirst` (Kubernetes' default), `ClusterFirstWithHostNet`, `Default` or `None`.
+    pub policy: Option<Spanned<String>>,
+    /// Name server addresses, at most 3.
+    #[serde(default)]
+    pub nameservers: Vec<Spanned<String>>,
+    /// Search domains.
+    #[serde(default)]
+    pub searches: Vec<Spanned<String>>,
+    /// Resolver options, `"ndots:2"` or `"edns0"`.
+    #[serde(default)]
+    pub options: Vec<Spanned<String>>,
 }
 
 /// The names of [`Spec`]'s fields, for "did you mean" suggestions.
@@ -156,6 +188,8 @@ pub const SPEC_FIELDS: &[&str] = &[
     "pod_annotations",
     "priority_class_name",
     "extra_manifests",
+    "host_aliases",
+    "dns",
 ];
 
 /// A container beside or before the main one.

@@ -130,3 +130,19 @@ fn pod_annotations_and_priority_go_on_the_pods_only() {
         .contains_key("prometheus.io/scrape"));
     assert_eq!(sts.pod.priority_class_name.as_deref(), Some("high"));
 }
+
+#[test]
+fn host_aliases_and_dns_settings_reach_the_pods() {
+    let m = model(&format!(
+        "{APP}host_aliases = [{{ ip = \"10.0.0.5\", hostnames = [\"db.internal\"] }}]\n\
+         dns = {{ options = [\"ndots:2\", \"edns0\"] }}\n"
+    ));
+    let pod = &m.stateful_set.pod;
+    assert_eq!(pod.host_aliases[0].hostnames, ["db.internal"]);
+    assert_eq!(pod.dns_policy, None, "Kubernetes' default unless written");
+    let options = &pod.dns_config.as_ref().unwrap().options;
+    assert_eq!(options[0].name, "ndots");
+    assert_eq!(options[0].value.as_deref(), Some("2"));
+    assert_eq!(options[1].value, None);
+    assert!(model(APP).stateful_set.pod.dns_config.is_none());
+}

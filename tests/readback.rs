@@ -430,6 +430,34 @@ fn check(model: &Model, docs: &[Value]) {
         ps["priorityClassName"].as_str(),
         pod.priority_class_name.as_deref()
     );
+    let aliases = seq(&ps["hostAliases"]);
+    assert_eq!(aliases.len(), pod.host_aliases.len());
+    for (a, y) in pod.host_aliases.iter().zip(aliases) {
+        assert_eq!(s(&y["ip"]), a.ip);
+        assert_eq!(strings(&y["hostnames"]), a.hostnames);
+    }
+    assert_eq!(ps["dnsPolicy"].as_str(), pod.dns_policy.map(|p| p.as_str()));
+    match &pod.dns_config {
+        None => assert!(ps["dnsConfig"].is_null()),
+        Some(d) => {
+            let y = &ps["dnsConfig"];
+            assert_eq!(strings(&y["nameservers"]), d.nameservers);
+            assert_eq!(strings(&y["searches"]), d.searches);
+            let options: Vec<(String, Option<String>)> = seq(&y["options"])
+                .iter()
+                .map(|o| {
+                    (
+                        s(&o["name"]).to_owned(),
+                        o["value"].as_str().map(str::to_owned),
+                    )
+                })
+                .collect();
+            let expected: Vec<(String, Option<String>)> = (d.options.iter())
+                .map(|o| (o.name.clone(), o.value.clone()))
+                .collect();
+            assert_eq!(options, expected);
+        }
+    }
     let volumes = seq(&ps["volumes"]);
     assert_eq!(volumes.len(), pod.volumes.len() + pod.other_volumes.len());
     let (volumes, others) = volumes.split_at(pod.volumes.len());
@@ -664,6 +692,9 @@ fn a_description_using_every_field_reads_back_as_its_model() {
     );
     assert_eq!(labels["tier"], "db", "the app's added");
     assert_eq!(sts.pod.other_volumes.len(), 3);
+    assert_eq!(sts.pod.host_aliases.len(), 2);
+    assert_eq!(sts.pod.dns_policy, Some(DnsPolicy::None));
+    assert_eq!(sts.pod.dns_config.as_ref().unwrap().options.len(), 2);
     assert_eq!(sts.pod.priority_class_name.as_deref(), Some("high"));
     assert_eq!(sts.pod.annotations["prometheus.io/scrape"], "true");
     assert!(

@@ -31,6 +31,7 @@ mod container;
 mod data;
 mod downward;
 mod manifests;
+mod network;
 mod pod;
 mod probe;
 mod workload;
@@ -292,6 +293,8 @@ impl Lowerer<'_> {
             network_policy,
             pod_annotations,
             priority_class_name,
+            host_aliases,
+            dns,
         } = spec;
         let app = self.identity(&name, namespace.as_ref(), &labels, &annotations);
         let replicas = self.replicas(replicas.as_ref());
@@ -323,6 +326,8 @@ impl Lowerer<'_> {
             identity: &identity,
             pod_annotations,
             priority_class_name,
+            host_aliases,
+            dns,
             termination_grace_period,
             node_selector,
             tolerations,

@@ -22,6 +22,8 @@ pub(super) struct PodSpec<'s> {
     /// Annotations on the pods only.
     pub(super) pod_annotations: Map<String>,
     pub(super) priority_class_name: Option<Spanned<String>>,
+    pub(super) host_aliases: Vec<Spanned<spec::HostAliasSpec>>,
+    pub(super) dns: Option<Spanned<spec::DnsSpec>>,
     pub(super) termination_grace_period: Option<Spanned<i64>>,
     pub(super) node_selector: Map<String>,
     pub(super) tolerations: Vec<Spanned<spec::TolerationSpec>>,
@@ -92,6 +94,8 @@ impl Lowerer<'_> {
             identity,
             pod_annotations,
             priority_class_name,
+            host_aliases,
+            dns,
             termination_grace_period,
             node_selector,
             tolerations,
@@ -113,7 +117,11 @@ impl Lowerer<'_> {
             self.check(&p, "priority class name", validate::dns_subdomain);
             p.into_inner()
         });
+        let (dns_policy, dns_config) = self.dns(dns.as_ref());
         let mut pod = PodTemplate {
+            host_aliases: self.host_aliases(&host_aliases),
+            dns_policy,
+            dns_config,
             labels: app.labels.clone(),
             annotations,
             priority_class_name,
