@@ -524,6 +524,8 @@ pub struct PodTemplate {
     pub termination_grace_period: Option<i64>,
     /// `hostAliases`: extra `/etc/hosts` entries.
     pub host_aliases: Vec<HostAlias>,
+    /// `affinity`, when any is written.
+    pub affinity: Option<Affinity>,
     /// `dnsPolicy`, when written.
     pub dns_policy: Option<DnsPolicy>,
     /// `dnsConfig`, when any of it is written.
@@ -567,6 +569,48 @@ pub enum VolumeSource {
         /// `readOnly`, emitted when true.
         read_only: bool,
     },
+}
+
+/// `affinity`. Invariant: not all empty.
+#[derive(Debug, Clone, Serialize)]
+pub struct Affinity {
+    /// Node requirements, all of which a node must meet (one `nodeSelectorTerm`).
+    pub required_nodes: Vec<NodeRequirement>,
+    /// Node requirements a node should meet, each a preference of its own.
+    pub preferred_nodes: Vec<NodeRequirement>,
+    /// `podAffinity`.
+    pub near: PodRules,
+    /// `podAntiAffinity`.
+    pub away_from: PodRules,
+    /// The weight of every preference (`preferredDuringScheduling...`), 1 to 100.
+    pub preference_weight: i64,
+}
+
+/// A node label requirement: `key In values`. Invariant: `values` not empty.
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeRequirement {
+    /// The node label key.
+    pub key: String,
+    /// The values it may have.
+    pub values: Vec<String>,
+}
+
+/// Pod (anti-)affinity terms, required and preferred.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct PodRules {
+    /// `requiredDuringSchedulingIgnoredDuringExecution`.
+    pub required: Vec<PodTerm>,
+    /// `preferredDuringSchedulingIgnoredDuringExecution`.
+    pub preferred: Vec<PodTerm>,
+}
+
+/// Other pods, by label, over a topology domain.
+#[derive(Debug, Clone, Serialize)]
+pub struct PodTerm {
+    /// `labelSelector.matchLabels`, not empty.
+    pub match_labels: StringMap,
+    /// `topologyKey`.
+    pub topology_key: String,
 }
 
 /// A `hostAliases` entry. Invariant: `ip` is an IP address, `hostnames` not empty.

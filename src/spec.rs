@@ -119,8 +119,49 @@ pub struct Spec {
     pub host_aliases: Vec<Spanned<HostAliasSpec>>,
     /// The pods' DNS policy and resolver settings.
     pub dns: Option<Spanned<DnsSpec>>,
+    /// Node and pod affinity, beyond `spread` and `node_selector`.
+    pub affinity: Option<Spanned<AffinitySpec>>,
 }
 
+/// `[affinity]`: which nodes the pods want, and which other pods they want
+/// to be near or away from.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AffinitySpec {
+    /// Node label requirements: `{ key, values, required = true }`.
+    #[serde(default)]
+    pub nodes: Vec<Spanned<NodeTermSpec>>,
+    /// Pods to run near: `{ pods = { label = "value" }, across, required = false }`.
+    #[serde(default)]
+    pub near: Vec<Spanned<PodTermSpec>>,
+    /// Pods to run away from, same form as `near`.
+    #[serde(default)]
+    pub away_from: Vec<Spanned<PodTermSpec>>,
+}
+
+/// A node label requirement: the node's `key` label is one of `values`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeTermSpec {
+    /// The node label key.
+    pub key: Spanned<String>,
+    /// The values it may have.
+    pub values: Vec<Spanned<String>>,
+    /// Refuse other nodes (default true), or only prefer these.
+    pub required: Option<bool>,
+}
+
+/// Other pods, by label, and the domain ("node", "zone" or a node label key) to share or avoid.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PodTermSpec {
+    /// The other pods' labels.
+    pub pods: Spanned<Map<String>>,
+    /// `"node"`, `"zone"` or a node label key.
+    pub across: Spanned<String>,
+    /// Refuse to schedule otherwise (default false: a preference).
+    pub required: Option<bool>,
+}
 /// One `/etc/hosts` entry: `{ ip = "10.0.0.5", hostnames = ["db.internal"] }`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -190,6 +231,7 @@ pub const SPEC_FIELDS: &[&str] = &[
     "extra_manifests",
     "host_aliases",
     "dns",
+    "affinity",
 ];
 
 /// A container beside or before the main one.

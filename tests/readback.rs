@@ -430,6 +430,7 @@ fn check(model: &Model, docs: &[Value]) {
         ps["priorityClassName"].as_str(),
         pod.priority_class_name.as_deref()
     );
+    check_affinity(pod.affinity.as_ref(), &ps["affinity"]);
     let aliases = seq(&ps["hostAliases"]);
     assert_eq!(aliases.len(), pod.host_aliases.len());
     for (a, y) in pod.host_aliases.iter().zip(aliases) {
@@ -531,6 +532,62 @@ fn check(model: &Model, docs: &[Value]) {
         assert_eq!(
             s(&y["spec"]["resources"]["requests"]["storage"]),
             c.size.as_str()
+        );
+    }
+}
+
+fn check_affinity(a: Option<&Affinity>, y: &Value) {
+    let Some(a) = a else {
+        assert!(y.is_null());
+        return;
+    };
+    let node = |v: &Value| NodeRequirement {
+        key: s(&v["key"]).to_owned(),
+        values: strings(&v["values"]),
+    };
+    let pair = |n: &NodeRequirement| (n.key.clone(), n.values.clone());
+    let required = &y["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"];
+    let terms = seq(&required["nodeSelectorTerms"]);
+    assert!(terms.len() <= 1, "one term: every requirement must hold");
+    let got: Vec<_> = terms
+        .iter()
+        .flat_map(|t| seq(&t["matchExpressions"]))
+        .inspect(|e| assert_eq!(s(&e["operator"]), "In"))
+        .map(|e| pair(&node(e)))
+        .collect();
+    assert_eq!(got, a.required_nodes.iter().map(pair).collect::<Vec<_>>());
+    let preferred = seq(&y["nodeAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]);
+    let got: Vec<_> = preferred
+        .iter()
+        .inspect(|p| assert_eq!(p["weight"].as_i64(), Some(a.preference_weight)))
+        .flat_map(|p| seq(&p["preference"]["matchExpressions"]))
+        .map(|e| pair(&node(e)))
+        .collect();
+    assert_eq!(got, a.preferred_nodes.iter().map(pair).collect::<Vec<_>>());
+    for (rules, field) in [(&a.near, "podAffinity"), (&a.away_from, "podAntiAffinity")] {
+        let term = |t: &PodTerm| (t.topology_key.clone(), t.match_labels.clone());
+        let read = |v: &Value| {
+            (
+                s(&v["topologyKey"]).to_owned(),
+                string_map(&v["labelSelector"]["matchLabels"]),
+            )
+        };
+        let required: Vec<_> = seq(&y[field]["requiredDuringSchedulingIgnoredDuringExecution"])
+            .iter()
+            .map(read)
+            .collect();
+        assert_eq!(
+            required,
+            rules.required.iter().map(term).collect::<Vec<_>>()
+        );
+        let preferred: Vec<_> = seq(&y[field]["preferredDuringSchedulingIgnoredDuringExecution"])
+            .iter()
+            .inspect(|p| assert_eq!(p["weight"].as_i64(), Some(a.preference_weight)))
+            .map(|p| read(&p["podAffinityTerm"]))
+            .collect();
+        assert_eq!(
+            preferred,
+            rules.preferred.iter().map(term).collect::<Vec<_>>()
         );
     }
 }
@@ -693,6 +750,12 @@ fn a_description_using_every_field_reads_back_as_its_model() {
     assert_eq!(labels["tier"], "db", "the app's added");
     assert_eq!(sts.pod.other_volumes.len(), 3);
     assert_eq!(sts.pod.host_aliases.len(), 2);
+    let affinity = sts.pod.affinity.as_ref().unwrap();
+    assert_eq!(affinity.required_nodes.len(), 2);
+    assert_eq!(affinity.preferred_nodes.len(), 1);
+    assert_eq!(affinity.near.preferred.len(), 1);
+    assert_eq!(affinity.away_from.required.len(), 1);
+    assert_eq!(affinity.away_from.preferred.len(), 1);
     assert_eq!(sts.pod.dns_policy, Some(DnsPolicy::None));
     assert_eq!(sts.pod.dns_config.as_ref().unwrap().options.len(), 2);
     assert_eq!(sts.pod.priority_class_name.as_deref(), Some("high"));

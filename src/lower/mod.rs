@@ -26,6 +26,7 @@ use crate::spec::{self, DataSpec, Map, Spanned, Spec};
 use crate::validate;
 use crate::{hash, secretfmt};
 
+mod affinity;
 mod companions;
 mod container;
 mod data;
@@ -295,6 +296,7 @@ impl Lowerer<'_> {
             priority_class_name,
             host_aliases,
             dns,
+            affinity,
         } = spec;
         let app = self.identity(&name, namespace.as_ref(), &labels, &annotations);
         let replicas = self.replicas(replicas.as_ref());
@@ -328,6 +330,7 @@ impl Lowerer<'_> {
             priority_class_name,
             host_aliases,
             dns,
+            affinity,
             termination_grace_period,
             node_selector,
             tolerations,

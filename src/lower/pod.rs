@@ -24,6 +24,7 @@ pub(super) struct PodSpec<'s> {
     pub(super) priority_class_name: Option<Spanned<String>>,
     pub(super) host_aliases: Vec<Spanned<spec::HostAliasSpec>>,
     pub(super) dns: Option<Spanned<spec::DnsSpec>>,
+    pub(super) affinity: Option<Spanned<spec::AffinitySpec>>,
     pub(super) termination_grace_period: Option<Spanned<i64>>,
     pub(super) node_selector: Map<String>,
     pub(super) tolerations: Vec<Spanned<spec::TolerationSpec>>,
@@ -96,6 +97,7 @@ impl Lowerer<'_> {
             priority_class_name,
             host_aliases,
             dns,
+            affinity,
             termination_grace_period,
             node_selector,
             tolerations,
@@ -119,6 +121,7 @@ impl Lowerer<'_> {
         });
         let (dns_policy, dns_config) = self.dns(dns.as_ref());
         let mut pod = PodTemplate {
+            affinity: affinity.as_ref().and_then(|a| self.affinity(a)),
             host_aliases: self.host_aliases(&host_aliases),
             dns_policy,
             dns_config,
@@ -682,21 +685,7 @@ impl Lowerer<'_> {
         if max_skew < 1 {
             self.error("`max_skew` must be at least 1", s.span(), "too small");
         }
-        let topology_key = match across.as_str() {
-            "node" => "kubernetes.io/hostname".to_owned(),
-            "zone" => "topology.kubernetes.io/zone".to_owned(),
-            other => {
-                if validate::qualified_name(other).is_err() {
-                    self.error_help(
-                        format!("`{other}` is not a node label key"),
-                        s.span(),
-                        "invalid topology",
-                        "use \"node\", \"zone\" or a node label key such as `topology.kubernetes.io/region`",
-                    );
-                }
-                other.to_owned()
-            }
-        };
+        let topology_key = self.topology_key(&across, s.span());
         TopologySpread {
             max_skew,
             topology_key,
@@ -706,6 +695,25 @@ impl Lowerer<'_> {
                 WhenUnsatisfiable::ScheduleAnyway
             },
             match_labels: selector.clone(),
+        }
+    }
+
+    /// `"node"`, `"zone"` or a node label key, as a `topologyKey`.
+    pub(super) fn topology_key(&mut self, across: &str, span: Span) -> String {
+        match across {
+            "node" => "kubernetes.io/hostname".to_owned(),
+            "zone" => "topology.kubernetes.io/zone".to_owned(),
+            other => {
+                if validate::qualified_name(other).is_err() {
+                    self.error_help(
+                        format!("`{other}` is not a node label key"),
+                        span,
+                        "invalid topology",
+                        "use \"node\", \"zone\" or a node label key such as `topology.kubernetes.io/region`",
+                    );
+                }
+                other.to_owned()
+            }
         }
     }
 }
