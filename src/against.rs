@@ -125,7 +125,12 @@ pub fn compare(
             .clone()
             .or_else(|| str_at(before, &["metadata", "namespace"]).map(str::to_owned));
         let mut cx = Cx {
-            kind: doc.kind.as_str(),
+            // Only these two kinds get here (checked above).
+            kind: if doc.kind == Kind::StatefulSet {
+                "StatefulSet"
+            } else {
+                "Service"
+            },
             name: &doc.name,
             namespace,
             pods: Vec::new(),
@@ -134,7 +139,8 @@ pub fn compare(
         if doc.kind == Kind::StatefulSet {
             cx.pods = pods_of(before, &doc.name);
             compare_stateful_set(&mut cx, before, &new);
-        } else {
+        } else if str_at(&new, &["spec", "clusterIP"]) == Some("None") {
+            // Only the headless Service; a client Service's address is the cluster's to choose.
             compare_service(&mut cx, before);
         }
     }

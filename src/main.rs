@@ -367,7 +367,7 @@ fn print(text: &str) -> Result<(), Vec<Error>> {
 fn duplicate_objects(docs: &[Document]) -> Option<Error> {
     let mut seen = std::collections::BTreeSet::new();
     for d in docs {
-        if !seen.insert((d.kind, d.namespace.clone(), d.name.clone())) {
+        if !seen.insert((d.kind.clone(), d.namespace.clone(), d.name.clone())) {
             return Some(Error::bare(
                 ErrorKind::Invalid,
                 "",

@@ -22,7 +22,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
 use crate::error::{Error, ErrorKind};
-use crate::model::{Kind, Model};
+use crate::model::{Kind, Metadata, Model};
 use crate::yaml;
 
 /// The largest user template read: 1 MiB (the built-in ones are a few KiB).
@@ -38,11 +38,31 @@ pub const TEMPLATE_FUEL: u64 = 10_000_000;
 /// The templates, one per kind, as `(file name, built-in source)`.
 pub const BUILTIN: &[(&str, &str)] = &[
     (
+        "namespace.yaml",
+        include_str!("../templates/namespace.yaml"),
+    ),
+    (
+        "serviceaccount.yaml",
+        include_str!("../templates/serviceaccount.yaml"),
+    ),
+    (
         "configmap.yaml",
         include_str!("../templates/configmap.yaml"),
     ),
     ("secret.yaml", include_str!("../templates/secret.yaml")),
     ("service.yaml", include_str!("../templates/service.yaml")),
+    (
+        "client-service.yaml",
+        include_str!("../templates/client-service.yaml"),
+    ),
+    (
+        "poddisruptionbudget.yaml",
+        include_str!("../templates/poddisruptionbudget.yaml"),
+    ),
+    (
+        "networkpolicy.yaml",
+        include_str!("../templates/networkpolicy.yaml"),
+    ),
     (
         "statefulset.yaml",
         include_str!("../templates/statefulset.yaml"),
@@ -52,7 +72,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
 /// One rendered Kubernetes object. Its `Debug` form leaves out a Secret's YAML.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Document {
-    /// `ConfigMap`, `Secret`, `Service` or `StatefulSet`.
+    /// The object's kind.
     pub kind: Kind,
     /// The object's name.
     pub name: String,
@@ -132,8 +152,9 @@ impl Templates {
         }
     }
 
-    /// The built-in templates, with any of `configmap.yaml`, `secret.yaml`,
-    /// `service.yaml` or `statefulset.yaml` found in `dir` used instead.
+    /// The built-in templates, with any of those in [`BUILTIN`] found in
+    /// `dir` used instead. Any other file in `dir` is an error: a misspelt
+    /// template would otherwise be silently ignored.
     pub fn from_dir(dir: &Path) -> Result<Templates, Error> {
         let display = dir.display().to_string();
         if !dir.is_dir() {
@@ -143,6 +164,7 @@ impl Templates {
                 format!("template folder `{display}` does not exist"),
             ));
         }
+        unknown_templates(dir)?;
         let mut env = environment();
         env.set_fuel(Some(TEMPLATE_FUEL));
         let mut origins = Vec::new();
@@ -212,37 +234,70 @@ impl Templates {
         Ok(text)
     }
 
-    /// Renders every object of `model`, in apply order: ConfigMaps, Secrets, Service, StatefulSet.
+    /// One object, rendered by `template`.
+    fn document<T: Serialize>(
+        &self,
+        kind: Kind,
+        metadata: &Metadata,
+        template: &str,
+        object: &T,
+    ) -> Result<Document, Error> {
+        Ok(Document {
+            kind,
+            name: metadata.name.clone(),
+            namespace: metadata.namespace.clone(),
+            yaml: self.render_one(template, object)?,
+        })
+    }
+
+    /// Renders every object of `model`, in apply order: Namespace,
+    /// ServiceAccount, ConfigMaps, Secrets, the headless then the client
+    /// Service, PodDisruptionBudget, NetworkPolicy, StatefulSet, then the
+    /// user's `extra_manifests`.
     pub(crate) fn render(&self, model: &Model) -> Result<Vec<Document>, Error> {
         let mut docs = Vec::new();
+        if let Some(ns) = &model.namespace {
+            docs.push(self.document(Kind::Namespace, &ns.metadata, "namespace.yaml", ns)?);
+        }
+        if let Some(sa) = &model.service_account {
+            docs.push(self.document(
+                Kind::ServiceAccount,
+                &sa.metadata,
+                "serviceaccount.yaml",
+                sa,
+            )?);
+        }
         for cm in &model.config_maps {
-            docs.push(Document {
-                kind: Kind::ConfigMap,
-                name: cm.metadata.name.clone(),
-                namespace: cm.metadata.namespace.clone(),
-                yaml: self.render_one("configmap.yaml", cm)?,
-            });
+            docs.push(self.document(Kind::ConfigMap, &cm.metadata, "configmap.yaml", cm)?);
         }
         for s in &model.secrets {
-            docs.push(Document {
-                kind: Kind::Secret,
-                name: s.metadata.name.clone(),
-                namespace: s.metadata.namespace.clone(),
-                yaml: self.render_one("secret.yaml", s)?,
-            });
+            docs.push(self.document(Kind::Secret, &s.metadata, "secret.yaml", s)?);
         }
-        docs.push(Document {
-            kind: Kind::Service,
-            name: model.service.metadata.name.clone(),
-            namespace: model.service.metadata.namespace.clone(),
-            yaml: self.render_one("service.yaml", &model.service)?,
-        });
-        docs.push(Document {
-            kind: Kind::StatefulSet,
-            name: model.stateful_set.metadata.name.clone(),
-            namespace: model.stateful_set.metadata.namespace.clone(),
-            yaml: self.render_one("statefulset.yaml", &model.stateful_set)?,
-        });
+        let service = &model.service;
+        docs.push(self.document(Kind::Service, &service.metadata, "service.yaml", service)?);
+        if let Some(c) = &model.client_service {
+            docs.push(self.document(Kind::Service, &c.metadata, "client-service.yaml", c)?);
+        }
+        if let Some(b) = &model.disruption_budget {
+            docs.push(self.document(
+                Kind::PodDisruptionBudget,
+                &b.metadata,
+                "poddisruptionbudget.yaml",
+                b,
+            )?);
+        }
+        if let Some(p) = &model.network_policy {
+            docs.push(self.document(Kind::NetworkPolicy, &p.metadata, "networkpolicy.yaml", p)?);
+        }
+        let sts = &model.stateful_set;
+        docs.push(self.document(Kind::StatefulSet, &sts.metadata, "statefulset.yaml", sts)?);
+        // A user's own objects, printed and checked when they were read.
+        docs.extend(model.extra_manifests.iter().map(|m| Document {
+            kind: Kind::parse(&m.kind),
+            name: m.name.clone(),
+            namespace: m.namespace.clone(),
+            yaml: m.yaml.clone(),
+        }));
         Ok(docs)
     }
 }
@@ -251,6 +306,44 @@ impl Default for Templates {
     fn default() -> Self {
         Templates::builtin()
     }
+}
+
+/// Fails on the first file or folder in `dir` that is not one of [`BUILTIN`].
+fn unknown_templates(dir: &Path) -> Result<(), Error> {
+    let read_error = |e: std::io::Error| {
+        let display = dir.display().to_string();
+        Error::bare(
+            ErrorKind::Io,
+            &display,
+            format!("cannot read template folder `{display}`: {e}"),
+        )
+    };
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(read_error)? {
+        names.push(entry.map_err(read_error)?.file_name());
+    }
+    names.sort();
+    let known: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
+    for name in names {
+        let name = name.to_string_lossy();
+        if known.contains(&name.as_ref()) {
+            continue;
+        }
+        let path = dir.join(name.as_ref()).display().to_string();
+        let hint = match crate::error::did_you_mean(&name, known.iter().copied()) {
+            Some(best) => format!("did you mean `{best}`?"),
+            None => format!(
+                "kubetoml's templates are {}",
+                crate::error::quote_list(&known)
+            ),
+        };
+        return Err(Error::bare(
+            ErrorKind::Template,
+            &path,
+            format!("`{path}` is not a template kubetoml knows: {hint}"),
+        ));
+    }
+    Ok(())
 }
 
 fn template_error(origin: &str, e: &minijinja::Error) -> Error {

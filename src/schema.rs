@@ -23,7 +23,10 @@ use crate::model::{
 };
 use crate::policy::lints::LINTS;
 use crate::policy::pss::Level;
-use crate::spec::{EnvKeyRef, EnvValue, HandlerSpec, HandlerTable, Quantity, Spec};
+use crate::spec::{
+    BudgetSpec, BudgetTable, DataMount, DataMountFile, EmptyDirSpec, EmptyDirTable, EnvKeyRef,
+    EnvValue, HandlerSpec, HandlerTable, Quantity, ServiceAccountSpec, ServiceAccountTable, Spec,
+};
 
 /// Where the committed copy lives, relative to the repository.
 #[cfg(feature = "unstable-internals")]
@@ -158,6 +161,56 @@ fn defaults() -> Vec<(String, Value)> {
         ),
     ]
 }
+
+/// A field that takes a plain value or a table (`true` or `{ ... }`, a name or `{ ... }`).
+macro_rules! value_or_table {
+    ($ty:ty, $name:literal, $table:ty, $plain:literal, $description:literal) => {
+        impl JsonSchema for $ty {
+            fn schema_name() -> Cow<'static, str> {
+                $name.into()
+            }
+
+            fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+                json_schema!({
+                    "description": $description,
+                    "anyOf": [
+                        { "type": $plain },
+                        generator.subschema_for::<$table>(),
+                    ]
+                })
+            }
+        }
+    };
+}
+
+value_or_table!(
+    ServiceAccountSpec,
+    "ServiceAccountSpec",
+    ServiceAccountTable,
+    "string",
+    "An existing service account's name, or `{ create = true, name, annotations }`."
+);
+value_or_table!(
+    BudgetSpec,
+    "BudgetSpec",
+    BudgetTable,
+    "boolean",
+    "`true` (the default budget), `false` (none), or `{ max_unavailable }` / `{ min_available }`."
+);
+value_or_table!(
+    EmptyDirSpec,
+    "EmptyDirSpec",
+    EmptyDirTable,
+    "boolean",
+    "`true` (on the node's disk), or `{ medium = \"Memory\", size_limit }`."
+);
+value_or_table!(
+    DataMount,
+    "DataMount",
+    DataMountFile,
+    "string",
+    "A directory to mount every key in, or `{ path, key }` for one key as one file."
+);
 
 impl JsonSchema for EnvValue {
     fn schema_name() -> Cow<'static, str> {

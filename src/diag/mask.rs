@@ -27,6 +27,9 @@ const PLAIN_DATA_FIELDS: &[&str] = &[
     "immutable",
     "hash_suffix",
     "image_pull",
+    "allow_empty_env",
+    "external",
+    "keys",
 ];
 
 /// Fields of `[secrets.X.docker_registry]` that hold no secret.

@@ -32,7 +32,14 @@ fn render_prints_one_stream_in_apply_order() {
         .collect();
     assert_eq!(
         kinds,
-        ["ConfigMap", "ConfigMap", "Secret", "Service", "StatefulSet"]
+        [
+            "ConfigMap",
+            "ConfigMap",
+            "Secret",
+            "Service",
+            "PodDisruptionBudget",
+            "StatefulSet"
+        ]
     );
 }
 
@@ -43,7 +50,9 @@ fn several_files_make_one_stream() {
         "examples/web/web.toml",
         "examples/myapp/myapp.toml",
     ]));
-    assert_eq!(serde_yaml::Deserializer::from_str(&text).count(), 7);
+    // web: 2 ConfigMaps, a Secret, the Service, the default budget, the
+    // StatefulSet; myapp: the Service, the default budget, the StatefulSet.
+    assert_eq!(serde_yaml::Deserializer::from_str(&text).count(), 9);
 }
 
 #[test]
@@ -197,14 +206,15 @@ fn output_dir_gets_one_file_per_object_and_private_secrets() {
             "02-configmap-redis-config.yaml",
             "03-secret-mysecret.yaml",
             "04-service-hd-service.yaml",
-            "05-statefulset-web.yaml",
+            "05-poddisruptionbudget-web.yaml",
+            "06-statefulset-web.yaml",
         ]
     );
     #[cfg(unix)]
     {
         assert_eq!(mode(&out_dir.join("03-secret-mysecret.yaml")), 0o600);
         assert_eq!(
-            mode(&out_dir.join("05-statefulset-web.yaml")) & 0o700,
+            mode(&out_dir.join("06-statefulset-web.yaml")) & 0o700,
             0o600
         );
     }
@@ -218,7 +228,7 @@ fn output_dir_gets_one_file_per_object_and_private_secrets() {
         .arg(&out_dir)
         .assert()
         .success();
-    assert_eq!(sorted_file_names(&out_dir).len(), 2);
+    assert_eq!(sorted_file_names(&out_dir).len(), 3);
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
@@ -484,7 +494,7 @@ fn output_dir_parents_are_created() {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("a/b/manifests");
     assert!(render_myapp_into(&out_dir).status.success());
-    assert_eq!(sorted_file_names(&out_dir).len(), 2);
+    assert_eq!(sorted_file_names(&out_dir).len(), 3);
 }
 
 #[test]

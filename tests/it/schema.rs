@@ -54,6 +54,7 @@ fn render_examples_for(dir: &Path, version: Option<&str>) -> Vec<PathBuf> {
         "hook-demo/hook-demo.toml",
         "postgres/postgres.toml",
         "restricted/restricted.toml",
+        "zookeeper/zookeeper.toml",
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_kubetoml"))
             .args(["render", &format!("examples/{example}")])
