@@ -125,7 +125,12 @@ pub fn compare(
             .clone()
             .or_else(|| str_at(before, &["metadata", "namespace"]).map(str::to_owned));
         let mut cx = Cx {
-            kind: doc.kind.as_str(),
+            // Only these two kinds get here (checked above).
+            kind: if doc.kind == Kind::StatefulSet {
+                "StatefulSet"
+            } else {
+                "Service"
+            },
             name: &doc.name,
             namespace,
             pods: Vec::new(),
@@ -134,7 +139,8 @@ pub fn compare(
         if doc.kind == Kind::StatefulSet {
             cx.pods = pods_of(before, &doc.name);
             compare_stateful_set(&mut cx, before, &new);
-        } else {
+        } else if str_at(&new, &["spec", "clusterIP"]) == Some("None") {
+            // Only the headless Service; a client Service's address is the cluster's to choose.
             compare_service(&mut cx, before);
         }
     }
@@ -167,9 +173,18 @@ fn objects(text: &str, name: &str) -> Result<Vec<Value>, Error> {
         Error::bare(
             ErrorKind::Against,
             name,
-            format!("`{name}` is not Kubernetes YAML: {why}"),
+            format!(
+                "`{}` is not Kubernetes YAML: {}",
+                printable(name),
+                printable(&why)
+            ),
         )
     };
+    if flow_depth(text) > MAX_FLOW_DEPTH {
+        return Err(not_k8s(format!(
+            "it opens more than {MAX_FLOW_DEPTH} `[` or `{{` without closing them (Kubernetes objects nest a few levels)"
+        )));
+    }
     let mut out = Vec::new();
     for (i, doc) in yamlread::documents(text).enumerate() {
         let value = doc.map_err(|e| not_k8s(e.to_string()))?;
@@ -204,6 +219,30 @@ fn objects(text: &str, name: &str) -> Result<Vec<Value>, Error> {
         }
     }
     Ok(out)
+}
+
+/// The deepest flow nesting the YAML reader is given; serde_yaml refuses past 128
+/// levels anyway, but only after reading every event, which for megabytes of `[`
+/// takes minutes.
+const MAX_FLOW_DEPTH: usize = 128;
+
+/// An upper bound of the flow nesting (`[`, `{`) of a YAML text: brackets are
+/// counted wherever they are, quoted or not, so a text within the bound parses
+/// within it; only text holding more than [`MAX_FLOW_DEPTH`] unclosed brackets in
+/// its values is refused without reason. Linear in the text.
+fn flow_depth(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for b in text.bytes() {
+        match b {
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 fn same_object(old: &Value, doc: &Document) -> bool {
@@ -525,74 +564,137 @@ pub fn compare_quantities(a: &str, b: &str) -> Option<Ordering> {
     Quantity::parse(a).ok()?.compare(&Quantity::parse(b).ok()?)
 }
 
+/// `text` safe to print: control characters (C0, DEL, C1) and bidirectional
+/// controls, which would rewrite what the terminal shows, as `\u{..}` escapes.
+/// Everything quoted from the `--against` file goes through it.
+fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        let bidi = matches!(ch, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        if ch.is_control() || bidi {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(ch));
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+/// `word` as one shell word, to paste: bare when it holds only characters no shell
+/// treats specially (every valid Kubernetes name does), else in single quotes with
+/// each `'` written `'\''`. Control characters are escaped first ([`printable`]):
+/// a name holding them names no object, and the terminal must not act on them.
+fn sh(word: &str) -> String {
+    let word = printable(word);
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b"-._/:=@,+%".contains(&b);
+    if !word.is_empty() && word.bytes().all(plain) {
+        word
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
 fn shown(v: &Option<String>) -> String {
     match v {
-        Some(v) => format!("`{v}`"),
+        Some(v) => format!("`{}`", printable(v)),
         None => "not set".into(),
     }
 }
 
 fn message(c: &Change) -> String {
-    let what = format!("{} `{}`", c.kind, c.name);
+    let what = format!("{} `{}`", c.kind, printable(&c.name));
+    let field = printable(&c.field);
     match &c.what {
         ChangeKind::ClaimAdded { claim } => format!(
-            "cannot add volumeClaimTemplate `{claim}` (`{}`: {}) to {what} in place",
-            c.field,
+            "cannot add volumeClaimTemplate `{}` (`{field}`: {}) to {what} in place",
+            printable(claim),
             shown(&c.new)
         ),
         ChangeKind::ClaimRemoved { claim } => format!(
-            "cannot remove volumeClaimTemplate `{claim}` (`{}`: {}) from {what} in place",
-            c.field,
+            "cannot remove volumeClaimTemplate `{}` (`{field}`: {}) from {what} in place",
+            printable(claim),
             shown(&c.old)
         ),
         _ => format!(
-            "cannot change `{}` of {what} in place: {} -> {}",
-            c.field,
+            "cannot change `{field}` of {what} in place: {} -> {}",
             shown(&c.old),
             shown(&c.new)
         ),
     }
 }
 
+/// The pieces every procedure is made of, each already quoted for the shell
+/// or escaped for the terminal.
+struct Words {
+    /// ` -n NAMESPACE`, or nothing.
+    ns: String,
+    /// The object's name, as a shell word.
+    name: String,
+    /// Step: delete the StatefulSet, leaving its pods and claims.
+    orphan: String,
+    /// Step: apply, adopting the pods.
+    adopt: &'static str,
+    /// The first pod the previous StatefulSet runs, as a shell word.
+    first_pod: String,
+}
+
+impl Words {
+    fn of(c: &Change) -> Words {
+        let ns = c
+            .namespace
+            .as_ref()
+            .map(|n| format!(" -n {}", sh(n)))
+            .unwrap_or_default();
+        let name = sh(&c.name);
+        let orphan = format!(
+            "kubectl delete statefulset {name}{ns} --cascade=orphan   (pods and claims stay, and keep running)"
+        );
+        let first_pod = sh(&c
+            .pods
+            .first()
+            .cloned()
+            .unwrap_or_else(|| format!("{}-0", c.name)));
+        Words {
+            ns,
+            name,
+            orphan,
+            adopt: "apply the new YAML: the new StatefulSet adopts the running pods",
+            first_pod,
+        }
+    }
+}
+
+/// The claims of template `claim`, one per pod, unquoted.
+fn claim_names(c: &Change, claim: &str) -> Vec<String> {
+    c.pods.iter().map(|p| format!("{claim}-{p}")).collect()
+}
+
+/// Claim names for prose: one, two, or the first and last.
+fn list(names: &[String]) -> String {
+    let quoted = |n: &String| format!("`{}`", printable(n));
+    match names {
+        [] => "(none)".into(),
+        [one] => quoted(one),
+        [first, .., last] if names.len() > 2 => format!("{} to {}", quoted(first), quoted(last)),
+        _ => names.iter().map(quoted).collect::<Vec<_>>().join(" and "),
+    }
+}
+
 /// The safe way to make change `c`, as numbered steps under one sentence.
 fn procedure(c: &Change) -> String {
-    let ns = c
-        .namespace
-        .as_ref()
-        .map(|n| format!(" -n {n}"))
-        .unwrap_or_default();
-    let name = &c.name;
-    if c.what == ChangeKind::ClusterIp {
-        return format!(
+    let Words {
+        ns,
+        name,
+        orphan,
+        adopt,
+        first_pod,
+    } = Words::of(c);
+    match &c.what {
+        ChangeKind::ClusterIp => format!(
             "a Service's clusterIP cannot change; replace the Service:\n\
              1. kubectl delete service {name}{ns}\n\
              2. apply the new YAML (the pods' DNS names resolve again once the headless Service is back)"
-        );
-    }
-    let orphan = format!(
-        "kubectl delete statefulset {name}{ns} --cascade=orphan   (pods and claims stay, and keep running)"
-    );
-    let adopt = "apply the new YAML: the new StatefulSet adopts the running pods";
-    let claim_names =
-        |claim: &str| -> Vec<String> { c.pods.iter().map(|p| format!("{claim}-{p}")).collect() };
-    let list = |names: &[String]| -> String {
-        match names {
-            [] => "(none)".into(),
-            [one] => format!("`{one}`"),
-            [first, .., last] if names.len() > 2 => format!("`{first}` to `{last}`"),
-            _ => names
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(" and "),
-        }
-    };
-    let first_pod = c
-        .pods
-        .first()
-        .cloned()
-        .unwrap_or_else(|| format!("{name}-0"));
-    match &c.what {
+        ),
         ChangeKind::Selector => format!(
             "Kubernetes refuses to change a StatefulSet's selector; replace the StatefulSet, keeping its pods and claims:\n\
              1. {orphan}\n\
@@ -614,70 +716,93 @@ fn procedure(c: &Change) -> String {
              1. {orphan}\n\
              2. {adopt}"
         ),
-        ChangeKind::ClaimGrown { claim } => {
-            let names = claim_names(claim);
-            let size = c.new.clone().unwrap_or_default();
-            let patch = format!(
-                "-p '{{\"spec\":{{\"resources\":{{\"requests\":{{\"storage\":\"{size}\"}}}}}}}}'"
-            );
-            let step1 = match names.as_slice() {
-                [one] => format!("kubectl patch pvc {one}{ns} {patch}"),
-                _ => format!(
-                    "for pvc in {}; do kubectl patch pvc \"$pvc\"{ns} {patch}; done",
-                    names.join(" ")
-                ),
-            };
-            format!(
-                "volumeClaimTemplates cannot change, and existing claims never follow the template; grow the claims themselves:\n\
-                 1. {step1}\n   \
-                 (the storage class must have `allowVolumeExpansion: true`; check with `kubectl get storageclass`)\n\
-                 2. {orphan}\n\
-                 3. {adopt}; claims it creates from now on ask for {size}"
-            )
-        }
-        ChangeKind::ClaimShrunk { claim } => format!(
+        ChangeKind::ClaimGrown { claim } => grow_procedure(c, claim, &ns, &orphan, adopt),
+        ChangeKind::ClaimShrunk { claim }
+        | ChangeKind::ClaimStorageClass { claim }
+        | ChangeKind::ClaimOther { claim }
+        | ChangeKind::ClaimAdded { claim }
+        | ChangeKind::ClaimRemoved { claim } => claim_procedure(c, claim, &ns, &orphan, adopt, &first_pod),
+    }
+}
+
+/// Growing the claims of template `claim`: patch each claim, then replace the StatefulSet.
+fn grow_procedure(c: &Change, claim: &str, ns: &str, orphan: &str, adopt: &str) -> String {
+    let names: Vec<String> = claim_names(c, claim).iter().map(|n| sh(n)).collect();
+    let size = c.new.clone().unwrap_or_default();
+    let body = serde_json::json!({"spec": {"resources": {"requests": {"storage": size}}}});
+    let patch = format!("-p {}", sh(&body.to_string()));
+    let step1 = match names.as_slice() {
+        [one] => format!("kubectl patch pvc {one}{ns} {patch}"),
+        _ => format!(
+            "for pvc in {}; do kubectl patch pvc \"$pvc\"{ns} {patch}; done",
+            names.join(" ")
+        ),
+    };
+    format!(
+        "volumeClaimTemplates cannot change, and existing claims never follow the template; grow the claims themselves:\n\
+         1. {step1}\n   \
+         (the storage class must have `allowVolumeExpansion: true`; check with `kubectl get storageclass`)\n\
+         2. {orphan}\n\
+         3. {adopt}; claims it creates from now on ask for {}",
+        printable(&size)
+    )
+}
+
+/// Every other change to the claim templates (the claim kinds but growing).
+fn claim_procedure(
+    c: &Change,
+    claim: &str,
+    ns: &str,
+    orphan: &str,
+    adopt: &str,
+    first_pod: &str,
+) -> String {
+    let names = claim_names(c, claim);
+    match &c.what {
+        ChangeKind::ClaimShrunk { .. } => format!(
             "a claim cannot shrink: Kubernetes refuses to lower a claim's storage request, so {} keep {}.\n\
              Keep the old size in the description; to really use smaller volumes, move the data to new claims yourself",
-            list(&claim_names(claim)),
+            list(&names),
             shown(&c.old)
         ),
-        ChangeKind::ClaimStorageClass { claim } => format!(
+        ChangeKind::ClaimStorageClass { .. } => format!(
             "volumeClaimTemplates cannot change, and a claim's storage class never changes:\n\
              1. {orphan}\n\
              2. {adopt}; only claims created from now on use {}\n\
              3. the existing claims {} stay on {}; to move one pod, back up its data, then\n   \
-             `kubectl delete pvc {claim}-{first_pod}{ns} --wait=false && kubectl delete pod {first_pod}{ns}`:\n   \
+             `kubectl delete pvc {}{ns} --wait=false && kubectl delete pod {first_pod}{ns}`:\n   \
              the StatefulSet recreates both, the claim empty on the new class; restore the data",
             shown(&c.new),
-            list(&claim_names(claim)),
-            shown(&c.old)
+            list(&names),
+            shown(&c.old),
+            sh(&format!("{claim}-{}", c.pods.first().cloned().unwrap_or_else(|| format!("{}-0", c.name)))),
         ),
-        ChangeKind::ClaimOther { claim } => format!(
-            "volumeClaimTemplates cannot change, and existing claims never follow the template:\n\
-             1. {orphan}\n\
-             2. {adopt}; only claims created from now on get the new `{}`;\n   \
-             the existing claims {} keep {}",
-            c.field.rsplit('.').next().unwrap_or(&c.field),
-            list(&claim_names(claim)),
-            shown(&c.old)
-        ),
-        ChangeKind::ClaimAdded { claim } => format!(
+        ChangeKind::ClaimAdded { .. } => format!(
             "volumeClaimTemplates cannot change; replace the StatefulSet, keeping its pods and claims:\n\
              1. {orphan}\n\
-             2. {adopt}; it creates each pod's `{claim}` claim ({}) when it recreates the pod with the new template",
-            list(&claim_names(claim))
+             2. {adopt}; it creates each pod's `{}` claim ({}) when it recreates the pod with the new template",
+            printable(claim),
+            list(&names)
         ),
-        ChangeKind::ClaimRemoved { claim } => format!(
+        ChangeKind::ClaimRemoved { .. } => format!(
             "volumeClaimTemplates cannot change; replace the StatefulSet, keeping its pods and claims:\n\
              1. {orphan}\n\
              2. {adopt}\n\
              3. the claims {} stay, with their data, but no pod mounts them any more (a renamed template's\n   \
              new claims start empty); delete them when the data is no longer needed:\n   \
              kubectl delete pvc {}{ns}",
-            list(&claim_names(claim)),
-            claim_names(claim).join(" ")
+            list(&names),
+            names.iter().map(|n| sh(n)).collect::<Vec<_>>().join(" ")
         ),
-        ChangeKind::ClusterIp => unreachable!("handled above"),
+        _ => format!(
+            "volumeClaimTemplates cannot change, and existing claims never follow the template:\n\
+             1. {orphan}\n\
+             2. {adopt}; only claims created from now on get the new `{}`;\n   \
+             the existing claims {} keep {}",
+            printable(c.field.rsplit('.').next().unwrap_or(&c.field)),
+            list(&names),
+            shown(&c.old)
+        ),
     }
 }
 

@@ -6,9 +6,9 @@ use std::path::Path;
 
 use kubetoml::{Diagnostic, Error, ErrorKind};
 
-/// The file kubetoml keeps in an output folder to list what it wrote: its
-/// own, never compared.
-const MANIFEST: &str = ".kubetoml-manifest";
+// The file kubetoml keeps in an output folder to list what it wrote: its
+// own, never compared.
+use crate::output_dir::MANIFEST;
 
 /// How one file of DIR differs from the render.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

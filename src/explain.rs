@@ -61,6 +61,14 @@ pub struct Explanation {
     pub update: UpdatePolicy,
     /// What happens to claims when the StatefulSet is deleted or scaled down.
     pub claim_retention: ClaimRetention,
+    /// The Service clients connect to, when there is one.
+    pub client_service: Option<ClientServiceView>,
+    /// What a node drain may do to the pods.
+    pub disruption_budget: Option<BudgetView>,
+    /// Who the pods run as.
+    pub identity: PodIdentityView,
+    /// Who may connect to the pods, when a NetworkPolicy says.
+    pub network_policy: Option<PolicyView>,
     /// One entry per pod, by ordinal: the first [`MAX_LISTED_PODS`].
     pub pods: Vec<Pod>,
     /// Pods past the first [`MAX_LISTED_PODS`], not listed (left out of the JSON when 0).
@@ -86,6 +94,55 @@ pub struct Origin {
 
 fn is_zero(n: &i64) -> bool {
     *n == 0
+}
+
+/// The client Service.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ClientServiceView {
+    /// Its name.
+    pub name: String,
+    /// `ClusterIP`, `NodePort` or `LoadBalancer`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// The name clients resolve, `NAME.NAMESPACE.svc.cluster.local`.
+    pub dns: String,
+    /// Its ports, `name number/protocol`.
+    pub ports: Vec<String>,
+}
+
+/// The PodDisruptionBudget.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct BudgetView {
+    /// Its name.
+    pub name: String,
+    /// `maxUnavailable`, as written.
+    pub max_unavailable: Option<String>,
+    /// `minAvailable`, as written.
+    pub min_available: Option<String>,
+    /// One sentence for people.
+    pub summary: String,
+}
+
+/// The pods' service account and API token.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PodIdentityView {
+    /// The service account; `None`: the namespace's `default`.
+    pub service_account: Option<String>,
+    /// Whether kubetoml creates the account.
+    pub created: bool,
+    /// `automountServiceAccountToken` as written; `None`: Kubernetes' default (mounted).
+    pub token_mounted: Option<bool>,
+}
+
+/// The NetworkPolicy.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PolicyView {
+    /// Its name.
+    pub name: String,
+    /// The sources it admits, for people: the app's own pods first.
+    pub from: Vec<String>,
+    /// The ports it admits them on, `number/protocol`; empty: nothing is admitted.
+    pub ports: Vec<String>,
 }
 
 /// `podManagementPolicy`, with what it means.
@@ -210,6 +267,16 @@ pub enum MountSource {
         /// The Secret's name.
         name: String,
     },
+    /// Scratch space that lives as long as the pod (`emptyDir`).
+    EmptyDir {
+        /// The volume's name.
+        name: String,
+    },
+    /// An existing claim every pod shares.
+    SharedClaim {
+        /// The claim's name.
+        name: String,
+    },
     /// A volume the description does not define (a hand-edited template's).
     Volume {
         /// The volume's name.
@@ -254,6 +321,20 @@ pub enum EnvSource {
         name: String,
         /// The key.
         key: String,
+    },
+    /// A field of the pod, from the downward API.
+    Field {
+        /// The field's path, e.g. `metadata.name`.
+        path: String,
+    },
+    /// A container's request or limit, from the downward API.
+    Resource {
+        /// The container; none: this one.
+        container: Option<String>,
+        /// The resource, e.g. `limits.memory`.
+        resource: String,
+        /// The unit, when written.
+        divisor: Option<String>,
     },
 }
 
@@ -336,8 +417,7 @@ pub(crate) fn explain(model: &Model) -> Explanation {
                     access_modes: c.access_modes.clone(),
                 })
                 .collect();
-            let view =
-                |c: &model::Container| container_view(c, &sts.claims, &sts.pod.volumes, &pod);
+            let view = |c: &model::Container| container_view(c, &sts.claims, &sts.pod, &pod);
             Pod {
                 ordinal,
                 dns: format!(
@@ -364,9 +444,84 @@ pub(crate) fn explain(model: &Model) -> Explanation {
         start: start_policy(sts.pod_management_policy, &ordinals, &pod_name),
         update,
         claim_retention: retention,
+        client_service: model
+            .client_service
+            .as_ref()
+            .map(|c| client_view(c, &sts.metadata)),
+        disruption_budget: model.disruption_budget.as_ref().map(budget_view),
+        identity: PodIdentityView {
+            service_account: sts.pod.service_account.clone(),
+            created: model.service_account.is_some(),
+            token_mounted: sts.pod.automount_service_account_token,
+        },
+        network_policy: model.network_policy.as_ref().map(policy_view),
         pods,
         pods_not_listed,
         origins: Vec::new(),
+    }
+}
+
+fn client_view(c: &model::ClientService, sts: &model::Metadata) -> ClientServiceView {
+    let ns = sts.namespace.as_deref().unwrap_or(NAMESPACE_PLACEHOLDER);
+    ClientServiceView {
+        name: c.metadata.name.clone(),
+        type_: c.type_.as_str().to_owned(),
+        dns: format!("{}.{ns}.svc.{CLUSTER_DOMAIN}", c.metadata.name),
+        ports: (c.ports.iter())
+            .map(|p| format!("{} {}/{}", p.name, p.port, p.protocol))
+            .collect(),
+    }
+}
+
+fn budget_view(b: &model::DisruptionBudget) -> BudgetView {
+    let text = |v: &model::IntOrString| match v {
+        model::IntOrString::Int(n) => n.to_string(),
+        model::IntOrString::String(s) => s.clone(),
+    };
+    let (max, min) = (b.max_unavailable.as_ref(), b.min_available.as_ref());
+    let summary = match (max, min) {
+        (Some(model::IntOrString::Int(1)), _) => {
+            "a node drain evicts one pod at a time, each after its replacement is Ready".to_owned()
+        }
+        (Some(m), _) => format!("a node drain may take down {} pods at once", text(m)),
+        (None, Some(m)) => format!("a node drain keeps at least {} pods up", text(m)),
+        (None, None) => "no limit".to_owned(),
+    };
+    BudgetView {
+        name: b.metadata.name.clone(),
+        max_unavailable: max.map(text),
+        min_available: min.map(text),
+        summary,
+    }
+}
+
+fn policy_view(p: &model::NetworkPolicy) -> PolicyView {
+    let labels = |m: &model::StringMap| {
+        let pairs: Vec<String> = m.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        pairs.join(",")
+    };
+    let from = p.from.iter().enumerate().map(|(i, peer)| {
+        let namespace = (peer.namespace_labels.as_ref())
+            .and_then(|m| m.values().next())
+            .map(|ns| format!("namespace {ns}"));
+        let pods = peer.pod_labels.as_ref().map(|m| match m.is_empty() {
+            true => "every pod".to_owned(),
+            false if i == 0 => "the app's own pods".to_owned(),
+            false => format!("pods {}", labels(m)),
+        });
+        match (pods, namespace) {
+            (Some(pods), Some(ns)) => format!("{pods} in {ns}"),
+            (Some(pods), None) => pods,
+            (None, Some(ns)) => format!("every pod in {ns}"),
+            (None, None) => String::new(),
+        }
+    });
+    PolicyView {
+        name: p.metadata.name.clone(),
+        from: from.collect(),
+        ports: (p.ports.iter())
+            .map(|x| format!("{}/{}", x.port, x.protocol))
+            .collect(),
     }
 }
 
@@ -466,9 +621,10 @@ fn range_text(from: i64, to: i64, pod_name: &dyn Fn(i64) -> String) -> String {
 fn container_view(
     c: &model::Container,
     claims: &[model::Claim],
-    volumes: &[model::PodVolume],
+    template: &model::PodTemplate,
     pod: &str,
 ) -> ContainerView {
+    let volumes = &template.volumes;
     let mounts = c
         .volume_mounts
         .iter()
@@ -484,6 +640,15 @@ fn container_view(
                     },
                     ObjectKind::Secret => MountSource::Secret {
                         name: v.object.clone(),
+                    },
+                }
+            } else if let Some(v) = template.other_volumes.iter().find(|v| v.name == m.name) {
+                match &v.source {
+                    model::VolumeSource::EmptyDir { .. } => MountSource::EmptyDir {
+                        name: v.name.clone(),
+                    },
+                    model::VolumeSource::Claim { claim_name, .. } => MountSource::SharedClaim {
+                        name: claim_name.clone(),
                     },
                 }
             } else {
@@ -515,6 +680,16 @@ fn container_view(
                 model::EnvSource::Secret { object, key } => EnvSource::Secret {
                     name: object.clone(),
                     key: key.clone(),
+                },
+                model::EnvSource::Field { path } => EnvSource::Field { path: path.clone() },
+                model::EnvSource::Resource {
+                    container,
+                    resource,
+                    divisor,
+                } => EnvSource::Resource {
+                    container: container.clone(),
+                    resource: resource.clone(),
+                    divisor: divisor.as_ref().map(|d| d.as_str().to_owned()),
                 },
             },
         })
@@ -585,6 +760,7 @@ impl Explanation {
                 retention_word(self.claim_retention.when_scaled)
             ),
         ]);
+        self.companion_rows(&mut head);
         head.write(&mut out, "");
         for pod in &self.pods {
             out.push('\n');
@@ -622,6 +798,39 @@ values set over the description
                 "\n{} more pods, {}-{first} to {}-{last}, are set up the same way, each with its own name, DNS name and claims (only the first {MAX_LISTED_PODS} are listed)",
                 self.pods_not_listed, self.stateful_set, self.stateful_set
             );
+        }
+    }
+}
+
+impl Explanation {
+    /// The rows for the objects beside the StatefulSet.
+    fn companion_rows(&self, head: &mut Table) {
+        if let Some(c) = &self.client_service {
+            let ports = c.ports.join(", ");
+            head.row(["clients", &format!("{} ({}): {ports}", c.dns, c.type_)]);
+        }
+        let budget = match &self.disruption_budget {
+            Some(b) => b.summary.clone(),
+            None => "none: a node drain may evict every pod at once".to_owned(),
+        };
+        head.row(["drain", &budget]);
+        let id = &self.identity;
+        let account = match (&id.service_account, id.created) {
+            (Some(a), true) => format!("service account {a} (created here)"),
+            (Some(a), false) => format!("service account {a}"),
+            (None, _) => "the namespace's default service account".to_owned(),
+        };
+        let token = match id.token_mounted {
+            Some(false) => ", no API token mounted",
+            _ => ", with an API token mounted",
+        };
+        head.row(["runs as", &format!("{account}{token}")]);
+        if let Some(p) = &self.network_policy {
+            let admits = match p.ports.as_slice() {
+                [] => "nothing: no port is declared".to_owned(),
+                ports => format!("{} on {}", p.from.join("; "), ports.join(", ")),
+            };
+            head.row(["ingress", &format!("only from {admits}")]);
         }
     }
 }
@@ -687,6 +896,8 @@ fn container_text(out: &mut String, init: bool, c: &ContainerView) {
             MountSource::Claim { name } => ("claim", name),
             MountSource::ConfigMap { name } => ("configmap", name),
             MountSource::Secret { name } => ("secret", name),
+            MountSource::EmptyDir { name } => ("emptyDir", name),
+            MountSource::SharedClaim { name } => ("shared claim", name),
             MountSource::Volume { name } => ("volume", name),
         };
         t.row([
@@ -707,6 +918,20 @@ fn container_text(out: &mut String, init: bool, c: &ContainerView) {
                 (format!("configmap {name}"), format!("key {key}"))
             }
             EnvSource::Secret { name, key } => (format!("secret {name}"), format!("key {key}")),
+            EnvSource::Field { path } => ("pod field".to_owned(), path.clone()),
+            EnvSource::Resource {
+                container,
+                resource,
+                divisor,
+            } => (
+                container
+                    .as_ref()
+                    .map_or("resource".to_owned(), |c| format!("resource of {c}")),
+                match divisor {
+                    Some(d) => format!("{resource} in units of {d}"),
+                    None => resource.clone(),
+                },
+            ),
         };
         t.row(["env", &e.name, &from, &detail]);
     }

@@ -1,5 +1,19 @@
-//! Content hashes: kustomize's name suffix for generated ConfigMaps and
-//! Secrets, and the config hash annotation that rolls the pods.
+//! kustomize's name suffix for generated ConfigMaps and Secrets, and the keyed
+//! hash through which Secrets enter the pods' `kubetoml.dev/config-hash`.
+//!
+//! ## The config hash and Secrets
+//!
+//! The pod template's `kubetoml.dev/config-hash` is a SHA-256 over every ConfigMap
+//! and Secret the pods read, so that a change rolls them. Whoever can read pods can
+//! read the annotation; had it been a plain hash over Secret content, they could test
+//! guesses of a weak password offline. So a Secret enters it only through
+//! [`Hmac`] (HMAC-SHA256) keyed with [`HASH_KEY_VAR`], a key the user supplies at
+//! build time: without the key the annotation tells nothing about the value, and with
+//! it only the key's holder can test guesses. Without a key (unset or empty), Secrets
+//! are left out: a Secret change then rolls the pods only with `hash_suffix` (a new
+//! name) or a restart. ConfigMaps enter as before, so a ConfigMap-only annotation is
+//! unchanged.
+//!
 //!
 //! `kubectl kustomize` names a generated object `NAME-SUFFIX`, where the suffix is a
 //! hash of the object's content, so that a workload referring to it rolls when the
@@ -29,6 +43,54 @@ use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
 use crate::gojson;
+
+/// The build-time variable holding the key Secrets are hashed with for
+/// `kubetoml.dev/config-hash` (see the module documentation).
+pub const HASH_KEY_VAR: &str = "KUBETOML_HASH_KEY";
+
+/// HMAC-SHA256 (RFC 2104) over a message streamed into [`Hmac::inner`].
+pub struct Hmac {
+    inner: Sha256,
+    outer_pad: [u8; 64],
+}
+
+impl Hmac {
+    /// A MAC keyed with `key` (hashed first when longer than SHA-256's 64-byte block).
+    pub fn new(key: &[u8]) -> Hmac {
+        let mut block = [0u8; 64];
+        if key.len() > block.len() {
+            block[..32].copy_from_slice(&Sha256::digest(key));
+        } else {
+            block[..key.len()].copy_from_slice(key);
+        }
+        let mut inner = Sha256::new();
+        inner.update(block.map(|b| b ^ 0x36));
+        Hmac {
+            inner,
+            outer_pad: block.map(|b| b ^ 0x5c),
+        }
+    }
+
+    /// Where the message goes.
+    pub fn inner(&mut self) -> &mut Sha256 {
+        &mut self.inner
+    }
+
+    /// The MAC of everything written to [`inner`](Hmac::inner).
+    pub fn finalize(self) -> [u8; 32] {
+        let mut outer = Sha256::new();
+        outer.update(self.outer_pad);
+        outer.update(self.inner.finalize());
+        outer.finalize().into()
+    }
+}
+
+/// The Debug of a MAC shows no key material.
+impl std::fmt::Debug for Hmac {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hmac(..)")
+    }
+}
 
 /// The suffix `kubectl kustomize` gives a configMapGenerator of this content, e.g.
 /// `t757gk2bmf` for data `{key: value}`.
@@ -72,6 +134,7 @@ pub fn secret_suffix(type_: &str, data: &BTreeMap<String, Vec<u8>>) -> String {
 }
 
 /// One generated object the pods read, as the config hash sees it.
+#[derive(Clone, Copy)]
 pub struct HashInput<'a> {
     /// The kind's spelling, [`crate::model::Kind::as_str`]: never a `Debug` form.
     pub kind: &'a str,
@@ -86,29 +149,47 @@ pub struct HashInput<'a> {
 
 /// The value of the pod template's config hash annotation: SHA-256, in hex,
 /// of each object's kind, name, type and entries, each length-prefixed so
-/// that no two contents feed the same bytes. `None` when there is no object.
+/// that no two contents feed the same bytes. A Secret enters only as its
+/// HMAC under `secret_key` (see the module's docs), and not at all without
+/// a key. `None` when nothing entered.
 ///
 /// Changing what is fed here changes every user's hash and rolls their pods
 /// on the next apply: `config_hash_is_pinned` holds it still.
-pub fn config_hash<'a>(objects: impl IntoIterator<Item = HashInput<'a>>) -> Option<String> {
+pub fn config_hash<'a>(
+    objects: impl IntoIterator<Item = HashInput<'a>>,
+    secret_key: Option<&[u8]>,
+) -> Option<String> {
+    let mut h = Sha256::new();
+    let mut any = false;
+    for o in objects {
+        if o.kind == "Secret" {
+            let Some(key) = secret_key else { continue };
+            let mut mac = Hmac::new(key);
+            feed(mac.inner(), &o);
+            h.update(b"secret-hmac-sha256");
+            h.update(mac.finalize());
+        } else {
+            feed(&mut h, &o);
+        }
+        any = true;
+    }
+    any.then(|| format!("{:x}", h.finalize()))
+}
+
+/// One object's kind, name, type and entries, each length-prefixed.
+fn feed(h: &mut Sha256, o: &HashInput<'_>) {
     let field = |h: &mut Sha256, bytes: &[u8]| {
         h.update((bytes.len() as u64).to_le_bytes());
         h.update(bytes);
     };
-    let mut h = Sha256::new();
-    let mut any = false;
-    for o in objects {
-        any = true;
-        field(&mut h, o.kind.as_bytes());
-        field(&mut h, o.name.as_bytes());
-        field(&mut h, o.type_.as_bytes());
-        h.update((o.entries.len() as u64).to_le_bytes());
-        for (k, v) in o.entries {
-            field(&mut h, k.as_bytes());
-            field(&mut h, v);
-        }
+    field(h, o.kind.as_bytes());
+    field(h, o.name.as_bytes());
+    field(h, o.type_.as_bytes());
+    h.update((o.entries.len() as u64).to_le_bytes());
+    for (k, v) in o.entries {
+        field(h, k.as_bytes());
+        field(h, v);
     }
-    any.then(|| format!("{:x}", h.finalize()))
 }
 
 /// kustomize's `encodeBase64`: standard padded base64, and once the text is 70
@@ -171,6 +252,32 @@ mod tests {
     }
 
     // The expected suffixes below were read off `kubectl kustomize` v5.5 output.
+
+    fn hmac(key: &[u8], message: &[u8]) -> String {
+        let mut mac = Hmac::new(key);
+        mac.inner().update(message);
+        mac.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn hmac_matches_rfc_4231() {
+        // Test cases 1, 2 and 6 (a key longer than the block).
+        assert_eq!(
+            hmac(&[0x0b; 20], b"Hi There"),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+        );
+        assert_eq!(
+            hmac(b"Jefe", b"what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        assert_eq!(
+            hmac(
+                &[0xaa; 131],
+                b"Test Using Larger Than Block-Size Key - Hash Key First"
+            ),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+        );
+    }
 
     #[test]
     fn configmap_key_value_matches_reference_example() {
@@ -270,24 +377,28 @@ mod tests {
     fn config_hash_is_pinned() {
         // A fixed input and the hash kubetoml has always given it: if this
         // changes, every user's pods roll on their next apply.
-        const PINNED: &str = "19192201494329d972d1eb90fa78eb5ca70eace532f1a0e504004128c76c677a";
+        const PINNED: &str = "16e1bfa4add6f0337d7bdc667493380c39bc7fbc42fe6566322d1a2923cd5af7";
         let settings = bytes(&[("app.conf", b"port = 8080\n")]);
         let creds = bytes(&[("password", b"hunter2"), ("user", b"admin")]);
-        let hash = config_hash([
-            HashInput {
-                kind: "ConfigMap",
-                name: "settings",
-                type_: "Opaque",
-                entries: &settings,
-            },
-            HashInput {
-                kind: "Secret",
-                name: "creds-5f6g7h8k9m",
-                type_: "kubernetes.io/basic-auth",
-                entries: &creds,
-            },
-        ]);
-        assert_eq!(hash.as_deref(), Some(PINNED));
-        assert_eq!(config_hash([]), None);
+        let configmap = HashInput {
+            kind: "ConfigMap",
+            name: "settings",
+            type_: "Opaque",
+            entries: &settings,
+        };
+        let secret = HashInput {
+            kind: "Secret",
+            name: "creds-5f6g7h8k9m",
+            type_: "kubernetes.io/basic-auth",
+            entries: &creds,
+        };
+        assert_eq!(config_hash([configmap], None).as_deref(), Some(PINNED));
+        // Without a key a Secret is left out; with one, the hash depends on the key.
+        assert_eq!(config_hash([configmap, secret], None).as_deref(), Some(PINNED));
+        let keyed = |key: &[u8]| config_hash([configmap, secret], Some(key)).unwrap();
+        assert_ne!(keyed(b"one key"), PINNED);
+        assert_ne!(keyed(b"one key"), keyed(b"another key"));
+        assert_eq!(config_hash([secret], None), None);
+        assert_eq!(config_hash([], Some(b"k")), None);
     }
 }

@@ -11,12 +11,8 @@ pub fn run(files: &[PathBuf], dir: &Path, quiet: bool) -> Result<(), Vec<Error>>
     let mut texts = Vec::new();
     for f in files {
         let name = f.display().to_string();
-        let text = if name == "-" {
-            std::io::read_to_string(std::io::stdin())
-        } else {
-            std::fs::read_to_string(f)
-        }
-        .map_err(|e| vec![io(&name, format!("cannot read `{name}`: {e}"))])?;
+        let text = kubetoml::read_input(f)
+            .map_err(|e| vec![io(&name, format!("cannot read `{name}`: {e}"))])?;
         texts.push((name, text));
     }
     let inputs: Vec<Input> = texts
@@ -97,29 +93,6 @@ fn write(dir: &Path, f: &File) -> Result<(), Error> {
     }
     let mut out = options.open(&path).map_err(fail)?;
     out.write_all(&f.bytes).map_err(fail)
-}
-
-/// Reads a file, or standard input for `-`.
-pub fn read_input(path: &Path) -> std::io::Result<String> {
-    if path.as_os_str() == "-" {
-        std::io::read_to_string(std::io::stdin())
-    } else {
-        std::fs::read_to_string(path)
-    }
-}
-
-/// Compiles one description; `-` reads it from standard input, its paths resolving against the working directory.
-pub fn compile(
-    file: &Path,
-    templates: &kubetoml::Templates,
-    options: &kubetoml::Options,
-) -> Result<kubetoml::Output, Error> {
-    if file.as_os_str() != "-" {
-        return kubetoml::resolve_file(file, options)?.render(templates);
-    }
-    let source =
-        read_input(file).map_err(|e| io("<stdin>", format!("cannot read standard input: {e}")))?;
-    kubetoml::resolve("<stdin>", &source, ".", options)?.render(templates)
 }
 
 /// `kubetoml init NAME`: writes NAME.toml, never over an existing file.

@@ -61,6 +61,7 @@ macro_rules! internal_modules {
 internal_modules! {
     against
     api_rules
+    batch
     build_env
     compose
     diag
@@ -91,6 +92,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use batch::compile_files;
 pub use diag::{Diagnostic, Error, ErrorKind, Severity};
 pub use explain::Explanation;
 pub use init::starter;
@@ -365,6 +367,35 @@ impl Resolved {
     }
 }
 
+/// [`compile_file`] with `templates`, where the path `-` reads the
+/// description from standard input (its paths then resolve against the
+/// working directory): what `kubetoml render` does for each argument.
+pub fn compile_input(
+    path: impl AsRef<Path>,
+    templates: &Templates,
+    options: &Options,
+) -> Result<Output, Error> {
+    let path = path.as_ref();
+    if path.as_os_str() != "-" {
+        return resolve_file(path, options)?.render(templates);
+    }
+    let text = read_input(path).map_err(|e| {
+        Error::bare(
+            ErrorKind::Io,
+            "<stdin>",
+            format!("cannot read standard input: {e}"),
+        )
+    })?;
+    resolve("<stdin>", &text, ".", options)?.render(templates)
+}
+
+/// Reads a description, a manifest or an `--against` file as the command
+/// line does: `-` is standard input; at most 4 MiB, counted while reading,
+/// so a device or an endless pipe is an error, not a hang.
+pub fn read_input(path: &Path) -> std::io::Result<String> {
+    sources::read_input(path, sources::MAX_INPUT_BYTES)
+}
+
 /// Reads the description at `path` and compiles it with the built-in
 /// templates. Paths inside it resolve against its own folder; see
 /// [`Options`] for the rest.
@@ -377,7 +408,7 @@ pub fn compile_file(path: impl AsRef<Path>, options: &Options) -> Result<Output,
 pub fn resolve_file(path: impl AsRef<Path>, options: &Options) -> Result<Resolved, Error> {
     let path = path.as_ref();
     let file = path.display().to_string();
-    let bytes = std::fs::read(path)
+    let bytes = sources::read_limited(path, sources::MAX_INPUT_BYTES)
         .map_err(|e| Error::bare(ErrorKind::Io, &file, format!("cannot read `{file}`: {e}")))?;
     let source = String::from_utf8(bytes).map_err(|e| diag::not_utf8(&file, e.as_bytes()))?;
     let root = match path.parent() {
@@ -403,9 +434,9 @@ pub fn resolve(
     let mut overlays = Vec::new();
     for path in &options.overlays {
         let name = path.display().to_string();
-        let bytes = std::fs::read(path)
+        // Bounded like a description read from the command line.
+        let text = read_input(path)
             .map_err(|e| Error::bare(ErrorKind::Io, &name, format!("cannot read `{name}`: {e}")))?;
-        let text = String::from_utf8(bytes).map_err(|e| diag::not_utf8(&name, e.as_bytes()))?;
         let root = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),

@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
-use kubetoml::Kind;
 use kubetoml::{Document, Error, ErrorKind, Options, Templates};
 
 mod check_dir;
 mod import_cli;
+mod output_dir;
 
 const EXAMPLE: &str = "\
 Example:
@@ -25,8 +25,14 @@ Example:
 
   $ kubetoml render web.toml | kubectl apply -f -
 
+The pods' kubetoml.dev/config-hash covers Secrets only with KUBETOML_HASH_KEY
+set (a random key kept as a CI secret: the hash is keyed, so it tells nothing
+about a password); without it a Secret change does not roll the pods unless
+the Secret has `hash_suffix = true`.
+
 Exit status: 0 rendered, 1 bad description or a change --against refuses
-(nothing printed, nothing written), 2 bad usage.";
+(nothing printed, nothing written), 2 bad usage, 141 the reader of stdout
+went away (`| head`: nothing on stderr, as for tools killed by SIGPIPE).";
 
 /// The version, and the Kubernetes releases whose API the output is tested against.
 const VERSION: &str = concat!(
@@ -116,7 +122,8 @@ Secret value is ever printed: variables from Secrets show the Secret's name
 and key only. Without a namespace in the description, DNS names show
 <namespace>: the namespace `kubectl apply` picks (the context's, or -n).
 
-Exit status: 0 explained, 1 bad description, 2 bad usage.";
+Exit status: 0 explained, 1 bad description, 2 bad usage, 141 the reader of
+stdout went away.";
 
 #[derive(clap::Args)]
 struct ExplainArgs {
@@ -304,8 +311,11 @@ fn render(args: RenderArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> 
     }
     let mut documents = Vec::new();
     let mut errors = Vec::new();
-    for file in &args.files {
-        match import_cli::compile(file, &templates, &options) {
+    // Compiled on every core; the results come back in argument order, so
+    // what is printed below is what a serial loop prints.
+    let results = kubetoml::compile_files(&args.files, &templates, &options);
+    for (file, result) in args.files.iter().zip(results) {
+        match result {
             Ok(out) => {
                 let warnings = out.draw_warnings(color);
                 if !warnings.is_empty() && (!quiet || args.deny_warnings) {
@@ -325,7 +335,7 @@ fn render(args: RenderArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> 
     }
     if let Some(path) = &args.against {
         let name = path.display().to_string();
-        let previous = import_cli::read_input(path).map_err(|e| {
+        let previous = kubetoml::read_input(path).map_err(|e| {
             vec![Error::bare(
                 ErrorKind::Against,
                 &name,
@@ -338,7 +348,12 @@ fn render(args: RenderArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> 
         None => print(&kubetoml::join_documents(&documents)),
         Some(dir) if args.check => {
             let files: Vec<(String, &[u8])> = (documents.iter().enumerate())
-                .map(|(i, d)| (file_name(i, documents.len(), d), d.yaml.as_bytes()))
+                .map(|(i, d)| {
+                    (
+                        output_dir::file_name(i, documents.len(), d),
+                        d.yaml.as_bytes(),
+                    )
+                })
                 .collect();
             check_dir::check(dir, &files).map_err(|e| vec![e])?;
             if !quiet {
@@ -347,7 +362,7 @@ fn render(args: RenderArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> 
             Ok(())
         }
         Some(dir) => {
-            write_dir(dir, &documents).map_err(|e| vec![e])?;
+            output_dir::write_dir(dir, &documents).map_err(|e| vec![e])?;
             if !quiet {
                 eprintln!("wrote {} objects to `{}`", documents.len(), dir.display());
             }
@@ -382,13 +397,22 @@ fn explain(args: ExplainArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>
     print(&text)
 }
 
-/// Writes the whole output to stdout at once, after everything succeeded.
+/// The exit status when the reader of stdout went away (`kubetoml render | head -1`):
+/// 128 + SIGPIPE, what a shell reports for tools that die of SIGPIPE, with nothing on
+/// stderr. `set -o pipefail` scripts see it as they see it from `cat` or `yes`.
+const CLOSED_PIPE: u8 = 141;
+
+/// Writes the whole output to stdout at once, after everything succeeded. A closed pipe
+/// ends the program quietly with [`CLOSED_PIPE`].
 fn print(text: &str) -> Result<(), Vec<Error>> {
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())
         .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(CLOSED_PIPE.into());
+            }
             vec![Error::bare(
                 ErrorKind::Io,
                 "stdout",
@@ -401,7 +425,7 @@ fn print(text: &str) -> Result<(), Vec<Error>> {
 fn duplicate_objects(docs: &[Document]) -> Option<Error> {
     let mut seen = std::collections::BTreeSet::new();
     for d in docs {
-        if !seen.insert((d.kind, d.namespace.clone(), d.name.clone())) {
+        if !seen.insert((d.kind.clone(), d.namespace.clone(), d.name.clone())) {
             return Some(Error::bare(
                 ErrorKind::Invalid,
                 "",
@@ -418,100 +442,4 @@ fn duplicate_objects(docs: &[Document]) -> Option<Error> {
         }
     }
     None
-}
-
-/// The file an object is written to: apply order first, zero-padded to the
-/// same width for all, so `kubectl apply -f DIR` (which sorts names) keeps it.
-fn file_name(index: usize, total: usize, doc: &Document) -> String {
-    let width = total.to_string().len().max(2);
-    format!(
-        "{:0width$}-{}-{}.yaml",
-        index + 1,
-        doc.kind.as_str().to_lowercase(),
-        doc.name
-    )
-}
-
-/// Writes every file or none: into a fresh sibling folder first, renamed into place at the end.
-fn write_dir(dir: &Path, docs: &[Document]) -> Result<(), Error> {
-    let io = |what: String, e: std::io::Error| {
-        Error::bare(
-            ErrorKind::Io,
-            dir.display().to_string(),
-            format!("{what}: {e}"),
-        )
-    };
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let base = dir
-        .file_name()
-        .ok_or_else(|| {
-            Error::bare(
-                ErrorKind::Io,
-                dir.display().to_string(),
-                format!("`{}` cannot be an output folder", dir.display()),
-            )
-        })?
-        .to_string_lossy()
-        .into_owned();
-    if dir.exists() {
-        // Only a folder of our own YAML files is replaced: `-o .` must never wipe a project.
-        let entries = std::fs::read_dir(dir)
-            .map_err(|e| io(format!("cannot read `{}`", dir.display()), e))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| io(format!("cannot read `{}`", dir.display()), e))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let ours = name.ends_with(".yaml") && entry.file_type().is_ok_and(|t| t.is_file());
-            if !ours {
-                return Err(Error::bare(
-                    ErrorKind::Io,
-                    dir.display().to_string(),
-                    format!(
-                        "refusing to replace `{}`: it holds `{name}`, which kubetoml did not write",
-                        dir.display()
-                    ),
-                ));
-            }
-        }
-    }
-    let staging = parent.join(format!(".{base}.kubetoml-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir_all(&staging)
-        .map_err(|e| io(format!("cannot create `{}`", staging.display()), e))?;
-    let result = (|| {
-        for (i, doc) in docs.iter().enumerate() {
-            let path = staging.join(file_name(i, docs.len(), doc));
-            write_file(&path, doc.yaml.as_bytes(), doc.kind == Kind::Secret)
-                .map_err(|e| io(format!("cannot write `{}`", path.display()), e))?;
-        }
-        let old = parent.join(format!(".{base}.kubetoml-old-{}", std::process::id()));
-        if dir.exists() {
-            std::fs::rename(dir, &old)
-                .map_err(|e| io(format!("cannot move `{}` aside", dir.display()), e))?;
-        }
-        std::fs::rename(&staging, dir)
-            .map_err(|e| io(format!("cannot create `{}`", dir.display()), e))?;
-        let _ = std::fs::remove_dir_all(&old);
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&staging);
-    }
-    result
-}
-
-fn write_file(path: &Path, bytes: &[u8], secret: bool) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(if secret { 0o600 } else { 0o644 });
-    }
-    let _ = secret;
-    let mut f = options.open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
 }

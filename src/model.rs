@@ -136,6 +136,26 @@ keyword! {
 }
 
 keyword! {
+    /// `dnsPolicy`.
+    DnsPolicy {
+        ClusterFirst = "ClusterFirst",
+        ClusterFirstWithHostNet = "ClusterFirstWithHostNet",
+        Default = "Default",
+        None = "None",
+    }
+}
+
+keyword! {
+    /// An emptyDir's `medium` (the node's disk when unset).
+    StorageMedium { Memory = "Memory" }
+}
+
+keyword! {
+    /// A client Service's `type`.
+    ServiceType { ClusterIp = "ClusterIP", NodePort = "NodePort", LoadBalancer = "LoadBalancer" }
+}
+
+keyword! {
     /// An HTTP probe's or hook's scheme.
     HttpScheme { Http = "HTTP", Https = "HTTPS" }
 }
@@ -163,7 +183,7 @@ pub enum SecretType {
 }
 
 impl SecretType {
-    const KNOWN: [(SecretType, &'static str); 7] = [
+    pub(crate) const KNOWN: [(SecretType, &'static str); 7] = [
         (SecretType::Opaque, "Opaque"),
         (SecretType::Tls, "kubernetes.io/tls"),
         (
@@ -219,17 +239,108 @@ impl Serialize for SecretType {
 /// Labels or annotations, in key order.
 pub type StringMap = BTreeMap<String, String>;
 
-/// Every object of one app, in the order `kubectl apply` should see them.
+/// Every object of one app, in the order `kubectl apply` should see them:
+/// Namespace, ServiceAccount, ConfigMaps, Secrets, the headless then the
+/// client Service, PodDisruptionBudget, NetworkPolicy, StatefulSet.
 #[derive(Debug, Clone, Serialize)]
 pub struct Model {
+    /// The Namespace, when `create_namespace` asks for it.
+    pub namespace: Option<Namespace>,
+    /// The pods' ServiceAccount, when kubetoml creates it.
+    pub service_account: Option<ServiceAccount>,
     /// Generated ConfigMaps, by name.
     pub config_maps: Vec<ConfigMap>,
     /// Generated Secrets, by name.
     pub secrets: Vec<Secret>,
     /// The headless Service.
     pub service: Service,
+    /// The Service clients connect to, when there is one.
+    pub client_service: Option<ClientService>,
+    /// The PodDisruptionBudget, when there is one.
+    pub disruption_budget: Option<DisruptionBudget>,
+    /// The NetworkPolicy, when there is one.
+    pub network_policy: Option<NetworkPolicy>,
     /// The StatefulSet.
     pub stateful_set: StatefulSet,
+    /// The user's own objects from `extra_manifests`, appended in file order.
+    pub extra_manifests: Vec<ExtraManifest>,
+}
+
+/// A Namespace. Invariant: `metadata.namespace` is `None`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Namespace {
+    /// Metadata; the name is the app's namespace.
+    pub metadata: Metadata,
+}
+
+/// A ServiceAccount the pods run as. Invariant: the pod template names it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceAccount {
+    /// Metadata.
+    pub metadata: Metadata,
+}
+
+/// A Service with a cluster address. Invariant: `selector` equals the
+/// StatefulSet's selector; every port targets a declared container port by name.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientService {
+    /// Metadata.
+    pub metadata: Metadata,
+    /// `ClusterIP`, `NodePort` or `LoadBalancer`.
+    #[serde(rename = "type")]
+    pub type_: ServiceType,
+    /// Pod labels it selects.
+    pub selector: StringMap,
+    /// Published ports, at least one.
+    pub ports: Vec<ServicePort>,
+}
+
+/// A PodDisruptionBudget. Invariant: `selector` equals the StatefulSet's
+/// selector; exactly one of the two limits is set, and it allows at least
+/// one eviction when every pod is up.
+#[derive(Debug, Clone, Serialize)]
+pub struct DisruptionBudget {
+    /// Metadata.
+    pub metadata: Metadata,
+    /// `selector.matchLabels`.
+    pub selector: StringMap,
+    /// `maxUnavailable`.
+    pub max_unavailable: Option<IntOrString>,
+    /// `minAvailable`.
+    pub min_available: Option<IntOrString>,
+}
+
+/// An ingress NetworkPolicy for the app's pods. Invariant: `pod_selector`
+/// equals the StatefulSet's selector; `from` starts with the app's own pods.
+#[derive(Debug, Clone, Serialize)]
+pub struct NetworkPolicy {
+    /// Metadata.
+    pub metadata: Metadata,
+    /// `podSelector.matchLabels`: the pods it protects.
+    pub pod_selector: StringMap,
+    /// Who may connect: the app's own pods first, then the listed sources.
+    pub from: Vec<NetworkPeer>,
+    /// Every port declared by a container of the pod; none: no ingress rule
+    /// (nothing listens, nothing is admitted).
+    pub ports: Vec<PolicyPort>,
+}
+
+/// A NetworkPolicy source. Invariant: at least one of the two is set.
+#[derive(Debug, Clone, Serialize)]
+pub struct NetworkPeer {
+    /// `podSelector.matchLabels` (empty: every pod); none: no pod selector.
+    pub pod_labels: Option<StringMap>,
+    /// `namespaceSelector.matchLabels` (`kubernetes.io/metadata.name`); none: the policy's namespace.
+    pub namespace_labels: Option<StringMap>,
+}
+
+/// A port a NetworkPolicy admits.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyPort {
+    /// Port number on the pod.
+    pub port: i64,
+    /// Its protocol.
+    pub protocol: Protocol,
 }
 
 /// Object metadata. Invariant: `name` is a valid object name for its kind.
@@ -395,11 +506,13 @@ pub struct RetentionPolicy {
 pub struct PodTemplate {
     /// Labels: the selector's and the rest.
     pub labels: StringMap,
-    /// Annotations, including the config hash.
+    /// Annotations: the app's, the pods' own, and the config hash.
     pub annotations: StringMap,
+    /// `priorityClassName`.
+    pub priority_class_name: Option<String>,
     /// Service account name.
     pub service_account: Option<String>,
-    /// `automountServiceAccountToken`; set by `pod_security = "restricted"` (see [`crate::policy::harden`]).
+    /// `automountServiceAccountToken`, when written or set by `pod_security = "restricted"` (see [`crate::policy::harden`]).
     pub automount_service_account_token: Option<bool>,
     /// Pod-wide security settings.
     pub security_context: Option<PodSecurityContext>,
@@ -411,6 +524,14 @@ pub struct PodTemplate {
     pub topology_spread: Vec<TopologySpread>,
     /// `terminationGracePeriodSeconds`.
     pub termination_grace_period: Option<i64>,
+    /// `hostAliases`: extra `/etc/hosts` entries.
+    pub host_aliases: Vec<HostAlias>,
+    /// `affinity`, when any is written.
+    pub affinity: Option<Affinity>,
+    /// `dnsPolicy`, when written.
+    pub dns_policy: Option<DnsPolicy>,
+    /// `dnsConfig`, when any of it is written.
+    pub dns_config: Option<DnsConfig>,
     /// `imagePullSecrets`, by name.
     pub image_pull_secrets: Vec<String>,
     /// Init containers, in order.
@@ -419,6 +540,108 @@ pub struct PodTemplate {
     pub containers: Vec<Container>,
     /// ConfigMap and Secret volumes (claims come from the templates).
     pub volumes: Vec<PodVolume>,
+    /// emptyDir and existing-claim volumes, by name.
+    pub other_volumes: Vec<OtherVolume>,
+}
+
+/// A pod volume that is neither a ConfigMap or Secret nor a claim template.
+#[derive(Debug, Clone, Serialize)]
+pub struct OtherVolume {
+    /// Volume name (a DNS label, a `[volumes.NAME]` key).
+    pub name: String,
+    /// What backs it.
+    pub source: VolumeSource,
+}
+
+/// What backs an [`OtherVolume`].
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum VolumeSource {
+    /// `emptyDir`: scratch space that lives as long as the pod.
+    EmptyDir {
+        /// `medium`: `Memory` for a tmpfs; none: the node's disk.
+        medium: Option<StorageMedium>,
+        /// `sizeLimit`, more than zero.
+        size_limit: Option<Quantity>,
+    },
+    /// `persistentVolumeClaim`: an existing claim, shared by every pod.
+    Claim {
+        /// `claimName`.
+        claim_name: String,
+        /// `readOnly`, emitted when true.
+        read_only: bool,
+    },
+}
+
+/// `affinity`. Invariant: not all empty.
+#[derive(Debug, Clone, Serialize)]
+pub struct Affinity {
+    /// Node requirements, all of which a node must meet (one `nodeSelectorTerm`).
+    pub required_nodes: Vec<NodeRequirement>,
+    /// Node requirements a node should meet, each a preference of its own.
+    pub preferred_nodes: Vec<NodeRequirement>,
+    /// `podAffinity`.
+    pub near: PodRules,
+    /// `podAntiAffinity`.
+    pub away_from: PodRules,
+    /// The weight of every preference (`preferredDuringScheduling...`), 1 to 100.
+    pub preference_weight: i64,
+}
+
+/// A node label requirement: `key In values`. Invariant: `values` not empty.
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeRequirement {
+    /// The node label key.
+    pub key: String,
+    /// The values it may have.
+    pub values: Vec<String>,
+}
+
+/// Pod (anti-)affinity terms, required and preferred.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct PodRules {
+    /// `requiredDuringSchedulingIgnoredDuringExecution`.
+    pub required: Vec<PodTerm>,
+    /// `preferredDuringSchedulingIgnoredDuringExecution`.
+    pub preferred: Vec<PodTerm>,
+}
+
+/// Other pods, by label, over a topology domain.
+#[derive(Debug, Clone, Serialize)]
+pub struct PodTerm {
+    /// `labelSelector.matchLabels`, not empty.
+    pub match_labels: StringMap,
+    /// `topologyKey`.
+    pub topology_key: String,
+}
+
+/// A `hostAliases` entry. Invariant: `ip` is an IP address, `hostnames` not empty.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostAlias {
+    /// The address.
+    pub ip: String,
+    /// The names that resolve to it.
+    pub hostnames: Vec<String>,
+}
+
+/// `dnsConfig`. Invariant: at most 3 name servers, each an IP address.
+#[derive(Debug, Clone, Serialize)]
+pub struct DnsConfig {
+    /// `nameservers`.
+    pub nameservers: Vec<String>,
+    /// `searches`.
+    pub searches: Vec<String>,
+    /// `options`.
+    pub options: Vec<DnsOption>,
+}
+
+/// A resolver option.
+#[derive(Debug, Clone, Serialize)]
+pub struct DnsOption {
+    /// `name`, e.g. `ndots`.
+    pub name: String,
+    /// `value`, e.g. `2`.
+    pub value: Option<String>,
 }
 
 /// Pod-level `securityContext`.
@@ -570,6 +793,20 @@ pub enum EnvSource {
         /// Key.
         key: String,
     },
+    /// `fieldRef`: a field of the pod. Invariant: a path Kubernetes allows in env.
+    Field {
+        /// `fieldPath`, e.g. `metadata.name`.
+        path: String,
+    },
+    /// `resourceFieldRef`: a container's request or limit.
+    Resource {
+        /// `containerName`, a container of the pod; none: this one.
+        container: Option<String>,
+        /// `resource`, e.g. `limits.memory`.
+        resource: String,
+        /// `divisor`, valid for the resource.
+        divisor: Option<Quantity>,
+    },
 }
 
 /// An `envFrom` source.
@@ -584,7 +821,7 @@ pub struct EnvFrom {
 /// The kinds of object kubetoml emits. [`Kind::as_str`] is the one spelling
 /// of each: `kind:` in the YAML, file names, messages and the config hash
 /// all go through it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     /// A ConfigMap.
     ConfigMap,
@@ -594,17 +831,53 @@ pub enum Kind {
     Service,
     /// A StatefulSet.
     StatefulSet,
+    /// A Namespace.
+    Namespace,
+    /// A ServiceAccount.
+    ServiceAccount,
+    /// A PodDisruptionBudget.
+    PodDisruptionBudget,
+    /// A NetworkPolicy.
+    NetworkPolicy,
+    /// Any other kind, from `extra_manifests`, as its file spells it.
+    Other(String),
 }
 
 impl Kind {
-    /// The kind as Kubernetes spells it: `ConfigMap`, `Secret`, `Service`, `StatefulSet`.
-    pub const fn as_str(self) -> &'static str {
+    /// The kind as Kubernetes spells it: `ConfigMap`, `StatefulSet`, ...
+    pub fn as_str(&self) -> &str {
         match self {
+            Kind::Other(kind) => kind,
             Kind::ConfigMap => "ConfigMap",
             Kind::Secret => "Secret",
             Kind::Service => "Service",
             Kind::StatefulSet => "StatefulSet",
+            Kind::Namespace => "Namespace",
+            Kind::ServiceAccount => "ServiceAccount",
+            Kind::PodDisruptionBudget => "PodDisruptionBudget",
+            Kind::NetworkPolicy => "NetworkPolicy",
         }
+    }
+}
+
+impl Kind {
+    const KNOWN: [Kind; 8] = [
+        Kind::ConfigMap,
+        Kind::Secret,
+        Kind::Service,
+        Kind::StatefulSet,
+        Kind::Namespace,
+        Kind::ServiceAccount,
+        Kind::PodDisruptionBudget,
+        Kind::NetworkPolicy,
+    ];
+
+    /// The kind spelled `text`: one kubetoml emits, or [`Kind::Other`].
+    pub fn parse(text: &str) -> Kind {
+        Self::KNOWN
+            .into_iter()
+            .find(|k| k.as_str() == text)
+            .unwrap_or_else(|| Kind::Other(text.to_owned()))
     }
 }
 
@@ -620,6 +893,31 @@ impl Serialize for Kind {
     }
 }
 
+/// An object from `extra_manifests`, ready to append. Its `Debug` form
+/// leaves out the YAML (it may be a Secret).
+#[derive(Clone, Serialize)]
+pub struct ExtraManifest {
+    /// `kind`, as written.
+    pub kind: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.namespace`, as written or given.
+    pub namespace: Option<String>,
+    /// The whole object, printed in block style; ends with a newline.
+    pub yaml: String,
+}
+
+impl fmt::Debug for ExtraManifest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExtraManifest")
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .field("namespace", &self.namespace)
+            .field("yaml", &format_args!("<{} bytes>", self.yaml.len()))
+            .finish()
+    }
+}
+
 /// The kinds kubetoml generates from data: ConfigMap or Secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ObjectKind {
@@ -631,16 +929,19 @@ pub enum ObjectKind {
 
 impl ObjectKind {
     /// The same kind among every kind kubetoml emits.
-    pub const fn kind(self) -> Kind {
+    pub fn kind(self) -> Kind {
         match self {
             ObjectKind::ConfigMap => Kind::ConfigMap,
             ObjectKind::Secret => Kind::Secret,
         }
     }
 
-    /// `ConfigMap` or `Secret`: [`Kind::as_str`].
+    /// `ConfigMap` or `Secret`, as [`Kind::as_str`] spells it.
     pub const fn as_str(self) -> &'static str {
-        self.kind().as_str()
+        match self {
+            ObjectKind::ConfigMap => "ConfigMap",
+            ObjectKind::Secret => "Secret",
+        }
     }
 }
 

@@ -47,8 +47,7 @@ impl Quantity {
         })
     }
 
-    /// The quantity as written (for tests: the templates print it through `Serialize`).
-    #[cfg(feature = "unstable-internals")]
+    /// The quantity as written.
     pub fn as_str(&self) -> &str {
         &self.text
     }

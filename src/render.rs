@@ -14,6 +14,7 @@
 //! descriptions and from the fuzzer's inputs.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use minijinja::syntax::SyntaxConfig;
 use minijinja::value::{Serde, Value, ValueKind};
@@ -21,17 +22,47 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
 use crate::error::{Error, ErrorKind};
-use crate::model::{Kind, Model};
+use crate::model::{Kind, Metadata, Model};
 use crate::yaml;
+
+/// The largest user template read: 1 MiB (the built-in ones are a few KiB).
+pub const MAX_TEMPLATE_BYTES: u64 = 1024 * 1024;
+
+/// The instructions one render of a user template may run (minijinja's fuel):
+/// the built-in templates take about 10 per key, port or variable (1.1 million
+/// for a ConfigMap of 110 000 keys, near the API server's 1 MiB), so 10 million
+/// leaves room; a template that loops without end stops with an error in about
+/// half a second.
+pub const TEMPLATE_FUEL: u64 = 10_000_000;
 
 /// The templates, one per kind, as `(file name, built-in source)`.
 pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "namespace.yaml",
+        include_str!("../templates/namespace.yaml"),
+    ),
+    (
+        "serviceaccount.yaml",
+        include_str!("../templates/serviceaccount.yaml"),
+    ),
     (
         "configmap.yaml",
         include_str!("../templates/configmap.yaml"),
     ),
     ("secret.yaml", include_str!("../templates/secret.yaml")),
     ("service.yaml", include_str!("../templates/service.yaml")),
+    (
+        "client-service.yaml",
+        include_str!("../templates/client-service.yaml"),
+    ),
+    (
+        "poddisruptionbudget.yaml",
+        include_str!("../templates/poddisruptionbudget.yaml"),
+    ),
+    (
+        "networkpolicy.yaml",
+        include_str!("../templates/networkpolicy.yaml"),
+    ),
     (
         "statefulset.yaml",
         include_str!("../templates/statefulset.yaml"),
@@ -41,7 +72,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
 /// One rendered Kubernetes object. Its `Debug` form leaves out a Secret's YAML.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Document {
-    /// `ConfigMap`, `Secret`, `Service` or `StatefulSet`.
+    /// The object's kind.
     pub kind: Kind,
     /// The object's name.
     pub name: String,
@@ -69,7 +100,9 @@ impl std::fmt::Debug for Document {
     }
 }
 
-/// A template set ready to render.
+/// A template set ready to render. Cloning one is cheap: the compiled
+/// templates are shared, not copied.
+#[derive(Clone)]
 pub struct Templates {
     env: Environment<'static>,
     /// Where each template came from.
@@ -77,6 +110,7 @@ pub struct Templates {
 }
 
 /// Where a template came from.
+#[derive(Clone)]
 struct Origin {
     /// The template's name, e.g. `service.yaml`.
     name: &'static str,
@@ -97,8 +131,16 @@ impl Origin {
 }
 
 impl Templates {
-    /// The templates built into kubetoml.
+    /// The templates built into kubetoml. They are compiled once per process,
+    /// on first use; every call after that returns a cheap clone.
     pub fn builtin() -> Templates {
+        static BUILTIN_SET: OnceLock<Templates> = OnceLock::new();
+        BUILTIN_SET.get_or_init(Templates::compile_builtin).clone()
+    }
+
+    fn compile_builtin() -> Templates {
+        #[cfg(test)]
+        tests::BUILTIN_COMPILED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let mut env = environment();
         for (name, source) in BUILTIN {
             env.add_template(name, source)
@@ -110,8 +152,9 @@ impl Templates {
         }
     }
 
-    /// The built-in templates, with any of `configmap.yaml`, `secret.yaml`,
-    /// `service.yaml` or `statefulset.yaml` found in `dir` used instead.
+    /// The built-in templates, with any of those in [`BUILTIN`] found in
+    /// `dir` used instead. Any other file in `dir` is an error: a misspelt
+    /// template would otherwise be silently ignored.
     pub fn from_dir(dir: &Path) -> Result<Templates, Error> {
         let display = dir.display().to_string();
         if !dir.is_dir() {
@@ -121,30 +164,33 @@ impl Templates {
                 format!("template folder `{display}` does not exist"),
             ));
         }
+        unknown_templates(dir)?;
         let mut env = environment();
+        env.set_fuel(Some(TEMPLATE_FUEL));
         let mut origins = Vec::new();
         for (name, builtin) in BUILTIN {
             let path = dir.join(name);
-            let (source, origin) = match std::fs::read_to_string(&path) {
-                Ok(s) => (
-                    s,
-                    Origin {
-                        name,
-                        label: path.display().to_string(),
-                        user: true,
-                    },
-                ),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    (builtin.to_string(), Origin::builtin(name))
-                }
-                Err(e) => {
-                    return Err(Error::bare(
-                        ErrorKind::Io,
-                        path.display().to_string(),
-                        format!("cannot read template `{}`: {e}", path.display()),
-                    ))
-                }
-            };
+            let (source, origin) =
+                match crate::sources::read_limited_to_string(&path, MAX_TEMPLATE_BYTES) {
+                    Ok(s) => (
+                        s,
+                        Origin {
+                            name,
+                            label: path.display().to_string(),
+                            user: true,
+                        },
+                    ),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        (builtin.to_string(), Origin::builtin(name))
+                    }
+                    Err(e) => {
+                        return Err(Error::bare(
+                            ErrorKind::Io,
+                            path.display().to_string(),
+                            format!("cannot read template `{}`: {e}", path.display()),
+                        ))
+                    }
+                };
             if let Err(e) = env.add_template_owned(name.to_string(), source) {
                 return Err(template_error(&origin.label, &e));
             }
@@ -188,37 +234,70 @@ impl Templates {
         Ok(text)
     }
 
-    /// Renders every object of `model`, in apply order: ConfigMaps, Secrets, Service, StatefulSet.
+    /// One object, rendered by `template`.
+    fn document<T: Serialize>(
+        &self,
+        kind: Kind,
+        metadata: &Metadata,
+        template: &str,
+        object: &T,
+    ) -> Result<Document, Error> {
+        Ok(Document {
+            kind,
+            name: metadata.name.clone(),
+            namespace: metadata.namespace.clone(),
+            yaml: self.render_one(template, object)?,
+        })
+    }
+
+    /// Renders every object of `model`, in apply order: Namespace,
+    /// ServiceAccount, ConfigMaps, Secrets, the headless then the client
+    /// Service, PodDisruptionBudget, NetworkPolicy, StatefulSet, then the
+    /// user's `extra_manifests`.
     pub(crate) fn render(&self, model: &Model) -> Result<Vec<Document>, Error> {
         let mut docs = Vec::new();
+        if let Some(ns) = &model.namespace {
+            docs.push(self.document(Kind::Namespace, &ns.metadata, "namespace.yaml", ns)?);
+        }
+        if let Some(sa) = &model.service_account {
+            docs.push(self.document(
+                Kind::ServiceAccount,
+                &sa.metadata,
+                "serviceaccount.yaml",
+                sa,
+            )?);
+        }
         for cm in &model.config_maps {
-            docs.push(Document {
-                kind: Kind::ConfigMap,
-                name: cm.metadata.name.clone(),
-                namespace: cm.metadata.namespace.clone(),
-                yaml: self.render_one("configmap.yaml", cm)?,
-            });
+            docs.push(self.document(Kind::ConfigMap, &cm.metadata, "configmap.yaml", cm)?);
         }
         for s in &model.secrets {
-            docs.push(Document {
-                kind: Kind::Secret,
-                name: s.metadata.name.clone(),
-                namespace: s.metadata.namespace.clone(),
-                yaml: self.render_one("secret.yaml", s)?,
-            });
+            docs.push(self.document(Kind::Secret, &s.metadata, "secret.yaml", s)?);
         }
-        docs.push(Document {
-            kind: Kind::Service,
-            name: model.service.metadata.name.clone(),
-            namespace: model.service.metadata.namespace.clone(),
-            yaml: self.render_one("service.yaml", &model.service)?,
-        });
-        docs.push(Document {
-            kind: Kind::StatefulSet,
-            name: model.stateful_set.metadata.name.clone(),
-            namespace: model.stateful_set.metadata.namespace.clone(),
-            yaml: self.render_one("statefulset.yaml", &model.stateful_set)?,
-        });
+        let service = &model.service;
+        docs.push(self.document(Kind::Service, &service.metadata, "service.yaml", service)?);
+        if let Some(c) = &model.client_service {
+            docs.push(self.document(Kind::Service, &c.metadata, "client-service.yaml", c)?);
+        }
+        if let Some(b) = &model.disruption_budget {
+            docs.push(self.document(
+                Kind::PodDisruptionBudget,
+                &b.metadata,
+                "poddisruptionbudget.yaml",
+                b,
+            )?);
+        }
+        if let Some(p) = &model.network_policy {
+            docs.push(self.document(Kind::NetworkPolicy, &p.metadata, "networkpolicy.yaml", p)?);
+        }
+        let sts = &model.stateful_set;
+        docs.push(self.document(Kind::StatefulSet, &sts.metadata, "statefulset.yaml", sts)?);
+        // A user's own objects, printed and checked when they were read.
+        docs.extend(model.extra_manifests.iter().map(|m| Document {
+            kind: Kind::parse(&m.kind),
+            name: m.name.clone(),
+            namespace: m.namespace.clone(),
+            yaml: m.yaml.clone(),
+        }));
         Ok(docs)
     }
 }
@@ -227,6 +306,44 @@ impl Default for Templates {
     fn default() -> Self {
         Templates::builtin()
     }
+}
+
+/// Fails on the first file or folder in `dir` that is not one of [`BUILTIN`].
+fn unknown_templates(dir: &Path) -> Result<(), Error> {
+    let read_error = |e: std::io::Error| {
+        let display = dir.display().to_string();
+        Error::bare(
+            ErrorKind::Io,
+            &display,
+            format!("cannot read template folder `{display}`: {e}"),
+        )
+    };
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(read_error)? {
+        names.push(entry.map_err(read_error)?.file_name());
+    }
+    names.sort();
+    let known: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
+    for name in names {
+        let name = name.to_string_lossy();
+        if known.contains(&name.as_ref()) {
+            continue;
+        }
+        let path = dir.join(name.as_ref()).display().to_string();
+        let hint = match crate::error::did_you_mean(&name, known.iter().copied()) {
+            Some(best) => format!("did you mean `{best}`?"),
+            None => format!(
+                "kubetoml's templates are {}",
+                crate::error::quote_list(&known)
+            ),
+        };
+        return Err(Error::bare(
+            ErrorKind::Template,
+            &path,
+            format!("`{path}` is not a template kubetoml knows: {hint}"),
+        ));
+    }
+    Ok(())
 }
 
 fn template_error(origin: &str, e: &minijinja::Error) -> Error {
@@ -323,6 +440,30 @@ fn indent_filter(value: &Value, width: usize, first: Option<bool>) -> Value {
 mod tests {
     use super::*;
     use crate::yamlread;
+
+    /// How many times this process compiled the built-in templates.
+    pub(super) static BUILTIN_COMPILED: std::sync::atomic::AtomicUsize =
+        std::sync::atomic::AtomicUsize::new(0);
+
+    #[test]
+    fn builtin_templates_compile_once_per_process() {
+        let first = Templates::builtin();
+        let again = Templates::builtin();
+        let threads: Vec<_> = (0..4)
+            .map(|_| std::thread::spawn(|| Templates::builtin().origins.len()))
+            .collect();
+        for t in threads {
+            assert_eq!(t.join().unwrap(), BUILTIN.len());
+        }
+        let count = BUILTIN_COMPILED.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(count, 1, "compiled {count} times");
+        // The clones are the same working template set.
+        let path = Path::new("examples/web/web.toml");
+        let resolved = crate::resolve_file(path, &crate::Options::default()).unwrap();
+        let yaml = first.render(&resolved.model).unwrap();
+        assert_eq!(yaml, again.render(&resolved.model).unwrap());
+        assert!(!yaml.is_empty());
+    }
 
     fn render_str(src: &str, ctx: Value) -> Result<String, minijinja::Error> {
         let env = environment();

@@ -4,14 +4,29 @@
 //! descriptions. It is generated, never written by hand, so it cannot drift
 //! from the parser: each field's type and one-line description come from
 //! `spec.rs`, and `deny_unknown_fields` becomes `additionalProperties: false`.
-//! The few types with a hand-written `Deserialize` get their schema here.
+//! The few types with a hand-written `Deserialize` get their schema here,
+//! and so do what lowering checks against a fixed set (an `enum` listing
+//! the values the lowering's own types accept: the `keyword!` enums of
+//! [`crate::model`], the lints and levels of [`crate::policy`], the releases
+//! of [`crate::kube_version`]) and the defaults lowering fills in.
 
 use std::borrow::Cow;
 
 use schemars::generate::SchemaSettings;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde_json::{json, Value};
 
-use crate::spec::{EnvKeyRef, EnvValue, HandlerSpec, HandlerTable, Quantity, Spec};
+use crate::kube_version::{self, NEWEST, OLDEST};
+use crate::model::{
+    AccessMode, HttpScheme, Keyword, PodManagementPolicy, Protocol, PullPolicy, Retention,
+    SeccompProfile, SecretType, TaintEffect, TolerationOperator, UpdateStrategyType,
+};
+use crate::policy::lints::LINTS;
+use crate::policy::pss::Level;
+use crate::spec::{
+    BudgetSpec, BudgetTable, DataMount, DataMountFile, EmptyDirSpec, EmptyDirTable, EnvKeyRef,
+    EnvValue, HandlerSpec, HandlerTable, Quantity, ServiceAccountSpec, ServiceAccountTable, Spec,
+};
 
 /// Where the committed copy lives, relative to the repository.
 #[cfg(feature = "unstable-internals")]
@@ -27,6 +42,16 @@ pub fn json_schema() -> String {
         "https://github.com/kubetoml/kubetoml/raw/main/schema/kubetoml.schema.json".into(),
     );
     schema.insert("title".to_owned(), "kubetoml description".into());
+    for (pointer, values) in fixed_sets() {
+        field(&mut schema, &pointer).insert("enum".to_owned(), json!(values));
+    }
+    field(&mut schema, KUBE_VERSION).insert("pattern".to_owned(), kube_version_pattern().into());
+    // Kubernetes takes any Secret type, and so does kubetoml: the known ones are examples, not a set.
+    let known: Vec<&str> = SecretType::KNOWN.iter().map(|(_, s)| *s).collect();
+    field(&mut schema, SECRET_TYPE).insert("examples".to_owned(), json!(known));
+    for (pointer, default) in defaults() {
+        field(&mut schema, &pointer).insert("default".to_owned(), default);
+    }
     add_layers(&mut schema);
     let mut text = serde_json::to_string_pretty(&schema).expect("a schema is JSON");
     text.push('\n');
@@ -64,6 +89,161 @@ fn add_layers(schema: &mut Schema) {
         defs.insert("Layer".to_owned(), layer);
     }
 }
+
+/// The schema of the field at `pointer`. The pointers are this file's
+/// constants, checked against the generated schema by its tests.
+fn field<'a>(schema: &'a mut Schema, pointer: &str) -> &'a mut serde_json::Map<String, Value> {
+    schema
+        .pointer_mut(pointer)
+        .and_then(Value::as_object_mut)
+        .unwrap_or_else(|| panic!("the schema has no `{pointer}`: update src/schema.rs"))
+}
+
+/// Every spelling of a keyword, as lowering accepts it.
+fn spellings<K: Keyword>() -> Vec<&'static str> {
+    K::all().iter().map(|k| k.spelling()).collect()
+}
+
+const ROOT: &str = "/properties";
+const CONTAINER: &str = "/definitions/ContainerSpec/properties";
+const SECURITY: &str = "/definitions/SecurityContextSpec/properties";
+const STATEFULSET: &str = "/definitions/StatefulSetSpec/properties";
+const RETENTION: &str = "/definitions/RetentionSpec/properties";
+const TOLERATION: &str = "/definitions/TolerationSpec/properties";
+const HTTP: &str = "/definitions/HttpSpec/properties";
+const KUBE_VERSION: &str = "/properties/kube_version";
+const SECRET_TYPE: &str = "/definitions/DataSpec/properties/type";
+
+/// Fields whose values are a fixed set: where each is, and its values.
+fn fixed_sets() -> Vec<(String, Vec<&'static str>)> {
+    let levels = Level::ALL.iter().map(|l| l.name()).collect();
+    let lints = LINTS.iter().map(|l| l.name).collect();
+    [
+        (format!("{ROOT}/image_pull_policy"), spellings::<PullPolicy>()),
+        (format!("{CONTAINER}/image_pull_policy"), spellings::<PullPolicy>()),
+        (
+            "/definitions/PortSpec/anyOf/1/properties/protocol".to_owned(),
+            spellings::<Protocol>(),
+        ),
+        (format!("{SECURITY}/seccomp_profile"), spellings::<SeccompProfile>()),
+        (
+            format!("{STATEFULSET}/pod_management_policy"),
+            spellings::<PodManagementPolicy>(),
+        ),
+        (
+            "/definitions/UpdateStrategySpec/properties/type".to_owned(),
+            spellings::<UpdateStrategyType>(),
+        ),
+        (format!("{RETENTION}/when_deleted"), spellings::<Retention>()),
+        (format!("{RETENTION}/when_scaled"), spellings::<Retention>()),
+        (
+            "/definitions/VolumeSpec/properties/access_modes/items".to_owned(),
+            spellings::<AccessMode>(),
+        ),
+        (format!("{TOLERATION}/operator"), spellings::<TolerationOperator>()),
+        (format!("{TOLERATION}/effect"), spellings::<TaintEffect>()),
+        (format!("{HTTP}/scheme"), spellings::<HttpScheme>()),
+        (format!("{ROOT}/pod_security"), levels),
+        (format!("{ROOT}/allow/items"), lints),
+    ]
+    .into()
+}
+
+/// What `KubeVersion::parse` accepts: `1.MINOR` or `1.MINOR.PATCH`, a
+/// leading `v`, numbers as Rust reads them (leading zeros, a `+`), MINOR
+/// from [`OLDEST`] to [`NEWEST`]. (A patch beyond `u32` passes here only.)
+pub fn kube_version_pattern() -> String {
+    let minors: Vec<String> = (OLDEST..=NEWEST).map(|m| m.to_string()).collect();
+    format!(r"^v?\+?0*1\.\+?0*({})(\.\+?[0-9]+)?$", minors.join("|"))
+}
+
+/// The defaults lowering fills in for fields left out.
+fn defaults() -> Vec<(String, Value)> {
+    let retain = Retention::Retain.as_str();
+    vec![
+        (format!("{ROOT}/replicas"), json!(1)),
+        (format!("{ROOT}/kube_version"), json!(kube_version::DEFAULT.to_string())),
+        (
+            format!("{STATEFULSET}/pod_management_policy"),
+            json!(PodManagementPolicy::OrderedReady.as_str()),
+        ),
+        (format!("{STATEFULSET}/ordinals_start"), json!(0)),
+        (
+            "/definitions/UpdateStrategySpec/properties/type".to_owned(),
+            json!(UpdateStrategyType::RollingUpdate.as_str()),
+        ),
+        (format!("{RETENTION}/when_deleted"), json!(retain)),
+        (format!("{RETENTION}/when_scaled"), json!(retain)),
+        (
+            "/definitions/VolumeSpec/properties/access_modes".to_owned(),
+            json!([AccessMode::ReadWriteOnce.as_str()]),
+        ),
+        (
+            "/definitions/PortSpec/anyOf/1/properties/protocol".to_owned(),
+            json!(Protocol::Tcp.as_str()),
+        ),
+        (format!("{TOLERATION}/operator"), json!(TolerationOperator::Equal.as_str())),
+        (format!("{HTTP}/scheme"), json!(HttpScheme::Http.as_str())),
+        (format!("{HTTP}/path"), json!("/")),
+        ("/definitions/SpreadTable/properties/max_skew".to_owned(), json!(1)),
+        ("/definitions/SpreadTable/properties/required".to_owned(), json!(true)),
+        (SECRET_TYPE.to_owned(), json!(SecretType::Opaque.as_str())),
+        (
+            "/definitions/DockerRegistrySpec/properties/server".to_owned(),
+            json!("https://index.docker.io/v1/"),
+        ),
+    ]
+}
+
+/// A field that takes a plain value or a table (`true` or `{ ... }`, a name or `{ ... }`).
+macro_rules! value_or_table {
+    ($ty:ty, $name:literal, $table:ty, $plain:literal, $description:literal) => {
+        impl JsonSchema for $ty {
+            fn schema_name() -> Cow<'static, str> {
+                $name.into()
+            }
+
+            fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+                json_schema!({
+                    "description": $description,
+                    "anyOf": [
+                        { "type": $plain },
+                        generator.subschema_for::<$table>(),
+                    ]
+                })
+            }
+        }
+    };
+}
+
+value_or_table!(
+    ServiceAccountSpec,
+    "ServiceAccountSpec",
+    ServiceAccountTable,
+    "string",
+    "An existing service account's name, or `{ create = true, name, annotations }`."
+);
+value_or_table!(
+    BudgetSpec,
+    "BudgetSpec",
+    BudgetTable,
+    "boolean",
+    "`true` (the default budget), `false` (none), or `{ max_unavailable }` / `{ min_available }`."
+);
+value_or_table!(
+    EmptyDirSpec,
+    "EmptyDirSpec",
+    EmptyDirTable,
+    "boolean",
+    "`true` (on the node's disk), or `{ medium = \"Memory\", size_limit }`."
+);
+value_or_table!(
+    DataMount,
+    "DataMount",
+    DataMountFile,
+    "string",
+    "A directory to mount every key in, or `{ path, key }` for one key as one file."
+);
 
 impl JsonSchema for EnvValue {
     fn schema_name() -> Cow<'static, str> {

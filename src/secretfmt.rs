@@ -56,7 +56,7 @@ pub fn check_tls_pair(cert: &[u8], key: &[u8]) -> Result<(), String> {
             _ => format!(
                 "failed to find \"CERTIFICATE\" PEM block in certificate input after skipping \
                  PEM blocks of the following types: [{}]",
-                skipped.join(" ")
+                skipped_types(&skipped)
             ),
         });
     };
@@ -74,7 +74,7 @@ pub fn check_tls_pair(cert: &[u8], key: &[u8]) -> Result<(), String> {
                 _ => format!(
                     "failed to find PEM block with type ending in \"PRIVATE KEY\" in key input \
                      after skipping PEM blocks of the following types: [{}]",
-                    skipped.join(" ")
+                    skipped_types(&skipped)
                 ),
             });
         };
@@ -354,6 +354,24 @@ impl PemBlock {
     }
 }
 
+/// Go's list of skipped block types, cut after 10 (Go lists them all: a 1 MiB input
+/// of small blocks would make a 100 KB message) and each type after 64 characters.
+fn skipped_types(skipped: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let mut types: Vec<String> = skipped
+        .iter()
+        .take(SHOWN)
+        .map(|t| match t.char_indices().nth(64) {
+            Some((cut, _)) => format!("{}...", &t[..cut]),
+            None => t.clone(),
+        })
+        .collect();
+    if skipped.len() > SHOWN {
+        types.push(format!("... and {} more", skipped.len() - SHOWN));
+    }
+    types.join(" ")
+}
+
 /// Go's base64.StdEncoding: padding required, non-zero trailing bits tolerated.
 const GO_STD_BASE64: GeneralPurpose = GeneralPurpose::new(
     &alphabet::STANDARD,
@@ -583,6 +601,16 @@ mod tests {
             err(RSA_CRT, other),
             "failed to find PEM block with type ending in \"PRIVATE KEY\" in key input after \
              skipping PEM blocks of the following types: [FOO BAR BAZ]"
+        );
+    }
+
+    #[test]
+    fn a_long_list_of_skipped_types_is_cut() {
+        let many = "-----BEGIN FOO-----\nQUFB\n-----END FOO-----\n".repeat(5000);
+        let message = err(RSA_CRT, many.as_bytes());
+        assert!(
+            message.ends_with("[FOO FOO FOO FOO FOO FOO FOO FOO FOO FOO ... and 4990 more]"),
+            "{message}"
         );
     }
 

@@ -26,6 +26,88 @@ use std::sync::Mutex;
 /// disk image) from being read into memory.
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
+/// The most bytes one [`FsSources`] reads from files in all: 32 MiB, room for
+/// many full ConfigMaps and Secrets. It bounds the memory a description can
+/// make kubetoml use by naming the same file many times (under many keys, or in
+/// many objects), or a folder of sparse files that take no room on disk.
+pub const MAX_TOTAL_BYTES: u64 = 32 * 1024 * 1024;
+
+/// The most bytes of a description, an `--against` file or a template kubetoml
+/// reads ([`read_limited`]): 4 MiB.
+pub const MAX_INPUT_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Reads `path` (a file, a pipe such as `<(...)`, or a device) counting while
+/// reading, so a device that reports size 0 and never ends (`/dev/zero`) stops
+/// at `limit` bytes; more than `limit` is an error of kind `InvalidData` saying so.
+pub fn read_limited(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    let too_big = || {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "it holds more than {}, the most kubetoml reads",
+                size_text(limit)
+            ),
+        )
+    };
+    let file = fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if meta.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "it is a directory",
+        ));
+    }
+    if meta.is_file() && meta.len() > limit {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_big());
+    }
+    Ok(bytes)
+}
+
+/// [`read_limited_to_string`] of `path`, or of standard input for `-`, with
+/// the same limit and the same counting.
+pub fn read_input(path: &Path, limit: u64) -> io::Result<String> {
+    if path.as_os_str() != "-" {
+        return read_limited_to_string(path, limit);
+    }
+    let mut bytes = Vec::new();
+    io::stdin().lock().take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "it holds more than {}, the most kubetoml reads",
+                size_text(limit)
+            ),
+        ));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "stream did not contain valid UTF-8"))
+}
+
+/// [`read_limited`] as text: invalid UTF-8 is an error as `fs::read_to_string` words it.
+pub fn read_limited_to_string(path: &Path, limit: u64) -> io::Result<String> {
+    String::from_utf8(read_limited(path, limit)?).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        )
+    })
+}
+
+/// `4 MiB`, `512 KiB`, `100 bytes`.
+fn size_text(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
+}
+
 /// Why a source could not be read. Never contains file content or an env
 /// var's value (those may be secrets): only paths, line numbers, key names,
 /// variable names.
@@ -131,6 +213,8 @@ pub struct FsSources {
     restrict_to_root: bool,
     env: Option<BTreeMap<String, Vec<u8>>>,
     read: Mutex<Inputs>,
+    /// Bytes read from files so far, against [`MAX_TOTAL_BYTES`].
+    read_total: std::sync::atomic::AtomicU64,
 }
 
 /// The files and environment variables a compilation read: what a `build.rs`
@@ -178,6 +262,7 @@ impl FsSources {
             restrict_to_root: true,
             env: None,
             read: Mutex::default(),
+            read_total: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -204,6 +289,22 @@ impl FsSources {
     pub fn with_env(mut self, vars: BTreeMap<String, Vec<u8>>) -> Self {
         self.env = Some(vars);
         self
+    }
+
+    /// Counts the file `path` (its size per `meta`, before reading it) against
+    /// [`MAX_TOTAL_BYTES`]; `Err` once the total would pass it.
+    fn spend(&self, path: &str, meta: &fs::Metadata) -> Result<(), SourceError> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let size = meta.len().min(MAX_FILE_BYTES + 1);
+        let before = self.read_total.fetch_add(size, Relaxed);
+        if before.saturating_add(size) > MAX_TOTAL_BYTES {
+            return Err(SourceError::new(format!(
+                "reading `{path}` would take the files this description reads past {} in all",
+                size_text(MAX_TOTAL_BYTES)
+            ))
+            .with_help("a description names each file once or a few times; check for a file named under many keys or in many objects"));
+        }
+        Ok(())
     }
 
     /// Resolves `path` as written in a description to a canonical path, and
@@ -342,6 +443,7 @@ fn join_origin(dir: &str, name: &str) -> String {
 impl Sources for FsSources {
     fn read_file(&self, path: &str) -> Result<Vec<u8>, SourceError> {
         let (canonical, meta) = self.resolve(path)?;
+        self.spend(path, &meta)?;
         read_regular(path, &canonical, &meta)
     }
 
@@ -353,6 +455,7 @@ impl Sources for FsSources {
         }
         let list_err = |e: io::Error| SourceError::new(format!("cannot list `{path}`: {e}"));
         let mut entries = Vec::new();
+        let mut listed = 0u64;
         for item in fs::read_dir(&canonical).map_err(list_err)? {
             let item = item.map_err(list_err)?;
             // `file_type` does not follow symlinks: a symlink inside a listed
@@ -372,6 +475,15 @@ impl Sources for FsSources {
             let file_path = item.path();
             let meta = fs::metadata(&file_path)
                 .map_err(|e| SourceError::new(format!("cannot read `{origin}`: {e}")))?;
+            // The folder's files together become one object: past 1 MiB it can never be
+            // applied, so stop before reading more (a folder of sparse files reads nothing).
+            listed = listed.saturating_add(meta.len());
+            if listed > MAX_FILE_BYTES && meta.len() <= MAX_FILE_BYTES {
+                return Err(SourceError::new(format!(
+                    "the files in `{path}` hold more than 1 MiB together, the most a ConfigMap or Secret can hold"
+                )));
+            }
+            self.spend(&origin, &meta)?;
             let bytes = read_regular(&origin, &file_path, &meta)?;
             self.log().add_file(file_path);
             entries.push(Entry {

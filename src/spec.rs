@@ -122,9 +122,13 @@ pub struct Spec {
     #[serde(default)]
     #[schemars(with = "Vec<ContainerSpec>")]
     pub sidecars: Vec<Spanned<ContainerSpec>>,
-    /// The pods' service account.
-    #[schemars(with = "Option<String>")]
-    pub service_account: Option<Spanned<String>>,
+    /// The pods' service account: an existing one's name, or
+    /// `{ create = true, name, annotations }` to generate it.
+    #[schemars(with = "Option<ServiceAccountSpec>")]
+    pub service_account: Option<Spanned<ServiceAccountSpec>>,
+    /// Whether the pods get an API token mounted (`false`: none).
+    #[schemars(with = "Option<bool>")]
+    pub automount_service_account_token: Option<Spanned<bool>>,
     /// Node labels a pod's node must have.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]
@@ -175,6 +179,118 @@ pub struct Spec {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub allow: Vec<Spanned<String>>,
+    /// Emit the `namespace` as a Namespace object, applied first.
+    #[schemars(with = "Option<bool>")]
+    pub create_namespace: Option<Spanned<bool>>,
+    /// A normal Service for clients, beside the headless one.
+    #[schemars(with = "Option<ClientServiceSpec>")]
+    pub client_service: Option<Spanned<ClientServiceSpec>>,
+    /// The PodDisruptionBudget: a table, or `false` for none.
+    #[schemars(with = "Option<BudgetSpec>")]
+    pub disruption_budget: Option<Spanned<BudgetSpec>>,
+    /// A NetworkPolicy admitting the app's own pods and the listed sources.
+    #[schemars(with = "Option<NetworkPolicySpec>")]
+    pub network_policy: Option<Spanned<NetworkPolicySpec>>,
+    /// Annotations on the pods only.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub pod_annotations: Map<String>,
+    /// The pods' PriorityClass.
+    #[schemars(with = "Option<String>")]
+    pub priority_class_name: Option<Spanned<String>>,
+    /// The user's own manifests, appended to the output.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub extra_manifests: Vec<Spanned<String>>,
+    /// Extra `/etc/hosts` entries in the pods.
+    #[serde(default)]
+    #[schemars(with = "Vec<HostAliasSpec>")]
+    pub host_aliases: Vec<Spanned<HostAliasSpec>>,
+    /// The pods' DNS policy and resolver settings.
+    #[schemars(with = "Option<DnsSpec>")]
+    pub dns: Option<Spanned<DnsSpec>>,
+    /// Node and pod affinity, beyond `spread` and `node_selector`.
+    #[schemars(with = "Option<AffinitySpec>")]
+    pub affinity: Option<Spanned<AffinitySpec>>,
+}
+
+/// `[affinity]`: which nodes the pods want, and which other pods they want
+/// to be near or away from.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AffinitySpec {
+    /// Node label requirements: `{ key, values, required = true }`.
+    #[serde(default)]
+    #[schemars(with = "Vec<NodeTermSpec>")]
+    pub nodes: Vec<Spanned<NodeTermSpec>>,
+    /// Pods to run near: `{ pods = { label = "value" }, across, required = false }`.
+    #[serde(default)]
+    #[schemars(with = "Vec<PodTermSpec>")]
+    pub near: Vec<Spanned<PodTermSpec>>,
+    /// Pods to run away from, same form as `near`.
+    #[serde(default)]
+    #[schemars(with = "Vec<PodTermSpec>")]
+    pub away_from: Vec<Spanned<PodTermSpec>>,
+}
+
+/// A node label requirement: the node's `key` label is one of `values`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeTermSpec {
+    /// The node label key.
+    #[schemars(with = "String")]
+    pub key: Spanned<String>,
+    /// The values it may have.
+    #[schemars(with = "Vec<String>")]
+    pub values: Vec<Spanned<String>>,
+    /// Refuse other nodes (default true), or only prefer these.
+    pub required: Option<bool>,
+}
+
+/// Other pods, by label, and the domain ("node", "zone" or a node label key) to share or avoid.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PodTermSpec {
+    /// The other pods' labels.
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub pods: Spanned<Map<String>>,
+    /// `"node"`, `"zone"` or a node label key.
+    #[schemars(with = "String")]
+    pub across: Spanned<String>,
+    /// Refuse to schedule otherwise (default false: a preference).
+    pub required: Option<bool>,
+}
+/// One `/etc/hosts` entry: `{ ip = "10.0.0.5", hostnames = ["db.internal"] }`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HostAliasSpec {
+    /// The address.
+    #[schemars(with = "String")]
+    pub ip: Spanned<String>,
+    /// The names that resolve to it.
+    #[schemars(with = "Vec<String>")]
+    pub hostnames: Vec<Spanned<String>>,
+}
+
+/// `dns`: `dnsPolicy` and `dnsConfig`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DnsSpec {
+    /// `ClusterFirst` (Kubernetes' default), `ClusterFirstWithHostNet`, `Default` or `None`.
+    #[schemars(with = "Option<String>")]
+    pub policy: Option<Spanned<String>>,
+    /// Name server addresses, at most 3.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub nameservers: Vec<Spanned<String>>,
+    /// Search domains.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub searches: Vec<Spanned<String>>,
+    /// Resolver options, `"ndots:2"` or `"edns0"`.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub options: Vec<Spanned<String>>,
 }
 
 /// The names of [`Spec`]'s fields, for "did you mean" suggestions.
@@ -213,6 +329,17 @@ pub const SPEC_FIELDS: &[&str] = &[
     "pod_security",
     "kube_version",
     "allow",
+    "automount_service_account_token",
+    "create_namespace",
+    "client_service",
+    "disruption_budget",
+    "network_policy",
+    "pod_annotations",
+    "priority_class_name",
+    "extra_manifests",
+    "host_aliases",
+    "dns",
+    "affinity",
 ];
 
 /// A container beside or before the main one.
@@ -296,10 +423,12 @@ pub enum EnvValue {
     /// The value itself.
     Literal(String),
     /// A key of a `[configmaps.X]` or `[secrets.X]` table.
-    Key(EnvKeyRef),
+    Key(Box<EnvKeyRef>),
 }
 
-/// `{ configmap = "x", key = "k" }` or `{ secret = "x", key = "k" }`.
+/// `{ configmap = "x", key = "k" }` or `{ secret = "x", key = "k" }`; or
+/// from the downward API, `{ field = "metadata.name" }` or
+/// `{ resource = "limits.memory", container = "x", divisor = "1Mi" }`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnvKeyRef {
@@ -309,9 +438,21 @@ pub struct EnvKeyRef {
     /// A `[secrets.X]` table's name.
     #[schemars(with = "Option<String>")]
     pub secret: Option<Spanned<String>>,
-    /// The key whose value the variable gets.
-    #[schemars(with = "String")]
-    pub key: Spanned<String>,
+    /// The key whose value the variable gets (with `configmap` or `secret`).
+    #[schemars(with = "Option<String>")]
+    pub key: Option<Spanned<String>>,
+    /// A pod field: `metadata.name`, `status.podIP`, `metadata.labels['k']`, ...
+    #[schemars(with = "Option<String>")]
+    pub field: Option<Spanned<String>>,
+    /// A container's resource: `limits.memory`, `requests.cpu`, ...
+    #[schemars(with = "Option<String>")]
+    pub resource: Option<Spanned<String>>,
+    /// With `resource`: the container whose resource (default: this one).
+    #[schemars(with = "Option<String>")]
+    pub container: Option<Spanned<String>>,
+    /// With `resource`: the unit the value is expressed in, e.g. `"1Mi"` or `"1m"`.
+    #[schemars(with = "Option<Quantity>")]
+    pub divisor: Option<Spanned<Quantity>>,
 }
 
 impl<'de> Deserialize<'de> for EnvValue {
@@ -321,7 +462,7 @@ impl<'de> Deserialize<'de> for EnvValue {
             type Value = EnvValue;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str(
-                    "a string, integer or boolean, or `{ secret = \"name\", key = \"key\" }`",
+                    "a string, integer or boolean, or a table such as `{ secret = \"name\", key = \"key\" }` or `{ field = \"metadata.name\" }`",
                 )
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<EnvValue, E> {
@@ -339,7 +480,7 @@ impl<'de> Deserialize<'de> for EnvValue {
             // Not through an untagged enum: that would lose the spans inside.
             fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<EnvValue, A::Error> {
                 Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(EnvValue::Key)
+                    .map(|r| EnvValue::Key(Box::new(r)))
             }
         }
         d.deserialize_any(V)
@@ -697,6 +838,140 @@ pub struct UpdateStrategySpec {
     pub max_unavailable: Option<Spanned<IntOrString>>,
 }
 
+/// `service_account`: an existing account's name, or a table.
+#[derive(Debug)]
+pub enum ServiceAccountSpec {
+    /// The name of an account that exists in the cluster.
+    Existing(String),
+    /// `{ create = true, name = "x", annotations = { } }`.
+    Table(ServiceAccountTable),
+}
+
+/// The table form of `service_account`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceAccountTable {
+    /// Emit the ServiceAccount object (default false: it exists).
+    #[schemars(with = "Option<bool>")]
+    pub create: Option<Spanned<bool>>,
+    /// Its name (default: the app's name, when created).
+    #[schemars(with = "Option<String>")]
+    pub name: Option<Spanned<String>>,
+    /// Annotations on the ServiceAccount (e.g. a cloud IAM role), when created.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub annotations: Map<String>,
+}
+
+// Not `#[serde(untagged)]`: that buffers the input and loses the spans inside.
+impl<'de> Deserialize<'de> for ServiceAccountSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = ServiceAccountSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a service account name, or a table `{ create = true, name = \"x\" }`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ServiceAccountSpec, E> {
+                Ok(ServiceAccountSpec::Existing(v.to_owned()))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<ServiceAccountSpec, A::Error> {
+                Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(ServiceAccountSpec::Table)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `[client_service]`: a Service with a cluster address, for clients.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientServiceSpec {
+    /// Service name (default `<name>-client`).
+    #[schemars(with = "Option<String>")]
+    pub name: Option<Spanned<String>>,
+    /// `ClusterIP` (default), `NodePort` or `LoadBalancer`.
+    #[serde(rename = "type")]
+    #[schemars(with = "Option<String>")]
+    pub type_: Option<Spanned<String>>,
+    /// Names of declared ports to publish (default: all of them).
+    #[schemars(with = "Option<Vec<String>>")]
+    pub ports: Option<Vec<Spanned<String>>>,
+    /// Annotations on this Service only.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub annotations: Map<String>,
+}
+
+/// `disruption_budget`: `false` for none, `true` for the default, or a table.
+#[derive(Debug)]
+pub enum BudgetSpec {
+    /// `true`: the default budget; `false`: none.
+    Enabled(bool),
+    /// `{ max_unavailable = 1 }` or `{ min_available = "50%" }`.
+    Table(BudgetTable),
+}
+
+/// The table form of `disruption_budget`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetTable {
+    /// Pods a voluntary disruption may take down at once: a number or a percentage.
+    #[schemars(with = "Option<IntOrString>")]
+    pub max_unavailable: Option<Spanned<IntOrString>>,
+    /// Pods that must stay up: a number or a percentage.
+    #[schemars(with = "Option<IntOrString>")]
+    pub min_available: Option<Spanned<IntOrString>>,
+}
+
+// Not `#[serde(untagged)]`: that buffers the input and loses the spans inside.
+impl<'de> Deserialize<'de> for BudgetSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = BudgetSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("`false`, or a table `{ max_unavailable = 1 }`")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<BudgetSpec, E> {
+                Ok(BudgetSpec::Enabled(v))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<BudgetSpec, A::Error> {
+                Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(BudgetSpec::Table)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `[network_policy]`: ingress from the app's own pods on every declared
+/// port, and from the listed sources.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkPolicySpec {
+    /// Who else may connect: `{ pods = { label = "value" } }`, `{ namespace = "x" }`, or both.
+    #[serde(default)]
+    #[schemars(with = "Vec<PeerSpec>")]
+    pub allow_from: Vec<Spanned<PeerSpec>>,
+}
+
+/// One source a NetworkPolicy admits.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PeerSpec {
+    /// Pods with these labels (in `namespace` when given, else in the app's).
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub pods: Option<Map<String>>,
+    /// Every pod in this namespace (or those matching `pods`).
+    #[schemars(with = "Option<String>")]
+    pub namespace: Option<Spanned<String>>,
+}
+
 /// A number or a string such as `"25%"`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(untagged, expecting = "a number or a percentage such as \"25%\"")]
@@ -719,16 +994,23 @@ pub struct RetentionSpec {
     pub when_scaled: Option<Spanned<String>>,
 }
 
-/// A volumeClaimTemplate and where the main container mounts it.
+/// A volumeClaimTemplate and where the main container mounts it; or, with
+/// `empty_dir` or `claim`, a pod volume.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VolumeSpec {
     /// Absolute path in the container (required).
     #[schemars(with = "Option<String>")]
     pub mount: Option<Spanned<String>>,
-    /// Requested size, e.g. `"10Gi"` (required).
+    /// Requested size, e.g. `"10Gi"` (required for a claim template).
     #[schemars(with = "Option<Quantity>")]
     pub size: Option<Spanned<Quantity>>,
+    /// A scratch volume living as long as the pod: `true` or `{ medium, size_limit }`.
+    #[schemars(with = "Option<EmptyDirSpec>")]
+    pub empty_dir: Option<Spanned<EmptyDirSpec>>,
+    /// An existing PersistentVolumeClaim, shared by every pod.
+    #[schemars(with = "Option<String>")]
+    pub claim: Option<Spanned<String>>,
     /// Storage class; none: the cluster's default.
     #[schemars(with = "Option<String>")]
     pub storage_class: Option<Spanned<String>>,
@@ -740,6 +1022,48 @@ pub struct VolumeSpec {
     pub sub_path: Option<Spanned<String>>,
     /// Mount read-only.
     pub read_only: Option<bool>,
+}
+
+/// `empty_dir`: `true`, or `{ medium = "Memory", size_limit = "64Mi" }`.
+#[derive(Debug)]
+pub enum EmptyDirSpec {
+    /// `true`: on the node's disk; `false` is refused.
+    Enabled(bool),
+    /// The table form.
+    Table(EmptyDirTable),
+}
+
+/// The table form of `empty_dir`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmptyDirTable {
+    /// `Memory` for a tmpfs; none: the node's disk.
+    #[schemars(with = "Option<String>")]
+    pub medium: Option<Spanned<String>>,
+    /// Most the volume may hold, e.g. `"64Mi"`.
+    #[schemars(with = "Option<Quantity>")]
+    pub size_limit: Option<Spanned<Quantity>>,
+}
+
+// Not `#[serde(untagged)]`: that buffers the input and loses the spans inside.
+impl<'de> Deserialize<'de> for EmptyDirSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = EmptyDirSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("`true`, or a table `{ medium = \"Memory\", size_limit = \"64Mi\" }`")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<EmptyDirSpec, E> {
+                Ok(EmptyDirSpec::Enabled(v))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<EmptyDirSpec, A::Error> {
+                Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(EmptyDirSpec::Table)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A generated ConfigMap or Secret: where its content comes from and how pods use it.
@@ -766,6 +1090,9 @@ pub struct DataSpec {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]
     pub from_env: Map<String>,
+    /// `from_env` variables may be set but empty (by default that is an error).
+    #[schemars(with = "Option<bool>")]
+    pub allow_empty_env: Option<Spanned<bool>>,
     /// Secrets only: build a `.dockerconfigjson`.
     #[schemars(with = "Option<DockerRegistrySpec>")]
     pub docker_registry: Option<Spanned<DockerRegistrySpec>>,
@@ -776,9 +1103,10 @@ pub struct DataSpec {
     /// Every key becomes an environment variable of the main container.
     #[schemars(with = "Option<bool>")]
     pub env_from: Option<Spanned<bool>>,
-    /// Mount the keys as files in this directory.
-    #[schemars(with = "Option<String>")]
-    pub mount: Option<Spanned<String>>,
+    /// Mount the keys as files in this directory, or one key as one file:
+    /// `{ path = "/etc/app/app.yml", key = "app.yml" }`.
+    #[schemars(with = "Option<DataMount>")]
+    pub mount: Option<Spanned<DataMount>>,
     /// Mount only these keys, `key = "relative/path"`.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]
@@ -795,6 +1123,66 @@ pub struct DataSpec {
     /// Secrets only: use as an imagePullSecret.
     #[schemars(with = "Option<bool>")]
     pub image_pull: Option<Spanned<bool>>,
+    /// The object exists in the cluster (cert-manager, External Secrets...):
+    /// never emitted, only referred to.
+    #[schemars(with = "Option<bool>")]
+    pub external: Option<Spanned<bool>>,
+    /// With `external`: its keys, when known; references are then checked against them.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub keys: Option<Vec<Spanned<String>>>,
+}
+
+/// Where a ConfigMap or Secret is mounted: a directory, or one key as one file.
+#[derive(Debug)]
+pub enum DataMount {
+    /// Every key (or `items`) as files in this directory.
+    Dir(String),
+    /// `{ path, key }`: one key at this file path (a `subPath` mount).
+    File {
+        /// The file's absolute path.
+        path: Spanned<String>,
+        /// The key whose value the file holds.
+        key: Spanned<String>,
+    },
+}
+
+/// The table form of [`DataMount`].
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DataMountFile {
+    /// The file's absolute path.
+    #[schemars(with = "String")]
+    path: Spanned<String>,
+    /// The key whose value the file holds.
+    #[schemars(with = "String")]
+    key: Spanned<String>,
+}
+
+// Not `#[serde(untagged)]`: that buffers the input and loses the spans inside.
+impl<'de> Deserialize<'de> for DataMount {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = DataMount;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "a directory path, or a table `{ path = \"/etc/app.yml\", key = \"app.yml\" }`",
+                )
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<DataMount, E> {
+                Ok(DataMount::Dir(v.to_owned()))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<DataMount, A::Error> {
+                let t: DataMountFile =
+                    Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(DataMount::File {
+                    path: t.path,
+                    key: t.key,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A docker registry login for a `kubernetes.io/dockerconfigjson` Secret.

@@ -13,6 +13,8 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
+use serde_yaml::Value;
+
 /// Formats `s` as a single YAML scalar that reads back as exactly the string `s`
 /// (type str, byte for byte) in YAML 1.1 (PyYAML, go-yaml v2 as kubectl uses) and
 /// YAML 1.2 (serde_yaml / libyaml) readers, usable as a mapping key or value in block context.
@@ -192,9 +194,114 @@ fn fits_literal_block(s: &str) -> bool {
         && !s.chars().any(|c| c != '\t' && c != '\n' && needs_escape(c))
 }
 
+/// Prints a whole document read from a user's file (`extra_manifests`) in
+/// block style, every string through [`scalar`], so that it reads back as
+/// exactly the value it was read as. Ends with a newline. `Err` names what
+/// cannot be printed (a tagged value).
+pub fn document(value: &Value) -> Result<String, String> {
+    let mut out = String::new();
+    node(&mut out, value, 0, false)?;
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// Writes `value` after a `key:` or `-` (or at the top), at block depth `indent`.
+/// `inline` says the caller has written a prefix on this line already.
+fn node(out: &mut String, value: &Value, indent: usize, inline: bool) -> Result<(), String> {
+    let pad = " ".repeat(indent);
+    match value {
+        Value::Mapping(m) if !m.is_empty() => {
+            if inline {
+                out.push('\n');
+            }
+            for (k, v) in m {
+                let key = match k {
+                    Value::String(k) => scalar(k).into_owned(),
+                    Value::Bool(_) | Value::Number(_) => scalar_of(k)?,
+                    _ => return Err("a mapping key that is not a string or a number".into()),
+                };
+                let _ = write!(out, "{pad}{key}:");
+                node(out, v, indent + 2, true)?;
+            }
+        }
+        Value::Sequence(s) if !s.is_empty() => {
+            if inline {
+                out.push('\n');
+            }
+            for v in s {
+                let _ = write!(out, "{pad}-");
+                match v {
+                    // A nested block starts on the dash's line, at the dash's depth plus two.
+                    Value::Mapping(m) if !m.is_empty() => {
+                        let mut inner = String::new();
+                        node(&mut inner, v, indent + 2, false)?;
+                        out.push(' ');
+                        out.push_str(inner.trim_start());
+                    }
+                    _ => node(out, v, indent + 2, true)?,
+                }
+            }
+        }
+        Value::Mapping(_) => finish(out, "{}", inline),
+        Value::Sequence(_) => finish(out, "[]", inline),
+        Value::Tagged(t) => return Err(format!("a tagged value (`{}`)", t.tag)),
+        scalar_value => finish(out, &scalar_of(scalar_value)?, inline),
+    }
+    Ok(())
+}
+
+fn finish(out: &mut String, text: &str, inline: bool) {
+    if inline {
+        out.push(' ');
+    }
+    out.push_str(text);
+    out.push('\n');
+}
+
+/// A null, boolean, number or string, as YAML that reads back as the same.
+fn scalar_of(value: &Value) -> Result<String, String> {
+    Ok(match value {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) if n.as_f64().is_some_and(|f| !f.is_finite()) => {
+            return Err("a number that is not finite".into())
+        }
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => scalar(s).into_owned(),
+        _ => return Err("a value that is not a scalar".into()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_document_reads_back_as_the_value_it_was_read_as() {
+        let text = r#"
+kind: "yes"
+n: 0123
+list:
+  - - "on"
+    - 1.5
+  - { a: "", b: [] , c: {} }
+  - null
+  - "a b
+c"
+"key: with colon": "- dash"
+empty: {}
+5: true
+"#;
+        let value: Value = serde_yaml::from_str(text).unwrap();
+        let printed = document(&value).unwrap();
+        let back: Value = serde_yaml::from_str(&printed).unwrap();
+        assert_eq!(back, value, "{printed}");
+        assert!(printed.contains("kind: \"yes\"\n"), "{printed}");
+        let tagged: Value = serde_yaml::from_str("a: !custom 1\n").unwrap();
+        assert!(document(&tagged).is_err());
+    }
 
     #[track_caller]
     fn check_scalar(input: &str, expected: &str) {

@@ -27,6 +27,9 @@ const PLAIN_DATA_FIELDS: &[&str] = &[
     "immutable",
     "hash_suffix",
     "image_pull",
+    "allow_empty_env",
+    "external",
+    "keys",
 ];
 
 /// The table of environments, each a description's root of its own.
@@ -278,6 +281,12 @@ fn scan_line<'a>(
     let secret = secret_root || path.last().is_some_and(|last| looks_secret(last));
     let mut plain = !secret;
     match shape.equals {
+        // Before `=`, something that is not a key (`lite { pw "..", user =`):
+        // only its first word is kept.
+        Some(at) if secret && !is_key(&trimmed[..at]) => {
+            let word = trimmed.find(['{', '"', '\'', ' ', '\t', '=']).unwrap_or(at);
+            spans.push(indent + word..line.end);
+        }
         Some(at) if secret => {
             let value = &trimmed[at + 1..];
             let start = indent + at + 1 + value.len() - value.trim_start().len();
@@ -334,6 +343,25 @@ fn header_line<'a>(
     scan.plain = !in_doubt;
     scan.string = shape.string;
     scan.depth = shape.depth.max(0);
+}
+
+/// Whether `text` reads as a (dotted) TOML key: bare parts, or quoted
+/// ones, separated by dots.
+fn is_key(text: &str) -> bool {
+    text.split('.').all(|part| {
+        let part = part.trim();
+        let bare = !part.is_empty()
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
+        let quoted = part.len() >= 2
+            && [('"', '"'), ('\'', '\'')].iter().any(|&(open, close)| {
+                part.starts_with(open)
+                    && part.ends_with(close)
+                    && !part[1..part.len() - 1].contains(['"', '\''])
+            });
+        bare || quoted
+    })
 }
 
 /// The keys of a dotted TOML key, unquoted.
@@ -458,6 +486,7 @@ mod tests {
             "[secrets.db]\nfiles = [\"a\", \"b]\nliterals = { pw = \"hunter2\" }\n",
             "[secrets.db]\ntype ={ \"Opaque\"\nliterals = { pw = \"hunter2\", u = \"a\" }\n",
             "[secrets.db]\n[literals = { pw = \"hunter2\", u = \"a\" }\n",
+            "[secrets.db]\nlite { pa \"hunter2\", user = \"ad\n",
         ] {
             let out = masked(src);
             assert!(

@@ -27,6 +27,8 @@ const SERVER_ANNOTATIONS: &[&str] = &[
 /// An imported description.
 pub struct App {
     pub name: String,
+    /// The description, as written to `toml`.
+    pub doc: Doc,
     pub toml: String,
     pub data: Vec<DataFile>,
     /// Indices of the input objects it expresses (the StatefulSet first).
@@ -224,6 +226,7 @@ fn build_app(objects: &[Object], set: usize, owned: &[usize]) -> Result<App, Err
     Ok(App {
         name: sts.name.clone(),
         toml: doc.to_text(),
+        doc,
         data,
         objects: used,
     })

@@ -10,6 +10,7 @@
 
 mod app;
 mod diff;
+mod level;
 mod pod;
 mod toml_out;
 mod value;
@@ -84,8 +85,8 @@ pub fn import(inputs: &[Input]) -> Result<Imported, Error> {
     let mut differences = Vec::new();
     let mut used = vec![false; objects.len()];
     for app in &apps {
-        let rendered = check_render(app)?;
-        differences.extend(diff::compare(&objects, &app.objects, &rendered, &mut used));
+        let (toml, found) = settle_level(&objects, app, &mut used)?;
+        differences.extend(found);
         let toml_path = format!("{}.toml", app.name);
         if files.iter().any(|f: &File| f.path == toml_path) {
             return Err(bare(format!(
@@ -95,7 +96,7 @@ pub fn import(inputs: &[Input]) -> Result<Imported, Error> {
         }
         files.push(File {
             path: toml_path,
-            bytes: app.toml.clone().into_bytes(),
+            bytes: toml.into_bytes(),
             secret: false,
         });
         for f in &app.data {
@@ -173,8 +174,35 @@ fn push_object(file: &str, value: Value, objects: &mut Vec<Object>) -> Result<()
     Ok(())
 }
 
-/// Compiles an imported description in memory, from its own data files.
-fn check_render(app: &app::App) -> Result<Vec<Value>, Error> {
+/// The description to write for `app` and its differences: with
+/// `pod_security = "restricted"` when the pod has what that level fills in
+/// and rendering with it lists no difference the plain description does not.
+fn settle_level(
+    objects: &[Object],
+    app: &app::App,
+    used: &mut [bool],
+) -> Result<(String, Vec<String>), Error> {
+    let rendered = check_render(app, &app.toml)?;
+    let plain = diff::compare(objects, &app.objects, &rendered, used);
+    let Some(doc) = level::restricted(&app.doc) else {
+        return Ok((app.toml.clone(), plain));
+    };
+    let toml = doc.to_text();
+    // The level refuses what it forbids (a privileged container, say): then the plain one.
+    let Ok(rendered) = check_render(app, &toml) else {
+        return Ok((app.toml.clone(), plain));
+    };
+    let mut same_objects = vec![false; used.len()];
+    let restricted = diff::compare(objects, &app.objects, &rendered, &mut same_objects);
+    if restricted.iter().all(|d| plain.contains(d)) {
+        Ok((toml, restricted))
+    } else {
+        Ok((app.toml.clone(), plain))
+    }
+}
+
+/// Compiles an imported description (`toml`, for `app`) in memory, from its own data files.
+fn check_render(app: &app::App, toml: &str) -> Result<Vec<Value>, Error> {
     let sources = MemSources(
         app.data
             .iter()
@@ -182,7 +210,7 @@ fn check_render(app: &app::App) -> Result<Vec<Value>, Error> {
             .collect(),
     );
     let file = format!("{}.toml", app.name);
-    let out = crate::resolve_sources(&file, &app.toml, &sources, false, None)?
+    let out = crate::resolve_sources(&file, toml, &sources, false, None)?
         .render(&crate::Templates::builtin())?;
     out.documents
         .iter()

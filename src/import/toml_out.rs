@@ -27,7 +27,7 @@ pub enum Val {
 pub type Entries = Vec<(String, Val)>;
 
 /// A whole description: top-level keys, then `[header]` and `[[header]]` sections.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Doc {
     /// Comment lines printed first (without `# `).
     pub comments: Vec<String>,

@@ -274,13 +274,17 @@ impl Lowerer<'_> {
         None
     }
 
-    /// `{ configmap = "x", key = "k" }` or `{ secret = "x", key = "k" }`, resolved.
+    /// `{ configmap = "x", key = "k" }` or `{ secret = "x", key = "k" }`, resolved
+    /// (and the downward API's `{ field }` and `{ resource }`).
     fn key_ref(
         &mut self,
         objects: &[DataObject],
         r: &spec::EnvKeyRef,
         span: Span,
     ) -> Option<EnvSource> {
+        if r.field.is_some() || r.resource.is_some() {
+            return self.downward(r);
+        }
         let (name, kind) = match (&r.configmap, &r.secret) {
             (Some(name), None) => (name, ObjectKind::ConfigMap),
             (None, Some(name)) => (name, ObjectKind::Secret),
@@ -294,11 +298,23 @@ impl Lowerer<'_> {
                 return None;
             }
         };
+        let Some(key) = &r.key else {
+            self.error_help(
+                "an environment reference needs a `key`",
+                span,
+                "which key?",
+                format!(
+                    "add `key = \"...\"`: the key of `{}` whose value the variable gets",
+                    name.get_ref()
+                ),
+            );
+            return None;
+        };
         let o = self.find_object(objects, name, Some(kind))?;
-        if !self.key_exists(&r.key, o) {
+        if !self.key_exists(key, o) {
             return None;
         }
-        let (object, key) = (o.name.clone(), r.key.get_ref().clone());
+        let (object, key) = (o.name.clone(), key.get_ref().clone());
         Some(match kind {
             ObjectKind::ConfigMap => EnvSource::ConfigMap { object, key },
             ObjectKind::Secret => EnvSource::Secret { object, key },
@@ -326,7 +342,7 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn key_exists(&mut self, k: &Spanned<String>, o: &DataObject) -> bool {
-        if o.entries.contains_key(k.get_ref()) {
+        if o.entries.contains_key(k.get_ref()) || matches!(o.unknown_keys, UnknownKeys::Unlisted) {
             return true;
         }
         if o.unknown_keys.covers(k.get_ref()) {

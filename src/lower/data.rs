@@ -19,6 +19,8 @@ pub(super) struct DataObject {
     pub(super) uses: Uses,
     /// The table key is a valid object name (else it was reported already).
     pub(super) name_ok: bool,
+    /// `external = true`: it exists in the cluster; never emitted nor hashed.
+    pub(super) external: bool,
     /// Keys that are missing for a reason already reported (a source that
     /// could not be read, a key refused): references to them are not errors
     /// of their own.
@@ -28,8 +30,10 @@ pub(super) struct DataObject {
 /// How the pods use a generated object, as its table asks.
 #[derive(Default)]
 pub(super) struct Uses {
-    /// `mount`, as written: the pod step checks it against every other mount path.
+    /// `mount`'s path, as written: the pod step checks it against every other mount path.
     pub(super) mount: Option<Spanned<String>>,
+    /// With `mount = { path, key }`: the key, mounted alone as the file `mount` (`subPath`).
+    pub(super) sub_path: Option<String>,
     /// The pod volume, when mounted and the key can name one (else that was reported).
     pub(super) volume: Option<PodVolume>,
     /// `env`: variables of the main container, each set from one key.
@@ -50,6 +54,9 @@ pub(super) enum UnknownKeys {
     Refused(BTreeSet<String>),
     /// A source could not be read: any key may have been in it.
     Any,
+    /// An external object whose keys are not listed: any key may exist, and
+    /// references to one are taken as written.
+    Unlisted,
 }
 
 impl UnknownKeys {
@@ -59,7 +66,7 @@ impl UnknownKeys {
             UnknownKeys::Refused(keys) => {
                 keys.insert(key.to_owned());
             }
-            UnknownKeys::Any => {}
+            UnknownKeys::Any | UnknownKeys::Unlisted => {}
         }
     }
 
@@ -67,7 +74,7 @@ impl UnknownKeys {
         match self {
             UnknownKeys::None => false,
             UnknownKeys::Refused(keys) => keys.contains(key),
-            UnknownKeys::Any => true,
+            UnknownKeys::Any | UnknownKeys::Unlisted => true,
         }
     }
 }
@@ -123,6 +130,29 @@ impl Value {
 }
 
 impl Lowerer<'_> {
+    /// A build-time variable set but empty: CI systems turn a missing secret into
+    /// `""`, so it is an error; `table` is where `allow_empty_env` can allow it
+    /// (none for `password_env`).
+    fn empty_env_var(&mut self, var: &Spanned<String>, table: Option<&str>) {
+        let help = match table {
+            Some(table) => format!(
+                "CI systems pass a missing secret as \"\": set `{0}`, or write \
+                 `allow_empty_env = true` in `{table}` if empty is meant",
+                var.get_ref()
+            ),
+            None => format!(
+                "CI systems pass a missing secret as \"\": set `{}`",
+                var.get_ref()
+            ),
+        };
+        self.error_help(
+            format!("environment variable `{}` is set but empty", var.get_ref()),
+            var.span(),
+            "empty at build time",
+            help,
+        );
+    }
+
     /// Reads and checks one `[configmaps.X]` or `[secrets.X]` table, and how the pods use it.
     pub(super) fn data_object(
         &mut self,
@@ -138,6 +168,17 @@ impl Lowerer<'_> {
         let name_ok = self.check(&key, what, validate::dns_subdomain);
         let data = data.into_inner();
         let type_ = self.secret_type(kind, &key, &data);
+        if data.external.as_ref().is_some_and(|e| *e.get_ref()) {
+            return self.external_object(kind, key, data, type_, name_ok);
+        }
+        if let Some(keys) = data.keys.as_ref().and_then(|k| k.first()) {
+            self.error_help(
+                "`keys` is for `external` objects",
+                keys.span(),
+                "kubetoml knows this object's keys",
+                "add `external = true` if the object exists in the cluster, or remove `keys`",
+            );
+        }
         let errors_before = self.error_count();
         let keys = self.read_keys(kind, &key, &data);
         // A source that could not be read would make the type's checks misleading.
@@ -171,6 +212,65 @@ impl Lowerer<'_> {
             entries,
             immutable: data.immutable.as_ref().is_some_and(|i| *i.get_ref()),
             uses: Uses::default(),
+            external: false,
+        };
+        object.uses = self.uses(&object, data);
+        object
+    }
+
+    /// An `external = true` table: an object that exists in the cluster,
+    /// with the keys `keys` lists (any key, when it lists none).
+    fn external_object(
+        &mut self,
+        kind: ObjectKind,
+        key: Spanned<String>,
+        data: DataSpec,
+        type_: SecretType,
+        name_ok: bool,
+    ) -> DataObject {
+        let content = [
+            ("files", data.files.first().map(|f| f.span())),
+            ("literals", data.literals.keys().next().map(|k| k.span())),
+            ("env_files", data.env_files.first().map(|f| f.span())),
+            ("from_env", data.from_env.keys().next().map(|k| k.span())),
+            (
+                "docker_registry",
+                data.docker_registry.as_ref().map(|d| d.span()),
+            ),
+            ("immutable", data.immutable.as_ref().map(|i| i.span())),
+            ("hash_suffix", data.hash_suffix.as_ref().map(|h| h.span())),
+        ];
+        for (field, span) in content {
+            if let Some(span) = span {
+                self.error_help(
+                    format!("`{field}` does not go with `external = true`"),
+                    span,
+                    "the object exists in the cluster",
+                    "kubetoml only refers to an external object: its content is made elsewhere",
+                );
+            }
+        }
+        let mut entries = BTreeMap::new();
+        for k in data.keys.iter().flatten() {
+            if self.check(k, "key", validate::data_key) {
+                entries.insert(k.get_ref().clone(), Vec::new());
+            }
+        }
+        let mut object = DataObject {
+            kind,
+            name_ok,
+            unknown_keys: match data.keys {
+                Some(_) => UnknownKeys::None,
+                None => UnknownKeys::Unlisted,
+            },
+            name: key.get_ref().clone(),
+            key_span: key.span(),
+            key: key.into_inner(),
+            type_,
+            entries,
+            immutable: false,
+            uses: Uses::default(),
+            external: true,
         };
         object.uses = self.uses(&object, data);
         object
@@ -227,9 +327,22 @@ impl Lowerer<'_> {
     fn read_keys(&mut self, kind: ObjectKind, key: &Spanned<String>, data: &DataSpec) -> Keys {
         let mut keys = Keys::default();
         let object = key.get_ref();
+        let errors_before = self.error_count();
+        // Past 1 MiB the object is refused below (or a key is refused twice), and past
+        // 100 errors it is refused already: read no more files for it.
+        let mut held = 0usize;
+        let mut count = |read: &Result<Vec<sources::Entry>, sources::SourceError>| {
+            held += read.iter().flatten().map(|e| e.bytes.len()).sum::<usize>();
+            held > OBJECT_SIZE_LIMIT
+        };
+        let mut full = false;
         for file in &data.files {
+            if full || self.error_count() > errors_before + 100 {
+                break;
+            }
             let layer = self.sources.layer_at(file.span().start);
             let read = sources::file_entries(layer.unwrap_or(self.sources), file.get_ref());
+            full = count(&read);
             self.add_entries(&mut keys, object, file.span(), read);
         }
         for (k, v) in &data.literals {
@@ -245,18 +358,33 @@ impl Lowerer<'_> {
             self.add_key(&mut keys, object, k.get_ref().clone(), value);
         }
         for file in &data.env_files {
+            if full || self.error_count() > errors_before + 100 {
+                break;
+            }
             let layer = self.sources.layer_at(file.span().start);
             let read = (layer.unwrap_or(self.sources))
                 .read_file(file.get_ref())
                 .and_then(|bytes| sources::parse_env_file(&bytes, file.get_ref()));
+            full = count(&read);
             self.add_entries(&mut keys, object, file.span(), read);
         }
+        let allow_empty = data.allow_empty_env.as_ref().is_some_and(|a| *a.get_ref());
         for (k, var) in &data.from_env {
             match self.env_var(var) {
-                Some(bytes) => {
-                    let value = Value::field(bytes, k.span(), "from_env");
-                    self.add_key(&mut keys, object, k.get_ref().clone(), value);
+                Some(bytes) if bytes.is_empty() && !allow_empty => {
+                    let table = match kind {
+                        ObjectKind::ConfigMap => format!("[configmaps.{object}]"),
+                        ObjectKind::Secret => format!("[secrets.{object}]"),
+                    };
+                    self.empty_env_var(var, Some(&table));
+                    keys.unknown.refuse(k.get_ref());
                 }
+                Some(bytes) => self.add_key(
+                    &mut keys,
+                    object,
+                    k.get_ref().clone(),
+                    Value::field(bytes, k.span(), "from_env"),
+                ),
                 None => keys.unknown.refuse(k.get_ref()),
             }
         }
@@ -326,8 +454,10 @@ impl Lowerer<'_> {
             .map(|flag| self.env_from(o, flag.span()));
         let image_pull = data.image_pull.as_ref().filter(|f| *f.get_ref());
         if let Some(flag) = image_pull {
-            // A ConfigMap's `image_pull` is reported where ConfigMap fields are checked.
-            if o.kind == ObjectKind::Secret && !o.type_.is_registry() {
+            // A ConfigMap's `image_pull` is reported where ConfigMap fields are
+            // checked; an external Secret of unwritten type may well be a registry's.
+            let may_pull = o.type_.is_registry() || (o.external && data.type_.is_none());
+            if o.kind == ObjectKind::Secret && !may_pull {
                 self.error_help(
                     format!("`{}` cannot pull images: its type is `{}`", o.key, o.type_),
                     flag.span(),
@@ -336,8 +466,19 @@ impl Lowerer<'_> {
                 );
             }
         }
+        let (mount, sub_path) = match data.mount {
+            None => (None, None),
+            Some(m) => {
+                let span = m.span();
+                match m.into_inner() {
+                    spec::DataMount::Dir(path) => (Some(Spanned::new(span, path)), None),
+                    spec::DataMount::File { path, key } => (Some(path), Some(key.into_inner())),
+                }
+            }
+        };
         Uses {
-            mount: data.mount,
+            mount,
+            sub_path,
             volume,
             env,
             env_from,
@@ -375,6 +516,17 @@ impl Lowerer<'_> {
                 reason,
             );
             return None;
+        }
+        if let Some(spec::DataMount::File { key, .. }) = data.mount.as_ref().map(|m| m.get_ref()) {
+            self.key_exists(key, o);
+            if let Some(k) = data.items.keys().next() {
+                self.error_help(
+                    "`items` does not go with a one-file `mount`",
+                    k.span(),
+                    "the mount names its key",
+                    "mount one key with `mount = { path, key }`, or several with `mount = \"/dir\"` and `items`",
+                );
+            }
         }
         let mut items = Vec::new();
         for (k, path) in &data.items {
@@ -558,6 +710,10 @@ impl Lowerer<'_> {
             }
             (None, Some(var)) => {
                 let bytes = self.env_var(var)?;
+                if bytes.is_empty() {
+                    self.empty_env_var(var, None);
+                    return None;
+                }
                 match String::from_utf8(bytes) {
                     Ok(s) => Some(s),
                     Err(_) => {
@@ -708,7 +864,7 @@ pub(super) fn into_objects(
 ) -> (Vec<ConfigMap>, Vec<Secret>) {
     let mut config_maps = Vec::new();
     let mut secrets = Vec::new();
-    for o in objects {
+    for o in objects.into_iter().filter(|o| !o.external) {
         let mut annotations = StringMap::new();
         if o.name != o.key {
             annotations.insert("kubetoml.dev/generated-from".into(), o.key.clone());

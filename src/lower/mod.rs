@@ -26,13 +26,18 @@ use crate::spec::{self, DataSpec, Map, Spanned, Spec};
 use crate::validate;
 use crate::{hash, secretfmt};
 
+mod affinity;
+mod companions;
 mod container;
 mod data;
+mod downward;
+mod manifests;
+mod network;
 mod pod;
 mod probe;
 mod workload;
 
-use data::DataObject;
+use data::{DataObject, UnknownKeys};
 use pod::PodSpec;
 
 /// Settings that change how a description is lowered.
@@ -69,7 +74,7 @@ type Span = Range<usize>;
 /// Lowers a description parsed from `source` (which tells how a value was
 /// written, where that matters). `Err` holds every error found (and any warnings).
 pub fn lower(
-    spec: Spec,
+    mut spec: Spec,
     source: &str,
     sources: &dyn Sources,
     options: &Options,
@@ -79,9 +84,15 @@ pub fn lower(
         source,
         sources,
         options,
+        container_refs: Vec::new(),
     };
     cx.diags.extend(crate::api_rules::check(&spec));
-    let model = cx.app(spec);
+    // Read after the rest: a user's object must not collide with a generated one.
+    let extra = std::mem::take(&mut spec.extra_manifests);
+    let mut model = cx.app(spec);
+    if let Some(m) = &mut model {
+        m.extra_manifests = cx.extra_manifests(&extra, m);
+    }
     let (errors, warnings): (Vec<_>, Vec<_>) = cx
         .diags
         .into_iter()
@@ -103,6 +114,9 @@ struct Lowerer<'a> {
     source: &'a str,
     sources: &'a dyn Sources,
     options: &'a Options,
+    /// Containers named by env `resource` references, checked once the pod's
+    /// containers are all known.
+    container_refs: Vec<Spanned<String>>,
 }
 
 /// The app's name and what every object of it carries.
@@ -137,14 +151,19 @@ impl Identity {
 }
 
 /// The config hash of every generated object the pods read, so that a
-/// config change rolls them; `None` when they read none.
-fn config_hash(pod: &PodTemplate, objects: &[DataObject]) -> Option<String> {
+/// config change rolls them (Secrets only under `secret_key`, see
+/// [`hash::config_hash`]); `None` when nothing entered.
+fn config_hash(
+    pod: &PodTemplate,
+    objects: &[DataObject],
+    secret_key: Option<&[u8]>,
+) -> Option<String> {
     let env = |c: &Container| {
         let keys = c.env.iter().filter_map(|e| match &e.source {
             EnvSource::ConfigMap { object, .. } | EnvSource::Secret { object, .. } => {
                 Some(object.clone())
             }
-            EnvSource::Value { .. } => None,
+            EnvSource::Value { .. } | EnvSource::Field { .. } | EnvSource::Resource { .. } => None,
         });
         keys.chain(c.env_from.iter().map(|e| e.name.clone()))
             .collect::<Vec<_>>()
@@ -153,16 +172,17 @@ fn config_hash(pod: &PodTemplate, objects: &[DataObject]) -> Option<String> {
         .flat_map(env)
         .chain(pod.volumes.iter().map(|v| v.object.clone()))
         .collect();
+    // An external object's content is not known here: its changes do not roll the pods.
     let inputs = objects
         .iter()
-        .filter(|o| used.contains(&o.name))
+        .filter(|o| !o.external && used.contains(&o.name))
         .map(|o| hash::HashInput {
             kind: o.kind.as_str(),
             name: &o.name,
             type_: o.type_.as_str(),
             entries: &o.entries,
         });
-    hash::config_hash(inputs)
+    hash::config_hash(inputs, secret_key)
 }
 
 impl Lowerer<'_> {
@@ -242,6 +262,7 @@ impl Lowerer<'_> {
     fn app(&mut self, spec: Spec) -> Option<Model> {
         // Every field, by name: a field added to `Spec` but not lowered does not compile.
         let Spec {
+            extra_manifests: _, // taken by `lower`, read once the model is built
             name,
             namespace,
             replicas,
@@ -272,6 +293,16 @@ impl Lowerer<'_> {
             volumes,
             configmaps,
             secrets,
+            automount_service_account_token,
+            create_namespace,
+            client_service,
+            disruption_budget,
+            network_policy,
+            pod_annotations,
+            priority_class_name,
+            host_aliases,
+            dns,
+            affinity,
             // Checked and applied by `crate::policy`, before and after lowering.
             pod_security: _,
             kube_version: _,
@@ -279,61 +310,57 @@ impl Lowerer<'_> {
         } = spec;
         let app = self.identity(&name, namespace.as_ref(), &labels, &annotations);
         let replicas = self.replicas(replicas.as_ref());
+        let identity = self.pod_identity(service_account, automount_service_account_token, &app);
         // Generated objects first, with how the pods use them: containers refer to them.
         let objects = self.generated(configmaps, secrets, hash_suffix.as_ref());
         let ports = self.ports(&ports);
         let service = self.service(service.as_ref(), &app, &ports);
         // The main container is written at the top level, named after the app.
-        let main = spec::ContainerSpec {
-            name,
-            image,
-            image_pull_policy,
-            command,
-            args,
-            working_dir,
-            ports: Map::new(),
-            env,
-            env_from: Vec::new(),
-            resources,
-            probes,
-            lifecycle,
-            security_context: None,
-            mounts: Vec::new(),
-        };
         let pod_spec = PodSpec {
-            main,
-            ports,
+            main: spec::ContainerSpec {
+                image,
+                image_pull_policy,
+                command,
+                args,
+                working_dir,
+                env,
+                resources,
+                probes,
+                lifecycle,
+                ..pod::main_container(name)
+            },
+            ports: ports.clone(),
             security_context,
             sidecars,
             init_containers,
             volumes: &volumes,
             image_pull_secrets,
-            service_account,
+            identity: &identity,
+            pod_annotations,
+            priority_class_name,
+            host_aliases,
+            dns,
+            affinity,
             termination_grace_period,
             node_selector,
             tolerations,
             spread,
         };
-        let mut pod = self.pod(pod_spec, &app, &objects);
-        let claims = self.claims(&volumes, &app.selector);
-        if let Some(hash) = config_hash(&pod, &objects) {
-            pod.annotations.insert(CONFIG_HASH_ANNOTATION.into(), hash);
-        }
-        let service_name = service.metadata.name.clone();
-        let stateful_set = self.stateful_set(
-            statefulset.as_ref(),
-            replicas,
-            &app,
-            service_name,
-            pod,
-            claims,
-        );
+        let pod = self.pod(pod_spec, &app, &objects);
+        let network_policy = self.network_policy(network_policy.as_ref(), &app, &pod);
+        let stateful_set = self.stateful_set(&statefulset, replicas, &app, &service, pod, &volumes);
         let (config_maps, secrets) = data::into_objects(objects, &app);
         app.name_ok.then_some(Model {
+            namespace: self.namespace_object(create_namespace.as_ref(), namespace.as_ref(), &app),
+            service_account: identity.object,
             config_maps,
             secrets,
-            service,
+            client_service: self.client_service(client_service.as_ref(), &app, &ports, &service),
+            disruption_budget: self.disruption_budget(disruption_budget.as_ref(), replicas, &app),
+            network_policy,
             stateful_set,
+            service,
+            extra_manifests: Vec::new(),
         })
     }
 

@@ -1,6 +1,7 @@
 //! The pod template, step by step: volumes and mounts, image pull Secrets,
 //! security, containers, scheduling.
 
+use super::companions::PodIdentity;
 use super::container::Role;
 use super::*;
 
@@ -16,7 +17,14 @@ pub(super) struct PodSpec<'s> {
     /// `[volumes.X]`: claims, mounted here.
     pub(super) volumes: &'s Map<spec::VolumeSpec>,
     pub(super) image_pull_secrets: Vec<Spanned<String>>,
-    pub(super) service_account: Option<Spanned<String>>,
+    /// Who the pods run as, checked.
+    pub(super) identity: &'s PodIdentity,
+    /// Annotations on the pods only.
+    pub(super) pod_annotations: Map<String>,
+    pub(super) priority_class_name: Option<Spanned<String>>,
+    pub(super) host_aliases: Vec<Spanned<spec::HostAliasSpec>>,
+    pub(super) dns: Option<Spanned<spec::DnsSpec>>,
+    pub(super) affinity: Option<Spanned<spec::AffinitySpec>>,
     pub(super) termination_grace_period: Option<Spanned<i64>>,
     pub(super) node_selector: Map<String>,
     pub(super) tolerations: Vec<Spanned<spec::TolerationSpec>>,
@@ -27,6 +35,8 @@ pub(super) struct PodSpec<'s> {
 struct Mounts {
     /// ConfigMap and Secret volumes, by name.
     volumes: Vec<PodVolume>,
+    /// emptyDir and existing-claim volumes, by name.
+    other_volumes: Vec<OtherVolume>,
     /// Every mount, by the name a container's `mounts` lists: a volume's or
     /// an object's table key.
     mountable: BTreeMap<String, VolumeMount>,
@@ -45,6 +55,28 @@ struct Scheduling {
     topology_spread: Vec<TopologySpread>,
 }
 
+/// The main container, named after the app, before the top-level fields
+/// written for it are filled in: its ports are checked apart, its security
+/// settings split from the pod's, and it mounts every source.
+pub(super) fn main_container(name: Spanned<String>) -> spec::ContainerSpec {
+    spec::ContainerSpec {
+        name,
+        image: None,
+        image_pull_policy: None,
+        command: None,
+        args: None,
+        working_dir: None,
+        ports: Map::new(),
+        env: spec::EnvList::default(),
+        env_from: Vec::new(),
+        resources: None,
+        probes: None,
+        lifecycle: None,
+        security_context: None,
+        mounts: Vec::new(),
+    }
+}
+
 impl Lowerer<'_> {
     pub(super) fn pod(
         &mut self,
@@ -60,7 +92,12 @@ impl Lowerer<'_> {
             init_containers,
             volumes,
             image_pull_secrets,
-            service_account,
+            identity,
+            pod_annotations,
+            priority_class_name,
+            host_aliases,
+            dns,
+            affinity,
             termination_grace_period,
             node_selector,
             tolerations,
@@ -74,17 +111,25 @@ impl Lowerer<'_> {
             self.extra_containers(main, sidecars, init_containers, &mounts, objects);
         let scheduling =
             self.scheduling(&node_selector, &tolerations, spread.as_ref(), &app.selector);
-        let service_account = service_account.as_ref().map(|s| {
-            self.check(s, "service account name", validate::dns_subdomain);
-            s.get_ref().clone()
-        });
         let termination_grace_period =
             self.at_least(&termination_grace_period, 0, "`termination_grace_period`");
-        PodTemplate {
+        let mut annotations = app.annotations.clone();
+        annotations.extend(self.annotations(&pod_annotations));
+        let priority_class_name = priority_class_name.map(|p| {
+            self.check(&p, "priority class name", validate::dns_subdomain);
+            p.into_inner()
+        });
+        let (dns_policy, dns_config) = self.dns(dns.as_ref());
+        let mut pod = PodTemplate {
+            affinity: affinity.as_ref().and_then(|a| self.affinity(a)),
+            host_aliases: self.host_aliases(&host_aliases),
+            dns_policy,
+            dns_config,
             labels: app.labels.clone(),
-            annotations: app.annotations.clone(),
-            service_account,
-            automount_service_account_token: None,
+            annotations,
+            priority_class_name,
+            service_account: identity.name.clone(),
+            automount_service_account_token: identity.automount,
             security_context: security.pod,
             node_selector: scheduling.node_selector,
             tolerations: scheduling.tolerations,
@@ -94,7 +139,18 @@ impl Lowerer<'_> {
             init_containers,
             containers,
             volumes: mounts.volumes,
+            other_volumes: mounts.other_volumes,
+        };
+        self.check_container_refs(&pod);
+        // Secrets enter the hash only keyed, and without a key not at all (see `hash`).
+        let secret_key = match self.sources.env_var(hash::HASH_KEY_VAR) {
+            Ok(Some(key)) if !key.is_empty() => Some(key),
+            _ => None,
+        };
+        if let Some(hash) = config_hash(&pod, objects, secret_key.as_deref()) {
+            pod.annotations.insert(CONFIG_HASH_ANNOTATION.into(), hash);
         }
+        pod
     }
 
     /// Pod volumes for mounted ConfigMaps and Secrets, and the mounts every container may use.
@@ -120,6 +176,9 @@ impl Lowerer<'_> {
                 );
             }
         }
+        let other_volumes = (volumes.iter())
+            .filter_map(|(name, v)| self.other_volume(name, v.get_ref()))
+            .collect();
         let mut pod_volumes = Vec::new();
         for o in objects {
             let (Some(mount), Some(volume)) = (&o.uses.mount, &o.uses.volume) else {
@@ -142,7 +201,7 @@ impl Lowerer<'_> {
                 VolumeMount {
                     name: volume.name.clone(),
                     mount_path: mount.get_ref().clone(),
-                    sub_path: None,
+                    sub_path: o.uses.sub_path.clone(),
                     read_only: true,
                 },
             );
@@ -151,8 +210,109 @@ impl Lowerer<'_> {
         pod_volumes.sort_by(|a, b| a.name.cmp(&b.name));
         Mounts {
             volumes: pod_volumes,
+            other_volumes,
             mountable,
         }
+    }
+
+    /// `[volumes.X]` with `empty_dir` or `claim`: a pod volume rather than a
+    /// claim template (`None` for a claim template, or when it was reported).
+    fn other_volume(
+        &mut self,
+        name: &Spanned<String>,
+        v: &spec::VolumeSpec,
+    ) -> Option<OtherVolume> {
+        let (empty_dir, claim) = (v.empty_dir.as_ref(), v.claim.as_ref());
+        if empty_dir.is_none() && claim.is_none() {
+            return None;
+        }
+        let template_only = [
+            ("size", v.size.as_ref().map(|x| x.span())),
+            ("storage_class", v.storage_class.as_ref().map(|x| x.span())),
+            (
+                "access_modes",
+                v.access_modes
+                    .as_ref()
+                    .and_then(|m| m.first())
+                    .map(|x| x.span()),
+            ),
+            ("claim", empty_dir.and(claim.map(|c| c.span()))),
+        ];
+        for (field, span) in template_only {
+            if let Some(span) = span {
+                let with = if empty_dir.is_some() {
+                    "empty_dir"
+                } else {
+                    "claim"
+                };
+                self.error_help(
+                    format!("`{field}` does not go with `{with}`"),
+                    span,
+                    "not a claim template",
+                    format!(
+                        "volume `{}` is a pod volume: remove `{field}`",
+                        name.get_ref()
+                    ),
+                );
+            }
+        }
+        let source = match (empty_dir, claim) {
+            (Some(e), _) => self.empty_dir(e)?,
+            (None, Some(c)) => {
+                self.check(c, "claim name", validate::dns_subdomain);
+                VolumeSource::Claim {
+                    claim_name: c.get_ref().clone(),
+                    read_only: v.read_only.unwrap_or(false),
+                }
+            }
+            (None, None) => return None,
+        };
+        Some(OtherVolume {
+            name: name.get_ref().clone(),
+            source,
+        })
+    }
+
+    /// `empty_dir = true` or `{ medium, size_limit }`.
+    fn empty_dir(&mut self, e: &Spanned<spec::EmptyDirSpec>) -> Option<VolumeSource> {
+        let t = match e.get_ref() {
+            spec::EmptyDirSpec::Enabled(true) => {
+                return Some(VolumeSource::EmptyDir {
+                    medium: None,
+                    size_limit: None,
+                })
+            }
+            spec::EmptyDirSpec::Enabled(false) => {
+                self.error_help(
+                    "`empty_dir = false` makes no volume",
+                    e.span(),
+                    "false",
+                    "write `empty_dir = true`, or `size` for a claim template per pod",
+                );
+                return None;
+            }
+            spec::EmptyDirSpec::Table(t) => t,
+        };
+        let medium = (t.medium.as_ref()).and_then(|m| self.keyword(m, "emptyDir medium"));
+        let size_limit =
+            t.size_limit
+                .as_ref()
+                .and_then(|s| match Quantity::parse(&s.get_ref().0) {
+                    Ok(q) if !q.is_zero() => Some(q),
+                    Ok(_) => {
+                        self.error("`size_limit` must be more than 0", s.span(), "zero");
+                        None
+                    }
+                    Err(reason) => {
+                        self.error(
+                            format!("`{}` is not a valid size", s.get_ref().0.escape_debug()),
+                            s.span(),
+                            reason,
+                        );
+                        None
+                    }
+                });
+        Some(VolumeSource::EmptyDir { medium, size_limit })
     }
 
     /// Mount paths must be absolute and distinct; the main container mounts
@@ -530,21 +690,7 @@ impl Lowerer<'_> {
         if max_skew < 1 {
             self.error("`max_skew` must be at least 1", s.span(), "too small");
         }
-        let topology_key = match across.as_str() {
-            "node" => "kubernetes.io/hostname".to_owned(),
-            "zone" => "topology.kubernetes.io/zone".to_owned(),
-            other => {
-                if validate::qualified_name(other).is_err() {
-                    self.error_help(
-                        format!("`{other}` is not a node label key"),
-                        s.span(),
-                        "invalid topology",
-                        "use \"node\", \"zone\" or a node label key such as `topology.kubernetes.io/region`",
-                    );
-                }
-                other.to_owned()
-            }
-        };
+        let topology_key = self.topology_key(&across, s.span());
         TopologySpread {
             max_skew,
             topology_key,
@@ -554,6 +700,25 @@ impl Lowerer<'_> {
                 WhenUnsatisfiable::ScheduleAnyway
             },
             match_labels: selector.clone(),
+        }
+    }
+
+    /// `"node"`, `"zone"` or a node label key, as a `topologyKey`.
+    pub(super) fn topology_key(&mut self, across: &str, span: Span) -> String {
+        match across {
+            "node" => "kubernetes.io/hostname".to_owned(),
+            "zone" => "topology.kubernetes.io/zone".to_owned(),
+            other => {
+                if validate::qualified_name(other).is_err() {
+                    self.error_help(
+                        format!("`{other}` is not a node label key"),
+                        span,
+                        "invalid topology",
+                        "use \"node\", \"zone\" or a node label key such as `topology.kubernetes.io/region`",
+                    );
+                }
+                other.to_owned()
+            }
         }
     }
 }

@@ -111,11 +111,7 @@ impl Lowerer<'_> {
         out
     }
 
-    pub(super) fn claims(
-        &mut self,
-        volumes: &Map<spec::VolumeSpec>,
-        selector: &StringMap,
-    ) -> Vec<Claim> {
+    fn claims(&mut self, volumes: &Map<spec::VolumeSpec>, selector: &StringMap) -> Vec<Claim> {
         let mut out = Vec::new();
         for (name, v) in volumes {
             let v = v.get_ref();
@@ -132,6 +128,10 @@ impl Lowerer<'_> {
             }
             if let Some(sp) = &v.sub_path {
                 self.check(sp, "sub-path", validate::relative_path);
+            }
+            if v.empty_dir.is_some() || v.claim.is_some() {
+                // A pod volume, not a claim template: lowered with the pod's volumes.
+                continue;
             }
             let size = self.claim_size(name, v.size.as_ref());
             let access_modes = self.access_modes(name, v.access_modes.as_ref());
@@ -221,17 +221,20 @@ impl Lowerer<'_> {
         access_modes
     }
 
-    /// The StatefulSet around the finished pod template and claims.
+    /// The StatefulSet around the finished pod template, with its claims
+    /// (the `[volumes.X]` that are claim templates).
     pub(super) fn stateful_set(
         &mut self,
-        statefulset: Option<&Spanned<spec::StatefulSetSpec>>,
+        statefulset: &Option<Spanned<spec::StatefulSetSpec>>,
         replicas: i64,
         app: &Identity,
-        service_name: String,
+        service: &Service,
         pod: PodTemplate,
-        claims: Vec<Claim>,
+        volumes: &Map<spec::VolumeSpec>,
     ) -> StatefulSet {
-        let s = statefulset.map(|s| s.get_ref());
+        let claims = self.claims(volumes, &app.selector);
+        let service_name = service.metadata.name.clone();
+        let s = statefulset.as_ref().map(|s| s.get_ref());
         // A default stands in for an unknown value: the error keeps the model from being used.
         let pod_management_policy = (s.and_then(|s| s.pod_management_policy.as_ref()))
             .and_then(|p| self.keyword(p, "pod management policy"))

@@ -30,6 +30,9 @@ pub enum Level {
 }
 
 impl Level {
+    /// Every level, lowest first.
+    pub const ALL: [Level; 2] = [Level::Baseline, Level::Restricted];
+
     /// Its name in the description and in the standards.
     pub fn name(self) -> &'static str {
         match self {
@@ -40,9 +43,7 @@ impl Level {
 
     /// The level named `text`, if any.
     pub fn parse(text: &str) -> Option<Level> {
-        [Level::Baseline, Level::Restricted]
-            .into_iter()
-            .find(|l| l.name() == text)
+        Level::ALL.into_iter().find(|l| l.name() == text)
     }
 }
 

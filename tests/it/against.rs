@@ -290,3 +290,37 @@ fn a_service_with_a_cluster_ip_cannot_become_headless() {
     let stderr = p.fails("kubectl-get-service-clusterip.yaml");
     settings().bind(|| insta::assert_snapshot!("against_cluster_ip", stderr));
 }
+
+/// Names from the `--against` file reach pasted shell commands quoted and the
+/// terminal with control characters escaped.
+#[test]
+fn hostile_names_in_the_file_are_quoted_and_escaped() {
+    let p = Project::new();
+    let old = p.render_old();
+    // Without a namespace in the description, the procedure takes the file's.
+    p.edit("namespace = \"default\"\n", "");
+    let old = edit_statefulset(&old, |sts| {
+        sts["metadata"]["namespace"] = "prod'; rm -rf ~ #\u{1b}]0;pwn\u{7}".into();
+        sts["spec"]["volumeClaimTemplates"][0]["metadata"]["name"] =
+            "$(reboot)\u{1b}[2J\u{202e}x".into();
+        sts["spec"]["serviceName"] = "old\rsvc".into();
+    });
+    p.write("old.yaml", &old);
+    let stderr = p.fails("old.yaml");
+    assert!(
+        !stderr
+            .chars()
+            .any(|c| c.is_control() && c != '\n' || c == '\u{202e}'),
+        "{stderr:?}"
+    );
+    assert!(
+        stderr.contains(r"-n 'prod'\''; rm -rf ~ #\u{1b}]0;pwn\u{7}'"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(r"kubectl delete pvc '$(reboot)\u{1b}[2J\u{202e}x-web-0' '$(reboot)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("-n prod"), "{stderr}");
+    settings().bind(|| insta::assert_snapshot!("against_hostile_names", stderr));
+}

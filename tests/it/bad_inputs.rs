@@ -13,8 +13,10 @@ use assert_cmd::Command;
 /// The binary with a fixed environment: nothing but `PATH`, no colors.
 fn kubetoml(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("kubetoml").unwrap();
+    // One variable set but empty, as CI systems pass a missing secret.
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("KUBETOML_TEST_EMPTY", "")
         .current_dir(dir);
     cmd
 }

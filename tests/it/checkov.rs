@@ -1,13 +1,13 @@
 //! The `restricted` output of every example passes checkov's pod-security checks.
 //!
 //! checkov is installed by `.ci/test` into the project-local `.venv`
-//! (`.ci/requirements-checkov.txt`); a machine without it fails here with the
+//! (`.ci/requirements.txt`); a machine without it fails here with the
 //! command to run. CKV_K8S_22 (read-only root filesystem) is required where
 //! the description asks for a read-only root (`examples/restricted`): the
 //! other examples write to theirs, and kubetoml has no `emptyDir` volume yet
 //! to give them a writable `/tmp`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use kubetoml::{Options, Templates};
@@ -25,19 +25,16 @@ const CHECKS: [&str; 9] = [
 ];
 const READ_ONLY_ROOT: &str = "CKV_K8S_22";
 
-fn checkov() -> PathBuf {
-    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/checkov");
-    assert!(
-        bin.exists(),
-        "checkov is not installed: run `bash .ci/test` (or `python3 -m venv .venv && \
-         .venv/bin/pip install -r .ci/requirements-checkov.txt`)"
-    );
-    bin
+/// checkov, run as a module of the tests' python (`.ci/test` installs it there).
+fn checkov() -> Command {
+    let mut command = crate::python::with_module("checkov");
+    command.args(["-m", "checkov.main"]);
+    command
 }
 
 /// Runs checkov's `checks` on every file in `dir`: `Err` holds its report.
 fn run(dir: &Path, checks: &[&str]) -> Result<(), String> {
-    let out = Command::new(checkov())
+    let out = checkov()
         .args([
             "--framework",
             "kubernetes",

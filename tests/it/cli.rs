@@ -32,7 +32,14 @@ fn render_prints_one_stream_in_apply_order() {
         .collect();
     assert_eq!(
         kinds,
-        ["ConfigMap", "ConfigMap", "Secret", "Service", "StatefulSet"]
+        [
+            "ConfigMap",
+            "ConfigMap",
+            "Secret",
+            "Service",
+            "PodDisruptionBudget",
+            "StatefulSet"
+        ]
     );
 }
 
@@ -43,7 +50,9 @@ fn several_files_make_one_stream() {
         "examples/web/web.toml",
         "examples/myapp/myapp.toml",
     ]));
-    assert_eq!(serde_yaml::Deserializer::from_str(&text).count(), 7);
+    // web: 2 ConfigMaps, a Secret, the Service, the default budget, the
+    // StatefulSet; myapp: the Service, the default budget, the StatefulSet.
+    assert_eq!(serde_yaml::Deserializer::from_str(&text).count(), 9);
 }
 
 #[test]
@@ -152,11 +161,13 @@ fn missing_file_is_a_clear_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read `nope/app.toml`"));
 }
 
-/// The files in `dir`, by name.
+/// The files in `dir`, by name, but kubetoml's record of them (`.kubetoml-manifest`,
+/// which `kubectl apply -f DIR` skips: it reads `.yaml`, `.yml` and `.json` only).
 fn sorted_file_names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != ".kubetoml-manifest")
         .collect();
     names.sort();
     names
@@ -195,14 +206,15 @@ fn output_dir_gets_one_file_per_object_and_private_secrets() {
             "02-configmap-redis-config.yaml",
             "03-secret-mysecret.yaml",
             "04-service-hd-service.yaml",
-            "05-statefulset-web.yaml",
+            "05-poddisruptionbudget-web.yaml",
+            "06-statefulset-web.yaml",
         ]
     );
     #[cfg(unix)]
     {
         assert_eq!(mode(&out_dir.join("03-secret-mysecret.yaml")), 0o600);
         assert_eq!(
-            mode(&out_dir.join("05-statefulset-web.yaml")) & 0o700,
+            mode(&out_dir.join("06-statefulset-web.yaml")) & 0o700,
             0o600
         );
     }
@@ -216,7 +228,7 @@ fn output_dir_gets_one_file_per_object_and_private_secrets() {
         .arg(&out_dir)
         .assert()
         .success();
-    assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 2);
+    assert_eq!(sorted_file_names(&out_dir).len(), 3);
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
@@ -347,4 +359,407 @@ fn output_dir_file_names_sort_in_apply_order_past_99_objects() {
     // Sorted by name is the stream's order: each app's ConfigMap before its StatefulSet.
     let stream = stdout_of(kubetoml().arg("render").args(&files));
     assert_eq!(joined_in_name_order(&out_dir), stream);
+}
+
+/// Renders `examples/myapp/myapp.toml` into `out_dir`.
+fn render_myapp_into(out_dir: &Path) -> std::process::Output {
+    kubetoml()
+        .args(["render", "examples/myapp/myapp.toml", "-o"])
+        .arg(out_dir)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn output_dir_keeps_a_hand_written_file_and_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("manifests");
+    assert!(render_myapp_into(&out_dir).status.success());
+    let before = joined_in_name_order(&out_dir);
+    // A hand-written YAML file next to kubetoml's: the render is refused, naming it.
+    std::fs::write(out_dir.join("ingress.yaml"), "kind: Ingress\n").unwrap();
+    std::fs::write(out_dir.join("kustomization.yaml"), "resources: []\n").unwrap();
+    let out = render_myapp_into(&out_dir);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`ingress.yaml`, which kubetoml did not write"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`kustomization.yaml`"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("ingress.yaml")).unwrap(),
+        "kind: Ingress\n"
+    );
+    std::fs::remove_file(out_dir.join("ingress.yaml")).unwrap();
+    std::fs::remove_file(out_dir.join("kustomization.yaml")).unwrap();
+    assert_eq!(
+        joined_in_name_order(&out_dir),
+        before,
+        "its own files untouched"
+    );
+}
+
+#[test]
+fn output_dir_refuses_to_replace_an_edited_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("manifests");
+    assert!(render_myapp_into(&out_dir).status.success());
+    let name = sorted_file_names(&out_dir).remove(0);
+    std::fs::write(out_dir.join(&name), "# my edit\n").unwrap();
+    let out = render_myapp_into(&out_dir);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("`{name}`, changed since kubetoml wrote it")),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join(&name)).unwrap(),
+        "# my edit\n"
+    );
+}
+
+#[test]
+fn output_dir_written_before_the_manifest_is_replaced_when_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("manifests");
+    assert!(render_myapp_into(&out_dir).status.success());
+    std::fs::remove_file(out_dir.join(".kubetoml-manifest")).unwrap();
+    assert!(render_myapp_into(&out_dir).status.success());
+    assert!(out_dir.join(".kubetoml-manifest").is_file());
+}
+
+#[cfg(unix)]
+#[test]
+fn output_dir_recovers_from_a_killed_run_and_keeps_its_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("manifests");
+    assert!(render_myapp_into(&out_dir).status.success());
+    std::fs::set_permissions(&out_dir, std::fs::Permissions::from_mode(0o750)).unwrap();
+    // What killed runs leave: a staging folder (today's fixed name and an older PID-named one).
+    for leftover in [".manifests.kubetoml-staging", ".manifests.kubetoml-4242"] {
+        std::fs::create_dir(dir.path().join(leftover)).unwrap();
+        std::fs::write(dir.path().join(leftover).join("01-x.yaml"), "x").unwrap();
+    }
+    assert!(render_myapp_into(&out_dir).status.success());
+    assert_eq!(mode(&out_dir), 0o750);
+    // A run killed between its two renames: the old folder is aside, none in place.
+    std::fs::rename(&out_dir, dir.path().join(".manifests.kubetoml-old")).unwrap();
+    assert!(render_myapp_into(&out_dir).status.success());
+    assert_eq!(mode(&out_dir), 0o750);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers, ["manifests"]);
+}
+
+#[test]
+fn output_dir_file_names_fit_name_max_for_253_character_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = format!(
+        "{}.{}.{}.{}",
+        "a".repeat(63),
+        "b".repeat(63),
+        "c".repeat(63),
+        "d".repeat(61)
+    );
+    assert_eq!(long.len(), 253);
+    std::fs::write(
+        dir.path().join("app.toml"),
+        format!(
+            "name = \"x\"\nimage = \"y\"\n[configmaps.\"{long}\"]\nliterals = {{ a = \"b\" }}\n"
+        ),
+    )
+    .unwrap();
+    let out_dir = dir.path().join("out");
+    kubetoml()
+        .arg("render")
+        .arg(dir.path().join("app.toml"))
+        .arg("-o")
+        .arg(&out_dir)
+        .assert()
+        .success();
+    let names = sorted_file_names(&out_dir);
+    assert!(names[0].starts_with("01-configmap-aaa"), "{names:?}");
+    assert!(names.iter().all(|n| n.len() <= 255), "{names:?}");
+    let stream = stdout_of(kubetoml().arg("render").arg(dir.path().join("app.toml")));
+    assert_eq!(joined_in_name_order(&out_dir), stream);
+}
+
+#[test]
+fn output_dir_parents_are_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("a/b/manifests");
+    assert!(render_myapp_into(&out_dir).status.success());
+    assert_eq!(sorted_file_names(&out_dir).len(), 3);
+}
+
+#[test]
+fn output_to_an_existing_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("out.yaml");
+    std::fs::write(&file, "mine").unwrap();
+    let out = render_myapp_into(&file);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is a file, not a folder"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_quietly_with_the_sigpipe_status() {
+    use std::io::Read as _;
+    use std::process::Stdio;
+    // Many objects, so the output is larger than a pipe holds and the write meets the closed end.
+    let dir = tempfile::tempdir().unwrap();
+    // `--quiet`: stderr is piped and not read, so warnings must not fill it first.
+    let mut args = vec!["render".to_string(), "--quiet".to_string()];
+    for i in 0..300 {
+        let path = dir.path().join(format!("app{i}.toml"));
+        std::fs::write(
+            &path,
+            format!("name = \"app{i}\"\nimage = \"x\"\n[configmaps.conf{i}]\nliterals = {{ a = \"b\" }}\n"),
+        )
+        .unwrap();
+        args.push(path.display().to_string());
+    }
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kubetoml"))
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one line, as `head -1` does, then close the pipe.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(141));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+/// `render ARGS` in `dir`, which must fail (exit 1) within 10 s with at most 64 KB on
+/// stderr; returns stderr.
+fn refused_quickly(dir: &Path, args: &[&str]) -> String {
+    let out = kubetoml()
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .arg("render")
+        .args(args)
+        .timeout(std::time::Duration::from_secs(10))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr.len() <= 64 * 1024,
+        "{args:?}: {} bytes on stderr",
+        stderr.len()
+    );
+    stderr
+}
+
+const APP: &str = "name = \"app\"\nimage = \"nginx:1.27\"\n";
+
+#[cfg(unix)]
+#[test]
+fn a_device_as_description_or_against_file_is_read_no_further_than_4_mib() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.toml"), APP).unwrap();
+    for args in [
+        &["/dev/zero"][..],
+        &["/dev/urandom"],
+        &["--against", "/dev/zero", "app.toml"],
+    ] {
+        let stderr = refused_quickly(dir.path(), args);
+        assert!(stderr.contains("holds more than 4 MiB"), "{stderr}");
+    }
+}
+
+#[test]
+fn deeply_nested_yaml_in_the_against_file_is_refused_before_parsing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.toml"), APP).unwrap();
+    let nested = format!("{}{}", "[".repeat(2_000_000), "]".repeat(2_000_000));
+    std::fs::write(dir.path().join("old.yaml"), nested).unwrap();
+    let stderr = refused_quickly(dir.path(), &["--against", "old.yaml", "app.toml"]);
+    assert!(
+        stderr.contains("opens more than 128 `[` or `{`"),
+        "{stderr}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_folder_of_sparse_files_is_refused_before_reading_them() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("sparse")).unwrap();
+    for i in 0..300 {
+        let f = std::fs::File::create(dir.path().join(format!("sparse/f{i}"))).unwrap();
+        f.set_len(1024 * 1024).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("app.toml"),
+        format!("{APP}[configmaps.c]\nfiles = [\"sparse\"]\n"),
+    )
+    .unwrap();
+    let stderr = refused_quickly(dir.path(), &["app.toml"]);
+    assert!(
+        stderr.contains("the files in `sparse` hold more than 1 MiB together"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn one_file_under_many_keys_or_in_many_objects_is_read_a_bounded_number_of_times() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("big.txt"), "a".repeat(1024 * 1024)).unwrap();
+    let keys: Vec<String> = (0..5000).map(|i| format!("\"k{i}=big.txt\"")).collect();
+    std::fs::write(
+        dir.path().join("keys.toml"),
+        format!("{APP}[configmaps.c]\nfiles = [{}]\n", keys.join(",")),
+    )
+    .unwrap();
+    let stderr = refused_quickly(dir.path(), &["keys.toml"]);
+    assert!(
+        stderr.contains("more than the API server's limit of 1 MiB"),
+        "{stderr}"
+    );
+    let objects: String = (0..40)
+        .map(|i| format!("[configmaps.c{i}]\nfiles = [\"big.txt\"]\n"))
+        .collect();
+    std::fs::write(dir.path().join("objects.toml"), format!("{APP}{objects}")).unwrap();
+    let stderr = refused_quickly(dir.path(), &["objects.toml"]);
+    assert!(stderr.contains("past 32 MiB in all"), "{stderr}");
+}
+
+#[test]
+fn a_user_template_that_never_ends_runs_out_of_fuel() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("tpl")).unwrap();
+    std::fs::write(
+        dir.path().join("tpl/configmap.yaml"),
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("app.toml"),
+        format!("{APP}[configmaps.c]\nliterals = {{ a = \"b\" }}\n"),
+    )
+    .unwrap();
+    let stderr = refused_quickly(dir.path(), &["--templates", "tpl", "app.toml"]);
+    assert!(stderr.contains("engine ran out of fuel"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_template_that_is_a_device_is_read_no_further_than_1_mib() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("tpl")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("tpl/configmap.yaml")).unwrap();
+    std::fs::write(dir.path().join("app.toml"), APP).unwrap();
+    let stderr = refused_quickly(dir.path(), &["--templates", "tpl", "app.toml"]);
+    assert!(stderr.contains("holds more than 1 MiB"), "{stderr}");
+}
+
+/// The pods' `kubetoml.dev/config-hash` for `toml`, rendered with `KUBETOML_HASH_KEY`
+/// set to `key` (or unset).
+fn config_hash(toml: &str, key: Option<&str>) -> Option<String> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.toml"), toml).unwrap();
+    let mut cmd = kubetoml();
+    cmd.arg("render").arg(dir.path().join("app.toml"));
+    match key {
+        Some(key) => cmd.env("KUBETOML_HASH_KEY", key),
+        None => cmd.env_remove("KUBETOML_HASH_KEY"),
+    };
+    let out = stdout_of(&mut cmd);
+    out.lines()
+        .find_map(|l| l.trim().strip_prefix("kubetoml.dev/config-hash: "))
+        .map(str::to_owned)
+}
+
+const WITH_CONFIG: &str = "name = \"app\"\nimage = \"nginx:1.27\"\n\
+    [configmaps.conf]\nliterals = { a = \"b\" }\nmount = \"/etc/conf\"\n";
+
+fn with_secret(password: &str) -> String {
+    format!("{WITH_CONFIG}[secrets.pw]\nliterals = {{ password = \"{password}\" }}\nmount = \"/etc/pw\"\n")
+}
+
+#[test]
+fn a_configmap_only_config_hash_is_unchanged() {
+    // The value kubetoml gave before Secrets were keyed: upgrading rolls no pods.
+    let expected = "c6ba351e6abbcb3d21e07847275dc41cdaf9aba79cecf42250ccc9ce9ca76088";
+    assert_eq!(config_hash(WITH_CONFIG, None).as_deref(), Some(expected));
+    assert_eq!(
+        config_hash(WITH_CONFIG, Some("k")).as_deref(),
+        Some(expected)
+    );
+}
+
+#[test]
+fn without_a_key_the_config_hash_leaves_secrets_out() {
+    let configmap_only = config_hash(WITH_CONFIG, None);
+    assert_eq!(config_hash(&with_secret("hunter2"), None), configmap_only);
+    assert_eq!(config_hash(&with_secret("letmein"), None), configmap_only);
+    // A Secret alone gives no annotation at all.
+    let secret_only = "name = \"app\"\nimage = \"nginx:1.27\"\n\
+        [secrets.pw]\nliterals = { password = \"hunter2\" }\nmount = \"/etc/pw\"\n";
+    assert_eq!(config_hash(secret_only, None), None);
+    // An empty key (a CI secret that is not set) is no key.
+    assert_eq!(
+        config_hash(&with_secret("hunter2"), Some("")),
+        configmap_only
+    );
+}
+
+#[test]
+fn with_a_key_a_secret_change_rolls_the_pods_but_the_hash_is_not_a_function_of_the_content() {
+    let key = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    let hunter2 = config_hash(&with_secret("hunter2"), Some(key));
+    assert!(hunter2.is_some());
+    assert_eq!(
+        hunter2,
+        config_hash(&with_secret("hunter2"), Some(key)),
+        "deterministic"
+    );
+    assert_ne!(
+        hunter2,
+        config_hash(&with_secret("letmein"), Some(key)),
+        "a change rolls"
+    );
+    assert_ne!(hunter2, config_hash(WITH_CONFIG, Some(key)));
+    // The same content under another key hashes differently: without the key, the
+    // annotation cannot be recomputed from a guessed password.
+    assert_ne!(
+        hunter2,
+        config_hash(&with_secret("hunter2"), Some("another key"))
+    );
+}
+
+#[test]
+fn one_file_named_thousands_of_times_stops_after_100_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("small.txt"), "v").unwrap();
+    // One spec a line: drawing a long line whole is the diagnostics' concern, not this test's.
+    let specs = vec!["\"small.txt\""; 20_000].join(",\n");
+    std::fs::write(
+        dir.path().join("app.toml"),
+        format!("{APP}[configmaps.c]\nfiles = [{specs}]\n"),
+    )
+    .unwrap();
+    let stderr = refused_quickly(dir.path(), &["app.toml"]);
+    assert!(
+        stderr.contains("a key can have one source only"),
+        "{stderr}"
+    );
 }

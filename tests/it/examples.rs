@@ -68,12 +68,19 @@ fn output_is_deterministic() {
     }
 }
 
-/// Everything the objects refer to exists, read back from the YAML itself.
-fn check_wiring(docs: &[Value]) {
+/// Everything the objects refer to exists, read back from the YAML itself
+/// (or is one of the `external` objects, which exist in the cluster).
+fn check_wiring(docs: &[Value], external: &BTreeSet<String>) {
     let by_kind =
         |kind: &str| -> Vec<&Value> { docs.iter().filter(|d| d["kind"] == kind).collect() };
-    let [service] = by_kind("Service")[..] else {
-        panic!("one Service")
+    let services = by_kind("Service");
+    let [service] = services
+        .iter()
+        .copied()
+        .filter(|s| s["spec"]["clusterIP"] == "None")
+        .collect::<Vec<_>>()[..]
+    else {
+        panic!("one headless Service")
     };
     let [sts] = by_kind("StatefulSet")[..] else {
         panic!("one StatefulSet")
@@ -95,6 +102,8 @@ fn check_wiring(docs: &[Value]) {
         );
     }
 
+    check_companions(docs, sts);
+
     let keys_of = |kind: &str| -> BTreeMap<String, BTreeSet<String>> {
         by_kind(kind)
             .into_iter()
@@ -109,6 +118,9 @@ fn check_wiring(docs: &[Value]) {
             })
             .collect()
     };
+    let exists = |objects: &BTreeMap<String, BTreeSet<String>>, name: &str| {
+        objects.contains_key(name) || external.contains(name)
+    };
     let config_maps = keys_of("ConfigMap");
     let secrets = keys_of("Secret");
 
@@ -116,13 +128,10 @@ fn check_wiring(docs: &[Value]) {
     for v in pod["volumes"].as_sequence().into_iter().flatten() {
         volumes.insert(v["name"].as_str().unwrap().to_owned());
         if let Some(name) = v["configMap"]["name"].as_str() {
-            assert!(
-                config_maps.contains_key(name),
-                "volume uses ConfigMap {name}"
-            );
+            assert!(exists(&config_maps, name), "volume uses ConfigMap {name}");
         }
         if let Some(name) = v["secret"]["secretName"].as_str() {
-            assert!(secrets.contains_key(name), "volume uses Secret {name}");
+            assert!(exists(&secrets, name), "volume uses Secret {name}");
         }
     }
     for claim in spec["volumeClaimTemplates"]
@@ -133,7 +142,7 @@ fn check_wiring(docs: &[Value]) {
         volumes.insert(claim["metadata"]["name"].as_str().unwrap().to_owned());
     }
     for s in pod["imagePullSecrets"].as_sequence().into_iter().flatten() {
-        assert!(secrets.contains_key(s["name"].as_str().unwrap()));
+        assert!(exists(&secrets, s["name"].as_str().unwrap()));
     }
 
     let containers = pod["containers"]
@@ -155,7 +164,8 @@ fn check_wiring(docs: &[Value]) {
                 if let Some(name) = r["name"].as_str() {
                     let key = r["key"].as_str().unwrap();
                     assert!(
-                        objects.get(name).is_some_and(|keys| keys.contains(key)),
+                        objects.get(name).is_some_and(|keys| keys.contains(key))
+                            || external.contains(name),
                         "env {:?} names {name}/{key}, which exists",
                         e["name"]
                     );
@@ -164,11 +174,68 @@ fn check_wiring(docs: &[Value]) {
         }
         for e in c["envFrom"].as_sequence().into_iter().flatten() {
             if let Some(name) = e["configMapRef"]["name"].as_str() {
-                assert!(config_maps.contains_key(name));
+                assert!(exists(&config_maps, name));
             }
             if let Some(name) = e["secretRef"]["name"].as_str() {
-                assert!(secrets.contains_key(name));
+                assert!(exists(&secrets, name));
             }
+        }
+    }
+}
+
+/// The client Service, the budget and the policy select exactly the
+/// StatefulSet's pods, and publish or admit only ports the pods declare;
+/// every namespaced object is in the StatefulSet's namespace.
+fn check_companions(docs: &[Value], sts: &Value) {
+    let selector = &sts["spec"]["selector"]["matchLabels"];
+    let pod = &sts["spec"]["template"]["spec"];
+    let declared: Vec<(&Value, &Value, &Value)> = pod["containers"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["ports"].as_sequence().into_iter().flatten())
+        .map(|p| (&p["name"], &p["containerPort"], &p["protocol"]))
+        .collect();
+    for d in docs {
+        if d["kind"] != "Namespace" {
+            assert_eq!(d["metadata"]["namespace"], sts["metadata"]["namespace"]);
+        }
+    }
+    for d in docs {
+        match d["kind"].as_str().unwrap() {
+            "Service" if d["spec"]["clusterIP"].is_null() => {
+                assert_eq!(&d["spec"]["selector"], selector);
+                for p in d["spec"]["ports"].as_sequence().unwrap() {
+                    assert!(
+                        declared.iter().any(|(n, _, _)| **n == p["targetPort"]),
+                        "client port {p:?} targets a declared port"
+                    );
+                }
+            }
+            "PodDisruptionBudget" => {
+                assert_eq!(&d["spec"]["selector"]["matchLabels"], selector);
+            }
+            "NetworkPolicy" => {
+                assert_eq!(&d["spec"]["podSelector"]["matchLabels"], selector);
+                let rule = &d["spec"]["ingress"][0];
+                assert_eq!(
+                    &rule["from"][0]["podSelector"]["matchLabels"], selector,
+                    "the pods admit each other"
+                );
+                let admitted = rule["ports"].as_sequence().unwrap();
+                for (_, number, protocol) in &declared {
+                    assert!(
+                        admitted
+                            .iter()
+                            .any(|a| a["port"] == **number && a["protocol"] == **protocol),
+                        "peers reach each other on {number:?}"
+                    );
+                }
+            }
+            "ServiceAccount" => {
+                assert_eq!(d["metadata"]["name"], pod["serviceAccountName"]);
+            }
+            _ => {}
         }
     }
 }
@@ -177,7 +244,71 @@ fn check_wiring(docs: &[Value]) {
 fn every_example_is_wired() {
     for entry in glob_examples() {
         let docs = documents(&compile(&entry).to_yaml());
-        check_wiring(&docs);
+        check_wiring(&docs, &external_objects(&entry));
+    }
+}
+
+/// The names of the description's `external = true` ConfigMaps and Secrets.
+fn external_objects(path: &Path) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let table: toml::Table = toml::from_str(&text).unwrap();
+    let mut names = BTreeSet::new();
+    for kind in ["configmaps", "secrets"] {
+        for (name, t) in table
+            .get(kind)
+            .and_then(|t| t.as_table())
+            .into_iter()
+            .flatten()
+        {
+            if t.get("external").and_then(|e| e.as_bool()) == Some(true) {
+                names.insert(name.clone());
+            }
+        }
+    }
+    names
+}
+
+#[test]
+fn the_zookeeper_example_uses_every_companion() {
+    let path = Path::new("examples/zookeeper/zookeeper.toml");
+    let docs = documents(&compile(path).to_yaml());
+    let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "Namespace",
+            "ServiceAccount",
+            "ConfigMap",
+            "Service",
+            "Service",
+            "PodDisruptionBudget",
+            "NetworkPolicy",
+            "StatefulSet"
+        ]
+    );
+    assert_eq!(
+        external_objects(path),
+        BTreeSet::from(["zk-tls".to_owned()])
+    );
+    let pod = &docs[7]["spec"]["template"]["spec"];
+    let env = pod["containers"][0]["env"].as_sequence().unwrap();
+    let myid = env.iter().find(|e| e["name"] == "ZOO_MY_ID").unwrap();
+    assert_eq!(
+        myid["valueFrom"]["fieldRef"]["fieldPath"],
+        Value::from("metadata.labels['apps.kubernetes.io/pod-index']")
+    );
+    let tls = pod["volumes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "zk-tls")
+        .unwrap();
+    assert_eq!(tls["secret"]["secretName"], Value::from("zk-tls"));
+    // The server ids in zoo.cfg are the pods' ordinals.
+    assert_eq!(docs[7]["spec"]["ordinals"]["start"], Value::from(1));
+    let zoo_cfg = docs[2]["data"]["zoo.cfg"].as_str().unwrap();
+    for ordinal in 1..=3 {
+        assert!(zoo_cfg.contains(&format!("server.{ordinal}=zk-{ordinal}.zk.zookeeper.svc")));
     }
 }
 
@@ -244,8 +375,17 @@ fn the_web_example_reads_back_as_its_model() {
     let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
     assert_eq!(
         kinds,
-        ["ConfigMap", "ConfigMap", "Secret", "Service", "StatefulSet"]
+        [
+            "ConfigMap",
+            "ConfigMap",
+            "Secret",
+            "Service",
+            "PodDisruptionBudget",
+            "StatefulSet"
+        ]
     );
+    // Three replicas: by default a node drain takes down one pod at a time.
+    assert_eq!(docs[4]["spec"]["maxUnavailable"], Value::from(1));
     for d in &docs {
         assert_eq!(d["metadata"]["namespace"], Value::from("default"));
         assert_eq!(d["metadata"]["labels"]["project"], Value::from("blog"));
@@ -255,7 +395,7 @@ fn the_web_example_reads_back_as_its_model() {
         cm["data"]["redis.properties"],
         Value::from(std::fs::read_to_string("examples/web/redis.properties").unwrap())
     );
-    let sts = &docs[4];
+    let sts = &docs[5];
     assert_eq!(sts["spec"]["replicas"], Value::from(3));
     let claim = &sts["spec"]["volumeClaimTemplates"][0];
     assert_eq!(claim["metadata"]["name"], Value::from("www"));
@@ -298,7 +438,7 @@ fn changing_any_config_changes_the_pod_hash() {
             .replace("1f2d1e2e67df", password);
         std::fs::write(dir.path().join("web.toml"), toml).unwrap();
         let docs = documents(&compile(&dir.path().join("web.toml")).to_yaml());
-        docs[4]["spec"]["template"]["metadata"]["annotations"]
+        docs[5]["spec"]["template"]["metadata"]["annotations"]
             [kubetoml::lower::CONFIG_HASH_ANNOTATION]
             .as_str()
             .unwrap()
@@ -307,5 +447,7 @@ fn changing_any_config_changes_the_pod_hash() {
     let base = hash_of("a=1\n", "pw");
     assert_eq!(base, hash_of("a=1\n", "pw"));
     assert_ne!(base, hash_of("a=2\n", "pw"), "a ConfigMap file changed");
-    assert_ne!(base, hash_of("a=1\n", "pw2"), "a Secret value changed");
+    // Without KUBETOML_HASH_KEY a Secret is left out: the hash tells nothing of it
+    // (tests/cli.rs checks the keyed hash).
+    assert_eq!(base, hash_of("a=1\n", "pw2"), "a Secret value changed");
 }

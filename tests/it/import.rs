@@ -258,19 +258,21 @@ fn description() -> impl Strategy<Value = (String, BTreeMap<String, Vec<u8>>)> {
     (
         name(),
         0..5i64,
-        prop::collection::btree_map("[A-Z][A-Z0-9_]{0,6}", hostile::value(), 0..4),
+        // Env in any order: the order written is the order rendered.
+        prop::collection::btree_map("[A-Z][A-Z0-9_]{0,6}", hostile::value(), 0..4)
+            .prop_map(|m| m.into_iter().collect::<Vec<_>>())
+            .prop_shuffle(),
         prop::collection::btree_map("[a-z]([a-z0-9.]{0,5}[a-z0-9])?", hostile::value(), 0..4),
         prop::collection::btree_map("[a-z][a-z0-9._-]{0,6}", hostile::value(), 1..4),
         prop::collection::vec(any::<u8>(), 0..40),
         any::<(bool, bool, bool, bool)>(),
+        prop::sample::select(SECURITY),
     )
-        .prop_map(|(name, replicas, env, annotations, secret, blob, (hash, sidecar, probe, mount))| {
+        .prop_map(|(name, replicas, env, annotations, secret, blob, (hash, sidecar, probe, mount), security)| {
             let q = |s: &str| toml_str(s);
-            let table = |m: &BTreeMap<String, String>| {
-                m.iter().map(|(k, v)| format!("{} = {}", q(k), q(v))).collect::<Vec<_>>().join(", ")
-            };
             let mut t = format!("name = {}\nreplicas = {replicas}\nimage = \"img:1\"\nports = {{ web = 80 }}\n", q(&name));
-            t += &format!("env = {{ {} }}\nannotations = {{ {} }}\n", table(&env), table(&annotations));
+            t += &format!("env = {{ {} }}\nannotations = {{ {} }}\n", table(env.iter().map(|(k, v)| (k, v))), table(&annotations));
+            t += security;
             if probe {
                 t += "probes.readiness = { http = { path = \"/h\", port = \"web\" }, period = 3 }\n";
             }
@@ -288,6 +290,26 @@ fn description() -> impl Strategy<Value = (String, BTreeMap<String, Vec<u8>>)> {
         })
 }
 
+/// Top-level security settings: none, `pod_security` alone, with a service
+/// account (no token setting then), with some of its settings written.
+const SECURITY: &[&str] = &[
+    "",
+    "pod_security = \"restricted\"\n",
+    "pod_security = \"restricted\"\nservice_account = \"runner\"\n",
+    "pod_security = \"restricted\"\nsecurity_context = { run_as_user = 1000, run_as_non_root = true, read_only_root_filesystem = true }\n",
+    "pod_security = \"baseline\"\n",
+    "security_context = { run_as_non_root = true, seccomp_profile = \"RuntimeDefault\", allow_privilege_escalation = false }\n",
+];
+
+/// The inside of an inline table of strings.
+fn table<'a>(pairs: impl IntoIterator<Item = (&'a String, &'a String)>) -> String {
+    let pairs: Vec<String> = pairs
+        .into_iter()
+        .map(|(k, v)| format!("{} = {}", toml_str(k), toml_str(v)))
+        .collect();
+    pairs.join(", ")
+}
+
 fn toml_str(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
@@ -299,6 +321,29 @@ fn toml_str(s: &str) -> String {
         }
     }
     out + "\""
+}
+
+#[test]
+fn every_generated_security_setting_compiles() {
+    // The property skips descriptions that do not compile: these must.
+    for security in SECURITY {
+        let text = format!("name = \"g\"\nimage = \"img:1\"\n{security}");
+        let sources = MemorySources {
+            files: BTreeMap::new(),
+            env: BTreeMap::new(),
+        };
+        let compiled = kubetoml::compile_with_sources(
+            "g.toml",
+            &text,
+            &sources,
+            &Templates::builtin(),
+            false,
+            None,
+        );
+        if let Err(e) = compiled {
+            panic!("{}", e.draw(false));
+        }
+    }
 }
 
 proptest! {
@@ -344,4 +389,60 @@ spec:
     assert!(out.contains("storage: 5Gi"), "{out}");
     let line = "in.yaml: StatefulSet/db: spec.template.spec.containers[db].volumeMounts[data].mountPath: added `/backup`";
     assert!(differences.iter().any(|d| d == line), "{differences:#?}");
+}
+
+/// The description `import` writes for `yaml` (one StatefulSet).
+fn imported_toml(yaml: &str) -> String {
+    let imported = import(&[Input {
+        file: "in.yaml",
+        text: yaml,
+    }])
+    .unwrap_or_else(|e| panic!("{}", e.draw(false)));
+    let toml = imported.files.iter().find(|f| f.path.ends_with(".toml"));
+    String::from_utf8(toml.unwrap().bytes.clone()).unwrap()
+}
+
+#[test]
+fn a_third_party_pod_that_meets_restricted_imports_with_the_level() {
+    let yaml = std::fs::read_to_string("tests/fixtures/import/helm-postgresql.yaml").unwrap();
+    let toml = imported_toml(&yaml);
+    assert!(toml.contains("\npod_security = \"restricted\"\n"), "{toml}");
+    // What the level fills in is left to it; what it does not is kept.
+    assert!(
+        toml.contains("security_context = { run_as_user = 1001, run_as_group = 1001, fs_group = 1001, read_only_root_filesystem = true, privileged = false }"),
+        "{toml}"
+    );
+}
+
+#[test]
+fn a_pod_with_part_of_the_hardening_keeps_its_settings_and_gets_no_level() {
+    let yaml = render_file(Path::new("examples/restricted/restricted.toml"));
+    // Without the token setting, the level would add one: a change in behaviour.
+    let without_token = yaml.replace("      automountServiceAccountToken: false\n", "");
+    assert_ne!(without_token, yaml);
+    let (again, differences) = import_and_render(&without_token);
+    assert!(!imported_toml(&without_token).contains("pod_security"));
+    assert!(!again.contains("automountServiceAccountToken"), "{again}");
+    assert!(
+        differences.contains(&"in.yaml: StatefulSet/cache: spec.template.spec.containers[cache].securityContext.runAsNonRoot: not expressible, dropped".to_owned()),
+        "{differences:#?}"
+    );
+    assert!(
+        !differences.iter().any(|d| d.contains(": added")),
+        "{differences:#?}"
+    );
+}
+
+#[test]
+fn a_pod_the_level_forbids_gets_no_level() {
+    let yaml = render_file(Path::new("examples/restricted/restricted.toml"));
+    // `restricted` allows adding `NET_BIND_SERVICE` only.
+    let extra = "            capabilities:\n              add:\n                - SYS_TIME\n              drop:\n";
+    let with_cap = yaml.replacen("            capabilities:\n              drop:\n", extra, 1);
+    assert_ne!(with_cap, yaml);
+    let toml = imported_toml(&with_cap);
+    assert!(!toml.contains("pod_security"), "{toml}");
+    assert!(toml.contains("add = [\"SYS_TIME\"]"), "{toml}");
+    let (again, _) = import_and_render(&with_cap);
+    assert!(again.contains("- SYS_TIME"), "{again}");
 }

@@ -336,7 +336,7 @@ fn from_env_variables_are_inputs() {
     let dir = dir_with(FROM_ENV, &[]);
     let options = kubetoml::Options::new().env([("CI_IMAGE", "registry.example.com/web:1")]);
     let out = kubetoml::compile_file(dir.path().join("web.toml"), &options).unwrap();
-    assert_eq!(out.inputs().env_vars, ["CI_IMAGE"]);
+    assert!(out.inputs().env_vars.iter().any(|v| v == "CI_IMAGE"));
     assert!(out.to_yaml().contains("image: registry.example.com/web:1"));
 }
 

@@ -83,6 +83,8 @@ fn a_build_script_learns_every_file_and_variable_it_read() {
         changed("conf/b.conf"),
         changed("index.html"),
         changed("web.toml"),
+        // The config hash's key: setting it changes the annotation.
+        "cargo:rerun-if-env-changed=KUBETOML_HASH_KEY".to_owned(),
         "cargo:rerun-if-env-changed=PG_PASSWORD".to_owned(),
         "cargo:rerun-if-env-changed=REGISTRY_TOKEN".to_owned(),
     ];
@@ -130,7 +132,10 @@ fn an_unset_variable_is_an_input_too() {
         &Options::new().env([("KUBETOML_TEST_UNSET_REGION", "eu")]),
     )
     .unwrap();
-    assert_eq!(out.inputs().env_vars, ["KUBETOML_TEST_UNSET_REGION"]);
+    assert_eq!(
+        out.inputs().env_vars,
+        ["KUBETOML_HASH_KEY", "KUBETOML_TEST_UNSET_REGION"]
+    );
 }
 
 #[test]

@@ -5,6 +5,7 @@
 mod common;
 mod hostile;
 mod memory;
+mod python;
 mod pyyaml;
 
 mod against;
@@ -12,6 +13,7 @@ mod bad_inputs;
 mod check;
 mod checkov;
 mod cli;
+mod companions;
 mod examples;
 mod explain;
 mod fuzz_regressions;
@@ -23,6 +25,8 @@ mod kustomize_hash;
 mod kustomize_names;
 mod layers;
 mod library;
+mod parallel;
+mod pod_features;
 mod pod_security;
 mod readback;
 mod roundtrip;

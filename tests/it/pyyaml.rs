@@ -1,5 +1,5 @@
 //! Reading YAML with PyYAML (YAML 1.1, as kubectl's parser is flavoured), for
-//! the property tests: every stream of a run goes through python3 in one go,
+//! the property tests: every stream of a run goes through python (see `tests/python`) in one go,
 //! spread over two processes (PyYAML's pure-Python reader is the slow part).
 //!
 //! Each stream is read with `yaml.safe_load_all`, and with libyaml's
@@ -8,8 +8,10 @@
 //! up as a `{"\u0000not-str": ...}` object, so a bool or a number cannot pass
 //! for text; a stream that fails to load reads as `{"\u0000error": ...}`.
 
+use crate::python;
+
 use std::io::Write as _;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use serde_json::Value as Json;
 
@@ -57,7 +59,7 @@ pub struct Readings {
     pub results: Vec<Vec<Json>>,
 }
 
-/// Reads every stream with every loader. A missing python3 or PyYAML fails
+/// Reads every stream with every loader. A missing python or PyYAML fails
 /// the test with the command that installs it.
 pub fn read(streams: &[&str]) -> Readings {
     let chunk_len = streams.len().div_ceil(PROCESSES).max(1);
@@ -75,24 +77,22 @@ pub fn read(streams: &[&str]) -> Readings {
 }
 
 fn read_in_one_process(streams: &[&str]) -> Readings {
-    let mut child = Command::new("python3")
+    let mut child = python::with_module("yaml")
         .args(["-c", PYTHON])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot run python3 ({e}); these tests need python3 with PyYAML: pip install pyyaml")
-        });
+        .unwrap_or_else(|e| panic!("cannot run python ({e})"));
     let input = serde_json::to_vec(streams).unwrap();
     let mut stdin = child.stdin.take().unwrap();
-    // python3 answers only after reading everything, and the answer may not fit in the pipe.
+    // python answers only after reading everything, and the answer may not fit in the pipe.
     let writer = std::thread::spawn(move || stdin.write_all(&input));
     let output = child.wait_with_output().unwrap();
     writer.join().unwrap().unwrap();
     assert!(
         output.status.success(),
-        "python3 failed ({}): {}\nthese tests need python3 with PyYAML: pip install pyyaml",
+        "python failed ({}): {}\nthese tests need PyYAML: run `bash .ci/test` (installs .ci/requirements.txt into .venv)",
         output.status,
         String::from_utf8_lossy(&output.stderr),
     );

@@ -151,6 +151,19 @@ fn check_container(c: &Container, v: &Value) {
                 assert_eq!(s(&y["valueFrom"]["secretKeyRef"]["name"]), object);
                 assert_eq!(s(&y["valueFrom"]["secretKeyRef"]["key"]), key);
             }
+            EnvSource::Field { path } => {
+                assert_eq!(s(&y["valueFrom"]["fieldRef"]["fieldPath"]), path);
+            }
+            EnvSource::Resource {
+                container,
+                resource,
+                divisor,
+            } => {
+                let r = &y["valueFrom"]["resourceFieldRef"];
+                assert_eq!(r["containerName"].as_str(), container.as_deref());
+                assert_eq!(s(&r["resource"]), resource);
+                assert_eq!(r["divisor"].as_str(), divisor.as_ref().map(|d| d.as_str()));
+            }
         }
     }
     let env_from = seq(&v["envFrom"]);
@@ -217,9 +230,32 @@ fn check_container(c: &Container, v: &Value) {
 }
 
 fn check(model: &Model, docs: &[Value]) {
-    let expected = model.config_maps.len() + model.secrets.len() + 2;
+    let optional = [
+        model.namespace.is_some(),
+        model.service_account.is_some(),
+        model.client_service.is_some(),
+        model.disruption_budget.is_some(),
+        model.network_policy.is_some(),
+    ];
+    let expected = model.config_maps.len()
+        + model.secrets.len()
+        + model.extra_manifests.len()
+        + 2
+        + optional.iter().filter(|o| **o).count();
     assert_eq!(docs.len(), expected);
     let mut docs = docs.iter();
+
+    if let Some(ns) = &model.namespace {
+        let y = docs.next().unwrap();
+        assert_eq!(s(&y["kind"]), "Namespace");
+        assert!(y["metadata"]["namespace"].is_null());
+        check_metadata(&ns.metadata, &y["metadata"]);
+    }
+    if let Some(sa) = &model.service_account {
+        let y = docs.next().unwrap();
+        assert_eq!(s(&y["kind"]), "ServiceAccount");
+        check_metadata(&sa.metadata, &y["metadata"]);
+    }
 
     for cm in &model.config_maps {
         let y = docs.next().unwrap();
@@ -277,6 +313,8 @@ fn check(model: &Model, docs: &[Value]) {
         assert_eq!(s(&v["protocol"]), p.protocol.as_str());
     }
 
+    check_companions(model, &mut docs);
+
     let y = docs.next().unwrap();
     let sts = &model.stateful_set;
     assert_eq!(s(&y["kind"]), "StatefulSet");
@@ -329,6 +367,10 @@ fn check(model: &Model, docs: &[Value]) {
     assert_eq!(
         ps["serviceAccountName"].as_str(),
         pod.service_account.as_deref()
+    );
+    assert_eq!(
+        ps["automountServiceAccountToken"].as_bool(),
+        pod.automount_service_account_token
     );
     assert_eq!(
         opt_i64(&ps["terminationGracePeriodSeconds"]),
@@ -384,8 +426,64 @@ fn check(model: &Model, docs: &[Value]) {
             check_container(c, y);
         }
     }
+    assert_eq!(
+        ps["priorityClassName"].as_str(),
+        pod.priority_class_name.as_deref()
+    );
+    check_affinity(pod.affinity.as_ref(), &ps["affinity"]);
+    let aliases = seq(&ps["hostAliases"]);
+    assert_eq!(aliases.len(), pod.host_aliases.len());
+    for (a, y) in pod.host_aliases.iter().zip(aliases) {
+        assert_eq!(s(&y["ip"]), a.ip);
+        assert_eq!(strings(&y["hostnames"]), a.hostnames);
+    }
+    assert_eq!(ps["dnsPolicy"].as_str(), pod.dns_policy.map(|p| p.as_str()));
+    match &pod.dns_config {
+        None => assert!(ps["dnsConfig"].is_null()),
+        Some(d) => {
+            let y = &ps["dnsConfig"];
+            assert_eq!(strings(&y["nameservers"]), d.nameservers);
+            assert_eq!(strings(&y["searches"]), d.searches);
+            let options: Vec<(String, Option<String>)> = seq(&y["options"])
+                .iter()
+                .map(|o| {
+                    (
+                        s(&o["name"]).to_owned(),
+                        o["value"].as_str().map(str::to_owned),
+                    )
+                })
+                .collect();
+            let expected: Vec<(String, Option<String>)> = (d.options.iter())
+                .map(|o| (o.name.clone(), o.value.clone()))
+                .collect();
+            assert_eq!(options, expected);
+        }
+    }
     let volumes = seq(&ps["volumes"]);
-    assert_eq!(volumes.len(), pod.volumes.len());
+    assert_eq!(volumes.len(), pod.volumes.len() + pod.other_volumes.len());
+    let (volumes, others) = volumes.split_at(pod.volumes.len());
+    for (v, y) in pod.other_volumes.iter().zip(others) {
+        assert_eq!(s(&y["name"]), v.name);
+        match &v.source {
+            VolumeSource::EmptyDir { medium, size_limit } => {
+                let e = &y["emptyDir"];
+                assert!(e.is_mapping());
+                assert_eq!(e["medium"].as_str(), medium.map(|m| m.as_str()));
+                assert_eq!(
+                    e["sizeLimit"].as_str(),
+                    size_limit.as_ref().map(|q| q.as_str())
+                );
+            }
+            VolumeSource::Claim {
+                claim_name,
+                read_only,
+            } => {
+                let c = &y["persistentVolumeClaim"];
+                assert_eq!(s(&c["claimName"]), claim_name);
+                assert_eq!(c["readOnly"].as_bool().unwrap_or(false), *read_only);
+            }
+        }
+    }
     for (v, y) in pod.volumes.iter().zip(volumes) {
         assert_eq!(s(&y["name"]), v.name);
         let source = match v.kind {
@@ -410,6 +508,14 @@ fn check(model: &Model, docs: &[Value]) {
         assert_eq!(items, expected);
         assert_eq!(opt_i64(&source["defaultMode"]), v.default_mode);
     }
+    for m in &model.extra_manifests {
+        let y = docs.next().unwrap();
+        assert_eq!(s(&y["kind"]), m.kind);
+        assert_eq!(s(&y["metadata"]["name"]), m.name);
+        assert_eq!(y["metadata"]["namespace"].as_str(), m.namespace.as_deref());
+        let printed: Value = serde_yaml::from_str(&m.yaml).unwrap();
+        assert_eq!(&printed, y);
+    }
     let claims = seq(&spec["volumeClaimTemplates"]);
     assert_eq!(claims.len(), sts.claims.len());
     for (c, y) in sts.claims.iter().zip(claims) {
@@ -430,6 +536,130 @@ fn check(model: &Model, docs: &[Value]) {
     }
 }
 
+fn check_affinity(a: Option<&Affinity>, y: &Value) {
+    let Some(a) = a else {
+        assert!(y.is_null());
+        return;
+    };
+    let node = |v: &Value| NodeRequirement {
+        key: s(&v["key"]).to_owned(),
+        values: strings(&v["values"]),
+    };
+    let pair = |n: &NodeRequirement| (n.key.clone(), n.values.clone());
+    let required = &y["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"];
+    let terms = seq(&required["nodeSelectorTerms"]);
+    assert!(terms.len() <= 1, "one term: every requirement must hold");
+    let got: Vec<_> = terms
+        .iter()
+        .flat_map(|t| seq(&t["matchExpressions"]))
+        .inspect(|e| assert_eq!(s(&e["operator"]), "In"))
+        .map(|e| pair(&node(e)))
+        .collect();
+    assert_eq!(got, a.required_nodes.iter().map(pair).collect::<Vec<_>>());
+    let preferred = seq(&y["nodeAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]);
+    let got: Vec<_> = preferred
+        .iter()
+        .inspect(|p| assert_eq!(p["weight"].as_i64(), Some(a.preference_weight)))
+        .flat_map(|p| seq(&p["preference"]["matchExpressions"]))
+        .map(|e| pair(&node(e)))
+        .collect();
+    assert_eq!(got, a.preferred_nodes.iter().map(pair).collect::<Vec<_>>());
+    for (rules, field) in [(&a.near, "podAffinity"), (&a.away_from, "podAntiAffinity")] {
+        let term = |t: &PodTerm| (t.topology_key.clone(), t.match_labels.clone());
+        let read = |v: &Value| {
+            (
+                s(&v["topologyKey"]).to_owned(),
+                string_map(&v["labelSelector"]["matchLabels"]),
+            )
+        };
+        let required: Vec<_> = seq(&y[field]["requiredDuringSchedulingIgnoredDuringExecution"])
+            .iter()
+            .map(read)
+            .collect();
+        assert_eq!(
+            required,
+            rules.required.iter().map(term).collect::<Vec<_>>()
+        );
+        let preferred: Vec<_> = seq(&y[field]["preferredDuringSchedulingIgnoredDuringExecution"])
+            .iter()
+            .inspect(|p| assert_eq!(p["weight"].as_i64(), Some(a.preference_weight)))
+            .map(|p| read(&p["podAffinityTerm"]))
+            .collect();
+        assert_eq!(
+            preferred,
+            rules.preferred.iter().map(term).collect::<Vec<_>>()
+        );
+    }
+}
+
+/// The client Service, the PodDisruptionBudget and the NetworkPolicy, in that order.
+fn check_companions<'a>(model: &Model, docs: &mut impl Iterator<Item = &'a Value>) {
+    if let Some(c) = &model.client_service {
+        let y = docs.next().unwrap();
+        assert_eq!(s(&y["kind"]), "Service");
+        check_metadata(&c.metadata, &y["metadata"]);
+        assert!(y["spec"]["clusterIP"].is_null());
+        assert_eq!(s(&y["spec"]["type"]), c.type_.as_str());
+        assert_eq!(string_map(&y["spec"]["selector"]), c.selector);
+        let ports = seq(&y["spec"]["ports"]);
+        assert_eq!(ports.len(), c.ports.len());
+        for (p, v) in c.ports.iter().zip(ports) {
+            assert_eq!(s(&v["name"]), p.name);
+            assert_eq!(v["port"].as_i64(), Some(p.port));
+            assert_eq!(s(&v["targetPort"]), p.target_port);
+            assert_eq!(s(&v["protocol"]), p.protocol.as_str());
+        }
+    }
+    if let Some(b) = &model.disruption_budget {
+        let y = docs.next().unwrap();
+        assert_eq!(s(&y["kind"]), "PodDisruptionBudget");
+        check_metadata(&b.metadata, &y["metadata"]);
+        let spec = &y["spec"];
+        assert_eq!(string_map(&spec["selector"]["matchLabels"]), b.selector);
+        let limit = |v: &Value| (!v.is_null()).then(|| int_or_string(v));
+        assert_eq!(limit(&spec["maxUnavailable"]), b.max_unavailable);
+        assert_eq!(limit(&spec["minAvailable"]), b.min_available);
+    }
+    if let Some(p) = &model.network_policy {
+        let y = docs.next().unwrap();
+        assert_eq!(s(&y["kind"]), "NetworkPolicy");
+        check_metadata(&p.metadata, &y["metadata"]);
+        let spec = &y["spec"];
+        assert_eq!(
+            string_map(&spec["podSelector"]["matchLabels"]),
+            p.pod_selector
+        );
+        assert_eq!(strings(&spec["policyTypes"]), ["Ingress"]);
+        let rules = seq(&spec["ingress"]);
+        if p.ports.is_empty() {
+            assert!(rules.is_empty(), "nothing listens: nothing is admitted");
+            return;
+        }
+        let [rule] = rules else {
+            panic!("one ingress rule")
+        };
+        let from = seq(&rule["from"]);
+        assert_eq!(from.len(), p.from.len());
+        for (peer, v) in p.from.iter().zip(from) {
+            let selector = |v: &Value| {
+                v.as_mapping()
+                    .is_some()
+                    .then(|| string_map(&v["matchLabels"]))
+            };
+            assert_eq!(selector(&v["podSelector"]), peer.pod_labels);
+            assert_eq!(selector(&v["namespaceSelector"]), peer.namespace_labels);
+        }
+        let ports: Vec<(i64, String)> = seq(&rule["ports"])
+            .iter()
+            .map(|v| (v["port"].as_i64().unwrap(), s(&v["protocol"]).to_owned()))
+            .collect();
+        let expected: Vec<(i64, String)> = (p.ports.iter())
+            .map(|x| (x.port, x.protocol.as_str().to_owned()))
+            .collect();
+        assert_eq!(ports, expected);
+    }
+}
+
 #[test]
 fn every_example_reads_back_as_its_model() {
     for example in [
@@ -437,6 +667,7 @@ fn every_example_reads_back_as_its_model() {
         "myapp/myapp.toml",
         "hook-demo/hook-demo.toml",
         "postgres/postgres.toml",
+        "zookeeper/zookeeper.toml",
     ] {
         let path = Path::new("examples").join(example);
         let source = std::fs::read_to_string(&path).unwrap();
@@ -456,7 +687,8 @@ fn a_description_using_every_field_reads_back_as_its_model() {
     assert_eq!(sts.pod.containers.len(), 2);
     assert_eq!(sts.pod.init_containers.len(), 1);
     assert_eq!(sts.claims.len(), 2);
-    assert_eq!(model.config_maps.len(), 2);
+    // `one-file` is generated; `cluster-ca` and the `tls` Secret are external.
+    assert_eq!(model.config_maps.len(), 3);
     assert_eq!(model.secrets.len(), 3);
     assert!(model
         .config_maps
@@ -473,8 +705,93 @@ fn a_description_using_every_field_reads_back_as_its_model() {
         1
     );
     assert_eq!(sts.pod.topology_spread.len(), 1);
+    assert_eq!(model.namespace.as_ref().unwrap().metadata.name, "prod");
+    let account = model.service_account.as_ref().unwrap();
+    assert_eq!(
+        sts.pod.service_account.as_ref(),
+        Some(&account.metadata.name)
+    );
+    assert_eq!(sts.pod.automount_service_account_token, Some(false));
+    let client = model.client_service.as_ref().unwrap();
+    assert_eq!(client.ports.len(), 2);
+    assert_eq!(client.type_, ServiceType::LoadBalancer);
+    let budget = model.disruption_budget.as_ref().unwrap();
+    assert_eq!(
+        budget.max_unavailable,
+        Some(IntOrString::String("50%".into()))
+    );
+    let policy = model.network_policy.as_ref().unwrap();
+    assert_eq!(policy.from.len(), 5);
+    assert_eq!(
+        policy.ports.len(),
+        4,
+        "every container's ports, the sidecar's too"
+    );
     assert!(sts.pod.containers[0].readiness_probe.is_some());
     assert!(sts.pod.containers[0].pre_stop.is_some());
+    let extra: Vec<(&str, Option<&str>)> = (model.extra_manifests.iter())
+        .map(|m| (m.kind.as_str(), m.namespace.as_deref()))
+        .collect();
+    assert_eq!(
+        extra,
+        [
+            ("ServiceMonitor", Some("prod")),
+            ("Ingress", Some("edge")),
+            ("PriorityClass", None)
+        ],
+        "the app's namespace where none is written, never on a cluster-scoped kind"
+    );
+    let ingress: Value = serde_yaml::from_str(&model.extra_manifests[1].yaml).unwrap();
+    let labels = string_map(&ingress["metadata"]["labels"]);
+    assert_eq!(
+        labels["app.kubernetes.io/name"], "edge-router",
+        "theirs kept"
+    );
+    assert_eq!(labels["tier"], "db", "the app's added");
+    assert_eq!(sts.pod.other_volumes.len(), 3);
+    assert_eq!(sts.pod.host_aliases.len(), 2);
+    let affinity = sts.pod.affinity.as_ref().unwrap();
+    assert_eq!(affinity.required_nodes.len(), 2);
+    assert_eq!(affinity.preferred_nodes.len(), 1);
+    assert_eq!(affinity.near.preferred.len(), 1);
+    assert_eq!(affinity.away_from.required.len(), 1);
+    assert_eq!(affinity.away_from.preferred.len(), 1);
+    assert_eq!(sts.pod.dns_policy, Some(DnsPolicy::None));
+    assert_eq!(sts.pod.dns_config.as_ref().unwrap().options.len(), 2);
+    assert_eq!(sts.pod.priority_class_name.as_deref(), Some("high"));
+    assert_eq!(sts.pod.annotations["prometheus.io/scrape"], "true");
+    assert!(
+        !model
+            .stateful_set
+            .metadata
+            .annotations
+            .contains_key("prometheus.io/scrape"),
+        "pod annotations are on the pods only"
+    );
+    assert!(
+        (model.secrets.iter()).all(|s| s.metadata.name != "tls"),
+        "an external Secret is never emitted"
+    );
+    let main = &sts.pod.containers[0];
+    let es = main
+        .volume_mounts
+        .iter()
+        .find(|m| m.mount_path == "/etc/app/app.yml")
+        .unwrap();
+    assert_eq!(es.sub_path.as_deref(), Some("multi"));
+    let downward = |c: &Container| {
+        (c.env.iter())
+            .filter(|e| {
+                matches!(
+                    e.source,
+                    EnvSource::Field { .. } | EnvSource::Resource { .. }
+                )
+            })
+            .count()
+    };
+    assert_eq!(downward(&sts.pod.containers[0]), 4);
+    assert_eq!(downward(&sts.pod.containers[1]), 1);
+    assert_eq!(downward(&sts.pod.init_containers[0]), 1);
 }
 
 #[test]

@@ -443,7 +443,7 @@ fn data_table(
         .any(|s| matches!(s, Source::File(_, FileRef::InDirectory)))
     {
         // With and without the trailing slash, both name the directory.
-        files.push(if entries.len() % 2 == 0 {
+        files.push(if entries.len().is_multiple_of(2) {
             format!("{directory}/")
         } else {
             directory
@@ -475,6 +475,8 @@ fn data_table(
             "from_env = {}",
             inline_table(&from_env, literal, |v| toml_str(v, literal))
         );
+        // An empty value must read back too (without this, it is an error).
+        let _ = writeln!(toml, "allow_empty_env = true");
     }
     (toml, object)
 }

@@ -1,9 +1,11 @@
 //! Every example's output passes `kubernetes-validate --strict` for Kubernetes 1.27 to 1.37.
 //!
-//! `kubernetes-validate` (`pip install kubernetes-validate`, run here as
-//! `python3 -m kubernetes_validate`) checks objects
-//! against each release's OpenAPI schema, offline. It is required: CI installs
-//! it, and a machine without it fails here with the command to run.
+//! `kubernetes-validate` checks objects against each release's OpenAPI schema,
+//! offline. It runs here as `python -m kubernetes_validate` with the python of
+//! `tests/python` (the `.venv` that `.ci/test` installs it into). It is required:
+//! a machine without it fails here with the command to run.
+
+use crate::python;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,15 +17,15 @@ const VERSIONS: [&str; 11] = [
 
 /// Runs `kubernetes-validate --strict` for `version` on `files`: `Err` holds its report.
 fn validate(version: &str, files: &[PathBuf]) -> Result<(), String> {
-    let probe = Command::new("kubernetes-validate")
-        .arg("--version")
-        .output();
-    assert!(
-        probe.is_ok_and(|o| o.status.success()),
-        "kubernetes-validate is not installed: run `pip install kubernetes-validate`"
-    );
-    let out = Command::new("kubernetes-validate")
-        .args(["--strict", "--quiet", "-k", version])
+    let out = python::with_module("kubernetes_validate")
+        .args([
+            "-m",
+            "kubernetes_validate",
+            "--strict",
+            "--quiet",
+            "-k",
+            version,
+        ])
         .args(files)
         .output()
         .unwrap();
@@ -52,6 +54,7 @@ fn render_examples_for(dir: &Path, version: Option<&str>) -> Vec<PathBuf> {
         "hook-demo/hook-demo.toml",
         "postgres/postgres.toml",
         "restricted/restricted.toml",
+        "zookeeper/zookeeper.toml",
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_kubetoml"))
             .args(["render", &format!("examples/{example}")])

@@ -279,7 +279,7 @@ fn run_case(section: usize, edits: &[Edit]) -> Result<(), TestCaseError> {
             )?;
         }
     }
-    if CASES_RUN.fetch_add(1, Ordering::Relaxed) % 16 == 0 {
+    if CASES_RUN.fetch_add(1, Ordering::Relaxed).is_multiple_of(16) {
         std::fs::write(dir.path().join("db.toml"), &description).unwrap();
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_kubetoml"))
             .args(["render", "db.toml", "--no-literal-secrets"])

@@ -250,11 +250,18 @@ fn init_writes_a_starter_that_renders_and_never_overwrites() {
     let yaml = dir.path().join("out.yaml");
     std::fs::write(&yaml, &rendered.stdout).unwrap();
     for version in ["1.27.0", "1.32.0", "1.37.0"] {
-        let v = Command::new("kubernetes-validate")
-            .args(["--strict", "--quiet", "-k", version])
+        let v = crate::python::with_module("kubernetes_validate")
+            .args([
+                "-m",
+                "kubernetes_validate",
+                "--strict",
+                "--quiet",
+                "-k",
+                version,
+            ])
             .arg(&yaml)
             .output()
-            .expect("kubernetes-validate is not installed: run `pip install kubernetes-validate`");
+            .unwrap();
         assert!(
             v.status.success(),
             "{version}: {}{}",

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Times the release binary on the worst inputs found for issue 7 ("bounded in
+# time, memory and output"): each case must be answered within 2 s and 256 MiB,
+# with at most 64 KB on stderr. Prints one line per case: seconds, max RSS
+# (MiB, from /usr/bin/time -v), bytes on stderr, exit status, and OK or OVER.
+# Usage: bash benches/worst_cases.sh [BINARY]   (default: builds target/release/kubetoml)
+# A case still running after 20 s is killed (status 124) and counts as OVER.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin="${1:-}"
+if [ -z "$bin" ]; then
+  cargo build --release --quiet
+  bin="$PWD/target/release/kubetoml"
+fi
+bin=$(realpath "$bin")
+command -v /usr/bin/time >/dev/null || { echo "needs GNU time (/usr/bin/time): apt-get install time" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+app() { printf 'name = "app"\nimage = "nginx:1.27"\n'; }
+mib=1048576
+
+# 1. A directory of 300 sparse files of 1 MiB each (disk use ~0).
+mkdir sparse && for i in $(seq 300); do truncate -s $mib "sparse/f$i"; done
+{ app; printf '[configmaps.c]\nfiles = ["sparse"]\n'; } > sparse.toml
+# 2. One 1 MiB file under 5000 keys of one object (description ~100 KB).
+head -c $mib /dev/zero | tr '\0' 'a' > big.txt
+{ app; printf '[configmaps.c]\nfiles = ['; for i in $(seq 5000); do printf '"k%d=big.txt",' "$i"; done; printf ']\n'; } > many_keys.toml
+# 3. The same 1 MiB file in 2000 objects.
+{ app; for i in $(seq 2000); do printf '[configmaps.c%d]\nfiles = ["big.txt"]\n' "$i"; done; } > many_objects.toml
+# 4. A 10 MB description of garbage lines, and a 3.6 MB one (under the 4 MiB limit:
+# 200 000 unknown fields, each an error).
+python3 -c "import sys; sys.stdout.write('name = \"app\"\nimage = \"x\"\n' + ''.join('bad%d = %d\n' % (i, i) for i in range(700000)))" > errors.toml
+python3 -c "import sys; sys.stdout.write('name = \"app\"\nimage = \"x\"\n' + ''.join('bad%d = %d\n' % (i, i) for i in range(200000)))" > errors4.toml
+# 5. --against: 10 MB of nested flow sequences, and a 10 MB mapping.
+python3 -c "import sys; sys.stdout.write('[' * 5000000 + ']' * 5000000)" > nested.yaml
+python3 -c "import sys; sys.stdout.write('kind: StatefulSet\nmetadata:\n  name: app\nspec:\n' + ''.join('  k%d: v\n' % i for i in range(900000)))" > wide.yaml
+{ app; } > app.toml
+# 6. A kubernetes.io/tls Secret with 1 MiB of PEM blocks.
+python3 -c "
+import sys
+blk = '-----BEGIN CERTIFICATE-----\n' + 'QUFB' * 16 + '\n-----END CERTIFICATE-----\n'
+sys.stdout.write(blk * (1048000 // len(blk)))" > tls.crt
+cp tls.crt tls.key
+{ app; printf '[secrets.t]\ntype = "kubernetes.io/tls"\nfiles = ["tls.crt=tls.crt", "tls.key=tls.key"]\n'; } > tls.toml
+# 7. User templates that never end, or grow without bound.
+mkdir loop grow
+printf '{%% for i in range(100000) %%}{%% for j in range(100000) %%}{%% endfor %%}{%% endfor %%}\n' > loop/configmap.yaml
+{ printf '{%% set s = "xxxxxxxxxxxxxxxx" %%}'; for i in $(seq 40); do printf '{%% set s = s ~ s %%}'; done; printf '{{ s|length }}\n'; } > grow/configmap.yaml
+{ app; printf '[configmaps.c]\nliterals = { a = "b" }\n'; } > cm.toml
+# 8. A template that is a device; 300 000 specs (3.6 MB) naming one small file in one object.
+printf 'v' > small.txt
+{ app; printf '[configmaps.c]\nfiles = ['; for i in $(seq 300000); do printf '"small.txt",'; done; printf ']\n'; } > many_specs.toml
+{ app; printf '[configmaps.c]\nfiles = [\n'; for i in $(seq 300000); do printf '"small.txt",\n'; done; printf ']\n'; } > many_spec_lines.toml
+mkdir devtpl && ln -s /dev/zero devtpl/configmap.yaml
+
+cases=(
+  "dir_of_sparse_files|render sparse.toml"
+  "one_file_5000_keys|render many_keys.toml"
+  "one_file_2000_objects|render many_objects.toml"
+  "description_dev_zero|render /dev/zero"
+  "description_dev_urandom|render /dev/urandom"
+  "description_10mb_errors|render errors.toml"
+  "description_3.6mb_errors|render errors4.toml"
+  "against_dev_zero|render --against /dev/zero app.toml"
+  "against_nested_10mb|render --against nested.yaml app.toml"
+  "against_wide_10mb|render --against wide.yaml app.toml"
+  "tls_1mib_pem|render tls.toml"
+  "template_endless_loop|render --templates loop cm.toml"
+  "template_doubling_string|render --templates grow cm.toml"
+  "template_dev_zero|render --templates devtpl cm.toml"
+  "one_small_file_300k_times|render many_specs.toml"
+  "same_300k_times_a_line_each|render many_spec_lines.toml"
+)
+printf '%-26s %8s %9s %10s %6s\n' case seconds rss_mib stderr_b status
+for c in "${cases[@]}"; do
+  name=${c%%|*}; args=${c#*|}
+  set +e
+  # shellcheck disable=SC2086
+  timeout 20 /usr/bin/time -v -o time.txt "$bin" $args >/dev/null 2>stderr.txt
+  status=$?
+  set -e
+  secs=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' time.txt)
+  rss=$(awk -F': ' '/Maximum resident/ {printf "%.0f", $2/1024}' time.txt)
+  err=$(wc -c < stderr.txt)
+  verdict=OK
+  if [ "$status" != 0 ] && [ "$status" != 1 ]; then verdict=FAIL
+  elif awk -v s="${secs:-99}" 'BEGIN{exit !(s>2)}' || [ "${rss:-999}" -gt 256 ] || [ "$err" -gt 65536 ]; then verdict=OVER; fi
+  printf '%-26s %8s %9s %10s %6s %s\n' "$name" "${secs:-killed}" "${rss:-?}" "$err" "$status" "$verdict"
+done

@@ -1,0 +1,285 @@
+//! `render -o DIR` for the binary: one file per object, all or nothing, replacing only what kubetoml wrote.
+//!
+//! kubetoml records what it writes in `DIR/.kubetoml-manifest` (one line per file: its
+//! SHA-256 and name). A later render replaces the folder only when every entry in it is
+//! the manifest, a file the manifest lists and that is unchanged since, or a file holding
+//! exactly the bytes about to be written under that name (a folder written before the
+//! manifest existed). Anything else, a hand-written `kustomization.yaml`, an edited
+//! output, a subfolder, makes the render refuse, naming it: nothing is deleted silently.
+//!
+//! The new files go into the sibling `.DIR.kubetoml-staging`, which takes the old
+//! folder's mode and is renamed into place at the end. The parent folder is locked
+//! (`flock`) for the run, so the staging name can be fixed: a staging folder left by a
+//! killed run is removed by the next one, and a previous folder moved aside by it
+//! (`.DIR.kubetoml-old`) is put back first.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use kubetoml::{Document, Error, ErrorKind, Kind};
+use sha2::{Digest, Sha256};
+
+/// The name of the record of what kubetoml wrote in an output folder.
+pub const MANIFEST: &str = ".kubetoml-manifest";
+
+/// The longest file name most file systems take (NAME_MAX, in bytes).
+const NAME_MAX: usize = 255;
+
+/// Writes every file or none into `dir`, replacing only what kubetoml wrote there before.
+pub fn write_dir(dir: &Path, docs: &[Document]) -> Result<(), Error> {
+    let shown = dir.display().to_string();
+    let fail = |message: String| Error::bare(ErrorKind::Io, &shown, message);
+    let io = |what: String, e: std::io::Error| fail(format!("{what}: {e}"));
+    // A symbolic link to a folder: write the folder it points to.
+    let dir = match std::fs::canonicalize(dir) {
+        Ok(real) if real.is_dir() => real,
+        _ => dir.to_path_buf(),
+    };
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let base = match dir.file_name() {
+        Some(base) if dir.file_name().is_some_and(|b| b != "." && b != "..") => {
+            base.to_string_lossy().into_owned()
+        }
+        _ => return Err(fail(format!("`{shown}` cannot be an output folder"))),
+    };
+    std::fs::create_dir_all(&parent)
+        .map_err(|e| io(format!("cannot create `{}`", parent.display()), e))?;
+    let _lock = lock(&parent).map_err(|e| io(format!("cannot lock `{}`", parent.display()), e))?;
+    let staging = parent.join(format!(".{base}.kubetoml-staging"));
+    let old = parent.join(format!(".{base}.kubetoml-old"));
+    recover(&parent, &base, &dir, &staging, &old)
+        .map_err(|e| io("cannot clean up after an earlier run".into(), e))?;
+    let files: Vec<(String, &Document)> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, doc)| (file_name(i, docs.len(), doc), doc))
+        .collect();
+    let mode = match std::fs::symlink_metadata(&dir) {
+        Ok(meta) if meta.is_dir() => {
+            check_ours(&dir, &files).map_err(|m| fail(format!("refusing to replace `{shown}`: {m}")))?;
+            Some(meta.permissions())
+        }
+        Ok(_) => {
+            return Err(fail(format!(
+                "`{shown}` is a file, not a folder: `-o` takes a folder to write one file per object into"
+            )))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io(format!("cannot read `{shown}`"), e)),
+    };
+    let existed = mode.is_some();
+    let result = stage(&staging, &files, mode)
+        .map_err(|e| io(format!("cannot write `{}`", staging.display()), e))
+        .and_then(|()| {
+            if existed {
+                std::fs::rename(&dir, &old)
+                    .map_err(|e| io(format!("cannot move `{shown}` aside"), e))?;
+            }
+            std::fs::rename(&staging, &dir).map_err(|e| io(format!("cannot create `{shown}`"), e))
+        });
+    match result {
+        Ok(()) => {
+            let _ = std::fs::remove_dir_all(&old);
+            Ok(())
+        }
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            if old.exists() && !dir.exists() {
+                let _ = std::fs::rename(&old, &dir);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// The file an object is written to: apply order first, zero-padded to the same width
+/// for all, so `kubectl apply -f DIR` (which sorts names) keeps it. The name part is cut
+/// to fit NAME_MAX; the number alone keeps every name unique.
+pub fn file_name(index: usize, total: usize, doc: &Document) -> String {
+    let width = total.to_string().len().max(2);
+    let head = format!(
+        "{:0width$}-{}-",
+        index + 1,
+        doc.kind.as_str().to_lowercase()
+    );
+    let room = NAME_MAX - head.len() - ".yaml".len();
+    let mut cut = doc.name.len().min(room);
+    while !doc.name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{head}{}.yaml", &doc.name[..cut])
+}
+
+/// Holds an exclusive lock on `folder` until dropped (no lock where the platform has none).
+fn lock(folder: &Path) -> std::io::Result<Option<std::fs::File>> {
+    #[cfg(unix)]
+    {
+        let f = std::fs::File::open(folder)?;
+        f.lock()?;
+        Ok(Some(f))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = folder;
+        Ok(None)
+    }
+}
+
+/// Undoes what a killed run left (under the lock no other run is going): a previous
+/// folder it moved aside goes back, its staging folder (fixed name, or named by PID
+/// as earlier versions did) goes.
+fn recover(
+    parent: &Path,
+    base: &str,
+    dir: &Path,
+    staging: &Path,
+    old: &Path,
+) -> std::io::Result<()> {
+    if old.is_dir() {
+        if dir.exists() {
+            std::fs::remove_dir_all(old)?;
+        } else {
+            std::fs::rename(old, dir)?;
+        }
+    }
+    if staging.is_dir() {
+        std::fs::remove_dir_all(staging)?;
+    }
+    let by_pid = format!(".{base}.kubetoml-");
+    for entry in std::fs::read_dir(parent)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(&by_pid) else {
+            continue;
+        };
+        let pid = rest.strip_prefix("old-").unwrap_or(rest);
+        if !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()) && entry.file_type()?.is_dir()
+        {
+            std::fs::remove_dir_all(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+/// `Ok` when everything in `dir` is kubetoml's to replace; `Err` names what is not.
+fn check_ours(dir: &Path, files: &[(String, &Document)]) -> Result<(), String> {
+    let cannot_read = |e: std::io::Error| format!("cannot read it: {e}");
+    let manifest = dir.join(MANIFEST);
+    let recorded = match kubetoml::read_input(&manifest) {
+        Ok(text) => parse_manifest(&text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
+        Err(e) => return Err(cannot_read(e)),
+    };
+    let next: BTreeMap<&str, &str> = files
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.yaml.as_str()))
+        .collect();
+    let mut foreign = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).map_err(cannot_read)? {
+        let entry = entry.map_err(cannot_read)?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == MANIFEST {
+            continue;
+        }
+        // As the messages show it: a file name may hold control characters.
+        let shown: String = name.escape_debug().collect();
+        if !entry.file_type().is_ok_and(|t| t.is_file()) {
+            foreign.insert(format!("`{shown}`, which kubetoml did not write"));
+            continue;
+        }
+        // Read only what could be ours, and hash it as a stream: a big file of the
+        // user's costs no memory.
+        let ours = match (recorded.get(&name), next.get(name.as_str())) {
+            (Some(written), _) => {
+                let mut hasher = Sha256::new();
+                let mut file = std::fs::File::open(entry.path()).map_err(cannot_read)?;
+                std::io::copy(&mut file, &mut hasher).map_err(cannot_read)?;
+                if hex(&hasher.finalize()) != *written {
+                    foreign.insert(format!("`{shown}`, changed since kubetoml wrote it"));
+                    continue;
+                }
+                true
+            }
+            (None, Some(yaml)) => {
+                let len = entry.metadata().map_err(cannot_read)?.len();
+                len == yaml.len() as u64
+                    && std::fs::read(entry.path()).map_err(cannot_read)? == yaml.as_bytes()
+            }
+            (None, None) => false,
+        };
+        if !ours {
+            foreign.insert(format!("`{shown}`, which kubetoml did not write"));
+        }
+    }
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    let count = foreign.len();
+    let mut listed: Vec<String> = foreign.into_iter().take(3).collect();
+    if count > listed.len() {
+        listed.push(format!("and {} more", count - listed.len()));
+    }
+    Err(format!(
+        "it holds {} (move it elsewhere, or render into another folder)",
+        listed.join(", ")
+    ))
+}
+
+/// Writes every file and the manifest into a fresh `staging` folder with mode `mode`.
+fn stage(
+    staging: &Path,
+    files: &[(String, &Document)],
+    mode: Option<std::fs::Permissions>,
+) -> std::io::Result<()> {
+    std::fs::create_dir(staging)?;
+    let mut manifest = String::from(
+        "# Written by kubetoml: the files it wrote here, with their SHA-256.\n\
+         # kubetoml replaces this folder only while it holds nothing else and they are unchanged.\n",
+    );
+    for (name, doc) in files {
+        write_file(
+            &staging.join(name),
+            doc.yaml.as_bytes(),
+            doc.kind == Kind::Secret,
+        )?;
+        manifest.push_str(&format!(
+            "{}  {name}\n",
+            hex(&Sha256::digest(doc.yaml.as_bytes()))
+        ));
+    }
+    write_file(&staging.join(MANIFEST), manifest.as_bytes(), false)?;
+    if let Some(mode) = mode {
+        std::fs::set_permissions(staging, mode)?;
+    }
+    Ok(())
+}
+
+fn parse_manifest(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once("  "))
+        .map(|(digest, name)| (name.to_string(), digest.to_string()))
+        .collect()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn write_file(path: &Path, bytes: &[u8], secret: bool) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(if secret { 0o600 } else { 0o644 });
+    }
+    let _ = secret;
+    let mut f = options.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}

@@ -1,0 +1,153 @@
+//! External ConfigMaps and Secrets, pod volumes that are not claim
+//! templates, one-file mounts and the pod-only fields, through the library.
+
+use std::path::Path;
+
+use kubetoml::model::*;
+use kubetoml::Options;
+
+fn model(toml: &str) -> Model {
+    // Every description here is self-contained: no file is read.
+    kubetoml::resolve(
+        "app.toml",
+        toml,
+        Path::new("tests/fixtures/everything"),
+        &Options::new(),
+    )
+    .unwrap_or_else(|e| panic!("{}", e.draw(false)))
+    .model()
+    .clone()
+}
+
+fn config_hash(m: &Model) -> Option<String> {
+    let annotations = &m.stateful_set.pod.annotations;
+    annotations
+        .get(kubetoml::lower::CONFIG_HASH_ANNOTATION)
+        .cloned()
+}
+
+const APP: &str = "name = \"zk\"\nimage = \"zookeeper:3.9\"\n";
+
+#[test]
+fn an_external_secret_is_referred_to_never_emitted_nor_hashed() {
+    let toml = format!(
+        "{APP}env = {{ CERT = {{ secret = \"tls\", key = \"tls.crt\" }} }}\n\
+         [secrets.tls]\nexternal = true\nkeys = [\"tls.crt\", \"tls.key\"]\nmount = \"/tls\"\n"
+    );
+    let m = model(&toml);
+    assert!(m.secrets.is_empty(), "never emitted");
+    assert_eq!(config_hash(&m), None, "its content is not known: no hash");
+    let main = &m.stateful_set.pod.containers[0];
+    assert_eq!(
+        main.env[0].source,
+        EnvSource::Secret {
+            object: "tls".into(),
+            key: "tls.crt".into()
+        }
+    );
+    assert_eq!(m.stateful_set.pod.volumes[0].object, "tls");
+    // Beside a generated ConfigMap, the hash covers the ConfigMap only.
+    let with_config = |value: &str| {
+        model(&format!(
+            "{toml}[configmaps.conf]\nliterals = {{ a = \"{value}\" }}\nenv_from = true\n"
+        ))
+    };
+    let a = config_hash(&with_config("1")).unwrap();
+    assert_eq!(a, config_hash(&with_config("1")).unwrap());
+    assert_ne!(a, config_hash(&with_config("2")).unwrap());
+}
+
+#[test]
+fn external_objects_keep_their_names_under_hash_suffix() {
+    let m = model(&format!(
+        "{APP}hash_suffix = true\nenv = {{ A = {{ configmap = \"ext\", key = \"any-key\" }} }}\n\
+         [configmaps.ext]\nexternal = true\n[configmaps.own]\nliterals = {{ a = \"b\" }}\nenv_from = true\n"
+    ));
+    let main = &m.stateful_set.pod.containers[0];
+    assert_eq!(
+        main.env[0].source,
+        EnvSource::ConfigMap {
+            object: "ext".into(),
+            key: "any-key".into()
+        },
+        "without `keys`, any key is taken as written"
+    );
+    assert_eq!(m.config_maps.len(), 1);
+    assert!(m.config_maps[0].metadata.name.starts_with("own-"));
+}
+
+#[test]
+fn an_external_registry_secret_pulls_images() {
+    let m = model(&format!(
+        "{APP}[secrets.registry]\nexternal = true\nimage_pull = true\n"
+    ));
+    assert_eq!(m.stateful_set.pod.image_pull_secrets, ["registry"]);
+}
+
+#[test]
+fn scratch_and_shared_volumes_are_pod_volumes_not_claim_templates() {
+    let m = model(&format!(
+        "{APP}[volumes.tmp]\nempty_dir = true\nmount = \"/tmp\"\n\
+         [volumes.shared]\nclaim = \"shared-data\"\nmount = \"/shared\"\n\
+         [volumes.data]\nsize = \"1Gi\"\nmount = \"/data\"\n\
+         [[sidecars]]\nname = \"side\"\nimage = \"x\"\nmounts = [\"tmp\"]\n"
+    ));
+    let sts = &m.stateful_set;
+    assert_eq!(sts.claims.len(), 1);
+    assert_eq!(sts.claims[0].name, "data");
+    let names: Vec<&str> = (sts.pod.other_volumes.iter())
+        .map(|v| v.name.as_str())
+        .collect();
+    assert_eq!(names, ["shared", "tmp"]);
+    let side = &sts.pod.containers[1];
+    assert_eq!(side.volume_mounts.len(), 1);
+    assert_eq!(side.volume_mounts[0].name, "tmp");
+}
+
+#[test]
+fn one_key_mounts_as_one_file() {
+    let m = model(&format!(
+        "{APP}[configmaps.es]\nliterals = {{ \"es.yml\" = \"a: 1\\n\" }}\n\
+         mount = {{ path = \"/usr/share/es/config/es.yml\", key = \"es.yml\" }}\n"
+    ));
+    let mount = &m.stateful_set.pod.containers[0].volume_mounts[0];
+    assert_eq!(mount.mount_path, "/usr/share/es/config/es.yml");
+    assert_eq!(mount.sub_path.as_deref(), Some("es.yml"));
+}
+
+#[test]
+fn pod_annotations_and_priority_go_on_the_pods_only() {
+    let m = model(&format!(
+        "{APP}annotations = {{ team = \"a\" }}\npod_annotations = {{ \"prometheus.io/scrape\" = \"true\" }}\n\
+         priority_class_name = \"high\"\n"
+    ));
+    let sts = &m.stateful_set;
+    assert_eq!(sts.pod.annotations["prometheus.io/scrape"], "true");
+    assert_eq!(sts.pod.annotations["team"], "a");
+    assert!(!sts
+        .metadata
+        .annotations
+        .contains_key("prometheus.io/scrape"));
+    assert!(!m
+        .service
+        .metadata
+        .annotations
+        .contains_key("prometheus.io/scrape"));
+    assert_eq!(sts.pod.priority_class_name.as_deref(), Some("high"));
+}
+
+#[test]
+fn host_aliases_and_dns_settings_reach_the_pods() {
+    let m = model(&format!(
+        "{APP}host_aliases = [{{ ip = \"10.0.0.5\", hostnames = [\"db.internal\"] }}]\n\
+         dns = {{ options = [\"ndots:2\", \"edns0\"] }}\n"
+    ));
+    let pod = &m.stateful_set.pod;
+    assert_eq!(pod.host_aliases[0].hostnames, ["db.internal"]);
+    assert_eq!(pod.dns_policy, None, "Kubernetes' default unless written");
+    let options = &pod.dns_config.as_ref().unwrap().options;
+    assert_eq!(options[0].name, "ndots");
+    assert_eq!(options[0].value.as_deref(), Some("2"));
+    assert_eq!(options[1].value, None);
+    assert!(model(APP).stateful_set.pod.dns_config.is_none());
+}
