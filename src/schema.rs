@@ -71,6 +71,12 @@ fn add_layers(schema: &mut Schema) {
     properties.insert("from_env".to_owned(), from_env.clone());
     let mut layer = properties.clone();
     layer.remove("name");
+    // A field an environment leaves out keeps the description's value: no default.
+    for field in layer.values_mut() {
+        if let Some(field) = field.as_object_mut() {
+            field.remove("default");
+        }
+    }
     let layer = serde_json::json!({
         "description": "Part of a description, merged over it: tables key by key, other values replaced.",
         "type": "object",
