@@ -74,6 +74,22 @@ pub struct Explanation {
     /// Pods past the first [`MAX_LISTED_PODS`], not listed (left out of the JSON when 0).
     #[serde(skip_serializing_if = "is_zero")]
     pub pods_not_listed: i64,
+    /// The fields an environment, overlay or `--set` set, in the order
+    /// they were merged (left out of the JSON when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub origins: Vec<Origin>,
+}
+
+/// Where one field's value came from, when a layer set it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Origin {
+    /// The field, as a dotted path (`volumes.www.size`).
+    pub field: String,
+    /// The layer: `environment `prod``, `overlay` or `--set`.
+    pub layer: String,
+    /// `file:line` of the value, or the `--set` argument.
+    pub at: String,
 }
 
 fn is_zero(n: &i64) -> bool {
@@ -441,6 +457,7 @@ pub(crate) fn explain(model: &Model) -> Explanation {
         network_policy: model.network_policy.as_ref().map(policy_view),
         pods,
         pods_not_listed,
+        origins: Vec::new(),
     }
 }
 
@@ -750,7 +767,25 @@ impl Explanation {
             pod_text(&mut out, pod);
         }
         self.write_not_listed(&mut out);
+        self.write_origins(&mut out);
         out
+    }
+
+    /// The fields layers set, one a line, with the layer and the place.
+    fn write_origins(&self, out: &mut String) {
+        if self.origins.is_empty() {
+            return;
+        }
+        out.push_str(
+            "
+values set over the description
+",
+        );
+        let mut t = Table::default();
+        for o in &self.origins {
+            t.row([o.field.as_str(), &o.layer, &o.at]);
+        }
+        t.write(out, "  ");
     }
 
     /// The line that counts the pods past the first [`MAX_LISTED_PODS`].

@@ -62,11 +62,14 @@ internal_modules! {
     against
     api_rules
     batch
+    build_env
+    compose
     diag
     error
     hash
     init
     kube_version
+    layers
     lower
     model
     policy
@@ -74,6 +77,7 @@ internal_modules! {
     render
     schema
     secretfmt
+    set_arg
     sources
     spec
     validate
@@ -114,6 +118,9 @@ pub struct Options {
     allow_outside_root: bool,
     env: Option<BTreeMap<String, Vec<u8>>>,
     kube_version: Option<String>,
+    environment: Option<String>,
+    overlays: Vec<PathBuf>,
+    sets: Vec<String>,
 }
 
 impl Options {
@@ -157,6 +164,28 @@ impl Options {
         self
     }
 
+    /// Merges the description's `[environments.NAME]` over it (the command
+    /// line's `--environment`).
+    pub fn environment(mut self, name: impl Into<String>) -> Options {
+        self.environment = Some(name.into());
+        self
+    }
+
+    /// Merges the file at `path`, a part of a description, over it, after
+    /// the environment and any overlay added before (`--overlay`). Paths
+    /// written in it resolve against its own folder.
+    pub fn overlay(mut self, path: impl Into<PathBuf>) -> Options {
+        self.overlays.push(path.into());
+        self
+    }
+
+    /// Sets one field, `PATH=VALUE`, after every overlay (`--set`): the
+    /// format decides the value's type (see the README).
+    pub fn set(mut self, assignment: impl Into<String>) -> Options {
+        self.sets.push(assignment.into());
+        self
+    }
+
     /// The sources these options describe, for a description in `root`.
     fn sources(&self, root: PathBuf) -> sources::FsSources {
         let sources = sources::FsSources::new(root).allow_outside_root(self.allow_outside_root);
@@ -174,6 +203,9 @@ impl fmt::Debug for Options {
             .field("no_literal_secrets", &self.no_literal_secrets)
             .field("allow_outside_root", &self.allow_outside_root)
             .field("kube_version", &self.kube_version)
+            .field("environment", &self.environment)
+            .field("overlays", &self.overlays)
+            .field("sets", &self.sets.len())
             .field(
                 "env",
                 &self.env.as_ref().map(|v| v.keys().collect::<Vec<_>>()),
@@ -268,6 +300,7 @@ pub struct Resolved {
     /// Warnings about the description (the model is still good).
     pub warnings: Vec<Diagnostic>,
     model: model::Model,
+    origins: Vec<compose::Origin>,
     inputs: Inputs,
     file: String,
     source: diag::Source,
@@ -307,9 +340,18 @@ impl Resolved {
         diag::one_line_each(&self.file, &self.source, &self.warnings)
     }
 
-    /// What the StatefulSet promises, pod by pod (`kubetoml explain`).
+    /// What the StatefulSet promises, pod by pod (`kubetoml explain`),
+    /// with where each value an environment, overlay or `--set` set came from.
     pub fn explain(&self) -> Explanation {
-        explain::explain(&self.model)
+        let mut explanation = explain::explain(&self.model);
+        explanation.origins = (self.origins.iter())
+            .map(|o| explain::Origin {
+                field: o.path.clone(),
+                layer: o.layer.clone(),
+                at: o.at.clone(),
+            })
+            .collect();
+        explanation
     }
 
     /// Lays the app out with `templates` (usually [`Templates::builtin`]).
@@ -389,15 +431,54 @@ pub fn resolve(
     options: &Options,
 ) -> Result<Resolved, Error> {
     let sources = options.sources(root.into());
-    let mut resolved = resolve_sources(
+    let mut overlays = Vec::new();
+    for path in &options.overlays {
+        let name = path.display().to_string();
+        // Bounded like a description read from the command line.
+        let text = read_input(path)
+            .map_err(|e| Error::bare(ErrorKind::Io, &name, format!("cannot read `{name}`: {e}")))?;
+        let root = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        overlays.push((name, text, options.sources(root)));
+    }
+    let layers = compose::Layers {
+        environment: options.environment.as_deref(),
+        overlays: (overlays.iter())
+            .map(|(name, text, _)| (name.clone(), text.as_str()))
+            .collect(),
+        sets: &options.sets,
+    };
+    let overlay_sources: Vec<&dyn sources::Sources> = overlays
+        .iter()
+        .map(|(_, _, s)| s as &dyn sources::Sources)
+        .collect();
+    let mut resolved = resolve_layered(
         file,
         text,
         &sources,
+        &Layered {
+            layers,
+            overlay_sources,
+        },
         options.no_literal_secrets,
         options.kube_version.as_deref(),
     )?;
     resolved.inputs = sources.inputs();
+    for (path, (_, _, sources)) in options.overlays.iter().zip(&overlays) {
+        resolved.inputs.extend(&sources.inputs());
+        let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        resolved.inputs.add_file(path);
+    }
     Ok(resolved)
+}
+
+/// The layers to merge over a description, and the overlays' sources.
+#[derive(Default)]
+struct Layered<'a> {
+    layers: compose::Layers<'a>,
+    overlay_sources: Vec<&'a dyn sources::Sources>,
 }
 
 /// [`resolve`] with files and variables from `sources`, which carry their
@@ -435,15 +516,40 @@ fn resolve_sources(
     no_literal_secrets: bool,
     kube_version: Option<&str>,
 ) -> Result<Resolved, Error> {
-    // Parsed once; what errors may quote is masked once.
-    let (doc, syntax) = toml::de::DeTable::parse_recoverable(source);
-    let masked = diag::Source::masked(source, doc.get_ref(), syntax.is_empty(), spec::SPEC_FIELDS);
-    let spec = spec::from_document(file, source, &masked, doc, syntax)?;
+    let layered = Layered::default();
+    resolve_layered(
+        file,
+        source,
+        sources,
+        &layered,
+        no_literal_secrets,
+        kube_version,
+    )
+}
+
+/// [`resolve_sources`] with `layered` merged over the description.
+fn resolve_layered(
+    file: &str,
+    source: &str,
+    sources: &dyn sources::Sources,
+    layered: &Layered<'_>,
+    no_literal_secrets: bool,
+    kube_version: Option<&str>,
+) -> Result<Resolved, Error> {
+    // Parsed once, each layer; what errors may quote is masked once.
+    let composed = compose::compose(file, source, &layered.layers, sources)?;
+    let (spec, masked) = (composed.spec, composed.masked);
+    let sources = compose::LayeredSources {
+        base: sources,
+        layers: (composed.overlay_ranges.into_iter())
+            .zip(layered.overlay_sources.iter().copied())
+            .collect(),
+    };
     let checked = policy::check(&spec, kube_version);
     let lowered = lower::lower(
         spec,
         masked.text(),
-        sources,
+        &sources,
         &lower::Options { no_literal_secrets },
     );
     let mut lowered = policy::merge(lowered, checked.diagnostics)
@@ -453,6 +559,7 @@ fn resolve_sources(
     }
     Ok(Resolved {
         model: lowered.model,
+        origins: composed.origins,
         warnings: lowered.warnings,
         inputs: Inputs::default(),
         file: file.to_owned(),

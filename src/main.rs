@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand};
 use kubetoml::{Document, Error, ErrorKind, Options, Templates};
 
+mod check_dir;
 mod import_cli;
 mod output_dir;
 
@@ -142,6 +143,40 @@ struct ExplainArgs {
     /// Treat warnings as errors: print them, then exit 1 without output (for CI).
     #[arg(long)]
     deny_warnings: bool,
+    #[command(flatten)]
+    layers: LayerArgs,
+}
+
+/// What to merge over a description, in this order.
+#[derive(clap::Args)]
+struct LayerArgs {
+    /// Merge the description's `[environments.NAME]` tables over it.
+    #[arg(long, value_name = "NAME")]
+    environment: Option<String>,
+    /// Merge FILE, a part of a description, over it (after the environment; repeatable,
+    /// in order). Paths in FILE resolve against FILE's folder.
+    #[arg(long, value_name = "FILE")]
+    overlay: Vec<PathBuf>,
+    /// Set one field, last: `replicas=5`, `volumes.www.size=200Gi`,
+    /// `labels."team.example.com/owner"=db` (repeatable). A string field takes the text as
+    /// written; numbers and booleans are parsed; arrays and tables take TOML inline syntax.
+    #[arg(long, value_name = "PATH=VALUE")]
+    set: Vec<String>,
+}
+
+impl LayerArgs {
+    fn apply(&self, mut options: Options) -> Options {
+        if let Some(name) = &self.environment {
+            options = options.environment(name);
+        }
+        for path in &self.overlay {
+            options = options.overlay(path);
+        }
+        for set in &self.set {
+            options = options.set(set);
+        }
+        options
+    }
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -159,6 +194,10 @@ struct RenderArgs {
     /// Write one file per object into DIR (all or nothing) instead of stdout.
     #[arg(short = 'o', long = "output-dir", value_name = "DIR")]
     output_dir: Option<PathBuf>,
+    /// With -o: write nothing; exit 1 listing each file of DIR that is stale, missing or
+    /// extra, 0 when DIR is up to date (for CI).
+    #[arg(long, requires = "output_dir")]
+    check: bool,
     /// Use the templates in DIR (configmap.yaml, secret.yaml, service.yaml, statefulset.yaml) instead of the built-in ones.
     #[arg(long, value_name = "DIR")]
     templates: Option<PathBuf>,
@@ -180,6 +219,8 @@ struct RenderArgs {
     /// Treat warnings as errors: print them, then exit 1 without output (for CI).
     #[arg(long)]
     deny_warnings: bool,
+    #[command(flatten)]
+    layers: LayerArgs,
 }
 
 /// Checks a `--kube-version` value as the library will read it.
@@ -261,9 +302,10 @@ fn render(args: RenderArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> 
         Some(dir) => Templates::from_dir(dir).map_err(|e| vec![e])?,
         None => Templates::builtin(),
     };
-    let mut options = Options::new()
+    let options = Options::new()
         .no_literal_secrets(args.no_literal_secrets)
         .allow_outside_root(args.allow_outside_root);
+    let mut options = args.layers.apply(options);
     if let Some(v) = &args.kube_version {
         options = options.kube_version(v);
     }
@@ -304,6 +346,21 @@ fn render(args: RenderArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> 
     }
     match &args.output_dir {
         None => print(&kubetoml::join_documents(&documents)),
+        Some(dir) if args.check => {
+            let files: Vec<(String, &[u8])> = (documents.iter().enumerate())
+                .map(|(i, d)| {
+                    (
+                        output_dir::file_name(i, documents.len(), d),
+                        d.yaml.as_bytes(),
+                    )
+                })
+                .collect();
+            check_dir::check(dir, &files).map_err(|e| vec![e])?;
+            if !quiet {
+                eprintln!("`{}` is up to date", dir.display());
+            }
+            Ok(())
+        }
         Some(dir) => {
             output_dir::write_dir(dir, &documents).map_err(|e| vec![e])?;
             if !quiet {
@@ -319,7 +376,8 @@ fn is_stdin(path: &Path) -> bool {
 }
 
 fn explain(args: ExplainArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> {
-    let mut options = Options::new().allow_outside_root(args.allow_outside_root);
+    let options = Options::new().allow_outside_root(args.allow_outside_root);
+    let mut options = args.layers.apply(options);
     if let Some(v) = &args.kube_version {
         options = options.kube_version(v);
     }

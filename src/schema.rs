@@ -52,9 +52,48 @@ pub fn json_schema() -> String {
     for (pointer, default) in defaults() {
         field(&mut schema, &pointer).insert("default".to_owned(), default);
     }
+    add_layers(&mut schema);
     let mut text = serde_json::to_string_pretty(&schema).expect("a schema is JSON");
     text.push('\n');
     text
+}
+
+/// `[environments.NAME]` (each any part of a description but `name`) and
+/// `[from_env]`, which the driver takes out before the rest is read.
+fn add_layers(schema: &mut Schema) {
+    let from_env = serde_json::json!({
+        "description": "Fields set from build-time environment variables: `image = \"CI_IMAGE\"` (string fields only).",
+        "type": "object",
+    });
+    let Some(properties) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    properties.insert("from_env".to_owned(), from_env.clone());
+    let mut layer = properties.clone();
+    layer.remove("name");
+    // A field an environment leaves out keeps the description's value: no default.
+    for field in layer.values_mut() {
+        if let Some(field) = field.as_object_mut() {
+            field.remove("default");
+        }
+    }
+    let layer = serde_json::json!({
+        "description": "Part of a description, merged over it: tables key by key, other values replaced.",
+        "type": "object",
+        "properties": layer,
+        "additionalProperties": false,
+    });
+    properties.insert(
+        "environments".to_owned(),
+        serde_json::json!({
+            "description": "Environments: `--environment NAME` merges `[environments.NAME]` over the description.",
+            "type": "object",
+            "additionalProperties": { "$ref": "#/definitions/Layer" },
+        }),
+    );
+    if let Some(defs) = schema.get_mut("definitions").and_then(|d| d.as_object_mut()) {
+        defs.insert("Layer".to_owned(), layer);
+    }
 }
 
 /// The schema of the field at `pointer`. The pointers are this file's
@@ -273,6 +312,8 @@ mod tests {
             .map(String::as_str)
             .collect();
         let mut expected = crate::spec::SPEC_FIELDS.to_vec();
+        // Taken out by the driver before the rest is read.
+        expected.extend(["environments", "from_env"]);
         expected.sort_unstable();
         assert_eq!(fields, expected);
     }

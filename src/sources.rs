@@ -193,6 +193,13 @@ pub trait Sources {
 
     /// The value of a build-time environment variable, `Ok(None)` when unset.
     fn env_var(&self, name: &str) -> Result<Option<Vec<u8>>, SourceError>;
+
+    /// The sources for a path written at byte `offset` of the description
+    /// as merged with its layers, when that layer is a file of its own (an
+    /// overlay, whose paths resolve against its own folder); `None`: these.
+    fn layer_at(&self, _offset: usize) -> Option<&dyn Sources> {
+        None
+    }
 }
 
 /// The real sources: files below `root`, the process environment (or a fixed
@@ -230,6 +237,12 @@ impl Inputs {
         if let Err(at) = self.files.binary_search(&path) {
             self.files.insert(at, path);
         }
+    }
+
+    /// Adds every file and variable of `other`.
+    pub(crate) fn extend(&mut self, other: &Inputs) {
+        other.files.iter().for_each(|f| self.add_file(f.clone()));
+        other.env_vars.iter().for_each(|v| self.add_env_var(v));
     }
 
     /// Adds `name` to [`env_vars`](Inputs::env_vars), keeping them sorted and unique.

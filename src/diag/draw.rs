@@ -54,7 +54,8 @@ pub fn draw(d: &Diagnostic, file: &str, source: &Source, color: bool) -> String 
         Severity::Error => ("error", RED),
         Severity::Warning => ("warning", YELLOW),
     };
-    let file = printable(file, MAX_TEXT);
+    let named = d.span.as_ref().and_then(|s| source.file_at(s.start));
+    let file = printable(named.unwrap_or(file), MAX_TEXT);
     let mut out = String::new();
     let message = printable(&source.scrub(&d.message), MAX_TEXT);
     let _ = writeln!(
@@ -100,8 +101,18 @@ pub fn draw(d: &Diagnostic, file: &str, source: &Source, color: bool) -> String 
         at.column
     );
     let _ = writeln!(out, "{gutter} {bar}");
+    let mut current = named;
     for mark in &marks {
         let tone = if mark.primary { tone } else { BLUE };
+        let here = source.file_at(mark.span.start);
+        if here != current {
+            // A mark in another file of a joined source: rustc's `:::`.
+            let loc = source.locate(mark.span.start);
+            let name = printable(here.unwrap_or_default(), MAX_TEXT);
+            let line = format!("{}:{}:{}", name, loc.line, loc.column);
+            let _ = writeln!(out, "{gutter} {} {line}", paint.bold(BLUE, ":::"));
+            current = here;
+        }
         let (line_no, text, under) = quote(source, mark);
         let _ = writeln!(
             out,
@@ -283,9 +294,9 @@ fn plural(n: usize, word: &str) -> String {
 /// colors: what a `build.rs` prints after `cargo:warning=`. No source line is
 /// quoted, and the message and help are scrubbed and escaped as in [`draw`].
 pub fn one_line_each(file: &str, source: &Source, diagnostics: &[Diagnostic]) -> Vec<String> {
-    let file = printable(file, MAX_TEXT);
     let line = |d: &Diagnostic| {
-        let mut line = file.clone();
+        let named = d.span.as_ref().and_then(|s| source.file_at(s.start));
+        let mut line = printable(named.unwrap_or(file), MAX_TEXT);
         if let Some(span) = &d.span {
             let at = source.locate(span.start);
             let _ = write!(line, ":{}:{}", at.line, at.column);

@@ -32,6 +32,27 @@ const PLAIN_DATA_FIELDS: &[&str] = &[
     "keys",
 ];
 
+/// The table of environments, each a description's root of its own.
+const ENVIRONMENTS: &str = "environments";
+
+/// `path` without its `environments.NAME` prefix: the path in the
+/// description an environment's value is merged at.
+fn env_stripped<'p, 'a>(path: &'p [&'a str]) -> &'p [&'a str] {
+    match path {
+        [ENVIRONMENTS, _, rest @ ..] => rest,
+        [ENVIRONMENTS] => &[],
+        _ => path,
+    }
+}
+
+/// Whether a value set at `path` (keys from the description's root, or an
+/// environment's) may be shown: for values that are not TOML, a
+/// command-line argument's, say.
+pub fn path_is_plain(path: &[&str], known: &[&str]) -> bool {
+    let path = env_stripped(path);
+    is_plain(path, known) && !path.iter().any(|key| looks_secret(key))
+}
+
 /// Fields of `[secrets.X.docker_registry]` that hold no secret.
 const PLAIN_REGISTRY_FIELDS: &[&str] = &["server", "username", "email", "password_env"];
 
@@ -124,6 +145,18 @@ struct Walk<'k> {
 impl Walk<'_> {
     fn table<'a>(&mut self, source: &str, table: &'a DeTable<'_>, path: &mut Vec<&'a str>) {
         for (key, value) in table.iter() {
+            // An environment holds any part of the description: each is
+            // walked as a root of its own.
+            if let (true, ENVIRONMENTS, DeValue::Table(envs)) =
+                (path.is_empty(), key.get_ref().as_ref(), value.get_ref())
+            {
+                for env in envs.values() {
+                    if let DeValue::Table(env) = env.get_ref() {
+                        self.table(source, env, &mut Vec::new());
+                    }
+                }
+                continue;
+            }
             // At the top: the `secrets` table, one whose name looks like
             // it, or an unknown table (a mangled header): not `replica = 3`.
             let unknown_table = is_secrets_key(key.get_ref(), self.known)
@@ -236,8 +269,8 @@ fn scan_line<'a>(
         Some(at) => path.extend(key_parts(&trimmed[..at])),
         None => path.push(trimmed),
     }
-    let secret_root = match scan.header.is_empty() {
-        true => path
+    let secret_root = match env_stripped(&scan.header).is_empty() {
+        true => env_stripped(&path)
             .first()
             .is_some_and(|first| is_secrets_key(first, known)),
         false => scan.header_secret,
@@ -298,8 +331,7 @@ fn header_line<'a>(
         && (rest.is_empty() || rest.starts_with('#'));
     if whole {
         scan.header = key_parts(name);
-        scan.header_secret = scan
-            .header
+        scan.header_secret = env_stripped(&scan.header)
             .first()
             .is_some_and(|first| is_secrets_key(first, known));
         return;
@@ -418,6 +450,24 @@ mod tests {
         assert!(!out.contains("hunter2"), "{out}");
         assert!(out.contains("type = \"Opaque\""), "{out}");
         assert!(out.contains("name = \"a\""), "{out}");
+    }
+
+    #[test]
+    fn masks_secrets_in_environments() {
+        for src in [
+            "[environments.prod.secrets.db.literals]\npw = \"hunter2\"\n",
+            "[environments.prod]\nsecrets.db.literals.pw = \"hunter2\"\n",
+            "[environments.prod.secret.db]\nliterals = { pw = \"hunter2\" }\n",
+            "environments.prod.secrets.db.literals.pw = \"hunter2\"\n",
+            "[environments.prod.secrets.db.literals]\npw = \"hunter2\n",
+            "[environments.prod]\nsecrets.db.literals.pw = \"hunter2\n",
+            "[environments.prod]\nsecrets = { db = { literals = { pw = \"hunter2\" } }\n",
+        ] {
+            let out = masked(src);
+            assert!(!out.contains("unter"), "{src:?} -> {out}");
+        }
+        let out = masked("[environments.prod]\nname = \"web\"\n");
+        assert!(out.contains("\"web\""), "{out}");
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub use draw::one_line_each;
 // For the docs and kubetoml's own tests.
 #[cfg_attr(not(feature = "unstable-internals"), allow(unused_imports))]
 pub use draw::MAX_DRAWN;
-pub use mask::{looks_secret, value_spans};
+pub use mask::{looks_secret, path_is_plain, value_spans};
 #[cfg_attr(not(feature = "unstable-internals"), allow(unused_imports))]
 pub use source::Location;
 pub use source::Source;
@@ -219,6 +219,13 @@ impl Error {
         &self.diagnostics
     }
 
+    /// This error with only the diagnostics `keep` keeps (its masked
+    /// source kept whole); `None` when none is left.
+    pub fn retain(mut self, keep: impl FnMut(&Diagnostic) -> bool) -> Option<Error> {
+        self.diagnostics.retain(keep);
+        (!self.diagnostics.is_empty()).then_some(self)
+    }
+
     /// Draws every diagnostic, rustc-style; with `color`, with ANSI colors.
     pub fn draw(&self, color: bool) -> String {
         draw::draw_all(&self.file, &self.source, &self.diagnostics, color)
@@ -312,6 +319,24 @@ mod tests {
             drawn,
             "error: `a` is defined twice\n --> a.toml:3:1\n  |\n1 | a = 1\n  | - first defined here\n3 | a = 3\n  | ^ defined again here\n"
         );
+    }
+
+    #[test]
+    fn a_joined_source_names_each_file() {
+        let parts = [
+            ("web.toml".to_owned(), Source::new("name = \"web\"\nreplicas = 1\n")),
+            ("prod.toml".to_owned(), Source::new("replicas = \"3\"")),
+        ];
+        let (source, starts) = Source::join(&parts);
+        let at = starts[1] + 11;
+        let d = Diagnostic::error("wrong type", at..at + 3, "a string")
+            .with_label(13..21, "the description's value");
+        assert_eq!(
+            d.draw("web.toml", &source, false),
+            "error: wrong type\n --> prod.toml:1:12\n  |\n  ::: web.toml:2:1\n2 | replicas = 1\n  | -------- the description's value\n  ::: prod.toml:1:12\n1 | replicas = \"3\"\n  |            ^^^ a string\n"
+        );
+        let lines = one_line_each("web.toml", &source, std::slice::from_ref(&d));
+        assert_eq!(lines, ["prod.toml:1:12: wrong type"]);
     }
 
     #[test]

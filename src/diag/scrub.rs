@@ -42,6 +42,11 @@ impl Pieces {
         }
     }
 
+    /// Adds every piece of `other`.
+    pub fn extend(&mut self, other: &Pieces) {
+        self.0.extend(other.0.iter().copied());
+    }
+
     /// `text` with every character inside a piece of a masked value
     /// replaced by `*`s, one a byte.
     pub fn scrub(&self, text: &str) -> String {

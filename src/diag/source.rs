@@ -18,6 +18,21 @@ pub struct Source {
     lines: Arc<[usize]>,
     /// Pieces of the masked values, to mask in what diagnostics say.
     pieces: Arc<Pieces>,
+    /// The files the text joins, in order (empty: one file, named by
+    /// whoever draws): a source map, as rustc's, for a description drawn
+    /// with the layers merged over it.
+    files: Arc<[File]>,
+}
+
+/// One file of a joined [`Source`].
+#[derive(Debug)]
+struct File {
+    /// Where its text starts in the joined text.
+    start: usize,
+    /// The index in `lines` of its first line.
+    first_line: usize,
+    /// Its name in `-->` lines.
+    name: String,
 }
 
 impl Source {
@@ -44,7 +59,54 @@ impl Source {
         }
         let mut pieces = Pieces::clone(&self.pieces);
         pieces.add(&self.text, spans);
-        Source::with_spans_masked(&self.text, spans, pieces)
+        let mut source = Source::with_spans_masked(&self.text, spans, pieces);
+        source.files = self.files.clone();
+        source
+    }
+
+    /// `raw` with `spans` masked: a text that is not TOML (a command-line
+    /// argument), whose secrets the caller found.
+    pub fn with_masked(raw: &str, spans: &[Range<usize>]) -> Source {
+        Source::with_spans_masked(raw, spans, Pieces::of(raw, spans))
+    }
+
+    /// One source that joins `parts`, each already masked and named:
+    /// part `i` starts at byte `starts[i]` of the joined text (the returned
+    /// offsets), so spans into a part, shifted by its start, point into it.
+    /// Each part is followed by a line break if it has none.
+    pub fn join(parts: &[(String, Source)]) -> (Source, Vec<usize>) {
+        let mut text = String::new();
+        let mut pieces = Pieces::default();
+        let mut starts = Vec::new();
+        for (_, part) in parts {
+            starts.push(text.len());
+            text.push_str(&part.text);
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+            pieces.extend(&part.pieces);
+        }
+        let mut joined = Source::with_spans_masked(&text, &[], pieces);
+        let files = (parts.iter().zip(&starts))
+            .map(|((name, _), &start)| File {
+                start,
+                first_line: joined.lines.partition_point(|&l| l < start),
+                name: name.clone(),
+            })
+            .collect();
+        joined.files = files;
+        (joined, starts)
+    }
+
+    /// The name of the joined file byte `offset` is in (`None` for a
+    /// source of one file).
+    pub fn file_at(&self, offset: usize) -> Option<&str> {
+        self.file_index(offset).map(|i| self.files[i].name.as_str())
+    }
+
+    fn file_index(&self, offset: usize) -> Option<usize> {
+        let after = self.files.partition_point(|f| f.start <= offset);
+        after.checked_sub(1)
     }
 
     /// `text` (a message, a label, a help line) with any piece of a
@@ -69,6 +131,7 @@ impl Source {
             text: text.into(),
             lines,
             pieces: Arc::new(pieces),
+            files: Arc::new([]),
         }
     }
 
@@ -88,8 +151,11 @@ impl Source {
             .get(index + 1)
             .map_or(text.len(), |&next| next - 1);
         let line = &text[line_start..line_end];
+        let first = self
+            .file_index(offset)
+            .map_or(0, |i| self.files[i].first_line);
         Location {
-            line: index + 1,
+            line: index + 1 - first,
             column: text[line_start..offset].chars().count() + 1,
             line_start,
             text: line.strip_suffix('\r').unwrap_or(line),
@@ -181,6 +247,21 @@ mod tests {
         assert_eq!((loc.line, loc.column, loc.text), (2, 6, "bb = 1"));
         let loc = Location::of(src, 8);
         assert_eq!((loc.line, loc.column), (1, 8));
+    }
+
+    #[test]
+    fn joined_sources_count_lines_per_file() {
+        let parts = [
+            ("a.toml".to_owned(), Source::new("a = 1\nb = 2\n")),
+            ("b.toml".to_owned(), Source::new("c = 3")),
+        ];
+        let (joined, starts) = Source::join(&parts);
+        assert_eq!(starts, [0, 12]);
+        assert_eq!(joined.file_at(6), Some("a.toml"));
+        assert_eq!(joined.locate(6).line, 2);
+        let at = joined.locate(starts[1] + 4);
+        assert_eq!((at.line, at.column, at.text), (1, 5, "c = 3"));
+        assert_eq!(joined.file_at(starts[1]), Some("b.toml"));
     }
 
     #[test]

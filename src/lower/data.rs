@@ -340,7 +340,8 @@ impl Lowerer<'_> {
             if full || self.error_count() > errors_before + 100 {
                 break;
             }
-            let read = sources::file_entries(self.sources, file.get_ref());
+            let layer = self.sources.layer_at(file.span().start);
+            let read = sources::file_entries(layer.unwrap_or(self.sources), file.get_ref());
             full = count(&read);
             self.add_entries(&mut keys, object, file.span(), read);
         }
@@ -360,8 +361,8 @@ impl Lowerer<'_> {
             if full || self.error_count() > errors_before + 100 {
                 break;
             }
-            let read = self
-                .sources
+            let layer = self.sources.layer_at(file.span().start);
+            let read = (layer.unwrap_or(self.sources))
                 .read_file(file.get_ref())
                 .and_then(|bytes| sources::parse_env_file(&bytes, file.get_ref()));
             full = count(&read);

@@ -10,6 +10,7 @@ mod pyyaml;
 
 mod against;
 mod bad_inputs;
+mod check;
 mod checkov;
 mod cli;
 mod companions;
@@ -22,6 +23,7 @@ mod kubectl_parity;
 mod kubectl_secretfmt;
 mod kustomize_hash;
 mod kustomize_names;
+mod layers;
 mod library;
 mod parallel;
 mod pod_features;

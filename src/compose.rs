@@ -1,0 +1,268 @@
+//! A description with its layers merged over it, read into a [`Spec`]:
+//! its selected environment, then each overlay file, then each `--set`,
+//! every error pointing at the layer, file and line that set the value.
+
+use std::ops::Range;
+
+use toml::de::DeTable;
+use toml::Spanned;
+
+use crate::diag::{Diagnostic, Error, ErrorKind, Source};
+use crate::layers::{self, Change, Environments, ENVIRONMENTS};
+use crate::sources::{Entry, SourceError, Sources};
+use crate::spec::{self, Spec};
+
+/// What to merge over a description.
+#[derive(Default)]
+pub struct Layers<'a> {
+    /// The `[environments.NAME]` to merge.
+    pub environment: Option<&'a str>,
+    /// Overlay files, in order: each one's name in errors and its text.
+    pub overlays: Vec<(String, &'a str)>,
+    /// `--set PATH=VALUE` arguments, in order.
+    pub sets: &'a [String],
+}
+
+/// One value a layer set, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The field, as a dotted path.
+    pub path: String,
+    /// `environment `prod``, `overlay`, `--set`.
+    pub layer: String,
+    /// `file:line` (for `--set`, the argument).
+    pub at: String,
+}
+
+/// A description read with its layers.
+pub struct Composed {
+    /// The description.
+    pub spec: Spec,
+    /// Every layer's text, masked, joined (the description alone without layers).
+    pub masked: Source,
+    /// The byte range of each overlay in `masked`.
+    pub overlay_ranges: Vec<Range<usize>>,
+    /// The values layers set, in the order they were merged.
+    pub origins: Vec<Origin>,
+}
+
+/// The top-level keys a layer may hold, for masking.
+fn known() -> Vec<&'static str> {
+    let mut known = spec::SPEC_FIELDS.to_vec();
+    known.extend([ENVIRONMENTS, crate::build_env::FROM_ENV]);
+    known
+}
+
+/// Reads the description `source`, named `file`, with `layers` merged over it.
+/// Variables named in `[from_env]` are read from `sources`.
+pub fn compose(
+    file: &str,
+    source: &str,
+    layers: &Layers<'_>,
+    sources: &dyn Sources,
+) -> Result<Composed, Error> {
+    let known = known();
+    let (doc, syntax) = DeTable::parse_recoverable(source);
+    let base_masked = Source::masked(source, doc.get_ref(), syntax.is_empty(), &known);
+    if !syntax.is_empty() {
+        return Err(syntax_error(file, source, &base_masked, doc, syntax));
+    }
+    let mut parts = vec![(file.to_owned(), base_masked)];
+    let mut raws = vec![source];
+    let mut overlay_docs = Vec::new();
+    for (name, text) in &layers.overlays {
+        let (odoc, osyntax) = DeTable::parse_recoverable(text);
+        let masked = Source::masked(text, odoc.get_ref(), osyntax.is_empty(), &known);
+        if !osyntax.is_empty() {
+            return Err(syntax_error(name, text, &masked, odoc, osyntax));
+        }
+        overlay_docs.push(odoc.into_inner());
+        parts.push((name.clone(), masked));
+        raws.push(text);
+    }
+    let mut set_docs = Vec::new();
+    for arg in layers.sets {
+        let set = crate::set_arg::parse(arg, &known)
+            .map_err(|e| Error::new(ErrorKind::Parse, "--set", e.0, vec![e.1]))?;
+        set_docs.push(set.table);
+        parts.push(("--set".to_owned(), set.source));
+        raws.push(arg);
+    }
+    let (masked, starts) = match parts.len() {
+        1 => (parts.pop().map(|(_, s)| s).unwrap_or_default(), vec![0]),
+        _ => Source::join(&parts),
+    };
+    let raw = joined_raw(&raws, &starts);
+    let overlay_ranges = (1..=overlay_docs.len())
+        .map(|i| starts[i]..starts.get(i + 1).copied().unwrap_or(raw.len()))
+        .collect();
+    let doc_span = doc.span();
+    let mut merge = Merge {
+        doc: doc.into_inner(),
+        diagnostics: Vec::new(),
+        changes: Vec::new(),
+    };
+    let (envs, diags) = Environments::take(&mut merge.doc);
+    merge.diagnostics.extend(diags);
+    let base = merge.doc.clone();
+    let others = match layers.environment {
+        Some(name) => {
+            let (table, others) = envs
+                .select(name)
+                .map_err(|d| Error::new(ErrorKind::Invalid, file, &masked, vec![*d]))?;
+            merge.layer(table, format!("environment `{name}`"));
+            others
+        }
+        None => envs.all(),
+    };
+    for (i, table) in overlay_docs.into_iter().enumerate() {
+        let mut table = layers::shift_table(table, starts[i + 1]);
+        merge.diagnostics.extend(layers::refuse_base_only(&mut table, "an overlay"));
+        merge.layer(table, "overlay".to_owned());
+    }
+    let (values, diags) = crate::build_env::take(&mut merge.doc, sources);
+    merge.diagnostics.extend(diags);
+    merge.layer(values, "from_env".to_owned());
+    let first_set = 1 + layers.overlays.len();
+    for (i, table) in set_docs.into_iter().enumerate() {
+        let mut table = layers::shift_table(table, starts[first_set + i]);
+        merge.diagnostics.extend(layers::refuse_base_only(&mut table, "`--set`"));
+        merge.layer(table, "--set".to_owned());
+    }
+    if !merge.diagnostics.is_empty() {
+        merge.diagnostics.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
+        return Err(Error::new(ErrorKind::Parse, file, &masked, merge.diagnostics));
+    }
+    let whole = Spanned::new(doc_span.clone(), merge.doc);
+    let spec = spec::from_document(file, &raw, &masked, whole, Vec::new())?;
+    check_unselected(file, &raw, &masked, (doc_span, &base), others)?;
+    let origins = merge
+        .changes
+        .into_iter()
+        .map(|(change, layer)| origin(file, &masked, change, layer))
+        .collect();
+    Ok(Composed {
+        spec,
+        masked,
+        overlay_ranges,
+        origins,
+    })
+}
+
+/// The merged document as it grows, layer by layer.
+struct Merge<'a> {
+    doc: DeTable<'a>,
+    diagnostics: Vec<Diagnostic>,
+    changes: Vec<(Change, String)>,
+}
+
+impl<'a> Merge<'a> {
+    fn layer(&mut self, table: DeTable<'a>, name: String) {
+        let mut changes = Vec::new();
+        layers::merge(&mut self.doc, table, &mut changes);
+        self.changes
+            .extend(changes.into_iter().map(|c| (c, name.clone())));
+    }
+}
+
+/// The raw texts joined the way [`Source::join`] joins their masked forms.
+fn joined_raw(raws: &[&str], starts: &[usize]) -> String {
+    let mut raw = String::new();
+    for (text, &start) in raws.iter().zip(starts) {
+        while raw.len() < start {
+            raw.push('\n');
+        }
+        raw.push_str(text);
+    }
+    if raws.len() > 1 && !raw.ends_with('\n') {
+        raw.push('\n');
+    }
+    raw
+}
+
+/// Checks each environment not selected, merged over the description: a
+/// mistake in one is an error even when another is rendered. Only the
+/// diagnostics inside the environment are kept (the description's own were
+/// reported by the selected run).
+fn check_unselected(
+    file: &str,
+    raw: &str,
+    masked: &Source,
+    (doc_span, base): (Range<usize>, &DeTable<'_>),
+    others: Vec<(Spanned<String>, DeTable<'_>)>,
+) -> Result<(), Error> {
+    for (_, table) in others {
+        let spans = layers::spans(&table);
+        let mut candidate = base.clone();
+        layers::merge(&mut candidate, table, &mut Vec::new());
+        // Its variables are read only when it is selected.
+        candidate.remove(crate::build_env::FROM_ENV);
+        let whole = Spanned::new(doc_span.clone(), candidate);
+        if let Err(e) = spec::from_document(file, raw, masked, whole, Vec::new()) {
+            let inside = |d: &Diagnostic| {
+                d.span
+                    .as_ref()
+                    .is_some_and(|s| spans.iter().any(|e| e.start <= s.start && s.end <= e.end))
+            };
+            if let Some(e) = e.retain(inside) {
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn origin(file: &str, masked: &Source, change: Change, layer: String) -> Origin {
+    let at = masked.locate(change.span.start);
+    let name = masked.file_at(change.span.start).unwrap_or(file);
+    let at = match layer.as_str() {
+        "--set" => at.text.to_owned(),
+        _ => format!("{name}:{}", at.line),
+    };
+    Origin {
+        path: change.path,
+        layer,
+        at: masked.scrub(&at),
+    }
+}
+
+/// The error for a layer `file` whose parse found `syntax` errors.
+fn syntax_error(
+    file: &str,
+    text: &str,
+    masked: &Source,
+    doc: Spanned<DeTable<'_>>,
+    syntax: Vec<toml::de::Error>,
+) -> Error {
+    match spec::from_document(file, text, masked, doc, syntax) {
+        Err(e) => e,
+        Ok(_) => Error::bare(ErrorKind::Parse, file, "the description does not parse"),
+    }
+}
+
+/// Sources that read an overlay's paths from the overlay's own folder.
+pub struct LayeredSources<'s> {
+    /// The description's sources.
+    pub base: &'s dyn Sources,
+    /// Each overlay's range in the joined source, and its sources.
+    pub layers: Vec<(Range<usize>, &'s dyn Sources)>,
+}
+
+impl Sources for LayeredSources<'_> {
+    fn read_file(&self, path: &str) -> Result<Vec<u8>, SourceError> {
+        self.base.read_file(path)
+    }
+
+    fn read_dir(&self, path: &str) -> Result<Option<Vec<Entry>>, SourceError> {
+        self.base.read_dir(path)
+    }
+
+    fn env_var(&self, name: &str) -> Result<Option<Vec<u8>>, SourceError> {
+        self.base.env_var(name)
+    }
+
+    fn layer_at(&self, offset: usize) -> Option<&dyn Sources> {
+        let found = self.layers.iter().find(|(range, _)| range.contains(&offset));
+        found.map(|(_, sources)| *sources)
+    }
+}
