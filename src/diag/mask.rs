@@ -165,8 +165,23 @@ impl Walk<'_> {
                 continue;
             }
             path.push(key.get_ref());
-            self.value(source, value, path);
+            if registry_in_doubt(path, value.get_ref()) {
+                // No `password` nor `password_env`: a deletion may have
+                // merged the password into another field's string. Mask all.
+                self.all(source, value);
+            } else {
+                self.value(source, value, path);
+            }
             path.pop();
+        }
+    }
+
+    /// Every scalar under `value`, masked.
+    fn all(&mut self, source: &str, value: &Spanned<DeValue<'_>>) {
+        match value.get_ref() {
+            DeValue::Table(table) => table.values().for_each(|v| self.all(source, v)),
+            DeValue::Array(items) => items.iter().for_each(|v| self.all(source, v)),
+            _ => self.spans.push(unquoted(source, value.span())),
         }
     }
 
@@ -185,6 +200,17 @@ impl Walk<'_> {
             _ if is_plain(path, self.known) => {}
             _ => self.spans.push(unquoted(source, value.span())),
         }
+    }
+}
+
+/// Whether `value`, at `path`, is a Secret's `docker_registry` table that
+/// names no password: then its plain-looking fields are in doubt.
+fn registry_in_doubt(path: &[&str], value: &DeValue<'_>) -> bool {
+    match (path, value) {
+        ([_, _, "docker_registry"], DeValue::Table(table)) => {
+            !table.contains_key("password") && !table.contains_key("password_env")
+        }
+        _ => false,
     }
 }
 
