@@ -46,6 +46,9 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("spec.replicas", "1"),
 ];
 
+/// Kinds kubetoml names after the app, whatever the input called them.
+const RENAMED_KINDS: &[&str] = &["PodDisruptionBudget", "NetworkPolicy"];
+
 enum Change {
     Dropped,
     Added(String),
@@ -74,10 +77,17 @@ pub fn compare(
     for r in rendered {
         let kind = text(&r["kind"]).unwrap_or_default();
         let name = text(&r["metadata"]["name"]).unwrap_or_default();
-        let found = app
-            .iter()
-            .copied()
-            .find(|&i| objects[i].kind == kind && objects[i].name == name);
+        let named = |i: usize| objects[i].kind == kind && objects[i].name == name;
+        // kubetoml names these after the app: one named otherwise is still the one.
+        let renamed = |i: usize| {
+            RENAMED_KINDS.contains(&kind.as_str())
+                && objects[i].kind == kind
+                && !rendered
+                    .iter()
+                    .any(|r| text(&r["metadata"]["name"]).as_deref() == Some(&objects[i].name))
+        };
+        let found = (app.iter().copied().find(|&i| named(i)))
+            .or_else(|| app.iter().copied().find(|&i| renamed(i)));
         let Some(i) = found else {
             out.push(format!(
                 "{sts_file}: {kind}/{name}: added (the input has no such object)"
