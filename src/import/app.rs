@@ -450,7 +450,8 @@ fn pod_dirs(pod: &Value, ctx: &mut Ctx) {
         };
         let source = if let Some(e) = v.get("emptyDir") {
             let mut t = Entries::new();
-            push(&mut t, "medium", str_val(&e["medium"]));
+            let medium = str_val(&e["medium"]).filter(|m| *m != Val::Str(String::new()));
+            push(&mut t, "medium", medium);
             push(&mut t, "size_limit", str_val(&e["sizeLimit"]));
             let dir = if t.is_empty() {
                 Val::Bool(true)

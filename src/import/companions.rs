@@ -213,8 +213,11 @@ fn text_list(v: &Value) -> Vec<String> {
     items(v).iter().filter_map(text).collect()
 }
 
-/// One source as `(pod labels, namespace)`, when it has kubetoml's shape.
-fn peer(p: &Value) -> Option<(Option<Vec<(String, String)>>, Option<String>)> {
+/// A NetworkPolicy source: pod labels, namespace name.
+type Peer = (Option<Vec<(String, String)>>, Option<String>);
+
+/// One source, when it has kubetoml's shape.
+fn peer(p: &Value) -> Option<Peer> {
     let m = p.as_mapping()?;
     let mut pods = None;
     let mut namespace = None;

@@ -44,6 +44,9 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("spec.updateStrategy.type", "RollingUpdate"),
     ("spec.revisionHistoryLimit", "10"),
     ("spec.replicas", "1"),
+    ("fieldRef.apiVersion", "v1"),
+    ("resourceFieldRef.divisor", "0"),
+    ("emptyDir.medium", ""),
 ];
 
 /// Kinds kubetoml names after the app, whatever the input called them.

@@ -234,7 +234,9 @@ fn downward(from: &Value) -> Option<Val> {
     let r = &from["resourceFieldRef"];
     let mut e = vec![("resource".to_owned(), Val::Str(text(&r["resource"])?))];
     push(&mut e, "container", str_val(&r["containerName"]));
-    push(&mut e, "divisor", str_val(&r["divisor"]));
+    // The API server writes `divisor: "0"` for none.
+    let divisor = str_val(&r["divisor"]).filter(|d| *d != Val::Str("0".to_owned()));
+    push(&mut e, "divisor", divisor);
     Some(Val::Table(e))
 }
 
