@@ -18,8 +18,9 @@ use serde_json::{json, Value};
 
 use crate::kube_version::{self, NEWEST, OLDEST};
 use crate::model::{
-    AccessMode, HttpScheme, Keyword, PodManagementPolicy, Protocol, PullPolicy, Retention,
-    SeccompProfile, SecretType, TaintEffect, TolerationOperator, UpdateStrategyType,
+    AccessMode, DnsPolicy, HttpScheme, Keyword, PodManagementPolicy, Protocol, PullPolicy,
+    Retention, SeccompProfile, SecretType, ServiceType, StorageMedium, TaintEffect,
+    TolerationOperator, UpdateStrategyType,
 };
 use crate::policy::lints::LINTS;
 use crate::policy::pss::Level;
@@ -149,6 +150,18 @@ fn fixed_sets() -> Vec<(String, Vec<&'static str>)> {
         (format!("{TOLERATION}/operator"), spellings::<TolerationOperator>()),
         (format!("{TOLERATION}/effect"), spellings::<TaintEffect>()),
         (format!("{HTTP}/scheme"), spellings::<HttpScheme>()),
+        (
+            "/definitions/ClientServiceSpec/properties/type".to_owned(),
+            spellings::<ServiceType>(),
+        ),
+        (
+            "/definitions/DnsSpec/properties/policy".to_owned(),
+            spellings::<DnsPolicy>(),
+        ),
+        (
+            "/definitions/EmptyDirTable/properties/medium".to_owned(),
+            spellings::<StorageMedium>(),
+        ),
         (format!("{ROOT}/pod_security"), levels),
         (format!("{ROOT}/allow/items"), lints),
     ]

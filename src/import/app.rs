@@ -19,7 +19,7 @@ const RESERVED_LABELS: &[&str] = &[
 ];
 
 /// Annotations the API server or kubectl write, not the author.
-const SERVER_ANNOTATIONS: &[&str] = &[
+pub const SERVER_ANNOTATIONS: &[&str] = &[
     "kubectl.kubernetes.io/last-applied-configuration",
     "deprecated.daemonset.template.generation",
 ];
@@ -44,7 +44,8 @@ pub struct DataFile {
 
 /// A `[configmaps.X]` or `[secrets.X]` table being assembled.
 pub struct DataTable {
-    pub object: usize,
+    /// The input object it generates; `None` for an `external` one.
+    pub object: Option<usize>,
     pub object_name: String,
     pub table: String,
     pub secret: bool,
@@ -61,6 +62,8 @@ pub struct Ctx {
     pub claims: Vec<(String, Entries)>,
     /// Pod volumes backed by an imported ConfigMap or Secret: volume name to (table index, volume).
     pub pod_volumes: BTreeMap<String, (usize, Value)>,
+    /// `emptyDir` and `persistentVolumeClaim` pod volumes: name and their `[volumes.NAME]` source entries.
+    pub pod_dirs: Vec<(String, Entries)>,
 }
 
 impl Ctx {
@@ -173,15 +176,18 @@ fn build_app(objects: &[Object], set: usize, owned: &[usize]) -> Result<App, Err
         tables: Vec::new(),
         claims: Vec::new(),
         pod_volumes: BTreeMap::new(),
+        pod_dirs: Vec::new(),
     };
     for &d in owned {
         ctx.tables.push(data_table(&objects[d], d)?);
     }
+    external_tables(pod_spec, &mut ctx);
     for claim in items(&spec["volumeClaimTemplates"]) {
         if let Some(name) = text(&claim["metadata"]["name"]) {
             ctx.claims.push((name, Vec::new()));
         }
     }
+    pod_dirs(pod_spec, &mut ctx);
     for v in items(&pod_spec["volumes"]) {
         let (secret, object) = match (
             text(&v["configMap"]["name"]),
@@ -204,13 +210,16 @@ fn build_app(objects: &[Object], set: usize, owned: &[usize]) -> Result<App, Err
         .push("What the format cannot express was listed by the import, and left out.".to_owned());
     top_level(sts, &mut doc.top);
     pod::main_and_others(pod_spec, &mut ctx, &mut doc);
+    super::extras::pod_settings(&spec["template"], &mut doc.top);
     let top = doc.top.clone();
     let service = service(objects, sts, &top, &mut doc);
-    statefulset_section(spec, &mut doc);
-    claims_sections(spec, &mut ctx, &mut doc);
-    let mut data = Vec::new();
     let mut used = vec![set];
     used.extend(service);
+    used.extend(super::companions::companions(objects, set, &mut doc));
+    statefulset_section(spec, &mut doc);
+    claims_sections(spec, &mut ctx, &mut doc);
+    pod_dir_sections(&ctx, &mut doc);
+    let mut data = Vec::new();
     for t in ctx.tables {
         let kind = if t.secret { "secrets" } else { "configmaps" };
         let mut entries = t.content;
@@ -221,7 +230,11 @@ fn build_app(objects: &[Object], set: usize, owned: &[usize]) -> Result<App, Err
             entries,
         ));
         data.extend(t.files);
-        used.push(t.object);
+        used.extend(t.object);
+    }
+    if let Some((file, extra)) = super::companions::extra_manifests(objects, set, &used, &mut doc) {
+        data.push(file);
+        used.extend(extra);
     }
     Ok(App {
         name: sts.name.clone(),
@@ -295,7 +308,7 @@ fn service(objects: &[Object], sts: &Object, top: &Entries, doc: &mut Doc) -> Op
 }
 
 /// Whether the top-level `labels` (or `annotations`) already give every object `k = v`.
-fn inherited(top: &Entries, table: &str, k: &str, v: &str) -> bool {
+pub fn inherited(top: &Entries, table: &str, k: &str, v: &str) -> bool {
     top.iter().any(|(name, val)| {
         name == table
             && matches!(val, Val::Table(t) if t.iter().any(|(tk, tv)| tk == k && *tv == Val::Str(v.to_owned())))
@@ -382,6 +395,96 @@ fn claims_sections(spec: &Value, ctx: &mut Ctx, doc: &mut Doc) {
     }
 }
 
+/// An `external` table for each ConfigMap or Secret the pod mounts or reads
+/// that the input does not hold: it exists in the cluster.
+fn external_tables(pod: &Value, ctx: &mut Ctx) {
+    let mut wanted: Vec<(bool, String)> = Vec::new();
+    for v in items(&pod["volumes"]) {
+        wanted.extend(text(&v["configMap"]["name"]).map(|n| (false, n)));
+        wanted.extend(text(&v["secret"]["secretName"]).map(|n| (true, n)));
+    }
+    for list in ["initContainers", "containers"] {
+        for c in items(&pod[list]) {
+            for e in items(&c["env"]) {
+                let from = &e["valueFrom"];
+                for (field, secret) in [("configMapKeyRef", false), ("secretKeyRef", true)] {
+                    let r = &from[field];
+                    if r["optional"].is_null() {
+                        wanted.extend(text(&r["name"]).map(|n| (secret, n)));
+                    }
+                }
+            }
+            for e in items(&c["envFrom"]) {
+                for (field, secret) in [("configMapRef", false), ("secretRef", true)] {
+                    let r = &e[field];
+                    if r["optional"].is_null() && e["prefix"].is_null() {
+                        wanted.extend(text(&r["name"]).map(|n| (secret, n)));
+                    }
+                }
+            }
+        }
+    }
+    for (secret, name) in wanted {
+        if ctx.table(secret, &name).is_some() {
+            continue;
+        }
+        ctx.tables.push(DataTable {
+            object: None,
+            object_name: name.clone(),
+            table: name,
+            secret,
+            content: vec![("external".to_owned(), Val::Bool(true))],
+            usage: Entries::new(),
+            tail: Entries::new(),
+            files: Vec::new(),
+        });
+    }
+}
+
+/// `emptyDir` and `persistentVolumeClaim` pod volumes, as `[volumes.NAME]`
+/// with `empty_dir` or `claim` (their mounts are found with the claims').
+fn pod_dirs(pod: &Value, ctx: &mut Ctx) {
+    for v in items(&pod["volumes"]) {
+        let Some(name) = text(&v["name"]) else {
+            continue;
+        };
+        let source = if let Some(e) = v.get("emptyDir") {
+            let mut t = Entries::new();
+            let medium = str_val(&e["medium"]).filter(|m| *m != Val::Str(String::new()));
+            push(&mut t, "medium", medium);
+            push(&mut t, "size_limit", str_val(&e["sizeLimit"]));
+            let dir = if t.is_empty() {
+                Val::Bool(true)
+            } else {
+                Val::Table(t)
+            };
+            ("empty_dir".to_owned(), dir)
+        } else if let Some(claim) = text(&v["persistentVolumeClaim"]["claimName"]) {
+            ("claim".to_owned(), Val::Str(claim))
+        } else {
+            continue;
+        };
+        ctx.claims.push((name.clone(), Vec::new()));
+        ctx.pod_dirs.push((name, vec![source]));
+    }
+}
+
+/// `[volumes.NAME]` for each pod volume a container mounts.
+fn pod_dir_sections(ctx: &Ctx, doc: &mut Doc) {
+    for (name, source) in &ctx.pod_dirs {
+        let Some((_, mount)) = ctx.claims.iter().find(|(n, _)| n == name) else {
+            continue;
+        };
+        if !mount.iter().any(|(k, _)| k == "mount") {
+            continue;
+        }
+        let mut e = source.clone();
+        e.extend(mount.iter().cloned());
+        doc.sections
+            .push((format!("[volumes.{}]", super::toml_out::key(name)), e));
+    }
+}
+
 /// The table for one ConfigMap or Secret: its content as literals or data files.
 fn data_table(o: &Object, index: usize) -> Result<DataTable, Error> {
     let secret = o.kind == "Secret";
@@ -448,7 +551,7 @@ fn data_table(o: &Object, index: usize) -> Result<DataTable, Error> {
         tail.push(("hash_suffix".to_owned(), Val::Bool(true)));
     }
     Ok(DataTable {
-        object: index,
+        object: Some(index),
         object_name: o.name.clone(),
         table,
         secret,

@@ -44,7 +44,13 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("spec.updateStrategy.type", "RollingUpdate"),
     ("spec.revisionHistoryLimit", "10"),
     ("spec.replicas", "1"),
+    ("fieldRef.apiVersion", "v1"),
+    ("resourceFieldRef.divisor", "0"),
+    ("emptyDir.medium", ""),
 ];
+
+/// Kinds kubetoml names after the app, whatever the input called them.
+const RENAMED_KINDS: &[&str] = &["PodDisruptionBudget", "NetworkPolicy"];
 
 enum Change {
     Dropped,
@@ -74,10 +80,17 @@ pub fn compare(
     for r in rendered {
         let kind = text(&r["kind"]).unwrap_or_default();
         let name = text(&r["metadata"]["name"]).unwrap_or_default();
-        let found = app
-            .iter()
-            .copied()
-            .find(|&i| objects[i].kind == kind && objects[i].name == name);
+        let named = |i: usize| objects[i].kind == kind && objects[i].name == name;
+        // kubetoml names these after the app: one named otherwise is still the one.
+        let renamed = |i: usize| {
+            RENAMED_KINDS.contains(&kind.as_str())
+                && objects[i].kind == kind
+                && !rendered
+                    .iter()
+                    .any(|r| text(&r["metadata"]["name"]).as_deref() == Some(&objects[i].name))
+        };
+        let found = (app.iter().copied().find(|&i| named(i)))
+            .or_else(|| app.iter().copied().find(|&i| renamed(i)));
         let Some(i) = found else {
             out.push(format!(
                 "{sts_file}: {kind}/{name}: added (the input has no such object)"

@@ -9,7 +9,9 @@
 //! caller writes [`Imported::files`].
 
 mod app;
+mod companions;
 mod diff;
+mod extras;
 mod level;
 mod pod;
 mod toml_out;

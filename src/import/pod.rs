@@ -202,6 +202,9 @@ fn env(v: &Value, ctx: &Ctx) -> Option<(String, Val)> {
     if from.is_null() {
         return Some((name, Val::Str(text(&v["value"]).unwrap_or_default())));
     }
+    if let Some(downward) = downward(from) {
+        return Some((name, downward));
+    }
     for (field, secret, key) in [
         ("configMapKeyRef", false, "configmap"),
         ("secretKeyRef", true, "secret"),
@@ -220,6 +223,21 @@ fn env(v: &Value, ctx: &Ctx) -> Option<(String, Val)> {
         ));
     }
     None
+}
+
+/// `{ field = ... }` from a `fieldRef`, `{ resource = ..., container, divisor }` from a `resourceFieldRef`.
+fn downward(from: &Value) -> Option<Val> {
+    let field = &from["fieldRef"];
+    if let Some(path) = text(&field["fieldPath"]) {
+        return Some(Val::Table(vec![("field".to_owned(), Val::Str(path))]));
+    }
+    let r = &from["resourceFieldRef"];
+    let mut e = vec![("resource".to_owned(), Val::Str(text(&r["resource"])?))];
+    push(&mut e, "container", str_val(&r["containerName"]));
+    // The API server writes `divisor: "0"` for none.
+    let divisor = str_val(&r["divisor"]).filter(|d| *d != Val::Str("0".to_owned()));
+    push(&mut e, "divisor", divisor);
+    Some(Val::Table(e))
 }
 
 /// `envFrom` of imported objects: the main container's as `env_from = true` on the table.
@@ -442,6 +460,10 @@ fn mounts(c: &Value, role: Role, ctx: &mut Ctx) -> Vec<Val> {
         };
         if let Some(claim) = ctx.claims.iter_mut().find(|(n, _)| *n == name) {
             if role == Role::Main {
+                // The format mounts a volume once: a second mount is listed as dropped.
+                if claim.1.iter().any(|(k, _)| k == "mount") {
+                    continue;
+                }
                 set(&mut claim.1, "mount", Val::Str(path));
                 push(&mut claim.1, "sub_path", str_val(&m["subPath"]));
                 if let Some(true) = boolean(&m["readOnly"]) {
@@ -467,12 +489,20 @@ fn mounts(c: &Value, role: Role, ctx: &mut Ctx) -> Vec<Val> {
                 continue;
             }
         }
-        set(&mut table.usage, "mount", Val::Str(path));
         let source = if volume["configMap"].is_null() {
             &volume["secret"]
         } else {
             &volume["configMap"]
         };
+        let mount = match text(&m["subPath"]) {
+            // One key as one file: the key is the file the volume holds.
+            Some(key) if source["items"].is_null() => Val::Table(vec![
+                ("path".to_owned(), Val::Str(path)),
+                ("key".to_owned(), Val::Str(key)),
+            ]),
+            _ => Val::Str(path),
+        };
+        set(&mut table.usage, "mount", mount);
         let wanted: Entries = items(&source["items"])
             .iter()
             .filter_map(|i| Some((text(&i["key"])?, Val::Str(text(&i["path"])?))))

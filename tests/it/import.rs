@@ -130,10 +130,18 @@ fn not_expressible_fields_are_named_with_their_file() {
     .unwrap();
     let d = &imported.differences;
     assert!(d.contains(&"zookeeper.yaml: StatefulSet/zk: spec.template.spec.affinity: not expressible, dropped".to_owned()), "{d:#?}");
+    // The budget and the client Service import; what differs in them is listed by path.
     assert!(d.contains(
-        &"zookeeper.yaml: PodDisruptionBudget/zk-pdb: not expressible, dropped".to_owned()
+        &"zookeeper.yaml: PodDisruptionBudget/zk-pdb: metadata.name: `zk-pdb` becomes `zk`"
+            .to_owned()
     ));
-    assert!(d.contains(&"zookeeper.yaml: Service/zk-cs: not expressible, dropped".to_owned()));
+    assert!(d.contains(
+        &"zookeeper.yaml: Service/zk-cs: spec.ports[client].targetPort: added `client`".to_owned()
+    ));
+    assert!(!d
+        .iter()
+        .any(|l| l.ends_with("zk-pdb: not expressible, dropped")
+            || l.ends_with("zk-cs: not expressible, dropped")));
 }
 
 #[test]
@@ -445,4 +453,100 @@ fn a_pod_the_level_forbids_gets_no_level() {
     assert!(toml.contains("add = [\"SYS_TIME\"]"), "{toml}");
     let (again, _) = import_and_render(&with_cap);
     assert!(again.contains("- SYS_TIME"), "{again}");
+}
+
+const COMPANIONS: &str = "apiVersion: apps/v1
+kind: StatefulSet
+metadata: { name: db, namespace: data }
+spec:
+  replicas: 3
+  serviceName: db
+  selector: { matchLabels: { app: db } }
+  template:
+    metadata: { labels: { app: db } }
+    spec:
+      serviceAccountName: db-runner
+      containers:
+        - name: db
+          image: postgres:16
+          ports: [{ name: pg, containerPort: 5432 }, { name: metrics, containerPort: 9187 }]
+          env:
+            - { name: NODE, valueFrom: { fieldRef: { apiVersion: v1, fieldPath: spec.nodeName } } }
+            - { name: MEM, valueFrom: { resourceFieldRef: { resource: limits.memory, divisor: \"0\" } } }
+          volumeMounts: [{ name: scratch, mountPath: /scratch }, { name: ca, mountPath: /etc/ca }]
+      volumes:
+        - { name: scratch, emptyDir: { medium: Memory } }
+        - { name: ca, secret: { secretName: cluster-ca } }
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: { name: db-runner, namespace: data }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: db-public, namespace: data }
+spec:
+  type: LoadBalancer
+  selector: { app: db }
+  ports: [{ name: pg, port: 5432 }]
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: { name: db, namespace: data }
+spec:
+  selector: { matchLabels: { app: db } }
+  minAvailable: 2
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: db, namespace: data }
+spec:
+  podSelector: { matchLabels: { app: db } }
+  policyTypes: [Ingress, Egress]
+  ingress: [{ from: [{ podSelector: { matchLabels: { app: db } } }] }]
+  egress: [{}]
+";
+
+#[test]
+fn companion_objects_import_and_a_network_policy_of_another_shape_is_listed() {
+    let toml = imported_toml(COMPANIONS);
+    for line in [
+        "service_account = { create = true, name = \"db-runner\" }",
+        "NODE = { field = \"spec.nodeName\" }",
+        "MEM = { resource = \"limits.memory\" }",
+        "\n[client_service]\nname = \"db-public\"\ntype = \"LoadBalancer\"\nports = [\"pg\"]\n",
+        "\n[disruption_budget]\nmin_available = 2\n",
+        "\n[volumes.scratch]\nempty_dir = { medium = \"Memory\" }\nmount = \"/scratch\"\n",
+        "\n[secrets.cluster-ca]\nexternal = true\nmount = \"/etc/ca\"\n",
+    ] {
+        assert!(toml.contains(line), "{line}\n{toml}");
+    }
+    assert!(!toml.contains("network_policy"), "{toml}");
+    let (_, differences) = import_and_render(COMPANIONS);
+    assert!(
+        differences.contains(&"in.yaml: NetworkPolicy/db: not expressible, dropped".to_owned()),
+        "{differences:#?}"
+    );
+    // The server's defaults of the downward API are named as such.
+    assert!(
+        differences
+            .iter()
+            .any(|d| d.contains("fieldRef.apiVersion: Kubernetes' default `v1`")),
+        "{differences:#?}"
+    );
+}
+
+#[test]
+fn a_replicated_set_without_a_budget_says_so_and_gets_none() {
+    let yaml = COMPANIONS.split("\n---\n").next().unwrap();
+    let toml = imported_toml(yaml);
+    assert!(toml.contains("\ndisruption_budget = false\n"), "{toml}");
+    let (out, differences) = import_and_render(yaml);
+    assert!(!out.contains("PodDisruptionBudget"), "{out}");
+    assert!(
+        !differences
+            .iter()
+            .any(|d| d.contains("PodDisruptionBudget")),
+        "{differences:#?}"
+    );
 }

@@ -226,6 +226,15 @@ const FIXED_SETS: &[(&str, &str)] = &[
         "[volumes.d]\nmount = \"/d\"\nsize = \"1Gi\"\naccess_modes = [\"ReadOnlyMany\"]",
     ),
     (
+        "ports = { web = 80 }\n[client_service]\ntype = \"Nodeport\"",
+        "ports = { web = 80 }\n[client_service]\ntype = \"NodePort\"",
+    ),
+    ("dns = { policy = \"none\" }", "dns = { policy = \"Default\" }"),
+    (
+        "[volumes.t]\nmount = \"/t\"\nempty_dir = { medium = \"memory\" }",
+        "[volumes.t]\nmount = \"/t\"\nempty_dir = { medium = \"Memory\" }",
+    ),
+    (
         "[[sidecars]]\nname = \"s\"\nimage = \"s:1\"\nimage_pull_policy = \"Sometimes\"",
         "[[sidecars]]\nname = \"s\"\nimage = \"s:1\"\nimage_pull_policy = \"Never\"",
     ),

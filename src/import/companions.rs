@@ -1,0 +1,311 @@
+//! The objects beside a StatefulSet that a description can say: its
+//! Namespace, ServiceAccount, client Service, PodDisruptionBudget and NetworkPolicy.
+//!
+//! Each is taken when it selects exactly the StatefulSet's pods and has the
+//! shape kubetoml writes; the comparison then lists what still differs. One
+//! that does not fit is left to the caller, which lists it as not expressible.
+
+use crate::yamlread::Value;
+
+use super::app::{inherited, push, set, str_table, DataFile, SERVER_ANNOTATIONS};
+use super::toml_out::{Doc, Entries, Val};
+use super::value::{int, items, string_map, text};
+use super::Object;
+
+/// The label Kubernetes sets on every Namespace to its own name.
+const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
+/// Writes what the companions of StatefulSet `set` need into `doc`; returns their indices.
+pub fn companions(objects: &[Object], set: usize, doc: &mut Doc) -> Vec<usize> {
+    let sts = &objects[set];
+    let selector = sorted(string_map(&sts.value["spec"]["selector"]["matchLabels"]));
+    let ours = |o: &Object, kind: &str| o.kind == kind && o.namespace == sts.namespace;
+    let mut used = Vec::new();
+    if let Some(ns) = &sts.namespace {
+        if let Some(i) = objects
+            .iter()
+            .position(|o| o.kind == "Namespace" && o.name == *ns)
+        {
+            doc.top
+                .push(("create_namespace".to_owned(), Val::Bool(true)));
+            used.push(i);
+        }
+    }
+    used.extend(service_account(objects, sts, doc));
+    let headless = text(&sts.value["spec"]["serviceName"]);
+    let client = objects.iter().position(|o| {
+        ours(o, "Service")
+            && Some(&o.name) != headless.as_ref()
+            && text(&o.value["spec"]["clusterIP"]).as_deref() != Some("None")
+            && sorted(string_map(&o.value["spec"]["selector"])) == selector
+    });
+    if let Some(i) = client {
+        used.extend(client_service(&objects[i], sts, doc).then_some(i));
+    }
+    let selects = |o: &Object, field: &str| {
+        let s = &o.value["spec"][field];
+        s.as_mapping().is_some_and(|m| m.len() == 1)
+            && sorted(string_map(&s["matchLabels"])) == selector
+    };
+    let budget = objects
+        .iter()
+        .position(|o| ours(o, "PodDisruptionBudget") && selects(o, "selector"));
+    let replicas = int(&sts.value["spec"]["replicas"]).unwrap_or(1);
+    let taken = budget.filter(|&i| disruption_budget(&objects[i], replicas, doc));
+    used.extend(taken);
+    if taken.is_none() && replicas >= 2 {
+        // Else kubetoml's default budget would appear.
+        doc.top
+            .push(("disruption_budget".to_owned(), Val::Bool(false)));
+    }
+    let policy = objects.iter().position(|o| {
+        ours(o, "NetworkPolicy") && selects(o, "podSelector") && policy_shape(&o.value)
+    });
+    if let Some(i) = policy {
+        network_policy(&objects[i], &selector, doc);
+        used.push(i);
+    }
+    used
+}
+
+fn sorted(mut pairs: Vec<(String, String)>) -> Vec<(String, String)> {
+    pairs.sort();
+    pairs
+}
+
+/// `service_account = { create = true, ... }` when the input holds the account the pods run as.
+fn service_account(objects: &[Object], sts: &Object, doc: &mut Doc) -> Option<usize> {
+    let name = text(&sts.value["spec"]["template"]["spec"]["serviceAccountName"])?;
+    let i = objects.iter().position(|o| {
+        o.kind == "ServiceAccount" && o.name == name && o.namespace == sts.namespace
+    })?;
+    let mut t = vec![("create".to_owned(), Val::Bool(true))];
+    if name != sts.name {
+        t.push(("name".to_owned(), Val::Str(name)));
+    }
+    let own = own_annotations(&objects[i].value, &doc.top);
+    push(
+        &mut t,
+        "annotations",
+        Some(str_table(own, SERVER_ANNOTATIONS)),
+    );
+    set(&mut doc.top, "service_account", Val::Table(t));
+    Some(i)
+}
+
+/// An object's annotations that the top-level `annotations` do not give it.
+fn own_annotations(v: &Value, top: &Entries) -> Vec<(String, String)> {
+    string_map(&v["metadata"]["annotations"])
+        .into_iter()
+        .filter(|(k, val)| !inherited(top, "annotations", k, val))
+        .collect()
+}
+
+/// `[client_service]`; `false` when it publishes no port the main container declares.
+fn client_service(svc: &Object, sts: &Object, doc: &mut Doc) -> bool {
+    let main = &sts.value["spec"]["template"]["spec"]["containers"][0];
+    let mut declared: Vec<String> = items(&main["ports"])
+        .iter()
+        .filter_map(|p| text(&p["name"]))
+        .collect();
+    declared.sort();
+    let published: Vec<String> = items(&svc.value["spec"]["ports"])
+        .iter()
+        .filter_map(|p| text(&p["name"]))
+        .filter(|n| declared.contains(n))
+        .collect();
+    if published.is_empty() {
+        return false;
+    }
+    let mut e = Entries::new();
+    if svc.name != format!("{}-client", sts.name) {
+        e.push(("name".to_owned(), Val::Str(svc.name.clone())));
+    }
+    match text(&svc.value["spec"]["type"]) {
+        Some(t) if t != "ClusterIP" => e.push(("type".to_owned(), Val::Str(t))),
+        _ => {}
+    }
+    if published != declared {
+        let names = published.into_iter().map(Val::Str).collect();
+        e.push(("ports".to_owned(), Val::Arr(names)));
+    }
+    let own = own_annotations(&svc.value, &doc.top);
+    push(
+        &mut e,
+        "annotations",
+        Some(str_table(own, SERVER_ANNOTATIONS)),
+    );
+    doc.sections.push(("[client_service]".to_owned(), e));
+    true
+}
+
+/// `disruption_budget`: nothing for the default one; `false` when kubetoml
+/// would refuse the budget (one that never allows an eviction).
+fn disruption_budget(pdb: &Object, replicas: i64, doc: &mut Doc) -> bool {
+    let spec = &pdb.value["spec"];
+    let limit = |field: &str| {
+        let v = &spec[field];
+        match v {
+            Value::Number(_) => int(v).map(Val::Int),
+            _ => text(v).map(Val::Str),
+        }
+    };
+    let (key, value) = match (limit("maxUnavailable"), limit("minAvailable")) {
+        (Some(Val::Int(1)), None) if replicas >= 2 => return true,
+        (Some(Val::Int(1)), None) => {
+            doc.top
+                .push(("disruption_budget".to_owned(), Val::Bool(true)));
+            return true;
+        }
+        (Some(max), None) => ("max_unavailable", max),
+        (None, Some(min)) => ("min_available", min),
+        _ => return false,
+    };
+    if !evicts(key, &value, replicas) {
+        return false;
+    }
+    doc.sections.push((
+        "[disruption_budget]".to_owned(),
+        vec![(key.to_owned(), value)],
+    ));
+    true
+}
+
+/// Whether a budget limit is one kubetoml takes: valid, and allowing an eviction.
+fn evicts(key: &str, value: &Val, replicas: i64) -> bool {
+    let (count, percent) = match value {
+        Val::Int(n) if *n >= 0 => (Some(*n), None),
+        Val::Str(p) => match p.strip_suffix('%').filter(|n| !n.is_empty()) {
+            Some(n) if n.bytes().all(|b| b.is_ascii_digit()) => match n.parse::<i64>() {
+                Ok(n) if n <= 100 => (None, Some(n)),
+                _ => return false,
+            },
+            _ => return false,
+        },
+        _ => return false,
+    };
+    if key == "max_unavailable" {
+        return count.or(percent) != Some(0);
+    }
+    // Kubernetes rounds a percentage of pods to keep up.
+    let kept = count.unwrap_or_else(|| (percent.unwrap_or(0) * replicas + 99) / 100);
+    replicas == 0 || kept < replicas
+}
+
+/// Whether a NetworkPolicy has kubetoml's shape: ingress only, one rule,
+/// sources by pod labels and namespace name.
+fn policy_shape(v: &Value) -> bool {
+    let spec = &v["spec"];
+    let types = text_list(&spec["policyTypes"]);
+    let [rule] = items(&spec["ingress"]) else {
+        return false;
+    };
+    (types.is_empty() || types == ["Ingress"])
+        && spec["egress"].is_null()
+        && rule.as_mapping().is_some_and(|m| {
+            m.keys()
+                .all(|k| matches!(text(k).as_deref(), Some("from" | "ports")))
+        })
+        && items(&rule["from"]).iter().all(|p| peer(p).is_some())
+}
+
+fn text_list(v: &Value) -> Vec<String> {
+    items(v).iter().filter_map(text).collect()
+}
+
+/// A NetworkPolicy source: pod labels, namespace name.
+type Peer = (Option<Vec<(String, String)>>, Option<String>);
+
+/// One source, when it has kubetoml's shape.
+fn peer(p: &Value) -> Option<Peer> {
+    let m = p.as_mapping()?;
+    let mut pods = None;
+    let mut namespace = None;
+    for (k, v) in m {
+        let only_labels = v
+            .as_mapping()
+            .is_some_and(|s| s.keys().all(|k| text(k).as_deref() == Some("matchLabels")));
+        if !only_labels {
+            return None;
+        }
+        match text(k)?.as_str() {
+            "podSelector" => pods = Some(string_map(&v["matchLabels"])),
+            "namespaceSelector" => match string_map(&v["matchLabels"]).as_slice() {
+                [(key, ns)] if key == NAMESPACE_NAME_LABEL => namespace = Some(ns.clone()),
+                _ => return None,
+            },
+            _ => return None,
+        }
+    }
+    Some((pods, namespace))
+}
+
+/// `[network_policy]`: the sources other than the app's own pods (kubetoml always admits those).
+fn network_policy(np: &Object, selector: &[(String, String)], doc: &mut Doc) {
+    let mut allow = Vec::new();
+    for p in items(&np.value["spec"]["ingress"][0]["from"]) {
+        let Some((pods, namespace)) = peer(p) else {
+            continue;
+        };
+        if namespace.is_none() && pods.as_ref().is_some_and(|l| sorted(l.clone()) == selector) {
+            continue;
+        }
+        let mut e = Entries::new();
+        if let Some(ns) = namespace {
+            e.push(("namespace".to_owned(), Val::Str(ns)));
+        }
+        if let Some(labels) = pods {
+            e.push(("pods".to_owned(), str_table(labels, &[])));
+        }
+        allow.push(Val::Table(e));
+    }
+    doc.sections.push((
+        "[network_policy]".to_owned(),
+        vec![("allow_from".to_owned(), Val::Arr(allow))],
+    ));
+}
+
+/// The objects kubetoml rendered for this app from its `extra_manifests`
+/// (labelled as managed by kubetoml for this instance, and not claimed as
+/// anything else): one data file holding them, and their indices.
+pub fn extra_manifests(
+    objects: &[Object],
+    set: usize,
+    claimed: &[usize],
+    doc: &mut Doc,
+) -> Option<(DataFile, Vec<usize>)> {
+    let app = &objects[set].name;
+    let mut out = String::new();
+    let mut used = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        let labels = &o.value["metadata"]["labels"];
+        let ours = text(&labels["app.kubernetes.io/managed-by"]) == Some("kubetoml".to_owned())
+            && text(&labels["app.kubernetes.io/instance"]).as_ref() == Some(app);
+        let generated = matches!(o.kind.as_str(), "StatefulSet" | "ConfigMap" | "Secret");
+        if !ours || generated || claimed.contains(&i) {
+            continue;
+        }
+        let Ok(yaml) = crate::yaml::document(&o.value) else {
+            continue;
+        };
+        if !out.is_empty() {
+            out.push_str("---\n");
+        }
+        out.push_str(&yaml);
+        used.push(i);
+    }
+    if used.is_empty() {
+        return None;
+    }
+    let path = format!("manifests/{app}.yaml");
+    doc.top.push((
+        "extra_manifests".to_owned(),
+        Val::Arr(vec![Val::Str(path.clone())]),
+    ));
+    let file = DataFile {
+        path,
+        bytes: out.into_bytes(),
+        secret: false,
+    };
+    Some((file, used))
+}
