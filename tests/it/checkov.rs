@@ -3,9 +3,8 @@
 //! checkov is installed by `.ci/test` into the project-local `.venv`
 //! (`.ci/requirements.txt`); a machine without it fails here with the
 //! command to run. CKV_K8S_22 (read-only root filesystem) is required where
-//! the description asks for a read-only root (`examples/restricted`): the
-//! other examples write to theirs, and kubetoml has no `emptyDir` volume yet
-//! to give them a writable `/tmp`.
+//! the description asks for a read-only root (`examples/restricted`, which
+//! mounts an `emptyDir` at `/tmp`): the other examples write to theirs.
 
 use std::path::Path;
 use std::process::Command;
