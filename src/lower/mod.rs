@@ -19,7 +19,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
-use crate::error::{did_you_mean, quote_list, suggest, Diagnostic, Severity};
+use crate::diag::{did_you_mean, quote_list, suggest, Diagnostic, Severity};
 use crate::model::*;
 use crate::sources::{self, Sources};
 use crate::spec::{self, DataSpec, Map, Spanned, Spec};
