@@ -28,7 +28,7 @@ use std::fmt::Write as _;
 
 use crate::yamlread::{self, Mapping, Value};
 
-use crate::error::{Diagnostic, Error, ErrorKind};
+use crate::diag::{Diagnostic, Error, ErrorKind};
 use crate::model::Kind;
 use crate::quantity::Quantity;
 use crate::render::Document;

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::error::{Diagnostic, Severity};
+use crate::diag::{Diagnostic, Severity};
 use crate::spec::{
     ContainerSpec, EnvList, EnvValue, HandlerSpec, LifecycleSpec, Spanned, Spec, SpreadSpec,
 };

@@ -1,6 +1,6 @@
 //! `kubetoml init`: a commented starter description that renders and validates as is.
 
-use crate::error::{Error, ErrorKind};
+use crate::diag::{Error, ErrorKind};
 
 /// The starter description for an app called `name`, checked to compile:
 /// a bad name is an error naming the rule, before anything is written.

@@ -65,7 +65,6 @@ internal_modules! {
     build_env
     compose
     diag
-    error
     hash
     init
     kube_version

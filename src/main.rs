@@ -133,6 +133,13 @@ struct ExplainArgs {
     /// `text` for people, `json` for scripts (a stable, documented shape).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    #[command(flatten)]
+    compile: CompileArgs,
+}
+
+/// How a description compiles, for `render` and `explain` alike.
+#[derive(clap::Args)]
+struct CompileArgs {
     /// Let the description read files outside its own folder.
     #[arg(long)]
     allow_outside_root: bool,
@@ -145,6 +152,17 @@ struct ExplainArgs {
     deny_warnings: bool,
     #[command(flatten)]
     layers: LayerArgs,
+}
+
+impl CompileArgs {
+    /// The library's options for these flags.
+    fn options(&self) -> Options {
+        let mut options = Options::new().allow_outside_root(self.allow_outside_root);
+        if let Some(v) = &self.kube_version {
+            options = options.kube_version(v);
+        }
+        self.layers.apply(options)
+    }
 }
 
 /// What to merge over a description, in this order.
@@ -198,12 +216,10 @@ struct RenderArgs {
     /// extra, 0 when DIR is up to date (for CI).
     #[arg(long, requires = "output_dir")]
     check: bool,
-    /// Use the templates in DIR (configmap.yaml, secret.yaml, service.yaml, statefulset.yaml) instead of the built-in ones.
+    /// Use the templates in DIR instead of the built-in ones (one per kind: statefulset.yaml,
+    /// service.yaml, configmap.yaml, ...; a file kubetoml does not know is an error).
     #[arg(long, value_name = "DIR")]
     templates: Option<PathBuf>,
-    /// Let descriptions read files outside their own folder.
-    #[arg(long)]
-    allow_outside_root: bool,
     /// Refuse Secret values written in the description itself.
     #[arg(long)]
     no_literal_secrets: bool,
@@ -212,15 +228,8 @@ struct RenderArgs {
     /// (`-`: standard input).
     #[arg(long, value_name = "FILE")]
     against: Option<PathBuf>,
-    /// The Kubernetes release the output is for (1.27 to 1.37; wins over the description's
-    /// `kube_version`). Default: 1.35, the oldest release still supported upstream in late 2026.
-    #[arg(long, value_name = "VERSION", value_parser = kube_version)]
-    kube_version: Option<String>,
-    /// Treat warnings as errors: print them, then exit 1 without output (for CI).
-    #[arg(long)]
-    deny_warnings: bool,
     #[command(flatten)]
-    layers: LayerArgs,
+    compile: CompileArgs,
 }
 
 /// Checks a `--kube-version` value as the library will read it.
@@ -302,13 +311,10 @@ fn render(args: RenderArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> 
         Some(dir) => Templates::from_dir(dir).map_err(|e| vec![e])?,
         None => Templates::builtin(),
     };
-    let options = Options::new()
-        .no_literal_secrets(args.no_literal_secrets)
-        .allow_outside_root(args.allow_outside_root);
-    let mut options = args.layers.apply(options);
-    if let Some(v) = &args.kube_version {
-        options = options.kube_version(v);
-    }
+    let options = args
+        .compile
+        .options()
+        .no_literal_secrets(args.no_literal_secrets);
     let mut documents = Vec::new();
     let mut errors = Vec::new();
     // Compiled on every core; the results come back in argument order, so
@@ -318,10 +324,10 @@ fn render(args: RenderArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> 
         match result {
             Ok(out) => {
                 let warnings = out.draw_warnings(color);
-                if !warnings.is_empty() && (!quiet || args.deny_warnings) {
+                if !warnings.is_empty() && (!quiet || args.compile.deny_warnings) {
                     eprint!("{warnings}");
                 }
-                errors.extend(denied(args.deny_warnings, file, &warnings));
+                errors.extend(denied(args.compile.deny_warnings, file, &warnings));
                 documents.extend(out.documents);
             }
             Err(e) => errors.push(e),
@@ -376,17 +382,13 @@ fn is_stdin(path: &Path) -> bool {
 }
 
 fn explain(args: ExplainArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> {
-    let options = Options::new().allow_outside_root(args.allow_outside_root);
-    let mut options = args.layers.apply(options);
-    if let Some(v) = &args.kube_version {
-        options = options.kube_version(v);
-    }
+    let options = args.compile.options();
     let resolved = kubetoml::resolve_file(&args.file, &options).map_err(|e| vec![e])?;
     let warnings = resolved.draw_warnings(color);
-    if !warnings.is_empty() && (!quiet || args.deny_warnings) {
+    if !warnings.is_empty() && (!quiet || args.compile.deny_warnings) {
         eprint!("{warnings}");
     }
-    if let Some(e) = denied(args.deny_warnings, &args.file, &warnings) {
+    if let Some(e) = denied(args.compile.deny_warnings, &args.file, &warnings) {
         return Err(vec![e]);
     }
     let explanation = resolved.explain();

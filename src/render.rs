@@ -21,7 +21,7 @@ use minijinja::value::{Serde, Value, ValueKind};
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
-use crate::error::{Error, ErrorKind};
+use crate::diag::{Error, ErrorKind};
 use crate::model::{Kind, Metadata, Model};
 use crate::yaml;
 
@@ -330,11 +330,11 @@ fn unknown_templates(dir: &Path) -> Result<(), Error> {
             continue;
         }
         let path = dir.join(name.as_ref()).display().to_string();
-        let hint = match crate::error::did_you_mean(&name, known.iter().copied()) {
+        let hint = match crate::diag::did_you_mean(&name, known.iter().copied()) {
             Some(best) => format!("did you mean `{best}`?"),
             None => format!(
                 "kubetoml's templates are {}",
-                crate::error::quote_list(&known)
+                crate::diag::quote_list(&known)
             ),
         };
         return Err(Error::bare(

@@ -294,6 +294,7 @@ fn plural(n: usize, word: &str) -> String {
 /// colors: what a `build.rs` prints after `cargo:warning=`. No source line is
 /// quoted, and the message and help are scrubbed and escaped as in [`draw`].
 pub fn one_line_each(file: &str, source: &Source, diagnostics: &[Diagnostic]) -> Vec<String> {
+    let source = &super::in_doubt(source.clone(), diagnostics);
     let line = |d: &Diagnostic| {
         let named = d.span.as_ref().and_then(|s| source.file_at(s.start));
         let mut line = printable(named.unwrap_or(file), MAX_TEXT);

@@ -90,6 +90,9 @@ pub struct Diagnostic {
     pub secondary: Vec<(Range<usize>, String)>,
     /// A fix to suggest, drawn as `= help: ...`.
     pub help: Option<String>,
+    /// The text at `span` may be a secret moved there by a mistake (a key
+    /// a Secret does not have, say): masked wherever this is drawn.
+    pub in_doubt: bool,
 }
 
 impl Diagnostic {
@@ -102,6 +105,7 @@ impl Diagnostic {
             label: label.into(),
             secondary: Vec::new(),
             help: None,
+            in_doubt: false,
         }
     }
 
@@ -114,6 +118,7 @@ impl Diagnostic {
             label: String::new(),
             secondary: Vec::new(),
             help: None,
+            in_doubt: false,
         }
     }
 
@@ -132,6 +137,13 @@ impl Diagnostic {
     /// Adds a `help:` line.
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Marks the text at this diagnostic's span as possibly secret: it is
+    /// masked in the drawn source line, and so in what any diagnostic says.
+    pub fn in_doubt(mut self) -> Self {
+        self.in_doubt = true;
         self
     }
 
@@ -181,7 +193,7 @@ impl Error {
         source: impl Into<Source>,
         diagnostics: Vec<Diagnostic>,
     ) -> Self {
-        let source = source.into();
+        let source = in_doubt(source.into(), &diagnostics);
         let diagnostics = diagnostics
             .into_iter()
             .map(|d| d.scrubbed(&source))
@@ -240,7 +252,16 @@ pub fn draw_all(
     diagnostics: &[Diagnostic],
     color: bool,
 ) -> String {
-    draw::draw_all(file, &source.into(), diagnostics, color)
+    draw::draw_all(file, &in_doubt(source.into(), diagnostics), diagnostics, color)
+}
+
+/// `source` with the spans of `diagnostics` marked in doubt masked too.
+pub(crate) fn in_doubt(source: Source, diagnostics: &[Diagnostic]) -> Source {
+    let spans: Vec<Range<usize>> = (diagnostics.iter())
+        .filter(|d| d.in_doubt)
+        .filter_map(|d| d.span.clone())
+        .collect();
+    source.mask_more(&spans)
 }
 
 /// The error for a description `file` whose `bytes` are not UTF-8,

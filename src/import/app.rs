@@ -9,7 +9,7 @@ use super::pod;
 use super::toml_out::{Doc, Entries, Val};
 use super::value::{boolean, int, items, string_map, strings, text};
 use super::{bare, Object};
-use crate::error::Error;
+use crate::diag::Error;
 
 /// Labels kubetoml sets itself; a description may not.
 const RESERVED_LABELS: &[&str] = &[

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use crate::yamlread::Value;
 
-use crate::error::{Error, ErrorKind};
+use crate::diag::{Error, ErrorKind};
 use crate::sources::{Entry, SourceError, Sources};
 
 /// One manifest file given to `import`.

@@ -356,12 +356,23 @@ impl Lowerer<'_> {
             &format!("`{}` has keys", o.key),
             &format!("`{}` has no keys", o.key),
         );
-        self.error_help(
-            format!("`{}` has no key `{}`", o.key, k.get_ref()),
-            k.span(),
-            "unknown key",
-            help,
-        );
+        if o.kind == ObjectKind::Secret {
+            // A key a Secret does not have may be a value a mistake moved
+            // (`docker_registry` mistyped as `env`): never quote it.
+            let error = Diagnostic::error(
+                format!("`{}` has no such key", o.key),
+                k.span(),
+                "unknown key",
+            );
+            self.diags.push(error.with_help(help).in_doubt());
+        } else {
+            self.error_help(
+                format!("`{}` has no key `{}`", o.key, k.get_ref()),
+                k.span(),
+                "unknown key",
+                help,
+            );
+        }
         false
     }
 

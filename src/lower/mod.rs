@@ -19,7 +19,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
-use crate::error::{did_you_mean, quote_list, suggest, Diagnostic, Severity};
+use crate::diag::{did_you_mean, quote_list, suggest, Diagnostic, Severity};
 use crate::model::*;
 use crate::sources::{self, Sources};
 use crate::spec::{self, DataSpec, Map, Spanned, Spec};
@@ -183,6 +183,14 @@ fn config_hash(
             entries: &o.entries,
         });
     hash::config_hash(inputs, secret_key)
+}
+
+/// Whether `name` is written as environment variables usually are
+/// (`UPPER_CASE`), and so is safe to quote.
+fn looks_like_a_variable(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_uppercase() || c == '_')
+        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
 impl Lowerer<'_> {
@@ -504,13 +512,25 @@ impl Lowerer<'_> {
     fn env_var(&mut self, var: &Spanned<String>) -> Option<Vec<u8>> {
         match self.sources.env_var(var.get_ref()) {
             Ok(Some(v)) => Some(v),
-            Ok(None) => {
+            Ok(None) if looks_like_a_variable(var.get_ref()) => {
                 self.error_help(
                     format!("environment variable `{}` is not set", var.get_ref()),
                     var.span(),
                     "read at build time",
                     format!("export {}=... before running kubetoml", var.get_ref()),
                 );
+                None
+            }
+            Ok(None) => {
+                // Not UPPER_CASE: perhaps a value a mistake moved here
+                // (`literals` mistyped as `from_env`). Never quote it.
+                let error = Diagnostic::error(
+                    "the environment variable named here is not set",
+                    var.span(),
+                    "read at build time",
+                );
+                let help = "variable names are usually UPPER_CASE: check that this is a name, not a value";
+                self.diags.push(error.with_help(help).in_doubt());
                 None
             }
             Err(e) => {

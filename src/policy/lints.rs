@@ -5,7 +5,7 @@
 
 use std::ops::Range;
 
-use crate::error::Diagnostic;
+use crate::diag::Diagnostic;
 use crate::spec::{ContainerSpec, Spanned, Spec, SpreadSpec};
 
 /// A lint: its name (for `allow`) and what it catches.

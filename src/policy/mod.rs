@@ -11,7 +11,7 @@ pub mod pss;
 use std::collections::BTreeSet;
 use std::ops::Range;
 
-use crate::error::{did_you_mean, Diagnostic, Severity};
+use crate::diag::{did_you_mean, Diagnostic, Severity};
 use crate::kube_version::{self, Availability, FieldFact, KubeVersion};
 use crate::lower::Lowered;
 use crate::model::{ContainerSecurityContext, Model};
@@ -70,7 +70,7 @@ fn allowed(spec: &Spec, diags: &mut Vec<Diagnostic>) -> BTreeSet<&'static str> {
                 .with_help(
                     match did_you_mean(a.get_ref(), names.iter().copied()) {
                         Some(n) => format!("did you mean `{n}`?"),
-                        None => format!("the lints are {}", crate::error::quote_list(&names)),
+                        None => format!("the lints are {}", crate::diag::quote_list(&names)),
                     },
                 ),
             ),
