@@ -79,14 +79,13 @@ def write_conf(folder, i):
         f.write(f"level: info\nformat: json\napp: app-{i}\n")
 
 
-def kustomization(i, namespace):
+def kustomization(i, namespace, resources):
+    listed = "".join(f"  - {r}\n" for r in resources)
     return f'''apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 namespace: {namespace}
 resources:
-  - service.yaml
-  - statefulset.yaml
-configMapGenerator:
+{listed}configMapGenerator:
   - name: app-{i:04}-config
     files:
       - conf/app.properties
@@ -135,14 +134,18 @@ def generate(base, n, binary):
         write_conf(folder, i)
         docs = by_app[app]
         hashed = {name: re.sub(r"-[a-z0-9]{10}$", "", name) for kind, name, _ in docs if kind in ("ConfigMap", "Secret")}
+        resources = []
         for kind, _, text in docs:
-            if kind in ("Service", "StatefulSet"):
+            # Everything but the generated ConfigMaps and Secrets (the
+            # Service, the StatefulSet, a PodDisruptionBudget) as YAML.
+            if kind not in ("ConfigMap", "Secret"):
                 for full, plain in hashed.items():
                     text = text.replace(full, plain)
-                with open(os.path.join(folder, f"{kind.lower()}.yaml"), "w") as f:
+                resources.append(f"{kind.lower()}.yaml")
+                with open(os.path.join(folder, resources[-1]), "w") as f:
                     f.write(text)
         with open(os.path.join(folder, "kustomization.yaml"), "w") as f:
-            f.write(kustomization(i, f"team-{i % 4}"))
+            f.write(kustomization(i, f"team-{i % 4}", resources))
     with open(os.path.join(kust, "kustomization.yaml"), "w") as f:
         f.write("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n")
         f.writelines(f"  - app-{i:04}\n" for i in range(n))
