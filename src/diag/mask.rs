@@ -214,6 +214,19 @@ fn registry_in_doubt(path: &[&str], value: &DeValue<'_>) -> bool {
     }
 }
 
+/// The text of every comment, after its `#`: a drawn line never shows it. A
+/// secret commented out, or a secret line a deleted line break turned into
+/// the tail of a comment, would otherwise be quoted with the line.
+pub fn comment_spans(source: &str) -> Vec<Range<usize>> {
+    use toml_parser::lexer::TokenKind;
+    toml_parser::Source::new(source)
+        .lex()
+        .filter(|token| token.kind() == TokenKind::Comment)
+        .map(|token| token.span().start() + 1..token.span().end())
+        .filter(|span| !span.is_empty())
+        .collect()
+}
+
 /// Whether a plain field's string looks like what such fields hold (a
 /// name, a path, `key=path`, a Secret type), not like the rest of a line
 /// merged into it by a deleted line break (`"a=literals = { pw = ...`).

@@ -48,7 +48,12 @@ impl Source {
     /// one is in doubt, and masked (none given: no such check).
     pub fn masked(raw: &str, doc: &DeTable<'_>, clean: bool, known: &[&str]) -> Source {
         let spans = super::mask::secret_spans(raw, doc, clean, known);
-        Source::with_spans_masked(raw, &spans, Pieces::of(raw, &spans))
+        // Comments are hidden in drawn lines but, being prose, are not pieces
+        // to scrub from messages.
+        let pieces = Pieces::of(raw, &spans);
+        let mut hidden = spans;
+        hidden.extend(super::mask::comment_spans(raw));
+        Source::with_spans_masked(raw, &hidden, pieces)
     }
 
     /// This source with `spans` masked too: values found doubtful later
