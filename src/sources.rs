@@ -40,15 +40,6 @@ pub const MAX_INPUT_BYTES: u64 = 4 * 1024 * 1024;
 /// reading, so a device that reports size 0 and never ends (`/dev/zero`) stops
 /// at `limit` bytes; more than `limit` is an error of kind `InvalidData` saying so.
 pub fn read_limited(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
-    let too_big = || {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!(
-                "it holds more than {}, the most kubetoml reads",
-                size_text(limit)
-            ),
-        )
-    };
     let file = fs::File::open(path)?;
     let meta = file.metadata()?;
     if meta.is_dir() {
@@ -58,14 +49,29 @@ pub fn read_limited(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
         ));
     }
     if meta.is_file() && meta.len() > limit {
-        return Err(too_big());
+        return Err(too_big(limit));
     }
+    read_counted(file, limit)
+}
+
+/// At most `limit` bytes of `reader`, counted while reading.
+fn read_counted(reader: impl Read, limit: u64) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    file.take(limit + 1).read_to_end(&mut bytes)?;
+    reader.take(limit + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
-        return Err(too_big());
+        return Err(too_big(limit));
     }
     Ok(bytes)
+}
+
+fn too_big(limit: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!(
+            "it holds more than {}, the most kubetoml reads",
+            size_text(limit)
+        ),
+    )
 }
 
 /// [`read_limited_to_string`] of `path`, or of standard input for `-`, with
@@ -74,24 +80,16 @@ pub fn read_input(path: &Path, limit: u64) -> io::Result<String> {
     if path.as_os_str() != "-" {
         return read_limited_to_string(path, limit);
     }
-    let mut bytes = Vec::new();
-    io::stdin().lock().take(limit + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > limit {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!(
-                "it holds more than {}, the most kubetoml reads",
-                size_text(limit)
-            ),
-        ));
-    }
-    String::from_utf8(bytes)
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "stream did not contain valid UTF-8"))
+    text(read_counted(io::stdin().lock(), limit)?)
 }
 
 /// [`read_limited`] as text: invalid UTF-8 is an error as `fs::read_to_string` words it.
 pub fn read_limited_to_string(path: &Path, limit: u64) -> io::Result<String> {
-    String::from_utf8(read_limited(path, limit)?).map_err(|_| {
+    text(read_limited(path, limit)?)
+}
+
+fn text(bytes: Vec<u8>) -> io::Result<String> {
+    String::from_utf8(bytes).map_err(|_| {
         io::Error::new(
             io::ErrorKind::InvalidData,
             "stream did not contain valid UTF-8",
