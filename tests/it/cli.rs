@@ -430,6 +430,74 @@ fn output_dir_written_before_the_manifest_is_replaced_when_unchanged() {
     assert!(out_dir.join(".kubetoml-manifest").is_file());
 }
 
+/// Unchanged files keep their inode (linked, not rewritten); a changed one is new; a
+/// Secret's file someone opened up to others is written again, private.
+#[cfg(unix)]
+#[test]
+fn output_dir_links_unchanged_files_and_rewrites_the_rest() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("manifests");
+    let description = dir.path().join("web.toml");
+    let web = std::fs::read_to_string("examples/web/web.toml").unwrap();
+    std::fs::write(&description, &web).unwrap();
+    std::fs::copy(
+        "examples/web/redis.properties",
+        dir.path().join("redis.properties"),
+    )
+    .unwrap();
+    let render = || {
+        let out = kubetoml()
+            .arg("render")
+            .arg(&description)
+            .arg("-o")
+            .arg(&out_dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let files = || -> std::collections::BTreeMap<String, (u64, String)> {
+        sorted_file_names(&out_dir)
+            .into_iter()
+            .map(|n| {
+                let path = out_dir.join(&n);
+                let ino = std::fs::metadata(&path).unwrap().ino();
+                (n, (ino, std::fs::read_to_string(&path).unwrap()))
+            })
+            .collect()
+    };
+    render();
+    let first = files();
+    let secret = "03-secret-mysecret.yaml";
+    std::fs::set_permissions(out_dir.join(secret), std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::write(
+        &description,
+        web.replacen("replicas = 3", "replicas = 4", 1),
+    )
+    .unwrap();
+    render();
+    let second = files();
+    assert_eq!(
+        first.keys().collect::<Vec<_>>(),
+        second.keys().collect::<Vec<_>>()
+    );
+    let mut changed = 0;
+    for (name, (ino, text)) in &second {
+        let (first_ino, first_text) = &first[name];
+        changed += usize::from(text != first_text);
+        let rewritten = text != first_text || name == secret;
+        assert_eq!(first_ino != ino, rewritten, "{name}");
+    }
+    assert!(changed >= 1, "the StatefulSet's replicas changed");
+    assert_eq!(mode(&out_dir.join(secret)), 0o600);
+    let stream = stdout_of(kubetoml().arg("render").arg(&description));
+    assert_eq!(joined_in_name_order(&out_dir), stream);
+}
+
 #[cfg(unix)]
 #[test]
 fn output_dir_recovers_from_a_killed_run_and_keeps_its_mode() {
