@@ -70,6 +70,7 @@ internal_modules! {
     kube_version
     layers
     lower
+    memory
     model
     policy
     quantity
@@ -96,6 +97,7 @@ pub use diag::{Diagnostic, Error, ErrorKind, Severity};
 pub use explain::Explanation;
 pub use init::starter;
 pub use kube_version::KubeVersion;
+pub use memory::{TemplateMemoryLimit, TEMPLATE_MEMORY};
 pub use model::Kind;
 pub use render::{Document, Templates};
 pub use schema::json_schema;

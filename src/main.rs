@@ -249,6 +249,11 @@ fn denied(deny: bool, file: &Path, warnings: &str) -> Option<Error> {
     })
 }
 
+/// Counts what users' templates allocate: past 96 MiB for one object, an error, not
+/// gigabytes (see `kubetoml::TemplateMemoryLimit`).
+#[global_allocator]
+static ALLOCATOR: kubetoml::TemplateMemoryLimit = kubetoml::TemplateMemoryLimit;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let color = use_color(cli.color);

@@ -199,7 +199,14 @@ impl Templates {
         Ok(Templates { env, origins })
     }
 
-    fn render_one<T: Serialize>(&self, name: &str, ctx: &T) -> Result<String, Error> {
+    /// Renders template `name` with `ctx`; `subject` (kind and name) names the object
+    /// in errors.
+    fn render_one<T: Serialize>(
+        &self,
+        name: &str,
+        ctx: &T,
+        subject: (&Kind, &str),
+    ) -> Result<String, Error> {
         let origin = self
             .origins
             .iter()
@@ -210,9 +217,21 @@ impl Templates {
             .env
             .get_template(name)
             .map_err(|e| template_error(origin, &e))?;
-        let mut text = tmpl
-            .render(Value::from(Serde(ctx)))
-            .map_err(|e| template_error(origin, &e))?;
+        let render = || tmpl.render(Value::from(Serde(ctx)));
+        let rendered = if user {
+            let what = crate::diag::printable(
+                &format!(
+                    "template `{origin}` rendering {} `{}`",
+                    subject.0.as_str(),
+                    subject.1
+                ),
+                600,
+            );
+            crate::memory::within_budget(&what, render)
+        } else {
+            render()
+        };
+        let mut text = rendered.map_err(|e| template_error(origin, &e))?;
         if !text.ends_with('\n') {
             text.push('\n');
         }
@@ -242,11 +261,12 @@ impl Templates {
         template: &str,
         object: &T,
     ) -> Result<Document, Error> {
+        let yaml = self.render_one(template, object, (&kind, &metadata.name))?;
         Ok(Document {
             kind,
             name: metadata.name.clone(),
             namespace: metadata.namespace.clone(),
-            yaml: self.render_one(template, object)?,
+            yaml,
         })
     }
 

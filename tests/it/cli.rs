@@ -728,6 +728,47 @@ fn a_user_template_that_never_ends_runs_out_of_fuel() {
     assert!(stderr.contains("engine ran out of fuel"), "{stderr}");
 }
 
+/// A template that doubles a string forty times (a terabyte in forty instructions, so
+/// fuel does not stop it) stops at its memory budget with an error naming it. Run
+/// with 512 MiB of address space: without the budget the process dies at the limit
+/// (status 134, "memory allocation failed"), with it kubetoml answers.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_user_template_that_grows_without_bound_stops_at_its_memory_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("tpl")).unwrap();
+    let doubling = "{% set s = s ~ s %}".repeat(40);
+    std::fs::write(
+        dir.path().join("tpl/configmap.yaml"),
+        format!("{{% set s = \"xxxxxxxxxxxxxxxx\" %}}{doubling}{{{{ s|length }}}}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("app.toml"),
+        format!("{APP}[configmaps.c]\nliterals = {{ a = \"b\" }}\n"),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let out = std::process::Command::new("sh")
+        .current_dir(dir.path())
+        .args(["-c", "ulimit -v 524288 && exec \"$0\" \"$@\""])
+        .arg(assert_cmd::cargo::cargo_bin("kubetoml"))
+        .args(["render", "--templates", "tpl", "app.toml", "-o", "out"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "error: template `tpl/configmap.yaml` rendering ConfigMap `c` needed more than 96 MiB of memory\n"
+        ),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+    assert!(!dir.path().join("out").exists(), "nothing written");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
+
 #[cfg(unix)]
 #[test]
 fn a_template_that_is_a_device_is_read_no_further_than_1_mib() {
