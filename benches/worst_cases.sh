@@ -48,7 +48,12 @@ cp tls.crt tls.key
 mkdir loop grow
 printf '{%% for i in range(100000) %%}{%% for j in range(100000) %%}{%% endfor %%}{%% endfor %%}\n' > loop/configmap.yaml
 { printf '{%% set s = "xxxxxxxxxxxxxxxx" %%}'; for i in $(seq 40); do printf '{%% set s = s ~ s %%}'; done; printf '{{ s|length }}\n'; } > grow/configmap.yaml
+mkdir repeat echo
+printf '{{ "x" * 4000000000 }}\n' > repeat/configmap.yaml
+printf '{%% set s = "x" * 4000 %%}{%% for i in range(100000) %%}{{ s }}{%% endfor %%}\n' > echo/configmap.yaml
 { app; printf '[configmaps.c]\nliterals = { a = "b" }\n'; } > cm.toml
+# The same templates for 2 descriptions rendered in parallel (one per core).
+{ printf 'name = "app2"\nimage = "nginx:1.27"\n[configmaps.c]\nliterals = { a = "b" }\n'; } > cm2.toml
 # 8. A template that is a device; 300 000 specs (3.6 MB) naming one small file in one object.
 printf 'v' > small.txt
 { app; printf '[configmaps.c]\nfiles = ['; for i in $(seq 300000); do printf '"small.txt",'; done; printf ']\n'; } > many_specs.toml
@@ -69,6 +74,9 @@ cases=(
   "tls_1mib_pem|render tls.toml"
   "template_endless_loop|render --templates loop cm.toml"
   "template_doubling_string|render --templates grow cm.toml"
+  "template_doubling_in_2|render --templates grow cm.toml cm2.toml"
+  "template_string_repeat|render --templates repeat cm.toml"
+  "template_400mb_output|render --templates echo cm.toml cm2.toml"
   "template_dev_zero|render --templates devtpl cm.toml"
   "one_small_file_300k_times|render many_specs.toml"
   "same_300k_times_a_line_each|render many_spec_lines.toml"
