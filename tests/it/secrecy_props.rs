@@ -11,6 +11,11 @@
 //! base64, nor any 6-character slice of it reaches what is drawn (unless
 //! a deletion left that slice only in a key name: see [`only_in_keys`]).
 //!
+//! Each case puts the Secret section in one layer: the description itself,
+//! an environment of it (`[environments.prod.secrets...]`, selected), or an
+//! overlay file; and may add a `--set` argument, itself a mistake or not,
+//! that carries the marker.
+//!
 //! `KUBETOML_SECRECY_CASES` sets the number of cases (default 400, a few
 //! seconds); run it long with e.g. `KUBETOML_SECRECY_CASES=2000000`.
 
@@ -24,6 +29,11 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
 const MARKER: &str = "Qx7Zk2Wv9Jm4Tp8R";
+
+/// Whether `manifest` holds the marker in base64 (at any alignment).
+fn encoded(manifest: &str) -> bool {
+    needles()[1..4].iter().any(|n| manifest.contains(n))
+}
 
 /// What must never be drawn: the marker, its base64 at every alignment,
 /// and every 6-character slice of it.
@@ -50,7 +60,47 @@ const SECTIONS: &[&str] = &[
     "[secrets.db]\nfrom_env = { password = \"DB_PASSWORD\" }\nenv_files = [\"creds.env\"]\n[secrets.db.docker_registry]\nusername = \"u\"\npassword = \"@M\"\n",
 ];
 
-const ENV_FILE: &str = "USER=admin\npassword=@M\nTOKEN=@M-2\n";
+/// Where a case puts its Secret section.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Layer {
+    /// In the description.
+    Base,
+    /// Under `[environments.prod]` of the description, rendered with `--environment prod`.
+    Environment,
+    /// In `overlay.toml`, rendered with `--overlay overlay.toml`.
+    Overlay,
+}
+
+const LAYERS: [Layer; 3] = [Layer::Base, Layer::Environment, Layer::Overlay];
+
+/// `--set` arguments carrying the marker: right, and with the mistakes a
+/// command line invites (a misspelt or Kubernetes-spelt path, a table or
+/// broken TOML where a string goes, a value with no key).
+const SET_ARGS: &[&str] = &[
+    "secrets.db.literals.password=@M",
+    "secrets.db.literal.password=@M",
+    "secret.db.literals.password=@M",
+    "secrets.db.stringData.password=@M",
+    "secrets.db.literals=@M",
+    "secrets.db.literals={ password = \"@M\" ",
+    "secrets.db.literals={ password = @M }",
+    "secrets.db.docker_registry.password=@M",
+    "secrets.db.docker_registry={ server = \"ghcr.io\", username = \"ci\", pasword = \"@M\" }",
+    "secrets.db.from_env.password=@M",
+    "secrets.db.literals.\"pass word\"=@M",
+    "secrets.db.literals.password.x=@M",
+    "secrets.db=@M",
+    "secrets.db.literals.password=\"@M",
+    "environments.prod.secrets.db.literals.password=@M",
+    "secrets.db.env_files=[\"@M\"]",
+    "secrets..db.literals.password=@M",
+    "secrets.db.literals.password@M",
+];
+
+/// The section whose TLS files are not PEM (see [`tls_files`]): an error unmutated.
+const TLS_NOT_PEM: usize = 3;
+
+const ENV_FILE: &str = "USER=admin\nfile_password=@M\nTOKEN=@M-2\n";
 
 const FIELDS: &[&str] = &[
     "secrets",
@@ -67,6 +117,8 @@ const FIELDS: &[&str] = &[
     "server",
     "username",
     "other",
+    "environments",
+    "prod",
 ];
 
 const SPELLINGS: &[&str] = &[
@@ -243,46 +295,110 @@ fn tls_files(dir: &Path) {
 
 static CASES_RUN: AtomicUsize = AtomicUsize::new(0);
 
-fn run_case(section: usize, edits: &[Edit]) -> Result<(), TestCaseError> {
-    let mut text = SECTIONS[section].replace("@M", MARKER);
-    let mut env = ENV_FILE.replace("@M", MARKER);
-    for e in edits {
-        apply(e, &mut text, &mut env);
+/// One case's inputs: the description, the overlay (empty unless the section
+/// is there), the env file and the `--set` argument.
+struct Case {
+    layer: Layer,
+    description: String,
+    overlay: String,
+    env: String,
+    set: Option<String>,
+}
+
+impl Case {
+    fn new(section: usize, layer: Layer, set: Option<usize>, edits: &[Edit]) -> Case {
+        let mut text = SECTIONS[section].replace("@M", MARKER);
+        if layer == Layer::Environment {
+            text = text.replace("\n[", "\n[environments.prod.");
+            text.insert_str(1, "environments.prod.");
+        }
+        let mut env = ENV_FILE.replace("@M", MARKER);
+        for e in edits {
+            apply(e, &mut text, &mut env);
+        }
+        let (description, overlay) = match layer {
+            Layer::Overlay => (HEAD.to_owned(), text),
+            _ => (format!("{HEAD}{text}"), String::new()),
+        };
+        let set = set.map(|i| SET_ARGS[i].replace("@M", MARKER));
+        Case {
+            layer,
+            description,
+            overlay,
+            env,
+            set,
+        }
     }
-    let description = format!("{HEAD}{text}");
+
+    /// Everything the user wrote, for [`only_in_keys`].
+    fn written(&self) -> String {
+        let set = self.set.as_deref().unwrap_or_default();
+        format!("{}\n{}\n{set}\n", self.description, self.overlay)
+    }
+
+    /// The command-line arguments after `render db.toml`.
+    fn args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        match self.layer {
+            Layer::Base => {}
+            Layer::Environment => args.extend(["--environment".into(), "prod".into()]),
+            Layer::Overlay => args.extend(["--overlay".into(), "overlay.toml".into()]),
+        }
+        if let Some(set) = &self.set {
+            args.extend(["--set".into(), set.clone()]);
+        }
+        args
+    }
+}
+
+/// Runs `case` through the library (and every 16th through the binary) and
+/// checks what they draw; `Ok` holds the manifest, or the drawn error.
+fn run_case(case: &Case) -> Result<Result<String, String>, TestCaseError> {
+    let Case {
+        description, env, ..
+    } = case;
+    let written = case.written();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("creds.env"), &env).unwrap();
+    std::fs::write(dir.path().join("creds.env"), env).unwrap();
+    std::fs::write(dir.path().join("overlay.toml"), &case.overlay).unwrap();
     tls_files(dir.path());
     let vars = BTreeMap::from([("DB_PASSWORD".to_owned(), MARKER.as_bytes().to_vec())]);
-    let options = Options::new().env(vars);
-    match kubetoml::resolve("db.toml", &description, dir.path(), &options)
+    let mut options = Options::new().env(vars);
+    match case.layer {
+        Layer::Base => {}
+        Layer::Environment => options = options.environment("prod"),
+        Layer::Overlay => options = options.overlay(dir.path().join("overlay.toml")),
+    }
+    if let Some(set) = &case.set {
+        options = options.set(set.clone());
+    }
+    let result = match kubetoml::resolve("db.toml", description, dir.path(), &options)
         .and_then(|r| r.render(&Templates::builtin()))
     {
         Ok(out) => {
-            check("warnings", &out.draw_warnings(false), &description, &env)?;
-            check(
-                "Debug of the output",
-                &format!("{out:?}"),
-                &description,
-                &env,
-            )?;
+            check("warnings", &out.draw_warnings(false), &written, env)?;
+            check("Debug of the output", &format!("{out:?}"), &written, env)?;
+            Ok(out.to_yaml())
         }
         Err(e) => {
-            check("the drawn error", &e.draw(true), &description, &env)?;
-            check("Display of the error", &e.to_string(), &description, &env)?;
-            check("Debug of the error", &format!("{e:?}"), &description, &env)?;
+            let drawn = e.draw(true);
+            check("the drawn error", &drawn, &written, env)?;
+            check("Display of the error", &e.to_string(), &written, env)?;
+            check("Debug of the error", &format!("{e:?}"), &written, env)?;
             check(
                 "the diagnostics",
                 &format!("{:?}", e.diagnostics()),
-                &description,
-                &env,
+                &written,
+                env,
             )?;
+            Err(drawn)
         }
-    }
+    };
     if CASES_RUN.fetch_add(1, Ordering::Relaxed).is_multiple_of(16) {
-        std::fs::write(dir.path().join("db.toml"), &description).unwrap();
+        std::fs::write(dir.path().join("db.toml"), description).unwrap();
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_kubetoml"))
             .args(["render", "db.toml", "--no-literal-secrets"])
+            .args(case.args())
             .current_dir(dir.path())
             .env_clear()
             .env("DB_PASSWORD", MARKER)
@@ -291,11 +407,11 @@ fn run_case(section: usize, edits: &[Edit]) -> Result<(), TestCaseError> {
         check(
             "the binary's stderr",
             &String::from_utf8_lossy(&out.stderr),
-            &description,
-            &env,
+            &written,
+            env,
         )?;
     }
-    Ok(())
+    Ok(result)
 }
 
 #[test]
@@ -309,9 +425,16 @@ fn no_mistake_prints_a_secret() {
         failure_persistence: None,
         ..Config::default()
     });
-    let strategy = (0..SECTIONS.len(), prop::collection::vec(edit(), 0..5));
+    let strategy = (
+        0..SECTIONS.len(),
+        prop::sample::select(LAYERS.to_vec()),
+        prop::option::weighted(0.25, 0..SET_ARGS.len()),
+        prop::collection::vec(edit(), 0..5),
+    );
     runner
-        .run(&strategy, |(section, edits)| run_case(section, &edits))
+        .run(&strategy, |(section, layer, set, edits)| {
+            run_case(&Case::new(section, layer, set, &edits)).map(|_| ())
+        })
         .unwrap();
 }
 
@@ -320,8 +443,21 @@ fn every_section_is_clean_unmutated_and_compiles() {
     // The unmutated cases compile, so the marker does reach the manifest:
     // the checks above could fail.
     for section in 0..SECTIONS.len() {
-        run_case(section, &[]).unwrap();
+        for layer in LAYERS {
+            let case = Case::new(section, layer, None, &[]);
+            let out = run_case(&case).unwrap();
+            if section == TLS_NOT_PEM {
+                // Its "certificate" and "key" are the marker, not PEM: an error.
+                assert!(out.is_err(), "{layer:?} {section}: not a key pair");
+                continue;
+            }
+            let out = out.unwrap_or_else(|e| panic!("{layer:?} {section}: {e}"));
+            assert!(encoded(&out), "{layer:?} {section}: the marker is rendered");
+        }
     }
+    // A right `--set` reaches the manifest too.
+    let case = Case::new(2, Layer::Base, Some(0), &[]);
+    assert!(encoded(&run_case(&case).unwrap().unwrap()));
     assert!(needles().len() > 10);
 }
 
