@@ -62,17 +62,38 @@ pub fn compose(
     sources: &dyn Sources,
 ) -> Result<Composed, Error> {
     let known = known();
+    // Every layer is read and masked before any is drawn, and each shares the
+    // others' masked values: a secret written in one layer and mangled into a
+    // key of another (or of itself) is masked wherever it is shown.
     let (doc, syntax) = DeTable::parse_recoverable(source);
     let base_masked = Source::masked(source, doc.get_ref(), syntax.is_empty(), &known);
+    let overlays: Vec<_> = (layers.overlays.iter())
+        .map(|(name, text)| {
+            let (odoc, osyntax) = DeTable::parse_recoverable(text);
+            let masked = Source::masked(text, odoc.get_ref(), osyntax.is_empty(), &known);
+            (name, text, odoc, osyntax, masked)
+        })
+        .collect();
+    let sets: Vec<_> = (layers.sets.iter())
+        .map(|arg| (arg, crate::set_arg::parse(arg, &known)))
+        .collect();
+    let mut all = vec![&base_masked];
+    all.extend(overlays.iter().map(|o| &o.4));
+    all.extend(sets.iter().map(|(_, set)| match set {
+        Ok(set) => &set.source,
+        Err(e) => &e.0,
+    }));
+    let every = base_masked.sharing_pieces(&all);
+    let shared = |own: &Source| own.sharing_pieces(&[&every]);
+    let base_masked = shared(&base_masked);
     if !syntax.is_empty() {
         return Err(syntax_error(file, source, &base_masked, doc, syntax));
     }
-    let mut parts = vec![(file.to_owned(), base_masked)];
+    let mut parts = vec![(file.to_owned(), base_masked.clone())];
     let mut raws = vec![source];
     let mut overlay_docs = Vec::new();
-    for (name, text) in &layers.overlays {
-        let (odoc, osyntax) = DeTable::parse_recoverable(text);
-        let masked = Source::masked(text, odoc.get_ref(), osyntax.is_empty(), &known);
+    for (name, text, odoc, osyntax, masked) in overlays {
+        let masked = shared(&masked);
         if !osyntax.is_empty() {
             return Err(syntax_error(name, text, &masked, odoc, osyntax));
         }
@@ -81,11 +102,10 @@ pub fn compose(
         raws.push(text);
     }
     let mut set_docs = Vec::new();
-    for arg in layers.sets {
-        let set = crate::set_arg::parse(arg, &known)
-            .map_err(|e| Error::new(ErrorKind::Parse, "--set", e.0, vec![e.1]))?;
+    for (arg, set) in sets {
+        let set = set.map_err(|e| Error::new(ErrorKind::Parse, "--set", shared(&e.0), vec![e.1]))?;
         set_docs.push(set.table);
-        parts.push(("--set".to_owned(), set.source));
+        parts.push(("--set".to_owned(), shared(&set.source)));
         raws.push(arg);
     }
     let (masked, starts) = match parts.len() {

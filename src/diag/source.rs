@@ -69,6 +69,19 @@ impl Source {
         source
     }
 
+    /// This source, masking in what it draws and says the masked values of
+    /// `others` too (other layers of one description).
+    pub fn sharing_pieces(&self, others: &[&Source]) -> Source {
+        let mut pieces = Pieces::clone(&self.pieces);
+        for other in others {
+            pieces.extend(&other.pieces);
+        }
+        Source {
+            pieces: Arc::new(pieces),
+            ..self.clone()
+        }
+    }
+
     /// `raw` with `spans` masked: a text that is not TOML (a command-line
     /// argument), whose secrets the caller found.
     pub fn with_masked(raw: &str, spans: &[Range<usize>]) -> Source {

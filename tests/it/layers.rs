@@ -461,3 +461,27 @@ fn secrets_in_any_layer_never_reach_stderr() {
     );
     failure(&out);
 }
+
+/// A secret written in one layer and mangled into a key of another (a deleted
+/// quote or line break) is masked there too: every layer's masked values are
+/// masked wherever any layer is drawn.
+#[test]
+fn a_secret_of_one_layer_is_masked_in_the_keys_of_another() {
+    const SECRET: &str = "Zq8Wv3Kp5Ld7";
+    let set = format!("secrets.db.literals.token={SECRET}");
+    // In the description, from `--set`: a broken line, then an unknown field.
+    for line in [format!("pa{SECRET}=x\""), format!("{SECRET} = 1")] {
+        let dir = dir_with(&format!("{line}\n{WEB}"), &[]);
+        let err = failure(&render(dir.path(), &["--set", &set]));
+        assert!(!err.contains(&SECRET[..6]), "{err}");
+    }
+    // In the description, from an overlay.
+    let overlay = format!("[secrets.db]\nliterals = {{ token = \"{SECRET}\" }}\n");
+    let dir = dir_with(&format!("{SECRET} = 1\n{WEB}"), &[("o.toml", &overlay)]);
+    let err = failure(&render(dir.path(), &["--overlay", "o.toml"]));
+    assert!(!err.contains(&SECRET[..6]), "{err}");
+    // In an overlay, from `--set`.
+    let dir = dir_with(WEB, &[("o.toml", &format!("{SECRET}x = 1\n"))]);
+    let err = failure(&render(dir.path(), &["--overlay", "o.toml", "--set", &set]));
+    assert!(!err.contains(&SECRET[..6]), "{err}");
+}
