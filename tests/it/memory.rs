@@ -64,6 +64,10 @@ impl MemorySources {
             "tls/server.key".to_owned(),
             include_bytes!("../../examples/postgres/tls/server.key").to_vec(),
         );
+        files.insert(
+            "zoo.cfg".to_owned(),
+            include_bytes!("../../examples/zookeeper/zoo.cfg").to_vec(),
+        );
         let env = [
             ("PG_PASSWORD", &b"hunter2"[..]),
             ("REGISTRY_TOKEN", b"t0k3n"),
