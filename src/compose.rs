@@ -61,53 +61,13 @@ pub fn compose(
     layers: &Layers<'_>,
     sources: &dyn Sources,
 ) -> Result<Composed, Error> {
-    let known = known();
-    // Every layer is read and masked before any is drawn, and each shares the
-    // others' masked values: a secret written in one layer and mangled into a
-    // key of another (or of itself) is masked wherever it is shown.
-    let (doc, syntax) = DeTable::parse_recoverable(source);
-    let base_masked = Source::masked(source, doc.get_ref(), syntax.is_empty(), &known);
-    let overlays: Vec<_> = (layers.overlays.iter())
-        .map(|(name, text)| {
-            let (odoc, osyntax) = DeTable::parse_recoverable(text);
-            let masked = Source::masked(text, odoc.get_ref(), osyntax.is_empty(), &known);
-            (name, text, odoc, osyntax, masked)
-        })
-        .collect();
-    let sets: Vec<_> = (layers.sets.iter())
-        .map(|arg| (arg, crate::set_arg::parse(arg, &known)))
-        .collect();
-    let mut all = vec![&base_masked];
-    all.extend(overlays.iter().map(|o| &o.4));
-    all.extend(sets.iter().map(|(_, set)| match set {
-        Ok(set) => &set.source,
-        Err(e) => &e.0,
-    }));
-    let every = base_masked.sharing_pieces(&all);
-    let shared = |own: &Source| own.sharing_pieces(&[&every]);
-    let base_masked = shared(&base_masked);
-    if !syntax.is_empty() {
-        return Err(syntax_error(file, source, &base_masked, doc, syntax));
-    }
-    let mut parts = vec![(file.to_owned(), base_masked.clone())];
-    let mut raws = vec![source];
-    let mut overlay_docs = Vec::new();
-    for (name, text, odoc, osyntax, masked) in overlays {
-        let masked = shared(&masked);
-        if !osyntax.is_empty() {
-            return Err(syntax_error(name, text, &masked, odoc, osyntax));
-        }
-        overlay_docs.push(odoc.into_inner());
-        parts.push((name.clone(), masked));
-        raws.push(text);
-    }
-    let mut set_docs = Vec::new();
-    for (arg, set) in sets {
-        let set = set.map_err(|e| Error::new(ErrorKind::Parse, "--set", shared(&e.0), vec![e.1]))?;
-        set_docs.push(set.table);
-        parts.push(("--set".to_owned(), shared(&set.source)));
-        raws.push(arg);
-    }
+    let Read {
+        doc,
+        overlay_docs,
+        set_docs,
+        mut parts,
+        raws,
+    } = read(file, source, layers)?;
     let (masked, starts) = match parts.len() {
         1 => (parts.pop().map(|(_, s)| s).unwrap_or_default(), vec![0]),
         _ => Source::join(&parts),
@@ -167,6 +127,75 @@ pub fn compose(
         overlay_ranges,
         origins,
     })
+}
+
+/// Every layer of a description, parsed, each with its masked text.
+struct Read<'a> {
+    /// The description.
+    doc: Spanned<DeTable<'a>>,
+    /// Each overlay's table, in order.
+    overlay_docs: Vec<DeTable<'a>>,
+    /// Each `--set` argument's table, in order.
+    set_docs: Vec<DeTable<'a>>,
+    /// Each layer's name and masked text, the description first.
+    parts: Vec<(String, Source)>,
+    /// Each layer's raw text, in the same order.
+    raws: Vec<&'a str>,
+}
+
+/// Parses the description and every layer. Every layer is read and masked
+/// before any is drawn, and each shares the others' masked values: a secret
+/// written in one layer and mangled into a key of another (or of itself) is
+/// masked wherever it is shown.
+fn read<'a>(file: &str, source: &'a str, layers: &Layers<'a>) -> Result<Read<'a>, Error> {
+    let known = known();
+    let (doc, syntax) = DeTable::parse_recoverable(source);
+    let base_masked = Source::masked(source, doc.get_ref(), syntax.is_empty(), &known);
+    let overlays: Vec<_> = (layers.overlays.iter())
+        .map(|(name, text)| {
+            let (odoc, osyntax) = DeTable::parse_recoverable(text);
+            let masked = Source::masked(text, odoc.get_ref(), osyntax.is_empty(), &known);
+            (name, *text, odoc, osyntax, masked)
+        })
+        .collect();
+    let sets: Vec<_> = (layers.sets.iter())
+        .map(|arg| (arg, crate::set_arg::parse(arg, &known)))
+        .collect();
+    let mut all = vec![&base_masked];
+    all.extend(overlays.iter().map(|o| &o.4));
+    all.extend(sets.iter().map(|(_, set)| match set {
+        Ok(set) => &set.source,
+        Err(e) => &e.0,
+    }));
+    let every = base_masked.sharing_pieces(&all);
+    let shared = |own: &Source| own.sharing_pieces(&[&every]);
+    let base_masked = shared(&base_masked);
+    if !syntax.is_empty() {
+        return Err(syntax_error(file, source, &base_masked, doc, syntax));
+    }
+    let mut read = Read {
+        doc,
+        overlay_docs: Vec::new(),
+        set_docs: Vec::new(),
+        parts: vec![(file.to_owned(), base_masked)],
+        raws: vec![source],
+    };
+    for (name, text, odoc, osyntax, masked) in overlays {
+        let masked = shared(&masked);
+        if !osyntax.is_empty() {
+            return Err(syntax_error(name, text, &masked, odoc, osyntax));
+        }
+        read.overlay_docs.push(odoc.into_inner());
+        read.parts.push((name.clone(), masked));
+        read.raws.push(text);
+    }
+    for (arg, set) in sets {
+        let set = set.map_err(|e| Error::new(ErrorKind::Parse, "--set", shared(&e.0), vec![e.1]))?;
+        read.set_docs.push(set.table);
+        read.parts.push(("--set".to_owned(), shared(&set.source)));
+        read.raws.push(arg);
+    }
+    Ok(read)
 }
 
 /// The merged document as it grows, layer by layer.
