@@ -710,20 +710,24 @@ fn one_file_under_many_keys_or_in_many_objects_is_read_a_bounded_number_of_times
     assert!(stderr.contains("past 32 MiB in all"), "{stderr}");
 }
 
-#[test]
-fn a_user_template_that_never_ends_runs_out_of_fuel() {
+/// A folder holding `app.toml` (one ConfigMap) and `tpl/configmap.yaml` = `template`.
+fn with_configmap_template(template: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("tpl")).unwrap();
-    std::fs::write(
-        dir.path().join("tpl/configmap.yaml"),
-        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}\n",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("tpl/configmap.yaml"), template).unwrap();
     std::fs::write(
         dir.path().join("app.toml"),
         format!("{APP}[configmaps.c]\nliterals = {{ a = \"b\" }}\n"),
     )
     .unwrap();
+    dir
+}
+
+#[test]
+fn a_user_template_that_never_ends_runs_out_of_fuel() {
+    let dir = with_configmap_template(
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}\n",
+    );
     let stderr = refused_quickly(dir.path(), &["--templates", "tpl", "app.toml"]);
     assert!(stderr.contains("engine ran out of fuel"), "{stderr}");
 }
@@ -735,19 +739,10 @@ fn a_user_template_that_never_ends_runs_out_of_fuel() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_user_template_that_grows_without_bound_stops_at_its_memory_budget() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("tpl")).unwrap();
     let doubling = "{% set s = s ~ s %}".repeat(40);
-    std::fs::write(
-        dir.path().join("tpl/configmap.yaml"),
-        format!("{{% set s = \"xxxxxxxxxxxxxxxx\" %}}{doubling}{{{{ s|length }}}}\n"),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("app.toml"),
-        format!("{APP}[configmaps.c]\nliterals = {{ a = \"b\" }}\n"),
-    )
-    .unwrap();
+    let dir = with_configmap_template(&format!(
+        "{{% set s = \"xxxxxxxxxxxxxxxx\" %}}{doubling}{{{{ s|length }}}}\n"
+    ));
     let started = std::time::Instant::now();
     let out = std::process::Command::new("sh")
         .current_dir(dir.path())
