@@ -7,7 +7,7 @@
 
 use crate::yamlread::Value;
 
-use super::app::{inherited, push, set, str_table, DataFile, SERVER_ANNOTATIONS};
+use super::shared::{inherited, push, set, str_table, DataFile, SERVER_ANNOTATIONS};
 use super::toml_out::{Doc, Entries, Val};
 use super::value::{int, items, string_map, text};
 use super::Object;

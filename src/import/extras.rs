@@ -2,7 +2,7 @@
 
 use crate::yamlread::Value;
 
-use super::app::{push, str_table, str_val, strs_val};
+use super::shared::{push, str_table, str_val, strs_val};
 use super::toml_out::{Entries, Val};
 use super::value::{boolean, int, items, string_map, text};
 

@@ -2,7 +2,7 @@
 
 use crate::yamlread::Value;
 
-use super::app::{int_val, push, set, str_table, str_val, strs_val, Ctx};
+use super::shared::{int_val, push, set, str_table, str_val, strs_val, Ctx};
 use super::toml_out::{Doc, Entries, Val};
 use super::value::{boolean, int, items, string_map, strings, text};
 
