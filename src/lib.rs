@@ -58,35 +58,24 @@ macro_rules! internal_modules {
     )*};
 }
 
+// The pipeline, one folder a stage: read (a description and its layers to a
+// `Spec`), lower (`Spec` to `Model`), check, write (`Model` to YAML); beside
+// them explain and import, and the diagnostics every stage reports through.
 internal_modules! {
-    against
-    api_rules
     batch
-    build_env
-    compose
+    check
     diag
-    hash
-    init
-    kube_version
-    layers
     lower
-    memory
     model
-    policy
-    quantity
-    render
-    schema
-    secretfmt
-    set_arg
-    sources
-    spec
-    validate
-    yaml
-    yamlread
+    read
+    write
 }
 pub mod explain;
-mod gojson;
 pub mod import;
+
+use check::{against, kube_version, policy};
+use read::{compose, init, schema, sources};
+use write::{memory, render};
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand};
 use kubetoml::{Document, Error, ErrorKind, Options, Templates};
 
-mod check_dir;
-mod import_cli;
-mod output_dir;
+mod cli;
+
+use cli::{check_dir, import_cli, output_dir};
 
 const EXAMPLE: &str = "\
 Example:

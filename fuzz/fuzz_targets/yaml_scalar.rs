@@ -1,11 +1,11 @@
-//! Any string written with `kubetoml::yaml::scalar` (as a key and as a
-//! value) or `kubetoml::yaml::block` (at indents 0 and 4) reads back with
+//! Any string written with `kubetoml::write::yaml::scalar` (as a key and as a
+//! value) or `kubetoml::write::yaml::block` (at indents 0 and 4) reads back with
 //! serde_yaml as exactly that string.
 #![no_main]
 
 use std::collections::BTreeMap;
 
-use kubetoml::yaml::{block, scalar};
+use kubetoml::write::yaml::{block, scalar};
 use libfuzzer_sys::fuzz_target;
 
 fn read_back(yaml: &str) -> BTreeMap<String, BTreeMap<String, String>> {

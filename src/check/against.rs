@@ -26,12 +26,12 @@
 use std::cmp::Ordering;
 use std::fmt::Write as _;
 
-use crate::yamlread::{self, Mapping, Value};
+use crate::read::yamlread::{self, Mapping, Value};
 
 use crate::diag::{Diagnostic, Error, ErrorKind};
 use crate::model::Kind;
-use crate::quantity::Quantity;
-use crate::render::Document;
+use crate::model::quantity::Quantity;
+use crate::write::render::Document;
 
 /// One change Kubernetes refuses to apply in place.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,10 +9,10 @@
 use std::collections::BTreeSet;
 
 use crate::diag::{Diagnostic, Severity};
-use crate::spec::{
+use crate::read::spec::{
     ContainerSpec, EnvList, EnvValue, HandlerSpec, LifecycleSpec, Spanned, Spec, SpreadSpec,
 };
-use crate::validate;
+use crate::check::validate;
 
 /// The largest value of an `int32` API field (replicas, partition, probe
 /// timings, ...): JSON decoding refuses anything larger.
@@ -450,7 +450,7 @@ fn numbers(spec: &Spec, out: &mut Vec<Diagnostic>) {
         .and_then(|s| s.get_ref().update_strategy.as_ref())
     {
         if let Some(m) = &u.get_ref().max_unavailable {
-            if let crate::spec::IntOrString::Int(n) = m.get_ref() {
+            if let crate::read::spec::IntOrString::Int(n) = m.get_ref() {
                 if let Err(reason) = int32(*n) {
                     out.push(Diagnostic::error(
                         "`max_unavailable` is too large",
@@ -776,7 +776,7 @@ mod tests {
     }
 
     fn parse(source: &str) -> Spec {
-        crate::spec::parse("t.toml", source).unwrap_or_else(|e| panic!("{}", e.draw(false)))
+        crate::read::spec::parse("t.toml", source).unwrap_or_else(|e| panic!("{}", e.draw(false)))
     }
 
     #[test]

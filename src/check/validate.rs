@@ -5,7 +5,7 @@
 //! `apimachinery/pkg/util/validation` so that nothing kubetoml prints is
 //! rejected by `kubectl apply`.
 
-use crate::quantity::Quantity;
+use crate::model::quantity::Quantity;
 
 /// Longest DNS-1123 label (namespaces, volume names, container names).
 pub const LABEL_MAX: usize = 63;

@@ -8,7 +8,7 @@ use kubetoml::{Diagnostic, Error, ErrorKind};
 
 // The file kubetoml keeps in an output folder to list what it wrote: its
 // own, never compared.
-use crate::output_dir::MANIFEST;
+use crate::cli::output_dir::MANIFEST;
 
 /// How one file of DIR differs from the render.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

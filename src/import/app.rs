@@ -2,17 +2,17 @@
 
 use std::collections::BTreeMap;
 
-use crate::yamlread::Value;
+use crate::read::yamlread::Value;
 use base64::Engine;
 
 use super::pod;
+use super::shared::{bare, Object};
 use super::shared::{
     inherited, int_val, push, str_table, str_val, strs_val, Ctx, DataFile, DataTable,
     SERVER_ANNOTATIONS,
 };
 use super::toml_out::{Doc, Entries, Val};
 use super::value::{boolean, int, items, string_map, text};
-use super::{bare, Object};
 use crate::diag::Error;
 
 /// Labels kubetoml sets itself; a description may not.
@@ -414,9 +414,9 @@ fn data_table(o: &Object, index: usize) -> Result<DataTable, Error> {
     }
     let type_ = text(&v["type"]).unwrap_or_else(|| "Opaque".to_owned());
     let suffix = if secret {
-        crate::hash::secret_suffix(&type_, &bytes_data)
+        crate::write::hash::secret_suffix(&type_, &bytes_data)
     } else {
-        crate::hash::configmap_suffix(&text_data, &bytes_data)
+        crate::write::hash::configmap_suffix(&text_data, &bytes_data)
     };
     let (table, hashed) = match o.name.strip_suffix(&format!("-{suffix}")) {
         Some(base) if !base.is_empty() => (base.to_owned(), true),

@@ -5,12 +5,12 @@
 //! shape kubetoml writes; the comparison then lists what still differs. One
 //! that does not fit is left to the caller, which lists it as not expressible.
 
-use crate::yamlread::Value;
+use crate::read::yamlread::Value;
 
+use super::shared::Object;
 use super::shared::{inherited, push, set, str_table, DataFile, SERVER_ANNOTATIONS};
 use super::toml_out::{Doc, Entries, Val};
 use super::value::{int, items, string_map, text};
-use super::Object;
 
 /// The label Kubernetes sets on every Namespace to its own name.
 const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
@@ -285,7 +285,7 @@ pub fn extra_manifests(
         if !ours || generated || claimed.contains(&i) {
             continue;
         }
-        let Ok(yaml) = crate::yaml::document(&o.value) else {
+        let Ok(yaml) = crate::write::yaml::document(&o.value) else {
             continue;
         };
         if !out.is_empty() {

@@ -1,10 +1,10 @@
 //! Comparing the rendered objects with the input: every difference, one line each.
 
-use crate::yamlread::{Mapping, Value};
+use crate::read::yamlread::{Mapping, Value};
 use base64::Engine;
 
+use super::shared::Object;
 use super::value::{items, text};
-use super::Object;
 
 /// Fields the API server or kubectl write.
 const SERVER: &[&str] = &[

@@ -1,6 +1,6 @@
 //! Pod-wide settings beside the containers: annotations, priority, host aliases, DNS and affinity.
 
-use crate::yamlread::Value;
+use crate::read::yamlread::Value;
 
 use super::shared::{push, str_table, str_val, strs_val};
 use super::toml_out::{Entries, Val};

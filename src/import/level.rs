@@ -1,6 +1,6 @@
 //! Recognising `pod_security = "restricted"` in imported pods: the settings the level fills in, left to it.
 //!
-//! [`crate::policy::harden`] fills in, for `restricted`, `runAsNonRoot`, a
+//! [`crate::check::policy::harden`] fills in, for `restricted`, `runAsNonRoot`, a
 //! non-root `runAsUser` and `RuntimeDefault` seccomp on the pod;
 //! `allowPrivilegeEscalation: false`, `capabilities: drop: [ALL]`,
 //! `runAsNonRoot` and seccomp on every container; and
@@ -12,9 +12,9 @@
 //! input with no difference the plain one does not list, so a pod that
 //! lacks part of the hardening keeps its plain description.
 
+use crate::check::policy::pss::Level;
+use crate::check::policy::RESTRICTED_DEFAULT_USER;
 use crate::model::SeccompProfile;
-use crate::policy::pss::Level;
-use crate::policy::RESTRICTED_DEFAULT_USER;
 
 use super::toml_out::{Doc, Entries, Val};
 

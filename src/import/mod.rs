@@ -18,12 +18,14 @@ mod shared;
 mod toml_out;
 mod value;
 
+use shared::{bare, Object};
+
 use std::collections::BTreeMap;
 
-use crate::yamlread::Value;
+use crate::read::yamlread::Value;
 
 use crate::diag::{Error, ErrorKind};
-use crate::sources::{Entry, SourceError, Sources};
+use crate::read::sources::{Entry, SourceError, Sources};
 
 /// One manifest file given to `import`.
 pub struct Input<'a> {
@@ -62,22 +64,6 @@ pub struct Imported {
     /// Every way rendering the descriptions differs from the input, one line
     /// each: `web.yaml: StatefulSet/web: spec.template.spec.affinity: not expressible, dropped`.
     pub differences: Vec<String>,
-}
-
-/// One object of the input.
-#[derive(Clone)]
-pub(crate) struct Object {
-    pub file: String,
-    pub kind: String,
-    pub name: String,
-    pub namespace: Option<String>,
-    pub value: Value,
-}
-
-impl Object {
-    fn label(&self) -> String {
-        format!("{}: {}/{}", self.file, self.kind, self.name)
-    }
 }
 
 /// Imports `inputs`: one description per StatefulSet found in them.
@@ -124,15 +110,11 @@ pub fn import(inputs: &[Input]) -> Result<Imported, Error> {
     Ok(Imported { files, differences })
 }
 
-fn bare(message: String) -> Error {
-    Error::bare(ErrorKind::Invalid, "import", message)
-}
-
 /// Every object in the inputs, `List`s flattened, empty documents skipped.
 fn read_objects(inputs: &[Input]) -> Result<Vec<Object>, Error> {
     let mut objects = Vec::new();
     for input in inputs {
-        for doc in crate::yamlread::documents(input.text) {
+        for doc in crate::read::yamlread::documents(input.text) {
             let value = doc.map_err(|e| {
                 Error::bare(
                     ErrorKind::Parse,
@@ -218,7 +200,7 @@ fn check_render(app: &app::App, toml: &str) -> Result<Vec<Value>, Error> {
     out.documents
         .iter()
         .map(|d| {
-            crate::yamlread::parse(&d.yaml).map_err(|e| {
+            crate::read::yamlread::parse(&d.yaml).map_err(|e| {
                 bare(format!(
                     "the rendered {} `{}` does not read back: {e}",
                     d.kind, d.name

@@ -1,6 +1,6 @@
 //! The pod template: containers, probes, hooks, mounts, security and scheduling.
 
-use crate::yamlread::Value;
+use crate::read::yamlread::Value;
 
 use super::shared::{int_val, push, set, str_table, str_val, strs_val, Ctx};
 use super::toml_out::{Doc, Entries, Val};

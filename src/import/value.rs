@@ -1,6 +1,6 @@
-//! Reading YAML values (`crate::yamlread::Value`) the way Kubernetes means them.
+//! Reading YAML values (`crate::read::yamlread::Value`) the way Kubernetes means them.
 
-use crate::yamlread::Value;
+use crate::read::yamlread::Value;
 
 /// A scalar's text (`80`, `true`, `nginx`); none for null, mappings and sequences.
 pub fn text(v: &Value) -> Option<String> {

@@ -6,7 +6,7 @@
 use serde_yaml::{Mapping, Value};
 
 use super::*;
-use crate::yaml;
+use crate::write::yaml;
 
 /// Kinds that live outside any namespace: these are never given the app's.
 /// Any other kind (a custom resource too) is taken to be namespaced.

@@ -1,4 +1,4 @@
-//! `Spec` -> `Model`: fill every default, resolve every name, read every
+//! Stage 2, lowering: `Spec` -> `Model`. Fill every default, resolve every name, read every
 //! source, and check everything the API server would check.
 //!
 //! Lowering never stops at the first problem: it records every error it can
@@ -21,10 +21,10 @@ use std::ops::Range;
 
 use crate::diag::{did_you_mean, quote_list, suggest, Diagnostic, Severity};
 use crate::model::*;
-use crate::sources::{self, Sources};
-use crate::spec::{self, DataSpec, Map, Spanned, Spec};
-use crate::validate;
-use crate::{hash, secretfmt};
+use crate::read::sources::{self, Sources};
+use crate::read::spec::{self, DataSpec, Map, Spanned, Spec};
+use crate::check::validate;
+use crate::write::{hash, secretfmt};
 
 mod affinity;
 mod companions;
@@ -86,7 +86,7 @@ pub fn lower(
         options,
         container_refs: Vec::new(),
     };
-    cx.diags.extend(crate::api_rules::check(&spec));
+    cx.diags.extend(crate::check::api_rules::check(&spec));
     // Read after the rest: a user's object must not collide with a generated one.
     let extra = std::mem::take(&mut spec.extra_manifests);
     let mut model = cx.app(spec);
@@ -311,7 +311,7 @@ impl Lowerer<'_> {
             host_aliases,
             dns,
             affinity,
-            // Checked and applied by `crate::policy`, before and after lowering.
+            // Checked and applied by `crate::check::policy`, before and after lowering.
             pod_security: _,
             kube_version: _,
             allow: _,

@@ -1,4 +1,4 @@
-//! The resolved app: what the templates lay out.
+//! What stage 2 (lowering) gives and stages 3 and 4 take: the resolved app.
 //!
 //! Everything here is decided: defaults are filled in, names, labels,
 //! selectors and references are resolved, every file and variable has been
@@ -12,7 +12,9 @@ use std::fmt;
 use base64::Engine as _;
 use serde::{Serialize, Serializer};
 
-pub use crate::quantity::Quantity;
+pub mod quantity;
+
+pub use quantity::Quantity;
 
 /// Defines a Kubernetes keyword: an enum with one spelling per variant
 /// (`as_str`, also its `Display` and serialized form) and `parse`, the
@@ -512,7 +514,7 @@ pub struct PodTemplate {
     pub priority_class_name: Option<String>,
     /// Service account name.
     pub service_account: Option<String>,
-    /// `automountServiceAccountToken`, when written or set by `pod_security = "restricted"` (see [`crate::policy::harden`]).
+    /// `automountServiceAccountToken`, when written or set by `pod_security = "restricted"` (see [`crate::check::policy::harden`]).
     pub automount_service_account_token: Option<bool>,
     /// Pod-wide security settings.
     pub security_context: Option<PodSecurityContext>,

@@ -12,7 +12,7 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use crate::diag::Diagnostic;
-use crate::sources::Sources;
+use crate::read::sources::Sources;
 
 /// The table's name.
 pub const FROM_ENV: &str = "from_env";
@@ -83,7 +83,7 @@ impl Read<'_> {
         span: std::ops::Range<usize>,
         path: &[String],
     ) -> Option<Spanned<DeValue<'a>>> {
-        let field = crate::layers::dotted(path);
+        let field = crate::read::layers::dotted(path);
         let keys: Vec<&str> = path.iter().map(String::as_str).collect();
         let refuse = |message: String, help: &str| {
             Diagnostic::error(message, span.clone(), "read at build time").with_help(help)
@@ -93,7 +93,7 @@ impl Read<'_> {
             self.diagnostics.push(refuse(format!("`from_env` cannot set `{field}`"), help));
             return None;
         }
-        let kinds = crate::set_arg::field_kinds(&keys);
+        let kinds = crate::read::set_arg::field_kinds(&keys);
         if !kinds.is_empty() && !kinds.iter().any(|k| k == "string") {
             let help = "`from_env` sets string fields; use `--set` for the others";
             self.diagnostics.push(refuse(format!("`{field}` is not a string field"), help));

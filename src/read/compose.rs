@@ -8,9 +8,9 @@ use toml::de::DeTable;
 use toml::Spanned;
 
 use crate::diag::{Diagnostic, Error, ErrorKind, Source};
-use crate::layers::{self, Change, Environments, ENVIRONMENTS};
-use crate::sources::{Entry, SourceError, Sources};
-use crate::spec::{self, Spec};
+use crate::read::layers::{self, Change, Environments, ENVIRONMENTS};
+use crate::read::sources::{Entry, SourceError, Sources};
+use crate::read::spec::{self, Spec};
 
 /// What to merge over a description.
 #[derive(Default)]
@@ -49,7 +49,7 @@ pub struct Composed {
 /// The top-level keys a layer may hold, for masking.
 fn known() -> Vec<&'static str> {
     let mut known = spec::SPEC_FIELDS.to_vec();
-    known.extend([ENVIRONMENTS, crate::build_env::FROM_ENV]);
+    known.extend([ENVIRONMENTS, crate::read::build_env::FROM_ENV]);
     known
 }
 
@@ -100,7 +100,7 @@ pub fn compose(
         merge.diagnostics.extend(layers::refuse_base_only(&mut table, "an overlay"));
         merge.layer(table, "overlay".to_owned());
     }
-    let (values, diags) = crate::build_env::take(&mut merge.doc, sources);
+    let (values, diags) = crate::read::build_env::take(&mut merge.doc, sources);
     merge.diagnostics.extend(diags);
     merge.layer(values, "from_env".to_owned());
     let first_set = 1 + layers.overlays.len();
@@ -159,7 +159,7 @@ fn read<'a>(file: &str, source: &'a str, layers: &Layers<'a>) -> Result<Read<'a>
         })
         .collect();
     let sets: Vec<_> = (layers.sets.iter())
-        .map(|arg| (arg, crate::set_arg::parse(arg, &known)))
+        .map(|arg| (arg, crate::read::set_arg::parse(arg, &known)))
         .collect();
     let mut all = vec![&base_masked];
     all.extend(overlays.iter().map(|o| &o.4));
@@ -245,7 +245,7 @@ fn check_unselected(
         let mut candidate = base.clone();
         layers::merge(&mut candidate, table, &mut Vec::new());
         // Its variables are read only when it is selected.
-        candidate.remove(crate::build_env::FROM_ENV);
+        candidate.remove(crate::read::build_env::FROM_ENV);
         let whole = Spanned::new(doc_span.clone(), candidate);
         if let Err(e) = spec::from_document(file, raw, masked, whole, Vec::new()) {
             let inside = |d: &Diagnostic| {

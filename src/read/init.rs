@@ -6,7 +6,7 @@ use crate::diag::{Error, ErrorKind};
 /// a bad name is an error naming the rule, before anything is written.
 pub fn starter(name: &str) -> Result<String, Error> {
     let text = STARTER.replace("NAME", name);
-    let sources = crate::sources::FsSources::new(".").with_env(Default::default());
+    let sources = crate::read::sources::FsSources::new(".").with_env(Default::default());
     crate::resolve_sources(&format!("{name}.toml"), &text, &sources, false, None)
         .map_err(|e| {
             Error::bare(

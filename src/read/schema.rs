@@ -1,4 +1,4 @@
-//! The JSON Schema of the description format, generated from the input types in [`crate::spec`].
+//! The JSON Schema of the description format, generated from the input types in [`crate::read::spec`].
 //!
 //! Editors (taplo, Even Better TOML) use it to complete and check
 //! descriptions. It is generated, never written by hand, so it cannot drift
@@ -7,8 +7,8 @@
 //! The few types with a hand-written `Deserialize` get their schema here,
 //! and so do what lowering checks against a fixed set (an `enum` listing
 //! the values the lowering's own types accept: the `keyword!` enums of
-//! [`crate::model`], the lints and levels of [`crate::policy`], the releases
-//! of [`crate::kube_version`]) and the defaults lowering fills in.
+//! [`crate::model`], the lints and levels of [`crate::check::policy`], the releases
+//! of [`crate::check::kube_version`]) and the defaults lowering fills in.
 
 use std::borrow::Cow;
 
@@ -16,15 +16,15 @@ use schemars::generate::SchemaSettings;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde_json::{json, Value};
 
-use crate::kube_version::{self, NEWEST, OLDEST};
+use crate::check::kube_version::{self, NEWEST, OLDEST};
 use crate::model::{
     AccessMode, DnsPolicy, HttpScheme, Keyword, PodManagementPolicy, Protocol, PullPolicy,
     Retention, SeccompProfile, SecretType, ServiceType, StorageMedium, TaintEffect,
     TolerationOperator, UpdateStrategyType,
 };
-use crate::policy::lints::LINTS;
-use crate::policy::pss::Level;
-use crate::spec::{
+use crate::check::policy::lints::LINTS;
+use crate::check::policy::pss::Level;
+use crate::read::spec::{
     BudgetSpec, BudgetTable, DataMount, DataMountFile, EmptyDirSpec, EmptyDirTable, EnvKeyRef,
     EnvValue, HandlerSpec, HandlerTable, Quantity, ServiceAccountSpec, ServiceAccountTable, Spec,
 };
@@ -103,7 +103,7 @@ fn field<'a>(schema: &'a mut Schema, pointer: &str) -> &'a mut serde_json::Map<S
     schema
         .pointer_mut(pointer)
         .and_then(Value::as_object_mut)
-        .unwrap_or_else(|| panic!("the schema has no `{pointer}`: update src/schema.rs"))
+        .unwrap_or_else(|| panic!("the schema has no `{pointer}`: update src/read/schema.rs"))
 }
 
 /// Every spelling of a keyword, as lowering accepts it.
@@ -324,7 +324,7 @@ mod tests {
             .keys()
             .map(String::as_str)
             .collect();
-        let mut expected = crate::spec::SPEC_FIELDS.to_vec();
+        let mut expected = crate::read::spec::SPEC_FIELDS.to_vec();
         // Taken out by the driver before the rest is read.
         expected.extend(["environments", "from_env"]);
         expected.sort_unstable();

@@ -119,7 +119,7 @@ struct Unfit(String);
 
 impl Unfit {
     fn at(self, span: Range<usize>, path: &[&str]) -> Diagnostic {
-        let path = crate::layers::dotted(path);
+        let path = crate::read::layers::dotted(path);
         Diagnostic::error(format!("`--set {path}=...`: {}", self.0), span, "this value")
     }
 }
@@ -169,7 +169,7 @@ fn typed_value<'a>(text: &'a str, path: &[&str]) -> Result<Spanned<DeValue<'a>>,
 fn shift(value: Spanned<DeValue<'_>>, by: usize) -> Spanned<DeValue<'_>> {
     let mut table = DeTable::new();
     table.insert(Spanned::new(0..0, "v".into()), value);
-    let mut shifted = crate::layers::shift_table(table, by);
+    let mut shifted = crate::read::layers::shift_table(table, by);
     shifted.remove("v").expect("just inserted")
 }
 
@@ -179,7 +179,7 @@ fn shift(value: Spanned<DeValue<'_>>, by: usize) -> Spanned<DeValue<'_>> {
 pub fn field_kinds(path: &[&str]) -> Vec<String> {
     static SCHEMA: std::sync::OnceLock<Json> = std::sync::OnceLock::new();
     let schema = SCHEMA
-        .get_or_init(|| serde_json::from_str(&crate::schema::json_schema()).unwrap_or_default());
+        .get_or_init(|| serde_json::from_str(&crate::read::schema::json_schema()).unwrap_or_default());
     let mut nodes = vec![schema];
     for key in path {
         let next: Vec<&Json> = alternatives(schema, &nodes)

@@ -169,13 +169,13 @@ pub struct Spec {
     #[schemars(with = "BTreeMap<String, DataSpec>")]
     pub secrets: Map<DataSpec>,
     /// `"restricted"` or `"baseline"`: the Pod Security Standards level the
-    /// pods must meet (see [`crate::policy`]).
+    /// pods must meet (see [`crate::check::policy`]).
     #[schemars(with = "Option<String>")]
     pub pod_security: Option<Spanned<String>>,
-    /// The Kubernetes release the output is for, `"1.30"` (see [`crate::kube_version`]).
+    /// The Kubernetes release the output is for, `"1.30"` (see [`crate::check::kube_version`]).
     #[schemars(with = "Option<String>")]
     pub kube_version: Option<Spanned<String>>,
-    /// Lints and checks to silence, by name (see [`crate::policy::lints`]).
+    /// Lints and checks to silence, by name (see [`crate::check::policy::lints`]).
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub allow: Vec<Spanned<String>>,

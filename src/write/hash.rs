@@ -42,7 +42,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
-use crate::gojson;
+use crate::write::gojson;
 
 /// The build-time variable holding the key Secrets are hashed with for
 /// `kubetoml.dev/config-hash` (see the module documentation).

@@ -3,9 +3,9 @@
 //! One template per Kubernetes kind, embedded in the binary; `--templates DIR`
 //! replaces any of them with a user's copy. Whatever a template does, every
 //! `{{ value }}` goes through one formatter that prints a YAML scalar reading
-//! back as exactly that value ([`crate::yaml::scalar`]), and the only raw text
+//! back as exactly that value ([`crate::write::yaml::scalar`]), and the only raw text
 //! a template can print comes from the `block` filter (a literal block scalar,
-//! [`crate::yaml::block`]) and from macros, which are built of the same two.
+//! [`crate::write::yaml::block`]) and from macros, which are built of the same two.
 //! The `safe` filter is removed. Every document a user's template renders is
 //! read back with a YAML parser before it is returned, so a broken template
 //! fails here with its name, never in `kubectl apply`. The built-in templates
@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use crate::diag::{Error, ErrorKind};
 use crate::model::{Kind, Metadata, Model};
-use crate::yaml;
+use crate::write::yaml;
 
 /// The largest user template read: 1 MiB (the built-in ones are a few KiB).
 pub const MAX_TEMPLATE_BYTES: u64 = 1024 * 1024;
@@ -39,33 +39,33 @@ pub const TEMPLATE_FUEL: u64 = 10_000_000;
 pub const BUILTIN: &[(&str, &str)] = &[
     (
         "namespace.yaml",
-        include_str!("../templates/namespace.yaml"),
+        include_str!("../../templates/namespace.yaml"),
     ),
     (
         "serviceaccount.yaml",
-        include_str!("../templates/serviceaccount.yaml"),
+        include_str!("../../templates/serviceaccount.yaml"),
     ),
     (
         "configmap.yaml",
-        include_str!("../templates/configmap.yaml"),
+        include_str!("../../templates/configmap.yaml"),
     ),
-    ("secret.yaml", include_str!("../templates/secret.yaml")),
-    ("service.yaml", include_str!("../templates/service.yaml")),
+    ("secret.yaml", include_str!("../../templates/secret.yaml")),
+    ("service.yaml", include_str!("../../templates/service.yaml")),
     (
         "client-service.yaml",
-        include_str!("../templates/client-service.yaml"),
+        include_str!("../../templates/client-service.yaml"),
     ),
     (
         "poddisruptionbudget.yaml",
-        include_str!("../templates/poddisruptionbudget.yaml"),
+        include_str!("../../templates/poddisruptionbudget.yaml"),
     ),
     (
         "networkpolicy.yaml",
-        include_str!("../templates/networkpolicy.yaml"),
+        include_str!("../../templates/networkpolicy.yaml"),
     ),
     (
         "statefulset.yaml",
-        include_str!("../templates/statefulset.yaml"),
+        include_str!("../../templates/statefulset.yaml"),
     ),
 ];
 
@@ -171,7 +171,7 @@ impl Templates {
         for (name, builtin) in BUILTIN {
             let path = dir.join(name);
             let (source, origin) =
-                match crate::sources::read_limited_to_string(&path, MAX_TEMPLATE_BYTES) {
+                match crate::read::sources::read_limited_to_string(&path, MAX_TEMPLATE_BYTES) {
                     Ok(s) => (
                         s,
                         Origin {
@@ -227,7 +227,7 @@ impl Templates {
                 ),
                 600,
             );
-            crate::memory::within_budget(&what, render)
+            crate::write::memory::within_budget(&what, render)
         } else {
             render()
         };
@@ -239,7 +239,7 @@ impl Templates {
         if !user {
             return Ok(text);
         }
-        if let Err(e) = crate::yamlread::parse(&text) {
+        if let Err(e) = crate::read::yamlread::parse(&text) {
             let at = e
                 .location
                 .map(|(line, column)| format!(" at output line {line}, column {column}"))
@@ -459,7 +459,7 @@ fn indent_filter(value: &Value, width: usize, first: Option<bool>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::yamlread;
+    use crate::read::yamlread;
 
     /// How many times this process compiled the built-in templates.
     pub(super) static BUILTIN_COMPILED: std::sync::atomic::AtomicUsize =

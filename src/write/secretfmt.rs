@@ -19,7 +19,7 @@ use pkcs8::der::asn1::OctetStringRef;
 use pkcs8::der::Decode as _;
 use pkcs8::ObjectIdentifier;
 
-use crate::gojson;
+use crate::write::gojson;
 
 /// Checks a `kubernetes.io/tls` pair the way `kubectl create secret tls` does (it uses
 /// Go's `tls.X509KeyPair`): `cert` holds one or more PEM `CERTIFICATE` blocks, `key` one
@@ -478,7 +478,7 @@ mod tests {
 
     macro_rules! fixture {
         ($name:literal) => {
-            include_bytes!(concat!("../tests/fixtures/tls/", $name)).as_slice()
+            include_bytes!(concat!("../../tests/fixtures/tls/", $name)).as_slice()
         };
     }
 
@@ -512,8 +512,8 @@ mod tests {
             ),
             (
                 "postgres example",
-                include_bytes!("../examples/postgres/tls/server.crt"),
-                include_bytes!("../examples/postgres/tls/server.key"),
+                include_bytes!("../../examples/postgres/tls/server.crt"),
+                include_bytes!("../../examples/postgres/tls/server.key"),
             ),
         ];
         for (what, cert, key) in pairs {

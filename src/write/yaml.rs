@@ -31,7 +31,7 @@ use serde_yaml::Value;
 /// cannot be written as `key: value` by any formatting of the key.
 ///
 /// ```
-/// use kubetoml::yaml::scalar;
+/// use kubetoml::write::yaml::scalar;
 /// assert_eq!(scalar("512Mi"), "512Mi");
 /// assert_eq!(scalar("yes"), r#""yes""#);
 /// assert_eq!(scalar("a\u{2028}b"), r#""a\u2028b""#);
@@ -62,7 +62,7 @@ pub fn scalar(s: &str) -> Cow<'_, str> {
 /// must not be blank.
 ///
 /// ```
-/// use kubetoml::yaml::block;
+/// use kubetoml::write::yaml::block;
 /// assert_eq!(block("a\nb\n", 2), "|\n    a\n    b");
 /// assert_eq!(block(" a\n", 0), "|2\n   a");
 /// assert_eq!(block("one-line", 0), "one-line");

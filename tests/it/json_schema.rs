@@ -69,9 +69,9 @@ fn tomls(dir: &str) -> Vec<PathBuf> {
 
 #[test]
 fn the_committed_schema_is_the_generated_one() {
-    let committed = std::fs::read_to_string(kubetoml::schema::PATH).unwrap();
+    let committed = std::fs::read_to_string(kubetoml::read::schema::PATH).unwrap();
     assert!(
-        committed == kubetoml::schema::json_schema(),
+        committed == kubetoml::read::schema::json_schema(),
         "schema/kubetoml.schema.json is stale: run `cargo run -- schema > schema/kubetoml.schema.json`"
     );
     let out = Command::new(env!("CARGO_BIN_EXE_kubetoml"))
@@ -134,7 +134,7 @@ fn refused_by_the_format(path: &Path) -> bool {
     let Ok(source) = String::from_utf8(std::fs::read(path).unwrap()) else {
         return true;
     };
-    kubetoml::spec::parse("x.toml", &source).is_err()
+    kubetoml::read::spec::parse("x.toml", &source).is_err()
         || errors(&source, path.parent().unwrap())
             .iter()
             .any(|d| FIXED_SET_LABELS.contains(&d.label.as_str()))
@@ -280,7 +280,7 @@ fn taplo_reads_kube_version_as_kubetoml_does() {
         .map(|v| format!("{BASE}kube_version = \"{v}\"\n"))
         .collect();
     for (v, linted) in versions.iter().zip(lint_each(dir.path(), &texts)) {
-        let parsed = kubetoml::kube_version::KubeVersion::parse(v).is_ok();
+        let parsed = kubetoml::check::kube_version::KubeVersion::parse(v).is_ok();
         assert_eq!(linted, parsed, "`{v}`: taplo {linted}, kubetoml {parsed}");
     }
 }
@@ -404,7 +404,8 @@ fn stated_defaults(schema: &serde_json::Value, at: &str, out: &mut Vec<String>) 
 
 #[test]
 fn every_stated_default_is_what_leaving_the_field_out_renders() {
-    let schema: serde_json::Value = serde_json::from_str(&kubetoml::schema::json_schema()).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_str(&kubetoml::read::schema::json_schema()).unwrap();
     let mut stated = Vec::new();
     stated_defaults(&schema, "", &mut stated);
     let mut tested: Vec<String> = DEFAULTS.iter().map(|(p, ..)| (*p).to_owned()).collect();

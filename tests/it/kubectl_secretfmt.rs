@@ -1,4 +1,4 @@
-//! `kubetoml::secretfmt` accepts and refuses the same TLS pairs as
+//! `kubetoml::write::secretfmt` accepts and refuses the same TLS pairs as
 //! `kubectl create secret tls`, with the same words, and builds the same
 //! `.dockerconfigjson` bytes as `kubectl create secret docker-registry`.
 
@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use kubetoml::secretfmt::{check_tls_pair, docker_config_json};
+use kubetoml::write::secretfmt::{check_tls_pair, docker_config_json};
 
 use crate::common;
 

@@ -1,11 +1,11 @@
-//! `kubetoml::hash` gives the same name suffix as the real `kubectl kustomize` for
+//! `kubetoml::write::hash` gives the same name suffix as the real `kubectl kustomize` for
 //! configMapGenerator and secretGenerator content, hostile values included.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use kubetoml::hash::{configmap_suffix, secret_suffix};
+use kubetoml::write::hash::{configmap_suffix, secret_suffix};
 
 use crate::common;
 
@@ -217,7 +217,7 @@ fn secret_tls_from_fixtures() {
 
 #[test]
 fn secret_dockerconfigjson_from_secretfmt() {
-    let json = kubetoml::secretfmt::docker_config_json(
+    let json = kubetoml::write::secretfmt::docker_config_json(
         "https://index.docker.io/v1/",
         "user<&>",
         "pa\u{2028}ss",

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize as _;
 
-use kubetoml::sources::{Entry, SourceError, Sources};
+use kubetoml::read::sources::{Entry, SourceError, Sources};
 use kubetoml::{compile_with_sources as compile, Output, Templates};
 
 /// Files by path (as written in a description, `/`-separated) and build-time

@@ -73,7 +73,7 @@ fn debug_output_never_shows_secret_values() {
         assert_clean("Debug of the model", &format!("{resolved:#?}"));
         assert_clean("Debug of the options", &format!("{options:?}"));
         let sources = FsSources::new(path.parent().unwrap()).with_env(env());
-        let spec = kubetoml::spec::parse(example, &source).unwrap();
+        let spec = kubetoml::read::spec::parse(example, &source).unwrap();
         assert_clean("Debug of the spec", &format!("{spec:#?}"));
         assert_clean("Debug of the sources", &format!("{sources:?}"));
     }

@@ -1,4 +1,4 @@
-//! Every string written with `kubetoml::yaml` reads back as the same string,
+//! Every string written with `kubetoml::write::yaml` reads back as the same string,
 //! as a key or as a value, in serde_yaml (YAML 1.2, libyaml) and in PyYAML
 //! (YAML 1.1, the reader closest to kubectl's go-yaml v2).
 //!
@@ -14,7 +14,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use kubetoml::yaml::{block, scalar};
+use kubetoml::write::yaml::{block, scalar};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Map, Value as Json};

@@ -6,7 +6,7 @@
 use std::ops::Range;
 
 use crate::diag::Diagnostic;
-use crate::spec::{ContainerSpec, Spanned, Spec, SpreadSpec};
+use crate::read::spec::{ContainerSpec, Spanned, Spec, SpreadSpec};
 
 /// A lint: its name (for `allow`) and what it catches.
 pub struct Lint {
@@ -54,8 +54,8 @@ struct Seen<'a> {
     name: &'a str,
     at: Range<usize>,
     image: Option<&'a Spanned<String>>,
-    resources: Option<&'a crate::spec::ResourcesSpec>,
-    sc: Option<&'a Spanned<crate::spec::SecurityContextSpec>>,
+    resources: Option<&'a crate::read::spec::ResourcesSpec>,
+    sc: Option<&'a Spanned<crate::read::spec::SecurityContextSpec>>,
 }
 
 fn containers(spec: &Spec) -> Vec<Seen<'_>> {
@@ -127,7 +127,7 @@ fn latest_tag(c: &Seen, out: &mut Vec<(&'static str, Diagnostic)>) {
 
 fn memory(c: &Seen, out: &mut Vec<(&'static str, Diagnostic)>) {
     let has =
-        |m: &crate::spec::Map<crate::spec::Quantity>| m.keys().any(|k| k.get_ref() == "memory");
+        |m: &crate::read::spec::Map<crate::read::spec::Quantity>| m.keys().any(|k| k.get_ref() == "memory");
     if c.resources
         .is_some_and(|r| has(&r.requests) || has(&r.limits))
     {

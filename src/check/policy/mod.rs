@@ -12,10 +12,10 @@ use std::collections::BTreeSet;
 use std::ops::Range;
 
 use crate::diag::{did_you_mean, Diagnostic, Severity};
-use crate::kube_version::{self, Availability, FieldFact, KubeVersion};
+use crate::check::kube_version::{self, Availability, FieldFact, KubeVersion};
 use crate::lower::Lowered;
 use crate::model::{ContainerSecurityContext, Model};
-use crate::spec::{ContainerSpec, HandlerSpec, LifecycleSpec, ProbesSpec, Spanned, Spec};
+use crate::read::spec::{ContainerSpec, HandlerSpec, LifecycleSpec, ProbesSpec, Spanned, Spec};
 use pss::{Finding, Level, Pod};
 
 /// The user ID `restricted` runs pods as when the description names none:

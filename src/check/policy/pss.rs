@@ -18,7 +18,7 @@
 
 use std::ops::Range;
 
-use crate::spec::{HandlerSpec, LifecycleSpec, ProbesSpec, SecurityContextSpec, Spanned};
+use crate::read::spec::{HandlerSpec, LifecycleSpec, ProbesSpec, SecurityContextSpec, Spanned};
 
 /// A Pod Security Standards level kubetoml can enforce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -1,0 +1,126 @@
+//! What the importers of a StatefulSet, its pods and its companions share:
+//! the tables being assembled and the helpers that write entries.
+
+use std::collections::BTreeMap;
+
+use super::toml_out::{Entries, Val};
+use super::value::{int, strings, text};
+use crate::diag::{Error, ErrorKind};
+use crate::read::yamlread::Value;
+
+/// One object of the input.
+#[derive(Clone)]
+pub(crate) struct Object {
+    pub file: String,
+    pub kind: String,
+    pub name: String,
+    pub namespace: Option<String>,
+    pub value: Value,
+}
+
+impl Object {
+    pub fn label(&self) -> String {
+        format!("{}: {}/{}", self.file, self.kind, self.name)
+    }
+}
+
+/// An error of the import as a whole, not of one input line.
+pub fn bare(message: String) -> Error {
+    Error::bare(ErrorKind::Invalid, "import", message)
+}
+
+/// Annotations the API server or kubectl write, not the author.
+pub const SERVER_ANNOTATIONS: &[&str] = &[
+    "kubectl.kubernetes.io/last-applied-configuration",
+    "deprecated.daemonset.template.generation",
+];
+
+/// A data file beside the description.
+pub struct DataFile {
+    pub path: String,
+    pub bytes: Vec<u8>,
+    pub secret: bool,
+}
+
+/// A `[configmaps.X]` or `[secrets.X]` table being assembled.
+pub struct DataTable {
+    /// The input object it generates; `None` for an `external` one.
+    pub object: Option<usize>,
+    pub object_name: String,
+    pub table: String,
+    pub secret: bool,
+    pub content: Entries,
+    pub usage: Entries,
+    pub tail: Entries,
+    pub files: Vec<DataFile>,
+}
+
+/// What the containers of one pod may refer to.
+pub struct Ctx {
+    pub tables: Vec<DataTable>,
+    /// Claim templates: name and `[volumes.NAME]` entries.
+    pub claims: Vec<(String, Entries)>,
+    /// Pod volumes backed by an imported ConfigMap or Secret: volume name to (table index, volume).
+    pub pod_volumes: BTreeMap<String, (usize, Value)>,
+    /// `emptyDir` and `persistentVolumeClaim` pod volumes: name and their `[volumes.NAME]` source entries.
+    pub pod_dirs: Vec<(String, Entries)>,
+}
+
+impl Ctx {
+    /// The table generating the ConfigMap (or Secret) named `object`.
+    pub fn table(&self, secret: bool, object: &str) -> Option<usize> {
+        self.tables
+            .iter()
+            .position(|t| t.secret == secret && t.object_name == object)
+    }
+}
+
+/// Sets `key` in `entries`, replacing an earlier value.
+pub fn set(entries: &mut Entries, key: &str, val: Val) {
+    match entries.iter_mut().find(|(k, _)| k == key) {
+        Some(slot) => slot.1 = val,
+        None => entries.push((key.to_owned(), val)),
+    }
+}
+
+/// A string table from a mapping, without the keys in `skip`.
+pub fn str_table(pairs: Vec<(String, String)>, skip: &[&str]) -> Val {
+    Val::Table(
+        pairs
+            .into_iter()
+            .filter(|(k, _)| !skip.contains(&k.as_str()))
+            .map(|(k, v)| (k, Val::Str(v)))
+            .collect(),
+    )
+}
+
+/// Pushes `key = val` unless the value is absent or an empty table or array.
+pub fn push(entries: &mut Entries, key: &str, val: Option<Val>) {
+    match val {
+        Some(Val::Table(t)) if t.is_empty() => {}
+        Some(Val::Arr(a)) if a.is_empty() => {}
+        Some(v) => entries.push((key.to_owned(), v)),
+        None => {}
+    }
+}
+
+pub fn str_val(v: &Value) -> Option<Val> {
+    text(v).map(Val::Str)
+}
+
+pub fn int_val(v: &Value) -> Option<Val> {
+    int(v).map(Val::Int)
+}
+
+pub fn strs_val(v: &Value) -> Option<Val> {
+    v.as_sequence()
+        .map(|_| Val::Arr(strings(v).into_iter().map(Val::Str).collect()))
+}
+
+/// Whether the top-level `labels` (or `annotations`) already give every object `k = v`.
+pub fn inherited(top: &Entries, table: &str, k: &str, v: &str) -> bool {
+    top.iter().any(|(name, val)| {
+        name == table
+            && matches!(val, Val::Table(t) if t.iter().any(|(tk, tv)| tk == k && *tv == Val::Str(v.to_owned())))
+    })
+}
