@@ -231,6 +231,11 @@ pub struct ContainerView {
     pub env: Vec<Env>,
     /// `envFrom` sources: every key of these objects becomes a variable.
     pub env_from: Vec<ObjectRef>,
+    /// A native sidecar (an init container with `restartPolicy: Always`):
+    /// it starts before the init containers after it and the main
+    /// container, runs beside them, and stops after them. Left out when false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub native_sidecar: bool,
 }
 
 /// A mounted volume.
@@ -695,6 +700,7 @@ fn container_view(
         })
         .collect();
     ContainerView {
+        native_sidecar: c.restart_always,
         name: c.name.clone(),
         image: c.image.clone(),
         mounts,
@@ -881,10 +887,21 @@ fn pod_text(out: &mut String, pod: &Pod) {
 fn container_text(out: &mut String, init: bool, c: &ContainerView) {
     let _ = writeln!(
         out,
-        "  {} {} ({})",
-        if init { "init container" } else { "container" },
+        "  {} {} ({}){}",
+        if c.native_sidecar {
+            "native sidecar"
+        } else if init {
+            "init container"
+        } else {
+            "container"
+        },
         c.name,
-        c.image
+        c.image,
+        if c.native_sidecar {
+            ": starts before the other containers, runs beside them, stops after them"
+        } else {
+            ""
+        }
     );
     let mut t = Table::default();
     for m in &c.mounts {

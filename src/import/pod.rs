@@ -103,16 +103,26 @@ pub fn main_and_others(pod: &Value, ctx: &mut Ctx, doc: &mut Doc) {
     }
     push(&mut doc.top, "image_pull_secrets", Some(Val::Arr(pull)));
     doc.sections.extend(probes);
-    for (list, role, header) in [
-        ("initContainers", Role::Init, "[[init_containers]]"),
-        ("containers", Role::Sidecar, "[[sidecars]]"),
-    ] {
-        let skip = usize::from(role == Role::Sidecar);
-        for c in items(&pod[list]).iter().skip(skip) {
-            let mut unused = Vec::new();
-            let entries = container(c, role, ctx, &mut unused);
-            doc.sections.push((header.to_owned(), entries));
+    // An init container with `restartPolicy: Always` is a native sidecar:
+    // kubetoml places those before the init containers, so one written
+    // after an init container shows up as a difference.
+    let mut native = Vec::new();
+    for c in items(&pod["initContainers"]) {
+        let mut unused = Vec::new();
+        if text(&c["restartPolicy"]).as_deref() == Some("Always") {
+            let mut entries = container(c, Role::Sidecar, ctx, &mut unused);
+            entries.insert(1, ("native".to_owned(), Val::Bool(true)));
+            native.push(("[[sidecars]]".to_owned(), entries));
+        } else {
+            let entries = container(c, Role::Init, ctx, &mut unused);
+            doc.sections.push(("[[init_containers]]".to_owned(), entries));
         }
+    }
+    doc.sections.extend(native);
+    for c in items(&pod["containers"]).iter().skip(1) {
+        let mut unused = Vec::new();
+        let entries = container(c, Role::Sidecar, ctx, &mut unused);
+        doc.sections.push(("[[sidecars]]".to_owned(), entries));
     }
 }
 

@@ -76,6 +76,7 @@ pub(super) fn main_container(name: Spanned<String>) -> spec::ContainerSpec {
         lifecycle: None,
         security_context: None,
         mounts: Vec::new(),
+        native: None,
     }
 }
 
@@ -525,9 +526,10 @@ impl Lowerer<'_> {
         let mut names: BTreeSet<String> = [app.clone()].into();
         let mut containers = vec![main];
         let mut inits = Vec::new();
-        for (list, role) in [(sidecars, Role::Sidecar), (init_containers, Role::Init)] {
+        for (list, written_role) in [(sidecars, Role::Sidecar), (init_containers, Role::Init)] {
             for c in list {
                 let c = c.into_inner();
+                let role = self.native(&c, written_role);
                 if self.check(&c.name, "container name", |s| {
                     validate::dns_label(s, validate::LABEL_MAX)
                 }) && !names.insert(c.name.get_ref().clone())
@@ -556,12 +558,32 @@ impl Lowerer<'_> {
                     self.container(c, role, objects, ports, Vec::new(), container_mounts);
                 lowered.security_context = security;
                 match role {
-                    Role::Init => inits.push(lowered),
+                    // Sidecars come first in the list, so native ones precede the init containers.
+                    Role::Init | Role::NativeSidecar => inits.push(lowered),
                     Role::Main | Role::Sidecar => containers.push(lowered),
                 }
             }
         }
         (containers, inits)
+    }
+
+    /// The role a `[[sidecars]]` or `[[init_containers]]` entry takes: a
+    /// sidecar with `native = true` is a native sidecar; `native` anywhere
+    /// else is an error (the release check is [`crate::check::policy`]'s).
+    fn native(&mut self, c: &spec::ContainerSpec, written: Role) -> Role {
+        match (&c.native, written) {
+            (Some(n), Role::Sidecar) if *n.get_ref() => Role::NativeSidecar,
+            (Some(n), Role::Init) => {
+                self.error_help(
+                    "`native` is for `[[sidecars]]`",
+                    n.span(),
+                    "not a sidecar",
+                    "an init container runs to completion; move this container to `[[sidecars]]` with `native = true` to keep it running",
+                );
+                written
+            }
+            _ => written,
+        }
     }
 
     /// A sidecar's or init container's `mounts`, each a known mount, once.

@@ -749,6 +749,9 @@ pub struct Container {
     pub volume_mounts: Vec<VolumeMount>,
     /// Container `securityContext`.
     pub security_context: Option<ContainerSecurityContext>,
+    /// `restartPolicy: Always`: a native sidecar, an init container that
+    /// keeps running beside the others (only ever true in `init_containers`).
+    pub restart_always: bool,
 }
 
 /// A container port.

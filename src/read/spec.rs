@@ -395,6 +395,11 @@ pub struct ContainerSpec {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub mounts: Vec<Spanned<String>>,
+    /// Sidecars only: a native sidecar, an init container with
+    /// `restartPolicy: Always` that starts before the init containers and
+    /// stops after the main one (Kubernetes 1.29 and later).
+    #[schemars(with = "Option<bool>")]
+    pub native: Option<Spanned<bool>>,
 }
 
 /// A port: `80`, or `{ port = 53, protocol = "UDP" }`.

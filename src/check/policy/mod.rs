@@ -226,6 +226,11 @@ fn versioned_fields(spec: &Spec) -> Vec<(&'static FieldFact, Range<usize>)> {
     for l in lifecycles.flatten() {
         sleeps(l, &mut used);
     }
+    for c in &spec.sidecars {
+        if let Some(n) = c.get_ref().native.as_ref().filter(|n| *n.get_ref()) {
+            used.push((&kube_version::NATIVE_SIDECAR, n.span()));
+        }
+    }
     let probes = std::iter::once(spec.probes.as_ref())
         .chain(spec.sidecars.iter().map(|c| c.get_ref().probes.as_ref()));
     for p in probes.flatten() {
