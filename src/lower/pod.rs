@@ -41,7 +41,8 @@ struct Mounts {
     other_volumes: Vec<OtherVolume>,
     /// Every mount, by the name a container's `mounts` lists: a volume's or
     /// an object's table key.
-    mountable: BTreeMap<String, VolumeMount>,
+    /// A volume mounted at several paths has several.
+    mountable: BTreeMap<String, Vec<VolumeMount>>,
 }
 
 /// Pod-level and main-container security settings, from the top-level `security_context`.
@@ -158,27 +159,26 @@ impl Lowerer<'_> {
 
     /// Pod volumes for mounted ConfigMaps and Secrets, and the mounts every container may use.
     fn pod_volumes(&mut self, volumes: &Map<spec::VolumeSpec>, objects: &[DataObject]) -> Mounts {
-        let mount_paths = (volumes.iter())
-            .filter_map(|(name, v)| Some((name.get_ref().as_str(), v.get_ref().mount.as_ref()?)))
-            .chain((objects.iter()).filter_map(|o| Some((o.key.as_str(), o.uses.mount.as_ref()?))))
-            .collect();
-        self.mount_paths(mount_paths);
-        let mut mountable: BTreeMap<String, VolumeMount> = BTreeMap::new();
+        let mut mountable: BTreeMap<String, Vec<VolumeMount>> = BTreeMap::new();
+        let mut mount_paths = Vec::new();
         let mut volume_names: BTreeMap<String, Span> = BTreeMap::new();
         for (vname, v) in volumes {
             volume_names.insert(vname.get_ref().clone(), vname.span());
-            if let Some(mount) = &v.get_ref().mount {
-                mountable.insert(
-                    vname.get_ref().clone(),
-                    VolumeMount {
-                        name: vname.get_ref().clone(),
-                        mount_path: mount.get_ref().clone(),
-                        sub_path: v.get_ref().sub_path.as_ref().map(|s| s.get_ref().clone()),
-                        read_only: v.get_ref().read_only.unwrap_or(false),
-                    },
-                );
+            let mounts = self.volume_mounts(vname.get_ref(), v.get_ref());
+            if mounts.is_empty() {
+                continue;
+            }
+            let listed = mountable.entry(vname.get_ref().clone()).or_default();
+            for (path, mount) in mounts {
+                mount_paths.push((vname.get_ref().as_str(), path));
+                listed.push(mount);
             }
         }
+        mount_paths.extend(
+            (objects.iter())
+                .filter_map(|o| Some((o.key.as_str(), o.uses.mount.clone()?))),
+        );
+        self.mount_paths(mount_paths);
         let other_volumes = (volumes.iter())
             .filter_map(|(name, v)| self.other_volume(name, v.get_ref()))
             .collect();
@@ -201,12 +201,12 @@ impl Lowerer<'_> {
             volume_names.insert(volume.name.clone(), o.key_span.clone());
             mountable.insert(
                 o.key.clone(),
-                VolumeMount {
+                vec![VolumeMount {
                     name: volume.name.clone(),
                     mount_path: mount.get_ref().clone(),
                     sub_path: o.uses.sub_path.clone(),
                     read_only: true,
-                },
+                }],
             );
             pod_volumes.push(volume.clone());
         }
@@ -216,6 +216,67 @@ impl Lowerer<'_> {
             other_volumes,
             mountable,
         }
+    }
+
+    /// Where `[volumes.NAME]` is mounted: its `mount` path (with `sub_path`
+    /// and `read_only`), or each entry of its `mount` list; each with the
+    /// path as written, for errors.
+    fn volume_mounts(
+        &mut self,
+        name: &str,
+        v: &spec::VolumeSpec,
+    ) -> Vec<(Spanned<String>, VolumeMount)> {
+        let Some(mount) = &v.mount else {
+            return Vec::new();
+        };
+        let read_only = v.read_only.unwrap_or(false);
+        let entries = match mount.get_ref() {
+            spec::VolumeMountSpec::Path(path) => {
+                let sub_path = v.sub_path.as_ref().map(|s| s.get_ref().clone());
+                let vm = VolumeMount {
+                    name: name.to_owned(),
+                    mount_path: path.clone(),
+                    sub_path,
+                    read_only,
+                };
+                return vec![(Spanned::new(mount.span(), path.clone()), vm)];
+            }
+            spec::VolumeMountSpec::List(entries) => entries,
+        };
+        if let Some(sp) = &v.sub_path {
+            self.error_help(
+                "`sub_path` does not go with a list of mounts",
+                sp.span(),
+                "which mount?",
+                "give each entry of `mount` its own `sub_path`",
+            );
+        }
+        if entries.is_empty() {
+            self.error_help(
+                format!("volume `{name}` has an empty `mount` list"),
+                mount.span(),
+                "mounted nowhere",
+                "add `{ path = \"/data\" }`, or write `mount = \"/data\"`",
+            );
+        }
+        let mut out = Vec::new();
+        for e in entries {
+            let e = e.get_ref();
+            let sub_path = e.sub_path.as_ref().and_then(|sp| {
+                self.check(sp, "sub-path", validate::relative_path)
+                    .then(|| sp.get_ref().clone())
+            });
+            out.push((
+                e.path.clone(),
+                VolumeMount {
+                    name: name.to_owned(),
+                    mount_path: e.path.get_ref().clone(),
+                    sub_path,
+                    read_only: e.read_only.unwrap_or(read_only),
+                },
+            ));
+        }
+        out
     }
 
     /// `[volumes.X]` with `empty_dir` or `claim`: a pod volume rather than a
@@ -320,10 +381,10 @@ impl Lowerer<'_> {
 
     /// Mount paths must be absolute and distinct; the main container mounts
     /// every one of them. `mounts` holds each source's name and its `mount`.
-    fn mount_paths(&mut self, mut mounts: Vec<(&str, &Spanned<String>)>) {
+    fn mount_paths(&mut self, mut mounts: Vec<(&str, Spanned<String>)>) {
         mounts.sort_by_key(|(_, m)| m.span().start);
-        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
-        for (source, m) in mounts {
+        let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+        for (source, m) in &mounts {
             if !self.check(m, "mount path", validate::mount_path) {
                 continue;
             }
@@ -332,14 +393,19 @@ impl Lowerer<'_> {
                 p => p,
             };
             if let Some(first) = seen.get(path) {
+                let message = if first == source {
+                    format!("`{source}` is mounted twice at `{path}`")
+                } else {
+                    format!("`{source}` and `{first}` are both mounted at `{path}`")
+                };
                 self.error_help(
-                    format!("`{source}` and `{first}` are both mounted at `{path}`"),
+                    message,
                     m.span(),
                     "mount path already used",
                     "give each volume, configmap and secret its own `mount` path",
                 );
             } else {
-                seen.insert(path, source);
+                seen.insert(path.to_owned(), source);
             }
         }
     }
@@ -501,7 +567,7 @@ impl Lowerer<'_> {
         let config_env = (objects.iter())
             .flat_map(|o| o.uses.env.iter().cloned())
             .collect();
-        let all_mounts = mounts.mountable.values().cloned().collect();
+        let all_mounts = mounts.mountable.values().flatten().cloned().collect();
         let mut main = self.container(main, Role::Main, objects, ports, config_env, all_mounts);
         main.security_context = security;
         main.env_from
@@ -590,17 +656,19 @@ impl Lowerer<'_> {
     fn container_mounts(
         &mut self,
         names: &[Spanned<String>],
-        mountable: &BTreeMap<String, VolumeMount>,
+        mountable: &BTreeMap<String, Vec<VolumeMount>>,
     ) -> Vec<VolumeMount> {
         let mut mounts: Vec<VolumeMount> = Vec::new();
+        let mut listed = BTreeSet::new();
         for m in names {
             match mountable.get(m.get_ref()) {
-                Some(vm) if mounts.iter().any(|seen| seen.name == vm.name) => self.error(
+                Some(_) if !listed.insert(m.get_ref()) => self.error(
                     format!("`{}` is listed twice in `mounts`", m.get_ref()),
                     m.span(),
                     "already mounted",
                 ),
-                Some(vm) => mounts.push(vm.clone()),
+                // A volume mounted at several paths is mounted at all of them.
+                Some(vms) => mounts.extend(vms.iter().cloned()),
                 None => {
                     let known: Vec<&str> = mountable.keys().map(String::as_str).collect();
                     let help = suggest(

@@ -1004,9 +1004,10 @@ pub struct RetentionSpec {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VolumeSpec {
-    /// Absolute path in the container (required).
-    #[schemars(with = "Option<String>")]
-    pub mount: Option<Spanned<String>>,
+    /// Absolute path in the container (required), or a list of
+    /// `{ path, sub_path, read_only }` to mount the volume at several paths.
+    #[schemars(with = "Option<VolumeMountSpec>")]
+    pub mount: Option<Spanned<VolumeMountSpec>>,
     /// Requested size, e.g. `"10Gi"` (required for a claim template).
     #[schemars(with = "Option<Quantity>")]
     pub size: Option<Spanned<Quantity>>,
@@ -1027,6 +1028,50 @@ pub struct VolumeSpec {
     pub sub_path: Option<Spanned<String>>,
     /// Mount read-only.
     pub read_only: Option<bool>,
+}
+
+/// A volume's `mount`: one path, or the volume at several paths.
+#[derive(Debug)]
+pub enum VolumeMountSpec {
+    /// `"/data"`: the whole volume (or `sub_path`) at one path.
+    Path(String),
+    /// `[{ path, sub_path, read_only }, ...]`: each entry one mount.
+    List(Vec<Spanned<VolumeMountEntry>>),
+}
+
+/// One entry of a `mount` list.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VolumeMountEntry {
+    /// Absolute path in the container.
+    #[schemars(with = "String")]
+    pub path: Spanned<String>,
+    /// Mount only this relative path of the volume.
+    #[schemars(with = "Option<String>")]
+    pub sub_path: Option<Spanned<String>>,
+    /// Mount read-only (default: the volume's `read_only`).
+    pub read_only: Option<bool>,
+}
+
+// Not `#[serde(untagged)]`: that buffers the input and loses the spans inside.
+impl<'de> Deserialize<'de> for VolumeMountSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = VolumeMountSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an absolute path, or a list `[{ path = \"/tmp\", sub_path = \"tmp\" }]`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<VolumeMountSpec, E> {
+                Ok(VolumeMountSpec::Path(v.to_owned()))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<VolumeMountSpec, A::Error> {
+                Deserialize::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                    .map(VolumeMountSpec::List)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// `empty_dir`: `true`, or `{ medium = "Memory", size_limit = "64Mi" }`.
