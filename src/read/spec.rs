@@ -866,6 +866,35 @@ pub struct ServiceAccountTable {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]
     pub annotations: Map<String>,
+    /// What the pods may do through the API, when created: a Role and a
+    /// RoleBinding (and, for rules with `cluster = true`, a ClusterRole and
+    /// a ClusterRoleBinding).
+    #[serde(default)]
+    #[schemars(with = "Vec<RuleSpec>")]
+    pub rules: Vec<Spanned<RuleSpec>>,
+}
+
+/// One RBAC rule of `service_account.rules`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Resources, as `kubectl api-resources` names them, with subresources
+    /// as `pods/log` (required).
+    #[schemars(with = "Vec<String>")]
+    pub resources: Vec<Spanned<String>>,
+    /// Verbs: `get`, `list`, `watch`, `create`, `update`, `patch`, `delete`, ... (required).
+    #[schemars(with = "Vec<String>")]
+    pub verbs: Vec<Spanned<String>>,
+    /// API groups; inferred for Kubernetes' own resources, required for others.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub api_groups: Option<Vec<Spanned<String>>>,
+    /// Only these objects, by name.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub resource_names: Vec<Spanned<String>>,
+    /// In every namespace: a ClusterRole and ClusterRoleBinding (needs `namespace`).
+    #[schemars(with = "Option<bool>")]
+    pub cluster: Option<Spanned<bool>>,
 }
 
 // Not `#[serde(untagged)]`: that buffers the input and loses the spans inside.

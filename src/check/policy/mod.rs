@@ -42,6 +42,7 @@ pub fn check(spec: &Spec, flag_version: Option<&str>) -> Checked {
     let (target, why) = target(spec, flag_version, &mut diags);
     pod_security(&pod(spec), level, target, &allow, &mut diags);
     versions(spec, target, &why, &allow, &mut diags);
+    diags.extend(crate::check::rbac::check(spec, target));
     for (name, d) in lints::check(spec) {
         if !allow.contains(name) {
             diags.push(d);
