@@ -132,6 +132,30 @@ pub struct PodIdentityView {
     pub created: bool,
     /// `automountServiceAccountToken` as written; `None`: Kubernetes' default (mounted).
     pub token_mounted: Option<bool>,
+    /// What the account may do through the API, from `service_account.rules`
+    /// (left out when it has no rules).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub permissions: Vec<PermissionView>,
+}
+
+/// One rule granted to the pods' service account.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PermissionView {
+    /// `true`: in every namespace (a ClusterRole); `false`: in the app's.
+    pub cluster: bool,
+    /// The role granting it, `Role/NAME` or `ClusterRole/NAME`.
+    pub role: String,
+    /// API groups (`""`: the core group).
+    pub api_groups: Vec<String>,
+    /// Resources.
+    pub resources: Vec<String>,
+    /// Only these objects; empty: every one.
+    pub resource_names: Vec<String>,
+    /// Verbs.
+    pub verbs: Vec<String>,
+    /// One sentence for people.
+    pub summary: String,
 }
 
 /// The NetworkPolicy.
@@ -458,12 +482,51 @@ pub(crate) fn explain(model: &Model) -> Explanation {
             service_account: sts.pod.service_account.clone(),
             created: model.service_account.is_some(),
             token_mounted: sts.pod.automount_service_account_token,
+            permissions: permissions(model),
         },
         network_policy: model.network_policy.as_ref().map(policy_view),
         pods,
         pods_not_listed,
         origins: Vec::new(),
     }
+}
+
+/// Every rule of the account's Role and ClusterRole, each in a sentence.
+fn permissions(model: &Model) -> Vec<PermissionView> {
+    let mut out = Vec::new();
+    for role in &model.roles {
+        let cluster = role.kind == model::Kind::ClusterRole;
+        let scope = match (&role.metadata.namespace, cluster) {
+            (_, true) => "cluster-wide".to_owned(),
+            (Some(ns), false) => format!("in namespace {ns}"),
+            (None, false) => "in the namespace it is applied to".to_owned(),
+        };
+        for r in &role.rules {
+            let groups: Vec<&str> = (r.api_groups.iter())
+                .map(|g| if g.is_empty() { "core" } else { g.as_str() })
+                .collect();
+            let named = if r.resource_names.is_empty() {
+                String::new()
+            } else {
+                format!(" named {}", r.resource_names.join(", "))
+            };
+            out.push(PermissionView {
+                cluster,
+                role: format!("{}/{}", role.kind, role.metadata.name),
+                api_groups: r.api_groups.clone(),
+                resources: r.resources.clone(),
+                resource_names: r.resource_names.clone(),
+                verbs: r.verbs.clone(),
+                summary: format!(
+                    "{} {}{named} ({} API) {scope}",
+                    r.verbs.join(", "),
+                    r.resources.join(", "),
+                    groups.join(", "),
+                ),
+            });
+        }
+    }
+    out
 }
 
 fn client_view(c: &model::ClientService, sts: &model::Metadata) -> ClientServiceView {
@@ -831,6 +894,9 @@ impl Explanation {
             _ => ", with an API token mounted",
         };
         head.row(["runs as", &format!("{account}{token}")]);
+        for p in &id.permissions {
+            head.row(["may", &p.summary]);
+        }
         if let Some(p) = &self.network_policy {
             let admits = match p.ports.as_slice() {
                 [] => "nothing: no port is declared".to_owned(),

@@ -115,7 +115,8 @@ pub fn main_and_others(pod: &Value, ctx: &mut Ctx, doc: &mut Doc) {
             native.push(("[[sidecars]]".to_owned(), entries));
         } else {
             let entries = container(c, Role::Init, ctx, &mut unused);
-            doc.sections.push(("[[init_containers]]".to_owned(), entries));
+            doc.sections
+                .push(("[[init_containers]]".to_owned(), entries));
         }
     }
     doc.sections.extend(native);
@@ -570,9 +571,7 @@ pub fn settle_mount_list(e: &mut Entries) {
     let Some((_, Val::Arr(list))) = e.iter_mut().find(|(k, _)| k == "mount") else {
         return;
     };
-    let read_only = |v: &Val| {
-        matches!(v, Val::Table(t) if t.iter().any(|(k, v)| k == "read_only" && *v == Val::Bool(true)))
-    };
+    let read_only = |v: &Val| matches!(v, Val::Table(t) if t.iter().any(|(k, v)| k == "read_only" && *v == Val::Bool(true)));
     if !list.iter().all(read_only) {
         return;
     }
