@@ -230,13 +230,15 @@ fn resource(
     target: KubeVersion,
 ) -> Option<Diagnostic> {
     let name = res.get_ref().as_str();
+    // Shown escaped: a resource is text the user wrote, control characters included.
+    let shown = name.escape_debug();
     if name.is_empty() {
         return Some(Diagnostic::error("a resource is empty", res.span(), "empty"));
     }
     if name == "*" || name.starts_with("*/") {
         return groups.is_none().then(|| {
             Diagnostic::error(
-                format!("`{name}` needs `api_groups`"),
+                format!("`{shown}` needs `api_groups`"),
                 res.span(),
                 "which groups?",
             )
@@ -247,7 +249,7 @@ fn resource(
         (Some(r), _) if r.since > target.minor => Some(
             Diagnostic::error(
                 format!(
-                    "Kubernetes {target} does not serve `{name}`: it is served from 1.{}",
+                    "Kubernetes {target} does not serve `{shown}`: it is served from 1.{}",
                     r.since
                 ),
                 res.span(),
@@ -270,7 +272,7 @@ fn resource(
             };
             Some(
                 Diagnostic::error(
-                    format!("`{name}` is not a resource Kubernetes {target} serves"),
+                    format!("`{shown}` is not a resource Kubernetes {target} serves"),
                     res.span(),
                     "unknown resource",
                 )
