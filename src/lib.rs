@@ -82,7 +82,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use batch::compile_files;
-pub use diag::{Diagnostic, Error, ErrorKind, Severity};
+pub use diag::{escape_char, Diagnostic, Error, ErrorKind, Severity};
 pub use explain::Explanation;
 pub use init::starter;
 pub use kube_version::KubeVersion;

@@ -44,6 +44,7 @@ pub use source::Source;
 pub use suggest::{did_you_mean, quote_list, suggest};
 #[cfg_attr(not(feature = "unstable-internals"), allow(unused_imports))]
 pub use text::printable;
+pub use text::escape_char;
 
 /// How bad a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,6 +16,7 @@ mod cli;
 mod companions;
 mod examples;
 mod explain;
+mod folders;
 mod fuzz_regressions;
 mod import;
 mod json_schema;
