@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use kubetoml::import::{self, File, Input};
 use kubetoml::{Error, ErrorKind};
 
+use crate::cli::terminal;
+
 /// Imports `files` into `dir`: refuses before writing anything if any target exists.
 pub fn run(files: &[PathBuf], dir: &Path, quiet: bool) -> Result<(), Vec<Error>> {
     let mut texts = Vec::new();
@@ -21,9 +23,8 @@ pub fn run(files: &[PathBuf], dir: &Path, quiet: bool) -> Result<(), Vec<Error>>
         .collect();
     let imported = import::import(&inputs).map_err(|e| vec![e])?;
     write_all(dir, &imported.files).map_err(|e| vec![e])?;
-    let mut stderr = std::io::stderr().lock();
     for d in &imported.differences {
-        let _ = writeln!(stderr, "{d}");
+        terminal::eprintln(&d.to_string());
     }
     if !quiet {
         let tomls = imported
@@ -31,13 +32,12 @@ pub fn run(files: &[PathBuf], dir: &Path, quiet: bool) -> Result<(), Vec<Error>>
             .iter()
             .filter(|f| f.path.ends_with(".toml"))
             .count();
-        let _ = writeln!(
-            stderr,
+        terminal::eprintln(&format!(
             "imported {tomls} description(s) and {} data file(s) into `{}`; {} difference(s) listed",
             imported.files.len() - tomls,
             dir.display(),
             imported.differences.len()
-        );
+        ));
     }
     Ok(())
 }
@@ -192,10 +192,10 @@ pub fn init(name: &str, quiet: bool) -> Result<(), Vec<Error>> {
     }
     write_all(Path::new("."), std::slice::from_ref(&file)).map_err(|e| vec![e])?;
     if !quiet {
-        eprintln!(
+        terminal::eprintln(&format!(
             "wrote `{0}`; render it with `kubetoml render {0}`",
             file.path
-        );
+        ));
     }
     Ok(())
 }

@@ -7,3 +7,4 @@ pub mod fault;
 pub mod import_cli;
 pub mod journal;
 pub mod output_dir;
+pub mod terminal;
