@@ -21,6 +21,7 @@ mod examples;
 mod explain;
 mod folders;
 mod fuzz_regressions;
+mod house;
 mod import;
 mod json_schema;
 mod kubectl_parity;
