@@ -379,6 +379,13 @@ pub fn compile_input(
     resolve("<stdin>", &text, ".", options)?.render(templates)
 }
 
+/// Reads at most `limit` bytes of the file at `path`, counted while reading (a device
+/// or a file that grows stops there); more is an error of kind `InvalidData` saying so.
+/// Every file kubetoml reads is read this way.
+pub fn read_limited(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    sources::read_limited(path, limit)
+}
+
 /// Reads a description, a manifest or an `--against` file as the command
 /// line does: `-` is standard input; at most 4 MiB, counted while reading,
 /// so a device or an endless pipe is an error, not a hang.

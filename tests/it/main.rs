@@ -30,6 +30,7 @@ mod kustomize_hash;
 mod kustomize_names;
 mod layers;
 mod library;
+mod limits;
 mod parallel;
 mod pod_features;
 mod pod_security;
