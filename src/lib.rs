@@ -82,7 +82,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use batch::compile_files;
-pub use diag::{Diagnostic, Error, ErrorKind, Severity};
+pub use diag::{escape_char, Diagnostic, Error, ErrorKind, Severity};
 pub use explain::Explanation;
 pub use init::starter;
 pub use kube_version::KubeVersion;
@@ -377,6 +377,13 @@ pub fn compile_input(
         )
     })?;
     resolve("<stdin>", &text, ".", options)?.render(templates)
+}
+
+/// Reads at most `limit` bytes of the file at `path`, counted while reading (a device
+/// or a file that grows stops there); more is an error of kind `InvalidData` saying so.
+/// Every file kubetoml reads is read this way.
+pub fn read_limited(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    sources::read_limited(path, limit)
 }
 
 /// Reads a description, a manifest or an `--against` file as the command

@@ -3,5 +3,8 @@
 //! `import` and `init` give ([`import_cli`]). Only the binary uses these.
 
 pub mod check_dir;
+pub mod fault;
 pub mod import_cli;
+pub mod journal;
 pub mod output_dir;
+pub mod terminal;

@@ -45,6 +45,7 @@ pub use source::Source;
 pub use suggest::{did_you_mean, quote_list, suggest};
 #[cfg_attr(not(feature = "unstable-internals"), allow(unused_imports))]
 pub use text::printable;
+pub use text::escape_char;
 
 /// What kind of failure an [`Error`] is, for callers that branch on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -35,6 +35,12 @@ pub const MAX_TEMPLATE_BYTES: u64 = 1024 * 1024;
 /// half a second.
 pub const TEMPLATE_FUEL: u64 = 10_000_000;
 
+/// The most a user template may write for one object: 8 MiB. The API server stores
+/// objects of at most 1.5 MiB, and the largest a description can make (a 1 MiB
+/// ConfigMap of escaped text) renders to a few MiB; past this, the template is
+/// repeating itself, and it stops with an error rather than run on.
+pub const MAX_TEMPLATE_OUTPUT: usize = 8 * 1024 * 1024;
+
 /// The templates, one per kind, as `(file name, built-in source)`: what
 /// `--templates DIR` may replace.
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -262,7 +268,24 @@ impl Templates {
             .env
             .get_template(name)
             .map_err(|e| template_error(origin, &e))?;
-        let render = || tmpl.render(Value::from(Serde(ctx)));
+        let render = || {
+            if !user {
+                return tmpl.render(Value::from(Serde(ctx)));
+            }
+            let mut out = Capped::default();
+            tmpl.render_captured_to(Value::from(Serde(ctx)), &mut out)
+                .map(|_| String::from_utf8_lossy(&out.bytes).into_owned())
+                .map_err(|e| match out.over {
+                    true => minijinja::Error::new(
+                        minijinja::ErrorKind::WriteFailure,
+                        format!(
+                            "it wrote more than {} MiB for one object, the most a template may",
+                            MAX_TEMPLATE_OUTPUT >> 20
+                        ),
+                    ),
+                    false => e,
+                })
+        };
         let rendered = if user {
             let what = crate::diag::printable(
                 &format!(
@@ -370,6 +393,28 @@ impl Templates {
 impl Default for Templates {
     fn default() -> Self {
         Templates::builtin()
+    }
+}
+
+/// A user template's output, refused past [`MAX_TEMPLATE_OUTPUT`] bytes.
+#[derive(Default)]
+struct Capped {
+    bytes: Vec<u8>,
+    over: bool,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > MAX_TEMPLATE_OUTPUT {
+            self.over = true;
+            return Err(std::io::Error::other("too much output"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
