@@ -239,6 +239,7 @@ impl Templates {
         if !user {
             return Ok(text);
         }
+        // Its error says where and what in fixed words, never the text: a value may be a secret.
         if let Err(e) = crate::read::yamlread::parse(&text) {
             let at = e
                 .location
@@ -247,7 +248,7 @@ impl Templates {
             return Err(Error::bare(
                 ErrorKind::Template,
                 origin,
-                format!("{origin} produced invalid YAML{at}: {e}"),
+                format!("{origin} produced invalid YAML{at}: {}", e.message),
             ));
         }
         Ok(text)
