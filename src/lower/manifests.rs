@@ -5,7 +5,7 @@
 
 use crate::read::yamlread::{self, Mapping, Value};
 
-use super::*;
+use super::context::*;
 use crate::write::yaml;
 
 /// Kinds that live outside any namespace: these are never given the app's.
