@@ -78,18 +78,16 @@ impl ReadError {
             location: Some((mark.line, mark.column)),
         }
     }
-
-    /// ` at line L, column C`, or nothing.
-    pub fn where_(&self) -> String {
-        self.location
-            .map(|(line, column)| format!(" at line {line}, column {column}"))
-            .unwrap_or_default()
-    }
 }
 
+/// The message, then ` at line L, column C` when the place is known.
 impl fmt::Display for ReadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}", self.message, self.where_())
+        f.write_str(&self.message)?;
+        match self.location {
+            Some((line, column)) => write!(f, " at line {line}, column {column}"),
+            None => Ok(()),
+        }
     }
 }
 
