@@ -344,13 +344,7 @@ fn render(args: RenderArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> 
     }
     if let Some(path) = &args.against {
         let name = path.display().to_string();
-        let previous = kubetoml::read_input(path).map_err(|e| {
-            vec![Error::bare(
-                ErrorKind::Against,
-                &name,
-                format!("cannot read `{name}`: {e}"),
-            )]
-        })?;
+        let previous = kubetoml::read_yaml_input(path, ErrorKind::Against).map_err(|e| vec![e])?;
         kubetoml::check_against(&previous, &name, &documents).map_err(|e| vec![e])?;
     }
     match &args.output_dir {

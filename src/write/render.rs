@@ -299,7 +299,11 @@ impl Templates {
         } else {
             render()
         };
-        let mut text = rendered.map_err(|e| template_error(origin, &e))?;
+        let mut text = rendered.map_err(|e| match subject.0 {
+            // What went wrong, without minijinja's words, which can quote a value.
+            Kind::Secret => secret_template_error(origin, &e),
+            _ => template_error(origin, &e),
+        })?;
         if !text.ends_with('\n') {
             text.push('\n');
         }
@@ -307,6 +311,7 @@ impl Templates {
         if !user {
             return Ok(text);
         }
+        // Its error says where and what in fixed words, never the text: a value may be a secret.
         if let Err(e) = crate::read::yamlread::parse(&text) {
             let at = e
                 .location
@@ -315,7 +320,7 @@ impl Templates {
             return Err(Error::bare(
                 ErrorKind::Template,
                 origin,
-                format!("{origin} produced invalid YAML{at}: {e}"),
+                format!("{origin} produced invalid YAML{at}: {}", e.message),
             ));
         }
         Ok(text)
@@ -454,6 +459,41 @@ fn unknown_templates(dir: &Path) -> Result<(), Error> {
         ));
     }
     Ok(())
+}
+
+/// [`template_error`] for a template rendering a Secret: minijinja's detail
+/// only for the kinds whose detail comes from the template's own text
+/// (`` `data.x.y` is undefined``, an unknown filter's name); the others can
+/// quote a value (`tried to include non-existing template '<a value>'`,
+/// `unable to calculate <a value> + 1`), so they say where and what only.
+fn secret_template_error(origin: &str, e: &minijinja::Error) -> Error {
+    use minijinja::ErrorKind as K;
+    let from_the_text = matches!(
+        e.kind(),
+        K::SyntaxError
+            | K::UndefinedError
+            | K::UnknownFilter
+            | K::UnknownTest
+            | K::UnknownFunction
+            | K::UnknownMethod
+            | K::UnknownBlock
+            | K::TooManyArguments
+            | K::MissingArgument
+            | K::BadEscape
+            | K::OutOfFuel
+    );
+    if from_the_text {
+        return template_error(origin, e);
+    }
+    let line = e.line().map(|l| format!(":{l}")).unwrap_or_default();
+    Error::bare(
+        ErrorKind::Template,
+        origin,
+        format!(
+            "{origin}{line}: {} (rendering a Secret: details not shown, they may quote its values)",
+            e.kind()
+        ),
+    )
 }
 
 fn template_error(origin: &str, e: &minijinja::Error) -> Error {

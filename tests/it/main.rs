@@ -35,6 +35,7 @@ mod parallel;
 mod pod_features;
 mod pod_security;
 mod readback;
+mod readers;
 mod roundtrip;
 mod schema;
 mod secrecy;
