@@ -170,7 +170,7 @@ impl Options {
     }
 
     /// Sets one field, `PATH=VALUE`, after every overlay (`--set`): the
-    /// format decides the value's type (see the README).
+    /// format decides the value's type (see the book, `docs/src/environments.md`).
     pub fn set(mut self, assignment: impl Into<String>) -> Options {
         self.sets.push(assignment.into());
         self

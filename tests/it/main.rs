@@ -13,6 +13,7 @@ mod pyyaml;
 
 mod against;
 mod bad_inputs;
+mod book;
 mod check;
 mod checkov;
 mod cli;
