@@ -4,12 +4,12 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use kubetoml::{Document, Error, ErrorKind, Options, Templates};
 
 mod cli;
 
-use cli::{check_dir, import_cli, output_dir};
+use cli::{check_dir, folder, import_cli, output_dir};
 
 const EXAMPLE: &str = "\
 Example:
@@ -116,6 +116,7 @@ const EXPLAIN_HELP: &str = "\
 Example:
   $ kubetoml explain web.toml
   $ kubetoml explain --format json web.toml | jq -r '.pods[].dns'
+  $ kubetoml explain --format dot web.toml | dot -Tsvg > web.svg
 
 Secrets are read as for render (a missing variable is an error), but no
 Secret value is ever printed: variables from Secrets show the Secret's name
@@ -130,7 +131,8 @@ struct ExplainArgs {
     /// The description to explain.
     #[arg(value_name = "FILE")]
     file: PathBuf,
-    /// `text` for people, `json` for scripts (a stable, documented shape).
+    /// `text` for people, `json` for scripts (a stable, documented shape), `dot` (Graphviz) or
+    /// `mermaid` for a picture of the objects and what reaches what.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     #[command(flatten)]
@@ -201,13 +203,19 @@ impl LayerArgs {
 enum Format {
     Text,
     Json,
+    /// A Graphviz graph: `kubetoml explain --format dot web.toml | dot -Tsvg > web.svg`.
+    Dot,
+    /// A Mermaid flowchart, for a ```mermaid block in Markdown.
+    Mermaid,
 }
 
 #[derive(clap::Args)]
 struct RenderArgs {
     /// Descriptions to render (paths inside resolve against each one's folder); `-` reads
-    /// standard input, whose paths resolve against the working directory.
-    #[arg(required = true, value_name = "FILE")]
+    /// standard input, whose paths resolve against the working directory. A folder stands
+    /// for every description directly in it, by file name: each `*.toml` with a top-level
+    /// `name`, but not `*.overlay.toml` (overlays and data files go beside or in subfolders).
+    #[arg(required = true, value_name = "FILE|DIR")]
     files: Vec<PathBuf>,
     /// Write one file per object into DIR (all or nothing) instead of stdout.
     #[arg(short = 'o', long = "output-dir", value_name = "DIR")]
@@ -254,8 +262,45 @@ fn denied(deny: bool, file: &Path, warnings: &str) -> Option<Error> {
 #[global_allocator]
 static ALLOCATOR: kubetoml::TemplateMemoryLimit = kubetoml::TemplateMemoryLimit;
 
+/// The file name kubectl runs for `kubectl kubetoml` (a link to this binary, or a copy).
+const KUBECTL_PLUGIN: &str = "kubectl-kubetoml";
+
+/// The command line, read as `kubectl kubetoml` when the binary runs under
+/// the name [`KUBECTL_PLUGIN`] (kubectl runs plugins with their path as
+/// `argv[0]`), so its help and errors show the command the user typed.
+fn parse_cli() -> Cli {
+    let argv0 = std::env::args_os().next().map(PathBuf::from);
+    let plugin = argv0
+        .as_deref()
+        .and_then(Path::file_stem)
+        .is_some_and(|stem| stem == KUBECTL_PLUGIN);
+    let mut command = Cli::command();
+    if plugin {
+        command = as_kubectl_plugin(command.bin_name("kubectl kubetoml"));
+    }
+    let matches = command.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+/// `command` and its subcommands with their examples written as `kubectl kubetoml ...`.
+fn as_kubectl_plugin(mut command: clap::Command) -> clap::Command {
+    if let Some(help) = command.get_after_help() {
+        let help = help
+            .to_string()
+            .replace("$ kubetoml ", "$ kubectl kubetoml ");
+        command = command.after_help(help);
+    }
+    let names: Vec<String> = (command.get_subcommands())
+        .map(|c| c.get_name().to_owned())
+        .collect();
+    for name in names {
+        command = command.mut_subcommand(name, as_kubectl_plugin);
+    }
+    command
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_cli();
     let color = use_color(cli.color);
     let quiet = cli.quiet;
     let result = match cli.command {
@@ -320,12 +365,13 @@ fn render(args: RenderArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> 
         .compile
         .options()
         .no_literal_secrets(args.no_literal_secrets);
+    let files = expand_folders(&args.files, quiet)?;
     let mut documents = Vec::new();
     let mut errors = Vec::new();
     // Compiled on every core; the results come back in argument order, so
     // what is printed below is what a serial loop prints.
-    let results = kubetoml::compile_files(&args.files, &templates, &options);
-    for (file, result) in args.files.iter().zip(results) {
+    let results = kubetoml::compile_files(&files, &templates, &options);
+    for (file, result) in files.iter().zip(results) {
         match result {
             Ok(out) => {
                 let warnings = out.draw_warnings(color);
@@ -382,6 +428,38 @@ fn render(args: RenderArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> 
     }
 }
 
+/// `files` with every folder replaced by the descriptions directly in it
+/// (see [`folder`]), noting on stderr the `.toml` files it skipped.
+fn expand_folders(files: &[PathBuf], quiet: bool) -> Result<Vec<PathBuf>, Vec<Error>> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for path in files {
+        if is_stdin(path) || !path.is_dir() {
+            out.push(path.clone());
+            continue;
+        }
+        match folder::descriptions(path) {
+            Ok(listing) => {
+                if !quiet {
+                    for skipped in &listing.skipped {
+                        eprintln!(
+                            "note: skipping `{}`: no top-level `name`, so not a description (an overlay or a data file)",
+                            skipped.display()
+                        );
+                    }
+                }
+                out.extend(listing.descriptions);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
 fn is_stdin(path: &Path) -> bool {
     path.as_os_str() == "-"
 }
@@ -400,6 +478,8 @@ fn explain(args: ExplainArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>
     let text = match args.format {
         Format::Text => explanation.to_text(),
         Format::Json => explanation.to_json(),
+        Format::Dot => explanation.to_dot(),
+        Format::Mermaid => explanation.to_mermaid(),
     };
     print(&text)
 }

@@ -6,7 +6,9 @@
 //! each environment variable comes from, plus the headless Service and the
 //! start and update behaviour.
 //! [`Explanation`] serializes to the JSON that `--format json` prints and
-//! draws itself as aligned text with [`Explanation::to_text`].
+//! draws itself as aligned text with [`Explanation::to_text`], and as a
+//! picture with [`Explanation::to_dot`] and [`Explanation::to_mermaid`]
+//! (see [`graph`]).
 //!
 //! A Secret's value never appears here: an environment variable read from a
 //! Secret is shown by the Secret's name and key only.
@@ -20,6 +22,10 @@
 use std::fmt::Write as _;
 
 use serde::Serialize;
+
+pub mod graph;
+
+pub use graph::Graph;
 
 use crate::model::{
     self, AccessMode, Model, ObjectKind, PodManagementPolicy, Retention, UpdateStrategyType,
@@ -718,6 +724,16 @@ impl Explanation {
             serde_json::to_string_pretty(self).expect("plain structs with string keys serialize");
         s.push('\n');
         s
+    }
+
+    /// The app as a Graphviz DOT graph (`--format dot`): see [`graph`].
+    pub fn to_dot(&self) -> String {
+        Graph::of(self).to_dot()
+    }
+
+    /// The app as a Mermaid flowchart (`--format mermaid`): see [`graph`].
+    pub fn to_mermaid(&self) -> String {
+        Graph::of(self).to_mermaid()
     }
 
     /// The explanation as aligned text for people; the same input always
