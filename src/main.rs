@@ -9,7 +9,7 @@ use kubetoml::{Document, Error, ErrorKind, Options, Templates};
 
 mod cli;
 
-use cli::{check_dir, folder, import_cli, output_dir};
+use cli::{argocd, check_dir, folder, import_cli, output_dir};
 
 const EXAMPLE: &str = "\
 Example:
@@ -88,6 +88,29 @@ enum Command {
     Man,
     /// Print the JSON Schema of the description format (for taplo / Even Better TOML).
     Schema,
+    /// Argo CD's config management plugin: what `integrations/argocd/plugin.yaml` runs.
+    #[command(subcommand, after_help = ARGOCD_HELP)]
+    Argocd(ArgocdCommand),
+}
+
+const ARGOCD_HELP: &str = "\
+Run by Argo CD's CMP server in the Application's source folder; see
+integrations/argocd/ and the book's Integrations page for the sidecar.
+
+Parameters (spec.source.plugin.parameters, sent as ARGOCD_APP_PARAMETERS):
+  environment   string  merge [environments.NAME] (--environment)
+  overlays      array   overlay files, relative to the folder (--overlay, in order)
+  set           map     field path = value (--set, in key order)
+  kube-version  string  the release to render for; default KUBE_VERSION, the cluster's
+A description's build-time variable NAME comes from the sidecar's environment,
+else from ARGOCD_ENV_NAME (spec.source.plugin.env).";
+
+#[derive(Subcommand)]
+enum ArgocdCommand {
+    /// Print the descriptions in the current folder, one a line (nothing: not a kubetoml app).
+    Discover,
+    /// Render every description in the current folder to stdout, as the Application's parameters say.
+    Generate,
 }
 
 const IMPORT_HELP: &str = "\
@@ -154,12 +177,18 @@ struct CompileArgs {
     deny_warnings: bool,
     #[command(flatten)]
     layers: LayerArgs,
+    /// Build-time variables to read instead of the process environment (`argocd generate`).
+    #[arg(skip)]
+    env: Option<std::collections::BTreeMap<String, Vec<u8>>>,
 }
 
 impl CompileArgs {
     /// The library's options for these flags.
     fn options(&self) -> Options {
         let mut options = Options::new().allow_outside_root(self.allow_outside_root);
+        if let Some(vars) = &self.env {
+            options = options.env(vars.clone());
+        }
         if let Some(v) = &self.kube_version {
             options = options.kube_version(v);
         }
@@ -314,6 +343,8 @@ fn main() -> ExitCode {
             print(&String::from_utf8_lossy(&out))
         }
         Command::Schema => print(&kubetoml::json_schema()),
+        Command::Argocd(ArgocdCommand::Discover) => argocd_discover(),
+        Command::Argocd(ArgocdCommand::Generate) => argocd_generate(color, quiet),
         Command::Man => {
             let mut out = Vec::new();
             match clap_mangen::Man::new(Cli::command()).render(&mut out) {
@@ -426,6 +457,57 @@ fn render(args: RenderArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> 
             Ok(())
         }
     }
+}
+
+/// `argocd discover`: the descriptions in the current folder, one a line;
+/// nothing (and success) when there are none, which tells Argo CD the
+/// plugin does not apply.
+fn argocd_discover() -> Result<(), Vec<Error>> {
+    match folder::descriptions(Path::new(".")) {
+        Ok(listing) => {
+            let lines: String = (listing.descriptions.iter())
+                .map(|p| format!("{}\n", p.display()))
+                .collect();
+            print(&lines)
+        }
+        Err(_) => Ok(()),
+    }
+}
+
+/// `argocd generate`: `render .` with the Application's parameters and variables.
+fn argocd_generate(color: bool, quiet: bool) -> Result<(), Vec<Error>> {
+    let var = |name: &str| std::env::var(name).ok();
+    let params = argocd::parameters(
+        var("ARGOCD_APP_PARAMETERS").as_deref(),
+        var("KUBE_VERSION").as_deref(),
+    )
+    .map_err(|e| vec![e])?;
+    let source_path = var("ARGOCD_APP_SOURCE_PATH").unwrap_or_default();
+    for overlay in &params.overlays {
+        argocd::check_overlay(overlay, &source_path).map_err(|e| vec![e])?;
+    }
+    let vars = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_encoded_bytes())));
+    let args = RenderArgs {
+        files: vec![PathBuf::from(".")],
+        output_dir: None,
+        check: false,
+        templates: None,
+        no_literal_secrets: false,
+        against: None,
+        compile: CompileArgs {
+            allow_outside_root: false,
+            kube_version: params.kube_version,
+            deny_warnings: false,
+            layers: LayerArgs {
+                environment: params.environment,
+                overlay: params.overlays,
+                set: params.sets,
+            },
+            env: Some(argocd::variables(vars)),
+        },
+    };
+    render(args, color, quiet)
 }
 
 /// `files` with every folder replaced by the descriptions directly in it

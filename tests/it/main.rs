@@ -18,6 +18,7 @@ mod examples;
 mod explain;
 mod fuzz_regressions;
 mod import;
+mod integrations;
 mod json_schema;
 mod kubectl_parity;
 mod kubectl_secretfmt;
