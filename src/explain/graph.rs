@@ -255,6 +255,18 @@ impl Builder {
     }
 }
 
+impl Explanation {
+    /// The app as a Graphviz DOT graph (`--format dot`).
+    pub fn to_dot(&self) -> String {
+        Graph::of(self).to_dot()
+    }
+
+    /// The app as a Mermaid flowchart (`--format mermaid`).
+    pub fn to_mermaid(&self) -> String {
+        Graph::of(self).to_mermaid()
+    }
+}
+
 impl Graph {
     /// The picture of what `explanation` describes.
     pub fn of(explanation: &Explanation) -> Graph {

@@ -25,8 +25,6 @@ use serde::Serialize;
 
 pub mod graph;
 
-pub use graph::Graph;
-
 use crate::model::{
     self, AccessMode, Model, ObjectKind, PodManagementPolicy, Retention, UpdateStrategyType,
 };
@@ -724,16 +722,6 @@ impl Explanation {
             serde_json::to_string_pretty(self).expect("plain structs with string keys serialize");
         s.push('\n');
         s
-    }
-
-    /// The app as a Graphviz DOT graph (`--format dot`): see [`graph`].
-    pub fn to_dot(&self) -> String {
-        Graph::of(self).to_dot()
-    }
-
-    /// The app as a Mermaid flowchart (`--format mermaid`): see [`graph`].
-    pub fn to_mermaid(&self) -> String {
-        Graph::of(self).to_mermaid()
     }
 
     /// The explanation as aligned text for people; the same input always
