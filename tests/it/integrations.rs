@@ -580,6 +580,43 @@ fn the_sidecar_image_runs_the_plugin_as_argo_cd_expects() {
     }
 }
 
+#[test]
+fn the_sidecar_patch_applies_to_argo_cds_repo_server() {
+    // kubectl's own strategic merge, offline, over Argo CD's manifest.
+    let out = ok(run(Command::new("kubectl")
+        .args(["patch", "--local", "-o", "yaml", "-f"])
+        .arg(root().join("tests/fixtures/argocd/argocd-repo-server-deployment.yaml"))
+        .arg("--patch-file")
+        .arg(root().join("integrations/argocd/repo-server-patch.yaml"))
+        .env("KUBECONFIG", root().join("no-such-kubeconfig"))));
+    let deployment: Value = serde_yaml::from_str(&out).unwrap();
+    let pod = &deployment["spec"]["template"]["spec"];
+    let containers = pod["containers"].as_sequence().unwrap();
+    let names: Vec<&str> = containers
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["kubetoml", "argocd-repo-server"]);
+    let sidecar = &containers[0];
+    assert_eq!(sidecar["securityContext"]["runAsUser"], 999);
+    assert_eq!(sidecar["command"][0], "/var/run/argocd/argocd-cmp-server");
+    let volumes: Vec<&str> = (pod["volumes"].as_sequence().unwrap().iter())
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    let mut mounts = BTreeMap::new();
+    for m in sidecar["volumeMounts"].as_sequence().unwrap() {
+        let name = m["name"].as_str().unwrap();
+        assert!(
+            volumes.contains(&name),
+            "the sidecar mounts `{name}`, which the pod lacks"
+        );
+        mounts.insert(m["mountPath"].as_str().unwrap(), name);
+    }
+    assert_eq!(mounts["/var/run/argocd"], "var-files");
+    assert_eq!(mounts["/home/argocd/cmp-server/plugins"], "plugins");
+    assert_ne!(mounts["/tmp"], "tmp", "not the repo server's /tmp");
+}
+
 // --------------------------------------------------------------- pre-commit
 
 fn git(dir: &Path, args: &[&str]) -> String {
@@ -761,7 +798,6 @@ fn binstall_url(target: &str) -> String {
         .unwrap();
     let package = &manifest["package"];
     let binstall = &package["metadata"]["binstall"];
-    let windows = target.contains("windows");
     let format = binstall
         .get("overrides")
         .and_then(|o| o.get(target))
@@ -775,7 +811,6 @@ fn binstall_url(target: &str) -> String {
         other => panic!("pkg-fmt {other}"),
     };
     assert_eq!(binstall["bin-dir"].as_str(), Some("{ bin }{ binary-ext }"));
-    let _ = windows;
     binstall["pkg-url"]
         .as_str()
         .unwrap()
