@@ -367,7 +367,11 @@ impl Graph {
     /// The graph in Graphviz's DOT language, for `dot -Tsvg`.
     pub fn to_dot(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "digraph {} {{", dot_string(std::slice::from_ref(&self.title)));
+        let _ = writeln!(
+            out,
+            "digraph {} {{",
+            dot_string(std::slice::from_ref(&self.title))
+        );
         out.push_str("  graph [rankdir=LR, fontname=\"Helvetica\", fontsize=11];\n");
         out.push_str("  node [fontname=\"Helvetica\", fontsize=10];\n");
         out.push_str("  edge [fontname=\"Helvetica\", fontsize=9, color=\"#4b5563\"];\n");

@@ -1341,3 +1341,71 @@ fn hostile_names_stay_text_in_both_formats() {
         );
     }
 }
+
+/// What Mermaid's own parser makes of `chart` (tests/tools/mermaid-parse.mjs):
+/// node labels by id, and edges as (from, to, label).
+fn mermaid_parse(chart: &str) -> serde_json::Value {
+    use std::io::Write as _;
+    let modules = root().join(".ci/mermaid");
+    assert!(
+        modules.join("node_modules/mermaid/package.json").is_file(),
+        "Mermaid is not in .ci/mermaid: `bash .ci/test` installs it (npm)"
+    );
+    let mut child = Command::new("node")
+        .arg(root().join("tests/tools/mermaid-parse.mjs"))
+        .arg(&modules)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run node ({e})"));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(chart.as_bytes())
+        .unwrap();
+    serde_json::from_str(&ok(child.wait_with_output().unwrap())).unwrap()
+}
+
+#[test]
+fn mermaid_reads_every_label_back_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = "/data/a\"b\\N |x| #35; ]] end\"] --> x; %% y";
+    write(
+        dir.path(),
+        "h.toml",
+        &format!(
+            "name = \"web\"\nimage = \"nginx:1.27\"\n[volumes.data]\nmount = {}\nsize = \"1Gi\"\n[configmaps.conf]\nliterals = {{ \"a.b\" = \"1\" }}\nenv = {{ \"click\" = \"a.b\" }}\nmount = \"/etc/{{x}}(y)\"\n",
+            toml::Value::String(path.into())
+        ),
+    );
+    let file = dir.path().join("h.toml");
+    // Every node and edge of an example survives Mermaid's parser.
+    let chart = explain(&root().join("examples/web/web.toml"), "mermaid");
+    let graph = mermaid_parse(&chart);
+    assert_eq!(graph["type"], "flowchart-v2");
+    let lines = |arrow: bool| {
+        (chart.lines().skip(1))
+            .filter(|l| !l.trim_start().starts_with("class"))
+            .filter(|l| (l.contains("-->") || l.contains("-.->")) == arrow)
+            .count()
+    };
+    assert_eq!(graph["edges"].as_array().unwrap().len(), lines(true));
+    assert_eq!(graph["nodes"].as_object().unwrap().len(), lines(false));
+    assert_eq!(graph["nodes"]["pod2"], "pod web-2");
+    // Hostile text comes back exactly as written.
+    let graph = mermaid_parse(&explain(&file, "mermaid"));
+    let edges = graph["edges"].as_array().unwrap();
+    let label = |to_prefix: &str| -> String {
+        (edges.iter())
+            .find(|e| e[1].as_str().unwrap().starts_with(to_prefix))
+            .map(|e| e[2].as_str().unwrap().to_owned())
+            .unwrap_or_else(|| panic!("no edge to {to_prefix}: {edges:?}"))
+    };
+    assert_eq!(label("pvc"), format!("mounts at {path}"));
+    assert_eq!(
+        label("cm"),
+        "files at /etc/{x}(y)<br>env click from key a.b"
+    );
+}
