@@ -343,8 +343,8 @@ fn main() -> ExitCode {
             print(&String::from_utf8_lossy(&out))
         }
         Command::Schema => print(&kubetoml::json_schema()),
-        Command::Argocd(ArgocdCommand::Discover) => argocd_discover(),
-        Command::Argocd(ArgocdCommand::Generate) => argocd_generate(color, quiet),
+        Command::Argocd(ArgocdCommand::Discover) => argocd::discover(),
+        Command::Argocd(ArgocdCommand::Generate) => argocd::generate(color, quiet),
         Command::Man => {
             let mut out = Vec::new();
             match clap_mangen::Man::new(Cli::command()).render(&mut out) {
@@ -396,7 +396,7 @@ fn render(args: RenderArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> 
         .compile
         .options()
         .no_literal_secrets(args.no_literal_secrets);
-    let files = expand_folders(&args.files, quiet)?;
+    let files = folder::expand(&args.files, quiet)?;
     let mut documents = Vec::new();
     let mut errors = Vec::new();
     // Compiled on every core; the results come back in argument order, so
@@ -456,89 +456,6 @@ fn render(args: RenderArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> 
             }
             Ok(())
         }
-    }
-}
-
-/// `argocd discover`: the descriptions in the current folder, one a line;
-/// nothing (and success) when there are none, which tells Argo CD the
-/// plugin does not apply.
-fn argocd_discover() -> Result<(), Vec<Error>> {
-    match folder::descriptions(Path::new(".")) {
-        Ok(listing) => {
-            let lines: String = (listing.descriptions.iter())
-                .map(|p| format!("{}\n", p.display()))
-                .collect();
-            print(&lines)
-        }
-        Err(_) => Ok(()),
-    }
-}
-
-/// `argocd generate`: `render .` with the Application's parameters and variables.
-fn argocd_generate(color: bool, quiet: bool) -> Result<(), Vec<Error>> {
-    let var = |name: &str| std::env::var(name).ok();
-    let params = argocd::parameters(
-        var("ARGOCD_APP_PARAMETERS").as_deref(),
-        var("KUBE_VERSION").as_deref(),
-    )
-    .map_err(|e| vec![e])?;
-    let source_path = var("ARGOCD_APP_SOURCE_PATH").unwrap_or_default();
-    for overlay in &params.overlays {
-        argocd::check_overlay(overlay, &source_path).map_err(|e| vec![e])?;
-    }
-    let vars = std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_encoded_bytes())));
-    let args = RenderArgs {
-        files: vec![PathBuf::from(".")],
-        output_dir: None,
-        check: false,
-        templates: None,
-        no_literal_secrets: false,
-        against: None,
-        compile: CompileArgs {
-            allow_outside_root: false,
-            kube_version: params.kube_version,
-            deny_warnings: false,
-            layers: LayerArgs {
-                environment: params.environment,
-                overlay: params.overlays,
-                set: params.sets,
-            },
-            env: Some(argocd::variables(vars)),
-        },
-    };
-    render(args, color, quiet)
-}
-
-/// `files` with every folder replaced by the descriptions directly in it
-/// (see [`folder`]), noting on stderr the `.toml` files it skipped.
-fn expand_folders(files: &[PathBuf], quiet: bool) -> Result<Vec<PathBuf>, Vec<Error>> {
-    let mut out = Vec::new();
-    let mut errors = Vec::new();
-    for path in files {
-        if is_stdin(path) || !path.is_dir() {
-            out.push(path.clone());
-            continue;
-        }
-        match folder::descriptions(path) {
-            Ok(listing) => {
-                if !quiet {
-                    for skipped in &listing.skipped {
-                        eprintln!(
-                            "note: skipping `{}`: no top-level `name`, so not a description (an overlay or a data file)",
-                            skipped.display()
-                        );
-                    }
-                }
-                out.extend(listing.descriptions);
-            }
-            Err(e) => errors.push(e),
-        }
-    }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
     }
 }
 

@@ -190,6 +190,57 @@ pub fn variables(vars: impl IntoIterator<Item = (String, Vec<u8>)>) -> BTreeMap<
     own
 }
 
+/// `argocd discover`: the descriptions in the current folder, one a line;
+/// nothing (and success) when there are none, which tells Argo CD the
+/// plugin does not apply.
+pub fn discover() -> Result<(), Vec<Error>> {
+    match super::folder::descriptions(Path::new(".")) {
+        Ok(listing) => {
+            let lines: String = (listing.descriptions.iter())
+                .map(|p| format!("{}\n", p.display()))
+                .collect();
+            crate::print(&lines)
+        }
+        Err(_) => Ok(()),
+    }
+}
+
+/// `argocd generate`: `render .` with the Application's parameters and variables.
+pub fn generate(color: bool, quiet: bool) -> Result<(), Vec<Error>> {
+    let var = |name: &str| std::env::var(name).ok();
+    let params = parameters(
+        var("ARGOCD_APP_PARAMETERS").as_deref(),
+        var("KUBE_VERSION").as_deref(),
+    )
+    .map_err(|e| vec![e])?;
+    let source_path = var("ARGOCD_APP_SOURCE_PATH").unwrap_or_default();
+    for overlay in &params.overlays {
+        check_overlay(overlay, &source_path).map_err(|e| vec![e])?;
+    }
+    let vars = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_encoded_bytes())));
+    let args = crate::RenderArgs {
+        files: vec![PathBuf::from(".")],
+        output_dir: None,
+        check: false,
+        templates: None,
+        no_literal_secrets: false,
+        against: None,
+        compile: crate::CompileArgs {
+            allow_outside_root: false,
+            kube_version: params.kube_version,
+            deny_warnings: false,
+            layers: crate::LayerArgs {
+                environment: params.environment,
+                overlay: params.overlays,
+                set: params.sets,
+            },
+            env: Some(variables(vars)),
+        },
+    };
+    crate::render(args, color, quiet)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -84,6 +84,39 @@ pub fn descriptions(dir: &Path) -> Result<Listing, Error> {
     Ok(listing)
 }
 
+/// `files` with every folder replaced by the descriptions directly in it
+/// (`-`, standard input, stays), noting on stderr the `.toml` files it
+/// skipped unless `quiet`.
+pub fn expand(files: &[PathBuf], quiet: bool) -> Result<Vec<PathBuf>, Vec<Error>> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for path in files {
+        if path.as_os_str() == "-" || !path.is_dir() {
+            out.push(path.clone());
+            continue;
+        }
+        match descriptions(path) {
+            Ok(listing) => {
+                if !quiet {
+                    for skipped in &listing.skipped {
+                        eprintln!(
+                            "note: skipping `{}`: no top-level `name`, so not a description (an overlay or a data file)",
+                            skipped.display()
+                        );
+                    }
+                }
+                out.extend(listing.descriptions);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
 /// Whether `path` holds a TOML table with a top-level `name`, or is not
 /// TOML (or not readable) at all: then compiling it reports why.
 fn has_top_level_name(path: &Path) -> bool {
