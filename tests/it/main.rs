@@ -24,6 +24,7 @@ mod folders;
 mod fuzz_regressions;
 mod house;
 mod import;
+mod integrations;
 mod json_schema;
 mod kubectl_parity;
 mod kubectl_secretfmt;
