@@ -35,8 +35,10 @@ pub const MAX_TEMPLATE_BYTES: u64 = 1024 * 1024;
 /// half a second.
 pub const TEMPLATE_FUEL: u64 = 10_000_000;
 
-/// The templates, one per kind, as `(file name, built-in source)`.
+/// The templates, one per kind (and `pod.yaml`, the pod template the
+/// workloads share), as `(file name, built-in source)`.
 pub const BUILTIN: &[(&str, &str)] = &[
+    ("pod.yaml", include_str!("../../templates/pod.yaml")),
     (
         "namespace.yaml",
         include_str!("../../templates/namespace.yaml"),
