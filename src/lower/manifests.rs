@@ -231,5 +231,14 @@ fn generated(model: &Model) -> BTreeMap<(String, Option<String>, String), String
         add(Kind::NetworkPolicy, &p.metadata);
     }
     add(Kind::StatefulSet, &model.stateful_set.metadata);
+    model
+        .claims
+        .iter()
+        .for_each(|c| add(Kind::PersistentVolumeClaim, &c.metadata));
+    model.jobs.iter().for_each(|j| add(Kind::Job, &j.metadata));
+    model
+        .cron_jobs
+        .iter()
+        .for_each(|c| add(Kind::CronJob, &c.metadata));
     out
 }

@@ -41,9 +41,11 @@ pub const TEMPLATE_FUEL: u64 = 10_000_000;
 /// repeating itself, and it stops with an error rather than run on.
 pub const MAX_TEMPLATE_OUTPUT: usize = 8 * 1024 * 1024;
 
-/// The templates, one per kind, as `(file name, built-in source)`: what
-/// `--templates DIR` may replace.
+/// The templates, one per kind (and `pod.yaml`, the pod template the
+/// workloads share), as `(file name, built-in source)`: what `--templates
+/// DIR` may replace.
 pub const BUILTIN: &[(&str, &str)] = &[
+    ("pod.yaml", include_str!("../../templates/pod.yaml")),
     (
         "namespace.yaml",
         include_str!("../../templates/namespace.yaml"),
@@ -79,6 +81,12 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "statefulset.yaml",
         include_str!("../../templates/statefulset.yaml"),
     ),
+    (
+        "persistentvolumeclaim.yaml",
+        include_str!("../../templates/persistentvolumeclaim.yaml"),
+    ),
+    ("job.yaml", include_str!("../../templates/job.yaml")),
+    ("cronjob.yaml", include_str!("../../templates/cronjob.yaml")),
 ];
 
 /// The parts the built-in templates import or include, as `(name, source)`:
@@ -349,9 +357,10 @@ impl Templates {
     }
 
     /// Renders every object of `model`, in apply order: Namespace,
-    /// ServiceAccount, its Role and ClusterRole, their bindings, ConfigMaps, Secrets, the headless then the client
-    /// Service, PodDisruptionBudget, NetworkPolicy, StatefulSet, then the
-    /// user's `extra_manifests`.
+    /// ServiceAccount, its Role and ClusterRole, their bindings, ConfigMaps,
+    /// Secrets, the headless then the client Service, PersistentVolumeClaims,
+    /// PodDisruptionBudget, NetworkPolicy, StatefulSet, Jobs, CronJobs, then
+    /// the user's `extra_manifests`.
     pub(crate) fn render(&self, model: &Model) -> Result<Vec<Document>, Error> {
         let mut docs = Vec::new();
         if let Some(ns) = &model.namespace {
@@ -384,6 +393,14 @@ impl Templates {
         if let Some(c) = &model.client_service {
             docs.push(self.document(Kind::Service, &c.metadata, "client-service.yaml", c)?);
         }
+        for c in &model.claims {
+            docs.push(self.document(
+                Kind::PersistentVolumeClaim,
+                &c.metadata,
+                "persistentvolumeclaim.yaml",
+                c,
+            )?);
+        }
         if let Some(b) = &model.disruption_budget {
             docs.push(self.document(
                 Kind::PodDisruptionBudget,
@@ -397,6 +414,12 @@ impl Templates {
         }
         let sts = &model.stateful_set;
         docs.push(self.document(Kind::StatefulSet, &sts.metadata, "statefulset.yaml", sts)?);
+        for j in &model.jobs {
+            docs.push(self.document(Kind::Job, &j.metadata, "job.yaml", j)?);
+        }
+        for c in &model.cron_jobs {
+            docs.push(self.document(Kind::CronJob, &c.metadata, "cronjob.yaml", c)?);
+        }
         // A user's own objects, printed and checked when they were read.
         docs.extend(model.extra_manifests.iter().map(|m| Document {
             kind: Kind::parse(&m.kind),
