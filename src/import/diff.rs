@@ -120,7 +120,25 @@ pub fn compare(
 
 impl Diff<'_> {
     fn note(&mut self, path: &str, message: &str) {
+        let path = self.shown_path(path);
         self.out.push(format!("{}: {path}: {message}", self.label));
+    }
+
+    /// `path` as shown: a Secret's key is a name, shown, unless it is not a
+    /// valid key (a value an edit moved into a key, say), which is masked, as
+    /// a description's Secret keys in doubt are.
+    fn shown_path<'p>(&self, path: &'p str) -> std::borrow::Cow<'p, str> {
+        if !self.secret {
+            return path.into();
+        }
+        for field in ["data.", "stringData."] {
+            if let Some(key) = path.strip_prefix(field) {
+                if crate::check::validate::data_key(key).is_err() {
+                    return format!("{field}<a key that is not a valid Secret key, masked>").into();
+                }
+            }
+        }
+        path.into()
     }
 
     /// Renames and rewrites that change nothing a cluster sees, applied to the input and listed.

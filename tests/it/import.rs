@@ -620,3 +620,32 @@ spec:
         "{differences:#?}"
     );
 }
+
+/// Found by the secrecy property run: an edit that turns a Secret's value
+/// into a key (`? VALUE`) left the value in a difference line. A Secret's
+/// key that is not a valid key is masked, as in descriptions.
+#[test]
+fn a_secret_value_moved_into_a_key_is_not_shown() {
+    let yaml = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: web\nspec:\n  serviceName: web\n  replicas: 1\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n        envFrom:\n        - secretRef: {name: s}\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  k: |\n  ?   DB_PASSWORD_QX7ZK\n    DB_PASSWORD_QX7ZK\n";
+    let imported = kubetoml::import::import(&[kubetoml::import::Input {
+        file: "in.yaml",
+        text: yaml,
+    }])
+    .unwrap();
+    let shown = imported.differences.join("\n");
+    assert!(!shown.contains("QX7ZK"), "{shown}");
+    assert!(shown.contains("not a valid Secret key, masked"), "{shown}");
+    // A valid key is a name, and stays shown.
+    let valid = yaml.replace(
+        "  ?   DB_PASSWORD_QX7ZK\n    DB_PASSWORD_QX7ZK\n",
+        "  other-key: x\n",
+    );
+    let imported = kubetoml::import::import(&[kubetoml::import::Input {
+        file: "in.yaml",
+        text: &valid,
+    }])
+    .unwrap();
+    for file in imported.files.iter().filter(|f| !f.secret) {
+        assert!(!String::from_utf8_lossy(&file.bytes).contains("\n    x"));
+    }
+}
