@@ -44,9 +44,11 @@ use std::fmt;
 use serde::Deserialize as _;
 pub use serde_yaml::{Mapping, Value};
 
-/// The most text one read takes: 4 MiB, what kubetoml reads of any input
-/// file (`crate::read::sources::MAX_INPUT_BYTES`).
-pub const MAX_BYTES: usize = 4 * 1024 * 1024;
+/// The most text one read takes: 8 MiB, what a user template may write for
+/// one object (`crate::write::render::MAX_TEMPLATE_OUTPUT`); files are
+/// smaller (4 MiB, `crate::read::sources::MAX_INPUT_BYTES`), and the node
+/// budget bounds the work either way.
+pub const MAX_BYTES: usize = 8 * 1024 * 1024;
 
 /// The most nodes (scalars, sequences, mappings) one read builds, aliases
 /// counted each time they are used: half a million. Real manifests take
@@ -609,6 +611,6 @@ mod tests {
     #[test]
     fn too_much_text_is_refused_before_reading() {
         let text = "#".repeat(MAX_BYTES + 1);
-        assert!(documents(&text).unwrap_err().message.contains("4 MiB"));
+        assert!(documents(&text).unwrap_err().message.contains("8 MiB"));
     }
 }

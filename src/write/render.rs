@@ -499,7 +499,8 @@ fn unknown_templates(dir: &Path) -> Result<(), Error> {
 
 /// [`template_error`] for a template rendering a Secret: minijinja's detail
 /// only for the kinds whose detail comes from the template's own text
-/// (`` `data.x.y` is undefined``, an unknown filter's name); the others can
+/// (`` `data.x.y` is undefined``, an unknown filter's name) or from kubetoml
+/// (the output cap); the others can
 /// quote a value (`tried to include non-existing template '<a value>'`,
 /// `unable to calculate <a value> + 1`), so they say where and what only.
 fn secret_template_error(origin: &str, e: &minijinja::Error) -> Error {
@@ -517,6 +518,8 @@ fn secret_template_error(origin: &str, e: &minijinja::Error) -> Error {
             | K::MissingArgument
             | K::BadEscape
             | K::OutOfFuel
+            // kubetoml's own words: the output cap above.
+            | K::WriteFailure
     );
     if from_the_text {
         return template_error(origin, e);

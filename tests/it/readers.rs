@@ -392,6 +392,15 @@ fn a_template_error_never_quotes_a_secret_value() {
         "{}",
         out.stderr
     );
+    // The output cap is kubetoml's own words: said, for a Secret too.
+    let out = secret_template("{% for i in range(100000) %}{{ data.password * 100 }}{% endfor %}");
+    assert!(
+        out.stderr
+            .contains("it wrote more than 8 MiB for one object"),
+        "{}",
+        out.stderr
+    );
+    assert_masked("SECRET_MARKER_9f3", "the cap", &out.stderr);
     let out = secret_template("{% include data.password %}");
     assert!(
         out.stderr
