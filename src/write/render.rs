@@ -14,7 +14,7 @@
 //! descriptions and from the fuzzer's inputs.
 
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use minijinja::syntax::SyntaxConfig;
 use minijinja::value::{Serde, Value, ValueKind};
@@ -41,7 +41,8 @@ pub const TEMPLATE_FUEL: u64 = 10_000_000;
 /// repeating itself, and it stops with an error rather than run on.
 pub const MAX_TEMPLATE_OUTPUT: usize = 8 * 1024 * 1024;
 
-/// The templates, one per kind, as `(file name, built-in source)`.
+/// The templates, one per kind, as `(file name, built-in source)`: what
+/// `--templates DIR` may replace.
 pub const BUILTIN: &[(&str, &str)] = &[
     (
         "namespace.yaml",
@@ -75,6 +76,48 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
 ];
 
+/// The parts the built-in templates import or include, as `(name, source)`:
+/// each is compiled the first time a template reaches it, so a render pays
+/// only for the parts its objects use. Not replaceable: a user's copy of a
+/// template may import them, or not.
+pub const PARTS: &[(&str, &str)] = &[
+    (
+        "parts/container.yaml",
+        include_str!("../../templates/parts/container.yaml"),
+    ),
+    (
+        "parts/probes.yaml",
+        include_str!("../../templates/parts/probes.yaml"),
+    ),
+    (
+        "parts/security.yaml",
+        include_str!("../../templates/parts/security.yaml"),
+    ),
+    (
+        "parts/affinity.yaml",
+        include_str!("../../templates/parts/affinity.yaml"),
+    ),
+    (
+        "parts/pod-network.yaml",
+        include_str!("../../templates/parts/pod-network.yaml"),
+    ),
+    (
+        "parts/scheduling.yaml",
+        include_str!("../../templates/parts/scheduling.yaml"),
+    ),
+    (
+        "parts/volumes.yaml",
+        include_str!("../../templates/parts/volumes.yaml"),
+    ),
+];
+
+/// The built-in source of template or part `name`.
+fn builtin_source(name: &str) -> Option<&'static str> {
+    (BUILTIN.iter().chain(PARTS))
+        .find(|(n, _)| *n == name)
+        .map(|(_, source)| *source)
+}
+
 /// One rendered Kubernetes object. Its `Debug` form leaves out a Secret's YAML.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Document {
@@ -107,12 +150,13 @@ impl std::fmt::Debug for Document {
 }
 
 /// A template set ready to render. Cloning one is cheap: the compiled
-/// templates are shared, not copied.
+/// templates are shared, not copied, and a built-in template or part is
+/// compiled once, by the first render that reaches it, for every clone.
 #[derive(Clone)]
 pub struct Templates {
-    env: Environment<'static>,
+    env: Arc<Environment<'static>>,
     /// Where each template came from.
-    origins: Vec<Origin>,
+    origins: Arc<[Origin]>,
 }
 
 /// Where a template came from.
@@ -137,8 +181,9 @@ impl Origin {
 }
 
 impl Templates {
-    /// The templates built into kubetoml. They are compiled once per process,
-    /// on first use; every call after that returns a cheap clone.
+    /// The templates built into kubetoml. Each is compiled once per process,
+    /// the first time an object of its kind (or a part it uses) is rendered;
+    /// every call returns a cheap clone of one shared set.
     pub fn builtin() -> Templates {
         static BUILTIN_SET: OnceLock<Templates> = OnceLock::new();
         BUILTIN_SET.get_or_init(Templates::compile_builtin).clone()
@@ -147,13 +192,8 @@ impl Templates {
     fn compile_builtin() -> Templates {
         #[cfg(test)]
         tests::BUILTIN_COMPILED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let mut env = environment();
-        for (name, source) in BUILTIN {
-            env.add_template(name, source)
-                .expect("built-in templates parse (tested)");
-        }
         Templates {
-            env,
+            env: Arc::new(environment()),
             origins: BUILTIN.iter().map(|(n, _)| Origin::builtin(n)).collect(),
         }
     }
@@ -174,7 +214,7 @@ impl Templates {
         let mut env = environment();
         env.set_fuel(Some(TEMPLATE_FUEL));
         let mut origins = Vec::new();
-        for (name, builtin) in BUILTIN {
+        for (name, _) in BUILTIN {
             let path = dir.join(name);
             let (source, origin) =
                 match crate::read::sources::read_limited_to_string(&path, MAX_TEMPLATE_BYTES) {
@@ -186,8 +226,10 @@ impl Templates {
                             user: true,
                         },
                     ),
+                    // The built-in one, compiled when first used.
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                        (builtin.to_string(), Origin::builtin(name))
+                        origins.push(Origin::builtin(name));
+                        continue;
                     }
                     Err(e) => {
                         return Err(Error::bare(
@@ -202,7 +244,10 @@ impl Templates {
             }
             origins.push(origin);
         }
-        Ok(Templates { env, origins })
+        Ok(Templates {
+            env: Arc::new(env),
+            origins: origins.into(),
+        })
     }
 
     /// Renders template `name` with `ctx`; `subject` (kind and name) names the object
@@ -440,6 +485,8 @@ fn environment() -> Environment<'static> {
     env.remove_filter("e");
     env.add_filter("block", block_filter);
     env.add_filter("indent", indent_filter);
+    // Built-in templates and parts compile on demand, once per environment.
+    env.set_loader(|name| Ok(builtin_source(name).map(str::to_owned)));
     env
 }
 
@@ -538,9 +585,48 @@ mod tests {
     #[test]
     fn builtin_templates_parse() {
         let t = Templates::builtin();
-        for (name, _) in BUILTIN {
+        for (name, _) in BUILTIN.iter().chain(PARTS) {
             assert!(t.env.get_template(name).is_ok(), "{name}");
         }
+    }
+
+    #[test]
+    fn a_template_compiles_when_first_used_and_once() {
+        // The built-in environment, with a loader that also logs what it gives.
+        let log = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let mut env = environment();
+        let seen = Arc::clone(&log);
+        env.set_loader(move |name| {
+            seen.lock().unwrap().push(name.to_owned());
+            Ok(builtin_source(name).map(str::to_owned))
+        });
+        let t = Templates {
+            env: Arc::new(env),
+            origins: BUILTIN.iter().map(|(n, _)| Origin::builtin(n)).collect(),
+        };
+        let loads = |name: &str| log.lock().unwrap().iter().filter(|n| *n == name).count();
+        let path = Path::new("examples/web/web.toml");
+        let resolved = crate::resolve_file(path, &crate::Options::default()).unwrap();
+        let first = t.render(&resolved.model).unwrap();
+        assert_eq!(first, Templates::builtin().render(&resolved.model).unwrap());
+        // web has no NetworkPolicy, probes, affinity nor security context:
+        // those are never compiled.
+        for unused in ["networkpolicy.yaml", "parts/probes.yaml", "parts/affinity.yaml", "parts/security.yaml"] {
+            assert_eq!(loads(unused), 0, "{unused}");
+        }
+        assert_eq!(loads("statefulset.yaml"), 1);
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let (t, model) = (t.clone(), resolved.model.clone());
+                std::thread::spawn(move || t.render(&model).unwrap())
+            })
+            .collect();
+        for thread in threads {
+            assert_eq!(thread.join().unwrap(), first);
+        }
+        // Clones share what the first render compiled.
+        assert_eq!(loads("statefulset.yaml"), 1);
+        assert_eq!(loads("parts/container.yaml"), 1);
     }
 
     #[test]
