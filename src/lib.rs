@@ -170,7 +170,7 @@ impl Options {
     }
 
     /// Sets one field, `PATH=VALUE`, after every overlay (`--set`): the
-    /// format decides the value's type (see the README).
+    /// format decides the value's type (see the book, `docs/src/environments.md`).
     pub fn set(mut self, assignment: impl Into<String>) -> Options {
         self.sets.push(assignment.into());
         self
@@ -393,6 +393,16 @@ pub fn read_input(path: &Path) -> std::io::Result<String> {
     sources::read_input(path, sources::MAX_INPUT_BYTES)
 }
 
+/// Reads a YAML file (an `import` input, an `--against` file) as
+/// [`read_input`] does; `kind` is the error's. Invalid UTF-8 is an error
+/// naming the line and column of the first bad byte, never the text.
+pub fn read_yaml_input(path: &Path, kind: ErrorKind) -> Result<String, Error> {
+    let name = path.display().to_string();
+    let bytes = sources::read_input_bytes(path, sources::MAX_INPUT_BYTES)
+        .map_err(|e| Error::bare(kind, &name, format!("cannot read `{name}`: {e}")))?;
+    diag::yaml_text(&name, kind, bytes)
+}
+
 /// Reads the description at `path` and compiles it with the built-in
 /// templates. Paths inside it resolve against its own folder; see
 /// [`Options`] for the rest.
@@ -431,9 +441,11 @@ pub fn resolve(
     let mut overlays = Vec::new();
     for path in &options.overlays {
         let name = path.display().to_string();
-        // Bounded like a description read from the command line.
-        let text = read_input(path)
+        // Bounded like a description read from the command line; not UTF-8:
+        // drawn like a description, at the first bad byte.
+        let bytes = sources::read_input_bytes(path, sources::MAX_INPUT_BYTES)
             .map_err(|e| Error::bare(ErrorKind::Io, &name, format!("cannot read `{name}`: {e}")))?;
+        let text = String::from_utf8(bytes).map_err(|e| diag::not_utf8(&name, e.as_bytes()))?;
         let root = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -554,6 +566,7 @@ fn resolve_layered(
     if let Some(level) = checked.level {
         policy::harden(&mut lowered.model, level);
     }
+    lower::name_jobs(&mut lowered.model);
     Ok(Resolved {
         model: lowered.model,
         origins: composed.origins,

@@ -13,8 +13,7 @@ pub fn run(files: &[PathBuf], dir: &Path, quiet: bool) -> Result<(), Vec<Error>>
     let mut texts = Vec::new();
     for f in files {
         let name = f.display().to_string();
-        let text = kubetoml::read_input(f)
-            .map_err(|e| vec![io(&name, format!("cannot read `{name}`: {e}"))])?;
+        let text = kubetoml::read_yaml_input(f, ErrorKind::Io).map_err(|e| vec![e])?;
         texts.push((name, text));
     }
     let inputs: Vec<Input> = texts

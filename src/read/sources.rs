@@ -78,10 +78,17 @@ fn too_big(limit: u64) -> io::Error {
 /// [`read_limited_to_string`] of `path`, or of standard input for `-`, with
 /// the same limit and the same counting.
 pub fn read_input(path: &Path, limit: u64) -> io::Result<String> {
+    text(read_input_bytes(path, limit)?)
+}
+
+/// [`read_limited`] of `path`, or of standard input for `-`, with the same
+/// limit and the same counting: bytes, for a caller that says where they are
+/// not UTF-8.
+pub fn read_input_bytes(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     if path.as_os_str() != "-" {
-        return read_limited_to_string(path, limit);
+        return read_limited(path, limit);
     }
-    text(read_counted(io::stdin().lock(), limit)?)
+    read_counted(io::stdin().lock(), limit)
 }
 
 /// [`read_limited`] as text: invalid UTF-8 is an error as `fs::read_to_string` words it.

@@ -41,9 +41,11 @@ pub const TEMPLATE_FUEL: u64 = 10_000_000;
 /// repeating itself, and it stops with an error rather than run on.
 pub const MAX_TEMPLATE_OUTPUT: usize = 8 * 1024 * 1024;
 
-/// The templates, one per kind, as `(file name, built-in source)`: what
-/// `--templates DIR` may replace.
+/// The templates, one per kind (and `pod.yaml`, the pod template the
+/// workloads share), as `(file name, built-in source)`: what `--templates
+/// DIR` may replace.
 pub const BUILTIN: &[(&str, &str)] = &[
+    ("pod.yaml", include_str!("../../templates/pod.yaml")),
     (
         "namespace.yaml",
         include_str!("../../templates/namespace.yaml"),
@@ -74,6 +76,12 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "statefulset.yaml",
         include_str!("../../templates/statefulset.yaml"),
     ),
+    (
+        "persistentvolumeclaim.yaml",
+        include_str!("../../templates/persistentvolumeclaim.yaml"),
+    ),
+    ("job.yaml", include_str!("../../templates/job.yaml")),
+    ("cronjob.yaml", include_str!("../../templates/cronjob.yaml")),
 ];
 
 /// The parts the built-in templates import or include, as `(name, source)`:
@@ -299,7 +307,11 @@ impl Templates {
         } else {
             render()
         };
-        let mut text = rendered.map_err(|e| template_error(origin, &e))?;
+        let mut text = rendered.map_err(|e| match subject.0 {
+            // What went wrong, without minijinja's words, which can quote a value.
+            Kind::Secret => secret_template_error(origin, &e),
+            _ => template_error(origin, &e),
+        })?;
         if !text.ends_with('\n') {
             text.push('\n');
         }
@@ -307,6 +319,7 @@ impl Templates {
         if !user {
             return Ok(text);
         }
+        // Its error says where and what in fixed words, never the text: a value may be a secret.
         if let Err(e) = crate::read::yamlread::parse(&text) {
             let at = e
                 .location
@@ -315,7 +328,7 @@ impl Templates {
             return Err(Error::bare(
                 ErrorKind::Template,
                 origin,
-                format!("{origin} produced invalid YAML{at}: {e}"),
+                format!("{origin} produced invalid YAML{at}: {}", e.message),
             ));
         }
         Ok(text)
@@ -340,8 +353,8 @@ impl Templates {
 
     /// Renders every object of `model`, in apply order: Namespace,
     /// ServiceAccount, ConfigMaps, Secrets, the headless then the client
-    /// Service, PodDisruptionBudget, NetworkPolicy, StatefulSet, then the
-    /// user's `extra_manifests`.
+    /// Service, PersistentVolumeClaims, PodDisruptionBudget, NetworkPolicy,
+    /// StatefulSet, Jobs, CronJobs, then the user's `extra_manifests`.
     pub(crate) fn render(&self, model: &Model) -> Result<Vec<Document>, Error> {
         let mut docs = Vec::new();
         if let Some(ns) = &model.namespace {
@@ -366,6 +379,14 @@ impl Templates {
         if let Some(c) = &model.client_service {
             docs.push(self.document(Kind::Service, &c.metadata, "client-service.yaml", c)?);
         }
+        for c in &model.claims {
+            docs.push(self.document(
+                Kind::PersistentVolumeClaim,
+                &c.metadata,
+                "persistentvolumeclaim.yaml",
+                c,
+            )?);
+        }
         if let Some(b) = &model.disruption_budget {
             docs.push(self.document(
                 Kind::PodDisruptionBudget,
@@ -379,6 +400,12 @@ impl Templates {
         }
         let sts = &model.stateful_set;
         docs.push(self.document(Kind::StatefulSet, &sts.metadata, "statefulset.yaml", sts)?);
+        for j in &model.jobs {
+            docs.push(self.document(Kind::Job, &j.metadata, "job.yaml", j)?);
+        }
+        for c in &model.cron_jobs {
+            docs.push(self.document(Kind::CronJob, &c.metadata, "cronjob.yaml", c)?);
+        }
         // A user's own objects, printed and checked when they were read.
         docs.extend(model.extra_manifests.iter().map(|m| Document {
             kind: Kind::parse(&m.kind),
@@ -454,6 +481,41 @@ fn unknown_templates(dir: &Path) -> Result<(), Error> {
         ));
     }
     Ok(())
+}
+
+/// [`template_error`] for a template rendering a Secret: minijinja's detail
+/// only for the kinds whose detail comes from the template's own text
+/// (`` `data.x.y` is undefined``, an unknown filter's name); the others can
+/// quote a value (`tried to include non-existing template '<a value>'`,
+/// `unable to calculate <a value> + 1`), so they say where and what only.
+fn secret_template_error(origin: &str, e: &minijinja::Error) -> Error {
+    use minijinja::ErrorKind as K;
+    let from_the_text = matches!(
+        e.kind(),
+        K::SyntaxError
+            | K::UndefinedError
+            | K::UnknownFilter
+            | K::UnknownTest
+            | K::UnknownFunction
+            | K::UnknownMethod
+            | K::UnknownBlock
+            | K::TooManyArguments
+            | K::MissingArgument
+            | K::BadEscape
+            | K::OutOfFuel
+    );
+    if from_the_text {
+        return template_error(origin, e);
+    }
+    let line = e.line().map(|l| format!(":{l}")).unwrap_or_default();
+    Error::bare(
+        ErrorKind::Template,
+        origin,
+        format!(
+            "{origin}{line}: {} (rendering a Secret: details not shown, they may quote its values)",
+            e.kind()
+        ),
+    )
 }
 
 fn template_error(origin: &str, e: &minijinja::Error) -> Error {
