@@ -239,6 +239,10 @@ fn parse(text: &str) -> Option<Record> {
         let Some(line) = line.strip_suffix('\n') else {
             break;
         };
+        // Names of entries beside the output folder, never paths.
+        if line.contains('/') {
+            return None;
+        }
         let (word, rest) = line.split_once(' ')?;
         match word {
             "journal" => {
@@ -262,10 +266,10 @@ fn parse(text: &str) -> Option<Record> {
     Some(record)
 }
 
-/// Undoes what the journals of the output folder `base` in `parent` record (see the
-/// module's documentation). Errors are the parent's listing only: a folder that cannot
-/// be removed keeps its journal for the next run.
-pub fn recover(parent: &Path, base: &str) -> io::Result<()> {
+/// Undoes what the journals of the output folder `dir` (named `base`, as text) in
+/// `parent` record (see the module's documentation). Errors are the parent's listing
+/// only: a folder that cannot be removed keeps its journal for the next run.
+pub fn recover(parent: &Path, base: &str, dir: &Path) -> io::Result<()> {
     let stem = prefix(base, "journal");
     for entry in fs::read_dir(parent)? {
         let entry = entry?;
@@ -284,7 +288,7 @@ pub fn recover(parent: &Path, base: &str) -> io::Result<()> {
         {
             continue;
         }
-        if undo(parent, base, &record) {
+        if undo(parent, dir, &record) {
             let _ = fs::remove_file(&path);
         }
     }
@@ -292,8 +296,7 @@ pub fn recover(parent: &Path, base: &str) -> io::Result<()> {
 }
 
 /// Undoes one journal's record; `true` when nothing it names is left.
-fn undo(parent: &Path, base: &str, record: &Record) -> bool {
-    let dir = parent.join(base);
+fn undo(parent: &Path, dir: &Path, record: &Record) -> bool {
     let is_ours = |name: &str| -> bool {
         let Ok(Some(id)) = identity(&parent.join(name)) else {
             return false;
@@ -304,10 +307,11 @@ fn undo(parent: &Path, base: &str, record: &Record) -> bool {
     if let Some(old) = &record.old {
         let path = parent.join(old);
         if is_ours(old) {
-            let back = fs::symlink_metadata(&dir).is_err() && fs::rename(&path, &dir).is_ok();
-            if !back {
-                done &= remove_owned(&path).is_ok();
-            }
+            // Back in place when nothing is there; removed only when the new one is.
+            done &= match fs::symlink_metadata(dir) {
+                Err(_) => fs::rename(&path, dir).is_ok(),
+                Ok(_) => remove_owned(&path).is_ok(),
+            };
         }
     }
     for name in &record.staging {

@@ -63,7 +63,7 @@ pub fn write_dir(dir: &Path, docs: &[Document]) -> Result<(), Error> {
     std::fs::create_dir_all(&parent)
         .map_err(|e| io(format!("cannot create `{}`", parent.display()), e))?;
     let _lock = lock(&parent).map_err(|e| io(format!("cannot lock `{}`", parent.display()), e))?;
-    journal::recover(&parent, &base)
+    journal::recover(&parent, &base, &dir)
         .map_err(|e| io("cannot clean up after an earlier run".into(), e))?;
     let files: Vec<OutFile> = docs
         .iter()
