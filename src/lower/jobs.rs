@@ -9,6 +9,7 @@ use super::context::*;
 use super::data::DataObject;
 use super::pod::{main_container, Mounts};
 use crate::check::cron;
+use crate::write::render::Templates;
 
 /// The label naming the `[jobs.X]` a pod belongs to.
 pub const JOB_LABEL: &str = "kubetoml.dev/job";
@@ -46,7 +47,8 @@ impl Lowerer<'_> {
                 settings,
                 pod,
             };
-            job.metadata.name = job_name(&base.app.name, &job);
+            // The hash is 10 characters; `name_jobs` computes it once the model is complete.
+            job.metadata.name = format!("{}-{}-{}", base.app.name, key.get_ref(), "h".repeat(10));
             self.name_fits(&key, &job.metadata.name, JOB_NAME_MAX, "Job", "each of its pods is labelled `job-name: NAME`, a label value");
             out.push(job);
         }
@@ -271,7 +273,7 @@ impl Lowerer<'_> {
         let mut usable = Vec::new();
         for m in names {
             match base.mounts.mountable.get(m.get_ref()) {
-                Some(vm) if !pod_volume(&vm.name) => {
+                Some(vms) if vms.iter().any(|vm| !pod_volume(&vm.name)) => {
                     self.error_help(
                         format!("`{}` is a claim template: every StatefulSet pod has its own", m.get_ref()),
                         m.span(),
@@ -301,20 +303,27 @@ impl Lowerer<'_> {
     }
 }
 
-/// `<app>-<key>-<hash>`: the hash covers everything the Job emits but its name.
-fn job_name(app: &str, job: &Job) -> String {
-    let json = serde_json::to_string(&(&job.metadata.labels, &job.metadata.annotations, &job.metadata.namespace, &job.settings, &job.pod))
-        .expect("a model serializes");
-    format!("{app}-{}-{}", job.key, hash::job_suffix(&json))
+/// `<app>-<key>-<hash>`: the hash covers the Job as the built-in
+/// `job.yaml` renders it without a name, so the name changes exactly when
+/// what kubetoml emits for it does (whatever `--templates` later lays out).
+fn job_name(app: &str, job: &Job, templates: &Templates) -> String {
+    let mut unnamed = job.clone();
+    unnamed.metadata.name = String::new();
+    // The built-in templates render every model (tested); the model's JSON stands in otherwise.
+    let text = templates.job_text(&unnamed).unwrap_or_else(|_| {
+        serde_json::to_string(&unnamed).expect("a model serializes")
+    });
+    format!("{app}-{}-{}", job.key, hash::job_suffix(&text))
 }
 
 /// Names every Job after what it finally holds: called once the model is
 /// complete (after `pod_security` filled in what its level requires), so a
-/// Job whose pod changes in any way is a new Job.
+/// Job whose output changes in any way is a new Job.
 pub fn name_jobs(model: &mut Model) {
+    let templates = Templates::builtin();
     let app = model.stateful_set.metadata.name.clone();
     for job in &mut model.jobs {
-        job.metadata.name = job_name(&app, job);
+        job.metadata.name = job_name(&app, job, &templates);
     }
 }
 

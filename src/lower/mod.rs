@@ -28,6 +28,7 @@ mod manifests;
 mod network;
 mod pod;
 mod probe;
+mod rbac;
 mod workload;
 
 use context::*;
@@ -75,6 +76,9 @@ pub fn lower(
         .diags
         .into_iter()
         .partition(|d| d.severity == Severity::Error);
+    if let Some(m) = &mut model {
+        name_jobs(m);
+    }
     match model {
         Some(model) if errors.is_empty() => Ok(Lowered { model, warnings }),
         _ => {
@@ -201,6 +205,8 @@ impl Lowerer<'_> {
         app.name_ok.then_some(Model {
             namespace: self.namespace_object(create_namespace.as_ref(), namespace.as_ref(), &app),
             service_account: identity.object,
+            roles: identity.rbac.roles,
+            role_bindings: identity.rbac.bindings,
             config_maps,
             secrets,
             client_service: self.client_service(client_service.as_ref(), &app, &ports, &service),

@@ -47,6 +47,11 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "serviceaccount.yaml",
         include_str!("../../templates/serviceaccount.yaml"),
     ),
+    ("role.yaml", include_str!("../../templates/role.yaml")),
+    (
+        "rolebinding.yaml",
+        include_str!("../../templates/rolebinding.yaml"),
+    ),
     (
         "configmap.yaml",
         include_str!("../../templates/configmap.yaml"),
@@ -261,6 +266,12 @@ impl Templates {
         Ok(text)
     }
 
+    /// A Job as `job.yaml` lays it out: what its name's hash covers
+    /// (see [`crate::lower::name_jobs`]).
+    pub(crate) fn job_text(&self, job: &crate::model::Job) -> Result<String, Error> {
+        self.render_one("job.yaml", job, (&Kind::Job, &job.metadata.name))
+    }
+
     /// One object, rendered by `template`.
     fn document<T: Serialize>(
         &self,
@@ -279,9 +290,10 @@ impl Templates {
     }
 
     /// Renders every object of `model`, in apply order: Namespace,
-    /// ServiceAccount, ConfigMaps, Secrets, the headless then the client
-    /// Service, PersistentVolumeClaims, PodDisruptionBudget, NetworkPolicy,
-    /// StatefulSet, Jobs, CronJobs, then the user's `extra_manifests`.
+    /// ServiceAccount, its Role and ClusterRole, their bindings, ConfigMaps,
+    /// Secrets, the headless then the client Service, PersistentVolumeClaims,
+    /// PodDisruptionBudget, NetworkPolicy, StatefulSet, Jobs, CronJobs, then
+    /// the user's `extra_manifests`.
     pub(crate) fn render(&self, model: &Model) -> Result<Vec<Document>, Error> {
         let mut docs = Vec::new();
         if let Some(ns) = &model.namespace {
@@ -294,6 +306,14 @@ impl Templates {
                 "serviceaccount.yaml",
                 sa,
             )?);
+        }
+        // Roles before bindings, as kustomize orders them: Role, ClusterRole,
+        // RoleBinding, ClusterRoleBinding.
+        for role in &model.roles {
+            docs.push(self.document(role.kind.clone(), &role.metadata, "role.yaml", role)?);
+        }
+        for b in &model.role_bindings {
+            docs.push(self.document(b.kind.clone(), &b.metadata, "rolebinding.yaml", b)?);
         }
         for cm in &model.config_maps {
             docs.push(self.document(Kind::ConfigMap, &cm.metadata, "configmap.yaml", cm)?);

@@ -180,3 +180,35 @@ fn each_release_gets_output_its_schema_accepts() {
     }
     assert_eq!(refused, ["1.27", "1.28"]);
 }
+
+/// `examples/peers` (a native sidecar, RBAC rules, a volume at two paths)
+/// passes every release's strict schema from its minimum, 1.29, to 1.37;
+/// before 1.29 kubetoml refuses its native sidecar, at its line.
+#[test]
+fn the_peers_example_passes_from_its_minimum_release() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = "examples/peers/peers.toml";
+    for version in VERSIONS {
+        let minor = &version[..version.len() - 2];
+        match render_for(minor, example) {
+            Ok(yaml) => {
+                let text = String::from_utf8(yaml.clone()).unwrap();
+                for kind in ["Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"] {
+                    assert!(text.contains(&format!("\nkind: {kind}\n")), "{kind}");
+                }
+                assert!(text.contains("restartPolicy: Always"));
+                let file = dir.path().join(format!("peers-{minor}.yaml"));
+                std::fs::write(&file, yaml).unwrap();
+                validate(version, &[file]).unwrap();
+            }
+            Err(err) => {
+                assert!(
+                    ["1.27", "1.28"].contains(&minor)
+                        && err.contains("`sidecars.native` needs Kubernetes 1.29 or later")
+                        && err.contains("peers.toml:34:10"),
+                    "{minor}: {err}"
+                );
+            }
+        }
+    }
+}
