@@ -47,9 +47,11 @@ impl Lowerer<'_> {
                 settings,
                 pod,
             };
-            // The hash is 10 characters; `name_jobs` computes it once the model is complete.
-            job.metadata.name = format!("{}-{}-{}", base.app.name, key.get_ref(), "h".repeat(10));
-            self.name_fits(&key, &job.metadata.name, JOB_NAME_MAX, "Job", "each of its pods is labelled `job-name: NAME`, a label value");
+            // `name_jobs` names it once the model is complete; the hash is 10 characters.
+            let name = format!("{}-{}-<hash>", base.app.name, key.get_ref());
+            let length = name.len() - "<hash>".len() + 10;
+            self.name_fits(&key, &name, length, JOB_NAME_MAX, "Job", "each of its pods is labelled `job-name: NAME`, a label value");
+            job.metadata.name = name;
             out.push(job);
         }
         out
@@ -65,7 +67,7 @@ impl Lowerer<'_> {
         for (key, c) in cronjobs {
             let (s, job) = c.into_inner().split();
             let name = format!("{}-{}", base.app.name, key.get_ref());
-            self.name_fits(&key, &name, CRONJOB_NAME_MAX, "CronJob", "the controller names each Job `NAME-<11 characters>`, which must fit in 63");
+            self.name_fits(&key, &name, name.len(), CRONJOB_NAME_MAX, "CronJob", "the controller names each Job `NAME-<11 characters>`, which must fit in 63");
             let (settings, pod, labels) = self.job_pod(&key, job, CRONJOB_LABEL, base);
             if let Err(reason) = cron::parse(s.schedule.get_ref()) {
                 let help = if reason.contains("TZ") {
@@ -125,12 +127,20 @@ impl Lowerer<'_> {
         out
     }
 
-    fn name_fits(&mut self, key: &Spanned<String>, name: &str, max: usize, kind: &str, why: &str) {
-        if name.len() > max {
+    fn name_fits(
+        &mut self,
+        key: &Spanned<String>,
+        name: &str,
+        length: usize,
+        max: usize,
+        kind: &str,
+        why: &str,
+    ) {
+        if length > max {
             self.error_help(
                 format!("the {kind} name `{name}` is too long"),
                 key.span(),
-                format!("{} characters, at most {max} are allowed", name.len()),
+                format!("{length} characters, at most {max} are allowed"),
                 format!("{why}: shorten the app's name or this table's"),
             );
         }
