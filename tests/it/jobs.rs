@@ -139,13 +139,11 @@ fn job_pods_match_no_selector_of_the_app_and_the_policy_admits_them() {
             .iter()
             .map(|s| labels(&s["spec"]["selector"])),
     );
-    for kind in ["PodDisruptionBudget"] {
-        selectors.extend(
-            of_kind(&docs, kind)
-                .iter()
-                .map(|b| labels(&b["spec"]["selector"]["matchLabels"])),
-        );
-    }
+    selectors.extend(
+        of_kind(&docs, "PodDisruptionBudget")
+            .iter()
+            .map(|b| labels(&b["spec"]["selector"]["matchLabels"])),
+    );
     let policy = of_kind(&docs, "NetworkPolicy")[0];
     selectors.push(labels(&policy["spec"]["podSelector"]["matchLabels"]));
     let pod = &sts["spec"]["template"]["spec"];
