@@ -180,66 +180,46 @@ fn each_release_gets_output_its_schema_accepts() {
     assert_eq!(refused, ["1.27", "1.28"]);
 }
 
-/// `examples/peers` (a native sidecar, RBAC rules, a volume at two paths)
-/// passes every release's strict schema from its minimum, 1.29, to 1.37;
-/// before 1.29 kubetoml refuses its native sidecar, at its line.
+/// The examples with a native sidecar, RBAC rules and a volume at two paths
+/// (`examples/peers`, and `examples/pgstack` with its Job and CronJob) pass
+/// every release's strict schema from their minimum, 1.29, to 1.37; before
+/// 1.29 kubetoml refuses the native sidecar, at its line.
 #[test]
-fn the_peers_example_passes_from_its_minimum_release() {
+fn the_examples_with_native_sidecars_pass_from_their_minimum_release() {
     let dir = tempfile::tempdir().unwrap();
-    let example = "examples/peers/peers.toml";
-    for version in VERSIONS {
-        let minor = &version[..version.len() - 2];
-        match render_for(minor, example) {
-            Ok(yaml) => {
-                let text = String::from_utf8(yaml.clone()).unwrap();
-                for kind in ["Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"] {
-                    assert!(text.contains(&format!("\nkind: {kind}\n")), "{kind}");
+    for name in ["peers", "pgstack"] {
+        let example = format!("examples/{name}/{name}.toml");
+        let text = std::fs::read_to_string(&example).unwrap();
+        let line = 1 + text.lines().position(|l| l == "native = true").unwrap();
+        for version in VERSIONS {
+            let minor = &version[..version.len() - 2];
+            match render_for(minor, &example) {
+                Ok(yaml) => {
+                    let text = String::from_utf8(yaml.clone()).unwrap();
+                    let mut kinds = vec!["Role", "RoleBinding"];
+                    if name == "pgstack" {
+                        kinds.extend(["Job", "CronJob", "PersistentVolumeClaim"]);
+                    }
+                    for kind in kinds {
+                        assert!(
+                            text.contains(&format!("\nkind: {kind}\n")),
+                            "{name}: {kind}"
+                        );
+                    }
+                    assert!(text.contains("restartPolicy: Always"), "{name}");
+                    let file = dir.path().join(format!("{name}-{minor}.yaml"));
+                    std::fs::write(&file, yaml).unwrap();
+                    validate(version, &[file]).unwrap();
                 }
-                assert!(text.contains("restartPolicy: Always"));
-                let file = dir.path().join(format!("peers-{minor}.yaml"));
-                std::fs::write(&file, yaml).unwrap();
-                validate(version, &[file]).unwrap();
-            }
-            Err(err) => {
-                assert!(
-                    ["1.27", "1.28"].contains(&minor)
-                        && err.contains("`sidecars.native` needs Kubernetes 1.29 or later")
-                        && err.contains("peers.toml:34:10"),
-                    "{minor}: {err}"
-                );
-            }
-        }
-    }
-}
-
-/// `examples/pgstack` (a migration Job, a backup CronJob writing to a claim,
-/// a native sidecar, RBAC rules, a volume at two paths) passes every
-/// release's strict schema from its minimum, 1.29, to 1.37; before 1.29
-/// kubetoml refuses its native sidecar, at its line.
-#[test]
-fn the_pgstack_example_passes_from_its_minimum_release() {
-    let dir = tempfile::tempdir().unwrap();
-    let example = "examples/pgstack/pgstack.toml";
-    for version in VERSIONS {
-        let minor = &version[..version.len() - 2];
-        match render_for(minor, example) {
-            Ok(yaml) => {
-                let text = String::from_utf8(yaml.clone()).unwrap();
-                for kind in ["Job", "CronJob", "PersistentVolumeClaim", "Role", "RoleBinding"] {
-                    assert!(text.contains(&format!("\nkind: {kind}\n")), "{kind}");
+                Err(err) => {
+                    let at = format!("{name}.toml:{line}:10");
+                    assert!(
+                        ["1.27", "1.28"].contains(&minor)
+                            && err.contains("`sidecars.native` needs Kubernetes 1.29 or later")
+                            && err.contains(&at),
+                        "{name} {minor}: {err}"
+                    );
                 }
-                assert!(text.contains("restartPolicy: Always"));
-                let file = dir.path().join(format!("pgstack-{minor}.yaml"));
-                std::fs::write(&file, yaml).unwrap();
-                validate(version, &[file]).unwrap();
-            }
-            Err(err) => {
-                assert!(
-                    ["1.27", "1.28"].contains(&minor)
-                        && err.contains("`sidecars.native` needs Kubernetes 1.29 or later")
-                        && err.contains("pgstack.toml:"),
-                    "{minor}: {err}"
-                );
             }
         }
     }
