@@ -318,15 +318,18 @@ pub fn lints(spec: &Spec) -> Vec<(&'static str, Diagnostic)> {
         let reads = rule.verbs.iter().any(|v| READ_VERBS.contains(&v.get_ref().as_str()));
         let secrets = rule.resources.iter().find(|r| r.get_ref() == "secrets");
         if let (true, Some(s)) = (reads, secrets) {
-            let scope = if rule.resource_names.is_empty() {
-                "every Secret"
+            let what = if rule.resource_names.is_empty() {
+                "every Secret of the namespace, passwords and tokens included".to_owned()
             } else {
-                "the Secrets it names"
+                let names: Vec<String> = (rule.resource_names.iter())
+                    .map(|n| format!("`{}`", n.get_ref().escape_debug()))
+                    .collect();
+                format!("the Secrets {} through the API", names.join(", "))
             };
             out.push((
                 "rbac-reads-secrets",
                 Diagnostic::warning(
-                    format!("this rule lets the pods read {scope} of the namespace, passwords and tokens included"),
+                    format!("this rule lets the pods read {what}"),
                     s.span(),
                     "reads secrets",
                 )
