@@ -269,6 +269,13 @@ pub fn check_against(
     against::check(previous, previous_name, documents)
 }
 
+/// What applying `documents` over `previous` may or may not do, which
+/// cannot be known offline (a standalone claim that grows): one warning
+/// line each.
+pub fn against_notes(previous: &str, previous_name: &str, documents: &[Document]) -> Vec<String> {
+    against::notes(previous, previous_name, documents)
+}
+
 /// Joins documents into one multi-document YAML stream.
 pub fn join_documents(docs: &[Document]) -> String {
     let mut out = String::with_capacity(docs.iter().map(|d| d.yaml.len() + 4).sum());

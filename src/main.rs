@@ -425,6 +425,11 @@ fn render(args: RenderArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> 
         let name = path.display().to_string();
         let previous = kubetoml::read_yaml_input(path, ErrorKind::Against).map_err(|e| vec![e])?;
         kubetoml::check_against(&previous, &name, &documents).map_err(|e| vec![e])?;
+        if !quiet {
+            for note in kubetoml::against_notes(&previous, &name, &documents) {
+                terminal::eprintln(&format!("warning: {note}"));
+            }
+        }
     }
     match &args.output_dir {
         None => print(&kubetoml::join_documents(&documents)),

@@ -101,6 +101,10 @@ pub enum ChangeKind {
     ClusterIp,
     /// A RoleBinding's or ClusterRoleBinding's `roleRef` (its role's kind or name).
     RoleRef,
+    /// A standalone claim's (`[claims.X]`) size made smaller, its storage
+    /// class or its access modes: the API server refuses each. (Growing is
+    /// allowed when the storage class allows expansion: see [`notes`].)
+    StandaloneClaim,
 }
 
 /// Compares the documents about to be printed with `previous`, the text of
@@ -118,6 +122,7 @@ pub fn compare(
             Kind::Service => "Service",
             Kind::RoleBinding => "RoleBinding",
             Kind::ClusterRoleBinding => "ClusterRoleBinding",
+            Kind::PersistentVolumeClaim => "PersistentVolumeClaim",
             _ => continue,
         };
         // Our own output; a template that does not parse failed in render already.
@@ -141,6 +146,8 @@ pub fn compare(
         if doc.kind == Kind::StatefulSet {
             cx.pods = pods_of(before, &doc.name);
             compare_stateful_set(&mut cx, before, &new);
+        } else if doc.kind == Kind::PersistentVolumeClaim {
+            compare_claim(&mut cx, before, &new);
         } else if doc.kind != Kind::Service {
             compare_role_ref(&mut cx, before, &new);
         } else if str_at(&new, &["spec", "clusterIP"]) == Some("None") {
@@ -366,6 +373,70 @@ fn compare_stateful_set(cx: &mut Cx<'_>, old: &Value, new: &Value) {
             );
         }
     }
+}
+
+/// A standalone claim: it may grow (see [`notes`]), not shrink nor change class or access modes.
+fn compare_claim(cx: &mut Cx<'_>, old: &Value, new: &Value) {
+    let storage = ["spec", "resources", "requests", "storage"];
+    if let (Some(a), Some(b)) = (str_at(old, &storage), str_at(new, &storage)) {
+        if matches!(compare_quantities(a, b), Some(Ordering::Greater) | None) && a != b {
+            cx.push(
+                "spec.resources.requests.storage".into(),
+                Some(a.to_owned()),
+                Some(b.to_owned()),
+                ChangeKind::StandaloneClaim,
+            );
+        }
+    }
+    for path in [&["spec", "storageClassName"][..], &["spec", "accessModes"]] {
+        let (a, b) = (at(old, path), at(new, path));
+        // The API server fills in the default class of a claim that names none.
+        if path[1] == "storageClassName" && b.is_none() {
+            continue;
+        }
+        let mut diffs = Vec::new();
+        diff(&path.join("."), a, b, &mut diffs);
+        if !diffs.is_empty() {
+            cx.push(
+                path.join("."),
+                a.map(value_text),
+                b.map(value_text),
+                ChangeKind::StandaloneClaim,
+            );
+        }
+    }
+}
+
+/// What applying `documents` over `previous` does that may or may not work,
+/// which cannot be known offline: a standalone claim that grows (the API
+/// server expands it only if its storage class has `allowVolumeExpansion`).
+/// One line each, for warnings. `previous` that does not parse gives none
+/// (`compare` reports it).
+pub fn notes(previous: &str, previous_name: &str, documents: &[Document]) -> Vec<String> {
+    let Ok(old) = objects(previous, previous_name) else {
+        return Vec::new();
+    };
+    let storage = ["spec", "resources", "requests", "storage"];
+    let mut out = Vec::new();
+    for doc in documents.iter().filter(|d| d.kind == Kind::PersistentVolumeClaim) {
+        let (Ok(new), Some(before)) = (
+            yamlread::parse(&doc.yaml),
+            old.iter().find(|o| same_object(o, doc)),
+        ) else {
+            continue;
+        };
+        if let (Some(a), Some(b)) = (str_at(before, &storage), str_at(&new, &storage)) {
+            if compare_quantities(a, b) == Some(Ordering::Less) {
+                out.push(format!(
+                    "PersistentVolumeClaim `{}` grows from {} to {}: the cluster expands it only if its storage class allows it (`allowVolumeExpansion: true`), which cannot be known offline; check with `kubectl get storageclass`",
+                    printable(&doc.name),
+                    printable(a),
+                    printable(b)
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// A binding's `roleRef` cannot change: the API server refuses any update to it.
@@ -686,6 +757,12 @@ fn procedure(c: &Change) -> String {
             "a Service's clusterIP cannot change; replace the Service:\n\
              1. kubectl delete service {name}{ns}\n\
              2. apply the new YAML (the pods' DNS names resolve again once the headless Service is back)"
+        ),
+        ChangeKind::StandaloneClaim => format!(
+            "a PersistentVolumeClaim cannot shrink, nor change its storage class or access modes; make a new claim:\n\
+             1. give the `[claims.X]` table a new name, so the new YAML makes a new claim\n\
+             2. apply it, and copy the data across (a Job that mounts both claims)\n\
+             3. once the data is safe: kubectl delete persistentvolumeclaim {name}{ns}"
         ),
         ChangeKind::RoleRef => format!(
             "Kubernetes refuses to change a binding's roleRef; replace the binding:\n\

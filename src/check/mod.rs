@@ -3,8 +3,9 @@
 //!
 //! Takes the model (and, for [`policy`], the spec) and gives diagnostics:
 //! [`validate`] the field rules, [`api_rules`] what the API server refuses,
-//! [`policy`] Pod Security levels and lints, [`cron`] CronJob schedules and time zones, [`kube_version`] what the
-//! target release supports, [`rbac`] the rules of a service account, and [`against`] which changes to a previous
+//! [`policy`] Pod Security levels and lints, [`cron`] CronJob schedules and
+//! time zones, [`kube_version`] what the target release supports, [`rbac`]
+//! the rules of a service account, and [`against`] which changes to a previous
 //! render Kubernetes refuses to make in place.
 
 pub mod against;

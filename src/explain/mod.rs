@@ -655,22 +655,19 @@ fn batch_view(
         concurrency_policy: None,
         summary,
         restart_policy: pod.restart_policy,
-        identity: {
-            let created = model
+        identity: PodIdentityView {
+            service_account: pod.service_account.clone(),
+            created: model
                 .service_account
                 .as_ref()
-                .is_some_and(|sa| Some(&sa.metadata.name) == pod.service_account.as_ref());
-            PodIdentityView {
-                service_account: pod.service_account.clone(),
-                created,
-                token_mounted: pod.automount_service_account_token,
-                // The account's rules hold for every pod that runs as it.
-                permissions: if created {
-                    permissions(model)
-                } else {
-                    Vec::new()
-                },
-            }
+                .is_some_and(|sa| Some(&sa.metadata.name) == pod.service_account.as_ref()),
+            token_mounted: pod.automount_service_account_token,
+            // The rules are the app's account's: a Job running as another has none of them.
+            permissions: if pod.service_account == model.stateful_set.pod.service_account {
+                permissions(model)
+            } else {
+                Vec::new()
+            },
         },
         image_pull_secrets: pod.image_pull_secrets.clone(),
         containers: pod.containers.iter().map(view).collect(),

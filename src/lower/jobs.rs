@@ -9,6 +9,7 @@ use super::context::*;
 use super::data::DataObject;
 use super::pod::{main_container, Mounts};
 use crate::check::cron;
+use crate::write::render::Templates;
 
 /// The label naming the `[jobs.X]` a pod belongs to.
 pub const JOB_LABEL: &str = "kubetoml.dev/job";
@@ -46,8 +47,11 @@ impl Lowerer<'_> {
                 settings,
                 pod,
             };
-            job.metadata.name = job_name(&base.app.name, &job);
-            self.name_fits(&key, &job.metadata.name, JOB_NAME_MAX, "Job", "each of its pods is labelled `job-name: NAME`, a label value");
+            // `name_jobs` names it once the model is complete; the hash is 10 characters.
+            let name = format!("{}-{}-<hash>", base.app.name, key.get_ref());
+            let length = name.len() - "<hash>".len() + 10;
+            self.name_fits(&key, &name, length, JOB_NAME_MAX, "Job", "each of its pods is labelled `job-name: NAME`, a label value");
+            job.metadata.name = name;
             out.push(job);
         }
         out
@@ -63,7 +67,7 @@ impl Lowerer<'_> {
         for (key, c) in cronjobs {
             let (s, job) = c.into_inner().split();
             let name = format!("{}-{}", base.app.name, key.get_ref());
-            self.name_fits(&key, &name, CRONJOB_NAME_MAX, "CronJob", "the controller names each Job `NAME-<11 characters>`, which must fit in 63");
+            self.name_fits(&key, &name, name.len(), CRONJOB_NAME_MAX, "CronJob", "the controller names each Job `NAME-<11 characters>`, which must fit in 63");
             let (settings, pod, labels) = self.job_pod(&key, job, CRONJOB_LABEL, base);
             if let Err(reason) = cron::parse(s.schedule.get_ref()) {
                 let help = if reason.contains("TZ") {
@@ -123,12 +127,20 @@ impl Lowerer<'_> {
         out
     }
 
-    fn name_fits(&mut self, key: &Spanned<String>, name: &str, max: usize, kind: &str, why: &str) {
-        if name.len() > max {
+    fn name_fits(
+        &mut self,
+        key: &Spanned<String>,
+        name: &str,
+        length: usize,
+        max: usize,
+        kind: &str,
+        why: &str,
+    ) {
+        if length > max {
             self.error_help(
                 format!("the {kind} name `{name}` is too long"),
                 key.span(),
-                format!("{} characters, at most {max} are allowed", name.len()),
+                format!("{length} characters, at most {max} are allowed"),
                 format!("{why}: shorten the app's name or this table's"),
             );
         }
@@ -270,9 +282,8 @@ impl Lowerer<'_> {
         let mut listable = base.mounts.listable();
         let mut usable = Vec::new();
         for m in names {
-            // A volume mounted at several paths has one name.
-            match base.mounts.mountable.get(m.get_ref()).and_then(|vms| vms.first()) {
-                Some(vm) if !pod_volume(&vm.name) => {
+            match base.mounts.mountable.get(m.get_ref()) {
+                Some(vms) if vms.iter().any(|vm| !pod_volume(&vm.name)) => {
                     self.error_help(
                         format!("`{}` is a claim template: every StatefulSet pod has its own", m.get_ref()),
                         m.span(),
@@ -302,20 +313,27 @@ impl Lowerer<'_> {
     }
 }
 
-/// `<app>-<key>-<hash>`: the hash covers everything the Job emits but its name.
-fn job_name(app: &str, job: &Job) -> String {
-    let json = serde_json::to_string(&(&job.metadata.labels, &job.metadata.annotations, &job.metadata.namespace, &job.settings, &job.pod))
-        .expect("a model serializes");
-    format!("{app}-{}-{}", job.key, hash::job_suffix(&json))
+/// `<app>-<key>-<hash>`: the hash covers the Job as the built-in
+/// `job.yaml` renders it without a name, so the name changes exactly when
+/// what kubetoml emits for it does (whatever `--templates` later lays out).
+fn job_name(app: &str, job: &Job, templates: &Templates) -> String {
+    let mut unnamed = job.clone();
+    unnamed.metadata.name = String::new();
+    // The built-in templates render every model (tested); the model's JSON stands in otherwise.
+    let text = templates.job_text(&unnamed).unwrap_or_else(|_| {
+        serde_json::to_string(&unnamed).expect("a model serializes")
+    });
+    format!("{app}-{}-{}", job.key, hash::job_suffix(&text))
 }
 
 /// Names every Job after what it finally holds: called once the model is
 /// complete (after `pod_security` filled in what its level requires), so a
-/// Job whose pod changes in any way is a new Job.
+/// Job whose output changes in any way is a new Job.
 pub fn name_jobs(model: &mut Model) {
+    let templates = Templates::builtin();
     let app = model.stateful_set.metadata.name.clone();
     for job in &mut model.jobs {
-        job.metadata.name = job_name(&app, job);
+        job.metadata.name = job_name(&app, job, &templates);
     }
 }
 

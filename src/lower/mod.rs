@@ -76,6 +76,9 @@ pub fn lower(
         .diags
         .into_iter()
         .partition(|d| d.severity == Severity::Error);
+    if let Some(m) = &mut model {
+        name_jobs(m);
+    }
     match model {
         Some(model) if errors.is_empty() => Ok(Lowered { model, warnings }),
         _ => {

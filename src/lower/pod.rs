@@ -43,11 +43,11 @@ pub(super) struct Mounts {
     /// emptyDir and existing-claim volumes, by name.
     pub(super) other_volumes: Vec<OtherVolume>,
     /// Every mount, by the name a container's `mounts` lists: a volume's or
-    /// an object's table key. The main container mounts all of them; a
-    /// volume mounted at several paths has several.
+    /// an object's table key. The main container mounts all of them.
+    /// A volume mounted at several paths has several.
     pub(super) mountable: BTreeMap<String, Vec<VolumeMount>>,
     /// `[claims.X]`, by table key: the mount and the volume, for the
-    /// containers that list them (never the main container by default).
+    /// containers that list them (never the main container).
     pub(super) claims: BTreeMap<String, (VolumeMount, OtherVolume)>,
 }
 
@@ -55,9 +55,30 @@ impl Mounts {
     /// What a container's `mounts` may list: every mountable, and the claims.
     pub(super) fn listable(&self) -> BTreeMap<String, Vec<VolumeMount>> {
         let mut all = self.mountable.clone();
-        all.extend(self.claims.iter().map(|(k, (m, _))| (k.clone(), vec![m.clone()])));
+        all.extend(
+            (self.claims.iter()).map(|(k, (m, _))| (k.clone(), vec![m.clone()])),
+        );
         all
     }
+}
+
+/// The mount and the pod volume of a standalone claim: the volume is named
+/// after its table key, the claim it uses `<app>-<key>`.
+fn claim_mount(c: &ClaimUse) -> (VolumeMount, OtherVolume) {
+    let mount = VolumeMount {
+        name: c.claim.key.clone(),
+        mount_path: c.mount.get_ref().clone(),
+        sub_path: None,
+        read_only: c.read_only,
+    };
+    let volume = OtherVolume {
+        name: c.claim.key.clone(),
+        source: VolumeSource::Claim {
+            claim_name: c.claim.metadata.name.clone(),
+            read_only: c.read_only,
+        },
+    };
+    (mount, volume)
 }
 
 /// Pod-level and main-container security settings, from the top-level `security_context`.
@@ -94,25 +115,6 @@ pub(super) fn main_container(name: Spanned<String>) -> spec::ContainerSpec {
         mounts: Vec::new(),
         native: None,
     }
-}
-
-/// The mount and the pod volume of a standalone claim: the volume is named
-/// after its table key, the claim it uses `<app>-<key>`.
-fn claim_mount(c: &ClaimUse) -> (VolumeMount, OtherVolume) {
-    let mount = VolumeMount {
-        name: c.claim.key.clone(),
-        mount_path: c.mount.get_ref().clone(),
-        sub_path: None,
-        read_only: c.read_only,
-    };
-    let volume = OtherVolume {
-        name: c.claim.key.clone(),
-        source: VolumeSource::Claim {
-            claim_name: c.claim.metadata.name.clone(),
-            read_only: c.read_only,
-        },
-    };
-    (mount, volume)
 }
 
 impl Lowerer<'_> {
@@ -233,10 +235,6 @@ impl Lowerer<'_> {
         );
         mount_paths.extend(claims.iter().map(|c| (c.claim.key.as_str(), c.mount.clone())));
         self.mount_paths(mount_paths);
-        let claims_in = claims;
-        let claims = (claims.iter())
-            .map(|c| (c.claim.key.clone(), claim_mount(c)))
-            .collect();
         let other_volumes = (volumes.iter())
             .filter_map(|(name, v)| self.other_volume(name, v.get_ref()))
             .collect();
@@ -269,7 +267,7 @@ impl Lowerer<'_> {
             pod_volumes.push(volume.clone());
         }
         pod_volumes.sort_by(|a, b| a.name.cmp(&b.name));
-        for c in claims_in {
+        for c in claims {
             let key = &c.claim.key;
             if mountable.contains_key(key) || volume_names.contains_key(key) {
                 self.error_help(
@@ -284,7 +282,9 @@ impl Lowerer<'_> {
             volumes: pod_volumes,
             other_volumes,
             mountable,
-            claims,
+            claims: (claims.iter())
+                .map(|c| (c.claim.key.clone(), claim_mount(c)))
+                .collect(),
         }
     }
 

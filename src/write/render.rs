@@ -339,6 +339,12 @@ impl Templates {
         Ok(text)
     }
 
+    /// A Job as `job.yaml` lays it out: what its name's hash covers
+    /// (see [`crate::lower::name_jobs`]).
+    pub(crate) fn job_text(&self, job: &crate::model::Job) -> Result<String, Error> {
+        self.render_one("job.yaml", job, (&Kind::Job, &job.metadata.name))
+    }
+
     /// One object, rendered by `template`.
     fn document<T: Serialize>(
         &self,

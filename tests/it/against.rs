@@ -358,3 +358,50 @@ fn a_binding_to_another_role_fails() {
     );
     settings().bind(|| insta::assert_snapshot!("against_role_ref", stderr));
 }
+
+/// A `[claims.X]` may grow (with a warning: the storage class decides), not
+/// shrink nor change class or access modes.
+#[test]
+fn a_standalone_claim_may_grow_with_a_warning_but_not_shrink_nor_change_class() {
+    let p = Project::new();
+    let tables = "\n[claims.backups]\nsize = \"5Gi\"\nmount = \"/backup\"\n\n[cronjobs.backup]\nschedule = \"@daily\"\nmounts = [\"backups\"]\nresources = { limits = { memory = \"64Mi\" } }\n";
+    let original = format!("{LINTS_OFF}\n{WEB}");
+    p.write("web.toml", &format!("{original}{tables}"));
+    p.render_old();
+    p.write(
+        "web.toml",
+        &format!("{original}{}", tables.replace("5Gi", "8Gi")),
+    );
+    let out = p
+        .cmd(&["render", "--against", "old.yaml", "web.toml"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("PersistentVolumeClaim `web-backups` grows from 5Gi to 8Gi")
+            && stderr.contains("allowVolumeExpansion"),
+        "{stderr}"
+    );
+    p.write(
+        "web.toml",
+        &format!("{original}{}", tables.replace("5Gi", "4Gi")),
+    );
+    let err = p.fails("old.yaml");
+    assert!(err.contains("cannot change `spec.resources.requests.storage` of PersistentVolumeClaim `web-backups` in place: `5Gi` -> `4Gi`"), "{err}");
+    p.write(
+        "web.toml",
+        &format!(
+            "{original}{}",
+            tables.replace(
+                "size = \"5Gi\"",
+                "size = \"5Gi\"\naccess_modes = [\"ReadWriteMany\"]"
+            )
+        ),
+    );
+    let err = p.fails("old.yaml");
+    assert!(
+        err.contains("`spec.accessModes` of PersistentVolumeClaim `web-backups`"),
+        "{err}"
+    );
+    assert!(err.contains("make a new claim"), "{err}");
+}

@@ -25,6 +25,7 @@ mod fuzz_regressions;
 mod house;
 mod import;
 mod integrations;
+mod jobs;
 mod json_schema;
 mod kubectl_parity;
 mod kubectl_secretfmt;

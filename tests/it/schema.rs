@@ -196,7 +196,11 @@ fn the_examples_with_native_sidecars_pass_from_their_minimum_release() {
             match render_for(minor, &example) {
                 Ok(yaml) => {
                     let text = String::from_utf8(yaml.clone()).unwrap();
-                    for kind in ["Role", "RoleBinding"] {
+                    let mut kinds = vec!["Role", "RoleBinding"];
+                    if name == "pgstack" {
+                        kinds.extend(["Job", "CronJob", "PersistentVolumeClaim"]);
+                    }
+                    for kind in kinds {
                         assert!(
                             text.contains(&format!("\nkind: {kind}\n")),
                             "{name}: {kind}"

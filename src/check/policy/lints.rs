@@ -87,6 +87,21 @@ fn containers(spec: &Spec) -> Vec<Seen<'_>> {
     let mut all: Vec<Seen> = spec.init_containers.iter().map(other).collect();
     all.push(main);
     all.extend(spec.sidecars.iter().map(other));
+    // A Job without an image of its own runs the app's, linted above.
+    all.extend(spec.jobs.iter().map(|(k, j)| Seen {
+        name: k.get_ref(),
+        at: k.span(),
+        image: j.get_ref().image.as_ref(),
+        resources: j.get_ref().resources.as_ref(),
+        sc: j.get_ref().security_context.as_ref(),
+    }));
+    all.extend(spec.cronjobs.iter().map(|(k, c)| Seen {
+        name: k.get_ref(),
+        at: k.span(),
+        image: c.get_ref().image.as_ref(),
+        resources: c.get_ref().resources.as_ref(),
+        sc: c.get_ref().security_context.as_ref(),
+    }));
     all
 }
 

@@ -15,7 +15,7 @@ use crate::diag::{did_you_mean, Diagnostic, Severity};
 use crate::check::kube_version::{self, Availability, FieldFact, KubeVersion};
 use crate::lower::Lowered;
 use crate::model::{ContainerSecurityContext, Model};
-use crate::read::spec::{ContainerSpec, HandlerSpec, LifecycleSpec, ProbesSpec, Spanned, Spec};
+use crate::read::spec::{ContainerSpec, SecurityContextSpec, HandlerSpec, LifecycleSpec, ProbesSpec, Spanned, Spec};
 use pss::{Finding, Level, Pod};
 
 /// The user ID `restricted` runs pods as when the description names none:
@@ -41,6 +41,9 @@ pub fn check(spec: &Spec, flag_version: Option<&str>) -> Checked {
     let level = level(spec, &mut diags);
     let (target, why) = target(spec, flag_version, &mut diags);
     pod_security(&pod(spec), level, target, &allow, &mut diags);
+    for job in job_pods(spec) {
+        pod_security(&job, level, target, &allow, &mut diags);
+    }
     versions(spec, target, &why, &allow, &mut diags);
     diags.extend(crate::check::rbac::check(spec, target));
     for (name, d) in lints::check(spec) {
@@ -149,6 +152,33 @@ fn pod(spec: &Spec) -> Pod<'_> {
         at: spec.name.span(),
         containers,
     }
+}
+
+/// The pods of `[jobs.X]` and `[cronjobs.X]`: the top-level `security_context`'s
+/// pod-wide settings, and the one container with its own settings.
+fn job_pods(spec: &Spec) -> Vec<Pod<'_>> {
+    fn job<'a>(
+        spec: &'a Spec,
+        key: &'a Spanned<String>,
+        sc: Option<&'a Spanned<SecurityContextSpec>>,
+    ) -> Pod<'a> {
+        Pod {
+        sc: spec.security_context.as_ref(),
+        at: key.span(),
+        containers: vec![pss::Container {
+            name: key.get_ref(),
+            at: key.span(),
+            sc,
+            main: false,
+            probes: None,
+            lifecycle: None,
+        }],
+        }
+    }
+    (spec.jobs.iter())
+        .map(|(k, j)| job(spec, k, j.get_ref().security_context.as_ref()))
+        .chain((spec.cronjobs.iter()).map(|(k, c)| job(spec, k, c.get_ref().security_context.as_ref())))
+        .collect()
 }
 
 /// Under a level: everything it forbids is an error (what it requires and
