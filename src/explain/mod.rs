@@ -78,6 +78,13 @@ pub struct Explanation {
     /// they were merged (left out of the JSON when none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub origins: Vec<Origin>,
+    /// With `[roles.NAME]`: the role this StatefulSet is (left out of the JSON without roles).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// With `[roles.NAME]`: every other role's explanation, in the
+    /// description's order (left out of the JSON without roles).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other_roles: Vec<Explanation>,
 }
 
 /// Where one field's value came from, when a layer set it.
@@ -377,8 +384,28 @@ impl RefKind {
     }
 }
 
-/// Describes what the StatefulSet of `model` promises, pod by pod.
+/// Describes what the StatefulSet of `model` promises, pod by pod; with
+/// roles, each role's StatefulSet.
 pub(crate) fn explain(model: &Model) -> Explanation {
+    let mut first = explain_one(model);
+    first.role = model.role.clone();
+    first.other_roles = (model.other_roles.iter())
+        .map(|r| {
+            let mut view = model.clone();
+            view.other_roles = Vec::new();
+            view.service = r.service.clone();
+            view.client_service = r.client_service.clone();
+            view.disruption_budget = r.disruption_budget.clone();
+            view.stateful_set = r.stateful_set.clone();
+            let mut e = explain_one(&view);
+            e.role = Some(r.role.clone());
+            e
+        })
+        .collect();
+    first
+}
+
+fn explain_one(model: &Model) -> Explanation {
     let sts = &model.stateful_set;
     let name = &sts.metadata.name;
     let namespace = sts.metadata.namespace.clone();
@@ -458,6 +485,8 @@ pub(crate) fn explain(model: &Model) -> Explanation {
         pods,
         pods_not_listed,
         origins: Vec::new(),
+        role: None,
+        other_roles: Vec::new(),
     }
 }
 
@@ -725,6 +754,9 @@ impl Explanation {
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         let mut head = Table::default();
+        if let Some(role) = &self.role {
+            head.row(["role", role]);
+        }
         head.row(["statefulset", &self.stateful_set]);
         match &self.namespace {
             Some(ns) => head.row(["namespace", ns]),
@@ -767,6 +799,10 @@ impl Explanation {
             pod_text(&mut out, pod);
         }
         self.write_not_listed(&mut out);
+        for other in &self.other_roles {
+            out.push('\n');
+            out.push_str(&other.to_text());
+        }
         self.write_origins(&mut out);
         out
     }

@@ -133,7 +133,8 @@ fn build_app(objects: &[Object], set: usize, owned: &[usize]) -> Result<App, Err
     used.extend(service);
     used.extend(super::companions::companions(objects, set, &mut doc));
     statefulset_section(spec, &mut doc);
-    claims_sections(spec, &mut ctx, &mut doc);
+    keep_selector(sts, &mut doc);
+    claims_sections(&sts.value, &mut ctx, &mut doc);
     pod_dir_sections(&ctx, &mut doc);
     let mut data = Vec::new();
     for t in ctx.tables {
@@ -275,8 +276,52 @@ fn statefulset_section(spec: &Value, doc: &mut Doc) {
     }
 }
 
+/// The selector kubetoml gives a StatefulSet named `name`.
+fn default_selector(name: &str) -> Vec<(String, String)> {
+    vec![
+        ("app.kubernetes.io/instance".to_owned(), name.to_owned()),
+        ("app.kubernetes.io/name".to_owned(), name.to_owned()),
+    ]
+}
+
+/// `[statefulset] selector`, when the input's differs from kubetoml's:
+/// Kubernetes never changes a StatefulSet's selector.
+fn keep_selector(sts: &Object, doc: &mut Doc) {
+    let selector = &sts.value["spec"]["selector"];
+    let mut labels = string_map(&selector["matchLabels"]);
+    labels.sort();
+    if labels.is_empty() || labels == default_selector(&sts.name) {
+        return;
+    }
+    let value = Val::Table(labels.into_iter().map(|(k, v)| (k, Val::Str(v))).collect());
+    match doc.sections.iter_mut().find(|(h, _)| h == "[statefulset]") {
+        Some((_, e)) => e.push(("selector".to_owned(), value)),
+        None => doc.sections.push((
+            "[statefulset]".to_owned(),
+            vec![("selector".to_owned(), value)],
+        )),
+    }
+}
+
+/// The claim template's metadata a description keeps when it is not
+/// kubetoml's default (the StatefulSet's selector as labels, no annotations)
+/// and its `volumeMode` when written: a template never changes.
+fn claim_metadata(sts: &Value, claim: &Value, e: &mut Entries) {
+    let mut selector = string_map(&sts["spec"]["selector"]["matchLabels"]);
+    selector.sort();
+    let mut labels = string_map(&claim["metadata"]["labels"]);
+    labels.sort();
+    if labels != selector {
+        e.push(("labels".to_owned(), str_table(labels, &[])));
+    }
+    let annotations = string_map(&claim["metadata"]["annotations"]);
+    push(e, "annotations", Some(str_table(annotations, &[])));
+    push(e, "volume_mode", str_val(&claim["spec"]["volumeMode"]));
+}
+
 /// `[volumes.NAME]` for each claim template a container mounts (the format needs a mount path).
-fn claims_sections(spec: &Value, ctx: &mut Ctx, doc: &mut Doc) {
+fn claims_sections(sts: &Value, ctx: &mut Ctx, doc: &mut Doc) {
+    let spec = &sts["spec"];
     for claim in items(&spec["volumeClaimTemplates"]) {
         let Some(name) = text(&claim["metadata"]["name"]) else {
             continue;
@@ -297,6 +342,7 @@ fn claims_sections(spec: &Value, ctx: &mut Ctx, doc: &mut Doc) {
         );
         push(&mut e, "storage_class", str_val(&s["storageClassName"]));
         push(&mut e, "access_modes", strs_val(&s["accessModes"]));
+        claim_metadata(sts, claim, &mut e);
         e.extend(mount.iter().filter(|(k, _)| k != "mount").cloned());
         doc.sections
             .push((format!("[volumes.{}]", super::toml_out::key(&name)), e));

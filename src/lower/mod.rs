@@ -26,6 +26,7 @@ mod manifests;
 mod network;
 mod pod;
 mod probe;
+mod roles;
 mod workload;
 
 use context::*;
@@ -61,19 +62,33 @@ pub fn lower(
         options,
         container_refs: Vec::new(),
     };
-    cx.diags.extend(crate::check::api_rules::check(&spec));
     // Read after the rest: a user's object must not collide with a generated one.
     let extra = std::mem::take(&mut spec.extra_manifests);
-    let mut model = cx.app(spec);
-    if let Some(m) = &mut model {
-        m.extra_manifests = cx.extra_manifests(&extra, m);
+    let roles = std::mem::take(&mut spec.roles);
+    let mut model = if roles.is_empty() {
+        cx.diags.extend(crate::check::api_rules::check(&spec));
+        cx.app(spec, None)
+    } else {
+        cx.roles(spec, roles)
+    };
+    if let Some((m, shared)) = &mut model {
+        m.extra_manifests = cx.extra_manifests(&extra, m, shared);
     }
+    // Each role reads the description's shared part again: say each thing once.
+    let mut seen = Vec::new();
+    cx.diags.retain(|d| {
+        let new = !seen.contains(d);
+        if new {
+            seen.push(d.clone());
+        }
+        new
+    });
     let (errors, warnings): (Vec<_>, Vec<_>) = cx
         .diags
         .into_iter()
         .partition(|d| d.severity == Severity::Error);
     match model {
-        Some(model) if errors.is_empty() => Ok(Lowered { model, warnings }),
+        Some((model, _)) if errors.is_empty() => Ok(Lowered { model, warnings }),
         _ => {
             let mut all = errors;
             all.extend(warnings);
@@ -86,7 +101,11 @@ pub fn lower(
 impl Lowerer<'_> {
     /// The list of steps: each returns a finished piece that later steps read,
     /// none reaches back into the description for what an earlier one decided.
-    fn app(&mut self, spec: Spec) -> Option<Model> {
+    ///
+    /// With `role`, the description is that role's (its table merged over the
+    /// rest): the app's shared objects carry the description's own labels and
+    /// annotations, the role's objects its own. Also gives the shared objects' metadata.
+    fn app(&mut self, spec: Spec, role: Option<&roles::RoleCx>) -> Option<(Model, Metadata)> {
         // Every field, by name: a field added to `Spec` but not lowered does not compile.
         let Spec {
             extra_manifests: _, // taken by `lower`, read once the model is built
@@ -134,14 +153,21 @@ impl Lowerer<'_> {
             pod_security: _,
             kube_version: _,
             allow: _,
+            roles: _, // read by `roles`: none here
         } = spec;
-        let app = self.identity(&name, namespace.as_ref(), &labels, &annotations);
+        let (base_labels, base_annotations) = match role {
+            Some(r) => (&r.labels, &r.annotations),
+            None => (&labels, &annotations),
+        };
+        let app = self.identity(&name, namespace.as_ref(), base_labels, base_annotations);
+        let role_name = role.map(|r| &r.name);
+        let workload = self.workload(&app, role_name, statefulset.as_ref(), &labels, &annotations);
         let replicas = self.replicas(replicas.as_ref());
         let identity = self.pod_identity(service_account, automount_service_account_token, &app);
         // Generated objects first, with how the pods use them: containers refer to them.
         let objects = self.generated(configmaps, secrets, hash_suffix.as_ref());
         let ports = self.ports(&ports);
-        let service = self.service(service.as_ref(), &app, &ports);
+        let service = self.service(service.as_ref(), &workload, &ports);
         // The main container is written at the top level, named after the app.
         let pod_spec = PodSpec {
             main: spec::ContainerSpec {
@@ -173,22 +199,28 @@ impl Lowerer<'_> {
             tolerations,
             spread,
         };
-        let pod = self.pod(pod_spec, &app, &objects);
-        let network_policy = self.network_policy(network_policy.as_ref(), &app, &pod);
-        let stateful_set = self.stateful_set(&statefulset, replicas, &app, &service, pod, &volumes);
+        let pod = self.pod(pod_spec, &workload, &objects);
+        let network_policy =
+            self.network_policy(network_policy.as_ref(), &app, &workload.selector, &pod);
+        let stateful_set =
+            self.stateful_set(&statefulset, replicas, &workload, &service, pod, &volumes);
         let (config_maps, secrets) = data::into_objects(objects, &app);
-        app.name_ok.then_some(Model {
+        let shared = app.metadata(&app.name, StringMap::new(), StringMap::new());
+        let model = Model {
             namespace: self.namespace_object(create_namespace.as_ref(), namespace.as_ref(), &app),
             service_account: identity.object,
             config_maps,
             secrets,
-            client_service: self.client_service(client_service.as_ref(), &app, &ports, &service),
-            disruption_budget: self.disruption_budget(disruption_budget.as_ref(), replicas, &app),
+            client_service: self.client_service(client_service.as_ref(), &workload, &ports, &service),
+            disruption_budget: self.disruption_budget(disruption_budget.as_ref(), replicas, &workload),
             network_policy,
             stateful_set,
             service,
+            role: role_name.map(|r| r.get_ref().clone()),
+            other_roles: Vec::new(),
             extra_manifests: Vec::new(),
-        })
+        };
+        (app.name_ok && workload.name_ok).then_some((model, shared))
     }
 
     /// The app's name, namespace, labels and annotations, checked.
@@ -235,6 +267,7 @@ impl Lowerer<'_> {
             name_ok,
             namespace,
             selector,
+            pod_labels: all_labels.clone(),
             labels: all_labels,
             annotations: self.annotations(annotations),
         }

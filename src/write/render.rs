@@ -293,12 +293,15 @@ impl Templates {
         for s in &model.secrets {
             docs.push(self.document(Kind::Secret, &s.metadata, "secret.yaml", s)?);
         }
-        let service = &model.service;
-        docs.push(self.document(Kind::Service, &service.metadata, "service.yaml", service)?);
-        if let Some(c) = &model.client_service {
+        let workloads = model.workloads();
+        for w in &workloads {
+            let service = &w.service;
+            docs.push(self.document(Kind::Service, &service.metadata, "service.yaml", service)?);
+        }
+        for c in workloads.iter().filter_map(|w| w.client_service.as_ref()) {
             docs.push(self.document(Kind::Service, &c.metadata, "client-service.yaml", c)?);
         }
-        if let Some(b) = &model.disruption_budget {
+        for b in workloads.iter().filter_map(|w| w.disruption_budget.as_ref()) {
             docs.push(self.document(
                 Kind::PodDisruptionBudget,
                 &b.metadata,
@@ -309,8 +312,10 @@ impl Templates {
         if let Some(p) = &model.network_policy {
             docs.push(self.document(Kind::NetworkPolicy, &p.metadata, "networkpolicy.yaml", p)?);
         }
-        let sts = &model.stateful_set;
-        docs.push(self.document(Kind::StatefulSet, &sts.metadata, "statefulset.yaml", sts)?);
+        for w in &workloads {
+            let sts = &w.stateful_set;
+            docs.push(self.document(Kind::StatefulSet, &sts.metadata, "statefulset.yaml", sts)?);
+        }
         // A user's own objects, printed and checked when they were read.
         docs.extend(model.extra_manifests.iter().map(|m| Document {
             kind: Kind::parse(&m.kind),

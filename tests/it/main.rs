@@ -29,6 +29,7 @@ mod parallel;
 mod pod_features;
 mod pod_security;
 mod readback;
+mod roles;
 mod roundtrip;
 mod schema;
 mod secrecy;

@@ -352,7 +352,13 @@ pub fn harden(model: &mut Model, level: Level) {
     if level != Level::Restricted {
         return;
     }
-    let pod = &mut model.stateful_set.pod;
+    let others = model.other_roles.iter_mut().map(|r| &mut r.stateful_set.pod);
+    for pod in std::iter::once(&mut model.stateful_set.pod).chain(others) {
+        harden_pod(pod);
+    }
+}
+
+fn harden_pod(pod: &mut crate::model::PodTemplate) {
     let sc = pod.security_context.get_or_insert_with(Default::default);
     sc.run_as_non_root.get_or_insert(true);
     sc.run_as_user.get_or_insert(RESTRICTED_DEFAULT_USER);
