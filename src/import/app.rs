@@ -33,7 +33,9 @@ pub struct App {
     pub objects: Vec<usize>,
 }
 
-/// One description per StatefulSet in `objects`.
+/// One description per StatefulSet in `objects`, except that StatefulSets
+/// sharing objects (a ConfigMap, a Secret, a ServiceAccount the input makes)
+/// become one description with a role each (see [`super::roles`]).
 pub fn build(objects: &[Object]) -> Result<Vec<App>, Error> {
     let sets: Vec<usize> = (0..objects.len())
         .filter(|&i| objects[i].kind == "StatefulSet")
@@ -44,16 +46,37 @@ pub fn build(objects: &[Object]) -> Result<Vec<App>, Error> {
         ));
     }
     let owners = data_owners(objects, &sets);
-    sets.iter()
-        .map(|&s| {
-            let owned: Vec<usize> = owners
-                .iter()
-                .filter(|(_, &o)| o == s)
-                .map(|(&d, _)| d)
-                .collect();
-            build_app(objects, s, &owned)
-        })
-        .collect()
+    let owned_by = |group: &[usize]| -> Vec<usize> {
+        (owners.iter())
+            .filter(|(_, o)| group.contains(o))
+            .map(|(&d, _)| d)
+            .collect()
+    };
+    let mut apps = Vec::new();
+    for group in super::roles::groups(objects, &sets) {
+        if let [s] = group[..] {
+            apps.push(build_app(objects, s, &owned_by(&group), true)?);
+            continue;
+        }
+        let owned = owned_by(&group);
+        let members = (group.iter())
+            .map(|&s| build_app(objects, s, &owned, false))
+            .collect::<Result<Vec<_>, _>>()?;
+        // Roles cannot say everything (a headless Service two StatefulSets share, say).
+        let combined = super::roles::combine(objects, &group, &members)
+            .filter(|app| super::check_render(app, &app.toml).is_ok());
+        match combined {
+            Some(app) => apps.push(app),
+            // Not one description: each StatefulSet its own, as without roles.
+            None => {
+                for &s in &group {
+                    let own: Vec<usize> = owned_by(&[s]);
+                    apps.push(build_app(objects, s, &own, true)?);
+                }
+            }
+        }
+    }
+    Ok(apps)
 }
 
 /// Each ConfigMap and Secret goes to the first StatefulSet (in its namespace) that refers to it, else the first one there.
@@ -84,7 +107,7 @@ fn data_owners(objects: &[Object], sets: &[usize]) -> BTreeMap<usize, usize> {
     owners
 }
 
-fn build_app(objects: &[Object], set: usize, owned: &[usize]) -> Result<App, Error> {
+fn build_app(objects: &[Object], set: usize, owned: &[usize], extras: bool) -> Result<App, Error> {
     let sts = &objects[set];
     let spec = &sts.value["spec"];
     let pod_spec = &spec["template"]["spec"];
@@ -149,9 +172,12 @@ fn build_app(objects: &[Object], set: usize, owned: &[usize]) -> Result<App, Err
         data.extend(t.files);
         used.extend(t.object);
     }
-    if let Some((file, extra)) = super::companions::extra_manifests(objects, set, &used, &mut doc) {
-        data.push(file);
-        used.extend(extra);
+    if extras {
+        let found = super::companions::extra_manifests(objects, set, &used, &mut doc);
+        if let Some((file, extra)) = found {
+            data.push(file);
+            used.extend(extra);
+        }
     }
     Ok(App {
         name: sts.name.clone(),

@@ -14,6 +14,7 @@ mod diff;
 mod extras;
 mod level;
 mod pod;
+mod roles;
 mod shared;
 mod toml_out;
 mod value;

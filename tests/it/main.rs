@@ -14,6 +14,7 @@ mod check;
 mod checkov;
 mod cli;
 mod companions;
+mod corpus_against;
 mod examples;
 mod explain;
 mod fuzz_regressions;
