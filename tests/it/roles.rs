@@ -315,3 +315,24 @@ fn without_roles_a_kept_selector_must_not_be_contradicted() {
         written("name = \"db\"\nimage = \"postgres:17.6\"\n[statefulset]\nselector = {}\n");
     assert!(stderr(&kubetoml(&["render", "-q"], &file)).contains("`selector` is empty"));
 }
+
+/// Every ```toml block of `docs/src/roles.md` renders, and the kept
+/// selector example renders the names and selector it documents.
+#[test]
+fn the_book_chapter_examples_render() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("docs/src/roles.md")).unwrap();
+    let blocks: Vec<&str> = text.split("```toml\n").skip(1).map(|b| b.split("```").next().unwrap()).collect();
+    assert_eq!(blocks.len(), 2);
+    for block in &blocks {
+        let (_d, file) = written(block);
+        let yaml = stdout(&kubetoml(&["render", "-q"], &file));
+        assert!(yaml.contains("kind: StatefulSet"), "{block}");
+    }
+    assert_eq!(blocks[0], std::fs::read_to_string(fixture()).unwrap().split_once('\n').unwrap().1);
+    let (_d, file) = written(blocks[1]);
+    let docs = documents(&stdout(&kubetoml(&["render", "-q"], &file)));
+    let sts = find(&docs, "StatefulSet", "db-postgresql-primary");
+    assert_eq!(sts["spec"]["serviceName"], "db-postgresql-primary-hl");
+    assert_eq!(sts["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"], "postgresql");
+}
