@@ -85,6 +85,7 @@ pub fn compose(
     let (envs, diags) = Environments::take(&mut merge.doc);
     merge.diagnostics.extend(diags);
     let base = merge.doc.clone();
+    let roles = layers::role_names(&base);
     let others = match layers.environment {
         Some(name) => {
             let (table, others) = envs
@@ -109,6 +110,7 @@ pub fn compose(
         merge.diagnostics.extend(layers::refuse_base_only(&mut table, "`--set`"));
         merge.layer(table, "--set".to_owned());
     }
+    merge.diagnostics.extend(layers::unknown_roles(&merge.doc, &roles));
     if !merge.diagnostics.is_empty() {
         merge.diagnostics.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
         return Err(Error::new(ErrorKind::Parse, file, &masked, merge.diagnostics));
@@ -244,6 +246,10 @@ fn check_unselected(
         let spans = layers::spans(&table);
         let mut candidate = base.clone();
         layers::merge(&mut candidate, table, &mut Vec::new());
+        let unknown = layers::unknown_roles(&candidate, &layers::role_names(base));
+        if !unknown.is_empty() {
+            return Err(Error::new(ErrorKind::Parse, file, masked, unknown));
+        }
         // Its variables are read only when it is selected.
         candidate.remove(crate::read::build_env::FROM_ENV);
         let whole = Spanned::new(doc_span.clone(), candidate);

@@ -268,6 +268,38 @@ pub fn take_roles<'a>(doc: &mut DeTable<'a>) -> (Vec<Role<'a>>, Vec<Diagnostic>)
     (roles, diagnostics)
 }
 
+/// The names of the roles `doc` defines.
+pub fn role_names(doc: &DeTable<'_>) -> Vec<String> {
+    match doc.get(ROLES).map(|v| v.get_ref()) {
+        Some(DeValue::Table(roles)) => roles.keys().map(|k| k.get_ref().to_string()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A diagnostic for each role of `merged` that is not one of `defined`
+/// (the description's own): a layer may change a role, not add one.
+pub fn unknown_roles(merged: &DeTable<'_>, defined: &[String]) -> Vec<Diagnostic> {
+    let Some(DeValue::Table(roles)) = merged.get(ROLES).map(|v| v.get_ref()) else {
+        return Vec::new();
+    };
+    let known: Vec<&str> = defined.iter().map(String::as_str).collect();
+    (roles.keys())
+        .filter(|k| !defined.iter().any(|d| d == k.get_ref().as_ref()))
+        .map(|k| {
+            let help = match known.is_empty() {
+                true => "the description has no `[roles.NAME]` table".to_owned(),
+                false => suggest(k.get_ref(), &known, "the description defines", ""),
+            };
+            Diagnostic::error(
+                format!("role `{}` is not one of the description's", k.get_ref()),
+                k.span(),
+                "unknown role",
+            )
+            .with_help(help)
+        })
+        .collect()
+}
+
 /// Diagnostics for the keys of `table` that only a description's root may
 /// hold (`name`, `environments`), taken out of it; `what` names the layer.
 pub fn refuse_base_only(table: &mut DeTable<'_>, what: &str) -> Vec<Diagnostic> {

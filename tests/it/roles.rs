@@ -298,6 +298,23 @@ fn mistakes_in_role_tables_point_at_their_line() {
         .1,
     ));
     assert!(err.contains("did you mean `replicas`"), "{err}");
+    // A layer changes a role; it does not add one.
+    let text = base.replace(
+        "[environments.prod.roles.read]",
+        "[environments.prod.roles.reed]",
+    );
+    let err = stderr(&kubetoml(&["render", "-q"], &written(&text).1));
+    assert!(
+        err.contains("role `reed` is not one of the description's"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `read`?"), "{err}");
+    let set = ["render", "-q", "--set", "roles.replica.replicas=3"];
+    let err = stderr(&kubetoml(&set, &fixture()));
+    assert!(
+        err.contains("role `replica` is not one of the description's"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -322,17 +339,68 @@ fn without_roles_a_kept_selector_must_not_be_contradicted() {
 fn the_book_chapter_examples_render() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(root.join("docs/src/roles.md")).unwrap();
-    let blocks: Vec<&str> = text.split("```toml\n").skip(1).map(|b| b.split("```").next().unwrap()).collect();
+    let blocks: Vec<&str> = text
+        .split("```toml\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
     assert_eq!(blocks.len(), 2);
     for block in &blocks {
         let (_d, file) = written(block);
         let yaml = stdout(&kubetoml(&["render", "-q"], &file));
         assert!(yaml.contains("kind: StatefulSet"), "{block}");
     }
-    assert_eq!(blocks[0], std::fs::read_to_string(fixture()).unwrap().split_once('\n').unwrap().1);
+    assert_eq!(
+        blocks[0],
+        std::fs::read_to_string(fixture())
+            .unwrap()
+            .split_once('\n')
+            .unwrap()
+            .1
+    );
     let (_d, file) = written(blocks[1]);
     let docs = documents(&stdout(&kubetoml(&["render", "-q"], &file)));
     let sts = find(&docs, "StatefulSet", "db-postgresql-primary");
     assert_eq!(sts["spec"]["serviceName"], "db-postgresql-primary-hl");
-    assert_eq!(sts["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"], "postgresql");
+    assert_eq!(
+        sts["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"],
+        "postgresql"
+    );
+}
+
+#[test]
+fn an_overlay_and_set_change_a_role_and_errors_name_the_overlay() {
+    let dir = tempfile::tempdir().unwrap();
+    let overlay = dir.path().join("big.toml");
+    std::fs::write(
+        &overlay,
+        "[roles.read]\nreplicas = 7\n[roles.read.volumes.data]\nsize = \"50Gi\"\n",
+    )
+    .unwrap();
+    let o = overlay.to_str().unwrap();
+    let docs = documents(&stdout(&kubetoml(
+        &[
+            "render",
+            "-q",
+            "--overlay",
+            o,
+            "--set",
+            "roles.primary.replicas=2",
+        ],
+        &fixture(),
+    )));
+    let read = find(&docs, "StatefulSet", "db-read");
+    assert_eq!(read["spec"]["replicas"], 7);
+    assert_eq!(
+        read["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"],
+        "50Gi"
+    );
+    assert_eq!(
+        find(&docs, "StatefulSet", "db-primary")["spec"]["replicas"],
+        2
+    );
+    std::fs::write(&overlay, "[roles.read]\nreplicas = 7\nnamespace = \"x\"\n").unwrap();
+    let err = stderr(&kubetoml(&["render", "-q", "--overlay", o], &fixture()));
+    assert!(err.contains("role `read` cannot set `namespace`"), "{err}");
+    assert!(err.contains("big.toml:3:"), "{err}");
 }
