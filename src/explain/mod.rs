@@ -6,7 +6,9 @@
 //! each environment variable comes from, plus the headless Service and the
 //! start and update behaviour.
 //! [`Explanation`] serializes to the JSON that `--format json` prints and
-//! draws itself as aligned text with [`Explanation::to_text`].
+//! draws itself as aligned text with [`Explanation::to_text`], and as a
+//! picture with [`Explanation::to_dot`] and [`Explanation::to_mermaid`]
+//! (see [`graph`]).
 //!
 //! A Secret's value never appears here: an environment variable read from a
 //! Secret is shown by the Secret's name and key only.
@@ -20,6 +22,8 @@
 use std::fmt::Write as _;
 
 use serde::Serialize;
+
+pub mod graph;
 
 use crate::model::{
     self, AccessMode, Model, ObjectKind, PodManagementPolicy, Retention, UpdateStrategyType,

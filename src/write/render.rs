@@ -14,7 +14,7 @@
 //! descriptions and from the fuzzer's inputs.
 
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use minijinja::syntax::SyntaxConfig;
 use minijinja::value::{Serde, Value, ValueKind};
@@ -35,7 +35,14 @@ pub const MAX_TEMPLATE_BYTES: u64 = 1024 * 1024;
 /// half a second.
 pub const TEMPLATE_FUEL: u64 = 10_000_000;
 
-/// The templates, one per kind, as `(file name, built-in source)`.
+/// The most a user template may write for one object: 8 MiB. The API server stores
+/// objects of at most 1.5 MiB, and the largest a description can make (a 1 MiB
+/// ConfigMap of escaped text) renders to a few MiB; past this, the template is
+/// repeating itself, and it stops with an error rather than run on.
+pub const MAX_TEMPLATE_OUTPUT: usize = 8 * 1024 * 1024;
+
+/// The templates, one per kind, as `(file name, built-in source)`: what
+/// `--templates DIR` may replace.
 pub const BUILTIN: &[(&str, &str)] = &[
     (
         "namespace.yaml",
@@ -69,6 +76,48 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
 ];
 
+/// The parts the built-in templates import or include, as `(name, source)`:
+/// each is compiled the first time a template reaches it, so a render pays
+/// only for the parts its objects use. Not replaceable: a user's copy of a
+/// template may import them, or not.
+pub const PARTS: &[(&str, &str)] = &[
+    (
+        "parts/container.yaml",
+        include_str!("../../templates/parts/container.yaml"),
+    ),
+    (
+        "parts/probes.yaml",
+        include_str!("../../templates/parts/probes.yaml"),
+    ),
+    (
+        "parts/security.yaml",
+        include_str!("../../templates/parts/security.yaml"),
+    ),
+    (
+        "parts/affinity.yaml",
+        include_str!("../../templates/parts/affinity.yaml"),
+    ),
+    (
+        "parts/pod-network.yaml",
+        include_str!("../../templates/parts/pod-network.yaml"),
+    ),
+    (
+        "parts/scheduling.yaml",
+        include_str!("../../templates/parts/scheduling.yaml"),
+    ),
+    (
+        "parts/volumes.yaml",
+        include_str!("../../templates/parts/volumes.yaml"),
+    ),
+];
+
+/// The built-in source of template or part `name`.
+fn builtin_source(name: &str) -> Option<&'static str> {
+    (BUILTIN.iter().chain(PARTS))
+        .find(|(n, _)| *n == name)
+        .map(|(_, source)| *source)
+}
+
 /// One rendered Kubernetes object. Its `Debug` form leaves out a Secret's YAML.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Document {
@@ -101,12 +150,13 @@ impl std::fmt::Debug for Document {
 }
 
 /// A template set ready to render. Cloning one is cheap: the compiled
-/// templates are shared, not copied.
+/// templates are shared, not copied, and a built-in template or part is
+/// compiled once, by the first render that reaches it, for every clone.
 #[derive(Clone)]
 pub struct Templates {
-    env: Environment<'static>,
+    env: Arc<Environment<'static>>,
     /// Where each template came from.
-    origins: Vec<Origin>,
+    origins: Arc<[Origin]>,
 }
 
 /// Where a template came from.
@@ -131,8 +181,9 @@ impl Origin {
 }
 
 impl Templates {
-    /// The templates built into kubetoml. They are compiled once per process,
-    /// on first use; every call after that returns a cheap clone.
+    /// The templates built into kubetoml. Each is compiled once per process,
+    /// the first time an object of its kind (or a part it uses) is rendered;
+    /// every call returns a cheap clone of one shared set.
     pub fn builtin() -> Templates {
         static BUILTIN_SET: OnceLock<Templates> = OnceLock::new();
         BUILTIN_SET.get_or_init(Templates::compile_builtin).clone()
@@ -141,13 +192,8 @@ impl Templates {
     fn compile_builtin() -> Templates {
         #[cfg(test)]
         tests::BUILTIN_COMPILED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let mut env = environment();
-        for (name, source) in BUILTIN {
-            env.add_template(name, source)
-                .expect("built-in templates parse (tested)");
-        }
         Templates {
-            env,
+            env: Arc::new(environment()),
             origins: BUILTIN.iter().map(|(n, _)| Origin::builtin(n)).collect(),
         }
     }
@@ -168,7 +214,7 @@ impl Templates {
         let mut env = environment();
         env.set_fuel(Some(TEMPLATE_FUEL));
         let mut origins = Vec::new();
-        for (name, builtin) in BUILTIN {
+        for (name, _) in BUILTIN {
             let path = dir.join(name);
             let (source, origin) =
                 match crate::read::sources::read_limited_to_string(&path, MAX_TEMPLATE_BYTES) {
@@ -180,8 +226,10 @@ impl Templates {
                             user: true,
                         },
                     ),
+                    // The built-in one, compiled when first used.
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                        (builtin.to_string(), Origin::builtin(name))
+                        origins.push(Origin::builtin(name));
+                        continue;
                     }
                     Err(e) => {
                         return Err(Error::bare(
@@ -196,7 +244,10 @@ impl Templates {
             }
             origins.push(origin);
         }
-        Ok(Templates { env, origins })
+        Ok(Templates {
+            env: Arc::new(env),
+            origins: origins.into(),
+        })
     }
 
     /// Renders template `name` with `ctx`; `subject` (kind and name) names the object
@@ -217,7 +268,24 @@ impl Templates {
             .env
             .get_template(name)
             .map_err(|e| template_error(origin, &e))?;
-        let render = || tmpl.render(Value::from(Serde(ctx)));
+        let render = || {
+            if !user {
+                return tmpl.render(Value::from(Serde(ctx)));
+            }
+            let mut out = Capped::default();
+            tmpl.render_captured_to(Value::from(Serde(ctx)), &mut out)
+                .map(|_| String::from_utf8_lossy(&out.bytes).into_owned())
+                .map_err(|e| match out.over {
+                    true => minijinja::Error::new(
+                        minijinja::ErrorKind::WriteFailure,
+                        format!(
+                            "it wrote more than {} MiB for one object, the most a template may",
+                            MAX_TEMPLATE_OUTPUT >> 20
+                        ),
+                    ),
+                    false => e,
+                })
+        };
         let rendered = if user {
             let what = crate::diag::printable(
                 &format!(
@@ -231,7 +299,11 @@ impl Templates {
         } else {
             render()
         };
-        let mut text = rendered.map_err(|e| template_error(origin, &e))?;
+        let mut text = rendered.map_err(|e| match subject.0 {
+            // What went wrong, without minijinja's words, which can quote a value.
+            Kind::Secret => secret_template_error(origin, &e),
+            _ => template_error(origin, &e),
+        })?;
         if !text.ends_with('\n') {
             text.push('\n');
         }
@@ -239,6 +311,7 @@ impl Templates {
         if !user {
             return Ok(text);
         }
+        // Its error says where and what in fixed words, never the text: a value may be a secret.
         if let Err(e) = crate::read::yamlread::parse(&text) {
             let at = e
                 .location
@@ -247,7 +320,7 @@ impl Templates {
             return Err(Error::bare(
                 ErrorKind::Template,
                 origin,
-                format!("{origin} produced invalid YAML{at}: {e}"),
+                format!("{origin} produced invalid YAML{at}: {}", e.message),
             ));
         }
         Ok(text)
@@ -333,6 +406,28 @@ impl Default for Templates {
     }
 }
 
+/// A user template's output, refused past [`MAX_TEMPLATE_OUTPUT`] bytes.
+#[derive(Default)]
+struct Capped {
+    bytes: Vec<u8>,
+    over: bool,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > MAX_TEMPLATE_OUTPUT {
+            self.over = true;
+            return Err(std::io::Error::other("too much output"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Fails on the first file or folder in `dir` that is not one of [`BUILTIN`].
 fn unknown_templates(dir: &Path) -> Result<(), Error> {
     let read_error = |e: std::io::Error| {
@@ -371,6 +466,41 @@ fn unknown_templates(dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// [`template_error`] for a template rendering a Secret: minijinja's detail
+/// only for the kinds whose detail comes from the template's own text
+/// (`` `data.x.y` is undefined``, an unknown filter's name); the others can
+/// quote a value (`tried to include non-existing template '<a value>'`,
+/// `unable to calculate <a value> + 1`), so they say where and what only.
+fn secret_template_error(origin: &str, e: &minijinja::Error) -> Error {
+    use minijinja::ErrorKind as K;
+    let from_the_text = matches!(
+        e.kind(),
+        K::SyntaxError
+            | K::UndefinedError
+            | K::UnknownFilter
+            | K::UnknownTest
+            | K::UnknownFunction
+            | K::UnknownMethod
+            | K::UnknownBlock
+            | K::TooManyArguments
+            | K::MissingArgument
+            | K::BadEscape
+            | K::OutOfFuel
+    );
+    if from_the_text {
+        return template_error(origin, e);
+    }
+    let line = e.line().map(|l| format!(":{l}")).unwrap_or_default();
+    Error::bare(
+        ErrorKind::Template,
+        origin,
+        format!(
+            "{origin}{line}: {} (rendering a Secret: details not shown, they may quote its values)",
+            e.kind()
+        ),
+    )
+}
+
 fn template_error(origin: &str, e: &minijinja::Error) -> Error {
     let line = e.line().map(|l| format!(":{l}")).unwrap_or_default();
     let detail = e.detail().map(|d| format!(": {d}")).unwrap_or_default();
@@ -400,6 +530,8 @@ fn environment() -> Environment<'static> {
     env.remove_filter("e");
     env.add_filter("block", block_filter);
     env.add_filter("indent", indent_filter);
+    // Built-in templates and parts compile on demand, once per environment.
+    env.set_loader(|name| Ok(builtin_source(name).map(str::to_owned)));
     env
 }
 
@@ -498,9 +630,48 @@ mod tests {
     #[test]
     fn builtin_templates_parse() {
         let t = Templates::builtin();
-        for (name, _) in BUILTIN {
+        for (name, _) in BUILTIN.iter().chain(PARTS) {
             assert!(t.env.get_template(name).is_ok(), "{name}");
         }
+    }
+
+    #[test]
+    fn a_template_compiles_when_first_used_and_once() {
+        // The built-in environment, with a loader that also logs what it gives.
+        let log = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let mut env = environment();
+        let seen = Arc::clone(&log);
+        env.set_loader(move |name| {
+            seen.lock().unwrap().push(name.to_owned());
+            Ok(builtin_source(name).map(str::to_owned))
+        });
+        let t = Templates {
+            env: Arc::new(env),
+            origins: BUILTIN.iter().map(|(n, _)| Origin::builtin(n)).collect(),
+        };
+        let loads = |name: &str| log.lock().unwrap().iter().filter(|n| *n == name).count();
+        let path = Path::new("examples/web/web.toml");
+        let resolved = crate::resolve_file(path, &crate::Options::default()).unwrap();
+        let first = t.render(&resolved.model).unwrap();
+        assert_eq!(first, Templates::builtin().render(&resolved.model).unwrap());
+        // web has no NetworkPolicy, probes, affinity nor security context:
+        // those are never compiled.
+        for unused in ["networkpolicy.yaml", "parts/probes.yaml", "parts/affinity.yaml", "parts/security.yaml"] {
+            assert_eq!(loads(unused), 0, "{unused}");
+        }
+        assert_eq!(loads("statefulset.yaml"), 1);
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let (t, model) = (t.clone(), resolved.model.clone());
+                std::thread::spawn(move || t.render(&model).unwrap())
+            })
+            .collect();
+        for thread in threads {
+            assert_eq!(thread.join().unwrap(), first);
+        }
+        // Clones share what the first render compiled.
+        assert_eq!(loads("statefulset.yaml"), 1);
+        assert_eq!(loads("parts/container.yaml"), 1);
     }
 
     #[test]

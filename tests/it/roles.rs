@@ -298,6 +298,10 @@ fn mistakes_in_role_tables_point_at_their_line() {
         .1,
     ));
     assert!(err.contains("did you mean `replicas`"), "{err}");
+    // An environment not selected is checked too, each role it changes merged.
+    let text = format!("{base}\n[environments.dev.roles.read]\nreplica = 2\n");
+    let err = stderr(&kubetoml(&["render", "-q"], &written(&text).1));
+    assert!(err.contains("unknown field `replica`"), "{err}");
     // A layer changes a role; it does not add one.
     let text = base.replace(
         "[environments.prod.roles.read]",
