@@ -408,3 +408,18 @@ fn an_overlay_and_set_change_a_role_and_errors_name_the_overlay() {
     assert!(err.contains("role `read` cannot set `namespace`"), "{err}");
     assert!(err.contains("big.toml:3:"), "{err}");
 }
+
+#[test]
+fn the_graph_draws_every_role_and_the_shared_objects_once() {
+    let dot = stdout(&kubetoml(&["explain", "-q", "--format", "dot"], &fixture()));
+    for name in [
+        "StatefulSet db-primary",
+        "StatefulSet db-read",
+        "Service db-read-client",
+        "PodDisruptionBudget db-read",
+    ] {
+        assert_eq!(dot.matches(name).count(), 1, "{name}: {dot}");
+    }
+    assert_eq!(dot.matches("NetworkPolicy db").count(), 1, "{dot}");
+    assert_eq!(dot.matches("ConfigMap conf").count(), 1, "{dot}");
+}
