@@ -216,10 +216,10 @@ fn generated(model: &Model) -> BTreeMap<(String, Option<String>, String), String
         .for_each(|s| add(Kind::Secret, &s.metadata));
     for w in model.workloads() {
         add(Kind::Service, &w.service.metadata);
-        if let Some(c) = &w.client_service {
+        if let Some(c) = w.client_service {
             add(Kind::Service, &c.metadata);
         }
-        if let Some(b) = &w.disruption_budget {
+        if let Some(b) = w.disruption_budget {
             add(Kind::PodDisruptionBudget, &b.metadata);
         }
         add(Kind::StatefulSet, &w.stateful_set.metadata);

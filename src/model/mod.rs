@@ -298,16 +298,34 @@ pub struct RoleObjects {
 
 impl Model {
     /// Every role's objects, the first role's (or the only StatefulSet's) first.
-    pub fn workloads(&self) -> Vec<RoleObjects> {
-        let first = RoleObjects {
-            role: self.role.clone().unwrap_or_default(),
-            service: self.service.clone(),
-            client_service: self.client_service.clone(),
-            disruption_budget: self.disruption_budget.clone(),
-            stateful_set: self.stateful_set.clone(),
+    pub fn workloads(&self) -> Vec<Workload<'_>> {
+        let first = Workload {
+            service: &self.service,
+            client_service: self.client_service.as_ref(),
+            disruption_budget: self.disruption_budget.as_ref(),
+            stateful_set: &self.stateful_set,
         };
-        std::iter::once(first).chain(self.other_roles.iter().cloned()).collect()
+        let others = self.other_roles.iter().map(|r| Workload {
+            service: &r.service,
+            client_service: r.client_service.as_ref(),
+            disruption_budget: r.disruption_budget.as_ref(),
+            stateful_set: &r.stateful_set,
+        });
+        std::iter::once(first).chain(others).collect()
     }
+}
+
+/// One StatefulSet's own objects, as [`Model::workloads`] lists them.
+#[derive(Debug, Clone, Copy)]
+pub struct Workload<'a> {
+    /// The headless Service.
+    pub service: &'a Service,
+    /// The client Service, when there is one.
+    pub client_service: Option<&'a ClientService>,
+    /// The PodDisruptionBudget, when there is one.
+    pub disruption_budget: Option<&'a DisruptionBudget>,
+    /// The StatefulSet.
+    pub stateful_set: &'a StatefulSet,
 }
 
 /// A Namespace. Invariant: `metadata.namespace` is `None`.

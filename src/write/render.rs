@@ -368,13 +368,13 @@ impl Templates {
         }
         let workloads = model.workloads();
         for w in &workloads {
-            let service = &w.service;
+            let service = w.service;
             docs.push(self.document(Kind::Service, &service.metadata, "service.yaml", service)?);
         }
-        for c in workloads.iter().filter_map(|w| w.client_service.as_ref()) {
+        for c in workloads.iter().filter_map(|w| w.client_service) {
             docs.push(self.document(Kind::Service, &c.metadata, "client-service.yaml", c)?);
         }
-        for b in workloads.iter().filter_map(|w| w.disruption_budget.as_ref()) {
+        for b in workloads.iter().filter_map(|w| w.disruption_budget) {
             docs.push(self.document(
                 Kind::PodDisruptionBudget,
                 &b.metadata,
@@ -386,7 +386,7 @@ impl Templates {
             docs.push(self.document(Kind::NetworkPolicy, &p.metadata, "networkpolicy.yaml", p)?);
         }
         for w in &workloads {
-            let sts = &w.stateful_set;
+            let sts = w.stateful_set;
             docs.push(self.document(Kind::StatefulSet, &sts.metadata, "statefulset.yaml", sts)?);
         }
         // A user's own objects, printed and checked when they were read.
