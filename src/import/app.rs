@@ -6,7 +6,7 @@ use crate::read::yamlread::Value;
 use base64::Engine;
 
 use super::pod;
-use super::shared::{bare, Object};
+use super::shared::{bare, App, Object};
 use super::shared::{
     inherited, int_val, push, str_table, str_val, strs_val, Ctx, DataFile, DataTable,
     SERVER_ANNOTATIONS,
@@ -22,21 +22,12 @@ const RESERVED_LABELS: &[&str] = &[
     "app.kubernetes.io/managed-by",
 ];
 
-/// An imported description.
-pub struct App {
-    pub name: String,
-    /// The description, as written to `toml`.
-    pub doc: Doc,
-    pub toml: String,
-    pub data: Vec<DataFile>,
-    /// Indices of the input objects it expresses (the StatefulSet first).
-    pub objects: Vec<usize>,
-}
-
 /// One description per StatefulSet in `objects`, except that StatefulSets
 /// sharing objects (a ConfigMap, a Secret, a ServiceAccount the input makes)
 /// become one description with a role each (see [`super::roles`]).
-pub fn build(objects: &[Object]) -> Result<Vec<App>, Error> {
+/// `renders` tells whether a description compiles: roles that do not are
+/// not kept.
+pub fn build(objects: &[Object], renders: &dyn Fn(&App) -> bool) -> Result<Vec<App>, Error> {
     let sets: Vec<usize> = (0..objects.len())
         .filter(|&i| objects[i].kind == "StatefulSet")
         .collect();
@@ -63,8 +54,7 @@ pub fn build(objects: &[Object]) -> Result<Vec<App>, Error> {
             .map(|&s| build_app(objects, s, &owned, false))
             .collect::<Result<Vec<_>, _>>()?;
         // Roles cannot say everything (a headless Service two StatefulSets share, say).
-        let combined = super::roles::combine(objects, &group, &members)
-            .filter(|app| super::check_render(app, &app.toml).is_ok());
+        let combined = super::roles::combine(objects, &group, &members).filter(|app| renders(app));
         match combined {
             Some(app) => apps.push(app),
             // Not one description: each StatefulSet its own, as without roles.

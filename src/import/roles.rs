@@ -2,8 +2,7 @@
 //! `[roles.NAME]`: what every StatefulSet's description says alike is
 //! written once, the rest in each role's tables.
 
-use super::app::App;
-use super::shared::Object;
+use super::shared::{App, Object};
 use super::toml_out::{Doc, Entries, Val};
 use super::value::text;
 
