@@ -574,6 +574,7 @@ fn resolve_layered(
     if let Some(level) = checked.level {
         policy::harden(&mut lowered.model, level);
     }
+    lower::name_jobs(&mut lowered.model);
     Ok(Resolved {
         model: lowered.model,
         origins: composed.origins,

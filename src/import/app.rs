@@ -106,6 +106,7 @@ fn build_app(objects: &[Object], set: usize, owned: &[usize], extras: bool) -> R
         claims: Vec::new(),
         pod_volumes: BTreeMap::new(),
         pod_dirs: Vec::new(),
+        standalone: BTreeMap::new(),
     };
     for &d in owned {
         ctx.tables.push(data_table(&objects[d], d)?);
@@ -116,6 +117,7 @@ fn build_app(objects: &[Object], set: usize, owned: &[usize], extras: bool) -> R
             ctx.claims.push((name, Vec::new()));
         }
     }
+    let batch = super::jobs::find(objects, set, &mut ctx);
     pod_dirs(pod_spec, &mut ctx);
     for v in items(&pod_spec["volumes"]) {
         let (secret, object) = match (
@@ -149,6 +151,8 @@ fn build_app(objects: &[Object], set: usize, owned: &[usize], extras: bool) -> R
     keep_selector(sts, &mut doc);
     claims_sections(&sts.value, &mut ctx, &mut doc);
     pod_dir_sections(&ctx, &mut doc);
+    super::jobs::sections(objects, set, &batch, &mut ctx, &mut doc);
+    used.extend(batch.indices());
     let mut data = Vec::new();
     for t in ctx.tables {
         let kind = if t.secret { "secrets" } else { "configmaps" };
@@ -349,6 +353,8 @@ fn claims_sections(sts: &Value, ctx: &mut Ctx, doc: &mut Doc) {
             continue;
         }
         let s = &claim["spec"];
+        let mut mount = mount.clone();
+        super::pod::settle_mount_list(&mut mount);
         let mut e = Entries::new();
         e.extend(mount.iter().filter(|(k, _)| k == "mount").cloned());
         push(
@@ -418,6 +424,10 @@ fn pod_dirs(pod: &Value, ctx: &mut Ctx) {
         let Some(name) = text(&v["name"]) else {
             continue;
         };
+        if ctx.standalone.contains_key(&name) {
+            // A `[claims.X]`, mounted by the containers that list it.
+            continue;
+        }
         let source = if let Some(e) = v.get("emptyDir") {
             let mut t = Entries::new();
             let medium = str_val(&e["medium"]).filter(|m| *m != Val::Str(String::new()));
@@ -450,6 +460,7 @@ fn pod_dir_sections(ctx: &Ctx, doc: &mut Doc) {
         }
         let mut e = source.clone();
         e.extend(mount.iter().cloned());
+        super::pod::settle_mount_list(&mut e);
         doc.sections
             .push((format!("[volumes.{}]", super::toml_out::key(name)), e));
     }

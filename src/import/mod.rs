@@ -12,6 +12,7 @@ mod app;
 mod companions;
 mod diff;
 mod extras;
+mod jobs;
 mod level;
 mod pod;
 mod roles;

@@ -206,6 +206,12 @@ fn generated(model: &Model) -> BTreeMap<(String, Option<String>, String), String
     if let Some(s) = &model.service_account {
         add(Kind::ServiceAccount, &s.metadata);
     }
+    for r in &model.roles {
+        add(r.kind.clone(), &r.metadata);
+    }
+    for b in &model.role_bindings {
+        add(b.kind.clone(), &b.metadata);
+    }
     model
         .config_maps
         .iter()
@@ -227,5 +233,14 @@ fn generated(model: &Model) -> BTreeMap<(String, Option<String>, String), String
     if let Some(p) = &model.network_policy {
         add(Kind::NetworkPolicy, &p.metadata);
     }
+    model
+        .claims
+        .iter()
+        .for_each(|c| add(Kind::PersistentVolumeClaim, &c.metadata));
+    model.jobs.iter().for_each(|j| add(Kind::Job, &j.metadata));
+    model
+        .cron_jobs
+        .iter()
+        .for_each(|c| add(Kind::CronJob, &c.metadata));
     out
 }

@@ -6,6 +6,7 @@ use super::container::Role;
 use super::context::*;
 use super::data::config_hash;
 use super::data::DataObject;
+use super::claims::ClaimUse;
 
 /// The description's pod-wide fields, taken out of the `Spec` once.
 pub(super) struct PodSpec<'s> {
@@ -18,6 +19,8 @@ pub(super) struct PodSpec<'s> {
     pub(super) init_containers: Vec<Spanned<spec::ContainerSpec>>,
     /// `[volumes.X]`: claims, mounted here.
     pub(super) volumes: &'s Map<spec::VolumeSpec>,
+    /// `[claims.X]`, lowered: mounted by the containers that list them.
+    pub(super) claims: &'s [ClaimUse],
     pub(super) image_pull_secrets: Vec<Spanned<String>>,
     /// Who the pods run as, checked.
     pub(super) identity: &'s PodIdentity,
@@ -34,14 +37,27 @@ pub(super) struct PodSpec<'s> {
 }
 
 /// The pod's volumes and what a container may mount.
-struct Mounts {
+pub(super) struct Mounts {
     /// ConfigMap and Secret volumes, by name.
-    volumes: Vec<PodVolume>,
+    pub(super) volumes: Vec<PodVolume>,
     /// emptyDir and existing-claim volumes, by name.
-    other_volumes: Vec<OtherVolume>,
+    pub(super) other_volumes: Vec<OtherVolume>,
     /// Every mount, by the name a container's `mounts` lists: a volume's or
-    /// an object's table key.
-    mountable: BTreeMap<String, VolumeMount>,
+    /// an object's table key. The main container mounts all of them; a
+    /// volume mounted at several paths has several.
+    pub(super) mountable: BTreeMap<String, Vec<VolumeMount>>,
+    /// `[claims.X]`, by table key: the mount and the volume, for the
+    /// containers that list them (never the main container by default).
+    pub(super) claims: BTreeMap<String, (VolumeMount, OtherVolume)>,
+}
+
+impl Mounts {
+    /// What a container's `mounts` may list: every mountable, and the claims.
+    pub(super) fn listable(&self) -> BTreeMap<String, Vec<VolumeMount>> {
+        let mut all = self.mountable.clone();
+        all.extend(self.claims.iter().map(|(k, (m, _))| (k.clone(), vec![m.clone()])));
+        all
+    }
 }
 
 /// Pod-level and main-container security settings, from the top-level `security_context`.
@@ -76,7 +92,27 @@ pub(super) fn main_container(name: Spanned<String>) -> spec::ContainerSpec {
         lifecycle: None,
         security_context: None,
         mounts: Vec::new(),
+        native: None,
     }
+}
+
+/// The mount and the pod volume of a standalone claim: the volume is named
+/// after its table key, the claim it uses `<app>-<key>`.
+fn claim_mount(c: &ClaimUse) -> (VolumeMount, OtherVolume) {
+    let mount = VolumeMount {
+        name: c.claim.key.clone(),
+        mount_path: c.mount.get_ref().clone(),
+        sub_path: None,
+        read_only: c.read_only,
+    };
+    let volume = OtherVolume {
+        name: c.claim.key.clone(),
+        source: VolumeSource::Claim {
+            claim_name: c.claim.metadata.name.clone(),
+            read_only: c.read_only,
+        },
+    };
+    (mount, volume)
 }
 
 impl Lowerer<'_> {
@@ -85,7 +121,7 @@ impl Lowerer<'_> {
         spec: PodSpec<'_>,
         app: &Identity,
         objects: &[DataObject],
-    ) -> PodTemplate {
+    ) -> (PodTemplate, Mounts) {
         let PodSpec {
             main,
             ports,
@@ -93,6 +129,7 @@ impl Lowerer<'_> {
             sidecars,
             init_containers,
             volumes,
+            claims,
             image_pull_secrets,
             identity,
             pod_annotations,
@@ -105,12 +142,24 @@ impl Lowerer<'_> {
             tolerations,
             spread,
         } = spec;
-        let mounts = self.pod_volumes(volumes, objects);
+        let mounts = self.pod_volumes(volumes, objects, claims);
         let image_pull_secrets = self.image_pull_secrets(&image_pull_secrets, objects);
         let security = self.pod_security(security_context.as_ref());
         let main = self.main_container(main, ports, security.main, &mounts, objects);
         let (containers, init_containers) =
             self.extra_containers(main, sidecars, init_containers, &mounts, objects);
+        // The claims a container lists become pod volumes.
+        let mut other_volumes = mounts.other_volumes.clone();
+        let listed: BTreeSet<&str> = (containers.iter().chain(&init_containers))
+            .flat_map(|c| &c.volume_mounts)
+            .map(|m| m.name.as_str())
+            .collect();
+        other_volumes.extend(
+            (mounts.claims.values())
+                .filter(|(m, _)| listed.contains(m.name.as_str()))
+                .map(|(_, v)| v.clone()),
+        );
+        other_volumes.sort_by(|a, b| a.name.cmp(&b.name));
         let scheduling =
             self.scheduling(&node_selector, &tolerations, spread.as_ref(), &app.selector);
         let termination_grace_period =
@@ -123,6 +172,7 @@ impl Lowerer<'_> {
         });
         let (dns_policy, dns_config) = self.dns(dns.as_ref());
         let mut pod = PodTemplate {
+            restart_policy: None,
             affinity: affinity.as_ref().and_then(|a| self.affinity(a)),
             host_aliases: self.host_aliases(&host_aliases),
             dns_policy,
@@ -140,8 +190,8 @@ impl Lowerer<'_> {
             image_pull_secrets,
             init_containers,
             containers,
-            volumes: mounts.volumes,
-            other_volumes: mounts.other_volumes,
+            volumes: mounts.volumes.clone(),
+            other_volumes,
         };
         self.check_container_refs(&pod);
         // Secrets enter the hash only keyed, and without a key not at all (see `hash`).
@@ -152,32 +202,41 @@ impl Lowerer<'_> {
         if let Some(hash) = config_hash(&pod, objects, secret_key.as_deref()) {
             pod.annotations.insert(CONFIG_HASH_ANNOTATION.into(), hash);
         }
-        pod
+        (pod, mounts)
     }
 
     /// Pod volumes for mounted ConfigMaps and Secrets, and the mounts every container may use.
-    fn pod_volumes(&mut self, volumes: &Map<spec::VolumeSpec>, objects: &[DataObject]) -> Mounts {
-        let mount_paths = (volumes.iter())
-            .filter_map(|(name, v)| Some((name.get_ref().as_str(), v.get_ref().mount.as_ref()?)))
-            .chain((objects.iter()).filter_map(|o| Some((o.key.as_str(), o.uses.mount.as_ref()?))))
-            .collect();
-        self.mount_paths(mount_paths);
-        let mut mountable: BTreeMap<String, VolumeMount> = BTreeMap::new();
+    fn pod_volumes(
+        &mut self,
+        volumes: &Map<spec::VolumeSpec>,
+        objects: &[DataObject],
+        claims: &[ClaimUse],
+    ) -> Mounts {
+        let mut mountable: BTreeMap<String, Vec<VolumeMount>> = BTreeMap::new();
+        let mut mount_paths = Vec::new();
         let mut volume_names: BTreeMap<String, Span> = BTreeMap::new();
         for (vname, v) in volumes {
             volume_names.insert(vname.get_ref().clone(), vname.span());
-            if let Some(mount) = &v.get_ref().mount {
-                mountable.insert(
-                    vname.get_ref().clone(),
-                    VolumeMount {
-                        name: vname.get_ref().clone(),
-                        mount_path: mount.get_ref().clone(),
-                        sub_path: v.get_ref().sub_path.as_ref().map(|s| s.get_ref().clone()),
-                        read_only: v.get_ref().read_only.unwrap_or(false),
-                    },
-                );
+            let mounts = self.volume_mounts(vname.get_ref(), v.get_ref());
+            if mounts.is_empty() {
+                continue;
+            }
+            let listed = mountable.entry(vname.get_ref().clone()).or_default();
+            for (path, mount) in mounts {
+                mount_paths.push((vname.get_ref().as_str(), path));
+                listed.push(mount);
             }
         }
+        mount_paths.extend(
+            (objects.iter())
+                .filter_map(|o| Some((o.key.as_str(), o.uses.mount.clone()?))),
+        );
+        mount_paths.extend(claims.iter().map(|c| (c.claim.key.as_str(), c.mount.clone())));
+        self.mount_paths(mount_paths);
+        let claims_in = claims;
+        let claims = (claims.iter())
+            .map(|c| (c.claim.key.clone(), claim_mount(c)))
+            .collect();
         let other_volumes = (volumes.iter())
             .filter_map(|(name, v)| self.other_volume(name, v.get_ref()))
             .collect();
@@ -200,21 +259,94 @@ impl Lowerer<'_> {
             volume_names.insert(volume.name.clone(), o.key_span.clone());
             mountable.insert(
                 o.key.clone(),
-                VolumeMount {
+                vec![VolumeMount {
                     name: volume.name.clone(),
                     mount_path: mount.get_ref().clone(),
                     sub_path: o.uses.sub_path.clone(),
                     read_only: true,
-                },
+                }],
             );
             pod_volumes.push(volume.clone());
         }
         pod_volumes.sort_by(|a, b| a.name.cmp(&b.name));
+        for c in claims_in {
+            let key = &c.claim.key;
+            if mountable.contains_key(key) || volume_names.contains_key(key) {
+                self.error_help(
+                    format!("claim `{key}` has the name of a volume, configmap or secret"),
+                    c.key_span.clone(),
+                    "duplicate name",
+                    "`mounts` lists claims, volumes, configmaps and secrets by name: give each its own",
+                );
+            }
+        }
         Mounts {
             volumes: pod_volumes,
             other_volumes,
             mountable,
+            claims,
         }
+    }
+
+    /// Where `[volumes.NAME]` is mounted: its `mount` path (with `sub_path`
+    /// and `read_only`), or each entry of its `mount` list; each with the
+    /// path as written, for errors.
+    fn volume_mounts(
+        &mut self,
+        name: &str,
+        v: &spec::VolumeSpec,
+    ) -> Vec<(Spanned<String>, VolumeMount)> {
+        let Some(mount) = &v.mount else {
+            return Vec::new();
+        };
+        let read_only = v.read_only.unwrap_or(false);
+        let entries = match mount.get_ref() {
+            spec::VolumeMountSpec::Path(path) => {
+                let sub_path = v.sub_path.as_ref().map(|s| s.get_ref().clone());
+                let vm = VolumeMount {
+                    name: name.to_owned(),
+                    mount_path: path.clone(),
+                    sub_path,
+                    read_only,
+                };
+                return vec![(Spanned::new(mount.span(), path.clone()), vm)];
+            }
+            spec::VolumeMountSpec::List(entries) => entries,
+        };
+        if let Some(sp) = &v.sub_path {
+            self.error_help(
+                "`sub_path` does not go with a list of mounts",
+                sp.span(),
+                "which mount?",
+                "give each entry of `mount` its own `sub_path`",
+            );
+        }
+        if entries.is_empty() {
+            self.error_help(
+                format!("volume `{name}` has an empty `mount` list"),
+                mount.span(),
+                "mounted nowhere",
+                "add `{ path = \"/data\" }`, or write `mount = \"/data\"`",
+            );
+        }
+        let mut out = Vec::new();
+        for e in entries {
+            let e = e.get_ref();
+            let sub_path = e.sub_path.as_ref().and_then(|sp| {
+                self.check(sp, "sub-path", validate::relative_path)
+                    .then(|| sp.get_ref().clone())
+            });
+            out.push((
+                e.path.clone(),
+                VolumeMount {
+                    name: name.to_owned(),
+                    mount_path: e.path.get_ref().clone(),
+                    sub_path,
+                    read_only: e.read_only.unwrap_or(read_only),
+                },
+            ));
+        }
+        out
     }
 
     /// `[volumes.X]` with `empty_dir` or `claim`: a pod volume rather than a
@@ -319,10 +451,10 @@ impl Lowerer<'_> {
 
     /// Mount paths must be absolute and distinct; the main container mounts
     /// every one of them. `mounts` holds each source's name and its `mount`.
-    fn mount_paths(&mut self, mut mounts: Vec<(&str, &Spanned<String>)>) {
+    fn mount_paths(&mut self, mut mounts: Vec<(&str, Spanned<String>)>) {
         mounts.sort_by_key(|(_, m)| m.span().start);
-        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
-        for (source, m) in mounts {
+        let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+        for (source, m) in &mounts {
             if !self.check(m, "mount path", validate::mount_path) {
                 continue;
             }
@@ -331,14 +463,19 @@ impl Lowerer<'_> {
                 p => p,
             };
             if let Some(first) = seen.get(path) {
+                let message = if first == source {
+                    format!("`{source}` is mounted twice at `{path}`")
+                } else {
+                    format!("`{source}` and `{first}` are both mounted at `{path}`")
+                };
                 self.error_help(
-                    format!("`{source}` and `{first}` are both mounted at `{path}`"),
+                    message,
                     m.span(),
                     "mount path already used",
                     "give each volume, configmap and secret its own `mount` path",
                 );
             } else {
-                seen.insert(path, source);
+                seen.insert(path.to_owned(), source);
             }
         }
     }
@@ -440,7 +577,7 @@ impl Lowerer<'_> {
         }
     }
 
-    fn container_security(
+    pub(super) fn container_security(
         &mut self,
         s: &spec::SecurityContextSpec,
         main: bool,
@@ -500,7 +637,7 @@ impl Lowerer<'_> {
         let config_env = (objects.iter())
             .flat_map(|o| o.uses.env.iter().cloned())
             .collect();
-        let all_mounts = mounts.mountable.values().cloned().collect();
+        let all_mounts = mounts.mountable.values().flatten().cloned().collect();
         let mut main = self.container(main, Role::Main, objects, ports, config_env, all_mounts);
         main.security_context = security;
         main.env_from
@@ -525,9 +662,10 @@ impl Lowerer<'_> {
         let mut names: BTreeSet<String> = [app.clone()].into();
         let mut containers = vec![main];
         let mut inits = Vec::new();
-        for (list, role) in [(sidecars, Role::Sidecar), (init_containers, Role::Init)] {
+        for (list, written_role) in [(sidecars, Role::Sidecar), (init_containers, Role::Init)] {
             for c in list {
                 let c = c.into_inner();
+                let role = self.native(&c, written_role);
                 if self.check(&c.name, "container name", |s| {
                     validate::dns_label(s, validate::LABEL_MAX)
                 }) && !names.insert(c.name.get_ref().clone())
@@ -539,7 +677,7 @@ impl Lowerer<'_> {
                         format!("the main container is named after the app, `{app}`"),
                     );
                 }
-                let container_mounts = self.container_mounts(&c.mounts, &mounts.mountable);
+                let container_mounts = self.container_mounts(&c.mounts, &mounts.listable());
                 let ports = self.ports(&c.ports);
                 let security = c.security_context.as_ref().and_then(|sc| {
                     if let Some(fs) = &sc.get_ref().fs_group {
@@ -556,7 +694,8 @@ impl Lowerer<'_> {
                     self.container(c, role, objects, ports, Vec::new(), container_mounts);
                 lowered.security_context = security;
                 match role {
-                    Role::Init => inits.push(lowered),
+                    // Sidecars come first in the list, so native ones precede the init containers.
+                    Role::Init | Role::NativeSidecar => inits.push(lowered),
                     Role::Main | Role::Sidecar => containers.push(lowered),
                 }
             }
@@ -564,21 +703,42 @@ impl Lowerer<'_> {
         (containers, inits)
     }
 
+    /// The role a `[[sidecars]]` or `[[init_containers]]` entry takes: a
+    /// sidecar with `native = true` is a native sidecar; `native` anywhere
+    /// else is an error (the release check is [`crate::check::policy`]'s).
+    fn native(&mut self, c: &spec::ContainerSpec, written: Role) -> Role {
+        match (&c.native, written) {
+            (Some(n), Role::Sidecar) if *n.get_ref() => Role::NativeSidecar,
+            (Some(n), Role::Init) => {
+                self.error_help(
+                    "`native` is for `[[sidecars]]`",
+                    n.span(),
+                    "not a sidecar",
+                    "an init container runs to completion; move this container to `[[sidecars]]` with `native = true` to keep it running",
+                );
+                written
+            }
+            _ => written,
+        }
+    }
+
     /// A sidecar's or init container's `mounts`, each a known mount, once.
-    fn container_mounts(
+    pub(super) fn container_mounts(
         &mut self,
         names: &[Spanned<String>],
-        mountable: &BTreeMap<String, VolumeMount>,
+        mountable: &BTreeMap<String, Vec<VolumeMount>>,
     ) -> Vec<VolumeMount> {
         let mut mounts: Vec<VolumeMount> = Vec::new();
+        let mut listed = BTreeSet::new();
         for m in names {
             match mountable.get(m.get_ref()) {
-                Some(vm) if mounts.iter().any(|seen| seen.name == vm.name) => self.error(
+                Some(_) if !listed.insert(m.get_ref()) => self.error(
                     format!("`{}` is listed twice in `mounts`", m.get_ref()),
                     m.span(),
                     "already mounted",
                 ),
-                Some(vm) => mounts.push(vm.clone()),
+                // A volume mounted at several paths is mounted at all of them.
+                Some(vms) => mounts.extend(vms.iter().cloned()),
                 None => {
                     let known: Vec<&str> = mountable.keys().map(String::as_str).collect();
                     let help = suggest(
@@ -633,7 +793,7 @@ impl Lowerer<'_> {
         }
     }
 
-    fn toleration(&mut self, t: &Spanned<spec::TolerationSpec>) -> Option<Toleration> {
+    pub(super) fn toleration(&mut self, t: &Spanned<spec::TolerationSpec>) -> Option<Toleration> {
         let s = t.get_ref();
         // `Equal` stands in for an unknown operator: the error keeps the model from being used.
         let operator = (s.operator.as_ref())

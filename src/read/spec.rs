@@ -212,6 +212,19 @@ pub struct Spec {
     /// Node and pod affinity, beyond `spread` and `node_selector`.
     #[schemars(with = "Option<AffinitySpec>")]
     pub affinity: Option<Spanned<AffinitySpec>>,
+    /// Jobs: run to completion once per change of their spec (`<app>-<name>-<hash>`).
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, JobSpec>")]
+    pub jobs: Map<JobSpec>,
+    /// CronJobs: a Job on a schedule (`<app>-<name>`).
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, CronJobSpec>")]
+    pub cronjobs: Map<CronJobSpec>,
+    /// PersistentVolumeClaims of their own (`<app>-<name>`), mounted by the
+    /// containers that list them in `mounts`.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, ClaimSpec>")]
+    pub claims: Map<ClaimSpec>,
     /// `[roles.NAME]`, each merged over the rest of the description: one
     /// StatefulSet each. Taken out of the document and read by
     /// [`from_document`] (in the description's order), never deserialized here.
@@ -227,6 +240,217 @@ pub struct RoleSpec {
     pub name: Spanned<String>,
     /// The description with the role's table merged over it.
     pub spec: Spec,
+}
+
+
+/// Defines a Job-like table: the container fields a sidecar takes (but
+/// `name`, `ports`, `probes` and `lifecycle`), the pod fields a Job may
+/// change, the Job's own fields, and `$extra`. One list, so `[jobs.X]` and
+/// `[cronjobs.X]` cannot drift apart.
+macro_rules! job_table {
+    ($(#[$meta:meta])* $name:ident { $($extra:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Deserialize, JsonSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($extra)*
+            /// Image (default: the app's).
+            #[schemars(with = "Option<String>")]
+            pub image: Option<Spanned<String>>,
+            /// `Always`, `IfNotPresent` or `Never`.
+            #[schemars(with = "Option<String>")]
+            pub image_pull_policy: Option<Spanned<String>>,
+            /// Replaces the image's entrypoint.
+            #[schemars(with = "Option<Vec<String>>")]
+            pub command: Option<Vec<Spanned<String>>>,
+            /// Arguments to the entrypoint.
+            #[schemars(with = "Option<Vec<String>>")]
+            pub args: Option<Vec<Spanned<String>>>,
+            /// Working directory.
+            #[schemars(with = "Option<String>")]
+            pub working_dir: Option<Spanned<String>>,
+            /// Environment variables: literals, or keys of generated objects.
+            #[serde(default)]
+            #[schemars(with = "BTreeMap<String, EnvValue>")]
+            pub env: EnvList<EnvValue>,
+            /// Names of `configmaps` or `secrets` whose every key becomes an environment variable.
+            #[serde(default)]
+            #[schemars(with = "Vec<String>")]
+            pub env_from: Vec<Spanned<String>>,
+            /// Resources.
+            pub resources: Option<ResourcesSpec>,
+            /// Container security settings (the app's pod-wide ones apply too).
+            #[schemars(with = "Option<SecurityContextSpec>")]
+            pub security_context: Option<Spanned<SecurityContextSpec>>,
+            /// Names of `claims`, pod `volumes`, `configmaps` or `secrets` to mount, at their `mount` path.
+            #[serde(default)]
+            #[schemars(with = "Vec<String>")]
+            pub mounts: Vec<Spanned<String>>,
+            /// `OnFailure` (default: the pod restarts its container) or `Never` (a new pod per try).
+            #[schemars(with = "Option<String>")]
+            pub restart_policy: Option<Spanned<String>>,
+            /// Tries before the Job fails (`backoffLimit`; Kubernetes' default 6).
+            #[schemars(with = "Option<i64>")]
+            pub backoff_limit: Option<Spanned<i64>>,
+            /// Seconds the Job may run in all (`activeDeadlineSeconds`).
+            #[schemars(with = "Option<i64>")]
+            pub active_deadline: Option<Spanned<i64>>,
+            /// Seconds a finished Job is kept (`ttlSecondsAfterFinished`, default 86400).
+            #[schemars(with = "Option<i64>")]
+            pub ttl_after_finished: Option<Spanned<i64>>,
+            /// Pods that run at once.
+            #[schemars(with = "Option<i64>")]
+            pub parallelism: Option<Spanned<i64>>,
+            /// Successful pods the Job needs.
+            #[schemars(with = "Option<i64>")]
+            pub completions: Option<Spanned<i64>>,
+            /// An existing service account the pods run as (default: the app's).
+            #[schemars(with = "Option<String>")]
+            pub service_account: Option<Spanned<String>>,
+            /// Node labels (default: the app's `node_selector`).
+            #[schemars(with = "Option<BTreeMap<String, String>>")]
+            pub node_selector: Option<Map<String>>,
+            /// Tolerations (default: the app's).
+            #[schemars(with = "Option<Vec<TolerationSpec>>")]
+            pub tolerations: Option<Vec<Spanned<TolerationSpec>>>,
+        }
+    };
+}
+
+job_table! {
+    /// `[jobs.NAME]`: a Job, named `<app>-<name>-<hash of its spec>`.
+    JobSpec {}
+}
+
+job_table! {
+    /// `[cronjobs.NAME]`: a CronJob, named `<app>-<name>`.
+    CronJobSpec {
+        /// Five cron fields or `@daily`, `@hourly`, ... (required).
+        #[schemars(with = "String")]
+        pub schedule: Spanned<String>,
+        /// IANA time zone of the schedule, e.g. `"Europe/Paris"` (default: the controller's, usually UTC).
+        #[schemars(with = "Option<String>")]
+        pub time_zone: Option<Spanned<String>>,
+        /// `Allow`, `Forbid` (default) or `Replace`: what a run does while the last one still runs.
+        #[schemars(with = "Option<String>")]
+        pub concurrency_policy: Option<Spanned<String>>,
+        /// Seconds after its time a missed run may still start (`startingDeadlineSeconds`).
+        #[schemars(with = "Option<i64>")]
+        pub starting_deadline: Option<Spanned<i64>>,
+        /// Stop starting runs.
+        #[schemars(with = "Option<bool>")]
+        pub suspend: Option<Spanned<bool>>,
+        /// Successful Jobs kept (`successfulJobsHistoryLimit`; Kubernetes' default 3).
+        #[schemars(with = "Option<i64>")]
+        pub successful_jobs_history: Option<Spanned<i64>>,
+        /// Failed Jobs kept (`failedJobsHistoryLimit`; Kubernetes' default 1).
+        #[schemars(with = "Option<i64>")]
+        pub failed_jobs_history: Option<Spanned<i64>>,
+    }
+}
+
+/// A CronJob's own fields, apart from the Job it starts.
+#[derive(Debug)]
+pub struct ScheduleSpec {
+    /// See [`CronJobSpec::schedule`].
+    pub schedule: Spanned<String>,
+    /// See [`CronJobSpec::time_zone`].
+    pub time_zone: Option<Spanned<String>>,
+    /// See [`CronJobSpec::concurrency_policy`].
+    pub concurrency_policy: Option<Spanned<String>>,
+    /// See [`CronJobSpec::starting_deadline`].
+    pub starting_deadline: Option<Spanned<i64>>,
+    /// See [`CronJobSpec::suspend`].
+    pub suspend: Option<Spanned<bool>>,
+    /// See [`CronJobSpec::successful_jobs_history`].
+    pub successful_jobs_history: Option<Spanned<i64>>,
+    /// See [`CronJobSpec::failed_jobs_history`].
+    pub failed_jobs_history: Option<Spanned<i64>>,
+}
+
+impl CronJobSpec {
+    /// The schedule, and the Job each run starts.
+    pub fn split(self) -> (ScheduleSpec, JobSpec) {
+        let CronJobSpec {
+            schedule,
+            time_zone,
+            concurrency_policy,
+            starting_deadline,
+            suspend,
+            successful_jobs_history,
+            failed_jobs_history,
+            image,
+            image_pull_policy,
+            command,
+            args,
+            working_dir,
+            env,
+            env_from,
+            resources,
+            security_context,
+            mounts,
+            restart_policy,
+            backoff_limit,
+            active_deadline,
+            ttl_after_finished,
+            parallelism,
+            completions,
+            service_account,
+            node_selector,
+            tolerations,
+        } = self;
+        let schedule = ScheduleSpec {
+            schedule,
+            time_zone,
+            concurrency_policy,
+            starting_deadline,
+            suspend,
+            successful_jobs_history,
+            failed_jobs_history,
+        };
+        let job = JobSpec {
+            image,
+            image_pull_policy,
+            command,
+            args,
+            working_dir,
+            env,
+            env_from,
+            resources,
+            security_context,
+            mounts,
+            restart_policy,
+            backoff_limit,
+            active_deadline,
+            ttl_after_finished,
+            parallelism,
+            completions,
+            service_account,
+            node_selector,
+            tolerations,
+        };
+        (schedule, job)
+    }
+}
+
+/// `[claims.NAME]`: a PersistentVolumeClaim of its own, shared by the pods that mount it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimSpec {
+    /// Requested size, e.g. `"50Gi"` (required).
+    #[schemars(with = "Option<Quantity>")]
+    pub size: Option<Spanned<Quantity>>,
+    /// Storage class; none: the cluster's default.
+    #[schemars(with = "Option<String>")]
+    pub storage_class: Option<Spanned<String>>,
+    /// Access modes (default `["ReadWriteOnce"]`).
+    #[schemars(with = "Option<Vec<String>>")]
+    pub access_modes: Option<Vec<Spanned<String>>>,
+    /// Absolute path where the containers that list it in `mounts` see it (required).
+    #[schemars(with = "Option<String>")]
+    pub mount: Option<Spanned<String>>,
+    /// Mount read-only.
+    pub read_only: Option<bool>,
 }
 
 /// `[affinity]`: which nodes the pods want, and which other pods they want
@@ -355,6 +579,9 @@ pub const SPEC_FIELDS: &[&str] = &[
     "host_aliases",
     "dns",
     "affinity",
+    "jobs",
+    "cronjobs",
+    "claims",
     "roles",
 ];
 
@@ -411,6 +638,11 @@ pub struct ContainerSpec {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub mounts: Vec<Spanned<String>>,
+    /// Sidecars only: a native sidecar, an init container with
+    /// `restartPolicy: Always` that starts before the init containers and
+    /// stops after the main one (Kubernetes 1.29 and later).
+    #[schemars(with = "Option<bool>")]
+    pub native: Option<Spanned<bool>>,
 }
 
 /// A port: `80`, or `{ port = 53, protocol = "UDP" }`.
@@ -887,6 +1119,35 @@ pub struct ServiceAccountTable {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]
     pub annotations: Map<String>,
+    /// What the pods may do through the API, when created: a Role and a
+    /// RoleBinding (and, for rules with `cluster = true`, a ClusterRole and
+    /// a ClusterRoleBinding).
+    #[serde(default)]
+    #[schemars(with = "Vec<RuleSpec>")]
+    pub rules: Vec<Spanned<RuleSpec>>,
+}
+
+/// One RBAC rule of `service_account.rules`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Resources, as `kubectl api-resources` names them, with subresources
+    /// as `pods/log` (required).
+    #[schemars(with = "Vec<String>")]
+    pub resources: Vec<Spanned<String>>,
+    /// Verbs: `get`, `list`, `watch`, `create`, `update`, `patch`, `delete`, ... (required).
+    #[schemars(with = "Vec<String>")]
+    pub verbs: Vec<Spanned<String>>,
+    /// API groups; inferred for Kubernetes' own resources, required for others.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub api_groups: Option<Vec<Spanned<String>>>,
+    /// Only these objects, by name.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub resource_names: Vec<Spanned<String>>,
+    /// In every namespace: a ClusterRole and ClusterRoleBinding (needs `namespace`).
+    #[schemars(with = "Option<bool>")]
+    pub cluster: Option<Spanned<bool>>,
 }
 
 // Not `#[serde(untagged)]`: that buffers the input and loses the spans inside.
@@ -1025,9 +1286,10 @@ pub struct RetentionSpec {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VolumeSpec {
-    /// Absolute path in the container (required).
-    #[schemars(with = "Option<String>")]
-    pub mount: Option<Spanned<String>>,
+    /// Absolute path in the container (required), or a list of
+    /// `{ path, sub_path, read_only }` to mount the volume at several paths.
+    #[schemars(with = "Option<VolumeMountSpec>")]
+    pub mount: Option<Spanned<VolumeMountSpec>>,
     /// Requested size, e.g. `"10Gi"` (required for a claim template).
     #[schemars(with = "Option<Quantity>")]
     pub size: Option<Spanned<Quantity>>,
@@ -1059,6 +1321,50 @@ pub struct VolumeSpec {
     /// which Kubernetes reads as `Filesystem`).
     #[schemars(with = "Option<String>")]
     pub volume_mode: Option<Spanned<String>>,
+}
+
+/// A volume's `mount`: one path, or the volume at several paths.
+#[derive(Debug)]
+pub enum VolumeMountSpec {
+    /// `"/data"`: the whole volume (or `sub_path`) at one path.
+    Path(String),
+    /// `[{ path, sub_path, read_only }, ...]`: each entry one mount.
+    List(Vec<Spanned<VolumeMountEntry>>),
+}
+
+/// One entry of a `mount` list.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VolumeMountEntry {
+    /// Absolute path in the container.
+    #[schemars(with = "String")]
+    pub path: Spanned<String>,
+    /// Mount only this relative path of the volume.
+    #[schemars(with = "Option<String>")]
+    pub sub_path: Option<Spanned<String>>,
+    /// Mount read-only (default: the volume's `read_only`).
+    pub read_only: Option<bool>,
+}
+
+// Not `#[serde(untagged)]`: that buffers the input and loses the spans inside.
+impl<'de> Deserialize<'de> for VolumeMountSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = VolumeMountSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an absolute path, or a list `[{ path = \"/tmp\", sub_path = \"tmp\" }]`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<VolumeMountSpec, E> {
+                Ok(VolumeMountSpec::Path(v.to_owned()))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<VolumeMountSpec, A::Error> {
+                Deserialize::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                    .map(VolumeMountSpec::List)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// `empty_dir`: `true`, or `{ medium = "Memory", size_limit = "64Mi" }`.

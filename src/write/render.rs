@@ -41,9 +41,11 @@ pub const TEMPLATE_FUEL: u64 = 10_000_000;
 /// repeating itself, and it stops with an error rather than run on.
 pub const MAX_TEMPLATE_OUTPUT: usize = 8 * 1024 * 1024;
 
-/// The templates, one per kind, as `(file name, built-in source)`: what
-/// `--templates DIR` may replace.
+/// The templates, one per kind (and `pod.yaml`, the pod template the
+/// workloads share), as `(file name, built-in source)`: what `--templates
+/// DIR` may replace.
 pub const BUILTIN: &[(&str, &str)] = &[
+    ("pod.yaml", include_str!("../../templates/pod.yaml")),
     (
         "namespace.yaml",
         include_str!("../../templates/namespace.yaml"),
@@ -51,6 +53,11 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "serviceaccount.yaml",
         include_str!("../../templates/serviceaccount.yaml"),
+    ),
+    ("role.yaml", include_str!("../../templates/role.yaml")),
+    (
+        "rolebinding.yaml",
+        include_str!("../../templates/rolebinding.yaml"),
     ),
     (
         "configmap.yaml",
@@ -74,6 +81,12 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "statefulset.yaml",
         include_str!("../../templates/statefulset.yaml"),
     ),
+    (
+        "persistentvolumeclaim.yaml",
+        include_str!("../../templates/persistentvolumeclaim.yaml"),
+    ),
+    ("job.yaml", include_str!("../../templates/job.yaml")),
+    ("cronjob.yaml", include_str!("../../templates/cronjob.yaml")),
 ];
 
 /// The parts the built-in templates import or include, as `(name, source)`:
@@ -344,9 +357,10 @@ impl Templates {
     }
 
     /// Renders every object of `model`, in apply order: Namespace,
-    /// ServiceAccount, ConfigMaps, Secrets, the headless then the client
-    /// Service, PodDisruptionBudget, NetworkPolicy, StatefulSet, then the
-    /// user's `extra_manifests`.
+    /// ServiceAccount, its Role and ClusterRole, their bindings, ConfigMaps,
+    /// Secrets, the headless then the client Service, PersistentVolumeClaims,
+    /// PodDisruptionBudget, NetworkPolicy, StatefulSet, Jobs, CronJobs, then
+    /// the user's `extra_manifests`.
     pub(crate) fn render(&self, model: &Model) -> Result<Vec<Document>, Error> {
         let mut docs = Vec::new();
         if let Some(ns) = &model.namespace {
@@ -359,6 +373,14 @@ impl Templates {
                 "serviceaccount.yaml",
                 sa,
             )?);
+        }
+        // Roles before bindings, as kustomize orders them: Role, ClusterRole,
+        // RoleBinding, ClusterRoleBinding.
+        for role in &model.roles {
+            docs.push(self.document(role.kind.clone(), &role.metadata, "role.yaml", role)?);
+        }
+        for b in &model.role_bindings {
+            docs.push(self.document(b.kind.clone(), &b.metadata, "rolebinding.yaml", b)?);
         }
         for cm in &model.config_maps {
             docs.push(self.document(Kind::ConfigMap, &cm.metadata, "configmap.yaml", cm)?);
@@ -374,6 +396,14 @@ impl Templates {
         for c in workloads.iter().filter_map(|w| w.client_service) {
             docs.push(self.document(Kind::Service, &c.metadata, "client-service.yaml", c)?);
         }
+        for c in &model.claims {
+            docs.push(self.document(
+                Kind::PersistentVolumeClaim,
+                &c.metadata,
+                "persistentvolumeclaim.yaml",
+                c,
+            )?);
+        }
         for b in workloads.iter().filter_map(|w| w.disruption_budget) {
             docs.push(self.document(
                 Kind::PodDisruptionBudget,
@@ -388,6 +418,12 @@ impl Templates {
         for w in &workloads {
             let sts = w.stateful_set;
             docs.push(self.document(Kind::StatefulSet, &sts.metadata, "statefulset.yaml", sts)?);
+        }
+        for j in &model.jobs {
+            docs.push(self.document(Kind::Job, &j.metadata, "job.yaml", j)?);
+        }
+        for c in &model.cron_jobs {
+            docs.push(self.document(Kind::CronJob, &c.metadata, "cronjob.yaml", c)?);
         }
         // A user's own objects, printed and checked when they were read.
         docs.extend(model.extra_manifests.iter().map(|m| Document {

@@ -84,14 +84,25 @@ fn restricted(path: &Path) -> String {
 #[test]
 fn restricted_output_of_every_example_passes_checkov() {
     // One checkov run per check list: each run costs seconds.
-    let (all, read_only) = (visible_tempdir(), visible_tempdir());
+    let (all, read_only, with_token) = (visible_tempdir(), visible_tempdir(), visible_tempdir());
     let mut seen = 0;
     for entry in std::fs::read_dir("examples").unwrap() {
         let example = entry.unwrap().path();
         let name = example.file_name().unwrap().to_str().unwrap().to_owned();
         let path = example.join(format!("{name}.toml"));
         let yaml = restricted(&path);
-        std::fs::write(all.path().join(format!("{name}.yaml")), &yaml).unwrap();
+        // A service account with `rules` is one whose pods need their API
+        // token: CKV_K8S_38 (CIS 5.1.6, tokens "only where necessary") is
+        // met by the need, and checked on every other example.
+        let dir = if std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("\nrules = [")
+        {
+            with_token.path()
+        } else {
+            all.path()
+        };
+        std::fs::write(dir.join(format!("{name}.yaml")), &yaml).unwrap();
         if std::fs::read_to_string(&path)
             .unwrap()
             .contains("read_only_root_filesystem = true")
@@ -108,8 +119,15 @@ fn restricted_output_of_every_example_passes_checkov() {
         read_only.path().join("restricted.yaml").exists(),
         "examples/restricted asks for a read-only root"
     );
+    assert!(
+        with_token.path().join("peers.yaml").exists(),
+        "examples/peers grants its pods rules"
+    );
     run(all.path(), &CHECKS).unwrap();
     run(read_only.path(), &[READ_ONLY_ROOT]).unwrap();
+    let token = "CKV_K8S_38";
+    let without_token: Vec<&str> = CHECKS.iter().copied().filter(|c| *c != token).collect();
+    run(with_token.path(), &without_token).unwrap();
 }
 
 #[test]
@@ -120,6 +138,30 @@ fn checkov_fails_what_restricted_does_not_fix() {
     let out =
         kubetoml::compile_file(Path::new("examples/web/web.toml"), &Options::default()).unwrap();
     std::fs::write(dir.path().join("web.yaml"), out.to_yaml()).unwrap();
+    // The Job and the CronJob are scanned too: without the level they fail.
+    let pgstack = std::fs::read_to_string("examples/pgstack/pgstack.toml").unwrap();
+    let unrestricted = pgstack.replace("pod_security = \"restricted\"\n", "");
+    assert_ne!(pgstack, unrestricted);
+    let options = Options::new().env([("PG_PASSWORD", "pw")]);
+    let out = kubetoml::resolve(
+        "pg.toml",
+        &unrestricted,
+        Path::new("examples/pgstack"),
+        &options,
+    )
+    .and_then(|r| r.render(&Templates::builtin()))
+    .unwrap();
+    std::fs::write(dir.path().join("pg.yaml"), out.to_yaml()).unwrap();
     let report = run(dir.path(), &CHECKS).unwrap_err();
     assert!(report.contains("CKV_K8S_20"), "{report}");
+    for resource in [
+        "StatefulSet.data.pg",
+        "Job.data.pg-migrate-",
+        "CronJob.data.pg-backup",
+    ] {
+        assert!(
+            report.contains(&format!("FAILED for resource: {resource}")),
+            "{resource}:\n{report}"
+        );
+    }
 }

@@ -42,6 +42,7 @@ pub fn check(spec: &Spec, flag_version: Option<&str>) -> Checked {
     let (target, why) = target(spec, flag_version, &mut diags);
     pod_security(&pod(spec), level, target, &allow, &mut diags);
     versions(spec, target, &why, &allow, &mut diags);
+    diags.extend(crate::check::rbac::check(spec, target));
     for (name, d) in lints::check(spec) {
         if !allow.contains(name) {
             diags.push(d);
@@ -226,6 +227,11 @@ fn versioned_fields(spec: &Spec) -> Vec<(&'static FieldFact, Range<usize>)> {
     for l in lifecycles.flatten() {
         sleeps(l, &mut used);
     }
+    for c in &spec.sidecars {
+        if let Some(n) = c.get_ref().native.as_ref().filter(|n| *n.get_ref()) {
+            used.push((&kube_version::NATIVE_SIDECAR, n.span()));
+        }
+    }
     let probes = std::iter::once(spec.probes.as_ref())
         .chain(spec.sidecars.iter().map(|c| c.get_ref().probes.as_ref()));
     for p in probes.flatten() {
@@ -353,26 +359,26 @@ pub fn harden(model: &mut Model, level: Level) {
         return;
     }
     let others = model.other_roles.iter_mut().map(|r| &mut r.stateful_set.pod);
-    for pod in std::iter::once(&mut model.stateful_set.pod).chain(others) {
-        harden_pod(pod);
-    }
-}
-
-fn harden_pod(pod: &mut crate::model::PodTemplate) {
-    let sc = pod.security_context.get_or_insert_with(Default::default);
-    sc.run_as_non_root.get_or_insert(true);
-    sc.run_as_user.get_or_insert(RESTRICTED_DEFAULT_USER);
-    sc.seccomp_profile
-        .get_or_insert(crate::model::SeccompProfile::RuntimeDefault);
-    if pod.service_account.is_none() {
-        pod.automount_service_account_token = Some(false);
-    }
-    for c in pod
-        .init_containers
-        .iter_mut()
-        .chain(pod.containers.iter_mut())
-    {
-        harden_container(c.security_context.get_or_insert_with(Default::default));
+    let pods = std::iter::once(&mut model.stateful_set.pod)
+        .chain(others)
+        .chain(model.jobs.iter_mut().map(|j| &mut j.pod))
+        .chain(model.cron_jobs.iter_mut().map(|c| &mut c.pod));
+    for pod in pods {
+        let sc = pod.security_context.get_or_insert_with(Default::default);
+        sc.run_as_non_root.get_or_insert(true);
+        sc.run_as_user.get_or_insert(RESTRICTED_DEFAULT_USER);
+        sc.seccomp_profile
+            .get_or_insert(crate::model::SeccompProfile::RuntimeDefault);
+        if pod.service_account.is_none() {
+            pod.automount_service_account_token = Some(false);
+        }
+        for c in pod
+            .init_containers
+            .iter_mut()
+            .chain(pod.containers.iter_mut())
+        {
+            harden_container(c.security_context.get_or_insert_with(Default::default));
+        }
     }
 }
 
