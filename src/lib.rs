@@ -561,7 +561,15 @@ fn resolve_layered(
             .zip(layered.overlay_sources.iter().copied())
             .collect(),
     };
-    let checked = policy::check(&spec, kube_version);
+    let mut checked = policy::check(&spec, kube_version);
+    // Each role is checked as the pods it makes; what they share is said once.
+    for role in &spec.roles {
+        for d in policy::check(&role.spec, kube_version).diagnostics {
+            if !checked.diagnostics.contains(&d) {
+                checked.diagnostics.push(d);
+            }
+        }
+    }
     let lowered = lower::lower(
         spec,
         masked.text(),

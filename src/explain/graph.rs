@@ -280,86 +280,10 @@ impl Graph {
             counts: BTreeMap::new(),
             objects: BTreeMap::new(),
         };
-        let headless = b.node(
-            NodeKind::Service,
-            vec![
-                format!("Service {}", e.service),
-                "headless: one DNS name per pod".into(),
-            ],
-        );
-        let client = e.client_service.as_ref().map(|c| {
-            let mut lines = vec![format!("Service {}", c.name), c.type_.clone()];
-            lines.extend(c.ports.iter().cloned());
-            b.node(NodeKind::Service, lines)
-        });
-        let sts = b.node(
-            NodeKind::StatefulSet,
-            vec![
-                format!("StatefulSet {}", e.stateful_set),
-                match e.replicas {
-                    1 => "1 replica".to_owned(),
-                    n => format!("{n} replicas"),
-                },
-                format!("{}, {}", e.start.policy, e.update.strategy),
-            ],
-        );
-        if let Some(p) = &e.disruption_budget {
-            let mut lines = vec![format!("PodDisruptionBudget {}", p.name)];
-            lines.extend(
-                p.max_unavailable
-                    .as_ref()
-                    .map(|m| format!("maxUnavailable {m}")),
-            );
-            lines.extend(
-                p.min_available
-                    .as_ref()
-                    .map(|m| format!("minAvailable {m}")),
-            );
-            let pdb = b.node(NodeKind::Budget, lines);
-            b.edge(pdb, sts, vec!["limits evictions".into()], true);
-        }
-        if let Some(p) = &e.network_policy {
-            let mut lines = vec![format!("NetworkPolicy {}", p.name)];
-            lines.extend(p.from.iter().map(|f| format!("from {f}")));
-            lines.push(match p.ports.as_slice() {
-                [] => "on no port".to_owned(),
-                ports => format!("on {}", ports.join(", ")),
-            });
-            let policy = b.node(NodeKind::Policy, lines);
-            b.edge(policy, sts, vec!["admits ingress to its pods".into()], true);
-        }
-        // Every pod runs the same template: what it reads is drawn once,
-        // from the StatefulSet, as the first pod's containers show it.
-        if let Some(pod) = e.pods.first() {
-            let containers: Vec<&ContainerView> = (pod.init_containers.iter())
-                .chain(&pod.containers)
-                .collect();
-            b.reads(sts, &containers, &pod.image_pull_secrets);
-        }
-        for pod in e.pods.iter().take(MAX_DRAWN_PODS) {
-            let node = pod_node(&mut b, pod);
-            b.edge(sts, node, vec!["runs".into()], true);
-            b.edge(headless, node, vec![pod.dns.clone()], false);
-            if let (Some(c), Some(client)) = (&e.client_service, client) {
-                b.edge(client, node, c.ports.clone(), false);
-            }
-        }
-        let more = e.pods.len().saturating_sub(MAX_DRAWN_PODS) as i64 + e.pods_not_listed;
-        if more > 0 {
-            let first = e
-                .pods
-                .get(MAX_DRAWN_PODS)
-                .map_or_else(|| e.ordinals_start + MAX_DRAWN_PODS as i64, |p| p.ordinal);
-            let last = e.ordinals_start + e.replicas - 1;
-            let node = b.node(
-                NodeKind::MorePods,
-                vec![
-                    format!("{more} more pods"),
-                    format!("{0}-{first} to {0}-{last}", e.stateful_set),
-                    "each like the ones drawn".into(),
-                ],
-            );
-            b.edge(sts, node, vec!["runs".into()], true);
+        // One policy for every role's pods, drawn with the first.
+        let mut policy = None;
+        for role in std::iter::once(e).chain(&e.other_roles) {
+            workload(&mut b, role, e.network_policy.as_ref(), &mut policy);
         }
         b.graph
     }
@@ -509,6 +433,100 @@ fn mermaid_text(lines: &[String]) -> String {
         }
     }
     out
+}
+
+/// One StatefulSet of `e` (one role's), its Services, budget and pods, and
+/// what its pods read; the app's NetworkPolicy (`view`, its node `policy`
+/// once drawn) admits ingress to them.
+fn workload(
+    b: &mut Builder,
+    e: &Explanation,
+    view: Option<&super::PolicyView>,
+    policy: &mut Option<usize>,
+) {
+    let headless = b.node(
+        NodeKind::Service,
+        vec![
+            format!("Service {}", e.service),
+            "headless: one DNS name per pod".into(),
+        ],
+    );
+    let client = e.client_service.as_ref().map(|c| {
+        let mut lines = vec![format!("Service {}", c.name), c.type_.clone()];
+        lines.extend(c.ports.iter().cloned());
+        b.node(NodeKind::Service, lines)
+    });
+    let sts = b.node(
+        NodeKind::StatefulSet,
+        vec![
+            format!("StatefulSet {}", e.stateful_set),
+            match e.replicas {
+                1 => "1 replica".to_owned(),
+                n => format!("{n} replicas"),
+            },
+            format!("{}, {}", e.start.policy, e.update.strategy),
+        ],
+    );
+    if let Some(p) = &e.disruption_budget {
+        let mut lines = vec![format!("PodDisruptionBudget {}", p.name)];
+        lines.extend(
+            p.max_unavailable
+                .as_ref()
+                .map(|m| format!("maxUnavailable {m}")),
+        );
+        lines.extend(
+            p.min_available
+                .as_ref()
+                .map(|m| format!("minAvailable {m}")),
+        );
+        let pdb = b.node(NodeKind::Budget, lines);
+        b.edge(pdb, sts, vec!["limits evictions".into()], true);
+    }
+    if let Some(p) = view {
+        let node = *policy.get_or_insert_with(|| {
+            let mut lines = vec![format!("NetworkPolicy {}", p.name)];
+            lines.extend(p.from.iter().map(|f| format!("from {f}")));
+            lines.push(match p.ports.as_slice() {
+                [] => "on no port".to_owned(),
+                ports => format!("on {}", ports.join(", ")),
+            });
+            b.node(NodeKind::Policy, lines)
+        });
+        b.edge(node, sts, vec!["admits ingress to its pods".into()], true);
+    }
+    // Every pod runs the same template: what it reads is drawn once,
+    // from the StatefulSet, as the first pod's containers show it.
+    if let Some(pod) = e.pods.first() {
+        let containers: Vec<&ContainerView> = (pod.init_containers.iter())
+            .chain(&pod.containers)
+            .collect();
+        b.reads(sts, &containers, &pod.image_pull_secrets);
+    }
+    for pod in e.pods.iter().take(MAX_DRAWN_PODS) {
+        let node = pod_node(b, pod);
+        b.edge(sts, node, vec!["runs".into()], true);
+        b.edge(headless, node, vec![pod.dns.clone()], false);
+        if let (Some(c), Some(client)) = (&e.client_service, client) {
+            b.edge(client, node, c.ports.clone(), false);
+        }
+    }
+    let more = e.pods.len().saturating_sub(MAX_DRAWN_PODS) as i64 + e.pods_not_listed;
+    if more > 0 {
+        let first = e
+            .pods
+            .get(MAX_DRAWN_PODS)
+            .map_or_else(|| e.ordinals_start + MAX_DRAWN_PODS as i64, |p| p.ordinal);
+        let last = e.ordinals_start + e.replicas - 1;
+        let node = b.node(
+            NodeKind::MorePods,
+            vec![
+                format!("{more} more pods"),
+                format!("{0}-{first} to {0}-{last}", e.stateful_set),
+                "each like the ones drawn".into(),
+            ],
+        );
+        b.edge(sts, node, vec!["runs".into()], true);
+    }
 }
 
 #[cfg(test)]

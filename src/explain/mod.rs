@@ -82,6 +82,13 @@ pub struct Explanation {
     /// they were merged (left out of the JSON when none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub origins: Vec<Origin>,
+    /// With `[roles.NAME]`: the role this StatefulSet is (left out of the JSON without roles).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// With `[roles.NAME]`: every other role's explanation, in the
+    /// description's order (left out of the JSON without roles).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other_roles: Vec<Explanation>,
     /// `[claims.X]`: claims shared by the pods that mount them (left out of the JSON when none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub shared_claims: Vec<SharedClaimView>,
@@ -459,8 +466,32 @@ impl RefKind {
     }
 }
 
-/// Describes what the StatefulSet of `model` promises, pod by pod.
+/// Describes what the StatefulSet of `model` promises, pod by pod; with
+/// roles, each role's StatefulSet.
 pub(crate) fn explain(model: &Model) -> Explanation {
+    let mut first = explain_one(model);
+    first.role = model.role.clone();
+    first.other_roles = (model.other_roles.iter())
+        .map(|r| {
+            let mut view = model.clone();
+            view.other_roles = Vec::new();
+            // The app's own Jobs and claims are told once, with the first role.
+            view.jobs = Vec::new();
+            view.cron_jobs = Vec::new();
+            view.claims = Vec::new();
+            view.service = r.service.clone();
+            view.client_service = r.client_service.clone();
+            view.disruption_budget = r.disruption_budget.clone();
+            view.stateful_set = r.stateful_set.clone();
+            let mut e = explain_one(&view);
+            e.role = Some(r.role.clone());
+            e
+        })
+        .collect();
+    first
+}
+
+fn explain_one(model: &Model) -> Explanation {
     let sts = &model.stateful_set;
     let name = &sts.metadata.name;
     let namespace = sts.metadata.namespace.clone();
@@ -541,6 +572,8 @@ pub(crate) fn explain(model: &Model) -> Explanation {
         pods,
         pods_not_listed,
         origins: Vec::new(),
+        role: None,
+        other_roles: Vec::new(),
         shared_claims: (model.claims.iter())
             .map(|c| SharedClaimView {
                 name: c.metadata.name.clone(),
@@ -987,6 +1020,9 @@ impl Explanation {
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         let mut head = Table::default();
+        if let Some(role) = &self.role {
+            head.row(["role", role]);
+        }
         head.row(["statefulset", &self.stateful_set]);
         match &self.namespace {
             Some(ns) => head.row(["namespace", ns]),
@@ -1046,6 +1082,10 @@ impl Explanation {
             pod_text(&mut out, pod);
         }
         self.write_not_listed(&mut out);
+        for other in &self.other_roles {
+            out.push('\n');
+            out.push_str(&other.to_text());
+        }
         for (kind, jobs) in [("job", &self.jobs), ("cronjob", &self.cron_jobs)] {
             for j in jobs {
                 out.push('\n');

@@ -6,7 +6,7 @@ use crate::read::yamlread::Value;
 use base64::Engine;
 
 use super::pod;
-use super::shared::{bare, Object};
+use super::shared::{bare, App, Object};
 use super::shared::{
     inherited, int_val, push, str_table, str_val, strs_val, Ctx, DataFile, DataTable,
     SERVER_ANNOTATIONS,
@@ -22,19 +22,12 @@ const RESERVED_LABELS: &[&str] = &[
     "app.kubernetes.io/managed-by",
 ];
 
-/// An imported description.
-pub struct App {
-    pub name: String,
-    /// The description, as written to `toml`.
-    pub doc: Doc,
-    pub toml: String,
-    pub data: Vec<DataFile>,
-    /// Indices of the input objects it expresses (the StatefulSet first).
-    pub objects: Vec<usize>,
-}
-
-/// One description per StatefulSet in `objects`.
-pub fn build(objects: &[Object]) -> Result<Vec<App>, Error> {
+/// One description per StatefulSet in `objects`, except that StatefulSets
+/// sharing objects (a ConfigMap, a Secret, a ServiceAccount the input makes)
+/// become one description with a role each (see [`super::roles`]).
+/// `renders` tells whether a description compiles: roles that do not are
+/// not kept.
+pub fn build(objects: &[Object], renders: &dyn Fn(&App) -> bool) -> Result<Vec<App>, Error> {
     let sets: Vec<usize> = (0..objects.len())
         .filter(|&i| objects[i].kind == "StatefulSet")
         .collect();
@@ -44,16 +37,36 @@ pub fn build(objects: &[Object]) -> Result<Vec<App>, Error> {
         ));
     }
     let owners = data_owners(objects, &sets);
-    sets.iter()
-        .map(|&s| {
-            let owned: Vec<usize> = owners
-                .iter()
-                .filter(|(_, &o)| o == s)
-                .map(|(&d, _)| d)
-                .collect();
-            build_app(objects, s, &owned)
-        })
-        .collect()
+    let owned_by = |group: &[usize]| -> Vec<usize> {
+        (owners.iter())
+            .filter(|(_, o)| group.contains(o))
+            .map(|(&d, _)| d)
+            .collect()
+    };
+    let mut apps = Vec::new();
+    for group in super::roles::groups(objects, &sets) {
+        if let [s] = group[..] {
+            apps.push(build_app(objects, s, &owned_by(&group), true)?);
+            continue;
+        }
+        let owned = owned_by(&group);
+        let members = (group.iter())
+            .map(|&s| build_app(objects, s, &owned, false))
+            .collect::<Result<Vec<_>, _>>()?;
+        // Roles cannot say everything (a headless Service two StatefulSets share, say).
+        let combined = super::roles::combine(objects, &group, &members).filter(|app| renders(app));
+        match combined {
+            Some(app) => apps.push(app),
+            // Not one description: each StatefulSet its own, as without roles.
+            None => {
+                for &s in &group {
+                    let own: Vec<usize> = owned_by(&[s]);
+                    apps.push(build_app(objects, s, &own, true)?);
+                }
+            }
+        }
+    }
+    Ok(apps)
 }
 
 /// Each ConfigMap and Secret goes to the first StatefulSet (in its namespace) that refers to it, else the first one there.
@@ -84,7 +97,7 @@ fn data_owners(objects: &[Object], sets: &[usize]) -> BTreeMap<usize, usize> {
     owners
 }
 
-fn build_app(objects: &[Object], set: usize, owned: &[usize]) -> Result<App, Error> {
+fn build_app(objects: &[Object], set: usize, owned: &[usize], extras: bool) -> Result<App, Error> {
     let sts = &objects[set];
     let spec = &sts.value["spec"];
     let pod_spec = &spec["template"]["spec"];
@@ -135,7 +148,8 @@ fn build_app(objects: &[Object], set: usize, owned: &[usize]) -> Result<App, Err
     used.extend(service);
     used.extend(super::companions::companions(objects, set, &mut doc));
     statefulset_section(spec, &mut doc);
-    claims_sections(spec, &mut ctx, &mut doc);
+    keep_selector(sts, &mut doc);
+    claims_sections(&sts.value, &mut ctx, &mut doc);
     pod_dir_sections(&ctx, &mut doc);
     super::jobs::sections(objects, set, &batch, &mut ctx, &mut doc);
     used.extend(batch.indices());
@@ -152,9 +166,12 @@ fn build_app(objects: &[Object], set: usize, owned: &[usize]) -> Result<App, Err
         data.extend(t.files);
         used.extend(t.object);
     }
-    if let Some((file, extra)) = super::companions::extra_manifests(objects, set, &used, &mut doc) {
-        data.push(file);
-        used.extend(extra);
+    if extras {
+        let found = super::companions::extra_manifests(objects, set, &used, &mut doc);
+        if let Some((file, extra)) = found {
+            data.push(file);
+            used.extend(extra);
+        }
     }
     Ok(App {
         name: sts.name.clone(),
@@ -279,8 +296,52 @@ fn statefulset_section(spec: &Value, doc: &mut Doc) {
     }
 }
 
+/// The selector kubetoml gives a StatefulSet named `name`.
+fn default_selector(name: &str) -> Vec<(String, String)> {
+    vec![
+        ("app.kubernetes.io/instance".to_owned(), name.to_owned()),
+        ("app.kubernetes.io/name".to_owned(), name.to_owned()),
+    ]
+}
+
+/// `[statefulset] selector`, when the input's differs from kubetoml's:
+/// Kubernetes never changes a StatefulSet's selector.
+fn keep_selector(sts: &Object, doc: &mut Doc) {
+    let selector = &sts.value["spec"]["selector"];
+    let mut labels = string_map(&selector["matchLabels"]);
+    labels.sort();
+    if labels.is_empty() || labels == default_selector(&sts.name) {
+        return;
+    }
+    let value = Val::Table(labels.into_iter().map(|(k, v)| (k, Val::Str(v))).collect());
+    match doc.sections.iter_mut().find(|(h, _)| h == "[statefulset]") {
+        Some((_, e)) => e.push(("selector".to_owned(), value)),
+        None => doc.sections.push((
+            "[statefulset]".to_owned(),
+            vec![("selector".to_owned(), value)],
+        )),
+    }
+}
+
+/// The claim template's metadata a description keeps when it is not
+/// kubetoml's default (the StatefulSet's selector as labels, no annotations)
+/// and its `volumeMode` when written: a template never changes.
+fn claim_metadata(sts: &Value, claim: &Value, e: &mut Entries) {
+    let mut selector = string_map(&sts["spec"]["selector"]["matchLabels"]);
+    selector.sort();
+    let mut labels = string_map(&claim["metadata"]["labels"]);
+    labels.sort();
+    if labels != selector {
+        e.push(("labels".to_owned(), str_table(labels, &[])));
+    }
+    let annotations = string_map(&claim["metadata"]["annotations"]);
+    push(e, "annotations", Some(str_table(annotations, &[])));
+    push(e, "volume_mode", str_val(&claim["spec"]["volumeMode"]));
+}
+
 /// `[volumes.NAME]` for each claim template a container mounts (the format needs a mount path).
-fn claims_sections(spec: &Value, ctx: &mut Ctx, doc: &mut Doc) {
+fn claims_sections(sts: &Value, ctx: &mut Ctx, doc: &mut Doc) {
+    let spec = &sts["spec"];
     for claim in items(&spec["volumeClaimTemplates"]) {
         let Some(name) = text(&claim["metadata"]["name"]) else {
             continue;
@@ -303,6 +364,7 @@ fn claims_sections(spec: &Value, ctx: &mut Ctx, doc: &mut Doc) {
         );
         push(&mut e, "storage_class", str_val(&s["storageClassName"]));
         push(&mut e, "access_modes", strs_val(&s["accessModes"]));
+        claim_metadata(sts, claim, &mut e);
         e.extend(mount.iter().filter(|(k, _)| k != "mount").cloned());
         doc.sections
             .push((format!("[volumes.{}]", super::toml_out::key(&name)), e));

@@ -15,11 +15,12 @@ mod extras;
 mod jobs;
 mod level;
 mod pod;
+mod roles;
 mod shared;
 mod toml_out;
 mod value;
 
-use shared::{bare, Object};
+use shared::{bare, App, Object};
 
 use std::collections::BTreeMap;
 
@@ -70,7 +71,7 @@ pub struct Imported {
 /// Imports `inputs`: one description per StatefulSet found in them.
 pub fn import(inputs: &[Input]) -> Result<Imported, Error> {
     let objects = read_objects(inputs)?;
-    let apps = app::build(&objects)?;
+    let apps = app::build(&objects, &|app| check_render(app, &app.toml).is_ok())?;
     let mut files = Vec::new();
     let mut differences = Vec::new();
     let mut used = vec![false; objects.len()];
@@ -165,7 +166,7 @@ fn push_object(file: &str, value: Value, objects: &mut Vec<Object>) -> Result<()
 /// and rendering with it lists no difference the plain description does not.
 fn settle_level(
     objects: &[Object],
-    app: &app::App,
+    app: &App,
     used: &mut [bool],
 ) -> Result<(String, Vec<String>), Error> {
     let rendered = check_render(app, &app.toml)?;
@@ -188,7 +189,7 @@ fn settle_level(
 }
 
 /// Compiles an imported description (`toml`, for `app`) in memory, from its own data files.
-fn check_render(app: &app::App, toml: &str) -> Result<Vec<Value>, Error> {
+fn check_render(app: &App, toml: &str) -> Result<Vec<Value>, Error> {
     let sources = MemSources(
         app.data
             .iter()

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::toml_out::{Entries, Val};
+use super::toml_out::{Doc, Entries, Val};
 use super::value::{int, strings, text};
 use crate::diag::{Error, ErrorKind};
 use crate::read::yamlread::Value;
@@ -34,6 +34,17 @@ pub const SERVER_ANNOTATIONS: &[&str] = &[
     "kubectl.kubernetes.io/last-applied-configuration",
     "deprecated.daemonset.template.generation",
 ];
+
+/// An imported description.
+pub struct App {
+    pub name: String,
+    /// The description, as written to `toml`.
+    pub doc: Doc,
+    pub toml: String,
+    pub data: Vec<DataFile>,
+    /// Indices of the input objects it expresses (the StatefulSet first).
+    pub objects: Vec<usize>,
+}
 
 /// A data file beside the description.
 pub struct DataFile {

@@ -336,11 +336,12 @@ impl Lowerer<'_> {
         &mut self,
         spec: Option<&Spanned<spec::NetworkPolicySpec>>,
         app: &Identity,
+        selector: &StringMap,
         pod: &PodTemplate,
     ) -> Option<NetworkPolicy> {
         let spec = spec?.get_ref();
         let mut from = vec![NetworkPeer {
-            pod_labels: Some(app.selector.clone()),
+            pod_labels: Some(selector.clone()),
             namespace_labels: None,
         }];
         for peer in &spec.allow_from {
@@ -373,7 +374,7 @@ impl Lowerer<'_> {
             .collect();
         Some(NetworkPolicy {
             metadata: app.metadata(&app.name, StringMap::new(), StringMap::new()),
-            pod_selector: app.selector.clone(),
+            pod_selector: selector.clone(),
             from,
             ports: (ports.into_iter())
                 .map(|(port, protocol)| PolicyPort { port, protocol })
@@ -382,7 +383,7 @@ impl Lowerer<'_> {
     }
 
     /// Labels a selector matches: any valid label, reserved ones included.
-    fn selector_labels(&mut self, map: &Map<String>) -> StringMap {
+    pub(super) fn selector_labels(&mut self, map: &Map<String>) -> StringMap {
         let mut out = StringMap::new();
         for (k, v) in map {
             let key_ok = self.check(k, "label key", validate::qualified_name);

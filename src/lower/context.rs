@@ -32,6 +32,8 @@ pub const APPLY_ANNOTATION_LIMIT: usize = 256 * 1024;
 pub(super) const RECOMMENDED_NAME: &str = "app.kubernetes.io/name";
 pub(super) const RECOMMENDED_INSTANCE: &str = "app.kubernetes.io/instance";
 pub(super) const RECOMMENDED_MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+/// The label telling a role's pods from the other roles'.
+pub(super) const RECOMMENDED_COMPONENT: &str = "app.kubernetes.io/component";
 
 pub(super) type Span = Range<usize>;
 
@@ -47,6 +49,7 @@ pub(super) struct Lowerer<'a> {
 }
 
 /// The app's name and what every object of it carries.
+#[derive(Clone)]
 pub(super) struct Identity {
     /// The app name: the StatefulSet's, the main container's and by default the Service's.
     pub(super) name: String,
@@ -59,6 +62,9 @@ pub(super) struct Identity {
     pub(super) selector: StringMap,
     /// The selector's labels, `managed-by` and the user's.
     pub(super) labels: StringMap,
+    /// The pods' labels: `labels` and, when `[statefulset] selector` is
+    /// written, its labels (which the other objects need not carry).
+    pub(super) pod_labels: StringMap,
     pub(super) annotations: StringMap,
 }
 

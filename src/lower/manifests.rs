@@ -39,8 +39,8 @@ impl Lowerer<'_> {
         &mut self,
         files: &[Spanned<String>],
         model: &Model,
+        app: &Metadata,
     ) -> Vec<ExtraManifest> {
-        let app = &model.stateful_set.metadata;
         let mut taken: BTreeMap<(String, Option<String>, String), String> = generated(model);
         let mut out = Vec::new();
         for file in files {
@@ -220,17 +220,19 @@ fn generated(model: &Model) -> BTreeMap<(String, Option<String>, String), String
         .secrets
         .iter()
         .for_each(|s| add(Kind::Secret, &s.metadata));
-    add(Kind::Service, &model.service.metadata);
-    if let Some(c) = &model.client_service {
-        add(Kind::Service, &c.metadata);
-    }
-    if let Some(b) = &model.disruption_budget {
-        add(Kind::PodDisruptionBudget, &b.metadata);
+    for w in model.workloads() {
+        add(Kind::Service, &w.service.metadata);
+        if let Some(c) = w.client_service {
+            add(Kind::Service, &c.metadata);
+        }
+        if let Some(b) = w.disruption_budget {
+            add(Kind::PodDisruptionBudget, &b.metadata);
+        }
+        add(Kind::StatefulSet, &w.stateful_set.metadata);
     }
     if let Some(p) = &model.network_policy {
         add(Kind::NetworkPolicy, &p.metadata);
     }
-    add(Kind::StatefulSet, &model.stateful_set.metadata);
     model
         .claims
         .iter()

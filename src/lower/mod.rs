@@ -29,6 +29,7 @@ mod network;
 mod pod;
 mod probe;
 mod rbac;
+mod roles;
 mod workload;
 
 use context::*;
@@ -65,13 +66,27 @@ pub fn lower(
         options,
         container_refs: Vec::new(),
     };
-    cx.diags.extend(crate::check::api_rules::check(&spec));
     // Read after the rest: a user's object must not collide with a generated one.
     let extra = std::mem::take(&mut spec.extra_manifests);
-    let mut model = cx.app(spec);
-    if let Some(m) = &mut model {
-        m.extra_manifests = cx.extra_manifests(&extra, m);
+    let roles = std::mem::take(&mut spec.roles);
+    let mut model = if roles.is_empty() {
+        cx.diags.extend(crate::check::api_rules::check(&spec));
+        cx.app(spec, None)
+    } else {
+        cx.roles(spec, roles)
+    };
+    if let Some((m, shared)) = &mut model {
+        m.extra_manifests = cx.extra_manifests(&extra, m, shared);
     }
+    // Each role reads the description's shared part again: say each thing once.
+    let mut seen = Vec::new();
+    cx.diags.retain(|d| {
+        let new = !seen.contains(d);
+        if new {
+            seen.push(d.clone());
+        }
+        new
+    });
     let (errors, warnings): (Vec<_>, Vec<_>) = cx
         .diags
         .into_iter()
@@ -80,7 +95,7 @@ pub fn lower(
         name_jobs(m);
     }
     match model {
-        Some(model) if errors.is_empty() => Ok(Lowered { model, warnings }),
+        Some((model, _)) if errors.is_empty() => Ok(Lowered { model, warnings }),
         _ => {
             let mut all = errors;
             all.extend(warnings);
@@ -93,7 +108,11 @@ pub fn lower(
 impl Lowerer<'_> {
     /// The list of steps: each returns a finished piece that later steps read,
     /// none reaches back into the description for what an earlier one decided.
-    fn app(&mut self, spec: Spec) -> Option<Model> {
+    ///
+    /// With `role`, the description is that role's (its table merged over the
+    /// rest): the app's shared objects carry the description's own labels and
+    /// annotations, the role's objects its own. Also gives the shared objects' metadata.
+    fn app(&mut self, spec: Spec, role: Option<&roles::RoleCx>) -> Option<(Model, Metadata)> {
         // Every field, by name: a field added to `Spec` but not lowered does not compile.
         let Spec {
             extra_manifests: _, // taken by `lower`, read once the model is built
@@ -144,14 +163,21 @@ impl Lowerer<'_> {
             pod_security: _,
             kube_version: _,
             allow: _,
+            roles: _, // read by `roles`: none here
         } = spec;
-        let app = self.identity(&name, namespace.as_ref(), &labels, &annotations);
+        let (base_labels, base_annotations) = match role {
+            Some(r) => (&r.labels, &r.annotations),
+            None => (&labels, &annotations),
+        };
+        let app = self.identity(&name, namespace.as_ref(), base_labels, base_annotations);
+        let role_name = role.map(|r| &r.name);
+        let workload = self.workload(&app, role_name, statefulset.as_ref(), &labels, &annotations);
         let replicas = self.replicas(replicas.as_ref());
         let identity = self.pod_identity(service_account, automount_service_account_token, &app);
         // Generated objects first, with how the pods use them: containers refer to them.
         let objects = self.generated(configmaps, secrets, hash_suffix.as_ref());
         let ports = self.ports(&ports);
-        let service = self.service(service.as_ref(), &app, &ports);
+        let service = self.service(service.as_ref(), &workload, &ports);
         let claims = self.standalone_claims(&claims, &app);
         // The main container is written at the top level, named after the app.
         let pod_spec = PodSpec {
@@ -185,7 +211,7 @@ impl Lowerer<'_> {
             tolerations,
             spread,
         };
-        let (pod, mounts) = self.pod(pod_spec, &app, &objects);
+        let (pod, mounts) = self.pod(pod_spec, &workload, &objects);
         let app_pod = jobs::AppPod {
             app: &app,
             pod: &pod,
@@ -194,31 +220,35 @@ impl Lowerer<'_> {
         };
         let jobs = self.jobs(jobs, &app_pod);
         let cron_jobs = self.cron_jobs(cronjobs, &app_pod);
-        let mut network_policy = self.network_policy(network_policy.as_ref(), &app, &pod);
+        let mut network_policy = self.network_policy(network_policy.as_ref(), &app, &workload.selector, &pod);
         if let Some(p) = &mut network_policy {
             // A backup must reach the database: after the app's own pods, its Jobs'.
             let peers = jobs::job_peers(&jobs, &cron_jobs);
             p.from.splice(1..1, peers);
         }
-        let stateful_set = self.stateful_set(&statefulset, replicas, &app, &service, pod, &volumes);
+        let stateful_set = self.stateful_set(&statefulset, replicas, &workload, &service, pod, &volumes);
         let (config_maps, secrets) = data::into_objects(objects, &app);
-        app.name_ok.then_some(Model {
+        let shared = app.metadata(&app.name, StringMap::new(), StringMap::new());
+        let model = Model {
             namespace: self.namespace_object(create_namespace.as_ref(), namespace.as_ref(), &app),
             service_account: identity.object,
             roles: identity.rbac.roles,
             role_bindings: identity.rbac.bindings,
             config_maps,
             secrets,
-            client_service: self.client_service(client_service.as_ref(), &app, &ports, &service),
-            disruption_budget: self.disruption_budget(disruption_budget.as_ref(), replicas, &app),
+            client_service: self.client_service(client_service.as_ref(), &workload, &ports, &service),
+            disruption_budget: self.disruption_budget(disruption_budget.as_ref(), replicas, &workload),
             network_policy,
             stateful_set,
             service,
+            role: role_name.map(|r| r.get_ref().clone()),
+            other_roles: Vec::new(),
             claims: claims.into_iter().map(|c| c.claim).collect(),
             jobs,
             cron_jobs,
             extra_manifests: Vec::new(),
-        })
+        };
+        (app.name_ok && workload.name_ok).then_some((model, shared))
     }
 
     /// The app's name, namespace, labels and annotations, checked.
@@ -265,6 +295,7 @@ impl Lowerer<'_> {
             name_ok,
             namespace,
             selector,
+            pod_labels: all_labels.clone(),
             labels: all_labels,
             annotations: self.annotations(annotations),
         }

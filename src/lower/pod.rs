@@ -179,7 +179,7 @@ impl Lowerer<'_> {
             host_aliases: self.host_aliases(&host_aliases),
             dns_policy,
             dns_config,
-            labels: app.labels.clone(),
+            labels: app.pod_labels.clone(),
             annotations,
             priority_class_name,
             service_account: identity.name.clone(),

@@ -131,6 +131,7 @@ impl Lowerer<'_> {
             }
             if v.empty_dir.is_some() || v.claim.is_some() {
                 // A pod volume, not a claim template: lowered with the pod's volumes.
+                self.claim_only(name, v);
                 continue;
             }
             let size = self.claim_size("volume", name, v.size.as_ref());
@@ -139,11 +140,19 @@ impl Lowerer<'_> {
                 self.check(s, "storage class name", validate::dns_subdomain);
                 s.get_ref().clone()
             });
+            let labels = match &v.labels {
+                Some(l) => self.selector_labels(l.get_ref()),
+                None => selector.clone(),
+            };
+            let annotations = self.annotations(&v.annotations);
+            let volume_mode = (v.volume_mode.as_ref()).and_then(|m| self.keyword(m, "volume mode"));
             // Without a size there is no claim; why was reported above.
             if let Some(size) = size {
                 out.push(Claim {
                     name: name.get_ref().clone(),
-                    labels: selector.clone(),
+                    labels,
+                    annotations,
+                    volume_mode,
                     access_modes,
                     storage_class,
                     size,
@@ -151,6 +160,25 @@ impl Lowerer<'_> {
             }
         }
         out
+    }
+
+    /// What only a claim template has, refused on a pod volume.
+    fn claim_only(&mut self, name: &Spanned<String>, v: &spec::VolumeSpec) {
+        let spans = [
+            ("labels", v.labels.as_ref().map(|l| l.span())),
+            ("annotations", v.annotations.keys().next().map(|k| k.span())),
+            ("volume_mode", v.volume_mode.as_ref().map(|m| m.span())),
+        ];
+        for (field, span) in spans {
+            if let Some(span) = span {
+                self.error_help(
+                    format!("`{field}` is for claim templates, not for volume `{}`", name.get_ref()),
+                    span,
+                    "not a claim template",
+                    "a volume with `empty_dir` or `claim` is a pod volume: remove it",
+                );
+            }
+        }
     }
 
     /// A claim's size: a quantity above zero.

@@ -109,6 +109,11 @@ keyword! {
 }
 
 keyword! {
+    /// A claim's `volumeMode`.
+    VolumeMode { Filesystem = "Filesystem", Block = "Block" }
+}
+
+keyword! {
     /// `imagePullPolicy`.
     PullPolicy { Always = "Always", IfNotPresent = "IfNotPresent", Never = "Never" }
 }
@@ -279,6 +284,13 @@ pub struct Model {
     pub network_policy: Option<NetworkPolicy>,
     /// The StatefulSet.
     pub stateful_set: StatefulSet,
+    /// With `[roles.NAME]`: the name of the role whose objects the fields
+    /// above hold (the first role); `None` without roles.
+    pub role: Option<String>,
+    /// With `[roles.NAME]`: each other role's own objects, in the
+    /// description's order. The ConfigMaps, Secrets, ServiceAccount,
+    /// NetworkPolicy and Namespace above are every role's.
+    pub other_roles: Vec<RoleObjects>,
     /// `[claims.X]`: standalone PersistentVolumeClaims, by name.
     pub claims: Vec<PersistentVolumeClaim>,
     /// `[jobs.X]`, by table name.
@@ -287,6 +299,54 @@ pub struct Model {
     pub cron_jobs: Vec<CronJob>,
     /// The user's own objects from `extra_manifests`, appended in file order.
     pub extra_manifests: Vec<ExtraManifest>,
+}
+
+/// One role's own objects. Invariant: the selectors of two roles never
+/// select each other's pods.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoleObjects {
+    /// The role's name, as written in `[roles.NAME]`.
+    pub role: String,
+    /// Its headless Service.
+    pub service: Service,
+    /// Its client Service, when it asks for one.
+    pub client_service: Option<ClientService>,
+    /// Its PodDisruptionBudget, when it asks for one.
+    pub disruption_budget: Option<DisruptionBudget>,
+    /// Its StatefulSet.
+    pub stateful_set: StatefulSet,
+}
+
+impl Model {
+    /// Every role's objects, the first role's (or the only StatefulSet's) first.
+    pub fn workloads(&self) -> Vec<Workload<'_>> {
+        let first = Workload {
+            service: &self.service,
+            client_service: self.client_service.as_ref(),
+            disruption_budget: self.disruption_budget.as_ref(),
+            stateful_set: &self.stateful_set,
+        };
+        let others = self.other_roles.iter().map(|r| Workload {
+            service: &r.service,
+            client_service: r.client_service.as_ref(),
+            disruption_budget: r.disruption_budget.as_ref(),
+            stateful_set: &r.stateful_set,
+        });
+        std::iter::once(first).chain(others).collect()
+    }
+}
+
+/// One StatefulSet's own objects, as [`Model::workloads`] lists them.
+#[derive(Debug, Clone, Copy)]
+pub struct Workload<'a> {
+    /// The headless Service.
+    pub service: &'a Service,
+    /// The client Service, when there is one.
+    pub client_service: Option<&'a ClientService>,
+    /// The PodDisruptionBudget, when there is one.
+    pub disruption_budget: Option<&'a DisruptionBudget>,
+    /// The StatefulSet.
+    pub stateful_set: &'a StatefulSet,
 }
 
 /// A Namespace. Invariant: `metadata.namespace` is `None`.
@@ -1241,8 +1301,12 @@ pub struct KeyToPath {
 pub struct Claim {
     /// Template name; claims are `NAME-POD`.
     pub name: String,
-    /// Labels: the selector's only (templates are immutable).
+    /// Labels: the selector's unless written (templates are immutable).
     pub labels: StringMap,
+    /// Annotations, as written.
+    pub annotations: StringMap,
+    /// `volumeMode`, when written.
+    pub volume_mode: Option<VolumeMode>,
     /// Access modes; `ReadWriteOncePod` only alone.
     pub access_modes: Vec<AccessMode>,
     /// Storage class; none: the cluster default.

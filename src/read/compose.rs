@@ -85,6 +85,7 @@ pub fn compose(
     let (envs, diags) = Environments::take(&mut merge.doc);
     merge.diagnostics.extend(diags);
     let base = merge.doc.clone();
+    let roles = layers::role_names(&base);
     let others = match layers.environment {
         Some(name) => {
             let (table, others) = envs
@@ -109,6 +110,7 @@ pub fn compose(
         merge.diagnostics.extend(layers::refuse_base_only(&mut table, "`--set`"));
         merge.layer(table, "--set".to_owned());
     }
+    merge.diagnostics.extend(layers::unknown_roles(&merge.doc, &roles));
     if !merge.diagnostics.is_empty() {
         merge.diagnostics.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
         return Err(Error::new(ErrorKind::Parse, file, &masked, merge.diagnostics));
@@ -243,7 +245,6 @@ fn check_unselected(
     (doc_span, base): (Range<usize>, &DeTable<'_>),
     others: Vec<(Spanned<String>, DeTable<'_>)>,
 ) -> Result<(), Error> {
-    use serde::Deserialize as _;
     for (_, table) in others {
         let spans = layers::spans(&table);
         let inside =
@@ -259,25 +260,25 @@ fn check_unselected(
         }
         // Its variables are read only when it is selected.
         candidate.remove(crate::read::build_env::FROM_ENV);
-        let mut valid = false;
-        for _ in 0..MAX_RESTORED {
-            let whole = Spanned::new(doc_span.clone(), candidate.clone());
-            let e = match Spec::deserialize(toml::de::Deserializer::from(whole)) {
-                Ok(_) => {
-                    valid = true;
-                    break;
-                }
-                Err(e) => e,
-            };
-            let outside = e.span().is_some_and(|s| !inside(&s));
-            if !outside || !restore_missing(&mut candidate, base, &doc_span, &e) {
-                break;
-            }
+        // A layer changes a role, never adds one; each role it changes is checked merged.
+        let unknown = layers::unknown_roles(&candidate, &layers::role_names(base));
+        let with_roles = candidate.clone();
+        let (roles, refused) = layers::take_roles(&mut candidate);
+        let mut problems: Vec<Diagnostic> = unknown.into_iter().chain(refused).collect();
+        problems.retain(|d| d.span.as_ref().is_some_and(inside));
+        if !problems.is_empty() {
+            return Err(Error::new(ErrorKind::Parse, file, masked, problems));
+        }
+        let mut valid = true;
+        let each = std::iter::once(candidate.clone())
+            .chain(roles.into_iter().map(|(_, role)| layers::merge_pruned(&candidate, role)));
+        for mut candidate in each {
+            valid &= valid_pruned(&mut candidate, base, &doc_span, &inside);
         }
         if valid {
             continue;
         }
-        let whole = Spanned::new(doc_span.clone(), candidate);
+        let whole = Spanned::new(doc_span.clone(), with_roles);
         if let Err(e) = spec::from_document(file, raw, masked, whole, Vec::new()) {
             if let Some(e) = e.retain(|d: &Diagnostic| d.span.as_ref().is_some_and(inside)) {
                 return Err(e);
@@ -285,6 +286,29 @@ fn check_unselected(
         }
     }
     Ok(())
+}
+
+/// Whether the pruned `candidate` deserializes, once the fields it lacks
+/// outside the environment (`inside` tells its spans) are copied from `base`.
+fn valid_pruned<'a>(
+    candidate: &mut DeTable<'a>,
+    base: &DeTable<'a>,
+    doc_span: &Range<usize>,
+    inside: &dyn Fn(&Range<usize>) -> bool,
+) -> bool {
+    use serde::Deserialize as _;
+    for _ in 0..MAX_RESTORED {
+        let whole = Spanned::new(doc_span.clone(), candidate.clone());
+        let e = match Spec::deserialize(toml::de::Deserializer::from(whole)) {
+            Ok(_) => return true,
+            Err(e) => e,
+        };
+        let outside = e.span().is_some_and(|s| !inside(&s));
+        if !outside || !restore_missing(candidate, base, doc_span, &e) {
+            return false;
+        }
+    }
+    false
 }
 
 /// The most fields copied back into one pruned environment check: more than any table

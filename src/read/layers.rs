@@ -224,6 +224,110 @@ impl<'a> Environments<'a> {
     }
 }
 
+/// The top-level table of roles.
+pub const ROLES: &str = "roles";
+
+/// What a role may not set: what its description makes once for every role,
+/// and what only the description's root may hold. (A role may add or change
+/// `[configmaps.X]` and `[secrets.X]` tables, to use them its own way: each
+/// object is still made once, and two roles making it differently is an error.)
+pub const SHARED: &[&str] = &[
+    "name",
+    ENVIRONMENTS,
+    ROLES,
+    "namespace",
+    "create_namespace",
+    "hash_suffix",
+    "jobs",
+    "cronjobs",
+    "claims",
+    "service_account",
+    "network_policy",
+    "extra_manifests",
+    "pod_security",
+    "kube_version",
+    "allow",
+];
+
+/// A role's name and table.
+pub type Role<'a> = (Spanned<String>, DeTable<'a>);
+
+/// Takes `roles` out of `doc`: each `[roles.NAME]` table, in the
+/// description's order, without what a role may not set (each such key
+/// is a diagnostic).
+pub fn take_roles<'a>(doc: &mut DeTable<'a>) -> (Vec<Role<'a>>, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    let Some((_, value)) = doc.remove_entry(ROLES) else {
+        return (Vec::new(), diagnostics);
+    };
+    let span = value.span();
+    let DeValue::Table(table) = value.into_inner() else {
+        let d = Diagnostic::error("`roles` must be a table", span, "not a table")
+            .with_help("write `[roles.NAME]` tables, one per StatefulSet");
+        return (Vec::new(), vec![d]);
+    };
+    if table.is_empty() {
+        let d = Diagnostic::error("`roles` holds no role", span, "empty")
+            .with_help("write `[roles.NAME]` tables, one per StatefulSet, or remove `roles`");
+        diagnostics.push(d);
+    }
+    let mut roles = Vec::new();
+    for (name, role) in table {
+        let span = role.span();
+        let DeValue::Table(mut role) = role.into_inner() else {
+            let message = format!("role `{}` must be a table", name.get_ref());
+            diagnostics.push(Diagnostic::error(message, span, "not a table"));
+            continue;
+        };
+        for field in SHARED {
+            if let Some((key, _)) = role.remove_entry(*field) {
+                let message = format!("role `{}` cannot set `{field}`", name.get_ref());
+                let help = match *field {
+                    "name" => "the app's name is every role's: a role's StatefulSet is named `APP-ROLE`, or set `[statefulset] name` in the role",
+                    ENVIRONMENTS | ROLES => "write it at the top level of the description",
+                    _ => "every role shares it: set it at the top level of the description",
+                };
+                diagnostics.push(Diagnostic::error(message, key.span(), "not in a role").with_help(help));
+            }
+        }
+        roles.push((Spanned::new(name.span(), name.get_ref().to_string()), role));
+    }
+    roles.sort_by_key(|(name, _)| name.span().start);
+    (roles, diagnostics)
+}
+
+/// The names of the roles `doc` defines.
+pub fn role_names(doc: &DeTable<'_>) -> Vec<String> {
+    match doc.get(ROLES).map(|v| v.get_ref()) {
+        Some(DeValue::Table(roles)) => roles.keys().map(|k| k.get_ref().to_string()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A diagnostic for each role of `merged` that is not one of `defined`
+/// (the description's own): a layer may change a role, not add one.
+pub fn unknown_roles(merged: &DeTable<'_>, defined: &[String]) -> Vec<Diagnostic> {
+    let Some(DeValue::Table(roles)) = merged.get(ROLES).map(|v| v.get_ref()) else {
+        return Vec::new();
+    };
+    let known: Vec<&str> = defined.iter().map(String::as_str).collect();
+    (roles.keys())
+        .filter(|k| !defined.iter().any(|d| d == k.get_ref().as_ref()))
+        .map(|k| {
+            let help = match known.is_empty() {
+                true => "the description has no `[roles.NAME]` table".to_owned(),
+                false => suggest(k.get_ref(), &known, "the description defines", ""),
+            };
+            Diagnostic::error(
+                format!("role `{}` is not one of the description's", k.get_ref()),
+                k.span(),
+                "unknown role",
+            )
+            .with_help(help)
+        })
+        .collect()
+}
+
 /// Diagnostics for the keys of `table` that only a description's root may
 /// hold (`name`, `environments`), taken out of it; `what` names the layer.
 pub fn refuse_base_only(table: &mut DeTable<'_>, what: &str) -> Vec<Diagnostic> {

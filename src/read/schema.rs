@@ -20,7 +20,7 @@ use crate::check::kube_version::{self, NEWEST, OLDEST};
 use crate::model::{
     AccessMode, ConcurrencyPolicy, DnsPolicy, HttpScheme, Keyword, PodManagementPolicy, Protocol,
     PullPolicy, RestartPolicy, Retention, SeccompProfile, SecretType, ServiceType, StorageMedium, TaintEffect,
-    TolerationOperator, UpdateStrategyType,
+    TolerationOperator, UpdateStrategyType, VolumeMode,
 };
 use crate::check::policy::lints::LINTS;
 use crate::check::policy::pss::Level;
@@ -70,6 +70,29 @@ fn add_layers(schema: &mut Schema) {
         return;
     };
     properties.insert("from_env".to_owned(), from_env.clone());
+    // A role: what a layer may set but what every role shares.
+    let mut role = properties.clone();
+    role.retain(|k, _| !crate::read::layers::SHARED.contains(&k.as_str()) && k != "from_env");
+    for field in role.values_mut() {
+        if let Some(field) = field.as_object_mut() {
+            field.remove("default");
+        }
+    }
+    properties.insert(
+        "roles".to_owned(),
+        serde_json::json!({
+            "description": "Roles: one StatefulSet (with its headless Service, client Service and budget) per `[roles.NAME]`, each merged over the description; named `APP-NAME` unless `[statefulset] name` says otherwise.",
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": { "$ref": "#/definitions/Role" },
+        }),
+    );
+    let role = serde_json::json!({
+        "description": "One role: part of a description merged over it (tables key by key, other values replaced), without what every role shares.",
+        "type": "object",
+        "properties": role,
+        "additionalProperties": false,
+    });
     let mut layer = properties.clone();
     layer.remove("name");
     // A field an environment leaves out keeps the description's value: no default.
@@ -94,6 +117,7 @@ fn add_layers(schema: &mut Schema) {
     );
     if let Some(defs) = schema.get_mut("definitions").and_then(|d| d.as_object_mut()) {
         defs.insert("Layer".to_owned(), layer);
+        defs.insert("Role".to_owned(), role);
     }
 }
 
@@ -149,6 +173,10 @@ fn fixed_sets() -> Vec<(String, Vec<&'static str>)> {
         (
             "/definitions/VolumeSpec/properties/access_modes/items".to_owned(),
             spellings::<AccessMode>(),
+        ),
+        (
+            "/definitions/VolumeSpec/properties/volume_mode".to_owned(),
+            spellings::<VolumeMode>(),
         ),
         (format!("{TOLERATION}/operator"), spellings::<TolerationOperator>()),
         (format!("{TOLERATION}/effect"), spellings::<TaintEffect>()),

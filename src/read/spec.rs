@@ -225,7 +225,23 @@ pub struct Spec {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, ClaimSpec>")]
     pub claims: Map<ClaimSpec>,
+    /// `[roles.NAME]`, each merged over the rest of the description: one
+    /// StatefulSet each. Taken out of the document and read by
+    /// [`from_document`] (in the description's order), never deserialized here.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub roles: Vec<RoleSpec>,
 }
+
+/// One `[roles.NAME]` table merged over its description.
+#[derive(Debug)]
+pub struct RoleSpec {
+    /// The role's name, where `[roles.NAME]` writes it.
+    pub name: Spanned<String>,
+    /// The description with the role's table merged over it.
+    pub spec: Spec,
+}
+
 
 /// Defines a Job-like table: the container fields a sidecar takes (but
 /// `name`, `ports`, `probes` and `lifecycle`), the pod fields a Job may
@@ -566,6 +582,7 @@ pub const SPEC_FIELDS: &[&str] = &[
     "jobs",
     "cronjobs",
     "claims",
+    "roles",
 ];
 
 /// A container beside or before the main one.
@@ -1033,6 +1050,16 @@ pub struct ServiceSpec {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatefulSetSpec {
+    /// The StatefulSet's name (default: the app's name; in a role, `APP-ROLE`):
+    /// to keep the name of a StatefulSet that already runs.
+    #[schemars(with = "Option<String>")]
+    pub name: Option<Spanned<String>>,
+    /// The StatefulSet's `spec.selector.matchLabels`, exactly (default: the
+    /// recommended `app.kubernetes.io/name` and `instance` labels): to keep the
+    /// selector of a StatefulSet that already runs, which Kubernetes never
+    /// changes. The pods and claim templates carry these labels.
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub selector: Option<Spanned<Map<String>>>,
     /// `OrderedReady` (default) or `Parallel`.
     #[schemars(with = "Option<String>")]
     pub pod_management_policy: Option<Spanned<String>>,
@@ -1283,6 +1310,17 @@ pub struct VolumeSpec {
     pub sub_path: Option<Spanned<String>>,
     /// Mount read-only.
     pub read_only: Option<bool>,
+    /// A claim template's own labels, exactly (default: the StatefulSet's selector).
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub labels: Option<Spanned<Map<String>>>,
+    /// A claim template's annotations.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub annotations: Map<String>,
+    /// A claim template's `volumeMode`: `Filesystem` or `Block` (default: not written,
+    /// which Kubernetes reads as `Filesystem`).
+    #[schemars(with = "Option<String>")]
+    pub volume_mode: Option<Spanned<String>>,
 }
 
 /// A volume's `mount`: one path, or the volume at several paths.
@@ -1553,14 +1591,45 @@ pub fn from_document(
         let d = toml_diagnostic(e, source, masked, &doc);
         return Err(Error::new(ErrorKind::Parse, file, masked, vec![d]));
     }
-    let mut diagnostics = Vec::new();
+    let (roles, mut diagnostics) = crate::read::layers::take_roles(doc.get_mut());
+    let mut doubtful = Vec::new();
+    let spec = deserialize(source, masked, doc.clone(), &mut diagnostics, &mut doubtful);
+    let mut role_specs = Vec::new();
+    for (name, table) in roles {
+        let mut merged = doc.clone();
+        crate::read::layers::merge(merged.get_mut(), table, &mut Vec::new());
+        let mut found = Vec::new();
+        let role = deserialize(source, masked, merged, &mut found, &mut doubtful);
+        // The description's own mistakes are reported once, by the base.
+        found.retain(|d| !diagnostics.contains(d));
+        diagnostics.extend(found);
+        role_specs.extend(role.map(|spec| RoleSpec { name, spec }));
+    }
+    if let (Some(mut spec), true) = (spec, diagnostics.is_empty()) {
+        spec.roles = role_specs;
+        return Ok(spec);
+    }
+    diagnostics.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
+    let masked = masked.mask_more(&doubtful);
+    Err(Error::new(ErrorKind::Parse, file, masked, diagnostics))
+}
+
+/// Deserializes `doc`, adding every unknown field (and the first other
+/// problem) to `diagnostics`; `None` when there is one.
+fn deserialize(
+    source: &str,
+    masked: &Source,
+    mut doc: Spanned<DeTable<'_>>,
+    diagnostics: &mut Vec<Diagnostic>,
+    doubtful: &mut Vec<Range<usize>>,
+) -> Option<Spec> {
+    let start = diagnostics.len();
     // An unknown field whose name suggests a secret (`password` written
     // outside its table, say) has its value masked too.
-    let mut doubtful = Vec::new();
     let passes = (MAX_UNKNOWN_BYTES / source.len().max(1)).clamp(1, MAX_UNKNOWN);
     for _ in 0..passes {
         let e = match Spec::deserialize(toml::de::Deserializer::from(doc.clone())) {
-            Ok(spec) if diagnostics.is_empty() => return Ok(spec),
+            Ok(spec) if diagnostics.len() == start => return Some(spec),
             Ok(_) => break,
             Err(e) => e,
         };
@@ -1578,9 +1647,7 @@ pub fn from_document(
             None => break,
         }
     }
-    diagnostics.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
-    let masked = masked.mask_more(&doubtful);
-    Err(Error::new(ErrorKind::Parse, file, masked, diagnostics))
+    None
 }
 
 /// The diagnostic for one of toml's or serde's errors.

@@ -394,9 +394,12 @@ impl Templates {
         for s in &model.secrets {
             docs.push(self.document(Kind::Secret, &s.metadata, "secret.yaml", s)?);
         }
-        let service = &model.service;
-        docs.push(self.document(Kind::Service, &service.metadata, "service.yaml", service)?);
-        if let Some(c) = &model.client_service {
+        let workloads = model.workloads();
+        for w in &workloads {
+            let service = w.service;
+            docs.push(self.document(Kind::Service, &service.metadata, "service.yaml", service)?);
+        }
+        for c in workloads.iter().filter_map(|w| w.client_service) {
             docs.push(self.document(Kind::Service, &c.metadata, "client-service.yaml", c)?);
         }
         for c in &model.claims {
@@ -407,7 +410,7 @@ impl Templates {
                 c,
             )?);
         }
-        if let Some(b) = &model.disruption_budget {
+        for b in workloads.iter().filter_map(|w| w.disruption_budget) {
             docs.push(self.document(
                 Kind::PodDisruptionBudget,
                 &b.metadata,
@@ -418,8 +421,10 @@ impl Templates {
         if let Some(p) = &model.network_policy {
             docs.push(self.document(Kind::NetworkPolicy, &p.metadata, "networkpolicy.yaml", p)?);
         }
-        let sts = &model.stateful_set;
-        docs.push(self.document(Kind::StatefulSet, &sts.metadata, "statefulset.yaml", sts)?);
+        for w in &workloads {
+            let sts = w.stateful_set;
+            docs.push(self.document(Kind::StatefulSet, &sts.metadata, "statefulset.yaml", sts)?);
+        }
         for j in &model.jobs {
             docs.push(self.document(Kind::Job, &j.metadata, "job.yaml", j)?);
         }

@@ -388,7 +388,9 @@ pub fn harden(model: &mut Model, level: Level) {
     if level != Level::Restricted {
         return;
     }
+    let others = model.other_roles.iter_mut().map(|r| &mut r.stateful_set.pod);
     let pods = std::iter::once(&mut model.stateful_set.pod)
+        .chain(others)
         .chain(model.jobs.iter_mut().map(|j| &mut j.pod))
         .chain(model.cron_jobs.iter_mut().map(|c| &mut c.pod));
     for pod in pods {

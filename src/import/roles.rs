@@ -1,0 +1,215 @@
+//! StatefulSets that share objects become one description with
+//! `[roles.NAME]`: what every StatefulSet's description says alike is
+//! written once, the rest in each role's tables.
+
+use super::shared::{App, Object};
+use super::toml_out::{Doc, Entries, Val};
+use super::value::text;
+
+/// What a role may not set (`crate::read::layers::SHARED`'s keys an import writes).
+const SHARED: &[&str] = &[
+    "name",
+    "namespace",
+    "create_namespace",
+    "hash_suffix",
+    "service_account",
+    "network_policy",
+    "extra_manifests",
+    "pod_security",
+];
+
+/// The StatefulSets `sets`, grouped: two are in one group when they are in
+/// the same namespace, run as the same account, and share an object the
+/// input makes (a ConfigMap, a Secret, that account). In input order.
+pub fn groups(objects: &[Object], sets: &[usize]) -> Vec<Vec<usize>> {
+    let account =
+        |s: usize| text(&objects[s].value["spec"]["template"]["spec"]["serviceAccountName"]);
+    let made = |kind: &str, name: &str, ns: &Option<String>| {
+        objects
+            .iter()
+            .any(|o| o.kind == kind && o.name == name && &o.namespace == ns)
+    };
+    let uses = |s: usize| {
+        let pod = &objects[s].value["spec"]["template"]["spec"];
+        let mut out = Vec::new();
+        for kind in ["ConfigMap", "Secret"] {
+            let mut names = Vec::new();
+            super::pod::referenced(pod, kind, &mut names);
+            let ns = &objects[s].namespace;
+            out.extend(
+                names
+                    .into_iter()
+                    .filter(|n| made(kind, n, ns))
+                    .map(|n| (kind, n)),
+            );
+        }
+        if let Some(a) = account(s).filter(|a| made("ServiceAccount", a, &objects[s].namespace)) {
+            out.push(("ServiceAccount", a));
+        }
+        out
+    };
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for &s in sets {
+        let mine = uses(s);
+        let joins = groups.iter().position(|g| {
+            g.iter().any(|&t| {
+                objects[t].namespace == objects[s].namespace
+                    && account(t) == account(s)
+                    && uses(t).iter().any(|u| mine.contains(u))
+            })
+        });
+        match joins {
+            Some(g) => groups[g].push(s),
+            None => groups.push(vec![s]),
+        }
+    }
+    groups
+}
+
+/// The app's name: the longest run of `-`-separated words every
+/// StatefulSet's name starts with (at least one word), else the first name.
+fn app_name(names: &[&str]) -> String {
+    let words: Vec<Vec<&str>> = names.iter().map(|n| n.split('-').collect()).collect();
+    let mut common = 0;
+    while words
+        .iter()
+        .all(|w| w.len() > common && w[common] == words[0][common])
+    {
+        common += 1;
+    }
+    match common {
+        0 => names[0].to_owned(),
+        n => words[0][..n].join("-"),
+    }
+}
+
+/// Each StatefulSet's role name: its name after the app's, else `main`.
+fn role_names(app: &str, names: &[&str]) -> Option<Vec<String>> {
+    let roles: Vec<String> = (names.iter())
+        .map(
+            |n| match n.strip_prefix(app).and_then(|r| r.strip_prefix('-')) {
+                Some(r) if !r.is_empty() => r.to_owned(),
+                _ => "main".to_owned(),
+            },
+        )
+        .collect();
+    let distinct = roles
+        .iter()
+        .enumerate()
+        .all(|(i, r)| !roles[..i].contains(r));
+    distinct.then_some(roles)
+}
+
+/// One description for the StatefulSets `group`, from each one's own
+/// (`members`, in the same order, written without extra manifests);
+/// `None` when they differ in what a role may not set.
+pub fn combine(objects: &[Object], group: &[usize], members: &[App]) -> Option<App> {
+    let names: Vec<&str> = group.iter().map(|&s| objects[s].name.as_str()).collect();
+    let app = app_name(&names);
+    let roles = role_names(&app, &names)?;
+    // Each member's document, with its StatefulSet's name kept when the role's default differs.
+    let docs: Vec<Doc> = (members.iter().zip(&roles).zip(&names))
+        .map(|((m, role), name)| {
+            let mut doc = m.doc.clone();
+            if format!("{app}-{role}") != *name {
+                let entry = ("name".to_owned(), Val::Str((*name).to_owned()));
+                match doc.sections.iter_mut().find(|(h, _)| h == "[statefulset]") {
+                    Some((_, e)) => e.insert(0, entry),
+                    None => doc.sections.push(("[statefulset]".to_owned(), vec![entry])),
+                }
+            }
+            doc
+        })
+        .collect();
+    let mut out = Doc::default();
+    out.comments.push(format!(
+        "Imported by `kubetoml import` from StatefulSets {} in {}: one role each.",
+        names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        objects[group[0]].file
+    ));
+    out.comments
+        .push("What the format cannot express was listed by the import, and left out.".to_owned());
+    // Top-level keys every member writes alike are the description's.
+    let alike = |k: &str, v: &Val| {
+        docs.iter()
+            .all(|d| d.top.iter().any(|(k2, v2)| k2 == k && v2 == v))
+    };
+    for (k, v) in &docs[0].top {
+        if k == "name" {
+            out.top.push(("name".to_owned(), Val::Str(app.clone())));
+        } else if alike(k, v) {
+            out.top.push((k.clone(), v.clone()));
+        }
+    }
+    // Sections (by header; `[[x]]` ones as the whole list) every member writes alike too.
+    let sections = |d: &Doc, h: &str| -> Vec<Entries> {
+        d.sections
+            .iter()
+            .filter(|(h2, _)| h2 == h)
+            .map(|(_, e)| e.clone())
+            .collect()
+    };
+    let mut shared_headers = Vec::new();
+    for (h, _) in &docs[0].sections {
+        let first = sections(&docs[0], h);
+        if !shared_headers.contains(h) && docs.iter().all(|d| sections(d, h) == first) {
+            shared_headers.push(h.clone());
+        }
+    }
+    for (h, e) in &docs[0].sections {
+        if shared_headers.contains(h) {
+            out.sections.push((h.clone(), e.clone()));
+        }
+    }
+    for (doc, role) in docs.iter().zip(&roles) {
+        let own: Entries = (doc.top.iter())
+            .filter(|(k, v)| k != "name" && !out.top.iter().any(|(k2, v2)| k2 == k && v2 == v))
+            .cloned()
+            .collect();
+        if own.iter().any(|(k, _)| SHARED.contains(&k.as_str())) {
+            return None;
+        }
+        let key = super::toml_out::key(role);
+        out.sections.push((format!("[roles.{key}]"), own));
+        for (h, e) in doc
+            .sections
+            .iter()
+            .filter(|(h, _)| !shared_headers.contains(h))
+        {
+            let header = match h.strip_prefix("[[") {
+                Some(rest) => format!("[[roles.{key}.{rest}"),
+                None => format!("[roles.{key}.{}", &h[1..]),
+            };
+            out.sections.push((header, e.clone()));
+        }
+    }
+    let mut data: Vec<super::shared::DataFile> = Vec::new();
+    let mut used = Vec::new();
+    for m in members {
+        for f in &m.data {
+            if !data.iter().any(|d| d.path == f.path) {
+                data.push(super::shared::DataFile {
+                    path: f.path.clone(),
+                    bytes: f.bytes.clone(),
+                    secret: f.secret,
+                });
+            }
+        }
+        for &o in &m.objects {
+            if !used.contains(&o) {
+                used.push(o);
+            }
+        }
+    }
+    Some(App {
+        name: app,
+        toml: out.to_text(),
+        doc: out,
+        data,
+        objects: used,
+    })
+}
