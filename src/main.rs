@@ -1,6 +1,5 @@
 //! The `kubetoml` command: argument parsing and printing only; the work is in the library.
 
-use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -9,7 +8,7 @@ use kubetoml::{Document, Error, ErrorKind, Options, Templates};
 
 mod cli;
 
-use cli::{argocd, check_dir, folder, import_cli, output_dir};
+use cli::{argocd, check_dir, folder, import_cli, output_dir, terminal};
 
 const EXAMPLE: &str = "\
 Example:
@@ -307,8 +306,10 @@ fn parse_cli() -> Cli {
     if plugin {
         command = as_kubectl_plugin(command.bin_name("kubectl kubetoml"));
     }
-    let matches = command.get_matches();
-    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    let matches = command
+        .try_get_matches()
+        .unwrap_or_else(|e| terminal::clap_exit(&e));
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| terminal::clap_exit(&e))
 }
 
 /// `command` and its subcommands with their examples written as `kubectl kubetoml ...`.
@@ -356,9 +357,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(errors) => {
-            let mut stderr = std::io::stderr().lock();
             for e in &errors {
-                let _ = write!(stderr, "{}", e.draw(color));
+                terminal::eprint(&e.draw(color), color);
             }
             ExitCode::from(1)
         }
@@ -374,7 +374,7 @@ fn use_color(choice: ColorChoice) -> bool {
         ColorChoice::Never => false,
         ColorChoice::Auto if set("NO_COLOR", "") => false,
         ColorChoice::Auto if set("CLICOLOR_FORCE", "0") => true,
-        ColorChoice::Auto => std::io::stderr().is_terminal(),
+        ColorChoice::Auto => terminal::stderr_is_terminal(),
     }
 }
 
@@ -407,7 +407,7 @@ fn render(args: RenderArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> 
             Ok(out) => {
                 let warnings = out.draw_warnings(color);
                 if !warnings.is_empty() && (!quiet || args.compile.deny_warnings) {
-                    eprint!("{warnings}");
+                    terminal::eprint(&warnings, color);
                 }
                 errors.extend(denied(args.compile.deny_warnings, file, &warnings));
                 documents.extend(out.documents);
@@ -423,13 +423,7 @@ fn render(args: RenderArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> 
     }
     if let Some(path) = &args.against {
         let name = path.display().to_string();
-        let previous = kubetoml::read_input(path).map_err(|e| {
-            vec![Error::bare(
-                ErrorKind::Against,
-                &name,
-                format!("cannot read `{name}`: {e}"),
-            )]
-        })?;
+        let previous = kubetoml::read_yaml_input(path, ErrorKind::Against).map_err(|e| vec![e])?;
         kubetoml::check_against(&previous, &name, &documents).map_err(|e| vec![e])?;
     }
     match &args.output_dir {
@@ -445,14 +439,18 @@ fn render(args: RenderArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> 
                 .collect();
             check_dir::check(dir, &files).map_err(|e| vec![e])?;
             if !quiet {
-                eprintln!("`{}` is up to date", dir.display());
+                terminal::eprintln(&format!("`{}` is up to date", dir.display()));
             }
             Ok(())
         }
         Some(dir) => {
             output_dir::write_dir(dir, &documents).map_err(|e| vec![e])?;
             if !quiet {
-                eprintln!("wrote {} objects to `{}`", documents.len(), dir.display());
+                terminal::eprintln(&format!(
+                    "wrote {} objects to `{}`",
+                    documents.len(),
+                    dir.display()
+                ));
             }
             Ok(())
         }
@@ -468,17 +466,18 @@ fn explain(args: ExplainArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>
     let resolved = kubetoml::resolve_file(&args.file, &options).map_err(|e| vec![e])?;
     let warnings = resolved.draw_warnings(color);
     if !warnings.is_empty() && (!quiet || args.compile.deny_warnings) {
-        eprint!("{warnings}");
+        terminal::eprint(&warnings, color);
     }
     if let Some(e) = denied(args.compile.deny_warnings, &args.file, &warnings) {
         return Err(vec![e]);
     }
     let explanation = resolved.explain();
     let text = match args.format {
-        Format::Text => explanation.to_text(),
-        Format::Json => explanation.to_json(),
-        Format::Dot => explanation.to_dot(),
-        Format::Mermaid => explanation.to_mermaid(),
+        Format::Text => terminal::escape(&explanation.to_text(), false),
+        Format::Json => terminal::json_safe(&explanation.to_json()),
+        // Their own quoting escapes what a terminal would act on.
+        Format::Dot => terminal::escape(&explanation.to_dot(), false),
+        Format::Mermaid => terminal::escape(&explanation.to_mermaid(), false),
     };
     print(&text)
 }
@@ -488,23 +487,20 @@ fn explain(args: ExplainArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>
 /// stderr. `set -o pipefail` scripts see it as they see it from `cat` or `yes`.
 const CLOSED_PIPE: u8 = 141;
 
-/// Writes the whole output to stdout at once, after everything succeeded. A closed pipe
-/// ends the program quietly with [`CLOSED_PIPE`].
+/// Writes the whole output to stdout at once, after everything succeeded: a manifest,
+/// or a text already escaped ([`terminal`]). A closed pipe ends the program quietly
+/// with [`CLOSED_PIPE`].
 fn print(text: &str) -> Result<(), Vec<Error>> {
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                std::process::exit(CLOSED_PIPE.into());
-            }
-            vec![Error::bare(
-                ErrorKind::Io,
-                "stdout",
-                format!("cannot write the output: {e}"),
-            )]
-        })
+    terminal::stdout(text.as_bytes()).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(CLOSED_PIPE.into());
+        }
+        vec![Error::bare(
+            ErrorKind::Io,
+            "stdout",
+            format!("cannot write the output: {e}"),
+        )]
+    })
 }
 
 /// Two descriptions must not make the same object.

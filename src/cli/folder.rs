@@ -99,10 +99,10 @@ pub fn expand(files: &[PathBuf], quiet: bool) -> Result<Vec<PathBuf>, Vec<Error>
             Ok(listing) => {
                 if !quiet {
                     for skipped in &listing.skipped {
-                        eprintln!(
+                        crate::cli::terminal::eprintln(&format!(
                             "note: skipping `{}`: no top-level `name`, so not a description (an overlay or a data file)",
                             skipped.display()
-                        );
+                        ));
                     }
                 }
                 out.extend(listing.descriptions);

@@ -6,6 +6,9 @@
 
 pub mod argocd;
 pub mod check_dir;
+pub mod fault;
 pub mod folder;
 pub mod import_cli;
+pub mod journal;
 pub mod output_dir;
+pub mod terminal;

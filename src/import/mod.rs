@@ -12,6 +12,7 @@ mod app;
 mod companions;
 mod diff;
 mod extras;
+mod jobs;
 mod level;
 mod pod;
 mod shared;
@@ -114,14 +115,14 @@ pub fn import(inputs: &[Input]) -> Result<Imported, Error> {
 fn read_objects(inputs: &[Input]) -> Result<Vec<Object>, Error> {
     let mut objects = Vec::new();
     for input in inputs {
-        for doc in crate::read::yamlread::documents(input.text) {
-            let value = doc.map_err(|e| {
-                Error::bare(
-                    ErrorKind::Parse,
-                    input.file,
-                    format!("`{}` is not YAML: {e}", input.file),
-                )
-            })?;
+        let values = crate::read::yamlread::documents(input.text).map_err(|e| {
+            Error::bare(
+                ErrorKind::Parse,
+                input.file,
+                format!("`{}` is not YAML kubetoml reads: {e}", input.file),
+            )
+        })?;
+        for value in values {
             push_object(input.file, value, &mut objects)?;
         }
     }

@@ -35,9 +35,17 @@ pub const MAX_TEMPLATE_BYTES: u64 = 1024 * 1024;
 /// half a second.
 pub const TEMPLATE_FUEL: u64 = 10_000_000;
 
-/// The templates, one per kind, as `(file name, built-in source)`: what
-/// `--templates DIR` may replace.
+/// The most a user template may write for one object: 8 MiB. The API server stores
+/// objects of at most 1.5 MiB, and the largest a description can make (a 1 MiB
+/// ConfigMap of escaped text) renders to a few MiB; past this, the template is
+/// repeating itself, and it stops with an error rather than run on.
+pub const MAX_TEMPLATE_OUTPUT: usize = 8 * 1024 * 1024;
+
+/// The templates, one per kind (and `pod.yaml`, the pod template the
+/// workloads share), as `(file name, built-in source)`: what `--templates
+/// DIR` may replace.
 pub const BUILTIN: &[(&str, &str)] = &[
+    ("pod.yaml", include_str!("../../templates/pod.yaml")),
     (
         "namespace.yaml",
         include_str!("../../templates/namespace.yaml"),
@@ -68,6 +76,12 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "statefulset.yaml",
         include_str!("../../templates/statefulset.yaml"),
     ),
+    (
+        "persistentvolumeclaim.yaml",
+        include_str!("../../templates/persistentvolumeclaim.yaml"),
+    ),
+    ("job.yaml", include_str!("../../templates/job.yaml")),
+    ("cronjob.yaml", include_str!("../../templates/cronjob.yaml")),
 ];
 
 /// The parts the built-in templates import or include, as `(name, source)`:
@@ -262,7 +276,24 @@ impl Templates {
             .env
             .get_template(name)
             .map_err(|e| template_error(origin, &e))?;
-        let render = || tmpl.render(Value::from(Serde(ctx)));
+        let render = || {
+            if !user {
+                return tmpl.render(Value::from(Serde(ctx)));
+            }
+            let mut out = Capped::default();
+            tmpl.render_captured_to(Value::from(Serde(ctx)), &mut out)
+                .map(|_| String::from_utf8_lossy(&out.bytes).into_owned())
+                .map_err(|e| match out.over {
+                    true => minijinja::Error::new(
+                        minijinja::ErrorKind::WriteFailure,
+                        format!(
+                            "it wrote more than {} MiB for one object, the most a template may",
+                            MAX_TEMPLATE_OUTPUT >> 20
+                        ),
+                    ),
+                    false => e,
+                })
+        };
         let rendered = if user {
             let what = crate::diag::printable(
                 &format!(
@@ -276,7 +307,11 @@ impl Templates {
         } else {
             render()
         };
-        let mut text = rendered.map_err(|e| template_error(origin, &e))?;
+        let mut text = rendered.map_err(|e| match subject.0 {
+            // What went wrong, without minijinja's words, which can quote a value.
+            Kind::Secret => secret_template_error(origin, &e),
+            _ => template_error(origin, &e),
+        })?;
         if !text.ends_with('\n') {
             text.push('\n');
         }
@@ -284,6 +319,7 @@ impl Templates {
         if !user {
             return Ok(text);
         }
+        // Its error says where and what in fixed words, never the text: a value may be a secret.
         if let Err(e) = crate::read::yamlread::parse(&text) {
             let at = e
                 .location
@@ -292,7 +328,7 @@ impl Templates {
             return Err(Error::bare(
                 ErrorKind::Template,
                 origin,
-                format!("{origin} produced invalid YAML{at}: {e}"),
+                format!("{origin} produced invalid YAML{at}: {}", e.message),
             ));
         }
         Ok(text)
@@ -317,8 +353,8 @@ impl Templates {
 
     /// Renders every object of `model`, in apply order: Namespace,
     /// ServiceAccount, ConfigMaps, Secrets, the headless then the client
-    /// Service, PodDisruptionBudget, NetworkPolicy, StatefulSet, then the
-    /// user's `extra_manifests`.
+    /// Service, PersistentVolumeClaims, PodDisruptionBudget, NetworkPolicy,
+    /// StatefulSet, Jobs, CronJobs, then the user's `extra_manifests`.
     pub(crate) fn render(&self, model: &Model) -> Result<Vec<Document>, Error> {
         let mut docs = Vec::new();
         if let Some(ns) = &model.namespace {
@@ -343,6 +379,14 @@ impl Templates {
         if let Some(c) = &model.client_service {
             docs.push(self.document(Kind::Service, &c.metadata, "client-service.yaml", c)?);
         }
+        for c in &model.claims {
+            docs.push(self.document(
+                Kind::PersistentVolumeClaim,
+                &c.metadata,
+                "persistentvolumeclaim.yaml",
+                c,
+            )?);
+        }
         if let Some(b) = &model.disruption_budget {
             docs.push(self.document(
                 Kind::PodDisruptionBudget,
@@ -356,6 +400,12 @@ impl Templates {
         }
         let sts = &model.stateful_set;
         docs.push(self.document(Kind::StatefulSet, &sts.metadata, "statefulset.yaml", sts)?);
+        for j in &model.jobs {
+            docs.push(self.document(Kind::Job, &j.metadata, "job.yaml", j)?);
+        }
+        for c in &model.cron_jobs {
+            docs.push(self.document(Kind::CronJob, &c.metadata, "cronjob.yaml", c)?);
+        }
         // A user's own objects, printed and checked when they were read.
         docs.extend(model.extra_manifests.iter().map(|m| Document {
             kind: Kind::parse(&m.kind),
@@ -370,6 +420,28 @@ impl Templates {
 impl Default for Templates {
     fn default() -> Self {
         Templates::builtin()
+    }
+}
+
+/// A user template's output, refused past [`MAX_TEMPLATE_OUTPUT`] bytes.
+#[derive(Default)]
+struct Capped {
+    bytes: Vec<u8>,
+    over: bool,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > MAX_TEMPLATE_OUTPUT {
+            self.over = true;
+            return Err(std::io::Error::other("too much output"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -409,6 +481,41 @@ fn unknown_templates(dir: &Path) -> Result<(), Error> {
         ));
     }
     Ok(())
+}
+
+/// [`template_error`] for a template rendering a Secret: minijinja's detail
+/// only for the kinds whose detail comes from the template's own text
+/// (`` `data.x.y` is undefined``, an unknown filter's name); the others can
+/// quote a value (`tried to include non-existing template '<a value>'`,
+/// `unable to calculate <a value> + 1`), so they say where and what only.
+fn secret_template_error(origin: &str, e: &minijinja::Error) -> Error {
+    use minijinja::ErrorKind as K;
+    let from_the_text = matches!(
+        e.kind(),
+        K::SyntaxError
+            | K::UndefinedError
+            | K::UnknownFilter
+            | K::UnknownTest
+            | K::UnknownFunction
+            | K::UnknownMethod
+            | K::UnknownBlock
+            | K::TooManyArguments
+            | K::MissingArgument
+            | K::BadEscape
+            | K::OutOfFuel
+    );
+    if from_the_text {
+        return template_error(origin, e);
+    }
+    let line = e.line().map(|l| format!(":{l}")).unwrap_or_default();
+    Error::bare(
+        ErrorKind::Template,
+        origin,
+        format!(
+            "{origin}{line}: {} (rendering a Secret: details not shown, they may quote its values)",
+            e.kind()
+        ),
+    )
 }
 
 fn template_error(origin: &str, e: &minijinja::Error) -> Error {
