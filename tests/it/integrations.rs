@@ -1322,6 +1322,33 @@ fn the_picture_shows_what_reads_what() {
             "no `{expected}` in {texts:?}"
         );
     }
+    // Jobs and CronJobs, and the claim they share.
+    let jobs = svg_texts(&dot_svg(&explain(
+        &root().join("examples/pgstack/pgstack.toml"),
+        "dot",
+    )));
+    for expected in [
+        "CronJob pg-backup",
+        "schedule 0 3 * * * (Etc/UTC)",
+        "claim pg-backups",
+        "mounts at /backup",
+        "from the pods of job migrate",
+        "Secret db-auth",
+    ] {
+        assert!(
+            jobs.iter().any(|t| t == expected),
+            "no `{expected}` in {jobs:?}"
+        );
+    }
+    assert!(
+        jobs.iter().any(|t| t.starts_with("Job pg-migrate-")),
+        "{jobs:?}"
+    );
+    assert_eq!(
+        jobs.iter().filter(|t| *t == "envFrom: every key").count(),
+        3,
+        "the StatefulSet, the Job and the CronJob read db-auth"
+    );
     // The SVG in the book is this one, drawn by some Graphviz: the same texts.
     let book = std::fs::read_to_string(root().join("docs/src/img/web.svg")).unwrap();
     let (mut a, mut b) = (svg_texts(&book), texts);
