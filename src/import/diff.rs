@@ -50,7 +50,14 @@ const DEFAULTS: &[(&str, &str)] = &[
 ];
 
 /// Kinds kubetoml names after the app, whatever the input called them.
-const RENAMED_KINDS: &[&str] = &["PodDisruptionBudget", "NetworkPolicy"];
+const RENAMED_KINDS: &[&str] = &[
+    "PodDisruptionBudget",
+    "NetworkPolicy",
+    "Role",
+    "RoleBinding",
+    "ClusterRole",
+    "ClusterRoleBinding",
+];
 
 enum Change {
     Dropped,
