@@ -2,7 +2,8 @@
 //!
 //! [`Graph::of`] reads an [`Explanation`] (so the resolved model, never the
 //! YAML) and lays out who reaches what: the Services and the pods they
-//! reach, the StatefulSet running the pods, each pod's claims, the
+//! reach, the StatefulSet running the pods, each pod's claims, the Jobs and
+//! CronJobs, the
 //! ConfigMaps and Secrets the pods read and how (`env`, `envFrom`, files,
 //! image pulls), the disruption budget and the network policy. Every pod
 //! runs the same template, so what the pods read is drawn once, from the
@@ -19,14 +20,17 @@
 //! begin with, and a literal environment value is not drawn either (only
 //! where variables come from).
 //!
-//! A workload other than the StatefulSet (a Job, say) slots in as one more
-//! node that [`Builder::reads`] connects to the ConfigMaps and Secrets its
-//! containers read.
+//! Jobs and CronJobs are nodes of their own, connected like the StatefulSet
+//! to what their pods read ([`Builder::reads`]), claims the pods share
+//! (`[claims.X]`) among them; a NetworkPolicy that admits a Job's pods says
+//! so in its label.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::{ContainerView, EnvSource, Explanation, MountSource, Pod, RefKind};
+use super::{
+    ContainerView, EnvSource, Explanation, JobView, MountSource, Pod, RefKind, SharedClaimView,
+};
 
 /// The most pods drawn one by one; the others are one node that counts them.
 pub const MAX_DRAWN_PODS: usize = 5;
@@ -36,6 +40,8 @@ pub const MAX_DRAWN_PODS: usize = 5;
 enum NodeKind {
     Service,
     StatefulSet,
+    Job,
+    CronJob,
     Pod,
     MorePods,
     Claim,
@@ -52,6 +58,8 @@ impl NodeKind {
         match self {
             NodeKind::Service => "svc",
             NodeKind::StatefulSet => "sts",
+            NodeKind::Job => "job",
+            NodeKind::CronJob => "cronjob",
             NodeKind::Pod => "pod",
             NodeKind::MorePods => "more",
             NodeKind::Claim => "pvc",
@@ -68,6 +76,8 @@ impl NodeKind {
         match self {
             NodeKind::Service => r##"shape=oval, style=filled, fillcolor="#dbeafe""##,
             NodeKind::StatefulSet => r##"shape=box3d, style=filled, fillcolor="#e0e7ff""##,
+            NodeKind::Job => r##"shape=component, style=filled, fillcolor="#e0e7ff""##,
+            NodeKind::CronJob => r##"shape=tab, style=filled, fillcolor="#e0e7ff""##,
             NodeKind::Pod => r##"shape=box, style="rounded,filled", fillcolor="#dcfce7""##,
             NodeKind::MorePods => r##"shape=box, style="rounded,dashed""##,
             NodeKind::Claim | NodeKind::SharedClaim => {
@@ -85,6 +95,7 @@ impl NodeKind {
         match self {
             NodeKind::Service => ("([", "])"),
             NodeKind::StatefulSet => ("[[", "]]"),
+            NodeKind::Job | NodeKind::CronJob => ("[[", "]]"),
             NodeKind::Pod | NodeKind::MorePods => ("(", ")"),
             NodeKind::Claim | NodeKind::SharedClaim => ("[(", ")]"),
             NodeKind::ConfigMap | NodeKind::Secret => ("[/", "/]"),
@@ -97,7 +108,7 @@ impl NodeKind {
     fn mermaid_class(self) -> &'static str {
         match self {
             NodeKind::Service => "service",
-            NodeKind::StatefulSet => "workload",
+            NodeKind::StatefulSet | NodeKind::Job | NodeKind::CronJob => "workload",
             NodeKind::Pod | NodeKind::MorePods => "pod",
             NodeKind::Claim | NodeKind::SharedClaim => "claim",
             NodeKind::ConfigMap => "configmap",
@@ -176,6 +187,16 @@ impl Builder {
         });
     }
 
+    /// The node of a claim the pods share (`[claims.X]`), with its size
+    /// and class; [`Builder::object`] finds it by name.
+    fn shared_claim(&mut self, c: &SharedClaimView) {
+        let mut lines = vec![format!("claim {}", c.name), c.size.clone()];
+        lines.extend(c.storage_class.as_ref().map(|s| format!("class {s}")));
+        let i = self.node(NodeKind::SharedClaim, lines);
+        self.objects
+            .insert((NodeKind::SharedClaim.prefix(), c.name.clone()), i);
+    }
+
     /// The node of a ConfigMap, Secret or shared claim, made on first use.
     fn object(&mut self, kind: NodeKind, name: &str) -> usize {
         let key = (kind.prefix(), name.to_owned());
@@ -212,13 +233,13 @@ impl Builder {
                 false => what,
             };
             for m in &c.mounts {
-                let (kind, name) = match &m.source {
-                    MountSource::ConfigMap { name } => (NodeKind::ConfigMap, name),
-                    MountSource::Secret { name } => (NodeKind::Secret, name),
-                    MountSource::SharedClaim { name } => (NodeKind::SharedClaim, name),
+                let (kind, name, how) = match &m.source {
+                    MountSource::ConfigMap { name } => (NodeKind::ConfigMap, name, "files at"),
+                    MountSource::Secret { name } => (NodeKind::Secret, name, "files at"),
+                    MountSource::SharedClaim { name } => (NodeKind::SharedClaim, name, "mounts at"),
                     _ => continue,
                 };
-                add(self, kind, name, who(format!("files at {}", m.path)));
+                add(self, kind, name, who(format!("{how} {}", m.path)));
             }
             for e in &c.env {
                 let (kind, name, key) = match &e.source {
@@ -284,6 +305,14 @@ impl Graph {
         let mut policy = None;
         for role in std::iter::once(e).chain(&e.other_roles) {
             workload(&mut b, role, e.network_policy.as_ref(), &mut policy);
+        }
+        for c in &e.shared_claims {
+            b.shared_claim(c);
+        }
+        for (kind, jobs) in [(NodeKind::Job, &e.jobs), (NodeKind::CronJob, &e.cron_jobs)] {
+            for job in jobs {
+                job_node(&mut b, kind, job);
+            }
         }
         b.graph
     }
@@ -352,6 +381,23 @@ impl Graph {
         }
         out
     }
+}
+
+/// The node of a Job or CronJob, with what its pods read.
+fn job_node(b: &mut Builder, kind: NodeKind, job: &JobView) {
+    let title = if kind == NodeKind::CronJob {
+        "CronJob"
+    } else {
+        "Job"
+    };
+    let mut lines = vec![format!("{title} {}", job.name)];
+    if let Some(schedule) = &job.schedule {
+        let zone = job.time_zone.as_deref().unwrap_or("controller's time zone");
+        lines.push(format!("schedule {schedule} ({zone})"));
+    }
+    let node = b.node(kind, lines);
+    let containers: Vec<&ContainerView> = job.containers.iter().collect();
+    b.reads(node, &containers, &job.image_pull_secrets);
 }
 
 /// The node of one pod, with its claims.

@@ -92,7 +92,7 @@ pub fn lower(
         .into_iter()
         .partition(|d| d.severity == Severity::Error);
     if let Some(m) = &mut model {
-        name_jobs(m);
+        name_jobs(&mut m.0);
     }
     match model {
         Some((model, _)) if errors.is_empty() => Ok(Lowered { model, warnings }),

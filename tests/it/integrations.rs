@@ -1154,6 +1154,39 @@ fn the_schemastore_entry_points_at_the_schema_and_matches_descriptions() {
     assert_eq!(keys, ["description", "fileMatch", "name", "url"]);
     assert_eq!(entry["url"], schema["$id"]);
     assert_eq!(entry["fileMatch"], serde_json::json!(["*.kubetoml.toml"]));
+    // taplo, reading the entry from a catalog as it reads SchemaStore's
+    // (the schema's URL swapped for the committed file: no network here),
+    // checks `*.kubetoml.toml` files and leaves other TOML alone.
+    let dir = tempfile::tempdir().unwrap();
+    let mut local = entry.clone();
+    local["url"] = format!(
+        "file://{}",
+        root().join("schema/kubetoml.schema.json").display()
+    )
+    .into();
+    let catalog = serde_json::json!({"$schema": "https://json.schemastore.org/schema-catalog.json", "version": 1.0, "schemas": [local]});
+    write(dir.path(), "catalog.json", &catalog.to_string());
+    let typo = "name = \"web\"\nimage = \"nginx:1.27\"\nreplica = 3\n";
+    write(dir.path(), "web.kubetoml.toml", typo);
+    write(dir.path(), "web.toml", typo);
+    write(dir.path(), "good.kubetoml.toml", WEB);
+    // One run (taplo takes seconds to start): only the misspelled description fails.
+    let out = run(Command::new(root().join(crate::json_schema::taplo()))
+        .args(["lint", "--no-auto-config", "--schema-catalog"])
+        .arg(format!(
+            "file://{}",
+            dir.path().join("catalog.json").display()
+        ))
+        .args(["web.kubetoml.toml", "good.kubetoml.toml", "web.toml"])
+        .current_dir(dir.path()));
+    assert!(!out.status.success());
+    let report = text(&out.stderr);
+    assert!(report.contains("'replica' was unexpected"), "{report}");
+    let invalid: Vec<&str> = (report.lines())
+        .filter(|l| l.contains("invalid file"))
+        .collect();
+    assert_eq!(invalid.len(), 1, "{report}");
+    assert!(invalid[0].contains("web.kubetoml.toml"), "{report}");
     // A description named to match is one `render DIR` renders.
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "web.kubetoml.toml", WEB);
@@ -1289,6 +1322,35 @@ fn the_picture_shows_what_reads_what() {
             "no `{expected}` in {texts:?}"
         );
     }
+    // Jobs and CronJobs, and the claim they share.
+    let jobs = svg_texts(&dot_svg(&explain(
+        &root().join("examples/pgstack/pgstack.toml"),
+        "dot",
+    )));
+    for expected in [
+        "CronJob pg-backup",
+        "schedule 0 3 * * * (Etc/UTC)",
+        "claim pg-backups",
+        "mounts at /backup",
+        "from the pods of job migrate",
+        "Secret db-auth",
+    ] {
+        assert!(
+            jobs.iter().any(|t| t == expected),
+            "no `{expected}` in {jobs:?}"
+        );
+    }
+    assert!(
+        jobs.iter().any(|t| t.starts_with("Job pg-migrate-")),
+        "{jobs:?}"
+    );
+    assert_eq!(
+        jobs.iter()
+            .filter(|t| t.ends_with("envFrom: every key"))
+            .count(),
+        3,
+        "the StatefulSet, the Job and the CronJob read db-auth"
+    );
     // The SVG in the book is this one, drawn by some Graphviz: the same texts.
     let book = std::fs::read_to_string(root().join("docs/src/img/web.svg")).unwrap();
     let (mut a, mut b) = (svg_texts(&book), texts);

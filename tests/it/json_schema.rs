@@ -14,7 +14,7 @@ use std::process::Command;
 use crate::memory::MemorySources;
 use kubetoml::{Options, Templates};
 
-fn taplo() -> PathBuf {
+pub fn taplo() -> PathBuf {
     let local = Path::new(".ci/node/node_modules/.bin/taplo");
     if local.exists() {
         return local.to_path_buf();
