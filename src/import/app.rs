@@ -225,10 +225,11 @@ fn service(objects: &[Object], sts: &Object, top: &Entries, doc: &mut Doc) -> Op
 
 fn statefulset_section(spec: &Value, doc: &mut Doc) {
     let mut e = Entries::new();
+    // `""` is what Kubernetes takes for its default, `OrderedReady`.
     push(
         &mut e,
         "pod_management_policy",
-        str_val(&spec["podManagementPolicy"]),
+        str_val(&spec["podManagementPolicy"]).filter(|p| *p != Val::Str(String::new())),
     );
     let strategy = &spec["updateStrategy"];
     if !strategy.is_null() {

@@ -25,7 +25,7 @@ const SERVER: &[&str] = &[
 ];
 
 /// Values the API server fills in when they are left out: (end of the path, value).
-const DEFAULTS: &[(&str, &str)] = &[
+pub(super) const DEFAULTS: &[(&str, &str)] = &[
     (".dnsPolicy", "ClusterFirst"),
     (".restartPolicy", "Always"),
     (".schedulerName", "default-scheduler"),
@@ -41,6 +41,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("ports[].protocol", "TCP"),
     ("type", "Opaque"),
     ("spec.podManagementPolicy", "OrderedReady"),
+    ("spec.podManagementPolicy", ""),
     ("spec.updateStrategy.type", "RollingUpdate"),
     ("spec.revisionHistoryLimit", "10"),
     ("spec.replicas", "1"),
@@ -356,7 +357,7 @@ fn join(path: &str, key: &str) -> String {
 }
 
 /// The path without list item names: `spec.ports[].protocol`.
-fn shape(path: &str) -> String {
+pub(super) fn shape(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     let mut depth = 0;
     for c in path.chars() {

@@ -12,11 +12,13 @@ mod app;
 mod companions;
 mod diff;
 mod extras;
+pub mod fidelity;
 mod level;
 mod pod;
 mod shared;
 mod toml_out;
 mod value;
+mod yaml11;
 
 use shared::{bare, Object};
 
@@ -114,7 +116,8 @@ pub fn import(inputs: &[Input]) -> Result<Imported, Error> {
 fn read_objects(inputs: &[Input]) -> Result<Vec<Object>, Error> {
     let mut objects = Vec::new();
     for input in inputs {
-        for doc in crate::read::yamlread::documents(input.text) {
+        let text = yaml11::as_kubectl_reads(input.text);
+        for doc in crate::read::yamlread::documents(&text) {
             let value = doc.map_err(|e| {
                 Error::bare(
                     ErrorKind::Parse,

@@ -40,13 +40,11 @@ pub fn referenced(v: &Value, kind: &str, out: &mut Vec<String>) {
     }
 }
 
-/// The names of every container's ports.
+/// The names of every (main or sidecar) container's ports.
 pub fn port_names(pod: &Value) -> Vec<String> {
     let mut names = Vec::new();
-    for list in ["containers", "initContainers"] {
-        for c in items(&pod[list]) {
-            names.extend(items(&c["ports"]).iter().filter_map(|p| text(&p["name"])));
-        }
+    for c in items(&pod["containers"]) {
+        names.extend(items(&c["ports"]).iter().filter_map(|p| text(&p["name"])));
     }
     names
 }

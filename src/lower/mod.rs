@@ -322,7 +322,7 @@ impl Lowerer<'_> {
         // Generated objects first, with how the pods use them: containers refer to them.
         let objects = self.generated(configmaps, secrets, hash_suffix.as_ref());
         let ports = self.ports(&ports);
-        let service = self.service(service.as_ref(), &app, &ports);
+        let service = self.service(service.as_ref(), &app, &ports, &sidecar_ports(&sidecars));
         // The main container is written at the top level, named after the app.
         let pod_spec = PodSpec {
             main: spec::ContainerSpec {
@@ -539,4 +539,31 @@ impl Lowerer<'_> {
             }
         }
     }
+}
+
+/// The sidecars' ports, which `[service] ports` may publish too (a metrics
+/// sidecar's). Read without checks: the sidecars' own lowering reports
+/// their mistakes.
+fn sidecar_ports(sidecars: &[Spanned<spec::ContainerSpec>]) -> Vec<(Spanned<String>, ContainerPort)> {
+    let mut out = Vec::new();
+    for c in sidecars {
+        for (name, port) in &c.get_ref().ports {
+            let (number, protocol) = match port.get_ref() {
+                spec::PortSpec::Number(n) => (*n, Some(Protocol::Tcp)),
+                spec::PortSpec::Full { port, protocol } => (
+                    *port,
+                    protocol.as_deref().map_or(Some(Protocol::Tcp), Protocol::parse),
+                ),
+            };
+            if let Some(protocol) = protocol {
+                let port = ContainerPort {
+                    name: name.get_ref().clone(),
+                    container_port: number,
+                    protocol,
+                };
+                out.push((name.clone(), port));
+            }
+        }
+    }
+    out
 }

@@ -18,6 +18,7 @@ mod examples;
 mod explain;
 mod fuzz_regressions;
 mod import;
+mod import_corpus;
 mod json_schema;
 mod kubectl_parity;
 mod kubectl_secretfmt;
