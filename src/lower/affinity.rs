@@ -1,7 +1,7 @@
 //! `[affinity]`: node requirements and preferences, and the other pods to
 //! run near or away from (the app's own replicas are `spread`'s).
 
-use super::*;
+use super::context::*;
 
 /// The weight kubetoml gives every preference: they all count the same.
 const PREFERENCE_WEIGHT: i64 = 100;

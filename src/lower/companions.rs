@@ -2,7 +2,7 @@
 //! the client Service, the PodDisruptionBudget and the NetworkPolicy. Each
 //! selects exactly the app's pods, by the StatefulSet's selector.
 
-use super::*;
+use super::context::*;
 
 /// Who the pods run as: the account's name, whether a token is mounted,
 /// and the ServiceAccount object when kubetoml creates it.

@@ -1,7 +1,9 @@
 //! One container: image, command, ports, env and its references, resources.
 
 use super::probe::ProbesAndHooks;
-use super::*;
+use super::context::*;
+use super::data::UnknownKeys;
+use super::data::DataObject;
 
 /// Which container of the pod is being lowered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

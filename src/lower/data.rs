@@ -1,7 +1,7 @@
 //! ConfigMaps and Secrets: reading every source, key rules, sizes, secret
 //! types, and how the pods use each (mount, items, mode, env, image pull).
 
-use super::*;
+use super::context::*;
 
 /// A generated ConfigMap or Secret, between reading and emitting.
 pub(super) struct DataObject {
@@ -908,4 +908,39 @@ fn permissions(mode: i64) -> String {
             }
         })
         .collect()
+}
+
+/// The config hash of every generated object the pods read, so that a
+/// config change rolls them (Secrets only under `secret_key`, see
+/// [`hash::config_hash`]); `None` when nothing entered.
+pub(super) fn config_hash(
+    pod: &PodTemplate,
+    objects: &[DataObject],
+    secret_key: Option<&[u8]>,
+) -> Option<String> {
+    let env = |c: &Container| {
+        let keys = c.env.iter().filter_map(|e| match &e.source {
+            EnvSource::ConfigMap { object, .. } | EnvSource::Secret { object, .. } => {
+                Some(object.clone())
+            }
+            EnvSource::Value { .. } | EnvSource::Field { .. } | EnvSource::Resource { .. } => None,
+        });
+        keys.chain(c.env_from.iter().map(|e| e.name.clone()))
+            .collect::<Vec<_>>()
+    };
+    let used: BTreeSet<String> = (pod.containers.iter().chain(&pod.init_containers))
+        .flat_map(env)
+        .chain(pod.volumes.iter().map(|v| v.object.clone()))
+        .collect();
+    // An external object's content is not known here: its changes do not roll the pods.
+    let inputs = objects
+        .iter()
+        .filter(|o| !o.external && used.contains(&o.name))
+        .map(|o| hash::HashInput {
+            kind: o.kind.as_str(),
+            name: &o.name,
+            type_: o.type_.as_str(),
+            entries: &o.entries,
+        });
+    hash::config_hash(inputs, secret_key)
 }

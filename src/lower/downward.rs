@@ -2,7 +2,7 @@
 //! (`{ field = "metadata.name" }`) or a container's request or limit
 //! (`{ resource = "limits.memory" }`), checked as the API server checks them.
 
-use super::*;
+use super::context::*;
 
 /// The pod fields Kubernetes allows in an environment variable, besides
 /// `metadata.labels['KEY']` and `metadata.annotations['KEY']`.

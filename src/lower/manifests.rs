@@ -5,7 +5,7 @@
 
 use serde_yaml::{Mapping, Value};
 
-use super::*;
+use super::context::*;
 use crate::write::yaml;
 
 /// Kinds that live outside any namespace: these are never given the app's.

@@ -12,22 +12,13 @@
 //! (`workload`), the pod template by concern (`pod`: volumes, image pull,
 //! security, containers, scheduling; `container` and `probe` for each
 //! container), the claims and the StatefulSet (`workload`). This file holds
-//! the entry point, the context every step shares (`Lowerer`: the
-//! diagnostics, the description's text, the sources, the options), the
-//! shared error helpers and the config hash.
-
-use std::collections::{BTreeMap, BTreeSet};
-use std::ops::Range;
-
-use crate::diag::{did_you_mean, quote_list, suggest, Diagnostic, Severity};
-use crate::model::*;
-use crate::read::sources::{self, Sources};
-use crate::read::spec::{self, DataSpec, Map, Spanned, Spec};
-use crate::check::validate;
-use crate::write::{hash, secretfmt};
+//! the entry point and the list of steps (the config hash is `data`'s); the steps share `context` (the
+//! `Lowerer`: the diagnostics, the description's text, the sources, the
+//! options, and the error helpers), never this file.
 
 mod affinity;
 mod companions;
+mod context;
 mod container;
 mod data;
 mod downward;
@@ -37,15 +28,14 @@ mod pod;
 mod probe;
 mod workload;
 
-use data::{DataObject, UnknownKeys};
+use context::*;
+use data::DataObject;
 use pod::PodSpec;
 
-/// Settings that change how a description is lowered.
-#[derive(Debug, Clone, Default)]
-pub struct Options {
-    /// Refuse Secret values written in the description itself (for CI).
-    pub no_literal_secrets: bool,
-}
+pub use context::Options;
+/// For the tests, which read the pods' config hash.
+#[cfg(feature = "unstable-internals")]
+pub use context::CONFIG_HASH_ANNOTATION;
 
 /// A lowered app and the warnings found on the way.
 #[derive(Debug, Clone)]
@@ -55,21 +45,6 @@ pub struct Lowered {
     /// Things worth knowing that did not stop the compile.
     pub warnings: Vec<Diagnostic>,
 }
-
-/// The annotation on the pod template that holds a hash of every ConfigMap
-/// and Secret the pods read, so that changing any of them rolls the pods.
-pub const CONFIG_HASH_ANNOTATION: &str = "kubetoml.dev/config-hash";
-
-/// The API server's limit on a ConfigMap's or Secret's values, in bytes.
-pub const OBJECT_SIZE_LIMIT: usize = 1024 * 1024;
-/// Past this, client-side `kubectl apply` fails: its last-applied annotation is limited to 256 KiB.
-pub const APPLY_ANNOTATION_LIMIT: usize = 256 * 1024;
-
-const RECOMMENDED_NAME: &str = "app.kubernetes.io/name";
-const RECOMMENDED_INSTANCE: &str = "app.kubernetes.io/instance";
-const RECOMMENDED_MANAGED_BY: &str = "app.kubernetes.io/managed-by";
-
-type Span = Range<usize>;
 
 /// Lowers a description parsed from `source` (which tells how a value was
 /// written, where that matters). `Err` holds every error found (and any warnings).
@@ -108,163 +83,7 @@ pub fn lower(
     }
 }
 
-struct Lowerer<'a> {
-    diags: Vec<Diagnostic>,
-    /// The description's text, for how values were written.
-    source: &'a str,
-    sources: &'a dyn Sources,
-    options: &'a Options,
-    /// Containers named by env `resource` references, checked once the pod's
-    /// containers are all known.
-    container_refs: Vec<Spanned<String>>,
-}
-
-/// The app's name and what every object of it carries.
-struct Identity {
-    /// The app name: the StatefulSet's, the main container's and by default the Service's.
-    name: String,
-    /// Where the name is written.
-    name_span: Span,
-    /// The name is valid (else it was reported).
-    name_ok: bool,
-    namespace: Option<String>,
-    /// The recommended name and instance labels: the StatefulSet's immutable selector.
-    selector: StringMap,
-    /// The selector's labels, `managed-by` and the user's.
-    labels: StringMap,
-    annotations: StringMap,
-}
-
-impl Identity {
-    /// Metadata for one object of the app, with labels and annotations of its own.
-    fn metadata(&self, name: &str, labels: StringMap, annotations: StringMap) -> Metadata {
-        let mut m = Metadata {
-            name: name.to_owned(),
-            namespace: self.namespace.clone(),
-            labels: self.labels.clone(),
-            annotations: self.annotations.clone(),
-        };
-        m.labels.extend(labels);
-        m.annotations.extend(annotations);
-        m
-    }
-}
-
-/// The config hash of every generated object the pods read, so that a
-/// config change rolls them (Secrets only under `secret_key`, see
-/// [`hash::config_hash`]); `None` when nothing entered.
-fn config_hash(
-    pod: &PodTemplate,
-    objects: &[DataObject],
-    secret_key: Option<&[u8]>,
-) -> Option<String> {
-    let env = |c: &Container| {
-        let keys = c.env.iter().filter_map(|e| match &e.source {
-            EnvSource::ConfigMap { object, .. } | EnvSource::Secret { object, .. } => {
-                Some(object.clone())
-            }
-            EnvSource::Value { .. } | EnvSource::Field { .. } | EnvSource::Resource { .. } => None,
-        });
-        keys.chain(c.env_from.iter().map(|e| e.name.clone()))
-            .collect::<Vec<_>>()
-    };
-    let used: BTreeSet<String> = (pod.containers.iter().chain(&pod.init_containers))
-        .flat_map(env)
-        .chain(pod.volumes.iter().map(|v| v.object.clone()))
-        .collect();
-    // An external object's content is not known here: its changes do not roll the pods.
-    let inputs = objects
-        .iter()
-        .filter(|o| !o.external && used.contains(&o.name))
-        .map(|o| hash::HashInput {
-            kind: o.kind.as_str(),
-            name: &o.name,
-            type_: o.type_.as_str(),
-            entries: &o.entries,
-        });
-    hash::config_hash(inputs, secret_key)
-}
-
-/// Whether `name` is written as environment variables usually are
-/// (`UPPER_CASE`), and so is safe to quote.
-fn looks_like_a_variable(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_uppercase() || c == '_')
-        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-}
-
 impl Lowerer<'_> {
-    fn error(&mut self, message: impl Into<String>, span: Span, label: impl Into<String>) {
-        self.diags.push(Diagnostic::error(message, span, label));
-    }
-
-    fn error_help(
-        &mut self,
-        message: impl Into<String>,
-        span: Span,
-        label: impl Into<String>,
-        help: impl Into<String>,
-    ) {
-        self.diags
-            .push(Diagnostic::error(message, span, label).with_help(help));
-    }
-
-    /// Runs `check` on `value`; on failure records "`value` is not a valid WHAT: reason".
-    fn check(
-        &mut self,
-        value: &Spanned<String>,
-        what: &str,
-        check: impl FnOnce(&str) -> Result<(), String>,
-    ) -> bool {
-        match check(value.get_ref()) {
-            Ok(()) => true,
-            Err(reason) => {
-                self.error(
-                    format!("`{}` is not a valid {what}", value.get_ref().escape_debug()),
-                    value.span(),
-                    reason,
-                );
-                false
-            }
-        }
-    }
-
-    /// The keyword `value` spells. An unknown value is reported with the
-    /// valid ones (and the closest, when one is close) and gives `None`.
-    fn keyword<K: Keyword>(&mut self, value: &Spanned<String>, what: &str) -> Option<K> {
-        if let Some(k) = K::parse(value.get_ref()) {
-            return Some(k);
-        }
-        let allowed: Vec<&str> = K::all().iter().map(|k| k.spelling()).collect();
-        let allowed = allowed.as_slice();
-        let help = match did_you_mean(value.get_ref(), allowed.iter().copied()) {
-            Some(best) => format!(
-                "did you mean `{best}`? valid values: {}",
-                quote_list(allowed)
-            ),
-            None => format!("valid values: {}", quote_list(allowed)),
-        };
-        self.error_help(
-            format!("`{}` is not a valid {what}", value.get_ref().escape_debug()),
-            value.span(),
-            "unknown value",
-            help,
-        );
-        None
-    }
-
-    fn at_least(&mut self, value: &Option<Spanned<i64>>, min: i64, what: &str) -> Option<i64> {
-        let v = value.as_ref()?;
-        if *v.get_ref() < min {
-            self.error(
-                format!("{what} must be at least {min}"),
-                v.span(),
-                format!("{} is too small", v.get_ref()),
-            );
-        }
-        Some(*v.get_ref())
-    }
-
     /// The list of steps: each returns a finished piece that later steps read,
     /// none reaches back into the description for what an earlier one decided.
     fn app(&mut self, spec: Spec) -> Option<Model> {
@@ -447,98 +266,6 @@ impl Lowerer<'_> {
             .collect()
     }
 
-    fn labels(&mut self, map: &Map<String>) -> StringMap {
-        let mut out = StringMap::new();
-        for (k, v) in map {
-            let key_ok = self.check(k, "label key", validate::qualified_name);
-            if [
-                RECOMMENDED_NAME,
-                RECOMMENDED_INSTANCE,
-                RECOMMENDED_MANAGED_BY,
-            ]
-            .contains(&k.get_ref().as_str())
-            {
-                self.error_help(
-                    format!("label `{}` is set by kubetoml", k.get_ref()),
-                    k.span(),
-                    "reserved label",
-                    "kubetoml sets it from the app's name; the StatefulSet selects pods by it",
-                );
-                continue;
-            }
-            let value_ok = self.check(v, "label value", validate::label_value);
-            if key_ok && value_ok {
-                out.insert(k.get_ref().clone(), v.get_ref().clone());
-            }
-        }
-        out
-    }
-
-    fn annotations(&mut self, map: &Map<String>) -> StringMap {
-        let mut out = StringMap::new();
-        for (k, v) in map {
-            if self.check(k, "annotation key", validate::qualified_name) {
-                out.insert(k.get_ref().clone(), v.get_ref().clone());
-            }
-        }
-        let total: usize = out.iter().map(|(k, v)| k.len() + v.len()).sum();
-        if total > APPLY_ANNOTATION_LIMIT {
-            if let Some((k, _)) = map.iter().next() {
-                self.error(
-                    format!("annotations add up to {total} bytes, at most 262144 are allowed"),
-                    k.span(),
-                    "too large",
-                );
-            }
-        }
-        out
-    }
-
-    fn error_count(&self) -> usize {
-        self.diags
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .count()
-    }
-
-    fn source_error(&mut self, e: sources::SourceError, span: Span) {
-        let mut d = Diagnostic::error(e.message, span, e.label);
-        if let Some(help) = e.help {
-            d = d.with_help(help);
-        }
-        self.diags.push(d);
-    }
-
-    fn env_var(&mut self, var: &Spanned<String>) -> Option<Vec<u8>> {
-        match self.sources.env_var(var.get_ref()) {
-            Ok(Some(v)) => Some(v),
-            Ok(None) if looks_like_a_variable(var.get_ref()) => {
-                self.error_help(
-                    format!("environment variable `{}` is not set", var.get_ref()),
-                    var.span(),
-                    "read at build time",
-                    format!("export {}=... before running kubetoml", var.get_ref()),
-                );
-                None
-            }
-            Ok(None) => {
-                // Not UPPER_CASE: perhaps a value a mistake moved here
-                // (`literals` mistyped as `from_env`). Never quote it.
-                let error = Diagnostic::error(
-                    "the environment variable named here is not set",
-                    var.span(),
-                    "read at build time",
-                );
-                let help = "variable names are usually UPPER_CASE: check that this is a name, not a value";
-                self.diags.push(error.with_help(help).in_doubt());
-                None
-            }
-            Err(e) => {
-                self.source_error(e, var.span());
-                None
-            }
-        }
-    }
 }
 
 /// The sidecars' ports, which `[service] ports` may publish too (a metrics

@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use super::*;
+use super::context::*;
 
 /// The API server's limits on `dnsConfig`.
 const MAX_NAMESERVERS: usize = 3;

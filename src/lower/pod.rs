@@ -3,7 +3,9 @@
 
 use super::companions::PodIdentity;
 use super::container::Role;
-use super::*;
+use super::context::*;
+use super::data::config_hash;
+use super::data::DataObject;
 
 /// The description's pod-wide fields, taken out of the `Spec` once.
 pub(super) struct PodSpec<'s> {

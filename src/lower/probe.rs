@@ -1,6 +1,6 @@
 //! Probes and lifecycle hooks: their checks, ports and actions.
 
-use super::*;
+use super::context::*;
 
 impl Lowerer<'_> {
     /// The readiness, liveness and startup probes, and the postStart and preStop hooks;

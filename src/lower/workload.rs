@@ -1,6 +1,6 @@
 //! The headless Service, the volumeClaimTemplates and the StatefulSet itself.
 
-use super::*;
+use super::context::*;
 
 impl Lowerer<'_> {
     /// The headless Service: its name, its ports (every port of the main
