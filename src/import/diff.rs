@@ -48,6 +48,9 @@ pub(super) const DEFAULTS: &[(&str, &str)] = &[
     ("fieldRef.apiVersion", "v1"),
     ("resourceFieldRef.divisor", "0"),
     ("emptyDir.medium", ""),
+    ("spec.template.spec.hostNetwork", "false"),
+    ("spec.template.spec.hostIPC", "false"),
+    ("spec.template.spec.hostPID", "false"),
 ];
 
 /// Kinds kubetoml names after the app, whatever the input called them.
@@ -64,6 +67,19 @@ struct Diff<'a> {
     label: String,
     secret: bool,
     out: &'a mut Vec<String>,
+    /// Every change that is neither a default nor a server field: (path, what).
+    changes: Vec<(String, Kind)>,
+}
+
+/// What a difference does to a field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// The input has it; the render does not.
+    Dropped,
+    /// The render has it; the input does not.
+    Added,
+    /// Both have it, with other values.
+    Changed,
 }
 
 /// The differences between the input objects `app` expresses and what its description renders.
@@ -105,11 +121,28 @@ pub fn compare(
             label: format!("{}: {}/{}", o.file, o.kind, o.name),
             secret: kind == "Secret",
             out: &mut out,
+            changes: Vec::new(),
         };
         diff.normalize(&kind, &mut input, r);
         diff.value("", &input, r);
     }
     out
+}
+
+/// The changes rendering makes to `o` (as `rendered`): (path, what), with
+/// Kubernetes' defaults, server fields and renames that change nothing left out.
+pub fn changes(o: &Object, rendered: &Value) -> Vec<(String, Kind)> {
+    let mut lines = Vec::new();
+    let mut input = o.value.clone();
+    let mut diff = Diff {
+        label: String::new(),
+        secret: o.kind == "Secret",
+        out: &mut lines,
+        changes: Vec::new(),
+    };
+    diff.normalize(&o.kind, &mut input, rendered);
+    diff.value("", &input, rendered);
+    diff.changes
 }
 
 impl Diff<'_> {
@@ -247,6 +280,13 @@ impl Diff<'_> {
         let secret = self.secret
             && !shape.starts_with("metadata.name")
             && !shape.starts_with("metadata.labels");
+        let kept = SERVER.contains(&shape.as_str()) || default;
+        match change {
+            Change::Dropped if !kept => self.changes.push((path.to_owned(), Kind::Dropped)),
+            Change::Added(_) if !default => self.changes.push((path.to_owned(), Kind::Added)),
+            Change::Changed(..) => self.changes.push((path.to_owned(), Kind::Changed)),
+            _ => {}
+        }
         let message = match change {
             Change::Dropped if SERVER.contains(&shape.as_str()) => {
                 "set by the server, dropped".to_owned()
@@ -283,9 +323,14 @@ fn distinct(list: &[Value], key: &dyn Fn(&Value) -> Option<String>) -> Option<Ve
 /// one volume may be mounted at several paths) by `mountPath` in both.
 fn keys(a: &[Value], b: &[Value]) -> Option<(Vec<String>, Vec<String>)> {
     let by_path = |v: &Value| text(&v["mountPath"]);
+    // The `items` of a ConfigMap or Secret volume: their order means nothing.
+    let by_key = |v: &Value| text(&v["key"]);
     match (names(a), names(b)) {
         (Some(x), Some(y)) => Some((x, y)),
-        _ => Some((distinct(a, &by_path)?, distinct(b, &by_path)?)),
+        _ => match (distinct(a, &by_path), distinct(b, &by_path)) {
+            (Some(x), Some(y)) => Some((x, y)),
+            _ => Some((distinct(a, &by_key)?, distinct(b, &by_key)?)),
+        },
     }
 }
 

@@ -3,7 +3,8 @@
 //!
 //! The input is read as kubectl reads it (YAML 1.1 scalars), `List`s
 //! flattened. An object is matched by kind and name (and namespace when both
-//! say one); list items by `name`, else by `mountPath`, else by position. A
+//! say one); containers by position, other list items by `name`, else by
+//! `mountPath`, else by `key`, else by position. A
 //! leaf is a scalar, or an empty mapping or list (`emptyDir: {}`). A leaf the
 //! render leaves out counts as kept when its value is the one the API server
 //! fills in (`dnsPolicy: ClusterFirst`, the [`DEFAULTS`](super::diff) of the
@@ -17,13 +18,31 @@ use super::value::text;
 /// annotations are matched by key wherever they appear (object, pod
 /// template, claim templates); the rest by path from the object's root.
 pub const EXCLUDED: &[(&str, &str)] = &[
-    ("label helm.sh/chart", "the chart and its version: Helm's bookkeeping"),
-    ("label app.kubernetes.io/managed-by", "the tool that made the object (Helm, kubetoml)"),
-    ("annotation checksum/*", "Helm charts' hash of a config, to restart pods when it changes"),
+    (
+        "label helm.sh/chart",
+        "the chart and its version: Helm's bookkeeping",
+    ),
+    (
+        "label app.kubernetes.io/managed-by",
+        "the tool that made the object (Helm, kubetoml)",
+    ),
+    (
+        "annotation checksum/*",
+        "Helm charts' hash of a config, to restart pods when it changes",
+    ),
     ("annotation meta.helm.sh/*", "Helm's release bookkeeping"),
-    ("annotation kubectl.kubernetes.io/last-applied-configuration", "kubectl's bookkeeping"),
-    ("annotation kubetoml.dev/config-hash", "kubetoml's hash of the config, the same role as checksum/*"),
-    ("metadata.uid, resourceVersion, generation, creationTimestamp, managedFields, selfLink", "set by the API server"),
+    (
+        "annotation kubectl.kubernetes.io/last-applied-configuration",
+        "kubectl's bookkeeping",
+    ),
+    (
+        "annotation kubetoml.dev/config-hash",
+        "kubetoml's hash of the config, the same role as checksum/*",
+    ),
+    (
+        "metadata.uid, resourceVersion, generation, creationTimestamp, managedFields, selfLink",
+        "set by the API server",
+    ),
     ("status", "set by the API server"),
 ];
 
@@ -154,7 +173,13 @@ fn leaves(v: &Value, path: String, out: &mut Vec<(String, String)>) {
             }
         }
         Value::Sequence(s) if !s.is_empty() => {
-            let keys = item_keys(s);
+            // Containers by position: a renamed container (kubetoml names the
+            // main one after the app) loses its name, not every field.
+            let keys = if path.ends_with("containers") || path.ends_with("initContainers") {
+                (0..s.len()).map(|i| i.to_string()).collect()
+            } else {
+                item_keys(s)
+            };
             for (key, item) in keys.into_iter().zip(s) {
                 leaves(item, format!("{path}[{key}]"), out);
             }
@@ -168,7 +193,7 @@ fn leaves(v: &Value, path: String, out: &mut Vec<(String, String)>) {
 }
 
 /// How to name a list's items: `name` (or `metadata.name`) when distinct,
-/// else `mountPath` when distinct, else the position.
+/// else `mountPath`, else `key` (a volume's `items`), else the position.
 fn item_keys(list: &[Value]) -> Vec<String> {
     let distinct = |key: &dyn Fn(&Value) -> Option<String>| {
         let names: Vec<String> = list.iter().map(key).collect::<Option<_>>()?;
@@ -179,6 +204,7 @@ fn item_keys(list: &[Value]) -> Vec<String> {
     };
     distinct(&|v| text(&v["name"]).or_else(|| text(&v["metadata"]["name"])))
         .or_else(|| distinct(&|v| text(&v["mountPath"])))
+        .or_else(|| distinct(&|v| text(&v["key"])))
         .unwrap_or_else(|| (0..list.len()).map(|i| i.to_string()).collect())
 }
 
@@ -226,7 +252,11 @@ mod tests {
         assert_eq!(f.kept, 4);
         assert_eq!(
             f.lost,
-            ["ConfigMap/a: data.j", "Secret/gone: kind", "Secret/gone: metadata.name"]
+            [
+                "ConfigMap/a: data.j",
+                "Secret/gone: kind",
+                "Secret/gone: metadata.name"
+            ]
         );
     }
 

@@ -369,6 +369,11 @@ fn security(pod: &Value, main: &Value) -> Option<Val> {
     let non_root = boolean(&p["runAsNonRoot"]).or_else(|| boolean(&c["runAsNonRoot"]));
     push(&mut e, "run_as_non_root", non_root.map(Val::Bool));
     push(&mut e, "fs_group", int_val(&p["fsGroup"]));
+    push(
+        &mut e,
+        "fs_group_change_policy",
+        str_val(&p["fsGroupChangePolicy"]),
+    );
     let seccomp =
         str_val(&p["seccompProfile"]["type"]).or_else(|| str_val(&c["seccompProfile"]["type"]));
     push(&mut e, "seccomp_profile", seccomp);

@@ -36,6 +36,7 @@ pub const SERVER_ANNOTATIONS: &[&str] = &[
 ];
 
 /// A data file beside the description.
+#[derive(Clone)]
 pub struct DataFile {
     pub path: String,
     pub bytes: Vec<u8>,

@@ -291,7 +291,10 @@ mod tests {
     #[test]
     fn sequences_and_nested_items_are_read_too() {
         let v = read("volumes:\n- name: x\n  secret:\n    defaultMode: 0440\n- - 0644\n");
-        assert_eq!(v["volumes"][0]["secret"]["defaultMode"].as_i64(), Some(0o440));
+        assert_eq!(
+            v["volumes"][0]["secret"]["defaultMode"].as_i64(),
+            Some(0o440)
+        );
         assert_eq!(v["volumes"][1][0].as_i64(), Some(0o644));
     }
 

@@ -21,6 +21,7 @@ pub(super) struct PodSpec<'s> {
     pub(super) image_pull_secrets: Vec<Spanned<String>>,
     /// Who the pods run as, checked.
     pub(super) identity: &'s PodIdentity,
+    pub(super) enable_service_links: Option<bool>,
     /// Annotations on the pods only.
     pub(super) pod_annotations: Map<String>,
     pub(super) priority_class_name: Option<Spanned<String>>,
@@ -95,6 +96,7 @@ impl Lowerer<'_> {
             volumes,
             image_pull_secrets,
             identity,
+            enable_service_links,
             pod_annotations,
             priority_class_name,
             host_aliases,
@@ -132,6 +134,7 @@ impl Lowerer<'_> {
             priority_class_name,
             service_account: identity.name.clone(),
             automount_service_account_token: identity.automount,
+            enable_service_links,
             security_context: security.pod,
             node_selector: scheduling.node_selector,
             tolerations: scheduling.tolerations,
@@ -384,6 +387,8 @@ impl Lowerer<'_> {
             run_as_group: s.run_as_group.as_ref().map(|v| *v.get_ref()),
             run_as_non_root: s.run_as_non_root,
             fs_group: s.fs_group.as_ref().map(|v| *v.get_ref()),
+            fs_group_change_policy: (s.fs_group_change_policy.as_ref())
+                .and_then(|v| self.keyword(v, "fs group change policy")),
             seccomp_profile: (s.seccomp_profile.as_ref())
                 .and_then(|v| self.keyword(v, "seccomp profile")),
         };
@@ -546,6 +551,14 @@ impl Lowerer<'_> {
                         self.error_help(
                             "`fs_group` is pod-wide",
                             fs.span(),
+                            "not a container setting",
+                            "set it in the top-level `security_context`",
+                        );
+                    }
+                    if let Some(policy) = &sc.get_ref().fs_group_change_policy {
+                        self.error_help(
+                            "`fs_group_change_policy` is pod-wide",
+                            policy.span(),
                             "not a container setting",
                             "set it in the top-level `security_context`",
                         );

@@ -82,6 +82,11 @@ keyword! {
 }
 
 keyword! {
+    /// `fsGroupChangePolicy`: when the kubelet gives mounted volumes to the `fsGroup`.
+    FsGroupChangePolicy { Always = "Always", OnRootMismatch = "OnRootMismatch" }
+}
+
+keyword! {
     /// `podManagementPolicy`: how pods are started and stopped.
     PodManagementPolicy { OrderedReady = "OrderedReady", Parallel = "Parallel" }
 }
@@ -516,6 +521,8 @@ pub struct PodTemplate {
     pub service_account: Option<String>,
     /// `automountServiceAccountToken`, when written or set by `pod_security = "restricted"` (see [`crate::check::policy::harden`]).
     pub automount_service_account_token: Option<bool>,
+    /// `enableServiceLinks`, when written.
+    pub enable_service_links: Option<bool>,
     /// Pod-wide security settings.
     pub security_context: Option<PodSecurityContext>,
     /// `nodeSelector`.
@@ -657,6 +664,8 @@ pub struct PodSecurityContext {
     pub run_as_non_root: Option<bool>,
     /// `fsGroup`.
     pub fs_group: Option<i64>,
+    /// `fsGroupChangePolicy`.
+    pub fs_group_change_policy: Option<FsGroupChangePolicy>,
     /// `seccompProfile.type`.
     pub seccomp_profile: Option<SeccompProfile>,
 }
