@@ -6,7 +6,15 @@ use std::ops::Range;
 
 use super::source::{floor_char_boundary, Source};
 use super::text::{display_width, printable};
-use super::{Diagnostic, Severity};
+use super::diagnostic::{in_doubt, Diagnostic, Severity};
+
+impl Diagnostic {
+    /// Draws this diagnostic against `source`, named `file` in the `-->`
+    /// line. The source is masked first (see [`Source`]).
+    pub fn draw(&self, file: &str, source: impl Into<Source>, color: bool) -> String {
+        draw(self, file, &source.into(), color)
+    }
+}
 
 /// Longest message, label, file name or help line drawn, in bytes.
 const MAX_TEXT: usize = 400;
@@ -294,7 +302,7 @@ fn plural(n: usize, word: &str) -> String {
 /// colors: what a `build.rs` prints after `cargo:warning=`. No source line is
 /// quoted, and the message and help are scrubbed and escaped as in [`draw`].
 pub fn one_line_each(file: &str, source: &Source, diagnostics: &[Diagnostic]) -> Vec<String> {
-    let source = &super::in_doubt(source.clone(), diagnostics);
+    let source = &in_doubt(source.clone(), diagnostics);
     let line = |d: &Diagnostic| {
         let named = d.span.as_ref().and_then(|s| source.file_at(s.start));
         let mut line = printable(named.unwrap_or(file), MAX_TEXT);

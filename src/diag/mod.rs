@@ -23,6 +23,7 @@
 //! the bytes. Every quoted piece is escaped ([`printable`]) and capped, and
 //! a run draws at most [`MAX_DRAWN`] diagnostics.
 
+mod diagnostic;
 mod draw;
 mod mask;
 mod scrub;
@@ -31,8 +32,8 @@ mod suggest;
 mod text;
 
 use std::fmt;
-use std::ops::Range;
 
+pub use diagnostic::{Diagnostic, Severity};
 pub use draw::one_line_each;
 // For the docs and kubetoml's own tests.
 #[cfg_attr(not(feature = "unstable-internals"), allow(unused_imports))]
@@ -44,15 +45,6 @@ pub use source::Source;
 pub use suggest::{did_you_mean, quote_list, suggest};
 #[cfg_attr(not(feature = "unstable-internals"), allow(unused_imports))]
 pub use text::printable;
-
-/// How bad a diagnostic is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Severity {
-    /// The description cannot be compiled.
-    Error,
-    /// The output was produced, but something deserves attention.
-    Warning,
-}
 
 /// What kind of failure an [`Error`] is, for callers that branch on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,106 +66,6 @@ pub enum ErrorKind {
     Immutable,
 }
 
-/// One problem, optionally pointing at a span of the description.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Diagnostic {
-    /// Error or warning.
-    pub severity: Severity,
-    /// One lowercase sentence; user identifiers in backticks.
-    pub message: String,
-    /// Byte range in the description's source, when the problem has a place.
-    pub span: Option<Range<usize>>,
-    /// Short text drawn under the span.
-    pub label: String,
-    /// Other places that explain this one (the first of two definitions,
-    /// say), each with its label.
-    pub secondary: Vec<(Range<usize>, String)>,
-    /// A fix to suggest, drawn as `= help: ...`.
-    pub help: Option<String>,
-    /// The text at `span` may be a secret moved there by a mistake (a key
-    /// a Secret does not have, say): masked wherever this is drawn.
-    pub in_doubt: bool,
-}
-
-impl Diagnostic {
-    /// An error at `span` with `label` under it.
-    pub fn error(message: impl Into<String>, span: Range<usize>, label: impl Into<String>) -> Self {
-        Diagnostic {
-            severity: Severity::Error,
-            message: message.into(),
-            span: Some(span),
-            label: label.into(),
-            secondary: Vec::new(),
-            help: None,
-            in_doubt: false,
-        }
-    }
-
-    /// An error with no place in the description (a file that cannot be read, say).
-    pub fn bare(message: impl Into<String>) -> Self {
-        Diagnostic {
-            severity: Severity::Error,
-            message: message.into(),
-            span: None,
-            label: String::new(),
-            secondary: Vec::new(),
-            help: None,
-            in_doubt: false,
-        }
-    }
-
-    /// A warning at `span` with `label` under it.
-    pub fn warning(
-        message: impl Into<String>,
-        span: Range<usize>,
-        label: impl Into<String>,
-    ) -> Self {
-        Diagnostic {
-            severity: Severity::Warning,
-            ..Diagnostic::error(message, span, label)
-        }
-    }
-
-    /// Adds a `help:` line.
-    pub fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
-        self
-    }
-
-    /// Marks the text at this diagnostic's span as possibly secret: it is
-    /// masked in the drawn source line, and so in what any diagnostic says.
-    pub fn in_doubt(mut self) -> Self {
-        self.in_doubt = true;
-        self
-    }
-
-    /// Adds a secondary label at `span`.
-    pub fn with_label(mut self, span: Range<usize>, label: impl Into<String>) -> Self {
-        self.secondary.push((span, label.into()));
-        self
-    }
-
-    /// This diagnostic with any piece of a value masked in `source` masked
-    /// in what it says too.
-    pub fn scrubbed(self, source: &Source) -> Diagnostic {
-        Diagnostic {
-            message: source.scrub(&self.message),
-            label: source.scrub(&self.label),
-            secondary: (self.secondary.into_iter())
-                .map(|(span, label)| (span, source.scrub(&label)))
-                .collect(),
-            help: self.help.map(|help| source.scrub(&help)),
-            ..self
-        }
-    }
-
-    /// Draws this diagnostic against `source`, named `file` in the `-->`
-    /// line. The source is masked first (see [`Source`]).
-    pub fn draw(&self, file: &str, source: impl Into<Source>, color: bool) -> String {
-        draw::draw(self, file, &source.into(), color)
-    }
-}
-
 /// Everything that went wrong in one run, with the source the diagnostics point into.
 #[derive(Clone)]
 pub struct Error {
@@ -193,7 +85,7 @@ impl Error {
         source: impl Into<Source>,
         diagnostics: Vec<Diagnostic>,
     ) -> Self {
-        let source = in_doubt(source.into(), &diagnostics);
+        let source = diagnostic::in_doubt(source.into(), &diagnostics);
         let diagnostics = diagnostics
             .into_iter()
             .map(|d| d.scrubbed(&source))
@@ -252,16 +144,7 @@ pub fn draw_all(
     diagnostics: &[Diagnostic],
     color: bool,
 ) -> String {
-    draw::draw_all(file, &in_doubt(source.into(), diagnostics), diagnostics, color)
-}
-
-/// `source` with the spans of `diagnostics` marked in doubt masked too.
-pub(crate) fn in_doubt(source: Source, diagnostics: &[Diagnostic]) -> Source {
-    let spans: Vec<Range<usize>> = (diagnostics.iter())
-        .filter(|d| d.in_doubt)
-        .filter_map(|d| d.span.clone())
-        .collect();
-    source.mask_more(&spans)
+    draw::draw_all(file, &diagnostic::in_doubt(source.into(), diagnostics), diagnostics, color)
 }
 
 /// The error for a description `file` whose `bytes` are not UTF-8,

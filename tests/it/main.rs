@@ -17,6 +17,7 @@ mod companions;
 mod examples;
 mod explain;
 mod fuzz_regressions;
+mod house;
 mod import;
 mod import_corpus;
 mod json_schema;
