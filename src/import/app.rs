@@ -31,6 +31,8 @@ pub struct App {
     pub data: Vec<DataFile>,
     /// Indices of the input objects it expresses (the StatefulSet first).
     pub objects: Vec<usize>,
+    /// Those of them its `extra_manifests` file holds, in input order.
+    pub extras: Vec<usize>,
 }
 
 /// One description per StatefulSet in `objects`.
@@ -148,9 +150,11 @@ fn build_app(objects: &[Object], set: usize, owned: &[usize]) -> Result<App, Err
         data.extend(t.files);
         used.extend(t.object);
     }
+    let mut extras = Vec::new();
     if let Some((file, extra)) = super::companions::extra_manifests(objects, set, &used, &mut doc) {
         data.push(file);
-        used.extend(extra);
+        used.extend(extra.iter().copied());
+        extras = extra;
     }
     Ok(App {
         name: sts.name.clone(),
@@ -158,6 +162,7 @@ fn build_app(objects: &[Object], set: usize, owned: &[usize]) -> Result<App, Err
         doc,
         data,
         objects: used,
+        extras,
     })
 }
 

@@ -54,7 +54,7 @@ pub(super) const DEFAULTS: &[(&str, &str)] = &[
 ];
 
 /// Kinds kubetoml names after the app, whatever the input called them.
-const RENAMED_KINDS: &[&str] = &["PodDisruptionBudget", "NetworkPolicy"];
+pub(super) const RENAMED_KINDS: &[&str] = &["PodDisruptionBudget", "NetworkPolicy"];
 
 enum Change {
     Dropped,

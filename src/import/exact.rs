@@ -104,3 +104,81 @@ fn pod_wide(shape: &str, pod: &Value, out_pod: &Value) -> bool {
     };
     effective(pod) == effective(out_pod)
 }
+
+/// How a companion object (a Service, budget, NetworkPolicy or
+/// ServiceAccount) of a description renders otherwise than `o`: the
+/// changes to what it does (its `spec`, an account's token and secrets),
+/// one line each. Selectors and labels are left to the comparison's list:
+/// they follow the StatefulSet's pods.
+///
+/// A Service's ports count by what they do: name, port, protocol and the
+/// container port they reach (a `targetPort` by name resolved in the pods
+/// of `pod` and `rendered_pod`, an absent one being the port itself).
+pub fn companion_changes(
+    o: &Object,
+    rendered: &Value,
+    pod: &Value,
+    rendered_pod: &Value,
+) -> Vec<String> {
+    let same_ports = o.kind == "Service"
+        && effective_ports(&o.value, pod) == effective_ports(rendered, rendered_pod);
+    diff::changes(o, rendered)
+        .into_iter()
+        .filter(|(path, _)| !(same_ports && path.starts_with("spec.ports")))
+        .filter(|(path, _)| {
+            let behaviour = path.starts_with("spec.")
+                || [
+                    "automountServiceAccountToken",
+                    "secrets",
+                    "imagePullSecrets",
+                ]
+                .iter()
+                .any(|f| {
+                    path == f
+                        || path.starts_with(&format!("{f}["))
+                        || path.starts_with(&format!("{f}."))
+                });
+            behaviour && !path.to_ascii_lowercase().contains("selector")
+        })
+        .map(|(path, kind)| {
+            let what = match kind {
+                Kind::Dropped => "dropped",
+                Kind::Added => "added",
+                Kind::Changed => "changed",
+            };
+            format!("{path} {what}")
+        })
+        .collect()
+}
+
+/// A Service's ports as the cluster uses them: (name, port, protocol, container port).
+fn effective_ports(svc: &Value, pod: &Value) -> Vec<(String, String, String, String)> {
+    let container_port = |name: &str| {
+        ["containers", "initContainers"]
+            .iter()
+            .flat_map(|list| items(&pod[*list]))
+            .flat_map(|c| items(&c["ports"]))
+            .find(|p| text(&p["name"]).as_deref() == Some(name))
+            .and_then(|p| text(&p["containerPort"]))
+            .unwrap_or_else(|| name.to_owned())
+    };
+    let mut out: Vec<(String, String, String, String)> = items(&svc["spec"]["ports"])
+        .iter()
+        .map(|p| {
+            let port = text(&p["port"]).unwrap_or_default();
+            let target = match &p["targetPort"] {
+                Value::Null => port.clone(),
+                Value::Number(n) => n.to_string(),
+                other => container_port(&text(other).unwrap_or_default()),
+            };
+            (
+                text(&p["name"]).unwrap_or_default(),
+                port,
+                text(&p["protocol"]).unwrap_or_else(|| "TCP".to_owned()),
+                target,
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}

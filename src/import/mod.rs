@@ -79,7 +79,8 @@ pub fn import(inputs: &[Input]) -> Result<Imported, Error> {
     let objects = read_objects(inputs)?;
     let apps = app::build(&objects)?;
     let mut differences = Vec::new();
-    let mut kept: Vec<(&app::App, toml_out::Doc)> = Vec::new();
+    // Each description, and whether companions were taken out of it.
+    let mut kept: Vec<(&app::App, toml_out::Doc, bool)> = Vec::new();
     let mut expressed = vec![false; objects.len()];
     let mut moved: Vec<(usize, String)> = Vec::new();
     for app in &apps {
@@ -87,14 +88,29 @@ pub fn import(inputs: &[Input]) -> Result<Imported, Error> {
         let mut used = vec![false; objects.len()];
         let reason = match settle_level(&objects, app, &mut used) {
             Ok(settled) if settled.pod_changes.is_empty() => {
-                match shared_service(&objects, set, &kept) {
+                let mut settled = settled;
+                let inexact = inexact_companions(&objects, app, &mut settled, &mut used);
+                let headless = inexact.iter().find(|(i, _)| {
+                    objects[*i].kind == "Service"
+                        && value::text(&objects[set].value["spec"]["serviceName"]).as_deref()
+                            == Some(objects[*i].name.as_str())
+                });
+                let reason = match headless {
+                    Some((_, why)) => Some(format!("its headless Service would change ({why})")),
+                    None => shared_service(&objects, set, &kept),
+                };
+                match reason {
                     Some(reason) => reason,
                     None => {
+                        let left_out = !inexact.is_empty();
+                        for (i, why) in inexact {
+                            moved.push((i, format!("its description would change it ({why})")));
+                        }
                         differences.extend(settled.differences);
                         for (e, u) in expressed.iter_mut().zip(used) {
                             *e |= u;
                         }
-                        kept.push((app, settled.doc));
+                        kept.push((app, settled.doc, left_out));
                         continue;
                     }
                 }
@@ -137,11 +153,12 @@ pub fn import(inputs: &[Input]) -> Result<Imported, Error> {
     }
     let carried: Vec<usize> = (0..objects.len()).filter(|&i| !expressed[i]).collect();
     let mut files = Vec::new();
-    for (n, (app, doc)) in kept.iter().enumerate() {
+    for (n, (app, doc, left_out)) in kept.iter().enumerate() {
         let mut doc = doc.clone();
         let mut data: Vec<shared::DataFile> =
             app.data.iter().map(shared::DataFile::clone).collect();
-        if n == 0 && !carried.is_empty() {
+        let holds = n == 0 && !carried.is_empty();
+        if holds {
             let path = carry(&objects, &carried, app, &mut doc, &mut data)?;
             for &i in &carried {
                 let why = moved
@@ -153,9 +170,11 @@ pub fn import(inputs: &[Input]) -> Result<Imported, Error> {
                     objects[i].label()
                 ));
             }
+        }
+        if holds || *left_out {
             check_render(app, &doc.to_text(), &data).map_err(|e| {
                 bare(format!(
-                    "the objects no description expresses cannot join `{}` as extra manifests: {}",
+                    "StatefulSet/{} with the objects no description expresses as extra manifests does not render: {}",
                     app.name,
                     e.diagnostics().first().map_or("", |d| d.message.as_str())
                 ))
@@ -190,17 +209,99 @@ pub fn import(inputs: &[Input]) -> Result<Imported, Error> {
     Ok(Imported { files, differences })
 }
 
+/// Takes the companions of `app` (client Service, budget, NetworkPolicy,
+/// ServiceAccount) that `settled` would not make as the input has them out
+/// of its description, to be carried instead; returns each with why (the
+/// headless Service too, which cannot be taken out: the caller moves the
+/// StatefulSet).
+fn inexact_companions(
+    objects: &[Object],
+    app: &app::App,
+    settled: &mut Settled,
+    used: &mut [bool],
+) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for &i in &app.objects[1..] {
+        let o = &objects[i];
+        if !matches!(
+            o.kind.as_str(),
+            "Service" | "PodDisruptionBudget" | "NetworkPolicy" | "ServiceAccount"
+        ) {
+            continue;
+        }
+        let of_kind: Vec<&Value> = settled
+            .rendered
+            .iter()
+            .filter(|r| value::text(&r["kind"]).as_deref() == Some(o.kind.as_str()))
+            .collect();
+        let twin = of_kind
+            .iter()
+            .find(|r| value::text(&r["metadata"]["name"]).as_deref() == Some(o.name.as_str()))
+            .or_else(|| {
+                (diff::RENAMED_KINDS.contains(&o.kind.as_str()) && of_kind.len() == 1)
+                    .then(|| &of_kind[0])
+            });
+        let Some(twin) = twin else { continue };
+        let sts = &objects[app.objects[0]].value;
+        let rendered_sts = settled
+            .rendered
+            .iter()
+            .find(|r| value::text(&r["kind"]).as_deref() == Some("StatefulSet"))
+            .unwrap_or(&Value::Null);
+        let changes = exact::companion_changes(
+            o,
+            twin,
+            &sts["spec"]["template"]["spec"],
+            &rendered_sts["spec"]["template"]["spec"],
+        );
+        if changes.is_empty() {
+            continue;
+        }
+        let why = changes[..changes.len().min(3)].join(", ");
+        let headless = value::text(&objects[app.objects[0]].value["spec"]["serviceName"])
+            .as_deref()
+            == Some(o.name.as_str());
+        if !headless {
+            leave_out(&mut settled.doc, o);
+            used[i] = false;
+            let label = format!("{}: ", o.label());
+            settled.differences.retain(|d| !d.starts_with(&label));
+        }
+        out.push((i, why));
+    }
+    out
+}
+
+/// `doc` without the section that makes companion `o` (it is carried instead).
+fn leave_out(doc: &mut toml_out::Doc, o: &Object) {
+    use toml_out::Val;
+    let section = match o.kind.as_str() {
+        "Service" => "[client_service]",
+        "PodDisruptionBudget" => "[disruption_budget]",
+        "NetworkPolicy" => "[network_policy]",
+        _ => {
+            // A ServiceAccount: the pods still run as it, by name.
+            shared::set(&mut doc.top, "service_account", Val::Str(o.name.clone()));
+            return;
+        }
+    };
+    doc.sections.retain(|(header, _)| header != section);
+    if o.kind == "PodDisruptionBudget" {
+        shared::set(&mut doc.top, "disruption_budget", Val::Bool(false));
+    }
+}
+
 /// Why StatefulSet `set` cannot be described beside those `kept`: it names
 /// the headless Service one of them makes.
 fn shared_service(
     objects: &[Object],
     set: usize,
-    kept: &[(&app::App, toml_out::Doc)],
+    kept: &[(&app::App, toml_out::Doc, bool)],
 ) -> Option<String> {
     let service = |i: usize| value::text(&objects[i].value["spec"]["serviceName"]);
     let name = service(set)?;
     kept.iter()
-        .map(|(a, _)| a.objects[0])
+        .map(|(a, _, _)| a.objects[0])
         .find(|&other| {
             service(other).as_ref() == Some(&name) && objects[other].namespace == objects[set].namespace
         })
@@ -212,8 +313,9 @@ fn shared_service(
         })
 }
 
-/// Appends the `carried` objects, exactly, to the extra manifests of `app`;
-/// returns the file's path.
+/// Writes the `carried` objects, exactly, into the extra manifests of
+/// `app`, in input order with those it holds already (so importing a
+/// render gives the same file again); returns the file's path.
 fn carry(
     objects: &[Object],
     carried: &[usize],
@@ -238,7 +340,11 @@ fn carry(
         }
     };
     let file = &mut data[at];
-    for &i in carried {
+    file.bytes.clear();
+    let mut all: Vec<usize> = app.extras.iter().chain(carried).copied().collect();
+    all.sort_unstable();
+    all.dedup();
+    for i in all {
         let o = &objects[i];
         let yaml = crate::write::yaml::document(&o.value).map_err(|e| {
             bare(format!(
@@ -311,6 +417,8 @@ struct Settled {
     differences: Vec<String>,
     /// How its pods differ from the input's ([`exact::pod_changes`]).
     pod_changes: Vec<String>,
+    /// What it renders.
+    rendered: Vec<Value>,
 }
 
 /// The description to write for `app` and its differences: with
@@ -323,6 +431,7 @@ fn settle_level(objects: &[Object], app: &app::App, used: &mut [bool]) -> Result
         doc: doc.clone(),
         differences,
         pod_changes: pod_changes(objects, app, rendered),
+        rendered: rendered.to_vec(),
     };
     let Some(doc) = level::restricted(&app.doc) else {
         return Ok(settled(&app.doc, plain, &rendered));

@@ -11,8 +11,9 @@
 //! node by node, and the rewrite is used only when nothing but those scalars
 //! differ (else the text is read as written, as before).
 //!
-//! Not rewritten (left as YAML 1.2 reads them): keys, flow collections
-//! (`[..]`, `{..}`), multi-line plain scalars, timestamps.
+//! Flow collections on one line (`{ name: x, defaultMode: 0440 }`) are
+//! read too. Not rewritten (left as YAML 1.2 reads them): keys, flow
+//! collections over several lines, multi-line plain scalars, timestamps.
 
 use std::borrow::Cow;
 
@@ -54,7 +55,12 @@ pub fn as_kubectl_reads(text: &str) -> Cow<'_, str> {
                 quoted = Some(q);
             }
         }
-        match respell(token) {
+        let respelled = if token.starts_with(['{', '[']) {
+            respell_flow(token)
+        } else {
+            respell(token)
+        };
+        match respelled {
             Some(new) => {
                 out.push_str(&body[..at]);
                 out.push_str(&new);
@@ -73,6 +79,85 @@ pub fn as_kubectl_reads(text: &str) -> Cow<'_, str> {
         }
         _ => Cow::Borrowed(text),
     }
+}
+
+/// A one-line flow collection with its plain scalar values respelled (see
+/// [`respell`]); `None` when none is, or the line is not one whole collection.
+fn respell_flow(flow: &str) -> Option<String> {
+    let mut out = String::with_capacity(flow.len());
+    let mut changed = false;
+    let mut depth = 0usize;
+    let mut scalar = String::new();
+    let mut chars = flow.chars().peekable();
+    // Flushes the scalar before a delimiter; a key (before `:`) stays as written.
+    let flush = |scalar: &mut String, out: &mut String, changed: &mut bool, key: bool| {
+        let trimmed = scalar.trim();
+        match (!key && !trimmed.is_empty())
+            .then(|| respell(trimmed))
+            .flatten()
+        {
+            Some(new) => {
+                let lead = &scalar[..scalar.len() - scalar.trim_start().len()];
+                let tail = &scalar[scalar.trim_end().len()..];
+                out.push_str(lead);
+                out.push_str(&new);
+                out.push_str(tail);
+                *changed = true;
+            }
+            None => out.push_str(scalar),
+        }
+        scalar.clear();
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            '"' | '\'' if scalar.trim().is_empty() => {
+                scalar.push(c);
+                let mut closed = false;
+                while let Some(q) = chars.next() {
+                    scalar.push(q);
+                    if c == '"' && q == '\\' {
+                        scalar.extend(chars.next());
+                    } else if q == c {
+                        if c == '\'' && chars.peek() == Some(&'\'') {
+                            scalar.extend(chars.next());
+                            continue;
+                        }
+                        closed = true;
+                        break;
+                    }
+                }
+                if !closed {
+                    return None;
+                }
+                // Quoted: never respelled; kept as written.
+                out.push_str(&scalar);
+                scalar.clear();
+            }
+            '{' | '[' => {
+                flush(&mut scalar, &mut out, &mut changed, true);
+                depth += 1;
+                out.push(c);
+            }
+            '}' | ']' | ',' => {
+                flush(&mut scalar, &mut out, &mut changed, false);
+                if c != ',' {
+                    depth = depth.checked_sub(1)?;
+                }
+                out.push(c);
+            }
+            ':' if matches!(chars.peek(), Some(' ' | ',' | '}' | ']') | None) => {
+                flush(&mut scalar, &mut out, &mut changed, true);
+                out.push(c);
+            }
+            '#' if depth == 0 => return None,
+            _ => scalar.push(c),
+        }
+    }
+    if depth != 0 || !scalar.trim().is_empty() {
+        return None;
+    }
+    out.push_str(&scalar);
+    changed.then_some(out)
 }
 
 /// Whether a quoted scalar's rest of line ends it.
@@ -308,6 +393,22 @@ mod tests {
         let v = read("- args: |\n    x: 0755\n  image: 0755\n");
         assert_eq!(v[0]["args"].as_str(), Some("x: 0755\n"));
         assert_eq!(v[0]["image"].as_i64(), Some(0o755));
+    }
+
+    #[test]
+    fn one_line_flow_collections_are_read_too() {
+        let v = read("v: { name: conf, defaultMode: 0440, q: \"0755\", l: [0644, 'a, b', 08] }\n");
+        assert_eq!(v["v"]["defaultMode"].as_i64(), Some(0o440));
+        assert_eq!(v["v"]["name"].as_str(), Some("conf"));
+        assert_eq!(v["v"]["q"].as_str(), Some("0755"));
+        assert_eq!(v["v"]["l"][0].as_i64(), Some(0o644));
+        assert_eq!(v["v"]["l"][1].as_str(), Some("a, b"));
+        assert_eq!(v["v"]["l"][2].as_i64(), Some(8));
+        let v = read("volumes:\n  - { name: c, secret: { secretName: s, defaultMode: 0400 } }\n");
+        assert_eq!(
+            v["volumes"][0]["secret"]["defaultMode"].as_i64(),
+            Some(0o400)
+        );
     }
 
     #[test]

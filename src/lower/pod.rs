@@ -184,11 +184,30 @@ impl Lowerer<'_> {
         let other_volumes = (volumes.iter())
             .filter_map(|(name, v)| self.other_volume(name, v.get_ref()))
             .collect();
-        let mut pod_volumes = Vec::new();
+        let mounted_configmaps: BTreeSet<&str> = (objects.iter())
+            .filter(|o| o.kind == ObjectKind::ConfigMap && o.uses.mount.is_some())
+            .filter_map(|o| Some(o.uses.volume.as_ref()?.name.as_str()))
+            .collect();
+        let mut pod_volumes: Vec<PodVolume> = Vec::new();
         for o in objects {
             let (Some(mount), Some(volume)) = (&o.uses.mount, &o.uses.volume) else {
                 continue;
             };
+            let mut volume = volume.clone();
+            // A ConfigMap and a Secret of one name, both mounted: the
+            // Secret's volume takes `-secret` (neither alone is renamed),
+            // and a sidecar's `mounts` names it so.
+            let mut key = o.key.clone();
+            let twin = mounted_configmaps.contains(volume.name.as_str());
+            let renamed = format!("{}-secret", volume.name);
+            if twin
+                && o.kind == ObjectKind::Secret
+                && renamed.len() <= validate::LABEL_MAX
+                && !volume_names.contains_key(&renamed)
+            {
+                key.clone_from(&renamed);
+                volume.name = renamed;
+            }
             if volume_names.contains_key(&volume.name) {
                 self.error_help(
                     format!(
@@ -202,7 +221,7 @@ impl Lowerer<'_> {
             }
             volume_names.insert(volume.name.clone(), o.key_span.clone());
             mountable.insert(
-                o.key.clone(),
+                key,
                 VolumeMount {
                     name: volume.name.clone(),
                     mount_path: mount.get_ref().clone(),
@@ -210,7 +229,7 @@ impl Lowerer<'_> {
                     read_only: true,
                 },
             );
-            pod_volumes.push(volume.clone());
+            pod_volumes.push(volume);
         }
         pod_volumes.sort_by(|a, b| a.name.cmp(&b.name));
         Mounts {

@@ -115,6 +115,21 @@ fn third_party_differences_are_listed() {
 #[test]
 fn kubectl_get_output_imports_with_server_fields_listed() {
     let yaml = std::fs::read_to_string("tests/fixtures/kubectl-get-list-web.yaml").unwrap();
+    // Its Service targets a port `web` the container does not declare: a
+    // description cannot publish it, and an import that would change the
+    // headless Service is refused. With the port declared, it imports.
+    let e = import(&[Input {
+        file: "in.yaml",
+        text: &yaml,
+    }])
+    .unwrap_err();
+    let help = e.diagnostics()[0].help.clone().unwrap_or_default();
+    assert!(
+        help.contains("StatefulSet/web: its headless Service would change (spec.ports dropped)"),
+        "{help}"
+    );
+    let declared = "          name: web\n          ports:\n          - containerPort: 80\n            name: web\n            protocol: TCP\n          resources: {}\n";
+    let yaml = yaml.replace("          name: web\n          resources: {}\n", declared);
     let (out, differences) = import_and_render(&yaml);
     assert!(out.contains("kind: StatefulSet"));
     for field in [
@@ -602,4 +617,50 @@ fn a_replicated_set_without_a_budget_says_so_and_gets_none() {
             .any(|d| d.contains("PodDisruptionBudget")),
         "{differences:#?}"
     );
+}
+
+#[test]
+fn an_import_is_exact_or_carries_objects_whole() {
+    let yaml = std::fs::read_to_string("tests/fixtures/import/exact-or-carried.yaml").unwrap();
+    let toml = imported_toml(&yaml);
+    // `defaultMode: 0440` is octal, as kubectl reads it; `""` is the default policy.
+    for line in [
+        "default_mode = 0o440",
+        "default_mode = 0o400",
+        "extra_manifests = [\"manifests/db.yaml\"]",
+    ] {
+        assert!(toml.contains(line), "{line}\n{toml}");
+    }
+    assert!(!toml.contains("pod_management_policy"), "{toml}");
+    let (out, differences) = import_and_render(&yaml);
+    assert!(
+        out.contains("defaultMode: 288") && out.contains("defaultMode: 256"),
+        "{out}"
+    );
+    // The ConfigMap and the Secret named `conf` both stay mounted.
+    assert!(
+        out.contains("mountPath: /etc/db") && out.contains("mountPath: /var/run/token"),
+        "{out}"
+    );
+    for carried in [
+        "in.yaml: StatefulSet/cache: carried exactly in `manifests/db.yaml` (extra_manifests): its pods would change",
+        "in.yaml: Service/cache: carried exactly in `manifests/db.yaml` (extra_manifests): the format cannot say it",
+        "in.yaml: NetworkPolicy/db-egress: carried exactly in `manifests/db.yaml` (extra_manifests): the format cannot say it",
+    ] {
+        assert!(differences.iter().any(|d| d.starts_with(carried)), "{carried}\n{differences:#?}");
+    }
+    // Carried objects come back field for field; the shared account is made once.
+    let kept = kubetoml::import::fidelity::measure(&yaml, &out).unwrap();
+    for object in [
+        "StatefulSet/cache: ",
+        "NetworkPolicy/db-egress: ",
+        "Service/cache: ",
+    ] {
+        assert!(
+            !kept.lost.iter().any(|l| l.starts_with(object)),
+            "{:#?}",
+            kept.lost
+        );
+    }
+    assert_eq!(out.matches("kind: ServiceAccount\n").count(), 1, "{out}");
 }

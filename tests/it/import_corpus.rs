@@ -46,6 +46,7 @@ const EXPECTED: &[(&str, Expect)] = &[
     ("import/web", Imports(83.0)),
     ("import/zookeeper", Imports(84.0)),
     ("import/kustomize-redis", Imports(86.0)),
+    ("import/exact-or-carried", Imports(88.0)),
     ("charts/cassandra-ring", Refused(MULTI_MOUNT)),
     ("charts/clickhouse-shards", Refused(MULTI_MOUNT)),
     ("charts/consul-cluster", Refused(MULTI_MOUNT)),
