@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Times the release binary on the worst inputs found for issue 7 ("bounded in
-# time, memory and output"): each case must be answered within 2 s and 256 MiB,
+# time, memory and output") and issue 21 (folders, escapes, bounds outside YAML): each case must be answered within 2 s and 256 MiB,
 # with at most 64 KB on stderr. Prints one line per case: seconds, max RSS
 # (MiB, from /usr/bin/time -v), bytes on stderr, exit status, and OK or OVER.
 # Usage: bash benches/worst_cases.sh [BINARY]   (default: builds target/release/kubetoml)
@@ -59,6 +59,59 @@ printf 'v' > small.txt
 { app; printf '[configmaps.c]\nfiles = ['; for i in $(seq 300000); do printf '"small.txt",'; done; printf ']\n'; } > many_specs.toml
 { app; printf '[configmaps.c]\nfiles = [\n'; for i in $(seq 300000); do printf '"small.txt",\n'; done; printf ']\n'; } > many_spec_lines.toml
 mkdir devtpl && ln -s /dev/zero devtpl/configmap.yaml
+# 9. The YAML readers (issue 21), each just under what it reads (import and --against:
+# 4 MiB; extra_manifests: 1 MiB): aliases nested (billion laughs) and aliased
+# thousands of times (quadratic), flow nesting, a wide sequence, and a Secret
+# value written with a tag (which must not be printed: LEAK).
+python3 -c "
+import sys
+s = 'a: &a [' + ','.join(['\"lol\"'] * 9) + ']\n'
+for p, n in zip('abcdefghi', 'bcdefghij'):
+    s += '%s: &%s [%s]\n' % (n, n, ','.join(['*' + p] * 9))
+sys.stdout.write(s)" > laughs.yaml
+python3 -c "
+import sys
+sys.stdout.write('a: &a [' + ','.join(['x'] * 4000) + ']\nb:\n' + '- *a\n' * 800000)" > aliases.yaml
+python3 -c "import sys; sys.stdout.write('[' * 2000000 + ']' * 2000000)" > nested4.yaml
+python3 -c "import sys; sys.stdout.write('[' + ','.join(['a'] * 2000000) + ']')" > wide4.yaml
+python3 -c "import sys; sys.stdout.write('[' + ','.join(['a'] * 520000) + ']')" > wide1.yaml
+{ app; printf 'extra_manifests = ["wide1.yaml"]\n'; } > extra_wide.toml
+{ app; printf 'extra_manifests = ["laughs.yaml"]\n'; } > extra_laughs.toml
+{ printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n'
+  for t in '!!int' '!!float' '!!bool' '!foo' '!!binary'; do printf '  k%s: %s SECRET_MARKER_W7\n' "${#t}" "$t"; done; } > tagged.yaml
+
+# Issue 21. 10. Folders: -o into a folder beside 2000 look-alike staging/backup folders
+# and a fake journal (none is touched), 2000 objects; import -o of a 3.5 MB stream.
+mkdir lookalike
+for i in $(seq 2000); do mkdir "lookalike/.out.kubetoml-old-$i-0-0" "lookalike/.out.kubetoml-staging-$i"; done
+printf 'kubetoml journal 1\njournal 1 2\ndir out\n' > lookalike/.out.kubetoml-journal-1-0-0
+{ app; for i in $(seq 2000); do printf '[configmaps.c%d]\nliterals = { a = "b" }\n' "$i"; done; } > lookalike/app.toml
+python3 -c "
+import sys
+sts = 'apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: web\nspec:\n  serviceName: web\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n'
+cms = ''.join('---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c%d\ndata:\n  k: \"%s\"\n' % (i, 'v' * 1000) for i in range(3000))
+sys.stdout.write(sts + cms)" > import.yaml
+# 11. Escapes: 120 000 unknown fields whose names are terminal escapes (3.9 MB).
+python3 - > escapes.toml <<'PY'
+import sys
+esc = "\\u001b]0;%d\\u0007\\u202e"
+sys.stdout.write('name = "app"\nimage = "x"\n' + ''.join('"' + esc % i + '" = 1\n' for i in range(120000)))
+PY
+# 12. Bounds: 1 MiB of BEGIN lines and no END in a TLS Secret (CVE-2025-61723); a
+# 1 GiB sparse file in a ConfigMap folder and in an output folder under --check;
+# 4 MB of unselected environments, small ones and ones reaching a 20 000-key table.
+python3 -c "import sys; sys.stdout.write('-----BEGIN CERTIFICATE-----\n' * 37400)" > begin.crt
+{ app; printf '[secrets.t]\ntype = "kubernetes.io/tls"\nfiles = ["tls.crt=begin.crt", "tls.key=begin.crt"]\n'; } > begin.toml
+mkdir hugedir && truncate -s 1G hugedir/huge.bin
+{ app; printf '[configmaps.c]\nfiles = ["hugedir"]\n'; } > hugedir.toml
+mkdir checkdir && "$bin" render -q app.toml -o checkdir/out && truncate -s 1G checkdir/out/02-statefulset-app.yaml
+python3 -c "
+import sys
+sys.stdout.write('name = \"app\"\nimage = \"x\"\n' + ''.join('[environments.e%d]\nreplicas = %d\n' % (i, i % 5) for i in range(130000)))" > envs.toml
+python3 -c "
+import sys
+base = 'name = \"app\"\nimage = \"x\"\n[env]\n' + ''.join('V%d = \"%d\"\n' % (i, i) for i in range(20000))
+sys.stdout.write(base + ''.join('[environments.e%d]\nenv.V%d = \"x\"\n' % (i, i % 20000) for i in range(90000)))" > envs_big_base.toml
 
 cases=(
   "dir_of_sparse_files|render sparse.toml"
@@ -80,6 +133,25 @@ cases=(
   "template_dev_zero|render --templates devtpl cm.toml"
   "one_small_file_300k_times|render many_specs.toml"
   "same_300k_times_a_line_each|render many_spec_lines.toml"
+  "dir_beside_4000_lookalikes|render lookalike/app.toml -o lookalike/out"
+  "import_3.5mb_to_dir|import import.yaml -o imported"
+  "escapes_120k_hostile_keys|render escapes.toml"
+  "pem_1mib_begin_no_end|render begin.toml"
+  "configmap_dir_1gib_file|render hugedir.toml"
+  "check_dir_1gib_file|render app.toml --check -o checkdir/out"
+  "unselected_envs_130k|render envs.toml"
+  "unselected_envs_big_base|render envs_big_base.toml"
+  "import_billion_laughs|import -o out1 laughs.yaml"
+  "against_billion_laughs|render --against laughs.yaml app.toml"
+  "extra_billion_laughs|render extra_laughs.toml"
+  "import_quadratic_aliases|import -o out2 aliases.yaml"
+  "against_quadratic_aliases|render --against aliases.yaml app.toml"
+  "import_nested_4mb|import -o out3 nested4.yaml"
+  "import_wide_4mb|import -o out4 wide4.yaml"
+  "against_wide_4mb|render --against wide4.yaml app.toml"
+  "extra_wide_1mb|render extra_wide.toml"
+  "import_tagged_secret|import -o out5 tagged.yaml"
+  "against_tagged_secret|render --against tagged.yaml app.toml"
 )
 printf '%-26s %8s %9s %10s %6s\n' case seconds rss_mib stderr_b status
 for c in "${cases[@]}"; do
@@ -94,6 +166,7 @@ for c in "${cases[@]}"; do
   err=$(wc -c < stderr.txt)
   verdict=OK
   if [ "$status" != 0 ] && [ "$status" != 1 ]; then verdict=FAIL
-  elif awk -v s="${secs:-99}" 'BEGIN{exit !(s>2)}' || [ "${rss:-999}" -gt 256 ] || [ "$err" -gt 65536 ]; then verdict=OVER; fi
+  elif awk -v s="${secs:-99}" 'BEGIN{exit !(s>2)}' || [ "${rss:-999}" -gt 256 ] || [ "$err" -gt 65536 ]; then verdict=OVER
+  elif grep -q SECRET_MARKER stderr.txt; then verdict=LEAK; fi
   printf '%-26s %8s %9s %10s %6s %s\n' "$name" "${secs:-killed}" "${rss:-?}" "$err" "$status" "$verdict"
 done

@@ -1,15 +1,14 @@
 //! The `kubetoml` command: argument parsing and printing only; the work is in the library.
 
-use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use kubetoml::{Document, Error, ErrorKind, Options, Templates};
 
 mod cli;
 
-use cli::{check_dir, import_cli, output_dir};
+use cli::{argocd, check_dir, folder, import_cli, output_dir, terminal};
 
 const EXAMPLE: &str = "\
 Example:
@@ -88,6 +87,29 @@ enum Command {
     Man,
     /// Print the JSON Schema of the description format (for taplo / Even Better TOML).
     Schema,
+    /// Argo CD's config management plugin: what `integrations/argocd/plugin.yaml` runs.
+    #[command(subcommand, after_help = ARGOCD_HELP)]
+    Argocd(ArgocdCommand),
+}
+
+const ARGOCD_HELP: &str = "\
+Run by Argo CD's CMP server in the Application's source folder; see
+integrations/argocd/ and the book's Integrations page for the sidecar.
+
+Parameters (spec.source.plugin.parameters, sent as ARGOCD_APP_PARAMETERS):
+  environment   string  merge [environments.NAME] (--environment)
+  overlays      array   overlay files, relative to the folder (--overlay, in order)
+  set           map     field path = value (--set, in key order)
+  kube-version  string  the release to render for; default KUBE_VERSION, the cluster's
+A description's build-time variable NAME comes from the sidecar's environment,
+else from ARGOCD_ENV_NAME (spec.source.plugin.env).";
+
+#[derive(Subcommand)]
+enum ArgocdCommand {
+    /// Print the descriptions in the current folder, one a line (nothing: not a kubetoml app).
+    Discover,
+    /// Render every description in the current folder to stdout, as the Application's parameters say.
+    Generate,
 }
 
 const IMPORT_HELP: &str = "\
@@ -116,6 +138,7 @@ const EXPLAIN_HELP: &str = "\
 Example:
   $ kubetoml explain web.toml
   $ kubetoml explain --format json web.toml | jq -r '.pods[].dns'
+  $ kubetoml explain --format dot web.toml | dot -Tsvg > web.svg
 
 Secrets are read as for render (a missing variable is an error), but no
 Secret value is ever printed: variables from Secrets show the Secret's name
@@ -130,7 +153,8 @@ struct ExplainArgs {
     /// The description to explain.
     #[arg(value_name = "FILE")]
     file: PathBuf,
-    /// `text` for people, `json` for scripts (a stable, documented shape).
+    /// `text` for people, `json` for scripts (a stable, documented shape), `dot` (Graphviz) or
+    /// `mermaid` for a picture of the objects and what reaches what.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     #[command(flatten)]
@@ -152,12 +176,18 @@ struct CompileArgs {
     deny_warnings: bool,
     #[command(flatten)]
     layers: LayerArgs,
+    /// Build-time variables to read instead of the process environment (`argocd generate`).
+    #[arg(skip)]
+    env: Option<std::collections::BTreeMap<String, Vec<u8>>>,
 }
 
 impl CompileArgs {
     /// The library's options for these flags.
     fn options(&self) -> Options {
         let mut options = Options::new().allow_outside_root(self.allow_outside_root);
+        if let Some(vars) = &self.env {
+            options = options.env(vars.clone());
+        }
         if let Some(v) = &self.kube_version {
             options = options.kube_version(v);
         }
@@ -201,13 +231,19 @@ impl LayerArgs {
 enum Format {
     Text,
     Json,
+    /// A Graphviz graph: `kubetoml explain --format dot web.toml | dot -Tsvg > web.svg`.
+    Dot,
+    /// A Mermaid flowchart, for a ```mermaid block in Markdown.
+    Mermaid,
 }
 
 #[derive(clap::Args)]
 struct RenderArgs {
     /// Descriptions to render (paths inside resolve against each one's folder); `-` reads
-    /// standard input, whose paths resolve against the working directory.
-    #[arg(required = true, value_name = "FILE")]
+    /// standard input, whose paths resolve against the working directory. A folder stands
+    /// for every description directly in it, by file name: each `*.toml` with a top-level
+    /// `name`, but not `*.overlay.toml` (overlays and data files go beside or in subfolders).
+    #[arg(required = true, value_name = "FILE|DIR")]
     files: Vec<PathBuf>,
     /// Write one file per object into DIR (all or nothing) instead of stdout.
     #[arg(short = 'o', long = "output-dir", value_name = "DIR")]
@@ -254,8 +290,47 @@ fn denied(deny: bool, file: &Path, warnings: &str) -> Option<Error> {
 #[global_allocator]
 static ALLOCATOR: kubetoml::TemplateMemoryLimit = kubetoml::TemplateMemoryLimit;
 
+/// The file name kubectl runs for `kubectl kubetoml` (a link to this binary, or a copy).
+const KUBECTL_PLUGIN: &str = "kubectl-kubetoml";
+
+/// The command line, read as `kubectl kubetoml` when the binary runs under
+/// the name [`KUBECTL_PLUGIN`] (kubectl runs plugins with their path as
+/// `argv[0]`), so its help and errors show the command the user typed.
+fn parse_cli() -> Cli {
+    let argv0 = std::env::args_os().next().map(PathBuf::from);
+    let plugin = argv0
+        .as_deref()
+        .and_then(Path::file_stem)
+        .is_some_and(|stem| stem == KUBECTL_PLUGIN);
+    let mut command = Cli::command();
+    if plugin {
+        command = as_kubectl_plugin(command.bin_name("kubectl kubetoml"));
+    }
+    let matches = command
+        .try_get_matches()
+        .unwrap_or_else(|e| terminal::clap_exit(&e));
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| terminal::clap_exit(&e))
+}
+
+/// `command` and its subcommands with their examples written as `kubectl kubetoml ...`.
+fn as_kubectl_plugin(mut command: clap::Command) -> clap::Command {
+    if let Some(help) = command.get_after_help() {
+        let help = help
+            .to_string()
+            .replace("$ kubetoml ", "$ kubectl kubetoml ");
+        command = command.after_help(help);
+    }
+    let names: Vec<String> = (command.get_subcommands())
+        .map(|c| c.get_name().to_owned())
+        .collect();
+    for name in names {
+        command = command.mut_subcommand(name, as_kubectl_plugin);
+    }
+    command
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_cli();
     let color = use_color(cli.color);
     let quiet = cli.quiet;
     let result = match cli.command {
@@ -269,6 +344,8 @@ fn main() -> ExitCode {
             print(&String::from_utf8_lossy(&out))
         }
         Command::Schema => print(&kubetoml::json_schema()),
+        Command::Argocd(ArgocdCommand::Discover) => argocd::discover(),
+        Command::Argocd(ArgocdCommand::Generate) => argocd::generate(color, quiet),
         Command::Man => {
             let mut out = Vec::new();
             match clap_mangen::Man::new(Cli::command()).render(&mut out) {
@@ -280,9 +357,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(errors) => {
-            let mut stderr = std::io::stderr().lock();
             for e in &errors {
-                let _ = write!(stderr, "{}", e.draw(color));
+                terminal::eprint(&e.draw(color), color);
             }
             ExitCode::from(1)
         }
@@ -298,7 +374,7 @@ fn use_color(choice: ColorChoice) -> bool {
         ColorChoice::Never => false,
         ColorChoice::Auto if set("NO_COLOR", "") => false,
         ColorChoice::Auto if set("CLICOLOR_FORCE", "0") => true,
-        ColorChoice::Auto => std::io::stderr().is_terminal(),
+        ColorChoice::Auto => terminal::stderr_is_terminal(),
     }
 }
 
@@ -320,17 +396,18 @@ fn render(args: RenderArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> 
         .compile
         .options()
         .no_literal_secrets(args.no_literal_secrets);
+    let files = folder::expand(&args.files, quiet)?;
     let mut documents = Vec::new();
     let mut errors = Vec::new();
     // Compiled on every core; the results come back in argument order, so
     // what is printed below is what a serial loop prints.
-    let results = kubetoml::compile_files(&args.files, &templates, &options);
-    for (file, result) in args.files.iter().zip(results) {
+    let results = kubetoml::compile_files(&files, &templates, &options);
+    for (file, result) in files.iter().zip(results) {
         match result {
             Ok(out) => {
                 let warnings = out.draw_warnings(color);
                 if !warnings.is_empty() && (!quiet || args.compile.deny_warnings) {
-                    eprint!("{warnings}");
+                    terminal::eprint(&warnings, color);
                 }
                 errors.extend(denied(args.compile.deny_warnings, file, &warnings));
                 documents.extend(out.documents);
@@ -346,13 +423,7 @@ fn render(args: RenderArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> 
     }
     if let Some(path) = &args.against {
         let name = path.display().to_string();
-        let previous = kubetoml::read_input(path).map_err(|e| {
-            vec![Error::bare(
-                ErrorKind::Against,
-                &name,
-                format!("cannot read `{name}`: {e}"),
-            )]
-        })?;
+        let previous = kubetoml::read_yaml_input(path, ErrorKind::Against).map_err(|e| vec![e])?;
         kubetoml::check_against(&previous, &name, &documents).map_err(|e| vec![e])?;
     }
     match &args.output_dir {
@@ -368,14 +439,18 @@ fn render(args: RenderArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> 
                 .collect();
             check_dir::check(dir, &files).map_err(|e| vec![e])?;
             if !quiet {
-                eprintln!("`{}` is up to date", dir.display());
+                terminal::eprintln(&format!("`{}` is up to date", dir.display()));
             }
             Ok(())
         }
         Some(dir) => {
             output_dir::write_dir(dir, &documents).map_err(|e| vec![e])?;
             if !quiet {
-                eprintln!("wrote {} objects to `{}`", documents.len(), dir.display());
+                terminal::eprintln(&format!(
+                    "wrote {} objects to `{}`",
+                    documents.len(),
+                    dir.display()
+                ));
             }
             Ok(())
         }
@@ -391,15 +466,18 @@ fn explain(args: ExplainArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>
     let resolved = kubetoml::resolve_file(&args.file, &options).map_err(|e| vec![e])?;
     let warnings = resolved.draw_warnings(color);
     if !warnings.is_empty() && (!quiet || args.compile.deny_warnings) {
-        eprint!("{warnings}");
+        terminal::eprint(&warnings, color);
     }
     if let Some(e) = denied(args.compile.deny_warnings, &args.file, &warnings) {
         return Err(vec![e]);
     }
     let explanation = resolved.explain();
     let text = match args.format {
-        Format::Text => explanation.to_text(),
-        Format::Json => explanation.to_json(),
+        Format::Text => terminal::escape(&explanation.to_text(), false),
+        Format::Json => terminal::json_safe(&explanation.to_json()),
+        // Their own quoting escapes what a terminal would act on.
+        Format::Dot => terminal::escape(&explanation.to_dot(), false),
+        Format::Mermaid => terminal::escape(&explanation.to_mermaid(), false),
     };
     print(&text)
 }
@@ -409,23 +487,20 @@ fn explain(args: ExplainArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>
 /// stderr. `set -o pipefail` scripts see it as they see it from `cat` or `yes`.
 const CLOSED_PIPE: u8 = 141;
 
-/// Writes the whole output to stdout at once, after everything succeeded. A closed pipe
-/// ends the program quietly with [`CLOSED_PIPE`].
+/// Writes the whole output to stdout at once, after everything succeeded: a manifest,
+/// or a text already escaped ([`terminal`]). A closed pipe ends the program quietly
+/// with [`CLOSED_PIPE`].
 fn print(text: &str) -> Result<(), Vec<Error>> {
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                std::process::exit(CLOSED_PIPE.into());
-            }
-            vec![Error::bare(
-                ErrorKind::Io,
-                "stdout",
-                format!("cannot write the output: {e}"),
-            )]
-        })
+    terminal::stdout(text.as_bytes()).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(CLOSED_PIPE.into());
+        }
+        vec![Error::bare(
+            ErrorKind::Io,
+            "stdout",
+            format!("cannot write the output: {e}"),
+        )]
+    })
 }
 
 /// Two descriptions must not make the same object.

@@ -180,14 +180,9 @@ fn objects(text: &str, name: &str) -> Result<Vec<Value>, Error> {
             ),
         )
     };
-    if flow_depth(text) > MAX_FLOW_DEPTH {
-        return Err(not_k8s(format!(
-            "it opens more than {MAX_FLOW_DEPTH} `[` or `{{` without closing them (Kubernetes objects nest a few levels)"
-        )));
-    }
     let mut out = Vec::new();
-    for (i, doc) in yamlread::documents(text).enumerate() {
-        let value = doc.map_err(|e| not_k8s(e.to_string()))?;
+    let values = yamlread::documents(text).map_err(|e| not_k8s(e.to_string()))?;
+    for (i, value) in values.into_iter().enumerate() {
         match value {
             Value::Null => {}
             Value::Mapping(m) => {
@@ -219,30 +214,6 @@ fn objects(text: &str, name: &str) -> Result<Vec<Value>, Error> {
         }
     }
     Ok(out)
-}
-
-/// The deepest flow nesting the YAML reader is given; serde_yaml refuses past 128
-/// levels anyway, but only after reading every event, which for megabytes of `[`
-/// takes minutes.
-const MAX_FLOW_DEPTH: usize = 128;
-
-/// An upper bound of the flow nesting (`[`, `{`) of a YAML text: brackets are
-/// counted wherever they are, quoted or not, so a text within the bound parses
-/// within it; only text holding more than [`MAX_FLOW_DEPTH`] unclosed brackets in
-/// its values is refused without reason. Linear in the text.
-fn flow_depth(text: &str) -> usize {
-    let (mut depth, mut deepest) = (0usize, 0usize);
-    for b in text.bytes() {
-        match b {
-            b'[' | b'{' => {
-                depth += 1;
-                deepest = deepest.max(depth);
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    deepest
 }
 
 fn same_object(old: &Value, doc: &Document) -> bool {

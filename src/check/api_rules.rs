@@ -470,6 +470,24 @@ fn numbers(spec: &Spec, out: &mut Vec<Diagnostic>) {
             }
         }
     }
+    if let Some(b) = &spec.disruption_budget {
+        if let crate::read::spec::BudgetSpec::Table(t) = b.get_ref() {
+            for (name, v) in [
+                ("max_unavailable", &t.max_unavailable),
+                ("min_available", &t.min_available),
+            ] {
+                if let Some(crate::read::spec::IntOrString::Int(n)) = v.as_ref().map(|v| v.get_ref()) {
+                    if let Err(reason) = int32(*n) {
+                        out.push(Diagnostic::error(
+                            format!("`disruption_budget.{name}` is too large"),
+                            v.as_ref().map_or(b.span(), |v| v.span()),
+                            reason,
+                        ));
+                    }
+                }
+            }
+        }
+    }
     if let Some(s) = &spec.spread {
         if let SpreadSpec::Table(t) = s.get_ref() {
             if let Err(reason) = int32(t.max_skew.unwrap_or(1)) {

@@ -160,9 +160,9 @@ fn show((minor, patch): (u32, u32)) -> String {
 /// A field of the description whose availability depends on the release.
 #[derive(Debug, Clone, Copy)]
 pub struct FieldFact {
-    /// What the user writes, as the README spells it.
+    /// What the user writes, as the book spells it.
     pub field: &'static str,
-    /// What it becomes in the StatefulSet (documentation: the README's table).
+    /// What it becomes in the StatefulSet (documentation: the book's table, `docs/src/kube-version.md`).
     #[allow(dead_code)]
     pub emits: &'static str,
     /// The first minor release whose API has it.
@@ -278,7 +278,7 @@ pub const GRPC_PROBE: FieldFact = FieldFact {
     }),
 };
 
-/// Every release-dependent field kubetoml emits, for the README's table
+/// Every release-dependent field kubetoml emits, for the book's table
 /// and the tests.
 #[allow(dead_code)]
 pub const FIELDS: [FieldFact; 6] = [

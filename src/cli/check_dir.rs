@@ -47,7 +47,13 @@ pub fn differences(
         match present.remove(name) {
             None => found.push((name.clone(), Difference::Missing)),
             Some(path) => {
-                let same = path.is_file() && std::fs::read(&path).map_err(io)? == *bytes;
+                // Read no further than the render's bytes: a bigger file is stale.
+                let same = path.is_file()
+                    && match kubetoml::read_limited(&path, bytes.len() as u64) {
+                        Ok(found) => found == *bytes,
+                        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => false,
+                        Err(e) => return Err(io(e)),
+                    };
                 if !same {
                     found.push((name.clone(), Difference::Stale));
                 }

@@ -7,22 +7,31 @@
 //! manifest existed). Anything else, a hand-written `kustomization.yaml`, an edited
 //! output, a subfolder, makes the render refuse, naming it: nothing is deleted silently.
 //!
-//! The new files go into the sibling `.DIR.kubetoml-staging`, which takes the old
-//! folder's mode and is renamed into place at the end. A file whose bytes are the same
-//! as before is hard-linked into it rather than written again: on ext4, creating
-//! hundreds of files right after deleting hundreds (the last run's folder) makes every
-//! create search past the recently deleted inodes, and it was 5 to 10 times slower than
-//! the render itself. A link keeps the inode, so nothing is deleted or created.
+//! The new files go into a sibling staging folder, which takes the old folder's mode; the
+//! old folder is moved aside and the staging folder renamed into place. A file whose bytes
+//! are the same as before is hard-linked into it rather than written again: on ext4,
+//! creating hundreds of files right after deleting hundreds (the last run's folder) makes
+//! every create search past the recently deleted inodes, and it was 5 to 10 times slower
+//! than the render itself. A link keeps the inode, so nothing is deleted or created.
 //!
-//! The parent folder is locked (`flock`) for the run, so the staging name can be fixed:
-//! a staging folder left by a killed run is removed by the next one, and a previous
-//! folder moved aside by it (`.DIR.kubetoml-old`) is put back first.
+//! Between the two renames there is no folder at `DIR` (std has no atomic exchange of
+//! two folders), so every folder a run creates or moves aside is first written into a
+//! journal beside it (`.DIR.kubetoml-journal-…`): its name, and once it exists, its
+//! device and inode. The parent folder is locked (`flock`) for the run; the next run
+//! reads the journals a killed or failed run left and undoes what they name: a folder
+//! moved aside goes back (or is removed when `DIR` is in place), a staging folder goes.
+//! Ownership is proved by the inode the journal recorded, never by a name: a folder that
+//! merely looks like kubetoml's is never touched, and the names are unique per run, so
+//! it is never in the way either.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use kubetoml::{Document, Error, ErrorKind, Kind};
+
+use crate::cli::fault;
+use crate::cli::journal::{self, Journal};
 use sha2::{Digest, Sha256};
 
 /// The name of the record of what kubetoml wrote in an output folder.
@@ -54,9 +63,7 @@ pub fn write_dir(dir: &Path, docs: &[Document]) -> Result<(), Error> {
     std::fs::create_dir_all(&parent)
         .map_err(|e| io(format!("cannot create `{}`", parent.display()), e))?;
     let _lock = lock(&parent).map_err(|e| io(format!("cannot lock `{}`", parent.display()), e))?;
-    let staging = parent.join(format!(".{base}.kubetoml-staging"));
-    let old = parent.join(format!(".{base}.kubetoml-old"));
-    recover(&parent, &base, &dir, &staging, &old)
+    journal::recover(&parent, &base)
         .map_err(|e| io("cannot clean up after an earlier run".into(), e))?;
     let files: Vec<OutFile> = docs
         .iter()
@@ -82,34 +89,82 @@ pub fn write_dir(dir: &Path, docs: &[Document]) -> Result<(), Error> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(io(format!("cannot read `{shown}`"), e)),
     };
-    let existed = mode.is_some();
-    let result = stage(&staging, &files, mode, (&dir, &same))
-        .map_err(|e| io(format!("cannot write `{}`", staging.display()), e))
-        .and_then(|()| {
-            if existed {
-                std::fs::rename(&dir, &old)
-                    .map_err(|e| io(format!("cannot move `{shown}` aside"), e))?;
+    let mut journal = Journal::start(&parent, &base)
+        .map_err(|e| io(format!("cannot write in `{}`", parent.display()), e))?;
+    let mut staging = None;
+    let mut old = None;
+    let result = swap(
+        &mut journal,
+        &dir,
+        &files,
+        mode,
+        &same,
+        (&mut staging, &mut old),
+    );
+    // Whatever happened, what this run made or moved is undone or removed; only what
+    // cannot be removed keeps the journal, for the next run.
+    let mut clean = true;
+    if result.is_err() {
+        if let Some(old) = &old {
+            if std::fs::symlink_metadata(&dir).is_err() {
+                clean &= std::fs::rename(old, &dir).is_ok();
             }
-            std::fs::rename(&staging, &dir).map_err(|e| io(format!("cannot create `{shown}`"), e))
-        });
-    match result {
-        Ok(()) => {
-            let _ = std::fs::remove_dir_all(&old);
-            Ok(())
         }
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&staging);
-            if old.exists() && !dir.exists() {
-                let _ = std::fs::rename(&old, &dir);
-            }
-            Err(e)
+        if let Some(staging) = &staging {
+            clean &= journal::remove_owned(staging).is_ok();
         }
+    } else if let Some(old) = &old {
+        clean &= journal::remove_owned(old).is_ok();
     }
+    if clean {
+        journal.finish();
+    }
+    result.map_err(|(what, e)| io(what, e))
+}
+
+/// Stages every file, then puts the staging folder in `dir`'s place, each step in the
+/// journal first. `made` receives the staging folder and where `dir` was moved, as
+/// they come to exist, for the caller to clean up.
+fn swap(
+    journal: &mut Journal,
+    dir: &Path,
+    files: &[OutFile],
+    mode: Option<std::fs::Permissions>,
+    same: &BTreeSet<String>,
+    made: (&mut Option<PathBuf>, &mut Option<PathBuf>),
+) -> Result<(), (String, std::io::Error)> {
+    let shown = dir.display();
+    let staging = journal.create_staging().map_err(|e| {
+        (
+            format!("cannot create a staging folder beside `{shown}`"),
+            e,
+        )
+    })?;
+    *made.0 = Some(staging.clone());
+    stage(&staging, files, mode.clone(), (dir, same))
+        .map_err(|e| (format!("cannot write `{}`", staging.display()), e))?;
+    fault::crash("staged");
+    if mode.is_some() {
+        let aside = journal
+            .move_aside(dir)
+            .map_err(|e| (format!("cannot move `{shown}` aside"), e))?;
+        *made.1 = Some(aside);
+    }
+    fault::crash("moved-aside");
+    fault::fail("rename-staging")
+        .and_then(|()| std::fs::rename(&staging, dir))
+        .map_err(|e| (format!("cannot create `{shown}`"), e))?;
+    *made.0 = None;
+    fault::crash("swapped");
+    Ok(())
 }
 
 /// The file an object is written to: apply order first, zero-padded to the same width
 /// for all, so `kubectl apply -f DIR` (which sorts names) keeps it. The name part is cut
-/// to fit NAME_MAX; the number alone keeps every name unique.
+/// to fit NAME_MAX; the number alone keeps every name unique. A character that has no
+/// place in a file name (`/`, `\\`, a control character, a bidirectional override: an
+/// object from `extra_manifests` may be named anything) is written `_`, so every name is
+/// one line of the manifest and prints as it is.
 pub fn file_name(index: usize, total: usize, doc: &Document) -> String {
     let width = total.to_string().len().max(2);
     let head = format!(
@@ -118,11 +173,19 @@ pub fn file_name(index: usize, total: usize, doc: &Document) -> String {
         doc.kind.as_str().to_lowercase()
     );
     let room = NAME_MAX - head.len() - ".yaml".len();
-    let mut cut = doc.name.len().min(room);
-    while !doc.name.is_char_boundary(cut) {
-        cut -= 1;
+    let mut name = String::with_capacity(doc.name.len().min(room));
+    for c in doc.name.chars() {
+        let c = match c {
+            '/' | '\\' => '_',
+            c if kubetoml::escape_char(c).is_some() => '_',
+            c => c,
+        };
+        if name.len() + c.len_utf8() > room {
+            break;
+        }
+        name.push(c);
     }
-    format!("{head}{}.yaml", &doc.name[..cut])
+    format!("{head}{name}.yaml")
 }
 
 /// Holds an exclusive lock on `folder` until dropped (no lock where the platform has none).
@@ -138,42 +201,6 @@ fn lock(folder: &Path) -> std::io::Result<Option<std::fs::File>> {
         let _ = folder;
         Ok(None)
     }
-}
-
-/// Undoes what a killed run left (under the lock no other run is going): a previous
-/// folder it moved aside goes back, its staging folder (fixed name, or named by PID
-/// as earlier versions did) goes.
-fn recover(
-    parent: &Path,
-    base: &str,
-    dir: &Path,
-    staging: &Path,
-    old: &Path,
-) -> std::io::Result<()> {
-    if old.is_dir() {
-        if dir.exists() {
-            std::fs::remove_dir_all(old)?;
-        } else {
-            std::fs::rename(old, dir)?;
-        }
-    }
-    if staging.is_dir() {
-        std::fs::remove_dir_all(staging)?;
-    }
-    let by_pid = format!(".{base}.kubetoml-");
-    for entry in std::fs::read_dir(parent)? {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = name.strip_prefix(&by_pid) else {
-            continue;
-        };
-        let pid = rest.strip_prefix("old-").unwrap_or(rest);
-        if !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()) && entry.file_type()?.is_dir()
-        {
-            std::fs::remove_dir_all(entry.path())?;
-        }
-    }
-    Ok(())
 }
 
 /// One file about to be written: its name, the SHA-256 of its bytes, its object.
@@ -281,7 +308,8 @@ fn reusable(entry: &std::fs::DirEntry, secret: bool) -> bool {
     }
 }
 
-/// Writes every file and the manifest into a fresh `staging` folder with mode `mode`;
+/// Writes every file and the manifest into the new, empty `staging` folder, then gives
+/// it mode `mode`;
 /// the files named in `same` are hard-linked from `old` instead (written when that fails).
 fn stage(
     staging: &Path,
@@ -289,7 +317,6 @@ fn stage(
     mode: Option<std::fs::Permissions>,
     (old, same): (&Path, &BTreeSet<String>),
 ) -> std::io::Result<()> {
-    std::fs::create_dir(staging)?;
     let mut manifest = String::from(
         "# Written by kubetoml: the files it wrote here, with their SHA-256.\n\
          # kubetoml replaces this folder only while it holds nothing else and they are unchanged.\n",

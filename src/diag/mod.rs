@@ -45,6 +45,7 @@ pub use source::Source;
 pub use suggest::{did_you_mean, quote_list, suggest};
 #[cfg_attr(not(feature = "unstable-internals"), allow(unused_imports))]
 pub use text::printable;
+pub use text::escape_char;
 
 /// What kind of failure an [`Error`] is, for callers that branch on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,6 +146,24 @@ pub fn draw_all(
     color: bool,
 ) -> String {
     draw::draw_all(file, &diagnostic::in_doubt(source.into(), diagnostics), diagnostics, color)
+}
+
+/// `bytes` as text, or the error for a YAML `file` (an `import` input, an
+/// `--against` file) that is not UTF-8: its line and column (in characters)
+/// of the first bad byte, and nothing of the text, which may hold a secret.
+pub fn yaml_text(file: &str, kind: ErrorKind, bytes: Vec<u8>) -> Result<String, Error> {
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        // Valid UTF-8 up to here, so `from_utf8` cannot fail.
+        let before = std::str::from_utf8(valid).unwrap_or_default();
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+        Error::bare(
+            kind,
+            file,
+            format!("`{file}` is not valid UTF-8 at line {line}, column {column}: save it as UTF-8"),
+        )
+    })
 }
 
 /// The error for a description `file` whose `bytes` are not UTF-8,

@@ -6,7 +6,9 @@
 //! each environment variable comes from, plus the headless Service and the
 //! start and update behaviour.
 //! [`Explanation`] serializes to the JSON that `--format json` prints and
-//! draws itself as aligned text with [`Explanation::to_text`].
+//! draws itself as aligned text with [`Explanation::to_text`], and as a
+//! picture with [`Explanation::to_dot`] and [`Explanation::to_mermaid`]
+//! (see [`graph`]).
 //!
 //! A Secret's value never appears here: an environment variable read from a
 //! Secret is shown by the Secret's name and key only.
@@ -20,6 +22,8 @@
 use std::fmt::Write as _;
 
 use serde::Serialize;
+
+pub mod graph;
 
 use crate::model::{
     self, AccessMode, Model, ObjectKind, PodManagementPolicy, Retention, UpdateStrategyType,
@@ -78,6 +82,55 @@ pub struct Explanation {
     /// they were merged (left out of the JSON when none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub origins: Vec<Origin>,
+    /// `[claims.X]`: claims shared by the pods that mount them (left out of the JSON when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shared_claims: Vec<SharedClaimView>,
+    /// `[jobs.X]` (left out of the JSON when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub jobs: Vec<JobView>,
+    /// `[cronjobs.X]` (left out of the JSON when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cron_jobs: Vec<JobView>,
+}
+
+/// A standalone claim (`[claims.X]`).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SharedClaimView {
+    /// The claim's name, `APP-TABLE`.
+    pub name: String,
+    /// Requested size.
+    pub size: String,
+    /// Storage class; `None`: the cluster's default class.
+    pub storage_class: Option<String>,
+    /// Access modes.
+    pub access_modes: Vec<AccessMode>,
+}
+
+/// A Job or a CronJob: when it runs, who its pods run as, what they mount.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct JobView {
+    /// The object's name (a Job's carries the hash of its spec).
+    pub name: String,
+    /// The `[jobs.X]` or `[cronjobs.X]` table.
+    pub table: String,
+    /// A CronJob's `schedule`, as written.
+    pub schedule: Option<String>,
+    /// A CronJob's `timeZone`; `None`: the controller's.
+    pub time_zone: Option<String>,
+    /// A CronJob's `concurrencyPolicy`.
+    pub concurrency_policy: Option<model::ConcurrencyPolicy>,
+    /// When it runs and what it keeps, in plain words.
+    pub summary: String,
+    /// `restartPolicy`: what a failed container does.
+    pub restart_policy: Option<model::RestartPolicy>,
+    /// Who its pods run as.
+    pub identity: PodIdentityView,
+    /// Secrets used to pull its images, by name.
+    pub image_pull_secrets: Vec<String>,
+    /// Its container.
+    pub containers: Vec<ContainerView>,
 }
 
 /// Where one field's value came from, when a layer set it.
@@ -458,6 +511,130 @@ pub(crate) fn explain(model: &Model) -> Explanation {
         pods,
         pods_not_listed,
         origins: Vec::new(),
+        shared_claims: (model.claims.iter())
+            .map(|c| SharedClaimView {
+                name: c.metadata.name.clone(),
+                size: c.size.to_string(),
+                storage_class: c.storage_class.clone(),
+                access_modes: c.access_modes.clone(),
+            })
+            .collect(),
+        jobs: model.jobs.iter().map(|j| job_view(model, j)).collect(),
+        cron_jobs: model
+            .cron_jobs
+            .iter()
+            .map(|c| cron_job_view(model, c))
+            .collect(),
+    }
+}
+
+fn job_view(model: &Model, j: &model::Job) -> JobView {
+    let summary = format!(
+        "runs once; a change to it makes a new Job, an unchanged one is not run again; {}",
+        settings_text(&j.settings)
+    );
+    batch_view(model, &j.metadata, &j.key, &j.pod, summary, None)
+}
+
+fn cron_job_view(model: &Model, c: &model::CronJob) -> JobView {
+    let when = crate::check::cron::describe(&c.schedule)
+        .unwrap_or_else(|| format!("on the schedule `{}`", c.schedule));
+    let zone = match &c.time_zone {
+        Some(tz) => format!(" {tz}"),
+        None => " (the controller's time zone, usually UTC)".to_owned(),
+    };
+    let overlap = match c.concurrency_policy {
+        model::ConcurrencyPolicy::Forbid => "never two at once",
+        model::ConcurrencyPolicy::Allow => "runs may overlap",
+        model::ConcurrencyPolicy::Replace => "a new run replaces one still running",
+    };
+    let runs = |n: Option<i64>, default: i64, what: &str| {
+        let n = n.unwrap_or(default);
+        format!("{n} {what} run{}", if n == 1 { "" } else { "s" })
+    };
+    let mut summary = format!(
+        "{when}{zone}, {overlap}, keeps {} and {}",
+        runs(c.successful_jobs_history, 3, "successful"),
+        runs(c.failed_jobs_history, 1, "failed")
+    );
+    if let Some(d) = c.starting_deadline {
+        summary.push_str(&format!("; a missed run may start up to {d} seconds late"));
+    }
+    if c.suspend == Some(true) {
+        summary.push_str("; suspended: no run starts");
+    }
+    summary.push_str("; each run ");
+    summary.push_str(&settings_text(&c.settings));
+    let mut view = batch_view(
+        model,
+        &c.metadata,
+        &c.key,
+        &c.pod,
+        summary,
+        Some(c.schedule.clone()),
+    );
+    view.time_zone = c.time_zone.clone();
+    view.concurrency_policy = Some(c.concurrency_policy);
+    view
+}
+
+/// What a Job does with its pods, in words.
+fn settings_text(s: &model::JobSettings) -> String {
+    let mut parts = vec![format!(
+        "tries {} time{} before it fails",
+        s.backoff_limit.map_or(7, |b| b + 1),
+        if s.backoff_limit == Some(0) { "" } else { "s" }
+    )];
+    if let Some(d) = s.active_deadline {
+        parts.push(format!("is stopped after {d} seconds"));
+    }
+    if let Some(p) = s.parallelism {
+        parts.push(format!(
+            "runs {p} pod{} at once",
+            if p == 1 { "" } else { "s" }
+        ));
+    }
+    if let Some(c) = s.completions {
+        parts.push(format!(
+            "needs {c} successful pod{}",
+            if c == 1 { "" } else { "s" }
+        ));
+    }
+    parts.push(match s.ttl_after_finished {
+        0 => "is deleted as soon as it finishes".to_owned(),
+        86400 => "is deleted a day after it finishes".to_owned(),
+        t => format!("is deleted {t} seconds after it finishes"),
+    });
+    parts.join(", ")
+}
+
+fn batch_view(
+    model: &Model,
+    metadata: &model::Metadata,
+    table: &str,
+    pod: &model::PodTemplate,
+    summary: String,
+    schedule: Option<String>,
+) -> JobView {
+    let view = |c: &model::Container| container_view(c, &[], pod, "");
+    JobView {
+        name: metadata.name.clone(),
+        table: table.to_owned(),
+        schedule,
+        time_zone: None,
+        concurrency_policy: None,
+        summary,
+        restart_policy: pod.restart_policy,
+        identity: PodIdentityView {
+            service_account: pod.service_account.clone(),
+            created: model
+                .service_account
+                .as_ref()
+                .is_some_and(|sa| Some(&sa.metadata.name) == pod.service_account.as_ref()),
+            token_mounted: pod.automount_service_account_token,
+        },
+        image_pull_secrets: pod.image_pull_secrets.clone(),
+        containers: pod.containers.iter().map(view).collect(),
     }
 }
 
@@ -507,6 +684,16 @@ fn policy_view(p: &model::NetworkPolicy) -> PolicyView {
         let pods = peer.pod_labels.as_ref().map(|m| match m.is_empty() {
             true => "every pod".to_owned(),
             false if i == 0 => "the app's own pods".to_owned(),
+            false if peer.namespace_labels.is_none() && m.len() == 2 => {
+                match (
+                    m.get(crate::lower::JOB_LABEL),
+                    m.get(crate::lower::CRONJOB_LABEL),
+                ) {
+                    (Some(job), None) => format!("the pods of job {job}"),
+                    (None, Some(cron)) => format!("the pods of cronjob {cron}"),
+                    _ => format!("pods {}", labels(m)),
+                }
+            }
             false => format!("pods {}", labels(m)),
         });
         match (pods, namespace) {
@@ -761,12 +948,35 @@ impl Explanation {
             ),
         ]);
         self.companion_rows(&mut head);
+        for c in &self.shared_claims {
+            head.row([
+                "shared claim",
+                &format!(
+                    "{} {}, {}, {}",
+                    c.name,
+                    c.size,
+                    c.storage_class.as_deref().map_or_else(
+                        || "default storage class".to_owned(),
+                        |s| format!("storage class {s}")
+                    ),
+                    (c.access_modes.iter().map(|m| m.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ]);
+        }
         head.write(&mut out, "");
         for pod in &self.pods {
             out.push('\n');
             pod_text(&mut out, pod);
         }
         self.write_not_listed(&mut out);
+        for (kind, jobs) in [("job", &self.jobs), ("cronjob", &self.cron_jobs)] {
+            for j in jobs {
+                out.push('\n');
+                job_text(&mut out, kind, j);
+            }
+        }
         self.write_origins(&mut out);
         out
     }
@@ -815,16 +1025,7 @@ impl Explanation {
         };
         head.row(["drain", &budget]);
         let id = &self.identity;
-        let account = match (&id.service_account, id.created) {
-            (Some(a), true) => format!("service account {a} (created here)"),
-            (Some(a), false) => format!("service account {a}"),
-            (None, _) => "the namespace's default service account".to_owned(),
-        };
-        let token = match id.token_mounted {
-            Some(false) => ", no API token mounted",
-            _ => ", with an API token mounted",
-        };
-        head.row(["runs as", &format!("{account}{token}")]);
+        head.row(["runs as", &identity_text(id)]);
         if let Some(p) = &self.network_policy {
             let admits = match p.ports.as_slice() {
                 [] => "nothing: no port is declared".to_owned(),
@@ -832,6 +1033,42 @@ impl Explanation {
             };
             head.row(["ingress", &format!("only from {admits}")]);
         }
+    }
+}
+
+/// A pod's service account and token, in words.
+fn identity_text(id: &PodIdentityView) -> String {
+    let account = match (&id.service_account, id.created) {
+        (Some(a), true) => format!("service account {a} (created here)"),
+        (Some(a), false) => format!("service account {a}"),
+        (None, _) => "the namespace's default service account".to_owned(),
+    };
+    let token = match id.token_mounted {
+        Some(false) => ", no API token mounted",
+        _ => ", with an API token mounted",
+    };
+    format!("{account}{token}")
+}
+
+/// One Job or CronJob: when it runs, who it runs as, then its container.
+fn job_text(out: &mut String, kind: &str, j: &JobView) {
+    let _ = writeln!(out, "{kind} {} ([{kind}s.{}])", j.name, j.table);
+    let mut t = Table::default();
+    t.row(["when", &j.summary]);
+    t.row(["runs as", &identity_text(&j.identity)]);
+    if let Some(r) = j.restart_policy {
+        let what = match r {
+            model::RestartPolicy::OnFailure => "OnFailure: a failed container restarts in its pod",
+            model::RestartPolicy::Never => "Never: a failed pod is replaced by a new one",
+        };
+        t.row(["restart", what]);
+    }
+    for secret in &j.image_pull_secrets {
+        t.row(["pull", &format!("secret {secret}")]);
+    }
+    t.write(out, "  ");
+    for c in &j.containers {
+        container_text(out, false, c);
     }
 }
 

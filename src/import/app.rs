@@ -95,6 +95,7 @@ fn build_app(objects: &[Object], set: usize, owned: &[usize]) -> Result<App, Err
         claims: Vec::new(),
         pod_volumes: BTreeMap::new(),
         pod_dirs: Vec::new(),
+        standalone: BTreeMap::new(),
     };
     for &d in owned {
         ctx.tables.push(data_table(&objects[d], d)?);
@@ -105,6 +106,7 @@ fn build_app(objects: &[Object], set: usize, owned: &[usize]) -> Result<App, Err
             ctx.claims.push((name, Vec::new()));
         }
     }
+    let batch = super::jobs::find(objects, set, &mut ctx);
     pod_dirs(pod_spec, &mut ctx);
     for v in items(&pod_spec["volumes"]) {
         let (secret, object) = match (
@@ -137,6 +139,8 @@ fn build_app(objects: &[Object], set: usize, owned: &[usize]) -> Result<App, Err
     statefulset_section(spec, &mut doc);
     claims_sections(spec, &mut ctx, &mut doc);
     pod_dir_sections(&ctx, &mut doc);
+    super::jobs::sections(objects, set, &batch, &mut ctx, &mut doc);
+    used.extend(batch.indices());
     let mut data = Vec::new();
     for t in ctx.tables {
         let kind = if t.secret { "secrets" } else { "configmaps" };
@@ -362,6 +366,10 @@ fn pod_dirs(pod: &Value, ctx: &mut Ctx) {
         let Some(name) = text(&v["name"]) else {
             continue;
         };
+        if ctx.standalone.contains_key(&name) {
+            // A `[claims.X]`, mounted by the containers that list it.
+            continue;
+        }
         let source = if let Some(e) = v.get("emptyDir") {
             let mut t = Entries::new();
             let medium = str_val(&e["medium"]).filter(|m| *m != Val::Str(String::new()));

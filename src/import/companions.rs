@@ -265,6 +265,10 @@ fn network_policy(np: &Object, selector: &[(String, String)], doc: &mut Doc) {
         if namespace.is_none() && pods.as_ref().is_some_and(|l| sorted(l.clone()) == selector) {
             continue;
         }
+        // kubetoml admits the app's own Jobs' pods, as it admits the app's.
+        if namespace.is_none() && pods.as_deref().is_some_and(super::jobs::is_job_peer) {
+            continue;
+        }
         let mut e = Entries::new();
         if let Some(ns) = namespace {
             e.push(("namespace".to_owned(), Val::Str(ns)));

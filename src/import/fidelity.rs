@@ -135,8 +135,7 @@ pub fn measure(input: &str, rendered: &str) -> Result<Fidelity, String> {
 
 fn objects(text: &str) -> Result<Vec<Value>, String> {
     let mut out = Vec::new();
-    for doc in yamlread::documents(text) {
-        let v = doc.map_err(|e| format!("not YAML: {e}"))?;
+    for v in yamlread::documents(text).map_err(|e| format!("not YAML: {e}"))? {
         flatten(v, &mut out);
     }
     Ok(out)

@@ -36,7 +36,8 @@ pub fn restricted(doc: &Doc) -> Option<Doc> {
     doc.top.insert(at, ("pod_security".to_owned(), name));
     strip(&mut doc.top, true);
     for (header, entries) in &mut doc.sections {
-        if header == "[[init_containers]]" || header == "[[sidecars]]" {
+        let job = header.starts_with("[jobs.") || header.starts_with("[cronjobs.");
+        if header == "[[init_containers]]" || header == "[[sidecars]]" || job {
             strip(entries, false);
         }
     }

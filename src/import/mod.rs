@@ -14,6 +14,7 @@ mod diff;
 mod exact;
 mod extras;
 pub mod fidelity;
+mod jobs;
 mod level;
 mod pod;
 mod shared;
@@ -366,14 +367,14 @@ fn read_objects(inputs: &[Input]) -> Result<Vec<Object>, Error> {
     let mut objects = Vec::new();
     for input in inputs {
         let text = yaml11::as_kubectl_reads(input.text);
-        for doc in crate::read::yamlread::documents(&text) {
-            let value = doc.map_err(|e| {
-                Error::bare(
-                    ErrorKind::Parse,
-                    input.file,
-                    format!("`{}` is not YAML: {e}", input.file),
-                )
-            })?;
+        let values = crate::read::yamlread::documents(&text).map_err(|e| {
+            Error::bare(
+                ErrorKind::Parse,
+                input.file,
+                format!("`{}` is not YAML kubetoml reads: {e}", input.file),
+            )
+        })?;
+        for value in values {
             push_object(input.file, value, &mut objects)?;
         }
     }

@@ -50,7 +50,7 @@ pub fn port_names(pod: &Value) -> Vec<String> {
 }
 
 #[derive(Clone, Copy, PartialEq)]
-enum Role {
+pub(super) enum Role {
     Main,
     Init,
     Sidecar,
@@ -115,7 +115,7 @@ pub fn main_and_others(pod: &Value, ctx: &mut Ctx, doc: &mut Doc) {
 }
 
 /// A container's fields; the main container's probes and hooks go to `sections`.
-fn container(
+pub(super) fn container(
     c: &Value,
     role: Role,
     ctx: &mut Ctx,
@@ -422,7 +422,7 @@ fn container_security(c: &Value, all: bool) -> Option<Val> {
     Some(Val::Table(e))
 }
 
-fn toleration(t: &Value) -> Val {
+pub(super) fn toleration(t: &Value) -> Val {
     let mut e = Entries::new();
     push(&mut e, "key", str_val(&t["key"]));
     push(&mut e, "operator", str_val(&t["operator"]));
@@ -461,6 +461,20 @@ fn mounts(c: &Value, role: Role, ctx: &mut Ctx) -> Vec<Val> {
         let (Some(name), Some(path)) = (text(&m["name"]), text(&m["mountPath"])) else {
             continue;
         };
+        if let Some((_, table, mount)) = ctx.standalone.get_mut(&name) {
+            // A `[claims.X]`: listed by name; its one `mount` is the first found.
+            if mount.is_empty() {
+                mount.push(("mount".to_owned(), Val::Str(path)));
+                if let Some(true) = boolean(&m["readOnly"]) {
+                    mount.push(("read_only".to_owned(), Val::Bool(true)));
+                }
+            }
+            let listed = Val::Str(table.clone());
+            if !names.contains(&listed) {
+                names.push(listed);
+            }
+            continue;
+        }
         if let Some(claim) = ctx.claims.iter_mut().find(|(n, _)| *n == name) {
             if role == Role::Main {
                 // The format mounts a volume once: a second mount is listed as dropped.

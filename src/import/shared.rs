@@ -65,6 +65,9 @@ pub struct Ctx {
     pub pod_volumes: BTreeMap<String, (usize, Value)>,
     /// `emptyDir` and `persistentVolumeClaim` pod volumes: name and their `[volumes.NAME]` source entries.
     pub pod_dirs: Vec<(String, Entries)>,
+    /// Pod volumes of a standalone claim (`[claims.X]`): volume name to the
+    /// claim's name, its table name and the `mount` entries found for it.
+    pub standalone: BTreeMap<String, (String, String, Entries)>,
 }
 
 impl Ctx {

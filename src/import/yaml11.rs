@@ -311,7 +311,7 @@ fn yaml_style_float(s: &str) -> bool {
 }
 
 fn documents(text: &str) -> Option<Vec<Value>> {
-    yamlread::documents(text).collect::<Result<_, _>>().ok()
+    yamlread::documents(text).ok()
 }
 
 /// Whether `b` is `a` with only YAML 1.1 scalars read as kubectl reads them.

@@ -3,7 +3,7 @@
 //! app's namespace and labels where they have none, and kept from colliding
 //! with a generated object.
 
-use serde_yaml::{Mapping, Value};
+use crate::read::yamlread::{self, Mapping, Value};
 
 use super::context::*;
 use crate::write::yaml;
@@ -82,26 +82,18 @@ impl Lowerer<'_> {
             );
             return Vec::new();
         };
-        let mut docs = Vec::new();
-        for (i, d) in serde_yaml::Deserializer::from_str(text).enumerate() {
-            match <Value as serde::Deserialize>::deserialize(d) {
-                Ok(Value::Null) => {}
-                Ok(v) => docs.push(v),
-                Err(e) => {
-                    // The message names a position and what was expected, never the content.
-                    let at = e.location().map_or(String::new(), |l| {
-                        format!(" at line {}, column {}", l.line(), l.column())
-                    });
-                    self.error(
-                        format!("`{}` is not valid YAML{at}", file.get_ref()),
-                        file.span(),
-                        format!("document {}", i + 1),
-                    );
-                    return Vec::new();
-                }
+        // The reader's errors name a position and what is wrong, never the content.
+        match yamlread::documents(text) {
+            Ok(docs) => docs.into_iter().filter(|d| !d.is_null()).collect(),
+            Err(e) => {
+                self.error(
+                    format!("`{}` is not valid YAML: {e}", file.get_ref()),
+                    file.span(),
+                    "not read",
+                );
+                Vec::new()
             }
         }
-        docs
     }
 
     /// One document, checked to be a Kubernetes object and given the app's
@@ -233,5 +225,14 @@ fn generated(model: &Model) -> BTreeMap<(String, Option<String>, String), String
         add(Kind::NetworkPolicy, &p.metadata);
     }
     add(Kind::StatefulSet, &model.stateful_set.metadata);
+    model
+        .claims
+        .iter()
+        .for_each(|c| add(Kind::PersistentVolumeClaim, &c.metadata));
+    model.jobs.iter().for_each(|j| add(Kind::Job, &j.metadata));
+    model
+        .cron_jobs
+        .iter()
+        .for_each(|c| add(Kind::CronJob, &c.metadata));
     out
 }

@@ -17,11 +17,13 @@
 //! options, and the error helpers), never this file.
 
 mod affinity;
+mod claims;
 mod companions;
 mod context;
 mod container;
 mod data;
 mod downward;
+mod jobs;
 mod manifests;
 mod network;
 mod pod;
@@ -33,6 +35,7 @@ use data::DataObject;
 use pod::PodSpec;
 
 pub use context::Options;
+pub use jobs::{name_jobs, CRONJOB_LABEL, DEFAULT_TTL, JOB_LABEL};
 /// For the tests, which read the pods' config hash.
 #[cfg(feature = "unstable-internals")]
 pub use context::CONFIG_HASH_ANNOTATION;
@@ -131,6 +134,9 @@ impl Lowerer<'_> {
             host_aliases,
             dns,
             affinity,
+            jobs,
+            cronjobs,
+            claims,
             // Checked and applied by `crate::check::policy`, before and after lowering.
             pod_security: _,
             kube_version: _,
@@ -143,6 +149,7 @@ impl Lowerer<'_> {
         let objects = self.generated(configmaps, secrets, hash_suffix.as_ref());
         let ports = self.ports(&ports);
         let service = self.service(service.as_ref(), &app, &ports, &sidecar_ports(&sidecars));
+        let claims = self.standalone_claims(&claims, &app);
         // The main container is written at the top level, named after the app.
         let pod_spec = PodSpec {
             main: spec::ContainerSpec {
@@ -162,6 +169,7 @@ impl Lowerer<'_> {
             sidecars,
             init_containers,
             volumes: &volumes,
+            claims: &claims,
             image_pull_secrets,
             identity: &identity,
             enable_service_links,
@@ -175,8 +183,21 @@ impl Lowerer<'_> {
             tolerations,
             spread,
         };
-        let pod = self.pod(pod_spec, &app, &objects);
-        let network_policy = self.network_policy(network_policy.as_ref(), &app, &pod);
+        let (pod, mounts) = self.pod(pod_spec, &app, &objects);
+        let app_pod = jobs::AppPod {
+            app: &app,
+            pod: &pod,
+            mounts: &mounts,
+            objects: &objects,
+        };
+        let jobs = self.jobs(jobs, &app_pod);
+        let cron_jobs = self.cron_jobs(cronjobs, &app_pod);
+        let mut network_policy = self.network_policy(network_policy.as_ref(), &app, &pod);
+        if let Some(p) = &mut network_policy {
+            // A backup must reach the database: after the app's own pods, its Jobs'.
+            let peers = jobs::job_peers(&jobs, &cron_jobs);
+            p.from.splice(1..1, peers);
+        }
         let stateful_set = self.stateful_set(&statefulset, replicas, &app, &service, pod, &volumes);
         let (config_maps, secrets) = data::into_objects(objects, &app);
         app.name_ok.then_some(Model {
@@ -189,6 +210,9 @@ impl Lowerer<'_> {
             network_policy,
             stateful_set,
             service,
+            claims: claims.into_iter().map(|c| c.claim).collect(),
+            jobs,
+            cron_jobs,
             extra_manifests: Vec::new(),
         })
     }

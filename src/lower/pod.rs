@@ -6,6 +6,7 @@ use super::container::Role;
 use super::context::*;
 use super::data::config_hash;
 use super::data::DataObject;
+use super::claims::ClaimUse;
 
 /// The description's pod-wide fields, taken out of the `Spec` once.
 pub(super) struct PodSpec<'s> {
@@ -18,6 +19,8 @@ pub(super) struct PodSpec<'s> {
     pub(super) init_containers: Vec<Spanned<spec::ContainerSpec>>,
     /// `[volumes.X]`: claims, mounted here.
     pub(super) volumes: &'s Map<spec::VolumeSpec>,
+    /// `[claims.X]`, lowered: mounted by the containers that list them.
+    pub(super) claims: &'s [ClaimUse],
     pub(super) image_pull_secrets: Vec<Spanned<String>>,
     /// Who the pods run as, checked.
     pub(super) identity: &'s PodIdentity,
@@ -35,14 +38,26 @@ pub(super) struct PodSpec<'s> {
 }
 
 /// The pod's volumes and what a container may mount.
-struct Mounts {
+pub(super) struct Mounts {
     /// ConfigMap and Secret volumes, by name.
-    volumes: Vec<PodVolume>,
+    pub(super) volumes: Vec<PodVolume>,
     /// emptyDir and existing-claim volumes, by name.
-    other_volumes: Vec<OtherVolume>,
+    pub(super) other_volumes: Vec<OtherVolume>,
     /// Every mount, by the name a container's `mounts` lists: a volume's or
-    /// an object's table key.
-    mountable: BTreeMap<String, VolumeMount>,
+    /// an object's table key. The main container mounts all of them.
+    pub(super) mountable: BTreeMap<String, VolumeMount>,
+    /// `[claims.X]`, by table key: the mount and the volume, for the
+    /// containers that list them (never the main container by default).
+    pub(super) claims: BTreeMap<String, (VolumeMount, OtherVolume)>,
+}
+
+impl Mounts {
+    /// What a container's `mounts` may list: every mountable, and the claims.
+    pub(super) fn listable(&self) -> BTreeMap<String, VolumeMount> {
+        let mut all = self.mountable.clone();
+        all.extend(self.claims.iter().map(|(k, (m, _))| (k.clone(), m.clone())));
+        all
+    }
 }
 
 /// Pod-level and main-container security settings, from the top-level `security_context`.
@@ -80,13 +95,32 @@ pub(super) fn main_container(name: Spanned<String>) -> spec::ContainerSpec {
     }
 }
 
+/// The mount and the pod volume of a standalone claim: the volume is named
+/// after its table key, the claim it uses `<app>-<key>`.
+fn claim_mount(c: &ClaimUse) -> (VolumeMount, OtherVolume) {
+    let mount = VolumeMount {
+        name: c.claim.key.clone(),
+        mount_path: c.mount.get_ref().clone(),
+        sub_path: None,
+        read_only: c.read_only,
+    };
+    let volume = OtherVolume {
+        name: c.claim.key.clone(),
+        source: VolumeSource::Claim {
+            claim_name: c.claim.metadata.name.clone(),
+            read_only: c.read_only,
+        },
+    };
+    (mount, volume)
+}
+
 impl Lowerer<'_> {
     pub(super) fn pod(
         &mut self,
         spec: PodSpec<'_>,
         app: &Identity,
         objects: &[DataObject],
-    ) -> PodTemplate {
+    ) -> (PodTemplate, Mounts) {
         let PodSpec {
             main,
             ports,
@@ -94,6 +128,7 @@ impl Lowerer<'_> {
             sidecars,
             init_containers,
             volumes,
+            claims,
             image_pull_secrets,
             identity,
             enable_service_links,
@@ -107,12 +142,24 @@ impl Lowerer<'_> {
             tolerations,
             spread,
         } = spec;
-        let mounts = self.pod_volumes(volumes, objects);
+        let mounts = self.pod_volumes(volumes, objects, claims);
         let image_pull_secrets = self.image_pull_secrets(&image_pull_secrets, objects);
         let security = self.pod_security(security_context.as_ref());
         let main = self.main_container(main, ports, security.main, &mounts, objects);
         let (containers, init_containers) =
             self.extra_containers(main, sidecars, init_containers, &mounts, objects);
+        // The claims a container lists become pod volumes.
+        let mut other_volumes = mounts.other_volumes.clone();
+        let listed: BTreeSet<&str> = (containers.iter().chain(&init_containers))
+            .flat_map(|c| &c.volume_mounts)
+            .map(|m| m.name.as_str())
+            .collect();
+        other_volumes.extend(
+            (mounts.claims.values())
+                .filter(|(m, _)| listed.contains(m.name.as_str()))
+                .map(|(_, v)| v.clone()),
+        );
+        other_volumes.sort_by(|a, b| a.name.cmp(&b.name));
         let scheduling =
             self.scheduling(&node_selector, &tolerations, spread.as_ref(), &app.selector);
         let termination_grace_period =
@@ -125,6 +172,7 @@ impl Lowerer<'_> {
         });
         let (dns_policy, dns_config) = self.dns(dns.as_ref());
         let mut pod = PodTemplate {
+            restart_policy: None,
             affinity: affinity.as_ref().and_then(|a| self.affinity(a)),
             host_aliases: self.host_aliases(&host_aliases),
             dns_policy,
@@ -143,8 +191,8 @@ impl Lowerer<'_> {
             image_pull_secrets,
             init_containers,
             containers,
-            volumes: mounts.volumes,
-            other_volumes: mounts.other_volumes,
+            volumes: mounts.volumes.clone(),
+            other_volumes,
         };
         self.check_container_refs(&pod);
         // Secrets enter the hash only keyed, and without a key not at all (see `hash`).
@@ -155,16 +203,26 @@ impl Lowerer<'_> {
         if let Some(hash) = config_hash(&pod, objects, secret_key.as_deref()) {
             pod.annotations.insert(CONFIG_HASH_ANNOTATION.into(), hash);
         }
-        pod
+        (pod, mounts)
     }
 
     /// Pod volumes for mounted ConfigMaps and Secrets, and the mounts every container may use.
-    fn pod_volumes(&mut self, volumes: &Map<spec::VolumeSpec>, objects: &[DataObject]) -> Mounts {
+    fn pod_volumes(
+        &mut self,
+        volumes: &Map<spec::VolumeSpec>,
+        objects: &[DataObject],
+        claims: &[ClaimUse],
+    ) -> Mounts {
         let mount_paths = (volumes.iter())
             .filter_map(|(name, v)| Some((name.get_ref().as_str(), v.get_ref().mount.as_ref()?)))
             .chain((objects.iter()).filter_map(|o| Some((o.key.as_str(), o.uses.mount.as_ref()?))))
+            .chain(claims.iter().map(|c| (c.claim.key.as_str(), &c.mount)))
             .collect();
         self.mount_paths(mount_paths);
+        let claims_in = claims;
+        let claims = (claims.iter())
+            .map(|c| (c.claim.key.clone(), claim_mount(c)))
+            .collect();
         let mut mountable: BTreeMap<String, VolumeMount> = BTreeMap::new();
         let mut volume_names: BTreeMap<String, Span> = BTreeMap::new();
         for (vname, v) in volumes {
@@ -232,10 +290,22 @@ impl Lowerer<'_> {
             pod_volumes.push(volume);
         }
         pod_volumes.sort_by(|a, b| a.name.cmp(&b.name));
+        for c in claims_in {
+            let key = &c.claim.key;
+            if mountable.contains_key(key) || volume_names.contains_key(key) {
+                self.error_help(
+                    format!("claim `{key}` has the name of a volume, configmap or secret"),
+                    c.key_span.clone(),
+                    "duplicate name",
+                    "`mounts` lists claims, volumes, configmaps and secrets by name: give each its own",
+                );
+            }
+        }
         Mounts {
             volumes: pod_volumes,
             other_volumes,
             mountable,
+            claims,
         }
     }
 
@@ -464,7 +534,7 @@ impl Lowerer<'_> {
         }
     }
 
-    fn container_security(
+    pub(super) fn container_security(
         &mut self,
         s: &spec::SecurityContextSpec,
         main: bool,
@@ -563,7 +633,7 @@ impl Lowerer<'_> {
                         format!("the main container is named after the app, `{app}`"),
                     );
                 }
-                let container_mounts = self.container_mounts(&c.mounts, &mounts.mountable);
+                let container_mounts = self.container_mounts(&c.mounts, &mounts.listable());
                 let ports = self.ports(&c.ports);
                 let security = c.security_context.as_ref().and_then(|sc| {
                     if let Some(fs) = &sc.get_ref().fs_group {
@@ -597,7 +667,7 @@ impl Lowerer<'_> {
     }
 
     /// A sidecar's or init container's `mounts`, each a known mount, once.
-    fn container_mounts(
+    pub(super) fn container_mounts(
         &mut self,
         names: &[Spanned<String>],
         mountable: &BTreeMap<String, VolumeMount>,
@@ -665,7 +735,7 @@ impl Lowerer<'_> {
         }
     }
 
-    fn toleration(&mut self, t: &Spanned<spec::TolerationSpec>) -> Option<Toleration> {
+    pub(super) fn toleration(&mut self, t: &Spanned<spec::TolerationSpec>) -> Option<Toleration> {
         let s = t.get_ref();
         // `Equal` stands in for an unknown operator: the error keeps the model from being used.
         let operator = (s.operator.as_ref())

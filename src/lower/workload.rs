@@ -139,7 +139,7 @@ impl Lowerer<'_> {
                 // A pod volume, not a claim template: lowered with the pod's volumes.
                 continue;
             }
-            let size = self.claim_size(name, v.size.as_ref());
+            let size = self.claim_size("volume", name, v.size.as_ref());
             let access_modes = self.access_modes(name, v.access_modes.as_ref());
             let storage_class = v.storage_class.as_ref().map(|s| {
                 self.check(s, "storage class name", validate::dns_subdomain);
@@ -160,8 +160,9 @@ impl Lowerer<'_> {
     }
 
     /// A claim's size: a quantity above zero.
-    fn claim_size(
+    pub(super) fn claim_size(
         &mut self,
+        what: &str,
         name: &Spanned<String>,
         size: Option<&Spanned<spec::Quantity>>,
     ) -> Option<Quantity> {
@@ -177,7 +178,7 @@ impl Lowerer<'_> {
                 }
                 Ok(size) if size.is_zero() => {
                     self.error_help(
-                        format!("volume `{}` has a size of zero", name.get_ref()),
+                        format!("{what} `{}` has a size of zero", name.get_ref()),
                         s.span(),
                         "must be more than 0",
                         "ask for the space the app needs, e.g. `size = \"10Gi\"`",
@@ -188,7 +189,7 @@ impl Lowerer<'_> {
             },
             None => {
                 self.error_help(
-                    format!("volume `{}` has no `size`", name.get_ref()),
+                    format!("{what} `{}` has no `size`", name.get_ref()),
                     name.span(),
                     "no size",
                     "add `size = \"10Gi\"`",
@@ -199,7 +200,7 @@ impl Lowerer<'_> {
     }
 
     /// A claim's access modes: `ReadWriteOnce` unless written; `ReadWriteOncePod` alone.
-    fn access_modes(
+    pub(super) fn access_modes(
         &mut self,
         name: &Spanned<String>,
         written: Option<&Vec<Spanned<String>>>,

@@ -163,6 +163,16 @@ keyword! {
 }
 
 keyword! {
+    /// A Job pod's `restartPolicy` (Kubernetes refuses `Always` for Jobs).
+    RestartPolicy { OnFailure = "OnFailure", Never = "Never" }
+}
+
+keyword! {
+    /// A CronJob's `concurrencyPolicy`: what a run does while the last one still runs.
+    ConcurrencyPolicy { Allow = "Allow", Forbid = "Forbid", Replace = "Replace" }
+}
+
+keyword! {
     /// An HTTP probe's or hook's scheme.
     HttpScheme { Http = "HTTP", Https = "HTTPS" }
 }
@@ -248,7 +258,8 @@ pub type StringMap = BTreeMap<String, String>;
 
 /// Every object of one app, in the order `kubectl apply` should see them:
 /// Namespace, ServiceAccount, ConfigMaps, Secrets, the headless then the
-/// client Service, PodDisruptionBudget, NetworkPolicy, StatefulSet.
+/// client Service, PersistentVolumeClaims, PodDisruptionBudget,
+/// NetworkPolicy, StatefulSet, Jobs, CronJobs.
 #[derive(Debug, Clone, Serialize)]
 pub struct Model {
     /// The Namespace, when `create_namespace` asks for it.
@@ -269,6 +280,12 @@ pub struct Model {
     pub network_policy: Option<NetworkPolicy>,
     /// The StatefulSet.
     pub stateful_set: StatefulSet,
+    /// `[claims.X]`: standalone PersistentVolumeClaims, by name.
+    pub claims: Vec<PersistentVolumeClaim>,
+    /// `[jobs.X]`, by table name.
+    pub jobs: Vec<Job>,
+    /// `[cronjobs.X]`, by table name.
+    pub cron_jobs: Vec<CronJob>,
     /// The user's own objects from `extra_manifests`, appended in file order.
     pub extra_manifests: Vec<ExtraManifest>,
 }
@@ -508,9 +525,89 @@ pub struct RetentionPolicy {
     pub when_scaled: Retention,
 }
 
+/// A standalone PersistentVolumeClaim (`[claims.X]`), named `<app>-<X>`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PersistentVolumeClaim {
+    /// Metadata.
+    pub metadata: Metadata,
+    /// The `[claims.X]` table's name: what `mounts` lists.
+    pub key: String,
+    /// Access modes; `ReadWriteOncePod` only alone.
+    pub access_modes: Vec<AccessMode>,
+    /// Storage class; none: the cluster default.
+    pub storage_class: Option<String>,
+    /// Requested size, more than zero.
+    pub size: Quantity,
+}
+
+/// What a Job does with its pods. An `Option` is left to Kubernetes' default.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobSettings {
+    /// `backoffLimit`, at least 0.
+    pub backoff_limit: Option<i64>,
+    /// `activeDeadlineSeconds`, at least 1.
+    pub active_deadline: Option<i64>,
+    /// `ttlSecondsAfterFinished`, at least 0; always emitted (kubetoml's default: a day).
+    pub ttl_after_finished: i64,
+    /// `parallelism`, at least 0.
+    pub parallelism: Option<i64>,
+    /// `completions`, at least 1.
+    pub completions: Option<i64>,
+}
+
+/// A Job (`[jobs.X]`). Invariant: `metadata.name` is `<app>-<X>-<hash>`,
+/// the hash covering everything else here, and fits the 63 characters of
+/// the `job-name` label; the pod's labels match no selector of the app's
+/// other objects; `pod.restart_policy` is set.
+#[derive(Debug, Clone, Serialize)]
+pub struct Job {
+    /// Metadata.
+    pub metadata: Metadata,
+    /// The `[jobs.X]` table's name.
+    pub key: String,
+    /// What it does with its pods.
+    pub settings: JobSettings,
+    /// The pod template.
+    pub pod: PodTemplate,
+}
+
+/// A CronJob (`[cronjobs.X]`). Invariant: `metadata.name` is `<app>-<X>`, at
+/// most 52 characters (the controller appends 11 to name each Job);
+/// `schedule` parses as the API server's cron parser reads it; `time_zone` is
+/// an IANA name; the pod's labels match no selector of the app's other objects.
+#[derive(Debug, Clone, Serialize)]
+pub struct CronJob {
+    /// Metadata.
+    pub metadata: Metadata,
+    /// The `[cronjobs.X]` table's name.
+    pub key: String,
+    /// `schedule`, as written.
+    pub schedule: String,
+    /// `timeZone`.
+    pub time_zone: Option<String>,
+    /// `concurrencyPolicy`, always emitted (kubetoml's default: `Forbid`).
+    pub concurrency_policy: ConcurrencyPolicy,
+    /// `startingDeadlineSeconds`.
+    pub starting_deadline: Option<i64>,
+    /// `suspend`.
+    pub suspend: Option<bool>,
+    /// `successfulJobsHistoryLimit`.
+    pub successful_jobs_history: Option<i64>,
+    /// `failedJobsHistoryLimit`.
+    pub failed_jobs_history: Option<i64>,
+    /// Labels of the Jobs it starts (`jobTemplate.metadata.labels`): the pods'.
+    pub job_labels: StringMap,
+    /// What each Job does with its pods.
+    pub settings: JobSettings,
+    /// The pod template.
+    pub pod: PodTemplate,
+}
+
 /// The pod template.
 #[derive(Debug, Clone, Serialize)]
 pub struct PodTemplate {
+    /// `restartPolicy`: a Job's pods only (a StatefulSet's are `Always`, left out).
+    pub restart_policy: Option<RestartPolicy>,
     /// Labels: the selector's and the rest.
     pub labels: StringMap,
     /// Annotations: the app's, the pods' own, and the config hash.
@@ -850,6 +947,12 @@ pub enum Kind {
     PodDisruptionBudget,
     /// A NetworkPolicy.
     NetworkPolicy,
+    /// A PersistentVolumeClaim.
+    PersistentVolumeClaim,
+    /// A Job.
+    Job,
+    /// A CronJob.
+    CronJob,
     /// Any other kind, from `extra_manifests`, as its file spells it.
     Other(String),
 }
@@ -867,12 +970,15 @@ impl Kind {
             Kind::ServiceAccount => "ServiceAccount",
             Kind::PodDisruptionBudget => "PodDisruptionBudget",
             Kind::NetworkPolicy => "NetworkPolicy",
+            Kind::PersistentVolumeClaim => "PersistentVolumeClaim",
+            Kind::Job => "Job",
+            Kind::CronJob => "CronJob",
         }
     }
 }
 
 impl Kind {
-    const KNOWN: [Kind; 8] = [
+    const KNOWN: [Kind; 11] = [
         Kind::ConfigMap,
         Kind::Secret,
         Kind::Service,
@@ -881,6 +987,9 @@ impl Kind {
         Kind::ServiceAccount,
         Kind::PodDisruptionBudget,
         Kind::NetworkPolicy,
+        Kind::PersistentVolumeClaim,
+        Kind::Job,
+        Kind::CronJob,
     ];
 
     /// The kind spelled `text`: one kubetoml emits, or [`Kind::Other`].

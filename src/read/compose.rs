@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use toml::de::DeTable;
+use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use crate::diag::{Diagnostic, Error, ErrorKind, Source};
@@ -229,10 +229,13 @@ fn joined_raw(raws: &[&str], starts: &[usize]) -> String {
     raw
 }
 
-/// Checks each environment not selected, merged over the description: a
-/// mistake in one is an error even when another is rendered. Only the
-/// diagnostics inside the environment are kept (the description's own were
-/// reported by the selected run).
+/// Checks each environment not selected (a mistake in one is an error even when another
+/// is rendered), as it would be read if it were: only what it
+/// sets, merged over the part of the description it reaches ([`layers::merge_pruned`]),
+/// so thousands of them cost what their own text does, whatever the description's
+/// size. A field the pruned description then lacks (`missing field`, outside the
+/// environment) is copied from the description and the check runs again, at most
+/// [`MAX_RESTORED`] times. Only problems inside the environment are reported.
 fn check_unselected(
     file: &str,
     raw: &str,
@@ -240,25 +243,107 @@ fn check_unselected(
     (doc_span, base): (Range<usize>, &DeTable<'_>),
     others: Vec<(Spanned<String>, DeTable<'_>)>,
 ) -> Result<(), Error> {
+    use serde::Deserialize as _;
     for (_, table) in others {
         let spans = layers::spans(&table);
-        let mut candidate = base.clone();
-        layers::merge(&mut candidate, table, &mut Vec::new());
+        let inside =
+            |s: &Range<usize>| spans.iter().any(|e| e.start <= s.start && s.end <= e.end);
+        let mut candidate = layers::merge_pruned(base, table);
+        // The description's own top-level values (its name, its image): what a pruned
+        // root most often lacks, and small.
+        for (key, value) in base.iter() {
+            let scalar = !matches!(value.get_ref(), DeValue::Table(_) | DeValue::Array(_));
+            if scalar && !candidate.contains_key(key.get_ref().as_ref()) {
+                candidate.insert(key.clone(), value.clone());
+            }
+        }
         // Its variables are read only when it is selected.
         candidate.remove(crate::read::build_env::FROM_ENV);
+        let mut valid = false;
+        for _ in 0..MAX_RESTORED {
+            let whole = Spanned::new(doc_span.clone(), candidate.clone());
+            let e = match Spec::deserialize(toml::de::Deserializer::from(whole)) {
+                Ok(_) => {
+                    valid = true;
+                    break;
+                }
+                Err(e) => e,
+            };
+            let outside = e.span().is_some_and(|s| !inside(&s));
+            if !outside || !restore_missing(&mut candidate, base, &doc_span, &e) {
+                break;
+            }
+        }
+        if valid {
+            continue;
+        }
         let whole = Spanned::new(doc_span.clone(), candidate);
         if let Err(e) = spec::from_document(file, raw, masked, whole, Vec::new()) {
-            let inside = |d: &Diagnostic| {
-                d.span
-                    .as_ref()
-                    .is_some_and(|s| spans.iter().any(|e| e.start <= s.start && s.end <= e.end))
-            };
-            if let Some(e) = e.retain(inside) {
+            if let Some(e) = e.retain(|d: &Diagnostic| d.span.as_ref().is_some_and(inside)) {
                 return Err(e);
             }
         }
     }
     Ok(())
+}
+
+/// The most fields copied back into one pruned environment check: more than any table
+/// of a description requires.
+const MAX_RESTORED: usize = 16;
+
+/// For `missing field `X`` in the table at `e`'s span of `candidate` (the root at
+/// `root`), copies X from the same table of `base`; `false` when there is none.
+fn restore_missing<'a>(
+    candidate: &mut DeTable<'a>,
+    base: &DeTable<'a>,
+    root: &Range<usize>,
+    e: &toml::de::Error,
+) -> bool {
+    let (Some(span), Some(field)) = (
+        e.span(),
+        e.message()
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next()),
+    ) else {
+        return false;
+    };
+    let Some(path) = table_path(candidate, root, &span) else {
+        return false;
+    };
+    let mut from = base;
+    let mut into = candidate;
+    for key in &path {
+        let (Some(DeValue::Table(b)), Some(DeValue::Table(c))) = (
+            from.get(key.as_str()).map(|v| v.get_ref()),
+            into.get_mut(key.as_str()).map(|v| v.get_mut()),
+        ) else {
+            return false;
+        };
+        from = b;
+        into = c;
+    }
+    match from.get_key_value(field) {
+        Some((key, value)) if !into.contains_key(field) => {
+            into.insert(key.clone(), value.clone());
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The keys from `table` (spanning `root`) to the table spanning `span` in it.
+fn table_path(table: &DeTable<'_>, root: &Range<usize>, span: &Range<usize>) -> Option<Vec<String>> {
+    if root == span {
+        return Some(Vec::new());
+    }
+    table.iter().find_map(|(key, value)| match value.get_ref() {
+        DeValue::Table(inner) => {
+            let mut path = table_path(inner, &value.span(), span)?;
+            path.insert(0, key.get_ref().to_string());
+            Some(path)
+        }
+        _ => None,
+    })
 }
 
 fn origin(file: &str, masked: &Source, change: Change, layer: String) -> Origin {

@@ -26,8 +26,9 @@ const STARTER: &str = r#"# NAME: a stateful app for kubetoml. Render and apply i
 #   kubetoml render NAME.toml | kubectl apply -f -
 #
 # Pods get stable names (NAME-0, NAME-1, ...), DNS names through the headless
-# Service NAME, and a volume each. Every field is in the README, "The
-# description format"; `kubetoml explain NAME.toml` shows what each pod gets.
+# Service NAME, and a volume each. Every field is in kubetoml's book (docs/
+# in its repository), "The description format"; `kubetoml explain NAME.toml`
+# shows what each pod gets.
 
 name = "NAME"
 # namespace = "default"        # none: the namespace kubectl applies to

@@ -86,6 +86,31 @@ fn merge_at<'a>(
     }
 }
 
+/// What [`merge`] of `over` into `base` gives, but only where `over` reaches: the
+/// keys `over` sets, and the tables of `base` on their way, each holding only what
+/// `over` touches. Spans are [`merge`]'s (a table both have keeps `base`'s). Checking
+/// a layer this way costs its own size, whatever the size of `base`.
+pub fn merge_pruned<'a>(base: &DeTable<'a>, over: DeTable<'a>) -> DeTable<'a> {
+    let mut out = DeTable::new();
+    for (key, value) in over {
+        let span = value.span();
+        let under = (base.get_key_value(key.get_ref().as_ref())).and_then(|(k, v)| match v.get_ref() {
+            DeValue::Table(table) => Some((k, v.span(), table)),
+            _ => None,
+        });
+        match (value.into_inner(), under) {
+            (DeValue::Table(over), Some((base_key, base_span, inner))) => {
+                let merged = DeValue::Table(merge_pruned(inner, over));
+                out.insert(base_key.clone(), Spanned::new(base_span, merged));
+            }
+            (inner, _) => {
+                out.insert(key, Spanned::new(span, inner));
+            }
+        }
+    }
+    out
+}
+
 /// Adds every value in `value` (itself, or a new table's leaves) to `changes`.
 fn record(value: &Spanned<DeValue<'_>>, path: &mut Vec<String>, changes: &mut Vec<Change>) {
     match value.get_ref() {

@@ -18,8 +18,8 @@ use serde_json::{json, Value};
 
 use crate::check::kube_version::{self, NEWEST, OLDEST};
 use crate::model::{
-    AccessMode, DnsPolicy, HttpScheme, Keyword, PodManagementPolicy, Protocol, PullPolicy,
-    Retention, SeccompProfile, SecretType, ServiceType, StorageMedium, TaintEffect,
+    AccessMode, ConcurrencyPolicy, DnsPolicy, HttpScheme, Keyword, PodManagementPolicy, Protocol,
+    PullPolicy, RestartPolicy, Retention, SeccompProfile, SecretType, ServiceType, StorageMedium, TaintEffect,
     TolerationOperator, UpdateStrategyType,
 };
 use crate::check::policy::lints::LINTS;
@@ -119,6 +119,9 @@ const RETENTION: &str = "/definitions/RetentionSpec/properties";
 const TOLERATION: &str = "/definitions/TolerationSpec/properties";
 const HTTP: &str = "/definitions/HttpSpec/properties";
 const KUBE_VERSION: &str = "/properties/kube_version";
+const JOB: &str = "/definitions/JobSpec/properties";
+const CRONJOB: &str = "/definitions/CronJobSpec/properties";
+const CLAIM: &str = "/definitions/ClaimSpec/properties";
 const SECRET_TYPE: &str = "/definitions/DataSpec/properties/type";
 
 /// Fields whose values are a fixed set: where each is, and its values.
@@ -162,6 +165,16 @@ fn fixed_sets() -> Vec<(String, Vec<&'static str>)> {
             "/definitions/EmptyDirTable/properties/medium".to_owned(),
             spellings::<StorageMedium>(),
         ),
+        (format!("{JOB}/image_pull_policy"), spellings::<PullPolicy>()),
+        (format!("{JOB}/restart_policy"), spellings::<RestartPolicy>()),
+        (format!("{CRONJOB}/image_pull_policy"), spellings::<PullPolicy>()),
+        (format!("{CRONJOB}/restart_policy"), spellings::<RestartPolicy>()),
+        (format!("{CRONJOB}/concurrency_policy"), spellings::<ConcurrencyPolicy>()),
+        (
+            format!("{CRONJOB}/time_zone"),
+            crate::check::cron::time_zones().collect(),
+        ),
+        (format!("{CLAIM}/access_modes/items"), spellings::<AccessMode>()),
         (format!("{ROOT}/pod_security"), levels),
         (format!("{ROOT}/allow/items"), lints),
     ]
@@ -202,6 +215,18 @@ fn defaults() -> Vec<(String, Value)> {
             json!(Protocol::Tcp.as_str()),
         ),
         (format!("{TOLERATION}/operator"), json!(TolerationOperator::Equal.as_str())),
+        (format!("{JOB}/restart_policy"), json!(RestartPolicy::OnFailure.as_str())),
+        (format!("{JOB}/ttl_after_finished"), json!(crate::lower::DEFAULT_TTL)),
+        (format!("{CRONJOB}/restart_policy"), json!(RestartPolicy::OnFailure.as_str())),
+        (format!("{CRONJOB}/ttl_after_finished"), json!(crate::lower::DEFAULT_TTL)),
+        (
+            format!("{CRONJOB}/concurrency_policy"),
+            json!(ConcurrencyPolicy::Forbid.as_str()),
+        ),
+        (
+            format!("{CLAIM}/access_modes"),
+            json!([AccessMode::ReadWriteOnce.as_str()]),
+        ),
         (format!("{HTTP}/scheme"), json!(HttpScheme::Http.as_str())),
         (format!("{HTTP}/path"), json!("/")),
         ("/definitions/SpreadTable/properties/max_skew".to_owned(), json!(1)),

@@ -54,10 +54,11 @@ pub fn read_limited(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     read_counted(file, limit)
 }
 
-/// At most `limit` bytes of `reader`, counted while reading.
+/// At most `limit` bytes of `reader`, counted while reading: the one way kubetoml
+/// reads a file. More is an error of kind `InvalidData`.
 fn read_counted(reader: impl Read, limit: u64) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    reader.take(limit + 1).read_to_end(&mut bytes)?;
+    reader.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
         return Err(too_big(limit));
     }
@@ -77,10 +78,17 @@ fn too_big(limit: u64) -> io::Error {
 /// [`read_limited_to_string`] of `path`, or of standard input for `-`, with
 /// the same limit and the same counting.
 pub fn read_input(path: &Path, limit: u64) -> io::Result<String> {
+    text(read_input_bytes(path, limit)?)
+}
+
+/// [`read_limited`] of `path`, or of standard input for `-`, with the same
+/// limit and the same counting: bytes, for a caller that says where they are
+/// not UTF-8.
+pub fn read_input_bytes(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     if path.as_os_str() != "-" {
-        return read_limited_to_string(path, limit);
+        return read_limited(path, limit);
     }
-    text(read_counted(io::stdin().lock(), limit)?)
+    read_counted(io::stdin().lock(), limit)
 }
 
 /// [`read_limited`] as text: invalid UTF-8 is an error as `fs::read_to_string` words it.
@@ -418,14 +426,12 @@ fn read_regular(
     let file = fs::File::open(canonical).map_err(read_err)?;
     // Checked again on the open file: it is what we actually read.
     check_regular(shown, &file.metadata().map_err(read_err)?)?;
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(read_err)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_big());
-    }
-    Ok(bytes)
+    // Counted while reading, like every file kubetoml reads: a file that grew since
+    // its size was checked stops at the limit too.
+    read_counted(file, MAX_FILE_BYTES).map_err(|e| match e.kind() {
+        io::ErrorKind::InvalidData => too_big(),
+        _ => read_err(e),
+    })
 }
 
 /// Joins a directory as written with a file name, always with `/`, so origins

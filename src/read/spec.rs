@@ -216,6 +216,229 @@ pub struct Spec {
     /// Node and pod affinity, beyond `spread` and `node_selector`.
     #[schemars(with = "Option<AffinitySpec>")]
     pub affinity: Option<Spanned<AffinitySpec>>,
+    /// Jobs: run to completion once per change of their spec (`<app>-<name>-<hash>`).
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, JobSpec>")]
+    pub jobs: Map<JobSpec>,
+    /// CronJobs: a Job on a schedule (`<app>-<name>`).
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, CronJobSpec>")]
+    pub cronjobs: Map<CronJobSpec>,
+    /// PersistentVolumeClaims of their own (`<app>-<name>`), mounted by the
+    /// containers that list them in `mounts`.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, ClaimSpec>")]
+    pub claims: Map<ClaimSpec>,
+}
+
+/// Defines a Job-like table: the container fields a sidecar takes (but
+/// `name`, `ports`, `probes` and `lifecycle`), the pod fields a Job may
+/// change, the Job's own fields, and `$extra`. One list, so `[jobs.X]` and
+/// `[cronjobs.X]` cannot drift apart.
+macro_rules! job_table {
+    ($(#[$meta:meta])* $name:ident { $($extra:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Deserialize, JsonSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($extra)*
+            /// Image (default: the app's).
+            #[schemars(with = "Option<String>")]
+            pub image: Option<Spanned<String>>,
+            /// `Always`, `IfNotPresent` or `Never`.
+            #[schemars(with = "Option<String>")]
+            pub image_pull_policy: Option<Spanned<String>>,
+            /// Replaces the image's entrypoint.
+            #[schemars(with = "Option<Vec<String>>")]
+            pub command: Option<Vec<Spanned<String>>>,
+            /// Arguments to the entrypoint.
+            #[schemars(with = "Option<Vec<String>>")]
+            pub args: Option<Vec<Spanned<String>>>,
+            /// Working directory.
+            #[schemars(with = "Option<String>")]
+            pub working_dir: Option<Spanned<String>>,
+            /// Environment variables: literals, or keys of generated objects.
+            #[serde(default)]
+            #[schemars(with = "BTreeMap<String, EnvValue>")]
+            pub env: EnvList<EnvValue>,
+            /// Names of `configmaps` or `secrets` whose every key becomes an environment variable.
+            #[serde(default)]
+            #[schemars(with = "Vec<String>")]
+            pub env_from: Vec<Spanned<String>>,
+            /// Resources.
+            pub resources: Option<ResourcesSpec>,
+            /// Container security settings (the app's pod-wide ones apply too).
+            #[schemars(with = "Option<SecurityContextSpec>")]
+            pub security_context: Option<Spanned<SecurityContextSpec>>,
+            /// Names of `claims`, pod `volumes`, `configmaps` or `secrets` to mount, at their `mount` path.
+            #[serde(default)]
+            #[schemars(with = "Vec<String>")]
+            pub mounts: Vec<Spanned<String>>,
+            /// `OnFailure` (default: the pod restarts its container) or `Never` (a new pod per try).
+            #[schemars(with = "Option<String>")]
+            pub restart_policy: Option<Spanned<String>>,
+            /// Tries before the Job fails (`backoffLimit`; Kubernetes' default 6).
+            #[schemars(with = "Option<i64>")]
+            pub backoff_limit: Option<Spanned<i64>>,
+            /// Seconds the Job may run in all (`activeDeadlineSeconds`).
+            #[schemars(with = "Option<i64>")]
+            pub active_deadline: Option<Spanned<i64>>,
+            /// Seconds a finished Job is kept (`ttlSecondsAfterFinished`, default 86400).
+            #[schemars(with = "Option<i64>")]
+            pub ttl_after_finished: Option<Spanned<i64>>,
+            /// Pods that run at once.
+            #[schemars(with = "Option<i64>")]
+            pub parallelism: Option<Spanned<i64>>,
+            /// Successful pods the Job needs.
+            #[schemars(with = "Option<i64>")]
+            pub completions: Option<Spanned<i64>>,
+            /// An existing service account the pods run as (default: the app's).
+            #[schemars(with = "Option<String>")]
+            pub service_account: Option<Spanned<String>>,
+            /// Node labels (default: the app's `node_selector`).
+            #[schemars(with = "Option<BTreeMap<String, String>>")]
+            pub node_selector: Option<Map<String>>,
+            /// Tolerations (default: the app's).
+            #[schemars(with = "Option<Vec<TolerationSpec>>")]
+            pub tolerations: Option<Vec<Spanned<TolerationSpec>>>,
+        }
+    };
+}
+
+job_table! {
+    /// `[jobs.NAME]`: a Job, named `<app>-<name>-<hash of its spec>`.
+    JobSpec {}
+}
+
+job_table! {
+    /// `[cronjobs.NAME]`: a CronJob, named `<app>-<name>`.
+    CronJobSpec {
+        /// Five cron fields or `@daily`, `@hourly`, ... (required).
+        #[schemars(with = "String")]
+        pub schedule: Spanned<String>,
+        /// IANA time zone of the schedule, e.g. `"Europe/Paris"` (default: the controller's, usually UTC).
+        #[schemars(with = "Option<String>")]
+        pub time_zone: Option<Spanned<String>>,
+        /// `Allow`, `Forbid` (default) or `Replace`: what a run does while the last one still runs.
+        #[schemars(with = "Option<String>")]
+        pub concurrency_policy: Option<Spanned<String>>,
+        /// Seconds after its time a missed run may still start (`startingDeadlineSeconds`).
+        #[schemars(with = "Option<i64>")]
+        pub starting_deadline: Option<Spanned<i64>>,
+        /// Stop starting runs.
+        #[schemars(with = "Option<bool>")]
+        pub suspend: Option<Spanned<bool>>,
+        /// Successful Jobs kept (`successfulJobsHistoryLimit`; Kubernetes' default 3).
+        #[schemars(with = "Option<i64>")]
+        pub successful_jobs_history: Option<Spanned<i64>>,
+        /// Failed Jobs kept (`failedJobsHistoryLimit`; Kubernetes' default 1).
+        #[schemars(with = "Option<i64>")]
+        pub failed_jobs_history: Option<Spanned<i64>>,
+    }
+}
+
+/// A CronJob's own fields, apart from the Job it starts.
+#[derive(Debug)]
+pub struct ScheduleSpec {
+    /// See [`CronJobSpec::schedule`].
+    pub schedule: Spanned<String>,
+    /// See [`CronJobSpec::time_zone`].
+    pub time_zone: Option<Spanned<String>>,
+    /// See [`CronJobSpec::concurrency_policy`].
+    pub concurrency_policy: Option<Spanned<String>>,
+    /// See [`CronJobSpec::starting_deadline`].
+    pub starting_deadline: Option<Spanned<i64>>,
+    /// See [`CronJobSpec::suspend`].
+    pub suspend: Option<Spanned<bool>>,
+    /// See [`CronJobSpec::successful_jobs_history`].
+    pub successful_jobs_history: Option<Spanned<i64>>,
+    /// See [`CronJobSpec::failed_jobs_history`].
+    pub failed_jobs_history: Option<Spanned<i64>>,
+}
+
+impl CronJobSpec {
+    /// The schedule, and the Job each run starts.
+    pub fn split(self) -> (ScheduleSpec, JobSpec) {
+        let CronJobSpec {
+            schedule,
+            time_zone,
+            concurrency_policy,
+            starting_deadline,
+            suspend,
+            successful_jobs_history,
+            failed_jobs_history,
+            image,
+            image_pull_policy,
+            command,
+            args,
+            working_dir,
+            env,
+            env_from,
+            resources,
+            security_context,
+            mounts,
+            restart_policy,
+            backoff_limit,
+            active_deadline,
+            ttl_after_finished,
+            parallelism,
+            completions,
+            service_account,
+            node_selector,
+            tolerations,
+        } = self;
+        let schedule = ScheduleSpec {
+            schedule,
+            time_zone,
+            concurrency_policy,
+            starting_deadline,
+            suspend,
+            successful_jobs_history,
+            failed_jobs_history,
+        };
+        let job = JobSpec {
+            image,
+            image_pull_policy,
+            command,
+            args,
+            working_dir,
+            env,
+            env_from,
+            resources,
+            security_context,
+            mounts,
+            restart_policy,
+            backoff_limit,
+            active_deadline,
+            ttl_after_finished,
+            parallelism,
+            completions,
+            service_account,
+            node_selector,
+            tolerations,
+        };
+        (schedule, job)
+    }
+}
+
+/// `[claims.NAME]`: a PersistentVolumeClaim of its own, shared by the pods that mount it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimSpec {
+    /// Requested size, e.g. `"50Gi"` (required).
+    #[schemars(with = "Option<Quantity>")]
+    pub size: Option<Spanned<Quantity>>,
+    /// Storage class; none: the cluster's default.
+    #[schemars(with = "Option<String>")]
+    pub storage_class: Option<Spanned<String>>,
+    /// Access modes (default `["ReadWriteOnce"]`).
+    #[schemars(with = "Option<Vec<String>>")]
+    pub access_modes: Option<Vec<Spanned<String>>>,
+    /// Absolute path where the containers that list it in `mounts` see it (required).
+    #[schemars(with = "Option<String>")]
+    pub mount: Option<Spanned<String>>,
+    /// Mount read-only.
+    pub read_only: Option<bool>,
 }
 
 /// `[affinity]`: which nodes the pods want, and which other pods they want
@@ -345,6 +568,9 @@ pub const SPEC_FIELDS: &[&str] = &[
     "host_aliases",
     "dns",
     "affinity",
+    "jobs",
+    "cronjobs",
+    "claims",
 ];
 
 /// A container beside or before the main one.

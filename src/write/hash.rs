@@ -216,6 +216,14 @@ fn kustomize_base64_map(map: &BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Str
 }
 
 /// kustomize's `Encode(Hash(text))`: 10 hex digits of SHA-256, some of them swapped.
+/// The suffix of a Job's name: kustomize's hash (as for a generated object)
+/// of `{"kind":"Job","name":"","spec":SPEC}`, where `SPEC` is the JSON of
+/// everything kubetoml emits for the Job but its name. A changed Job (its
+/// pod template is immutable) is a new Job; an unchanged one keeps its name.
+pub fn job_suffix(spec_json: &str) -> String {
+    suffix_of(&format!(r#"{{"kind":"Job","name":"","spec":{spec_json}}}"#))
+}
+
 fn suffix_of(text: &str) -> String {
     let digest = Sha256::digest(text.as_bytes());
     digest

@@ -14,7 +14,7 @@
 //! descriptions and from the fuzzer's inputs.
 
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use minijinja::syntax::SyntaxConfig;
 use minijinja::value::{Serde, Value, ValueKind};
@@ -35,8 +35,17 @@ pub const MAX_TEMPLATE_BYTES: u64 = 1024 * 1024;
 /// half a second.
 pub const TEMPLATE_FUEL: u64 = 10_000_000;
 
-/// The templates, one per kind, as `(file name, built-in source)`.
+/// The most a user template may write for one object: 8 MiB. The API server stores
+/// objects of at most 1.5 MiB, and the largest a description can make (a 1 MiB
+/// ConfigMap of escaped text) renders to a few MiB; past this, the template is
+/// repeating itself, and it stops with an error rather than run on.
+pub const MAX_TEMPLATE_OUTPUT: usize = 8 * 1024 * 1024;
+
+/// The templates, one per kind (and `pod.yaml`, the pod template the
+/// workloads share), as `(file name, built-in source)`: what `--templates
+/// DIR` may replace.
 pub const BUILTIN: &[(&str, &str)] = &[
+    ("pod.yaml", include_str!("../../templates/pod.yaml")),
     (
         "namespace.yaml",
         include_str!("../../templates/namespace.yaml"),
@@ -67,7 +76,55 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "statefulset.yaml",
         include_str!("../../templates/statefulset.yaml"),
     ),
+    (
+        "persistentvolumeclaim.yaml",
+        include_str!("../../templates/persistentvolumeclaim.yaml"),
+    ),
+    ("job.yaml", include_str!("../../templates/job.yaml")),
+    ("cronjob.yaml", include_str!("../../templates/cronjob.yaml")),
 ];
+
+/// The parts the built-in templates import or include, as `(name, source)`:
+/// each is compiled the first time a template reaches it, so a render pays
+/// only for the parts its objects use. Not replaceable: a user's copy of a
+/// template may import them, or not.
+pub const PARTS: &[(&str, &str)] = &[
+    (
+        "parts/container.yaml",
+        include_str!("../../templates/parts/container.yaml"),
+    ),
+    (
+        "parts/probes.yaml",
+        include_str!("../../templates/parts/probes.yaml"),
+    ),
+    (
+        "parts/security.yaml",
+        include_str!("../../templates/parts/security.yaml"),
+    ),
+    (
+        "parts/affinity.yaml",
+        include_str!("../../templates/parts/affinity.yaml"),
+    ),
+    (
+        "parts/pod-network.yaml",
+        include_str!("../../templates/parts/pod-network.yaml"),
+    ),
+    (
+        "parts/scheduling.yaml",
+        include_str!("../../templates/parts/scheduling.yaml"),
+    ),
+    (
+        "parts/volumes.yaml",
+        include_str!("../../templates/parts/volumes.yaml"),
+    ),
+];
+
+/// The built-in source of template or part `name`.
+fn builtin_source(name: &str) -> Option<&'static str> {
+    (BUILTIN.iter().chain(PARTS))
+        .find(|(n, _)| *n == name)
+        .map(|(_, source)| *source)
+}
 
 /// One rendered Kubernetes object. Its `Debug` form leaves out a Secret's YAML.
 #[derive(Clone, PartialEq, Eq)]
@@ -101,12 +158,13 @@ impl std::fmt::Debug for Document {
 }
 
 /// A template set ready to render. Cloning one is cheap: the compiled
-/// templates are shared, not copied.
+/// templates are shared, not copied, and a built-in template or part is
+/// compiled once, by the first render that reaches it, for every clone.
 #[derive(Clone)]
 pub struct Templates {
-    env: Environment<'static>,
+    env: Arc<Environment<'static>>,
     /// Where each template came from.
-    origins: Vec<Origin>,
+    origins: Arc<[Origin]>,
 }
 
 /// Where a template came from.
@@ -131,8 +189,9 @@ impl Origin {
 }
 
 impl Templates {
-    /// The templates built into kubetoml. They are compiled once per process,
-    /// on first use; every call after that returns a cheap clone.
+    /// The templates built into kubetoml. Each is compiled once per process,
+    /// the first time an object of its kind (or a part it uses) is rendered;
+    /// every call returns a cheap clone of one shared set.
     pub fn builtin() -> Templates {
         static BUILTIN_SET: OnceLock<Templates> = OnceLock::new();
         BUILTIN_SET.get_or_init(Templates::compile_builtin).clone()
@@ -141,13 +200,8 @@ impl Templates {
     fn compile_builtin() -> Templates {
         #[cfg(test)]
         tests::BUILTIN_COMPILED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let mut env = environment();
-        for (name, source) in BUILTIN {
-            env.add_template(name, source)
-                .expect("built-in templates parse (tested)");
-        }
         Templates {
-            env,
+            env: Arc::new(environment()),
             origins: BUILTIN.iter().map(|(n, _)| Origin::builtin(n)).collect(),
         }
     }
@@ -168,7 +222,7 @@ impl Templates {
         let mut env = environment();
         env.set_fuel(Some(TEMPLATE_FUEL));
         let mut origins = Vec::new();
-        for (name, builtin) in BUILTIN {
+        for (name, _) in BUILTIN {
             let path = dir.join(name);
             let (source, origin) =
                 match crate::read::sources::read_limited_to_string(&path, MAX_TEMPLATE_BYTES) {
@@ -180,8 +234,10 @@ impl Templates {
                             user: true,
                         },
                     ),
+                    // The built-in one, compiled when first used.
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                        (builtin.to_string(), Origin::builtin(name))
+                        origins.push(Origin::builtin(name));
+                        continue;
                     }
                     Err(e) => {
                         return Err(Error::bare(
@@ -196,7 +252,10 @@ impl Templates {
             }
             origins.push(origin);
         }
-        Ok(Templates { env, origins })
+        Ok(Templates {
+            env: Arc::new(env),
+            origins: origins.into(),
+        })
     }
 
     /// Renders template `name` with `ctx`; `subject` (kind and name) names the object
@@ -217,7 +276,24 @@ impl Templates {
             .env
             .get_template(name)
             .map_err(|e| template_error(origin, &e))?;
-        let render = || tmpl.render(Value::from(Serde(ctx)));
+        let render = || {
+            if !user {
+                return tmpl.render(Value::from(Serde(ctx)));
+            }
+            let mut out = Capped::default();
+            tmpl.render_captured_to(Value::from(Serde(ctx)), &mut out)
+                .map(|_| String::from_utf8_lossy(&out.bytes).into_owned())
+                .map_err(|e| match out.over {
+                    true => minijinja::Error::new(
+                        minijinja::ErrorKind::WriteFailure,
+                        format!(
+                            "it wrote more than {} MiB for one object, the most a template may",
+                            MAX_TEMPLATE_OUTPUT >> 20
+                        ),
+                    ),
+                    false => e,
+                })
+        };
         let rendered = if user {
             let what = crate::diag::printable(
                 &format!(
@@ -231,7 +307,11 @@ impl Templates {
         } else {
             render()
         };
-        let mut text = rendered.map_err(|e| template_error(origin, &e))?;
+        let mut text = rendered.map_err(|e| match subject.0 {
+            // What went wrong, without minijinja's words, which can quote a value.
+            Kind::Secret => secret_template_error(origin, &e),
+            _ => template_error(origin, &e),
+        })?;
         if !text.ends_with('\n') {
             text.push('\n');
         }
@@ -239,6 +319,7 @@ impl Templates {
         if !user {
             return Ok(text);
         }
+        // Its error says where and what in fixed words, never the text: a value may be a secret.
         if let Err(e) = crate::read::yamlread::parse(&text) {
             let at = e
                 .location
@@ -247,7 +328,7 @@ impl Templates {
             return Err(Error::bare(
                 ErrorKind::Template,
                 origin,
-                format!("{origin} produced invalid YAML{at}: {e}"),
+                format!("{origin} produced invalid YAML{at}: {}", e.message),
             ));
         }
         Ok(text)
@@ -272,8 +353,8 @@ impl Templates {
 
     /// Renders every object of `model`, in apply order: Namespace,
     /// ServiceAccount, ConfigMaps, Secrets, the headless then the client
-    /// Service, PodDisruptionBudget, NetworkPolicy, StatefulSet, then the
-    /// user's `extra_manifests`.
+    /// Service, PersistentVolumeClaims, PodDisruptionBudget, NetworkPolicy,
+    /// StatefulSet, Jobs, CronJobs, then the user's `extra_manifests`.
     pub(crate) fn render(&self, model: &Model) -> Result<Vec<Document>, Error> {
         let mut docs = Vec::new();
         if let Some(ns) = &model.namespace {
@@ -298,6 +379,14 @@ impl Templates {
         if let Some(c) = &model.client_service {
             docs.push(self.document(Kind::Service, &c.metadata, "client-service.yaml", c)?);
         }
+        for c in &model.claims {
+            docs.push(self.document(
+                Kind::PersistentVolumeClaim,
+                &c.metadata,
+                "persistentvolumeclaim.yaml",
+                c,
+            )?);
+        }
         if let Some(b) = &model.disruption_budget {
             docs.push(self.document(
                 Kind::PodDisruptionBudget,
@@ -311,6 +400,12 @@ impl Templates {
         }
         let sts = &model.stateful_set;
         docs.push(self.document(Kind::StatefulSet, &sts.metadata, "statefulset.yaml", sts)?);
+        for j in &model.jobs {
+            docs.push(self.document(Kind::Job, &j.metadata, "job.yaml", j)?);
+        }
+        for c in &model.cron_jobs {
+            docs.push(self.document(Kind::CronJob, &c.metadata, "cronjob.yaml", c)?);
+        }
         // A user's own objects, printed and checked when they were read.
         docs.extend(model.extra_manifests.iter().map(|m| Document {
             kind: Kind::parse(&m.kind),
@@ -325,6 +420,28 @@ impl Templates {
 impl Default for Templates {
     fn default() -> Self {
         Templates::builtin()
+    }
+}
+
+/// A user template's output, refused past [`MAX_TEMPLATE_OUTPUT`] bytes.
+#[derive(Default)]
+struct Capped {
+    bytes: Vec<u8>,
+    over: bool,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > MAX_TEMPLATE_OUTPUT {
+            self.over = true;
+            return Err(std::io::Error::other("too much output"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -366,6 +483,41 @@ fn unknown_templates(dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// [`template_error`] for a template rendering a Secret: minijinja's detail
+/// only for the kinds whose detail comes from the template's own text
+/// (`` `data.x.y` is undefined``, an unknown filter's name); the others can
+/// quote a value (`tried to include non-existing template '<a value>'`,
+/// `unable to calculate <a value> + 1`), so they say where and what only.
+fn secret_template_error(origin: &str, e: &minijinja::Error) -> Error {
+    use minijinja::ErrorKind as K;
+    let from_the_text = matches!(
+        e.kind(),
+        K::SyntaxError
+            | K::UndefinedError
+            | K::UnknownFilter
+            | K::UnknownTest
+            | K::UnknownFunction
+            | K::UnknownMethod
+            | K::UnknownBlock
+            | K::TooManyArguments
+            | K::MissingArgument
+            | K::BadEscape
+            | K::OutOfFuel
+    );
+    if from_the_text {
+        return template_error(origin, e);
+    }
+    let line = e.line().map(|l| format!(":{l}")).unwrap_or_default();
+    Error::bare(
+        ErrorKind::Template,
+        origin,
+        format!(
+            "{origin}{line}: {} (rendering a Secret: details not shown, they may quote its values)",
+            e.kind()
+        ),
+    )
+}
+
 fn template_error(origin: &str, e: &minijinja::Error) -> Error {
     let line = e.line().map(|l| format!(":{l}")).unwrap_or_default();
     let detail = e.detail().map(|d| format!(": {d}")).unwrap_or_default();
@@ -395,6 +547,8 @@ fn environment() -> Environment<'static> {
     env.remove_filter("e");
     env.add_filter("block", block_filter);
     env.add_filter("indent", indent_filter);
+    // Built-in templates and parts compile on demand, once per environment.
+    env.set_loader(|name| Ok(builtin_source(name).map(str::to_owned)));
     env
 }
 
@@ -493,9 +647,48 @@ mod tests {
     #[test]
     fn builtin_templates_parse() {
         let t = Templates::builtin();
-        for (name, _) in BUILTIN {
+        for (name, _) in BUILTIN.iter().chain(PARTS) {
             assert!(t.env.get_template(name).is_ok(), "{name}");
         }
+    }
+
+    #[test]
+    fn a_template_compiles_when_first_used_and_once() {
+        // The built-in environment, with a loader that also logs what it gives.
+        let log = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let mut env = environment();
+        let seen = Arc::clone(&log);
+        env.set_loader(move |name| {
+            seen.lock().unwrap().push(name.to_owned());
+            Ok(builtin_source(name).map(str::to_owned))
+        });
+        let t = Templates {
+            env: Arc::new(env),
+            origins: BUILTIN.iter().map(|(n, _)| Origin::builtin(n)).collect(),
+        };
+        let loads = |name: &str| log.lock().unwrap().iter().filter(|n| *n == name).count();
+        let path = Path::new("examples/web/web.toml");
+        let resolved = crate::resolve_file(path, &crate::Options::default()).unwrap();
+        let first = t.render(&resolved.model).unwrap();
+        assert_eq!(first, Templates::builtin().render(&resolved.model).unwrap());
+        // web has no NetworkPolicy, probes, affinity nor security context:
+        // those are never compiled.
+        for unused in ["networkpolicy.yaml", "parts/probes.yaml", "parts/affinity.yaml", "parts/security.yaml"] {
+            assert_eq!(loads(unused), 0, "{unused}");
+        }
+        assert_eq!(loads("statefulset.yaml"), 1);
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let (t, model) = (t.clone(), resolved.model.clone());
+                std::thread::spawn(move || t.render(&model).unwrap())
+            })
+            .collect();
+        for thread in threads {
+            assert_eq!(thread.join().unwrap(), first);
+        }
+        // Clones share what the first render compiled.
+        assert_eq!(loads("statefulset.yaml"), 1);
+        assert_eq!(loads("parts/container.yaml"), 1);
     }
 
     #[test]

@@ -382,11 +382,21 @@ const GO_STD_BASE64: GeneralPurpose = GeneralPurpose::new(
 
 /// A port of Go's `pem.Decode` (Go 1.23): the next well-formed block and what follows
 /// it, skipping text before it and malformed blocks.
+///
+/// Linear in `data`, where Go 1.23's is quadratic (CVE-2025-61723: a megabyte of
+/// `-----BEGIN` lines with no END took seconds). The blocks found are the same: the
+/// search for the next END line is remembered (every later search starts further on, so
+/// its answer holds until passed), and a block's text is checked for base64 characters
+/// only up to the first one that is not (a later BEGIN line in it stops the check at its
+/// dashes, so no text is read for more than one BEGIN line).
 fn pem_decode(data: &[u8]) -> Option<(PemBlock, &[u8])> {
     const START: &[u8] = b"\n-----BEGIN ";
     const END: &[u8] = b"\n-----END ";
     const DASHES: &[u8] = b"-----";
     let mut rest = data;
+    // The absolute index of the first END at or after where it was last searched from.
+    let mut next_end: Option<Option<usize>> = None;
+    let offset = |part: &[u8]| part.as_ptr() as usize - data.as_ptr() as usize;
     loop {
         if rest.starts_with(&START[1..]) {
             rest = &rest[START.len() - 1..];
@@ -414,12 +424,21 @@ fn pem_decode(data: &[u8]) -> Option<(PemBlock, &[u8])> {
             rest = next;
         }
 
+        let at = offset(rest);
+        let end = match next_end {
+            Some(Some(end)) if end >= at => Some(end),
+            // None after an earlier start: none after this one either.
+            Some(None) => None,
+            _ => find(rest, END).map(|i| at + i),
+        };
+        next_end = Some(end);
         let (end_index, end_trailer_index) = if !has_headers && rest.starts_with(&END[1..]) {
             (0, END.len() - 1)
-        } else if let Some(i) = find(rest, END) {
-            (i, i + END.len())
+        } else if let Some(end) = end {
+            (end - at, end - at + END.len())
         } else {
-            continue;
+            // No END after here: no block can follow.
+            return None;
         };
         let end_trailer = &rest[end_trailer_index..];
         let trailer_len = label.len() + DASHES.len();
@@ -433,7 +452,12 @@ fn pem_decode(data: &[u8]) -> Option<(PemBlock, &[u8])> {
         if !get_line(rest_of_end_line).0.is_empty() {
             continue;
         }
-        // Go drops spaces and tabs, and its base64 decoder skips CR and LF.
+        // Go drops spaces and tabs, and its base64 decoder skips CR and LF. Anything
+        // else that is not base64 fails the block: found first, before copying.
+        let base64ish = |b: &u8| b.is_ascii_alphanumeric() || b"+/= \t\r\n".contains(b);
+        if !rest[..end_index].iter().all(base64ish) {
+            continue;
+        }
         let text: Vec<u8> = rest[..end_index]
             .iter()
             .copied()
@@ -668,6 +692,138 @@ mod tests {
                 assert!(!msg.contains(line), "{msg}");
             }
         }
+    }
+
+    /// Go 1.23's `pem.Decode` as it was ported before it was made linear: the reference
+    /// the linear one must agree with.
+    fn pem_decode_quadratic(data: &[u8]) -> Option<(PemBlock, &[u8])> {
+        const START: &[u8] = b"\n-----BEGIN ";
+        const END: &[u8] = b"\n-----END ";
+        const DASHES: &[u8] = b"-----";
+        let mut rest = data;
+        loop {
+            if rest.starts_with(&START[1..]) {
+                rest = &rest[START.len() - 1..];
+            } else if let Some(i) = find(rest, START) {
+                rest = &rest[i + START.len()..];
+            } else {
+                return None;
+            }
+            let (type_line, after) = get_line(rest);
+            rest = after;
+            let Some(label) = type_line.strip_suffix(DASHES) else {
+                continue;
+            };
+
+            let mut has_headers = false;
+            loop {
+                if rest.is_empty() {
+                    return None;
+                }
+                let (line, next) = get_line(rest);
+                if !line.contains(&b':') {
+                    break;
+                }
+                has_headers = true;
+                rest = next;
+            }
+
+            let (end_index, end_trailer_index) = if !has_headers && rest.starts_with(&END[1..]) {
+                (0, END.len() - 1)
+            } else if let Some(i) = find(rest, END) {
+                (i, i + END.len())
+            } else {
+                continue;
+            };
+            let end_trailer = &rest[end_trailer_index..];
+            let trailer_len = label.len() + DASHES.len();
+            if end_trailer.len() < trailer_len {
+                continue;
+            }
+            let (trailer, rest_of_end_line) = end_trailer.split_at(trailer_len);
+            if !trailer.starts_with(label) || !trailer.ends_with(DASHES) {
+                continue;
+            }
+            if !get_line(rest_of_end_line).0.is_empty() {
+                continue;
+            }
+            // Go drops spaces and tabs, and its base64 decoder skips CR and LF.
+            let text: Vec<u8> = rest[..end_index]
+                .iter()
+                .copied()
+                .filter(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+                .collect();
+            let Ok(der) = GO_STD_BASE64.decode(&text) else {
+                continue;
+            };
+            let (_, after_block) = get_line(&rest[end_index + END.len() - 1..]);
+            let block = PemBlock {
+                label: label.to_vec(),
+                der,
+            };
+            return Some((block, after_block));
+        }
+    }
+
+
+    /// A PEM decoder: the next block and what follows it.
+    type Decode = fn(&[u8]) -> Option<(PemBlock, &[u8])>;
+
+    /// Every block of `data`, by `decode`.
+    fn all_blocks(data: &[u8], decode: Decode) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut rest = data;
+        let mut out = Vec::new();
+        while let Some((block, after)) = decode(rest) {
+            out.push((block.label, block.der));
+            rest = after;
+        }
+        out
+    }
+
+    #[test]
+    fn linear_pem_decode_finds_what_go_1_23_finds() {
+        const PIECES: &[&str] = &[
+            "-----BEGIN A-----\n", "-----BEGIN B-----\n", "-----END A-----\n",
+            "-----END B-----\n", "QUFB\n", "AAA=\n", "Proc-Type: 4\n", "\n", "junk",
+            "-----BEGIN A-----", "-----END A----- \t\n", "-----END A-----", "-----BEGIN ",
+            "-----END ", "A-----\n", "x: y\n", "\r\n", "QU FB\n", "!!\n", "-",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..30_000 {
+            let len = next() % 12;
+            let data: String = (0..len)
+                .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+                .collect();
+            assert_eq!(
+                all_blocks(data.as_bytes(), pem_decode),
+                all_blocks(data.as_bytes(), pem_decode_quadratic),
+                "{data:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn pem_decode_is_linear_on_begin_lines_without_an_end() {
+        let start = std::time::Instant::now();
+        let no_end = "-----BEGIN CERTIFICATE-----\n".repeat(40_000);
+        assert!(pem_decode(no_end.as_bytes()).is_none());
+        // One END far away, of another type: every BEGIN before it fails at its trailer.
+        let far_end = format!("{no_end}-----END X-----\n");
+        assert!(pem_decode(far_end.as_bytes()).is_none());
+        // One END of the same type far away: every BEGIN's text holds the next BEGIN.
+        let same = format!("{no_end}QUFB\n-----END CERTIFICATE-----\n");
+        assert_eq!(all_blocks(same.as_bytes(), pem_decode).len(), 1);
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(1),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[test]

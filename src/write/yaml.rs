@@ -13,7 +13,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use serde_yaml::Value;
+use crate::read::yamlread::Value;
 
 /// Formats `s` as a single YAML scalar that reads back as exactly the string `s`
 /// (type str, byte for byte) in YAML 1.1 (PyYAML, go-yaml v2 as kubectl uses) and
@@ -294,12 +294,12 @@ c"
 empty: {}
 5: true
 "#;
-        let value: Value = serde_yaml::from_str(text).unwrap();
+        let value = crate::read::yamlread::parse(text).unwrap();
         let printed = document(&value).unwrap();
-        let back: Value = serde_yaml::from_str(&printed).unwrap();
+        let back = crate::read::yamlread::parse(&printed).unwrap();
         assert_eq!(back, value, "{printed}");
         assert!(printed.contains("kind: \"yes\"\n"), "{printed}");
-        let tagged: Value = serde_yaml::from_str("a: !custom 1\n").unwrap();
+        let tagged = crate::read::yamlread::parse("a: !custom 1\n").unwrap();
         assert!(document(&tagged).is_err());
     }
 

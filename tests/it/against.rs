@@ -187,16 +187,23 @@ fn a_claim_with_another_volume_mode_is_a_change() {
 #[test]
 fn file_errors_name_the_file() {
     let p = Project::new();
+    // TOML is not YAML: libyaml's words, and the line (never the text).
     let stderr = p.fails("web.toml");
     assert_eq!(
         stderr,
-        "error: `web.toml` is not Kubernetes YAML: document 1 is not a mapping of fields\n --> web.toml\n"
+        "error: `web.toml` is not Kubernetes YAML: did not find expected <document start> at line 5, column 1\n --> web.toml\n"
+    );
+    p.write("scalar.yaml", "just words\n");
+    let stderr = p.fails("scalar.yaml");
+    assert_eq!(
+        stderr,
+        "error: `scalar.yaml` is not Kubernetes YAML: document 1 is not a mapping of fields\n --> scalar.yaml\n"
     );
     p.write("broken.yaml", "kind: StatefulSet\nmetadata: [\n");
     let stderr = p.fails("broken.yaml");
-    assert!(
-        stderr.starts_with("error: `broken.yaml` is not Kubernetes YAML: "),
-        "{stderr}"
+    assert_eq!(
+        stderr,
+        "error: `broken.yaml` is not Kubernetes YAML: did not find expected node content (while parsing a flow node) at line 3, column 1\n --> broken.yaml\n"
     );
     let stderr = p.fails("missing.yaml");
     assert!(

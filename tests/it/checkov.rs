@@ -120,6 +120,30 @@ fn checkov_fails_what_restricted_does_not_fix() {
     let out =
         kubetoml::compile_file(Path::new("examples/web/web.toml"), &Options::default()).unwrap();
     std::fs::write(dir.path().join("web.yaml"), out.to_yaml()).unwrap();
+    // The Job and the CronJob are scanned too: without the level they fail.
+    let pgstack = std::fs::read_to_string("examples/pgstack/pgstack.toml").unwrap();
+    let unrestricted = pgstack.replace("pod_security = \"restricted\"\n", "");
+    assert_ne!(pgstack, unrestricted);
+    let options = Options::new().env([("PG_PASSWORD", "pw")]);
+    let out = kubetoml::resolve(
+        "pg.toml",
+        &unrestricted,
+        Path::new("examples/pgstack"),
+        &options,
+    )
+    .and_then(|r| r.render(&Templates::builtin()))
+    .unwrap();
+    std::fs::write(dir.path().join("pg.yaml"), out.to_yaml()).unwrap();
     let report = run(dir.path(), &CHECKS).unwrap_err();
     assert!(report.contains("CKV_K8S_20"), "{report}");
+    for resource in [
+        "StatefulSet.data.pg",
+        "Job.data.pg-migrate-",
+        "CronJob.data.pg-backup",
+    ] {
+        assert!(
+            report.contains(&format!("FAILED for resource: {resource}")),
+            "{resource}:\n{report}"
+        );
+    }
 }

@@ -124,8 +124,7 @@ fn render(dir: &Path) -> String {
 /// Every value of every Secret in `yaml` (decoded), and its base64 text.
 fn secret_values(yaml: &str) -> BTreeSet<String> {
     let mut values = BTreeSet::new();
-    for doc in kubetoml::read::yamlread::documents(yaml) {
-        let doc = doc.unwrap();
+    for doc in kubetoml::read::yamlread::documents(yaml).unwrap() {
         if doc["kind"].as_str() != Some("Secret") {
             continue;
         }

@@ -235,6 +235,22 @@ const FIXED_SETS: &[(&str, &str)] = &[
         "[volumes.t]\nmount = \"/t\"\nempty_dir = { medium = \"Memory\" }",
     ),
     (
+        "[jobs.j]\nrestart_policy = \"Always\"",
+        "[jobs.j]\nrestart_policy = \"Never\"",
+    ),
+    (
+        "[cronjobs.c]\nschedule = \"@daily\"\nconcurrency_policy = \"forbid\"",
+        "[cronjobs.c]\nschedule = \"@daily\"\nconcurrency_policy = \"Replace\"",
+    ),
+    (
+        "[cronjobs.c]\nschedule = \"@daily\"\ntime_zone = \"Europe/Pariss\"",
+        "[cronjobs.c]\nschedule = \"@daily\"\ntime_zone = \"Europe/Paris\"",
+    ),
+    (
+        "[claims.c]\nmount = \"/c\"\nsize = \"1Gi\"\naccess_modes = [\"RWX\"]",
+        "[claims.c]\nmount = \"/c\"\nsize = \"1Gi\"\naccess_modes = [\"ReadWriteMany\"]",
+    ),
+    (
         "[[sidecars]]\nname = \"s\"\nimage = \"s:1\"\nimage_pull_policy = \"Sometimes\"",
         "[[sidecars]]\nname = \"s\"\nimage = \"s:1\"\nimage_pull_policy = \"Never\"",
     ),
@@ -367,6 +383,42 @@ const DEFAULTS: &[(&str, &str, &str, &str)] = &[
         "/definitions/DataSpec/properties/type",
         "[secrets.s]\nliterals = { a = \"b\" }",
         "[secrets.s]\nliterals = { a = \"b\" }\ntype = @",
+        "",
+    ),
+    (
+        "/definitions/JobSpec/properties/restart_policy",
+        "[jobs.j]",
+        "[jobs.j]\nrestart_policy = @",
+        "",
+    ),
+    (
+        "/definitions/JobSpec/properties/ttl_after_finished",
+        "[jobs.j]",
+        "[jobs.j]\nttl_after_finished = @",
+        "",
+    ),
+    (
+        "/definitions/CronJobSpec/properties/restart_policy",
+        "[cronjobs.c]\nschedule = \"0 3 * * *\"",
+        "[cronjobs.c]\nschedule = \"0 3 * * *\"\nrestart_policy = @",
+        "",
+    ),
+    (
+        "/definitions/CronJobSpec/properties/ttl_after_finished",
+        "[cronjobs.c]\nschedule = \"0 3 * * *\"",
+        "[cronjobs.c]\nschedule = \"0 3 * * *\"\nttl_after_finished = @",
+        "",
+    ),
+    (
+        "/definitions/CronJobSpec/properties/concurrency_policy",
+        "[cronjobs.c]\nschedule = \"0 3 * * *\"",
+        "[cronjobs.c]\nschedule = \"0 3 * * *\"\nconcurrency_policy = @",
+        "",
+    ),
+    (
+        "/definitions/ClaimSpec/properties/access_modes",
+        "[claims.c]\nmount = \"/c\"\nsize = \"1Gi\"",
+        "[claims.c]\nmount = \"/c\"\nsize = \"1Gi\"\naccess_modes = @",
         "",
     ),
     (

@@ -41,7 +41,7 @@ fn project() -> tempfile::TempDir {
     dir
 }
 
-/// What the README's `build.rs` does, with `vars` as its environment:
+/// What the book's `build.rs` (`docs/src/integrations.md`) does, with `vars` as its environment:
 /// compiles, writes the YAML to `out_dir`, and returns the lines it prints.
 fn build_rs(
     root: &Path,

@@ -55,6 +55,7 @@ fn render_examples_for(dir: &Path, version: Option<&str>) -> Vec<PathBuf> {
         "postgres/postgres.toml",
         "restricted/restricted.toml",
         "zookeeper/zookeeper.toml",
+        "pgstack/pgstack.toml",
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_kubetoml"))
             .args(["render", &format!("examples/{example}")])

@@ -501,3 +501,234 @@ fn user_templates_that_fail_on_a_secret_do_not_print_it() {
     }
     assert!(failed >= 8, "only {failed} templates failed");
 }
+
+// ---- the YAML readers: `import` inputs and `--against` files ----
+
+/// Secret values that look like what surrounds them: a variable name, a
+/// dotted key, a path. Each ends in a tail no message holds.
+const READER_MARKERS: &[&str] = &["DB_PASSWORD_QX7ZK", "db.password.qx7zk", "vault/prod/qx7zk"];
+
+/// A StatefulSet reading a Secret, the Secret's value in `@V` (as written)
+/// and `@B` (its base64).
+const READER_BASE: &str = "apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: web
+spec:
+  serviceName: web
+  replicas: 1
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+        envFrom:
+        - secretRef: {name: s}
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: s
+";
+
+/// Ways a Secret's data is written: plain, quoted, block, flow, tagged, anchored.
+const READER_TAILS: &[&str] = &[
+    "stringData:\n  k: @V\n",
+    "stringData:\n  k: \"@V\"\n  j: '@V'\n",
+    "stringData:\n  k: |\n    @V\n    @V\n",
+    "stringData: {k: @V, j: [@V]}\n",
+    "data:\n  k: @B\n",
+    "data:\n  k: !!binary @B\n",
+    "stringData:\n  k: !!int @V\n",
+    "stringData:\n  k: !custom @V\n",
+    "stringData:\n  k: &a @V\n  j: *a\n",
+    "data: !!map\n  k: !!str @B\n",
+];
+
+/// What a reader mistake inserts: YAML's indicators, tags, tabs, documents.
+const READER_INSERTS: &[&str] = &[
+    "[",
+    "]",
+    "{",
+    "}",
+    "\"",
+    "'",
+    ":",
+    ": ",
+    "- ",
+    "!",
+    "!!int ",
+    "!!binary ",
+    "!x ",
+    "&",
+    "*",
+    "*a",
+    "&a ",
+    "\t",
+    "\n",
+    "\n  ",
+    "---\n",
+    "#",
+    "|",
+    ">",
+    "? ",
+    ",",
+    "%",
+    "@",
+    "`",
+    "\\",
+    "\u{feff}",
+    "\u{85}",
+    "\r",
+];
+
+#[derive(Debug, Clone)]
+enum YamlEdit {
+    Insert(u16, usize),
+    Delete(u16, u8),
+    DuplicateLine(u16, u16),
+}
+
+fn yaml_edit() -> impl Strategy<Value = YamlEdit> {
+    prop_oneof![
+        (0..1000u16, 0..READER_INSERTS.len()).prop_map(|(p, i)| YamlEdit::Insert(p, i)),
+        (0..1000u16, 1..8u8).prop_map(|(p, n)| YamlEdit::Delete(p, n)),
+        (0..1000u16, 0..1000u16).prop_map(|(a, b)| YamlEdit::DuplicateLine(a, b)),
+    ]
+}
+
+/// The marker, and its base64 at every alignment.
+fn reader_needles(marker: &str) -> Vec<String> {
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let mut needles = vec![marker.to_owned()];
+    for pad in ["", "x", "xx"] {
+        let encoded = b64(&format!("{pad}{marker}"));
+        needles.push(encoded[4..encoded.len() - 4].to_owned());
+    }
+    needles
+}
+
+/// Whether a needle stands in `yaml` outside a Secret's values: as a key,
+/// a name, a kind (an edit moved it there). Those are shown, and cannot be
+/// told from any other name.
+fn outside_secret_values(yaml: &str, needles: &[String]) -> bool {
+    use kubetoml::read::yamlread::Value;
+    fn has(v: &Value, needles: &[String]) -> bool {
+        let text = serde_json::to_string(v).unwrap_or_default();
+        needles.iter().any(|n| text.contains(n.as_str()))
+    }
+    fn walk(v: &Value, needles: &[String]) -> bool {
+        match v {
+            Value::Mapping(m) => {
+                let secret = m.get("kind").and_then(Value::as_str) == Some("Secret");
+                m.iter().any(|(k, x)| {
+                    let values = secret && matches!(k.as_str(), Some("data" | "stringData"));
+                    has(k, needles) || (!values && walk(x, needles))
+                })
+            }
+            Value::Sequence(s) => s.iter().any(|x| walk(x, needles)),
+            Value::Tagged(t) => walk(&t.value, needles),
+            other => has(other, needles),
+        }
+    }
+    kubetoml::read::yamlread::documents(yaml)
+        .is_ok_and(|docs| docs.iter().any(|d| walk(d, needles)))
+}
+
+#[test]
+fn no_yaml_mistake_prints_a_secret() {
+    let cases = std::env::var("KUBETOML_SECRECY_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100);
+    let (run, skipped) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let fixed = kubetoml::compile_with_sources(
+        "app.toml",
+        "name = \"web\"\nimage = \"nginx:1.27\"\n",
+        &crate::memory::MemorySources::default(),
+        &Templates::builtin(),
+        false,
+        None,
+    )
+    .unwrap()
+    .documents;
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let strategy = (
+        0..READER_MARKERS.len(),
+        0..READER_TAILS.len(),
+        prop::collection::vec(yaml_edit(), 0..4),
+    );
+    runner
+        .run(&strategy, |(marker, tail, edits)| {
+            let marker = READER_MARKERS[marker];
+            let b64 = base64::engine::general_purpose::STANDARD.encode(marker);
+            let mut tail = READER_TAILS[tail].replace("@V", marker).replace("@B", &b64);
+            for edit in &edits {
+                match *edit {
+                    YamlEdit::Insert(p, i) => tail.insert_str(at(&tail, p), READER_INSERTS[i]),
+                    YamlEdit::Delete(p, n) => {
+                        let i = at(&tail, p);
+                        let mut j = (i + usize::from(n)).min(tail.len());
+                        while !tail.is_char_boundary(j) {
+                            j += 1;
+                        }
+                        tail.replace_range(i..j, "");
+                    }
+                    YamlEdit::DuplicateLine(a, b) => {
+                        let (s, e) = line_at(&tail, a);
+                        let line = tail[s..e].to_owned();
+                        let (to, _) = line_at(&tail, b);
+                        tail.insert_str(to, &line);
+                    }
+                }
+            }
+            let yaml = format!("{READER_BASE}{tail}");
+            let needles = reader_needles(marker);
+            run.fetch_add(1, Ordering::Relaxed);
+            if outside_secret_values(&yaml, &needles) {
+                skipped.fetch_add(1, Ordering::Relaxed);
+                return Ok(());
+            }
+            let mut shown = Vec::new();
+            match kubetoml::import::import(&[kubetoml::import::Input {
+                file: "in.yaml",
+                text: &yaml,
+            }]) {
+                Ok(imported) => {
+                    shown.extend(imported.differences);
+                    shown.extend(
+                        (imported.files.iter().filter(|f| !f.secret))
+                            .map(|f| String::from_utf8_lossy(&f.bytes).into_owned()),
+                    );
+                }
+                Err(e) => shown.push(e.draw(false)),
+            }
+            if let Err(e) = kubetoml::check_against(&yaml, "old.yaml", &fixed) {
+                shown.push(e.draw(false));
+            }
+            for text in &shown {
+                for needle in &needles {
+                    prop_assert!(
+                        !text.contains(needle.as_str()),
+                        "shows `{needle}`:\n{text}\n--- input:\n{yaml}"
+                    );
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    // Most cases keep the value where a value belongs: the check is not idle.
+    let (run, skipped) = (run.into_inner(), skipped.into_inner());
+    assert!(
+        skipped * 4 < run,
+        "{skipped} of {run} cases moved the value out"
+    );
+}

@@ -24,7 +24,11 @@ fn kubetoml(
     }
     let mut child = cmd.spawn().unwrap();
     let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.unwrap_or_default()).unwrap();
+    // A run that fails before reading its input closes the pipe first.
+    match input.write_all(stdin.unwrap_or_default()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other.unwrap(),
+    }
     drop(input);
     child.wait_with_output().unwrap()
 }

@@ -12,7 +12,7 @@ use crate::read::spec::{ContainerSpec, Spanned, Spec, SpreadSpec};
 pub struct Lint {
     /// The name `allow` takes.
     pub name: &'static str,
-    /// What it warns about (documentation: the README's table).
+    /// What it warns about (documentation: the book's table, `docs/src/lints.md`).
     #[allow(dead_code)]
     pub summary: &'static str,
 }

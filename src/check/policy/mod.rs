@@ -352,21 +352,25 @@ pub fn harden(model: &mut Model, level: Level) {
     if level != Level::Restricted {
         return;
     }
-    let pod = &mut model.stateful_set.pod;
-    let sc = pod.security_context.get_or_insert_with(Default::default);
-    sc.run_as_non_root.get_or_insert(true);
-    sc.run_as_user.get_or_insert(RESTRICTED_DEFAULT_USER);
-    sc.seccomp_profile
-        .get_or_insert(crate::model::SeccompProfile::RuntimeDefault);
-    if pod.service_account.is_none() {
-        pod.automount_service_account_token = Some(false);
-    }
-    for c in pod
-        .init_containers
-        .iter_mut()
-        .chain(pod.containers.iter_mut())
-    {
-        harden_container(c.security_context.get_or_insert_with(Default::default));
+    let pods = std::iter::once(&mut model.stateful_set.pod)
+        .chain(model.jobs.iter_mut().map(|j| &mut j.pod))
+        .chain(model.cron_jobs.iter_mut().map(|c| &mut c.pod));
+    for pod in pods {
+        let sc = pod.security_context.get_or_insert_with(Default::default);
+        sc.run_as_non_root.get_or_insert(true);
+        sc.run_as_user.get_or_insert(RESTRICTED_DEFAULT_USER);
+        sc.seccomp_profile
+            .get_or_insert(crate::model::SeccompProfile::RuntimeDefault);
+        if pod.service_account.is_none() {
+            pod.automount_service_account_token = Some(false);
+        }
+        for c in pod
+            .init_containers
+            .iter_mut()
+            .chain(pod.containers.iter_mut())
+        {
+            harden_container(c.security_context.get_or_insert_with(Default::default));
+        }
     }
 }
 

@@ -1,0 +1,362 @@
+//! The record `render -o` keeps of the folders it creates or moves aside, so that a
+//! killed or failed run can be undone by the next one, and nothing else is ever touched.
+//!
+//! A journal is a file `.BASE.kubetoml-journal-TOKEN` beside the output folder `BASE`,
+//! written before each step it records and synced:
+//!
+//! ```text
+//! kubetoml journal 1
+//! journal DEV INO              the journal's own identity: a copy is not a journal
+//! dir BASE
+//! staging NAME                 a name reserved for the staging folder, before it exists
+//! owned NAME DEV INO           the folder NAME was created (or moved there) by this run
+//! old NAME                     the output folder is about to be moved aside as NAME
+//! ```
+//!
+//! Recovery ([`recover`]) undoes each journal of `BASE`: a folder whose name a journal
+//! lists *and* whose device and inode it recorded is kubetoml's (moved back to `BASE`
+//! when that is missing, else removed); a reserved name without a recorded inode is
+//! removed only when it is an empty folder. A journal whose folders are all gone is
+//! removed; one that cannot be finished (a folder that cannot be removed) is kept for
+//! the next run, and never stops a render. A file that is not a journal kubetoml wrote
+//! (not in this form, or not the file whose identity it records: a copy) is left alone.
+
+use std::fs;
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+
+const HEADER: &str = "kubetoml journal 1";
+
+/// The longest hidden name kept from the output folder's own name, in bytes, so
+/// `.BASE.kubetoml-staging-TOKEN` stays under NAME_MAX.
+const BASE_ROOM: usize = 180;
+
+/// A folder's identity: its device and inode (none where the platform has none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Identity(u64, u64);
+
+fn identity(path: &Path) -> io::Result<Option<Identity>> {
+    let meta = fs::symlink_metadata(path)?;
+    if !meta.is_dir() {
+        return Ok(None);
+    }
+    Ok(Some(identity_of(&meta)))
+}
+
+fn identity_of(meta: &fs::Metadata) -> Identity {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Identity(meta.dev(), meta.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        Identity(0, 0)
+    }
+}
+
+/// `.BASE.kubetoml-WHAT-`, BASE cut to [`BASE_ROOM`] bytes.
+fn prefix(base: &str, what: &str) -> String {
+    let mut cut = base.len().min(BASE_ROOM);
+    while !base.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!(".{}.kubetoml-{what}-", &base[..cut])
+}
+
+/// A token no other run of this process id and clock reading has.
+fn token(n: u32) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("{}-{nanos:x}-{n}", std::process::id())
+}
+
+/// This run's journal, open for appending.
+pub struct Journal {
+    parent: PathBuf,
+    base: String,
+    path: PathBuf,
+    file: fs::File,
+}
+
+impl Journal {
+    /// Creates a new journal for the output folder `base` in `parent`.
+    pub fn start(parent: &Path, base: &str) -> io::Result<Journal> {
+        let (path, file) = create_unique(parent, &prefix(base, "journal"), |p| {
+            fs::OpenOptions::new().write(true).create_new(true).open(p)
+        })?;
+        let mut journal = Journal {
+            parent: parent.to_path_buf(),
+            base: base.to_owned(),
+            path,
+            file,
+        };
+        let Identity(dev, ino) = identity_of(&journal.file.metadata()?);
+        journal.append(&format!(
+            "{HEADER}\njournal {dev} {ino}\ndir {}\n",
+            escape(base)
+        ))?;
+        Ok(journal)
+    }
+
+    fn append(&mut self, lines: &str) -> io::Result<()> {
+        self.file.write_all(lines.as_bytes())?;
+        self.file.sync_data()
+    }
+
+    /// Creates a fresh staging folder, recorded before and after it exists.
+    pub fn create_staging(&mut self) -> io::Result<PathBuf> {
+        let stem = prefix(&self.base, "staging");
+        for n in 0..100 {
+            let name = format!("{stem}{}", token(n));
+            let path = self.parent.join(&name);
+            if fs::symlink_metadata(&path).is_ok() {
+                continue;
+            }
+            self.append(&format!("staging {}\n", escape(&name)))?;
+            match fs::create_dir(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+            self.own(&name, &path)?;
+            return Ok(path);
+        }
+        Err(io::Error::other(
+            "cannot find a free name for a staging folder",
+        ))
+    }
+
+    /// Records that the folder at `path` (named `name` in the parent) is this run's.
+    fn own(&mut self, name: &str, path: &Path) -> io::Result<()> {
+        match identity(path)? {
+            Some(Identity(dev, ino)) => {
+                self.append(&format!("owned {} {dev} {ino}\n", escape(name)))
+            }
+            None => Err(io::Error::other("not a folder")),
+        }
+    }
+
+    /// Moves the output folder `dir` aside, recorded first; gives where it went.
+    pub fn move_aside(&mut self, dir: &Path) -> io::Result<PathBuf> {
+        let stem = prefix(&self.base, "old");
+        let Some(Identity(dev, ino)) = identity(dir)? else {
+            return Err(io::Error::other("not a folder"));
+        };
+        for n in 0..100 {
+            let name = format!("{stem}{}", token(n));
+            let path = self.parent.join(&name);
+            if fs::symlink_metadata(&path).is_ok() {
+                continue;
+            }
+            self.append(&format!("old {0}\nowned {0} {dev} {ino}\n", escape(&name)))?;
+            // `rename` replaces an empty folder that appeared in between: only a folder
+            // made in the last microsecond with this run's unique name.
+            fs::rename(dir, &path)?;
+            return Ok(path);
+        }
+        Err(io::Error::other(
+            "cannot find a free name to move the folder aside",
+        ))
+    }
+
+    /// Removes the journal once nothing it names is left.
+    pub fn finish(self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+/// Creates a new entry named `stem` + a unique token with `create`.
+fn create_unique<T>(
+    parent: &Path,
+    stem: &str,
+    create: impl Fn(&Path) -> io::Result<T>,
+) -> io::Result<(PathBuf, T)> {
+    for n in 0..100 {
+        let path = parent.join(format!("{stem}{}", token(n)));
+        match create(&path) {
+            Ok(made) => return Ok((path, made)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other(format!(
+        "cannot find a free name for `{stem}…`"
+    )))
+}
+
+/// A name on one journal line: `\` and line breaks escaped (a folder name may hold any
+/// byte but `/` and NUL).
+fn escape(name: &str) -> String {
+    name.replace('\\', "\\\\")
+        .replace('\n', "\\n")
+        .replace('\r', "\\r")
+}
+
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
+}
+
+/// What one journal says.
+#[derive(Default)]
+struct Record {
+    /// The journal file's own identity, as written when it was created.
+    itself: Option<Identity>,
+    dir: Option<String>,
+    /// Staging names reserved, in order.
+    staging: Vec<String>,
+    /// The name the output folder was moved aside as.
+    old: Option<String>,
+    /// Folders this run created or moved, with their identity.
+    owned: Vec<(String, Identity)>,
+}
+
+/// Parses a journal; `None` when it is not one kubetoml wrote. A last line cut
+/// short by a crash is ignored (every step is recorded before it is taken).
+fn parse(text: &str) -> Option<Record> {
+    let mut lines = text.split_inclusive('\n');
+    if lines.next()? != format!("{HEADER}\n") {
+        return None;
+    }
+    let mut record = Record::default();
+    for line in lines {
+        let Some(line) = line.strip_suffix('\n') else {
+            break;
+        };
+        let (word, rest) = line.split_once(' ')?;
+        match word {
+            "journal" => {
+                let (dev, ino) = rest.split_once(' ')?;
+                record.itself = Some(Identity(dev.parse().ok()?, ino.parse().ok()?));
+            }
+            "dir" => record.dir = Some(unescape(rest)),
+            "staging" => record.staging.push(unescape(rest)),
+            "old" => record.old = Some(unescape(rest)),
+            "owned" => {
+                let mut parts = rest.rsplitn(3, ' ');
+                let ino = parts.next()?.parse().ok()?;
+                let dev = parts.next()?.parse().ok()?;
+                record
+                    .owned
+                    .push((unescape(parts.next()?), Identity(dev, ino)));
+            }
+            _ => return None,
+        }
+    }
+    Some(record)
+}
+
+/// Undoes what the journals of the output folder `base` in `parent` record (see the
+/// module's documentation). Errors are the parent's listing only: a folder that cannot
+/// be removed keeps its journal for the next run.
+pub fn recover(parent: &Path, base: &str) -> io::Result<()> {
+    let stem = prefix(base, "journal");
+    for entry in fs::read_dir(parent)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !name.starts_with(&stem) || !entry.file_type()?.is_file() {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(text) = kubetoml::read_input(&path) else {
+            continue;
+        };
+        let Some(record) = parse(&text) else { continue };
+        let itself = fs::symlink_metadata(&path).map(|m| identity_of(&m)).ok();
+        if record.dir.as_deref() != Some(base) || record.itself.is_none() || record.itself != itself
+        {
+            continue;
+        }
+        if undo(parent, base, &record) {
+            let _ = fs::remove_file(&path);
+        }
+    }
+    Ok(())
+}
+
+/// Undoes one journal's record; `true` when nothing it names is left.
+fn undo(parent: &Path, base: &str, record: &Record) -> bool {
+    let dir = parent.join(base);
+    let is_ours = |name: &str| -> bool {
+        let Ok(Some(id)) = identity(&parent.join(name)) else {
+            return false;
+        };
+        record.owned.iter().any(|(n, i)| n == name && *i == id)
+    };
+    let mut done = true;
+    if let Some(old) = &record.old {
+        let path = parent.join(old);
+        if is_ours(old) {
+            let back = fs::symlink_metadata(&dir).is_err() && fs::rename(&path, &dir).is_ok();
+            if !back {
+                done &= remove_owned(&path).is_ok();
+            }
+        }
+    }
+    for name in &record.staging {
+        let path = parent.join(name);
+        if is_ours(name) {
+            done &= remove_owned(&path).is_ok();
+        } else if fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+            // Reserved, but the crash came before its inode was recorded: removed only
+            // while empty (`remove_dir` refuses anything else).
+            let _ = fs::remove_dir(&path);
+        }
+    }
+    done
+}
+
+/// Removes a folder this run or a journal proved kubetoml's, first making it writable
+/// (it took the mode of the output folder, which may be read-only).
+pub fn remove_owned(path: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = fs::set_permissions(path, fs::Permissions::from_mode(0o700));
+    }
+    crate::cli::fault::fail("remove-old")?;
+    fs::remove_dir_all(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_with_line_breaks_read_back() {
+        let name = ".a\nb\\c.kubetoml-old-1";
+        assert_eq!(unescape(&escape(name)), name);
+        let text = format!(
+            "{HEADER}\njournal 1 2\ndir a\nold {0}\nowned {0} 5 7\nstaging x",
+            escape(name)
+        );
+        let record = parse(&text).unwrap();
+        assert_eq!(record.old.as_deref(), Some(name));
+        assert_eq!(record.owned, [(name.to_owned(), Identity(5, 7))]);
+        // The last line, cut short by a crash, is not read.
+        assert!(record.staging.is_empty());
+    }
+
+    #[test]
+    fn a_file_kubetoml_did_not_write_is_not_a_journal() {
+        assert!(parse("hello\n").is_none());
+        assert!(parse(&format!("{HEADER}\nrm -rf / x\n")).is_none());
+    }
+}
