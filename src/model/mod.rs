@@ -619,6 +619,9 @@ pub struct PodTemplate {
     /// `automountServiceAccountToken`, when written or set by `pod_security = "restricted"` (see [`crate::check::policy::harden`]).
     pub automount_service_account_token: Option<bool>,
     /// `enableServiceLinks`, when written.
+    /// Left out of the serialized model when unset, so a Job's name (a hash
+    /// of its pod) stays what it was before the field existed.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_service_links: Option<bool>,
     /// Pod-wide security settings.
     pub security_context: Option<PodSecurityContext>,
@@ -762,6 +765,8 @@ pub struct PodSecurityContext {
     /// `fsGroup`.
     pub fs_group: Option<i64>,
     /// `fsGroupChangePolicy`.
+    /// Left out when unset, as `enable_service_links`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fs_group_change_policy: Option<FsGroupChangePolicy>,
     /// `seccompProfile.type`.
     pub seccomp_profile: Option<SeccompProfile>,
