@@ -4,7 +4,8 @@
 //! `serviceName`, `podManagementPolicy` or `volumeClaimTemplates` (only
 //! `replicas`, `ordinals`, `template`, `updateStrategy`, `minReadySeconds`,
 //! `revisionHistoryLimit` and `persistentVolumeClaimRetentionPolicy` may
-//! change), and a Service's `clusterIP` cannot change once set. [`compare`]
+//! change), a Service's `clusterIP` cannot change once set, nor a
+//! RoleBinding's or ClusterRoleBinding's `roleRef`. [`compare`]
 //! reads a previous render (a multi-document stream) or `kubectl get -o yaml`
 //! output (with server-added fields, or a `kind: List` of objects), finds the
 //! StatefulSets and Services that the new documents replace, and returns
@@ -36,7 +37,7 @@ use crate::write::render::Document;
 /// One change Kubernetes refuses to apply in place.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
-    /// `StatefulSet` or `Service`.
+    /// `StatefulSet`, `Service`, `RoleBinding` or `ClusterRoleBinding`.
     pub kind: &'static str,
     /// The object's name.
     pub name: String,
@@ -98,6 +99,8 @@ pub enum ChangeKind {
     },
     /// A Service's `spec.clusterIP` (kubetoml's Service is headless: `None`).
     ClusterIp,
+    /// A RoleBinding's or ClusterRoleBinding's `roleRef` (its role's kind or name).
+    RoleRef,
 }
 
 /// Compares the documents about to be printed with `previous`, the text of
@@ -110,9 +113,13 @@ pub fn compare(
     let old = objects(previous, previous_name)?;
     let mut changes = Vec::new();
     for doc in documents {
-        if doc.kind != Kind::StatefulSet && doc.kind != Kind::Service {
-            continue;
-        }
+        let kind = match doc.kind {
+            Kind::StatefulSet => "StatefulSet",
+            Kind::Service => "Service",
+            Kind::RoleBinding => "RoleBinding",
+            Kind::ClusterRoleBinding => "ClusterRoleBinding",
+            _ => continue,
+        };
         // Our own output; a template that does not parse failed in render already.
         let Ok(new) = yamlread::parse(&doc.yaml) else {
             continue;
@@ -125,12 +132,7 @@ pub fn compare(
             .clone()
             .or_else(|| str_at(before, &["metadata", "namespace"]).map(str::to_owned));
         let mut cx = Cx {
-            // Only these two kinds get here (checked above).
-            kind: if doc.kind == Kind::StatefulSet {
-                "StatefulSet"
-            } else {
-                "Service"
-            },
+            kind,
             name: &doc.name,
             namespace,
             pods: Vec::new(),
@@ -139,6 +141,8 @@ pub fn compare(
         if doc.kind == Kind::StatefulSet {
             cx.pods = pods_of(before, &doc.name);
             compare_stateful_set(&mut cx, before, &new);
+        } else if doc.kind != Kind::Service {
+            compare_role_ref(&mut cx, before, &new);
         } else if str_at(&new, &["spec", "clusterIP"]) == Some("None") {
             // Only the headless Service; a client Service's address is the cluster's to choose.
             compare_service(&mut cx, before);
@@ -361,6 +365,23 @@ fn compare_stateful_set(cx: &mut Cx<'_>, old: &Value, new: &Value) {
                 },
             );
         }
+    }
+}
+
+/// A binding's `roleRef` cannot change: the API server refuses any update to it.
+fn compare_role_ref(cx: &mut Cx<'_>, old: &Value, new: &Value) {
+    let role = |v| {
+        let kind = str_at(v, &["roleRef", "kind"]).unwrap_or_default();
+        let name = str_at(v, &["roleRef", "name"]).unwrap_or_default();
+        format!("{kind}/{name}")
+    };
+    if role(old) != role(new) {
+        cx.push(
+            "roleRef".into(),
+            Some(role(old)),
+            Some(role(new)),
+            ChangeKind::RoleRef,
+        );
     }
 }
 
@@ -665,6 +686,12 @@ fn procedure(c: &Change) -> String {
             "a Service's clusterIP cannot change; replace the Service:\n\
              1. kubectl delete service {name}{ns}\n\
              2. apply the new YAML (the pods' DNS names resolve again once the headless Service is back)"
+        ),
+        ChangeKind::RoleRef => format!(
+            "Kubernetes refuses to change a binding's roleRef; replace the binding:\n\
+             1. kubectl delete {} {name}{ns}   (the pods lose these permissions until step 2)\n\
+             2. apply the new YAML",
+            c.kind.to_ascii_lowercase()
         ),
         ChangeKind::Selector => format!(
             "Kubernetes refuses to change a StatefulSet's selector; replace the StatefulSet, keeping its pods and claims:\n\

@@ -278,10 +278,26 @@ pub const GRPC_PROBE: FieldFact = FieldFact {
     }),
 };
 
+/// `[[sidecars]] native = true`: feature-gates/SidecarContainers.md (alpha
+/// 1.28 off, beta 1.29 on, GA 1.33). The 1.28 schema has the container's
+/// `restartPolicy`, but kubetoml counts the field from 1.29: behind an alpha
+/// gate, off by default, the API server refuses it, and alpha behaviour
+/// (shutdown order among them) changed before beta.
+pub const NATIVE_SIDECAR: FieldFact = FieldFact {
+    field: "sidecars.native",
+    emits: "initContainers[].restartPolicy: Always",
+    added: 29,
+    gate: Some(Gate {
+        name: "SidecarContainers",
+        stages: &[stage(29, 0, "beta", true), stage(33, 0, "GA", true)],
+    }),
+};
+
 /// Every release-dependent field kubetoml emits, for the book's table
 /// and the tests.
 #[allow(dead_code)]
-pub const FIELDS: [FieldFact; 6] = [
+pub const FIELDS: [FieldFact; 7] = [
+    NATIVE_SIDECAR,
     SLEEP_HOOK,
     MAX_UNAVAILABLE,
     ORDINALS_START,
@@ -374,6 +390,18 @@ mod tests {
             Availability::GateOff(..)
         ));
         assert_eq!(availability(&MAX_UNAVAILABLE, v("1.37")), Availability::Yes);
+    }
+
+    #[test]
+    fn native_sidecars_need_1_29() {
+        assert_eq!(
+            availability(&NATIVE_SIDECAR, v("1.28")),
+            Availability::Missing
+        );
+        for minor in 29..=NEWEST {
+            let target = KubeVersion { minor, patch: None };
+            assert_eq!(availability(&NATIVE_SIDECAR, target), Availability::Yes);
+        }
     }
 
     #[test]

@@ -185,6 +185,30 @@ pub struct PodIdentityView {
     pub created: bool,
     /// `automountServiceAccountToken` as written; `None`: Kubernetes' default (mounted).
     pub token_mounted: Option<bool>,
+    /// What the account may do through the API, from `service_account.rules`
+    /// (left out when it has no rules).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub permissions: Vec<PermissionView>,
+}
+
+/// One rule granted to the pods' service account.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PermissionView {
+    /// `true`: in every namespace (a ClusterRole); `false`: in the app's.
+    pub cluster: bool,
+    /// The role granting it, `Role/NAME` or `ClusterRole/NAME`.
+    pub role: String,
+    /// API groups (`""`: the core group).
+    pub api_groups: Vec<String>,
+    /// Resources.
+    pub resources: Vec<String>,
+    /// Only these objects; empty: every one.
+    pub resource_names: Vec<String>,
+    /// Verbs.
+    pub verbs: Vec<String>,
+    /// One sentence for people.
+    pub summary: String,
 }
 
 /// The NetworkPolicy.
@@ -284,6 +308,11 @@ pub struct ContainerView {
     pub env: Vec<Env>,
     /// `envFrom` sources: every key of these objects becomes a variable.
     pub env_from: Vec<ObjectRef>,
+    /// A native sidecar (an init container with `restartPolicy: Always`):
+    /// it starts before the init containers after it and the main
+    /// container, runs beside them, and stops after them. Left out when false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub native_sidecar: bool,
 }
 
 /// A mounted volume.
@@ -506,6 +535,7 @@ pub(crate) fn explain(model: &Model) -> Explanation {
             service_account: sts.pod.service_account.clone(),
             created: model.service_account.is_some(),
             token_mounted: sts.pod.automount_service_account_token,
+            permissions: permissions(model),
         },
         network_policy: model.network_policy.as_ref().map(policy_view),
         pods,
@@ -625,17 +655,64 @@ fn batch_view(
         concurrency_policy: None,
         summary,
         restart_policy: pod.restart_policy,
-        identity: PodIdentityView {
-            service_account: pod.service_account.clone(),
-            created: model
+        identity: {
+            let created = model
                 .service_account
                 .as_ref()
-                .is_some_and(|sa| Some(&sa.metadata.name) == pod.service_account.as_ref()),
-            token_mounted: pod.automount_service_account_token,
+                .is_some_and(|sa| Some(&sa.metadata.name) == pod.service_account.as_ref());
+            PodIdentityView {
+                service_account: pod.service_account.clone(),
+                created,
+                token_mounted: pod.automount_service_account_token,
+                // The account's rules hold for every pod that runs as it.
+                permissions: if created {
+                    permissions(model)
+                } else {
+                    Vec::new()
+                },
+            }
         },
         image_pull_secrets: pod.image_pull_secrets.clone(),
         containers: pod.containers.iter().map(view).collect(),
     }
+}
+
+/// Every rule of the account's Role and ClusterRole, each in a sentence.
+fn permissions(model: &Model) -> Vec<PermissionView> {
+    let mut out = Vec::new();
+    for role in &model.roles {
+        let cluster = role.kind == model::Kind::ClusterRole;
+        let scope = match (&role.metadata.namespace, cluster) {
+            (_, true) => "cluster-wide".to_owned(),
+            (Some(ns), false) => format!("in namespace {ns}"),
+            (None, false) => "in the namespace it is applied to".to_owned(),
+        };
+        for r in &role.rules {
+            let groups: Vec<&str> = (r.api_groups.iter())
+                .map(|g| if g.is_empty() { "core" } else { g.as_str() })
+                .collect();
+            let named = if r.resource_names.is_empty() {
+                String::new()
+            } else {
+                format!(" named {}", r.resource_names.join(", "))
+            };
+            out.push(PermissionView {
+                cluster,
+                role: format!("{}/{}", role.kind, role.metadata.name),
+                api_groups: r.api_groups.clone(),
+                resources: r.resources.clone(),
+                resource_names: r.resource_names.clone(),
+                verbs: r.verbs.clone(),
+                summary: format!(
+                    "{} {}{named} ({} API) {scope}",
+                    r.verbs.join(", "),
+                    r.resources.join(", "),
+                    groups.join(", "),
+                ),
+            });
+        }
+    }
+    out
 }
 
 fn client_view(c: &model::ClientService, sts: &model::Metadata) -> ClientServiceView {
@@ -882,6 +959,7 @@ fn container_view(
         })
         .collect();
     ContainerView {
+        native_sidecar: c.restart_always,
         name: c.name.clone(),
         image: c.image.clone(),
         mounts,
@@ -1026,6 +1104,9 @@ impl Explanation {
         head.row(["drain", &budget]);
         let id = &self.identity;
         head.row(["runs as", &identity_text(id)]);
+        for p in &id.permissions {
+            head.row(["may", &p.summary]);
+        }
         if let Some(p) = &self.network_policy {
             let admits = match p.ports.as_slice() {
                 [] => "nothing: no port is declared".to_owned(),
@@ -1056,6 +1137,9 @@ fn job_text(out: &mut String, kind: &str, j: &JobView) {
     let mut t = Table::default();
     t.row(["when", &j.summary]);
     t.row(["runs as", &identity_text(&j.identity)]);
+    for p in &j.identity.permissions {
+        t.row(["may", &p.summary]);
+    }
     if let Some(r) = j.restart_policy {
         let what = match r {
             model::RestartPolicy::OnFailure => "OnFailure: a failed container restarts in its pod",
@@ -1118,10 +1202,21 @@ fn pod_text(out: &mut String, pod: &Pod) {
 fn container_text(out: &mut String, init: bool, c: &ContainerView) {
     let _ = writeln!(
         out,
-        "  {} {} ({})",
-        if init { "init container" } else { "container" },
+        "  {} {} ({}){}",
+        if c.native_sidecar {
+            "native sidecar"
+        } else if init {
+            "init container"
+        } else {
+            "container"
+        },
         c.name,
-        c.image
+        c.image,
+        if c.native_sidecar {
+            ": starts before the other containers, runs beside them, stops after them"
+        } else {
+            ""
+        }
     );
     let mut t = Table::default();
     for m in &c.mounts {

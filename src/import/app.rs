@@ -298,6 +298,8 @@ fn claims_sections(spec: &Value, ctx: &mut Ctx, doc: &mut Doc) {
             continue;
         }
         let s = &claim["spec"];
+        let mut mount = mount.clone();
+        super::pod::settle_mount_list(&mut mount);
         let mut e = Entries::new();
         e.extend(mount.iter().filter(|(k, _)| k == "mount").cloned());
         push(
@@ -402,6 +404,7 @@ fn pod_dir_sections(ctx: &Ctx, doc: &mut Doc) {
         }
         let mut e = source.clone();
         e.extend(mount.iter().cloned());
+        super::pod::settle_mount_list(&mut e);
         doc.sections
             .push((format!("[volumes.{}]", super::toml_out::key(name)), e));
     }

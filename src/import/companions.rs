@@ -10,7 +10,7 @@ use crate::read::yamlread::Value;
 use super::shared::Object;
 use super::shared::{inherited, push, set, str_table, DataFile, SERVER_ANNOTATIONS};
 use super::toml_out::{Doc, Entries, Val};
-use super::value::{int, items, string_map, text};
+use super::value::{int, items, string_map, strings, text};
 
 /// The label Kubernetes sets on every Namespace to its own name.
 const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
@@ -31,7 +31,7 @@ pub fn companions(objects: &[Object], set: usize, doc: &mut Doc) -> Vec<usize> {
             used.push(i);
         }
     }
-    used.extend(service_account(objects, sts, doc));
+    used.extend(service_account(objects, sts, doc).into_iter().flatten());
     let headless = text(&sts.value["spec"]["serviceName"]);
     let client = objects.iter().position(|o| {
         ours(o, "Service")
@@ -73,11 +73,13 @@ fn sorted(mut pairs: Vec<(String, String)>) -> Vec<(String, String)> {
     pairs
 }
 
-/// `service_account = { create = true, ... }` when the input holds the account the pods run as.
+/// `service_account = { create = true, ... }` when the input holds the
+/// account the pods run as, with the `rules` of the roles bound to it; the
+/// indices of the account, the roles and the bindings.
 ///
 /// Only the first StatefulSet running as an account makes it: the others
 /// name it (two descriptions making one object cannot render together).
-fn service_account(objects: &[Object], sts: &Object, doc: &mut Doc) -> Option<usize> {
+fn service_account(objects: &[Object], sts: &Object, doc: &mut Doc) -> Option<Vec<usize>> {
     let account = |o: &Object| text(&o.value["spec"]["template"]["spec"]["serviceAccountName"]);
     let name = account(sts)?;
     let i = objects.iter().position(|o| {
@@ -96,7 +98,7 @@ fn service_account(objects: &[Object], sts: &Object, doc: &mut Doc) -> Option<us
     }
     let mut t = vec![("create".to_owned(), Val::Bool(true))];
     if name != sts.name {
-        t.push(("name".to_owned(), Val::Str(name)));
+        t.push(("name".to_owned(), Val::Str(name.clone())));
     }
     let own = own_annotations(&objects[i].value, &doc.top);
     push(
@@ -104,8 +106,87 @@ fn service_account(objects: &[Object], sts: &Object, doc: &mut Doc) -> Option<us
         "annotations",
         Some(str_table(own, SERVER_ANNOTATIONS)),
     );
+    let mut used = vec![i];
+    let mut rules = Vec::new();
+    for cluster in [false, true] {
+        if let Some((role, binding)) = bound_role(objects, sts, &name, cluster) {
+            rules.extend(
+                items(&objects[role].value["rules"])
+                    .iter()
+                    .filter_map(|r| rule(r, cluster)),
+            );
+            used.extend([role, binding]);
+        }
+    }
+    push(&mut t, "rules", Some(Val::Arr(rules)));
     set(&mut doc.top, "service_account", Val::Table(t));
-    Some(i)
+    Some(used)
+}
+
+/// The Role (or, with `cluster`, the ClusterRole) bound to the account
+/// `account` of `sts`'s namespace and to nothing else, and its binding.
+fn bound_role(
+    objects: &[Object],
+    sts: &Object,
+    account: &str,
+    cluster: bool,
+) -> Option<(usize, usize)> {
+    let (binding_kind, role_kind) = if cluster {
+        ("ClusterRoleBinding", "ClusterRole")
+    } else {
+        ("RoleBinding", "Role")
+    };
+    let binding = objects.iter().position(|o| {
+        let subjects = items(&o.value["subjects"]);
+        let subject_namespace = subjects.first().and_then(|s| text(&s["namespace"]));
+        o.kind == binding_kind
+            && (cluster || o.namespace == sts.namespace)
+            && text(&o.value["roleRef"]["kind"]).as_deref() == Some(role_kind)
+            && subjects.len() == 1
+            && text(&subjects[0]["kind"]).as_deref() == Some("ServiceAccount")
+            && text(&subjects[0]["name"]).as_deref() == Some(account)
+            && (subject_namespace == sts.namespace || (!cluster && subject_namespace.is_none()))
+    })?;
+    let role_name = text(&objects[binding].value["roleRef"]["name"])?;
+    let role = objects.iter().position(|o| {
+        o.kind == role_kind && o.name == role_name && (cluster || o.namespace == sts.namespace)
+    })?;
+    Some((role, binding))
+}
+
+/// One rule of a Role, as `service_account.rules` writes it: `api_groups`
+/// left out when kubetoml infers the same single group.
+fn rule(r: &Value, cluster: bool) -> Option<Val> {
+    let resources = strings(&r["resources"]);
+    let verbs = strings(&r["verbs"]);
+    if resources.is_empty() || verbs.is_empty() {
+        // A rule of `nonResourceURLs`: not expressible, and listed as a difference.
+        return None;
+    }
+    let groups = strings(&r["apiGroups"]);
+    let inferred = match &groups[..] {
+        [g] => resources
+            .iter()
+            .all(|res| crate::check::rbac::built_in(res).is_some_and(|b| b.group == g)),
+        _ => false,
+    };
+    let list = |v: Vec<String>| Val::Arr(v.into_iter().map(Val::Str).collect());
+    let mut e = vec![
+        ("resources".to_owned(), list(resources)),
+        ("verbs".to_owned(), list(verbs)),
+    ];
+    if !inferred {
+        e.push(("api_groups".to_owned(), list(groups)));
+    }
+    push(
+        &mut e,
+        "resource_names",
+        Some(list(strings(&r["resourceNames"]))),
+    );
+    if cluster {
+        e.push(("cluster".to_owned(), Val::Bool(true)));
+    }
+    Some(Val::Table(e))
 }
 
 /// An object's annotations that the top-level `annotations` do not give it.

@@ -54,7 +54,14 @@ pub(super) const DEFAULTS: &[(&str, &str)] = &[
 ];
 
 /// Kinds kubetoml names after the app, whatever the input called them.
-pub(super) const RENAMED_KINDS: &[&str] = &["PodDisruptionBudget", "NetworkPolicy"];
+pub(super) const RENAMED_KINDS: &[&str] = &[
+    "PodDisruptionBudget",
+    "NetworkPolicy",
+    "Role",
+    "RoleBinding",
+    "ClusterRole",
+    "ClusterRoleBinding",
+];
 
 enum Change {
     Dropped,

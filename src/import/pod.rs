@@ -101,16 +101,27 @@ pub fn main_and_others(pod: &Value, ctx: &mut Ctx, doc: &mut Doc) {
     }
     push(&mut doc.top, "image_pull_secrets", Some(Val::Arr(pull)));
     doc.sections.extend(probes);
-    for (list, role, header) in [
-        ("initContainers", Role::Init, "[[init_containers]]"),
-        ("containers", Role::Sidecar, "[[sidecars]]"),
-    ] {
-        let skip = usize::from(role == Role::Sidecar);
-        for c in items(&pod[list]).iter().skip(skip) {
-            let mut unused = Vec::new();
-            let entries = container(c, role, ctx, &mut unused);
-            doc.sections.push((header.to_owned(), entries));
+    // An init container with `restartPolicy: Always` is a native sidecar:
+    // kubetoml places those before the init containers, so one written
+    // after an init container shows up as a difference.
+    let mut native = Vec::new();
+    for c in items(&pod["initContainers"]) {
+        let mut unused = Vec::new();
+        if text(&c["restartPolicy"]).as_deref() == Some("Always") {
+            let mut entries = container(c, Role::Sidecar, ctx, &mut unused);
+            entries.insert(1, ("native".to_owned(), Val::Bool(true)));
+            native.push(("[[sidecars]]".to_owned(), entries));
+        } else {
+            let entries = container(c, Role::Init, ctx, &mut unused);
+            doc.sections
+                .push(("[[init_containers]]".to_owned(), entries));
         }
+    }
+    doc.sections.extend(native);
+    for c in items(&pod["containers"]).iter().skip(1) {
+        let mut unused = Vec::new();
+        let entries = container(c, Role::Sidecar, ctx, &mut unused);
+        doc.sections.push(("[[sidecars]]".to_owned(), entries));
     }
 }
 
@@ -477,15 +488,8 @@ fn mounts(c: &Value, role: Role, ctx: &mut Ctx) -> Vec<Val> {
         }
         if let Some(claim) = ctx.claims.iter_mut().find(|(n, _)| *n == name) {
             if role == Role::Main {
-                // The format mounts a volume once: a second mount is listed as dropped.
-                if claim.1.iter().any(|(k, _)| k == "mount") {
-                    continue;
-                }
-                set(&mut claim.1, "mount", Val::Str(path));
-                push(&mut claim.1, "sub_path", str_val(&m["subPath"]));
-                if let Some(true) = boolean(&m["readOnly"]) {
-                    claim.1.push(("read_only".to_owned(), Val::Bool(true)));
-                }
+                let read_only = boolean(&m["readOnly"]) == Some(true);
+                add_mount(&mut claim.1, path, text(&m["subPath"]), read_only);
             } else if !names.contains(&Val::Str(name.clone())) {
                 // The format mounts every claim in the main container: one it
                 // leaves out takes this container's path there too.
@@ -532,4 +536,66 @@ fn mounts(c: &Value, role: Role, ctx: &mut Ctx) -> Vec<Val> {
         );
     }
     names
+}
+
+/// Adds one mount of a volume to its `[volumes.NAME]` entries: the first as
+/// `mount = PATH` with `sub_path` and `read_only`, a second one turns
+/// `mount` into a list of `{ path, sub_path, read_only }`.
+fn add_mount(e: &mut Entries, path: String, sub_path: Option<String>, read_only: bool) {
+    fn entry(path: String, sub_path: Option<String>, read_only: bool) -> Val {
+        let mut t = vec![("path".to_owned(), Val::Str(path))];
+        t.extend(sub_path.map(|s| ("sub_path".to_owned(), Val::Str(s))));
+        if read_only {
+            t.push(("read_only".to_owned(), Val::Bool(true)));
+        }
+        Val::Table(t)
+    }
+    fn take(e: &mut Entries, key: &str) -> Option<Val> {
+        let at = e.iter().position(|(k, _)| k == key)?;
+        Some(e.remove(at).1)
+    }
+    let Some(slot) = e.iter().position(|(k, _)| k == "mount") else {
+        e.push(("mount".to_owned(), Val::Str(path)));
+        push(e, "sub_path", sub_path.map(Val::Str));
+        if read_only {
+            e.push(("read_only".to_owned(), Val::Bool(true)));
+        }
+        return;
+    };
+    let added = entry(path, sub_path, read_only);
+    let list = match e[slot].1.clone() {
+        Val::Arr(mut list) => {
+            list.push(added);
+            list
+        }
+        Val::Str(first) => {
+            let first_sub = match take(e, "sub_path") {
+                Some(Val::Str(s)) => Some(s),
+                _ => None,
+            };
+            let first_read_only = take(e, "read_only") == Some(Val::Bool(true));
+            vec![entry(first, first_sub, first_read_only), added]
+        }
+        _ => return,
+    };
+    set(e, "mount", Val::Arr(list));
+}
+
+/// A `mount` list whose entries are all read-only says so once, as the
+/// volume's `read_only` (which also makes a shared claim's volume read-only,
+/// as kubetoml renders it).
+pub fn settle_mount_list(e: &mut Entries) {
+    let Some((_, Val::Arr(list))) = e.iter_mut().find(|(k, _)| k == "mount") else {
+        return;
+    };
+    let read_only = |v: &Val| matches!(v, Val::Table(t) if t.iter().any(|(k, v)| k == "read_only" && *v == Val::Bool(true)));
+    if !list.iter().all(read_only) {
+        return;
+    }
+    for v in list.iter_mut() {
+        if let Val::Table(t) = v {
+            t.retain(|(k, _)| k != "read_only");
+        }
+    }
+    e.push(("read_only".to_owned(), Val::Bool(true)));
 }

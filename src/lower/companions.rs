@@ -3,13 +3,17 @@
 //! selects exactly the app's pods, by the StatefulSet's selector.
 
 use super::context::*;
+use super::rbac::Rbac;
 
 /// Who the pods run as: the account's name, whether a token is mounted,
 /// and the ServiceAccount object when kubetoml creates it.
+#[derive(Default)]
 pub(super) struct PodIdentity {
     pub(super) name: Option<String>,
     pub(super) automount: Option<bool>,
     pub(super) object: Option<ServiceAccount>,
+    /// What the account may do, when kubetoml creates it with `rules`.
+    pub(super) rbac: Rbac,
 }
 
 /// The label Kubernetes sets on every Namespace to its own name.
@@ -49,9 +53,8 @@ impl Lowerer<'_> {
         let automount = automount.map(|a| *a.get_ref());
         let Some(account) = account else {
             return PodIdentity {
-                name: None,
                 automount,
-                object: None,
+                ..Default::default()
             };
         };
         let span = account.span();
@@ -62,7 +65,7 @@ impl Lowerer<'_> {
                 return PodIdentity {
                     name: Some(name.into_inner()),
                     automount,
-                    object: None,
+                    ..Default::default()
                 };
             }
             spec::ServiceAccountSpec::Table(t) => t,
@@ -84,7 +87,7 @@ impl Lowerer<'_> {
                 return PodIdentity {
                     name: None,
                     automount,
-                    object: None,
+                    ..Default::default()
                 };
             }
         };
@@ -102,10 +105,12 @@ impl Lowerer<'_> {
         let object = create.then(|| ServiceAccount {
             metadata: app.metadata(&name, StringMap::new(), annotations),
         });
+        let rbac = self.rbac(&table.rules, create, &name, app);
         PodIdentity {
             name: Some(name),
             automount,
             object,
+            rbac,
         }
     }
 

@@ -12,6 +12,9 @@ pub(super) enum Role {
     Main,
     /// A `[[sidecars]]` entry.
     Sidecar,
+    /// A `[[sidecars]]` entry with `native = true`: an init container that
+    /// keeps running (`restartPolicy: Always`), which may have probes and hooks.
+    NativeSidecar,
     /// An `[[init_containers]]` entry.
     Init,
 }
@@ -140,6 +143,7 @@ impl Lowerer<'_> {
             pre_stop,
             volume_mounts,
             security_context: None,
+            restart_always: role == Role::NativeSidecar,
         }
     }
 
@@ -165,7 +169,7 @@ impl Lowerer<'_> {
                         "the app has no `image`".to_owned(),
                         "add `image = \"registry/name:tag\"` at the top, next to `name`",
                     ),
-                    Role::Sidecar | Role::Init => (
+                    Role::Sidecar | Role::NativeSidecar | Role::Init => (
                         format!("container `{}` has no `image`", c.name.get_ref()),
                         "add `image = \"registry/name:tag\"` to this container's table",
                     ),

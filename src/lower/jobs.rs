@@ -271,7 +271,8 @@ impl Lowerer<'_> {
         let mut listable = base.mounts.listable();
         let mut usable = Vec::new();
         for m in names {
-            match base.mounts.mountable.get(m.get_ref()) {
+            // A volume mounted at several paths has one name.
+            match base.mounts.mountable.get(m.get_ref()).and_then(|vms| vms.first()) {
                 Some(vm) if !pod_volume(&vm.name) => {
                     self.error_help(
                         format!("`{}` is a claim template: every StatefulSet pod has its own", m.get_ref()),

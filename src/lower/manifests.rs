@@ -206,6 +206,12 @@ fn generated(model: &Model) -> BTreeMap<(String, Option<String>, String), String
     if let Some(s) = &model.service_account {
         add(Kind::ServiceAccount, &s.metadata);
     }
+    for r in &model.roles {
+        add(r.kind.clone(), &r.metadata);
+    }
+    for b in &model.role_bindings {
+        add(b.kind.clone(), &b.metadata);
+    }
     model
         .config_maps
         .iter()

@@ -28,6 +28,7 @@ mod manifests;
 mod network;
 mod pod;
 mod probe;
+mod rbac;
 mod workload;
 
 use context::*;
@@ -203,6 +204,8 @@ impl Lowerer<'_> {
         app.name_ok.then_some(Model {
             namespace: self.namespace_object(create_namespace.as_ref(), namespace.as_ref(), &app),
             service_account: identity.object,
+            roles: identity.rbac.roles,
+            role_bindings: identity.rbac.bindings,
             config_maps,
             secrets,
             client_service: self.client_service(client_service.as_ref(), &app, &ports, &service),

@@ -44,8 +44,9 @@ pub(super) struct Mounts {
     /// emptyDir and existing-claim volumes, by name.
     pub(super) other_volumes: Vec<OtherVolume>,
     /// Every mount, by the name a container's `mounts` lists: a volume's or
-    /// an object's table key. The main container mounts all of them.
-    pub(super) mountable: BTreeMap<String, VolumeMount>,
+    /// an object's table key. The main container mounts all of them; a
+    /// volume mounted at several paths has several.
+    pub(super) mountable: BTreeMap<String, Vec<VolumeMount>>,
     /// `[claims.X]`, by table key: the mount and the volume, for the
     /// containers that list them (never the main container by default).
     pub(super) claims: BTreeMap<String, (VolumeMount, OtherVolume)>,
@@ -53,9 +54,9 @@ pub(super) struct Mounts {
 
 impl Mounts {
     /// What a container's `mounts` may list: every mountable, and the claims.
-    pub(super) fn listable(&self) -> BTreeMap<String, VolumeMount> {
+    pub(super) fn listable(&self) -> BTreeMap<String, Vec<VolumeMount>> {
         let mut all = self.mountable.clone();
-        all.extend(self.claims.iter().map(|(k, (m, _))| (k.clone(), m.clone())));
+        all.extend(self.claims.iter().map(|(k, (m, _))| (k.clone(), vec![m.clone()])));
         all
     }
 }
@@ -92,6 +93,7 @@ pub(super) fn main_container(name: Spanned<String>) -> spec::ContainerSpec {
         lifecycle: None,
         security_context: None,
         mounts: Vec::new(),
+        native: None,
     }
 }
 
@@ -213,32 +215,31 @@ impl Lowerer<'_> {
         objects: &[DataObject],
         claims: &[ClaimUse],
     ) -> Mounts {
-        let mount_paths = (volumes.iter())
-            .filter_map(|(name, v)| Some((name.get_ref().as_str(), v.get_ref().mount.as_ref()?)))
-            .chain((objects.iter()).filter_map(|o| Some((o.key.as_str(), o.uses.mount.as_ref()?))))
-            .chain(claims.iter().map(|c| (c.claim.key.as_str(), &c.mount)))
-            .collect();
+        let mut mountable: BTreeMap<String, Vec<VolumeMount>> = BTreeMap::new();
+        let mut mount_paths = Vec::new();
+        let mut volume_names: BTreeMap<String, Span> = BTreeMap::new();
+        for (vname, v) in volumes {
+            volume_names.insert(vname.get_ref().clone(), vname.span());
+            let mounts = self.volume_mounts(vname.get_ref(), v.get_ref());
+            if mounts.is_empty() {
+                continue;
+            }
+            let listed = mountable.entry(vname.get_ref().clone()).or_default();
+            for (path, mount) in mounts {
+                mount_paths.push((vname.get_ref().as_str(), path));
+                listed.push(mount);
+            }
+        }
+        mount_paths.extend(
+            (objects.iter())
+                .filter_map(|o| Some((o.key.as_str(), o.uses.mount.clone()?))),
+        );
+        mount_paths.extend(claims.iter().map(|c| (c.claim.key.as_str(), c.mount.clone())));
         self.mount_paths(mount_paths);
         let claims_in = claims;
         let claims = (claims.iter())
             .map(|c| (c.claim.key.clone(), claim_mount(c)))
             .collect();
-        let mut mountable: BTreeMap<String, VolumeMount> = BTreeMap::new();
-        let mut volume_names: BTreeMap<String, Span> = BTreeMap::new();
-        for (vname, v) in volumes {
-            volume_names.insert(vname.get_ref().clone(), vname.span());
-            if let Some(mount) = &v.get_ref().mount {
-                mountable.insert(
-                    vname.get_ref().clone(),
-                    VolumeMount {
-                        name: vname.get_ref().clone(),
-                        mount_path: mount.get_ref().clone(),
-                        sub_path: v.get_ref().sub_path.as_ref().map(|s| s.get_ref().clone()),
-                        read_only: v.get_ref().read_only.unwrap_or(false),
-                    },
-                );
-            }
-        }
         let other_volumes = (volumes.iter())
             .filter_map(|(name, v)| self.other_volume(name, v.get_ref()))
             .collect();
@@ -280,12 +281,12 @@ impl Lowerer<'_> {
             volume_names.insert(volume.name.clone(), o.key_span.clone());
             mountable.insert(
                 key,
-                VolumeMount {
+                vec![VolumeMount {
                     name: volume.name.clone(),
                     mount_path: mount.get_ref().clone(),
                     sub_path: o.uses.sub_path.clone(),
                     read_only: true,
-                },
+                }],
             );
             pod_volumes.push(volume);
         }
@@ -307,6 +308,67 @@ impl Lowerer<'_> {
             mountable,
             claims,
         }
+    }
+
+    /// Where `[volumes.NAME]` is mounted: its `mount` path (with `sub_path`
+    /// and `read_only`), or each entry of its `mount` list; each with the
+    /// path as written, for errors.
+    fn volume_mounts(
+        &mut self,
+        name: &str,
+        v: &spec::VolumeSpec,
+    ) -> Vec<(Spanned<String>, VolumeMount)> {
+        let Some(mount) = &v.mount else {
+            return Vec::new();
+        };
+        let read_only = v.read_only.unwrap_or(false);
+        let entries = match mount.get_ref() {
+            spec::VolumeMountSpec::Path(path) => {
+                let sub_path = v.sub_path.as_ref().map(|s| s.get_ref().clone());
+                let vm = VolumeMount {
+                    name: name.to_owned(),
+                    mount_path: path.clone(),
+                    sub_path,
+                    read_only,
+                };
+                return vec![(Spanned::new(mount.span(), path.clone()), vm)];
+            }
+            spec::VolumeMountSpec::List(entries) => entries,
+        };
+        if let Some(sp) = &v.sub_path {
+            self.error_help(
+                "`sub_path` does not go with a list of mounts",
+                sp.span(),
+                "which mount?",
+                "give each entry of `mount` its own `sub_path`",
+            );
+        }
+        if entries.is_empty() {
+            self.error_help(
+                format!("volume `{name}` has an empty `mount` list"),
+                mount.span(),
+                "mounted nowhere",
+                "add `{ path = \"/data\" }`, or write `mount = \"/data\"`",
+            );
+        }
+        let mut out = Vec::new();
+        for e in entries {
+            let e = e.get_ref();
+            let sub_path = e.sub_path.as_ref().and_then(|sp| {
+                self.check(sp, "sub-path", validate::relative_path)
+                    .then(|| sp.get_ref().clone())
+            });
+            out.push((
+                e.path.clone(),
+                VolumeMount {
+                    name: name.to_owned(),
+                    mount_path: e.path.get_ref().clone(),
+                    sub_path,
+                    read_only: e.read_only.unwrap_or(read_only),
+                },
+            ));
+        }
+        out
     }
 
     /// `[volumes.X]` with `empty_dir` or `claim`: a pod volume rather than a
@@ -411,10 +473,10 @@ impl Lowerer<'_> {
 
     /// Mount paths must be absolute and distinct; the main container mounts
     /// every one of them. `mounts` holds each source's name and its `mount`.
-    fn mount_paths(&mut self, mut mounts: Vec<(&str, &Spanned<String>)>) {
+    fn mount_paths(&mut self, mut mounts: Vec<(&str, Spanned<String>)>) {
         mounts.sort_by_key(|(_, m)| m.span().start);
-        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
-        for (source, m) in mounts {
+        let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+        for (source, m) in &mounts {
             if !self.check(m, "mount path", validate::mount_path) {
                 continue;
             }
@@ -423,14 +485,19 @@ impl Lowerer<'_> {
                 p => p,
             };
             if let Some(first) = seen.get(path) {
+                let message = if first == source {
+                    format!("`{source}` is mounted twice at `{path}`")
+                } else {
+                    format!("`{source}` and `{first}` are both mounted at `{path}`")
+                };
                 self.error_help(
-                    format!("`{source}` and `{first}` are both mounted at `{path}`"),
+                    message,
                     m.span(),
                     "mount path already used",
                     "give each volume, configmap and secret its own `mount` path",
                 );
             } else {
-                seen.insert(path, source);
+                seen.insert(path.to_owned(), source);
             }
         }
     }
@@ -594,7 +661,7 @@ impl Lowerer<'_> {
         let config_env = (objects.iter())
             .flat_map(|o| o.uses.env.iter().cloned())
             .collect();
-        let all_mounts = mounts.mountable.values().cloned().collect();
+        let all_mounts = mounts.mountable.values().flatten().cloned().collect();
         let mut main = self.container(main, Role::Main, objects, ports, config_env, all_mounts);
         main.security_context = security;
         main.env_from
@@ -619,9 +686,10 @@ impl Lowerer<'_> {
         let mut names: BTreeSet<String> = [app.clone()].into();
         let mut containers = vec![main];
         let mut inits = Vec::new();
-        for (list, role) in [(sidecars, Role::Sidecar), (init_containers, Role::Init)] {
+        for (list, written_role) in [(sidecars, Role::Sidecar), (init_containers, Role::Init)] {
             for c in list {
                 let c = c.into_inner();
+                let role = self.native(&c, written_role);
                 if self.check(&c.name, "container name", |s| {
                     validate::dns_label(s, validate::LABEL_MAX)
                 }) && !names.insert(c.name.get_ref().clone())
@@ -658,7 +726,8 @@ impl Lowerer<'_> {
                     self.container(c, role, objects, ports, Vec::new(), container_mounts);
                 lowered.security_context = security;
                 match role {
-                    Role::Init => inits.push(lowered),
+                    // Sidecars come first in the list, so native ones precede the init containers.
+                    Role::Init | Role::NativeSidecar => inits.push(lowered),
                     Role::Main | Role::Sidecar => containers.push(lowered),
                 }
             }
@@ -666,21 +735,42 @@ impl Lowerer<'_> {
         (containers, inits)
     }
 
+    /// The role a `[[sidecars]]` or `[[init_containers]]` entry takes: a
+    /// sidecar with `native = true` is a native sidecar; `native` anywhere
+    /// else is an error (the release check is [`crate::check::policy`]'s).
+    fn native(&mut self, c: &spec::ContainerSpec, written: Role) -> Role {
+        match (&c.native, written) {
+            (Some(n), Role::Sidecar) if *n.get_ref() => Role::NativeSidecar,
+            (Some(n), Role::Init) => {
+                self.error_help(
+                    "`native` is for `[[sidecars]]`",
+                    n.span(),
+                    "not a sidecar",
+                    "an init container runs to completion; move this container to `[[sidecars]]` with `native = true` to keep it running",
+                );
+                written
+            }
+            _ => written,
+        }
+    }
+
     /// A sidecar's or init container's `mounts`, each a known mount, once.
     pub(super) fn container_mounts(
         &mut self,
         names: &[Spanned<String>],
-        mountable: &BTreeMap<String, VolumeMount>,
+        mountable: &BTreeMap<String, Vec<VolumeMount>>,
     ) -> Vec<VolumeMount> {
         let mut mounts: Vec<VolumeMount> = Vec::new();
+        let mut listed = BTreeSet::new();
         for m in names {
             match mountable.get(m.get_ref()) {
-                Some(vm) if mounts.iter().any(|seen| seen.name == vm.name) => self.error(
+                Some(_) if !listed.insert(m.get_ref()) => self.error(
                     format!("`{}` is listed twice in `mounts`", m.get_ref()),
                     m.span(),
                     "already mounted",
                 ),
-                Some(vm) => mounts.push(vm.clone()),
+                // A volume mounted at several paths is mounted at all of them.
+                Some(vms) => mounts.extend(vms.iter().cloned()),
                 None => {
                     let known: Vec<&str> = mountable.keys().map(String::as_str).collect();
                     let help = suggest(

@@ -266,6 +266,10 @@ pub struct Model {
     pub namespace: Option<Namespace>,
     /// The pods' ServiceAccount, when kubetoml creates it.
     pub service_account: Option<ServiceAccount>,
+    /// What the account may do: its Role, then its ClusterRole, each when it has rules.
+    pub roles: Vec<Role>,
+    /// The bindings of [`Model::roles`] to the account, in the same order.
+    pub role_bindings: Vec<RoleBinding>,
     /// Generated ConfigMaps, by name.
     pub config_maps: Vec<ConfigMap>,
     /// Generated Secrets, by name.
@@ -302,6 +306,53 @@ pub struct Namespace {
 pub struct ServiceAccount {
     /// Metadata.
     pub metadata: Metadata,
+}
+
+/// A Role or a ClusterRole granting the pods' service account its rules.
+/// Invariant: `kind` is [`Kind::Role`] (namespaced) or [`Kind::ClusterRole`]
+/// (no namespace, its name holds the app's namespace); `rules` is not empty.
+#[derive(Debug, Clone, Serialize)]
+pub struct Role {
+    /// `Role` or `ClusterRole`.
+    pub kind: Kind,
+    /// Metadata.
+    pub metadata: Metadata,
+    /// Its rules, in the order written (a rule whose resources span groups
+    /// is one rule per group).
+    pub rules: Vec<PolicyRule>,
+}
+
+/// One RBAC rule. Invariant: `api_groups`, `resources` and `verbs` are not empty.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PolicyRule {
+    /// `apiGroups`; `""` is the core group.
+    pub api_groups: Vec<String>,
+    /// `resources`.
+    pub resources: Vec<String>,
+    /// `resourceNames`; empty: every object.
+    pub resource_names: Vec<String>,
+    /// `verbs`.
+    pub verbs: Vec<String>,
+}
+
+/// A RoleBinding or ClusterRoleBinding of one [`Role`] to the pods' service
+/// account. Invariant: `kind` is `RoleBinding` for a `Role`,
+/// `ClusterRoleBinding` for a `ClusterRole`; a ClusterRoleBinding names the
+/// account's namespace.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoleBinding {
+    /// `RoleBinding` or `ClusterRoleBinding`.
+    pub kind: Kind,
+    /// Metadata.
+    pub metadata: Metadata,
+    /// `roleRef.kind`: `Role` or `ClusterRole`.
+    pub role_kind: Kind,
+    /// `roleRef.name`.
+    pub role_name: String,
+    /// The service account's name.
+    pub account: String,
+    /// The service account's namespace, when known.
+    pub account_namespace: Option<String>,
 }
 
 /// A Service with a cluster address. Invariant: `selector` equals the
@@ -860,6 +911,9 @@ pub struct Container {
     pub volume_mounts: Vec<VolumeMount>,
     /// Container `securityContext`.
     pub security_context: Option<ContainerSecurityContext>,
+    /// `restartPolicy: Always`: a native sidecar, an init container that
+    /// keeps running beside the others (only ever true in `init_containers`).
+    pub restart_always: bool,
 }
 
 /// A container port.
@@ -952,6 +1006,14 @@ pub enum Kind {
     PodDisruptionBudget,
     /// A NetworkPolicy.
     NetworkPolicy,
+    /// A Role.
+    Role,
+    /// A ClusterRole.
+    ClusterRole,
+    /// A RoleBinding.
+    RoleBinding,
+    /// A ClusterRoleBinding.
+    ClusterRoleBinding,
     /// A PersistentVolumeClaim.
     PersistentVolumeClaim,
     /// A Job.
@@ -975,6 +1037,10 @@ impl Kind {
             Kind::ServiceAccount => "ServiceAccount",
             Kind::PodDisruptionBudget => "PodDisruptionBudget",
             Kind::NetworkPolicy => "NetworkPolicy",
+            Kind::Role => "Role",
+            Kind::ClusterRole => "ClusterRole",
+            Kind::RoleBinding => "RoleBinding",
+            Kind::ClusterRoleBinding => "ClusterRoleBinding",
             Kind::PersistentVolumeClaim => "PersistentVolumeClaim",
             Kind::Job => "Job",
             Kind::CronJob => "CronJob",
@@ -983,7 +1049,7 @@ impl Kind {
 }
 
 impl Kind {
-    const KNOWN: [Kind; 11] = [
+    const KNOWN: [Kind; 15] = [
         Kind::ConfigMap,
         Kind::Secret,
         Kind::Service,
@@ -992,6 +1058,10 @@ impl Kind {
         Kind::ServiceAccount,
         Kind::PodDisruptionBudget,
         Kind::NetworkPolicy,
+        Kind::Role,
+        Kind::ClusterRole,
+        Kind::RoleBinding,
+        Kind::ClusterRoleBinding,
         Kind::PersistentVolumeClaim,
         Kind::Job,
         Kind::CronJob,

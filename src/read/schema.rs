@@ -26,7 +26,7 @@ use crate::check::policy::lints::LINTS;
 use crate::check::policy::pss::Level;
 use crate::read::spec::{
     BudgetSpec, BudgetTable, DataMount, DataMountFile, EmptyDirSpec, EmptyDirTable, EnvKeyRef,
-    EnvValue, HandlerSpec, HandlerTable, Quantity, ServiceAccountSpec, ServiceAccountTable, Spec,
+    EnvValue, HandlerSpec, HandlerTable, Quantity, ServiceAccountSpec, ServiceAccountTable, Spec, VolumeMountEntry, VolumeMountSpec,
 };
 
 /// Where the committed copy lives, relative to the repository.
@@ -288,6 +288,22 @@ value_or_table!(
     "string",
     "A directory to mount every key in, or `{ path, key }` for one key as one file."
 );
+
+impl JsonSchema for VolumeMountSpec {
+    fn schema_name() -> Cow<'static, str> {
+        "VolumeMountSpec".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "An absolute path, or a list of `{ path, sub_path, read_only }` to mount the volume at several paths.",
+            "anyOf": [
+                { "type": "string" },
+                { "type": "array", "items": generator.subschema_for::<VolumeMountEntry>() },
+            ]
+        })
+    }
+}
 
 impl JsonSchema for EnvValue {
     fn schema_name() -> Cow<'static, str> {

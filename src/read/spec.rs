@@ -626,6 +626,11 @@ pub struct ContainerSpec {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub mounts: Vec<Spanned<String>>,
+    /// Sidecars only: a native sidecar, an init container with
+    /// `restartPolicy: Always` that starts before the init containers and
+    /// stops after the main one (Kubernetes 1.29 and later).
+    #[schemars(with = "Option<bool>")]
+    pub native: Option<Spanned<bool>>,
 }
 
 /// A port: `80`, or `{ port = 53, protocol = "UDP" }`.
@@ -1096,6 +1101,35 @@ pub struct ServiceAccountTable {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]
     pub annotations: Map<String>,
+    /// What the pods may do through the API, when created: a Role and a
+    /// RoleBinding (and, for rules with `cluster = true`, a ClusterRole and
+    /// a ClusterRoleBinding).
+    #[serde(default)]
+    #[schemars(with = "Vec<RuleSpec>")]
+    pub rules: Vec<Spanned<RuleSpec>>,
+}
+
+/// One RBAC rule of `service_account.rules`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Resources, as `kubectl api-resources` names them, with subresources
+    /// as `pods/log` (required).
+    #[schemars(with = "Vec<String>")]
+    pub resources: Vec<Spanned<String>>,
+    /// Verbs: `get`, `list`, `watch`, `create`, `update`, `patch`, `delete`, ... (required).
+    #[schemars(with = "Vec<String>")]
+    pub verbs: Vec<Spanned<String>>,
+    /// API groups; inferred for Kubernetes' own resources, required for others.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub api_groups: Option<Vec<Spanned<String>>>,
+    /// Only these objects, by name.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub resource_names: Vec<Spanned<String>>,
+    /// In every namespace: a ClusterRole and ClusterRoleBinding (needs `namespace`).
+    #[schemars(with = "Option<bool>")]
+    pub cluster: Option<Spanned<bool>>,
 }
 
 // Not `#[serde(untagged)]`: that buffers the input and loses the spans inside.
@@ -1234,9 +1268,10 @@ pub struct RetentionSpec {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VolumeSpec {
-    /// Absolute path in the container (required).
-    #[schemars(with = "Option<String>")]
-    pub mount: Option<Spanned<String>>,
+    /// Absolute path in the container (required), or a list of
+    /// `{ path, sub_path, read_only }` to mount the volume at several paths.
+    #[schemars(with = "Option<VolumeMountSpec>")]
+    pub mount: Option<Spanned<VolumeMountSpec>>,
     /// Requested size, e.g. `"10Gi"` (required for a claim template).
     #[schemars(with = "Option<Quantity>")]
     pub size: Option<Spanned<Quantity>>,
@@ -1257,6 +1292,50 @@ pub struct VolumeSpec {
     pub sub_path: Option<Spanned<String>>,
     /// Mount read-only.
     pub read_only: Option<bool>,
+}
+
+/// A volume's `mount`: one path, or the volume at several paths.
+#[derive(Debug)]
+pub enum VolumeMountSpec {
+    /// `"/data"`: the whole volume (or `sub_path`) at one path.
+    Path(String),
+    /// `[{ path, sub_path, read_only }, ...]`: each entry one mount.
+    List(Vec<Spanned<VolumeMountEntry>>),
+}
+
+/// One entry of a `mount` list.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VolumeMountEntry {
+    /// Absolute path in the container.
+    #[schemars(with = "String")]
+    pub path: Spanned<String>,
+    /// Mount only this relative path of the volume.
+    #[schemars(with = "Option<String>")]
+    pub sub_path: Option<Spanned<String>>,
+    /// Mount read-only (default: the volume's `read_only`).
+    pub read_only: Option<bool>,
+}
+
+// Not `#[serde(untagged)]`: that buffers the input and loses the spans inside.
+impl<'de> Deserialize<'de> for VolumeMountSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = VolumeMountSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an absolute path, or a list `[{ path = \"/tmp\", sub_path = \"tmp\" }]`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<VolumeMountSpec, E> {
+                Ok(VolumeMountSpec::Path(v.to_owned()))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<VolumeMountSpec, A::Error> {
+                Deserialize::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                    .map(VolumeMountSpec::List)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// `empty_dir`: `true`, or `{ medium = "Memory", size_limit = "64Mi" }`.

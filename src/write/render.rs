@@ -54,6 +54,11 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "serviceaccount.yaml",
         include_str!("../../templates/serviceaccount.yaml"),
     ),
+    ("role.yaml", include_str!("../../templates/role.yaml")),
+    (
+        "rolebinding.yaml",
+        include_str!("../../templates/rolebinding.yaml"),
+    ),
     (
         "configmap.yaml",
         include_str!("../../templates/configmap.yaml"),
@@ -352,9 +357,10 @@ impl Templates {
     }
 
     /// Renders every object of `model`, in apply order: Namespace,
-    /// ServiceAccount, ConfigMaps, Secrets, the headless then the client
-    /// Service, PersistentVolumeClaims, PodDisruptionBudget, NetworkPolicy,
-    /// StatefulSet, Jobs, CronJobs, then the user's `extra_manifests`.
+    /// ServiceAccount, its Role and ClusterRole, their bindings, ConfigMaps,
+    /// Secrets, the headless then the client Service, PersistentVolumeClaims,
+    /// PodDisruptionBudget, NetworkPolicy, StatefulSet, Jobs, CronJobs, then
+    /// the user's `extra_manifests`.
     pub(crate) fn render(&self, model: &Model) -> Result<Vec<Document>, Error> {
         let mut docs = Vec::new();
         if let Some(ns) = &model.namespace {
@@ -367,6 +373,14 @@ impl Templates {
                 "serviceaccount.yaml",
                 sa,
             )?);
+        }
+        // Roles before bindings, as kustomize orders them: Role, ClusterRole,
+        // RoleBinding, ClusterRoleBinding.
+        for role in &model.roles {
+            docs.push(self.document(role.kind.clone(), &role.metadata, "role.yaml", role)?);
+        }
+        for b in &model.role_bindings {
+            docs.push(self.document(b.kind.clone(), &b.metadata, "rolebinding.yaml", b)?);
         }
         for cm in &model.config_maps {
             docs.push(self.document(Kind::ConfigMap, &cm.metadata, "configmap.yaml", cm)?);

@@ -331,3 +331,30 @@ fn hostile_names_in_the_file_are_quoted_and_escaped() {
     assert!(!stderr.contains("-n prod"), "{stderr}");
     settings().bind(|| insta::assert_snapshot!("against_hostile_names", stderr));
 }
+
+/// A binding's `roleRef` cannot change in place: a previous binding to
+/// another role is flagged with the way to replace it; an unchanged one passes.
+#[test]
+fn a_binding_to_another_role_fails() {
+    let p = Project::new();
+    let text = std::fs::read_to_string(p.path("web.toml")).unwrap();
+    let rules = "\n[service_account]\ncreate = true\nrules = [{ resources = [\"endpoints\"], verbs = [\"get\"] }]\n";
+    p.write("web.toml", &format!("{text}{rules}"));
+    let old = p.render_old();
+    assert_eq!(p.passes("old.yaml"), old);
+    let binding = "kind: RoleBinding\nmetadata:\n  name: web\n";
+    assert!(old.contains(binding), "{old}");
+    let before = old.replacen(
+        "roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n  name: web\n",
+        "roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: view\n",
+        1,
+    );
+    assert_ne!(before, old);
+    p.write("old.yaml", &before);
+    let stderr = p.fails("old.yaml");
+    assert!(
+        stderr.contains("kubectl delete rolebinding web -n default"),
+        "{stderr}"
+    );
+    settings().bind(|| insta::assert_snapshot!("against_role_ref", stderr));
+}

@@ -84,14 +84,25 @@ fn restricted(path: &Path) -> String {
 #[test]
 fn restricted_output_of_every_example_passes_checkov() {
     // One checkov run per check list: each run costs seconds.
-    let (all, read_only) = (visible_tempdir(), visible_tempdir());
+    let (all, read_only, with_token) = (visible_tempdir(), visible_tempdir(), visible_tempdir());
     let mut seen = 0;
     for entry in std::fs::read_dir("examples").unwrap() {
         let example = entry.unwrap().path();
         let name = example.file_name().unwrap().to_str().unwrap().to_owned();
         let path = example.join(format!("{name}.toml"));
         let yaml = restricted(&path);
-        std::fs::write(all.path().join(format!("{name}.yaml")), &yaml).unwrap();
+        // A service account with `rules` is one whose pods need their API
+        // token: CKV_K8S_38 (CIS 5.1.6, tokens "only where necessary") is
+        // met by the need, and checked on every other example.
+        let dir = if std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("\nrules = [")
+        {
+            with_token.path()
+        } else {
+            all.path()
+        };
+        std::fs::write(dir.join(format!("{name}.yaml")), &yaml).unwrap();
         if std::fs::read_to_string(&path)
             .unwrap()
             .contains("read_only_root_filesystem = true")
@@ -108,8 +119,15 @@ fn restricted_output_of_every_example_passes_checkov() {
         read_only.path().join("restricted.yaml").exists(),
         "examples/restricted asks for a read-only root"
     );
+    assert!(
+        with_token.path().join("peers.yaml").exists(),
+        "examples/peers grants its pods rules"
+    );
     run(all.path(), &CHECKS).unwrap();
     run(read_only.path(), &[READ_ONLY_ROOT]).unwrap();
+    let token = "CKV_K8S_38";
+    let without_token: Vec<&str> = CHECKS.iter().copied().filter(|c| *c != token).collect();
+    run(with_token.path(), &without_token).unwrap();
 }
 
 #[test]

@@ -196,8 +196,9 @@ fn check_companions(docs: &[Value], sts: &Value) {
         .flat_map(|c| c["ports"].as_sequence().into_iter().flatten())
         .map(|p| (&p["name"], &p["containerPort"], &p["protocol"]))
         .collect();
+    let cluster_scoped = ["Namespace", "ClusterRole", "ClusterRoleBinding"];
     for d in docs {
-        if d["kind"] != "Namespace" {
+        if !cluster_scoped.contains(&d["kind"].as_str().unwrap()) {
             assert_eq!(d["metadata"]["namespace"], sts["metadata"]["namespace"]);
         }
     }
@@ -234,6 +235,22 @@ fn check_companions(docs: &[Value], sts: &Value) {
             }
             "ServiceAccount" => {
                 assert_eq!(d["metadata"]["name"], pod["serviceAccountName"]);
+            }
+            "RoleBinding" | "ClusterRoleBinding" => {
+                // Bound to the pods' account, in their namespace, granting a role that is there.
+                let subject = &d["subjects"][0];
+                assert_eq!(subject["kind"], "ServiceAccount");
+                assert_eq!(subject["name"], pod["serviceAccountName"]);
+                if d["kind"] == "ClusterRoleBinding" {
+                    assert_eq!(subject["namespace"], sts["metadata"]["namespace"]);
+                }
+                let role = &d["roleRef"];
+                assert!(
+                    docs.iter().any(|r| r["kind"] == role["kind"]
+                        && r["metadata"]["name"] == role["name"]
+                        && !r["rules"].as_sequence().unwrap().is_empty()),
+                    "{role:?} is rendered beside its binding"
+                );
             }
             _ => {}
         }
@@ -450,4 +467,25 @@ fn changing_any_config_changes_the_pod_hash() {
     // Without KUBETOML_HASH_KEY a Secret is left out: the hash tells nothing of it
     // (tests/cli.rs checks the keyed hash).
     assert_eq!(base, hash_of("a=1\n", "pw2"), "a Secret value changed");
+}
+
+/// Every ```toml block of `docs/src/rbac.md` is a description that renders,
+/// with its objects wired to the pods as every example's are.
+#[test]
+fn the_rbac_chapter_examples_render() {
+    let text = std::fs::read_to_string("docs/src/rbac.md").unwrap();
+    let blocks: Vec<&str> = text
+        .split("```toml\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    assert_eq!(blocks.len(), 3, "the chapter's three examples");
+    let options = Options::new();
+    for block in blocks {
+        let out = kubetoml::resolve("doc.toml", block, Path::new("docs/src"), &options)
+            .and_then(|resolved| resolved.render(&Templates::builtin()))
+            .unwrap_or_else(|e| panic!("{}\n{block}", e.draw(false)));
+        let docs = documents(&out.to_yaml());
+        check_wiring(&docs, &BTreeSet::new());
+    }
 }

@@ -18,7 +18,7 @@ pub struct Lint {
 }
 
 /// Every warning a description can silence with `allow`.
-pub const LINTS: [Lint; 7] = [
+pub const LINTS: [Lint; 9] = [
     Lint {
         name: "latest-tag",
         summary: "an image without a tag, or tagged `latest`",
@@ -46,6 +46,14 @@ pub const LINTS: [Lint; 7] = [
     Lint {
         name: "feature-gate",
         summary: "a field behind a feature gate that is off by default in the target release",
+    },
+    Lint {
+        name: "rbac-wildcard",
+        summary: "`*` in a service account rule's verbs, resources or API groups",
+    },
+    Lint {
+        name: "rbac-reads-secrets",
+        summary: "a service account rule that reads Secrets (`get`, `list` or `watch`)",
     },
 ];
 
@@ -93,6 +101,7 @@ pub fn check(spec: &Spec) -> Vec<(&'static str, Diagnostic)> {
     }
     readiness(spec, &mut out);
     zone_spread(spec, &mut out);
+    out.extend(crate::check::rbac::lints(spec));
     out
 }
 

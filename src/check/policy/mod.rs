@@ -42,6 +42,7 @@ pub fn check(spec: &Spec, flag_version: Option<&str>) -> Checked {
     let (target, why) = target(spec, flag_version, &mut diags);
     pod_security(&pod(spec), level, target, &allow, &mut diags);
     versions(spec, target, &why, &allow, &mut diags);
+    diags.extend(crate::check::rbac::check(spec, target));
     for (name, d) in lints::check(spec) {
         if !allow.contains(name) {
             diags.push(d);
@@ -225,6 +226,11 @@ fn versioned_fields(spec: &Spec) -> Vec<(&'static FieldFact, Range<usize>)> {
         .chain(spec.sidecars.iter().map(|c| c.get_ref().lifecycle.as_ref()));
     for l in lifecycles.flatten() {
         sleeps(l, &mut used);
+    }
+    for c in &spec.sidecars {
+        if let Some(n) = c.get_ref().native.as_ref().filter(|n| *n.get_ref()) {
+            used.push((&kube_version::NATIVE_SIDECAR, n.span()));
+        }
     }
     let probes = std::iter::once(spec.probes.as_ref())
         .chain(spec.sidecars.iter().map(|c| c.get_ref().probes.as_ref()));
