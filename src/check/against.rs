@@ -307,7 +307,11 @@ fn compare_stateful_set(cx: &mut Cx<'_>, old: &Value, new: &Value) {
         );
     }
     // The API server fills in OrderedReady when it is not set.
-    let policy = |v| str_at(v, &["spec", "podManagementPolicy"]).unwrap_or("OrderedReady");
+    // Unset or empty, the API server stores its default.
+    let policy = |v| match str_at(v, &["spec", "podManagementPolicy"]) {
+        None | Some("") => "OrderedReady",
+        Some(p) => p,
+    };
     if policy(old) != policy(new) {
         cx.push(
             "spec.podManagementPolicy".into(),

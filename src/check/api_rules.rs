@@ -293,6 +293,15 @@ pub fn references(s: &str) -> Vec<&str> {
     names
 }
 
+/// Whether `$(name)` could name a variable (`[-._a-zA-Z][-._a-zA-Z0-9]*`, as
+/// Kubernetes allows): `$(cat "$F")` in a shell command is the shell's.
+fn variable_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic() || matches!(c, '-' | '.' | '_'))
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+}
+
 /// Variables Kubernetes may set itself from the namespace's Services
 /// (`WEB_SERVICE_HOST`, `WEB_PORT_80_TCP`, ...), which kubetoml cannot know.
 fn may_be_service_link(name: &str) -> bool {
@@ -576,7 +585,7 @@ impl<'a> Container<'a> {
             if let EnvValue::Literal(text) = value.get_ref() {
                 let mut named: BTreeSet<&str> = BTreeSet::new();
                 for name in references(text) {
-                    if name.is_empty() || earlier.contains(name) || !named.insert(name) {
+                    if !variable_name(name) || earlier.contains(name) || !named.insert(name) {
                         continue;
                     }
                     let found = if from_objects.contains(name) {
@@ -596,7 +605,7 @@ impl<'a> Container<'a> {
         for s in self.command.into_iter().chain(self.args).flatten() {
             let mut named: BTreeSet<&str> = BTreeSet::new();
             for name in references(s.get_ref()) {
-                if !name.is_empty() && unknown(name) && named.insert(name) {
+                if variable_name(name) && unknown(name) && named.insert(name) {
                     out.push(reference_warning(name, s.span(), Found::Nowhere, ""));
                 }
             }
@@ -870,5 +879,17 @@ mod tests {
         assert_eq!(references("$(A"), Vec::<&str>::new());
         assert_eq!(references("cost: $5, ${HOME}"), Vec::<&str>::new());
         assert_eq!(references("$()"), [""]);
+    }
+
+    #[test]
+    fn shell_command_substitutions_are_not_variables() {
+        let spec = parse(
+            "name = \"a\"\nimage = \"x\"\ncommand = [\"sh\", \"-c\", \"P=$(cat \\\"$F\\\") $(< $G) $(NOPE)\"]\n",
+        );
+        let warnings: Vec<String> = check(&spec).into_iter().map(|d| d.message).collect();
+        assert_eq!(
+            warnings,
+            ["`$(NOPE)` names no environment variable of this container: Kubernetes leaves it as written"]
+        );
     }
 }

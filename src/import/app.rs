@@ -166,11 +166,13 @@ fn build_app(objects: &[Object], set: usize, owned: &[usize], extras: bool) -> R
         data.extend(t.files);
         used.extend(t.object);
     }
+    let mut extra_objects = Vec::new();
     if extras {
         let found = super::companions::extra_manifests(objects, set, &used, &mut doc);
         if let Some((file, extra)) = found {
             data.push(file);
-            used.extend(extra);
+            used.extend(extra.iter().copied());
+            extra_objects = extra;
         }
     }
     Ok(App {
@@ -179,6 +181,7 @@ fn build_app(objects: &[Object], set: usize, owned: &[usize], extras: bool) -> R
         doc,
         data,
         objects: used,
+        extras: extra_objects,
     })
 }
 
@@ -246,10 +249,11 @@ fn service(objects: &[Object], sts: &Object, top: &Entries, doc: &mut Doc) -> Op
 
 fn statefulset_section(spec: &Value, doc: &mut Doc) {
     let mut e = Entries::new();
+    // `""` is what Kubernetes takes for its default, `OrderedReady`.
     push(
         &mut e,
         "pod_management_policy",
-        str_val(&spec["podManagementPolicy"]),
+        str_val(&spec["podManagementPolicy"]).filter(|p| *p != Val::Str(String::new())),
     );
     let strategy = &spec["updateStrategy"];
     if !strategy.is_null() {

@@ -76,11 +76,26 @@ fn sorted(mut pairs: Vec<(String, String)>) -> Vec<(String, String)> {
 /// `service_account = { create = true, ... }` when the input holds the
 /// account the pods run as, with the `rules` of the roles bound to it; the
 /// indices of the account, the roles and the bindings.
+///
+/// Only the first StatefulSet running as an account makes it: the others
+/// name it (two descriptions making one object cannot render together).
 fn service_account(objects: &[Object], sts: &Object, doc: &mut Doc) -> Option<Vec<usize>> {
-    let name = text(&sts.value["spec"]["template"]["spec"]["serviceAccountName"])?;
+    let account = |o: &Object| text(&o.value["spec"]["template"]["spec"]["serviceAccountName"]);
+    let name = account(sts)?;
     let i = objects.iter().position(|o| {
         o.kind == "ServiceAccount" && o.name == name && o.namespace == sts.namespace
     })?;
+    let first = objects
+        .iter()
+        .find(|o| {
+            o.kind == "StatefulSet"
+                && o.namespace == sts.namespace
+                && account(o).as_ref() == Some(&name)
+        })
+        .is_some_and(|o| o.name == sts.name);
+    if !first {
+        return None;
+    }
     let mut t = vec![("create".to_owned(), Val::Bool(true))];
     if name != sts.name {
         t.push(("name".to_owned(), Val::Str(name.clone())));

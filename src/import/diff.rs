@@ -25,7 +25,7 @@ const SERVER: &[&str] = &[
 ];
 
 /// Values the API server fills in when they are left out: (end of the path, value).
-const DEFAULTS: &[(&str, &str)] = &[
+pub(super) const DEFAULTS: &[(&str, &str)] = &[
     (".dnsPolicy", "ClusterFirst"),
     (".restartPolicy", "Always"),
     (".schedulerName", "default-scheduler"),
@@ -41,16 +41,20 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("ports[].protocol", "TCP"),
     ("type", "Opaque"),
     ("spec.podManagementPolicy", "OrderedReady"),
+    ("spec.podManagementPolicy", ""),
     ("spec.updateStrategy.type", "RollingUpdate"),
     ("spec.revisionHistoryLimit", "10"),
     ("spec.replicas", "1"),
     ("fieldRef.apiVersion", "v1"),
     ("resourceFieldRef.divisor", "0"),
     ("emptyDir.medium", ""),
+    ("spec.template.spec.hostNetwork", "false"),
+    ("spec.template.spec.hostIPC", "false"),
+    ("spec.template.spec.hostPID", "false"),
 ];
 
 /// Kinds kubetoml names after the app, whatever the input called them.
-const RENAMED_KINDS: &[&str] = &[
+pub(super) const RENAMED_KINDS: &[&str] = &[
     "PodDisruptionBudget",
     "NetworkPolicy",
     "Role",
@@ -70,6 +74,19 @@ struct Diff<'a> {
     label: String,
     secret: bool,
     out: &'a mut Vec<String>,
+    /// Every change that is neither a default nor a server field: (path, what).
+    changes: Vec<(String, Kind)>,
+}
+
+/// What a difference does to a field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// The input has it; the render does not.
+    Dropped,
+    /// The render has it; the input does not.
+    Added,
+    /// Both have it, with other values.
+    Changed,
 }
 
 /// The differences between the input objects `app` expresses and what its description renders.
@@ -111,11 +128,28 @@ pub fn compare(
             label: format!("{}: {}/{}", o.file, o.kind, o.name),
             secret: kind == "Secret",
             out: &mut out,
+            changes: Vec::new(),
         };
         diff.normalize(&kind, &mut input, r);
         diff.value("", &input, r);
     }
     out
+}
+
+/// The changes rendering makes to `o` (as `rendered`): (path, what), with
+/// Kubernetes' defaults, server fields and renames that change nothing left out.
+pub fn changes(o: &Object, rendered: &Value) -> Vec<(String, Kind)> {
+    let mut lines = Vec::new();
+    let mut input = o.value.clone();
+    let mut diff = Diff {
+        label: String::new(),
+        secret: o.kind == "Secret",
+        out: &mut lines,
+        changes: Vec::new(),
+    };
+    diff.normalize(&o.kind, &mut input, rendered);
+    diff.value("", &input, rendered);
+    diff.changes
 }
 
 impl Diff<'_> {
@@ -271,6 +305,13 @@ impl Diff<'_> {
         let secret = self.secret
             && !shape.starts_with("metadata.name")
             && !shape.starts_with("metadata.labels");
+        let kept = SERVER.contains(&shape.as_str()) || default;
+        match change {
+            Change::Dropped if !kept => self.changes.push((path.to_owned(), Kind::Dropped)),
+            Change::Added(_) if !default => self.changes.push((path.to_owned(), Kind::Added)),
+            Change::Changed(..) => self.changes.push((path.to_owned(), Kind::Changed)),
+            _ => {}
+        }
         let message = match change {
             Change::Dropped if SERVER.contains(&shape.as_str()) => {
                 "set by the server, dropped".to_owned()
@@ -307,9 +348,14 @@ fn distinct(list: &[Value], key: &dyn Fn(&Value) -> Option<String>) -> Option<Ve
 /// one volume may be mounted at several paths) by `mountPath` in both.
 fn keys(a: &[Value], b: &[Value]) -> Option<(Vec<String>, Vec<String>)> {
     let by_path = |v: &Value| text(&v["mountPath"]);
+    // The `items` of a ConfigMap or Secret volume: their order means nothing.
+    let by_key = |v: &Value| text(&v["key"]);
     match (names(a), names(b)) {
         (Some(x), Some(y)) => Some((x, y)),
-        _ => Some((distinct(a, &by_path)?, distinct(b, &by_path)?)),
+        _ => match (distinct(a, &by_path), distinct(b, &by_path)) {
+            (Some(x), Some(y)) => Some((x, y)),
+            _ => Some((distinct(a, &by_key)?, distinct(b, &by_key)?)),
+        },
     }
 }
 
@@ -381,7 +427,7 @@ fn join(path: &str, key: &str) -> String {
 }
 
 /// The path without list item names: `spec.ports[].protocol`.
-fn shape(path: &str) -> String {
+pub(super) fn shape(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     let mut depth = 0;
     for c in path.chars() {

@@ -30,6 +30,11 @@ pub fn pod_settings(template: &Value, top: &mut Entries) {
     );
     push(
         top,
+        "enable_service_links",
+        boolean(&pod["enableServiceLinks"]).map(Val::Bool),
+    );
+    push(
+        top,
         "priority_class_name",
         str_val(&pod["priorityClassName"]),
     );

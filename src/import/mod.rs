@@ -11,7 +11,9 @@
 mod app;
 mod companions;
 mod diff;
+mod exact;
 mod extras;
+pub mod fidelity;
 mod jobs;
 mod level;
 mod pod;
@@ -19,6 +21,7 @@ mod roles;
 mod shared;
 mod toml_out;
 mod value;
+mod yaml11;
 
 use shared::{bare, App, Object};
 
@@ -69,15 +72,125 @@ pub struct Imported {
 }
 
 /// Imports `inputs`: one description per StatefulSet found in them.
+///
+/// A StatefulSet whose description would not make the same pods (see
+/// [`exact`]), or would not compile, moves whole to `extra_manifests`, as
+/// does every object no description expresses: each is listed in the
+/// differences. When no StatefulSet is left to describe, the import fails.
 pub fn import(inputs: &[Input]) -> Result<Imported, Error> {
     let objects = read_objects(inputs)?;
-    let apps = app::build(&objects, &|app| check_render(app, &app.toml).is_ok())?;
-    let mut files = Vec::new();
+    let apps = app::build(&objects, &|app| {
+        check_render(app, &app.toml, &app.data).is_ok()
+    })?;
     let mut differences = Vec::new();
-    let mut used = vec![false; objects.len()];
+    // Each description, and whether companions were taken out of it.
+    let mut kept: Vec<(&App, toml_out::Doc, bool)> = Vec::new();
+    let mut expressed = vec![false; objects.len()];
+    let mut moved: Vec<(usize, String)> = Vec::new();
     for app in &apps {
-        let (toml, found) = settle_level(&objects, app, &mut used)?;
-        differences.extend(found);
+        let set = app.objects[0];
+        let mut used = vec![false; objects.len()];
+        let reason = match settle_level(&objects, app, &mut used) {
+            Ok(settled) if settled.pod_changes.is_empty() => {
+                let mut settled = settled;
+                let inexact = inexact_companions(&objects, app, &mut settled, &mut used);
+                let headless = inexact.iter().find(|(i, _)| {
+                    objects[*i].kind == "Service"
+                        && value::text(&objects[set].value["spec"]["serviceName"]).as_deref()
+                            == Some(objects[*i].name.as_str())
+                });
+                let reason = match headless {
+                    Some((_, why)) => Some(format!("its headless Service would change ({why})")),
+                    None => shared_service(&objects, set, &kept),
+                };
+                match reason {
+                    Some(reason) => reason,
+                    None => {
+                        let left_out = !inexact.is_empty();
+                        for (i, why) in inexact {
+                            moved.push((i, format!("its description would change it ({why})")));
+                        }
+                        differences.extend(settled.differences);
+                        for (e, u) in expressed.iter_mut().zip(used) {
+                            *e |= u;
+                        }
+                        kept.push((app, settled.doc, left_out));
+                        continue;
+                    }
+                }
+            }
+            Ok(settled) => format!(
+                "its pods would change ({}{})",
+                settled.pod_changes[..settled.pod_changes.len().min(3)].join(", "),
+                if settled.pod_changes.len() > 3 {
+                    format!(", and {} more", settled.pod_changes.len() - 3)
+                } else {
+                    String::new()
+                }
+            ),
+            Err(e) => format!(
+                "kubetoml refuses its description ({})",
+                e.diagnostics()
+                    .first()
+                    .map_or("no reason given".to_owned(), |d| d.message.clone())
+            ),
+        };
+        // A description with roles moves whole: every StatefulSet it makes.
+        for &i in app
+            .objects
+            .iter()
+            .filter(|&&i| objects[i].kind == "StatefulSet")
+        {
+            moved.push((i, reason.clone()));
+        }
+    }
+    if kept.is_empty() {
+        let reasons: Vec<String> = moved
+            .iter()
+            .map(|(i, why)| format!("{}/{}: {why}", objects[*i].kind, objects[*i].name))
+            .collect();
+        let file = moved
+            .first()
+            .map_or("import", |(i, _)| objects[*i].file.as_str());
+        let message = format!(
+            "`{file}`: no StatefulSet can be described exactly, so nothing was written (an import is exact, or moves an object to `extra_manifests` whole, or fails)"
+        );
+        return Err(Error::new(
+            ErrorKind::Invalid,
+            file,
+            "",
+            vec![crate::diag::Diagnostic::bare(message).with_help(reasons.join("\n"))],
+        ));
+    }
+    let carried: Vec<usize> = (0..objects.len()).filter(|&i| !expressed[i]).collect();
+    let mut files = Vec::new();
+    for (n, (app, doc, left_out)) in kept.iter().enumerate() {
+        let mut doc = doc.clone();
+        let mut data: Vec<shared::DataFile> =
+            app.data.iter().map(shared::DataFile::clone).collect();
+        let holds = n == 0 && !carried.is_empty();
+        if holds {
+            let path = carry(&objects, &carried, app, &mut doc, &mut data)?;
+            for &i in &carried {
+                let why = moved
+                    .iter()
+                    .find(|(m, _)| *m == i)
+                    .map_or("the format cannot say it", |(_, why)| why.as_str());
+                differences.push(format!(
+                    "{}: carried exactly in `{path}` (extra_manifests): {why}",
+                    objects[i].label()
+                ));
+            }
+        }
+        if holds || *left_out {
+            check_render(app, &doc.to_text(), &data).map_err(|e| {
+                bare(format!(
+                    "StatefulSet/{} with the objects no description expresses as extra manifests does not render: {}",
+                    app.name,
+                    e.diagnostics().first().map_or("", |d| d.message.as_str())
+                ))
+            })?;
+        }
         let toml_path = format!("{}.toml", app.name);
         if files.iter().any(|f: &File| f.path == toml_path) {
             return Err(bare(format!(
@@ -87,10 +200,10 @@ pub fn import(inputs: &[Input]) -> Result<Imported, Error> {
         }
         files.push(File {
             path: toml_path,
-            bytes: toml.into_bytes(),
+            bytes: doc.to_text().into_bytes(),
             secret: false,
         });
-        for f in &app.data {
+        for f in data {
             if files.iter().any(|g| g.path == f.path) {
                 return Err(bare(format!(
                     "two objects need the data file `{}`: import their apps one at a time",
@@ -98,25 +211,173 @@ pub fn import(inputs: &[Input]) -> Result<Imported, Error> {
                 )));
             }
             files.push(File {
-                path: f.path.clone(),
-                bytes: f.bytes.clone(),
+                path: f.path,
+                bytes: f.bytes,
                 secret: f.secret,
             });
         }
     }
-    for (o, used) in objects.iter().zip(used) {
-        if !used {
-            differences.push(format!("{}: not expressible, dropped", o.label()));
-        }
-    }
     Ok(Imported { files, differences })
+}
+
+/// Takes the companions of `app` (client Service, budget, NetworkPolicy,
+/// ServiceAccount) that `settled` would not make as the input has them out
+/// of its description, to be carried instead; returns each with why (the
+/// headless Service too, which cannot be taken out: the caller moves the
+/// StatefulSet).
+fn inexact_companions(
+    objects: &[Object],
+    app: &App,
+    settled: &mut Settled,
+    used: &mut [bool],
+) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for &i in &app.objects[1..] {
+        let o = &objects[i];
+        if !matches!(
+            o.kind.as_str(),
+            "Service" | "PodDisruptionBudget" | "NetworkPolicy" | "ServiceAccount"
+        ) {
+            continue;
+        }
+        let of_kind: Vec<&Value> = settled
+            .rendered
+            .iter()
+            .filter(|r| value::text(&r["kind"]).as_deref() == Some(o.kind.as_str()))
+            .collect();
+        let twin = of_kind
+            .iter()
+            .find(|r| value::text(&r["metadata"]["name"]).as_deref() == Some(o.name.as_str()))
+            .or_else(|| {
+                (diff::RENAMED_KINDS.contains(&o.kind.as_str()) && of_kind.len() == 1)
+                    .then(|| &of_kind[0])
+            });
+        let Some(twin) = twin else { continue };
+        let sts = &objects[app.objects[0]].value;
+        let rendered_sts = settled
+            .rendered
+            .iter()
+            .find(|r| value::text(&r["kind"]).as_deref() == Some("StatefulSet"))
+            .unwrap_or(&Value::Null);
+        let changes = exact::companion_changes(
+            o,
+            twin,
+            &sts["spec"]["template"]["spec"],
+            &rendered_sts["spec"]["template"]["spec"],
+        );
+        if changes.is_empty() {
+            continue;
+        }
+        let why = changes[..changes.len().min(3)].join(", ");
+        let headless = value::text(&objects[app.objects[0]].value["spec"]["serviceName"])
+            .as_deref()
+            == Some(o.name.as_str());
+        if !headless {
+            leave_out(&mut settled.doc, o);
+            used[i] = false;
+            let label = format!("{}: ", o.label());
+            settled.differences.retain(|d| !d.starts_with(&label));
+        }
+        out.push((i, why));
+    }
+    out
+}
+
+/// `doc` without the section that makes companion `o` (it is carried instead).
+fn leave_out(doc: &mut toml_out::Doc, o: &Object) {
+    use toml_out::Val;
+    let section = match o.kind.as_str() {
+        "Service" => "[client_service]",
+        "PodDisruptionBudget" => "[disruption_budget]",
+        "NetworkPolicy" => "[network_policy]",
+        _ => {
+            // A ServiceAccount: the pods still run as it, by name.
+            shared::set(&mut doc.top, "service_account", Val::Str(o.name.clone()));
+            return;
+        }
+    };
+    doc.sections.retain(|(header, _)| header != section);
+    if o.kind == "PodDisruptionBudget" {
+        shared::set(&mut doc.top, "disruption_budget", Val::Bool(false));
+    }
+}
+
+/// Why StatefulSet `set` cannot be described beside those `kept`: it names
+/// the headless Service one of them makes.
+fn shared_service(
+    objects: &[Object],
+    set: usize,
+    kept: &[(&App, toml_out::Doc, bool)],
+) -> Option<String> {
+    let service = |i: usize| value::text(&objects[i].value["spec"]["serviceName"]);
+    let name = service(set)?;
+    kept.iter()
+        .map(|(a, _, _)| a.objects[0])
+        .find(|&other| {
+            service(other).as_ref() == Some(&name) && objects[other].namespace == objects[set].namespace
+        })
+        .map(|other| {
+            format!(
+                "it shares the headless Service `{name}` with StatefulSet/{}, and a description makes its own",
+                objects[other].name
+            )
+        })
+}
+
+/// Writes the `carried` objects, exactly, into the extra manifests of
+/// `app`, in input order with those it holds already (so importing a
+/// render gives the same file again); returns the file's path.
+fn carry(
+    objects: &[Object],
+    carried: &[usize],
+    app: &App,
+    doc: &mut toml_out::Doc,
+    data: &mut Vec<shared::DataFile>,
+) -> Result<String, Error> {
+    let path = format!("manifests/{}.yaml", app.name);
+    let at = match data.iter().position(|f| f.path == path) {
+        Some(at) => at,
+        None => {
+            doc.top.push((
+                "extra_manifests".to_owned(),
+                toml_out::Val::Arr(vec![toml_out::Val::Str(path.clone())]),
+            ));
+            data.push(shared::DataFile {
+                path: path.clone(),
+                bytes: Vec::new(),
+                secret: false,
+            });
+            data.len() - 1
+        }
+    };
+    let file = &mut data[at];
+    file.bytes.clear();
+    let mut all: Vec<usize> = app.extras.iter().chain(carried).copied().collect();
+    all.sort_unstable();
+    all.dedup();
+    for i in all {
+        let o = &objects[i];
+        let yaml = crate::write::yaml::document(&o.value).map_err(|e| {
+            bare(format!(
+                "{}: cannot be written back as YAML: {e}",
+                o.label()
+            ))
+        })?;
+        if !file.bytes.is_empty() {
+            file.bytes.extend_from_slice(b"---\n");
+        }
+        file.bytes.extend_from_slice(yaml.as_bytes());
+        file.secret |= o.kind == "Secret";
+    }
+    Ok(path)
 }
 
 /// Every object in the inputs, `List`s flattened, empty documents skipped.
 fn read_objects(inputs: &[Input]) -> Result<Vec<Object>, Error> {
     let mut objects = Vec::new();
     for input in inputs {
-        let values = crate::read::yamlread::documents(input.text).map_err(|e| {
+        let text = yaml11::as_kubectl_reads(input.text);
+        let values = crate::read::yamlread::documents(&text).map_err(|e| {
             Error::bare(
                 ErrorKind::Parse,
                 input.file,
@@ -161,38 +422,73 @@ fn push_object(file: &str, value: Value, objects: &mut Vec<Object>) -> Result<()
     Ok(())
 }
 
+/// What rendering one description gave.
+struct Settled {
+    doc: toml_out::Doc,
+    differences: Vec<String>,
+    /// How its pods differ from the input's ([`exact::pod_changes`]).
+    pod_changes: Vec<String>,
+    /// What it renders.
+    rendered: Vec<Value>,
+}
+
 /// The description to write for `app` and its differences: with
 /// `pod_security = "restricted"` when the pod has what that level fills in
 /// and rendering with it lists no difference the plain description does not.
-fn settle_level(
-    objects: &[Object],
-    app: &App,
-    used: &mut [bool],
-) -> Result<(String, Vec<String>), Error> {
-    let rendered = check_render(app, &app.toml)?;
+fn settle_level(objects: &[Object], app: &App, used: &mut [bool]) -> Result<Settled, Error> {
+    let rendered = check_render(app, &app.toml, &app.data)?;
     let plain = diff::compare(objects, &app.objects, &rendered, used);
-    let Some(doc) = level::restricted(&app.doc) else {
-        return Ok((app.toml.clone(), plain));
+    let settled = |doc: &toml_out::Doc, differences, rendered: &[Value]| Settled {
+        doc: doc.clone(),
+        differences,
+        pod_changes: pod_changes(objects, app, rendered),
+        rendered: rendered.to_vec(),
     };
-    let toml = doc.to_text();
+    let Some(doc) = level::restricted(&app.doc) else {
+        return Ok(settled(&app.doc, plain, &rendered));
+    };
     // The level refuses what it forbids (a privileged container, say): then the plain one.
-    let Ok(rendered) = check_render(app, &toml) else {
-        return Ok((app.toml.clone(), plain));
+    let Ok(restricted_render) = check_render(app, &doc.to_text(), &app.data) else {
+        return Ok(settled(&app.doc, plain, &rendered));
     };
     let mut same_objects = vec![false; used.len()];
-    let restricted = diff::compare(objects, &app.objects, &rendered, &mut same_objects);
+    let restricted = diff::compare(objects, &app.objects, &restricted_render, &mut same_objects);
     if restricted.iter().all(|d| plain.contains(d)) {
-        Ok((toml, restricted))
+        Ok(settled(&doc, restricted, &restricted_render))
     } else {
-        Ok((app.toml.clone(), plain))
+        Ok(settled(&app.doc, plain, &rendered))
     }
 }
 
-/// Compiles an imported description (`toml`, for `app`) in memory, from its own data files.
-fn check_render(app: &App, toml: &str) -> Result<Vec<Value>, Error> {
+/// [`exact::pod_changes`] of the app's StatefulSet in `rendered`.
+fn pod_changes(objects: &[Object], app: &App, rendered: &[Value]) -> Vec<String> {
+    let mut changes = Vec::new();
+    // Every StatefulSet the description makes: one, or one per role.
+    for sts in app
+        .objects
+        .iter()
+        .map(|&i| &objects[i])
+        .filter(|o| o.kind == "StatefulSet")
+    {
+        let twin = rendered.iter().find(|r| {
+            value::text(&r["kind"]).as_deref() == Some("StatefulSet")
+                && value::text(&r["metadata"]["name"]).as_deref() == Some(&sts.name)
+        });
+        match twin {
+            Some(r) => changes.extend(exact::pod_changes(sts, r)),
+            None => changes.push(format!(
+                "StatefulSet `{}` is not rendered under its name",
+                sts.name
+            )),
+        }
+    }
+    changes
+}
+
+/// Compiles an imported description (`toml`, for `app`) in memory, from the data files `data`.
+fn check_render(app: &App, toml: &str, data: &[shared::DataFile]) -> Result<Vec<Value>, Error> {
     let sources = MemSources(
-        app.data
-            .iter()
+        data.iter()
             .map(|f| (f.path.clone(), f.bytes.clone()))
             .collect(),
     );

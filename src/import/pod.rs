@@ -40,13 +40,11 @@ pub fn referenced(v: &Value, kind: &str, out: &mut Vec<String>) {
     }
 }
 
-/// The names of every container's ports.
+/// The names of every (main or sidecar) container's ports.
 pub fn port_names(pod: &Value) -> Vec<String> {
     let mut names = Vec::new();
-    for list in ["containers", "initContainers"] {
-        for c in items(&pod[list]) {
-            names.extend(items(&c["ports"]).iter().filter_map(|p| text(&p["name"])));
-        }
+    for c in items(&pod["containers"]) {
+        names.extend(items(&c["ports"]).iter().filter_map(|p| text(&p["name"])));
     }
     names
 }
@@ -382,6 +380,11 @@ fn security(pod: &Value, main: &Value) -> Option<Val> {
     let non_root = boolean(&p["runAsNonRoot"]).or_else(|| boolean(&c["runAsNonRoot"]));
     push(&mut e, "run_as_non_root", non_root.map(Val::Bool));
     push(&mut e, "fs_group", int_val(&p["fsGroup"]));
+    push(
+        &mut e,
+        "fs_group_change_policy",
+        str_val(&p["fsGroupChangePolicy"]),
+    );
     let seccomp =
         str_val(&p["seccompProfile"]["type"]).or_else(|| str_val(&c["seccompProfile"]["type"]));
     push(&mut e, "seccomp_profile", seccomp);

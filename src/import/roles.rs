@@ -189,7 +189,15 @@ pub fn combine(objects: &[Object], group: &[usize], members: &[App]) -> Option<A
     }
     let mut data: Vec<super::shared::DataFile> = Vec::new();
     let mut used = Vec::new();
+    let mut extras: Vec<usize> = Vec::new();
     for m in members {
+        extras.extend(
+            m.extras
+                .iter()
+                .filter(|o| !extras.contains(o))
+                .copied()
+                .collect::<Vec<_>>(),
+        );
         for f in &m.data {
             if !data.iter().any(|d| d.path == f.path) {
                 data.push(super::shared::DataFile {
@@ -211,5 +219,6 @@ pub fn combine(objects: &[Object], group: &[usize], members: &[App]) -> Option<A
         doc: out,
         data,
         objects: used,
+        extras,
     })
 }

@@ -44,9 +44,12 @@ pub struct App {
     pub data: Vec<DataFile>,
     /// Indices of the input objects it expresses (the StatefulSet first).
     pub objects: Vec<usize>,
+    /// Those of them its `extra_manifests` file holds, in input order.
+    pub extras: Vec<usize>,
 }
 
 /// A data file beside the description.
+#[derive(Clone)]
 pub struct DataFile {
     pub path: String,
     pub bytes: Vec<u8>,

@@ -244,6 +244,7 @@ impl Lowerer<'_> {
             priority_class_name: None,
             service_account,
             automount_service_account_token: base.pod.automount_service_account_token,
+            enable_service_links: base.pod.enable_service_links,
             security_context: base.pod.security_context.clone(),
             node_selector,
             tolerations,

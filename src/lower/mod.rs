@@ -147,6 +147,7 @@ impl Lowerer<'_> {
             configmaps,
             secrets,
             automount_service_account_token,
+            enable_service_links,
             create_namespace,
             client_service,
             disruption_budget,
@@ -177,7 +178,7 @@ impl Lowerer<'_> {
         // Generated objects first, with how the pods use them: containers refer to them.
         let objects = self.generated(configmaps, secrets, hash_suffix.as_ref());
         let ports = self.ports(&ports);
-        let service = self.service(service.as_ref(), &workload, &ports);
+        let service = self.service(service.as_ref(), &workload, &ports, &sidecar_ports(&sidecars));
         let claims = self.standalone_claims(&claims, &app);
         // The main container is written at the top level, named after the app.
         let pod_spec = PodSpec {
@@ -201,6 +202,7 @@ impl Lowerer<'_> {
             claims: &claims,
             image_pull_secrets,
             identity: &identity,
+            enable_service_links,
             pod_annotations,
             priority_class_name,
             host_aliases,
@@ -327,4 +329,31 @@ impl Lowerer<'_> {
             .collect()
     }
 
+}
+
+/// The sidecars' ports, which `[service] ports` may publish too (a metrics
+/// sidecar's). Read without checks: the sidecars' own lowering reports
+/// their mistakes.
+fn sidecar_ports(sidecars: &[Spanned<spec::ContainerSpec>]) -> Vec<(Spanned<String>, ContainerPort)> {
+    let mut out = Vec::new();
+    for c in sidecars {
+        for (name, port) in &c.get_ref().ports {
+            let (number, protocol) = match port.get_ref() {
+                spec::PortSpec::Number(n) => (*n, Some(Protocol::Tcp)),
+                spec::PortSpec::Full { port, protocol } => (
+                    *port,
+                    protocol.as_deref().map_or(Some(Protocol::Tcp), Protocol::parse),
+                ),
+            };
+            if let Some(protocol) = protocol {
+                let port = ContainerPort {
+                    name: name.get_ref().clone(),
+                    container_port: number,
+                    protocol,
+                };
+                out.push((name.clone(), port));
+            }
+        }
+    }
+    out
 }

@@ -24,6 +24,7 @@ pub(super) struct PodSpec<'s> {
     pub(super) image_pull_secrets: Vec<Spanned<String>>,
     /// Who the pods run as, checked.
     pub(super) identity: &'s PodIdentity,
+    pub(super) enable_service_links: Option<bool>,
     /// Annotations on the pods only.
     pub(super) pod_annotations: Map<String>,
     pub(super) priority_class_name: Option<Spanned<String>>,
@@ -134,6 +135,7 @@ impl Lowerer<'_> {
             claims,
             image_pull_secrets,
             identity,
+            enable_service_links,
             pod_annotations,
             priority_class_name,
             host_aliases,
@@ -184,6 +186,7 @@ impl Lowerer<'_> {
             priority_class_name,
             service_account: identity.name.clone(),
             automount_service_account_token: identity.automount,
+            enable_service_links,
             security_context: security.pod,
             node_selector: scheduling.node_selector,
             tolerations: scheduling.tolerations,
@@ -238,11 +241,30 @@ impl Lowerer<'_> {
         let other_volumes = (volumes.iter())
             .filter_map(|(name, v)| self.other_volume(name, v.get_ref()))
             .collect();
-        let mut pod_volumes = Vec::new();
+        let mounted_configmaps: BTreeSet<&str> = (objects.iter())
+            .filter(|o| o.kind == ObjectKind::ConfigMap && o.uses.mount.is_some())
+            .filter_map(|o| Some(o.uses.volume.as_ref()?.name.as_str()))
+            .collect();
+        let mut pod_volumes: Vec<PodVolume> = Vec::new();
         for o in objects {
             let (Some(mount), Some(volume)) = (&o.uses.mount, &o.uses.volume) else {
                 continue;
             };
+            let mut volume = volume.clone();
+            // A ConfigMap and a Secret of one name, both mounted: the
+            // Secret's volume takes `-secret` (neither alone is renamed),
+            // and a sidecar's `mounts` names it so.
+            let mut key = o.key.clone();
+            let twin = mounted_configmaps.contains(volume.name.as_str());
+            let renamed = format!("{}-secret", volume.name);
+            if twin
+                && o.kind == ObjectKind::Secret
+                && renamed.len() <= validate::LABEL_MAX
+                && !volume_names.contains_key(&renamed)
+            {
+                key.clone_from(&renamed);
+                volume.name = renamed;
+            }
             if volume_names.contains_key(&volume.name) {
                 self.error_help(
                     format!(
@@ -256,7 +278,7 @@ impl Lowerer<'_> {
             }
             volume_names.insert(volume.name.clone(), o.key_span.clone());
             mountable.insert(
-                o.key.clone(),
+                key,
                 vec![VolumeMount {
                     name: volume.name.clone(),
                     mount_path: mount.get_ref().clone(),
@@ -264,7 +286,7 @@ impl Lowerer<'_> {
                     read_only: true,
                 }],
             );
-            pod_volumes.push(volume.clone());
+            pod_volumes.push(volume);
         }
         pod_volumes.sort_by(|a, b| a.name.cmp(&b.name));
         for c in claims {
@@ -521,6 +543,8 @@ impl Lowerer<'_> {
             run_as_group: s.run_as_group.as_ref().map(|v| *v.get_ref()),
             run_as_non_root: s.run_as_non_root,
             fs_group: s.fs_group.as_ref().map(|v| *v.get_ref()),
+            fs_group_change_policy: (s.fs_group_change_policy.as_ref())
+                .and_then(|v| self.keyword(v, "fs group change policy")),
             seccomp_profile: (s.seccomp_profile.as_ref())
                 .and_then(|v| self.keyword(v, "seccomp profile")),
         };
@@ -684,6 +708,14 @@ impl Lowerer<'_> {
                         self.error_help(
                             "`fs_group` is pod-wide",
                             fs.span(),
+                            "not a container setting",
+                            "set it in the top-level `security_context`",
+                        );
+                    }
+                    if let Some(policy) = &sc.get_ref().fs_group_change_policy {
+                        self.error_help(
+                            "`fs_group_change_policy` is pod-wide",
+                            policy.span(),
                             "not a container setting",
                             "set it in the top-level `security_context`",
                         );

@@ -3,13 +3,15 @@
 use super::context::*;
 
 impl Lowerer<'_> {
-    /// The headless Service: its name, its ports (every container port, or
-    /// those `[service] ports` publishes) and its own labels and annotations.
+    /// The headless Service: its name, its ports (every port of the main
+    /// container, or those `[service] ports` publishes, which may be a
+    /// sidecar's) and its own labels and annotations.
     pub(super) fn service(
         &mut self,
         service: Option<&Spanned<spec::ServiceSpec>>,
         app: &Identity,
         ports: &[(Spanned<String>, ContainerPort)],
+        sidecar_ports: &[(Spanned<String>, ContainerPort)],
     ) -> Service {
         let s = service.map(|s| s.get_ref());
         let name = match s.and_then(|s| s.name.as_ref()) {
@@ -44,7 +46,11 @@ impl Lowerer<'_> {
                     protocol: p.protocol,
                 })
                 .collect(),
-            Some(map) => self.service_ports(map, ports),
+            Some(map) => {
+                let mut publishable = ports.to_vec();
+                publishable.extend(sidecar_ports.iter().cloned());
+                self.service_ports(map, &publishable)
+            }
         };
         let extra_labels = s.map(|s| self.labels(&s.labels)).unwrap_or_default();
         let extra_annotations = s

@@ -82,6 +82,11 @@ keyword! {
 }
 
 keyword! {
+    /// `fsGroupChangePolicy`: when the kubelet gives mounted volumes to the `fsGroup`.
+    FsGroupChangePolicy { Always = "Always", OnRootMismatch = "OnRootMismatch" }
+}
+
+keyword! {
     /// `podManagementPolicy`: how pods are started and stopped.
     PodManagementPolicy { OrderedReady = "OrderedReady", Parallel = "Parallel" }
 }
@@ -724,6 +729,11 @@ pub struct PodTemplate {
     pub service_account: Option<String>,
     /// `automountServiceAccountToken`, when written or set by `pod_security = "restricted"` (see [`crate::check::policy::harden`]).
     pub automount_service_account_token: Option<bool>,
+    /// `enableServiceLinks`, when written.
+    /// Left out of the serialized model when unset, so a Job's name (a hash
+    /// of its pod) stays what it was before the field existed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enable_service_links: Option<bool>,
     /// Pod-wide security settings.
     pub security_context: Option<PodSecurityContext>,
     /// `nodeSelector`.
@@ -865,6 +875,10 @@ pub struct PodSecurityContext {
     pub run_as_non_root: Option<bool>,
     /// `fsGroup`.
     pub fs_group: Option<i64>,
+    /// `fsGroupChangePolicy`.
+    /// Left out when unset, as `enable_service_links`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fs_group_change_policy: Option<FsGroupChangePolicy>,
     /// `seccompProfile.type`.
     pub seccomp_profile: Option<SeccompProfile>,
 }

@@ -129,6 +129,10 @@ pub struct Spec {
     /// Whether the pods get an API token mounted (`false`: none).
     #[schemars(with = "Option<bool>")]
     pub automount_service_account_token: Option<Spanned<bool>>,
+    /// Whether Kubernetes gives the containers a `<SERVICE>_HOST` and
+    /// `<SERVICE>_PORT` variable for every Service of the namespace
+    /// (`enableServiceLinks`; Kubernetes' default: `true`).
+    pub enable_service_links: Option<bool>,
     /// Node labels a pod's node must have.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]
@@ -569,6 +573,7 @@ pub const SPEC_FIELDS: &[&str] = &[
     "kube_version",
     "allow",
     "automount_service_account_token",
+    "enable_service_links",
     "create_namespace",
     "client_service",
     "disruption_budget",
@@ -949,6 +954,10 @@ pub struct SecurityContextSpec {
     /// Group that owns mounted volumes (pod-wide).
     #[schemars(with = "Option<i64>")]
     pub fs_group: Option<Spanned<i64>>,
+    /// When the kubelet gives the volumes to `fs_group`: `Always` (every
+    /// start, Kubernetes' default) or `OnRootMismatch` (pod-wide).
+    #[schemars(with = "Option<String>")]
+    pub fs_group_change_policy: Option<Spanned<String>>,
     /// Mount the container's root file system read-only.
     pub read_only_root_filesystem: Option<bool>,
     /// Allow setuid binaries to gain privileges.

@@ -93,15 +93,43 @@ fn third_party_differences_are_listed() {
         for name in THIRD_PARTY {
             let path = format!("tests/fixtures/import/{name}.yaml");
             let yaml = std::fs::read_to_string(&path).unwrap();
-            let (_, differences) = import_and_render(&yaml);
-            insta::assert_snapshot!(format!("import_{name}"), differences.join("\n"));
+            // A chart's scratch volume mounted at several paths: refused
+            // until the format says it (issue 18), with the reasons.
+            let listed = match import(&[Input {
+                file: "in.yaml",
+                text: &yaml,
+            }]) {
+                Ok(_) => import_and_render(&yaml).1.join("\n"),
+                Err(e) => format!("refused: {}", e.draw(false)),
+            };
+            insta::assert_snapshot!(format!("import_{name}"), listed);
         }
+        let (_, differences) = import_and_render(&helm_postgresql_one_scratch_mount());
+        insta::assert_snapshot!(
+            "import_helm-postgresql-one-scratch-mount",
+            differences.join("\n")
+        );
     });
 }
 
 #[test]
 fn kubectl_get_output_imports_with_server_fields_listed() {
     let yaml = std::fs::read_to_string("tests/fixtures/kubectl-get-list-web.yaml").unwrap();
+    // Its Service targets a port `web` the container does not declare: a
+    // description cannot publish it, and an import that would change the
+    // headless Service is refused. With the port declared, it imports.
+    let e = import(&[Input {
+        file: "in.yaml",
+        text: &yaml,
+    }])
+    .unwrap_err();
+    let help = e.diagnostics()[0].help.clone().unwrap_or_default();
+    assert!(
+        help.contains("StatefulSet/web: its headless Service would change (spec.ports dropped)"),
+        "{help}"
+    );
+    let declared = "          name: web\n          ports:\n          - containerPort: 80\n            name: web\n            protocol: TCP\n          resources: {}\n";
+    let yaml = yaml.replace("          name: web\n          resources: {}\n", declared);
     let (out, differences) = import_and_render(&yaml);
     assert!(out.contains("kind: StatefulSet"));
     for field in [
@@ -144,9 +172,39 @@ fn not_expressible_fields_are_named_with_their_file() {
             || l.ends_with("zk-cs: not expressible, dropped")));
 }
 
+/// The Helm render of PostgreSQL with its scratch volume mounted once: the
+/// format mounts one volume at one path in the main container (issue 18
+/// lifts that), and an import that would change the pods is refused.
+fn helm_postgresql_one_scratch_mount() -> String {
+    let yaml = std::fs::read_to_string("tests/fixtures/import/helm-postgresql.yaml").unwrap();
+    let mut out = String::new();
+    let mut lines = yaml.lines().peekable();
+    while let Some(line) = lines.next() {
+        let extra = [
+            "/opt/bitnami/postgresql/conf",
+            "/opt/bitnami/postgresql/tmp",
+        ]
+        .iter()
+        .any(|p| {
+            lines
+                .peek()
+                .is_some_and(|next| next.ends_with(&format!("mountPath: {p}")))
+        });
+        if extra && line.ends_with("- name: empty-dir") {
+            lines.next();
+            lines.next();
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    assert_ne!(out, yaml, "the fixture changed: update this helper");
+    out
+}
+
 #[test]
 fn secret_values_go_to_data_files_only() {
-    let yaml = std::fs::read_to_string("tests/fixtures/import/helm-postgresql.yaml").unwrap();
+    let yaml = helm_postgresql_one_scratch_mount();
     let imported = import(&[Input {
         file: "pg.yaml",
         text: &yaml,
@@ -376,7 +434,7 @@ proptest! {
 }
 
 #[test]
-fn a_claim_only_a_sidecar_mounts_is_kept_and_the_difference_listed() {
+fn a_claim_only_a_sidecar_mounts_is_refused_with_the_reason() {
     let yaml = "\
 apiVersion: apps/v1
 kind: StatefulSet
@@ -398,10 +456,17 @@ spec:
         accessModes: [ReadWriteOnce]
         resources: { requests: { storage: 5Gi } }
 ";
-    let (out, differences) = import_and_render(yaml);
-    assert!(out.contains("storage: 5Gi"), "{out}");
-    let line = "in.yaml: StatefulSet/db: spec.template.spec.containers[db].volumeMounts[data].mountPath: added `/backup`";
-    assert!(differences.iter().any(|d| d == line), "{differences:#?}");
+    // The format mounts a claim in the main container too: the pods would change.
+    let e = import(&[Input {
+        file: "in.yaml",
+        text: yaml,
+    }])
+    .unwrap_err();
+    let help = e.diagnostics()[0].help.clone().unwrap_or_default();
+    assert!(
+        help.contains("StatefulSet/db: its pods would change (spec.template.spec.containers[db].volumeMounts[data].name added"),
+        "{help}"
+    );
 }
 
 /// The description `import` writes for `yaml` (one StatefulSet).
@@ -417,12 +482,12 @@ fn imported_toml(yaml: &str) -> String {
 
 #[test]
 fn a_third_party_pod_that_meets_restricted_imports_with_the_level() {
-    let yaml = std::fs::read_to_string("tests/fixtures/import/helm-postgresql.yaml").unwrap();
+    let yaml = helm_postgresql_one_scratch_mount();
     let toml = imported_toml(&yaml);
     assert!(toml.contains("\npod_security = \"restricted\"\n"), "{toml}");
     // What the level fills in is left to it; what it does not is kept.
     assert!(
-        toml.contains("security_context = { run_as_user = 1001, run_as_group = 1001, fs_group = 1001, read_only_root_filesystem = true, privileged = false }"),
+        toml.contains("security_context = { run_as_user = 1001, run_as_group = 1001, fs_group = 1001, fs_group_change_policy = \"Always\", read_only_root_filesystem = true, privileged = false }"),
         "{toml}"
     );
 }
@@ -529,7 +594,10 @@ fn companion_objects_import_and_a_network_policy_of_another_shape_is_listed() {
     assert!(!toml.contains("network_policy"), "{toml}");
     let (_, differences) = import_and_render(COMPANIONS);
     assert!(
-        differences.contains(&"in.yaml: NetworkPolicy/db: not expressible, dropped".to_owned()),
+        differences.contains(
+            &"in.yaml: NetworkPolicy/db: carried exactly in `manifests/db.yaml` (extra_manifests): the format cannot say it"
+                .to_owned()
+        ),
         "{differences:#?}"
     );
     // The server's defaults of the downward API are named as such.
@@ -554,6 +622,52 @@ fn a_replicated_set_without_a_budget_says_so_and_gets_none() {
             .any(|d| d.contains("PodDisruptionBudget")),
         "{differences:#?}"
     );
+}
+
+#[test]
+fn an_import_is_exact_or_carries_objects_whole() {
+    let yaml = std::fs::read_to_string("tests/fixtures/import/exact-or-carried.yaml").unwrap();
+    let toml = imported_toml(&yaml);
+    // `defaultMode: 0440` is octal, as kubectl reads it; `""` is the default policy.
+    for line in [
+        "default_mode = 0o440",
+        "default_mode = 0o400",
+        "extra_manifests = [\"manifests/db.yaml\"]",
+    ] {
+        assert!(toml.contains(line), "{line}\n{toml}");
+    }
+    assert!(!toml.contains("pod_management_policy"), "{toml}");
+    let (out, differences) = import_and_render(&yaml);
+    assert!(
+        out.contains("defaultMode: 288") && out.contains("defaultMode: 256"),
+        "{out}"
+    );
+    // The ConfigMap and the Secret named `conf` both stay mounted.
+    assert!(
+        out.contains("mountPath: /etc/db") && out.contains("mountPath: /var/run/token"),
+        "{out}"
+    );
+    for carried in [
+        "in.yaml: StatefulSet/cache: carried exactly in `manifests/db.yaml` (extra_manifests): its pods would change",
+        "in.yaml: Service/cache: carried exactly in `manifests/db.yaml` (extra_manifests): the format cannot say it",
+        "in.yaml: NetworkPolicy/db-egress: carried exactly in `manifests/db.yaml` (extra_manifests): the format cannot say it",
+    ] {
+        assert!(differences.iter().any(|d| d.starts_with(carried)), "{carried}\n{differences:#?}");
+    }
+    // Carried objects come back field for field; the shared account is made once.
+    let kept = kubetoml::import::fidelity::measure(&yaml, &out).unwrap();
+    for object in [
+        "StatefulSet/cache: ",
+        "NetworkPolicy/db-egress: ",
+        "Service/cache: ",
+    ] {
+        assert!(
+            !kept.lost.iter().any(|l| l.starts_with(object)),
+            "{:#?}",
+            kept.lost
+        );
+    }
+    assert_eq!(out.matches("kind: ServiceAccount\n").count(), 1, "{out}");
 }
 
 #[test]

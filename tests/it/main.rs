@@ -25,6 +25,7 @@ mod folders;
 mod fuzz_regressions;
 mod house;
 mod import;
+mod import_corpus;
 mod integrations;
 mod jobs;
 mod json_schema;

@@ -151,3 +151,72 @@ fn host_aliases_and_dns_settings_reach_the_pods() {
     assert_eq!(options[1].value, None);
     assert!(model(APP).stateful_set.pod.dns_config.is_none());
 }
+
+fn render(toml: &str) -> Result<String, String> {
+    kubetoml::resolve(
+        "app.toml",
+        toml,
+        Path::new("tests/fixtures/everything"),
+        &Options::new(),
+    )
+    .and_then(|r| r.render(&kubetoml::Templates::builtin()))
+    .map(|o| o.to_yaml())
+    .map_err(|e| e.draw(false))
+}
+
+#[test]
+fn service_links_and_the_fs_group_change_policy_reach_the_pods() {
+    let out = render(&format!(
+        "{APP}enable_service_links = false\n\
+         security_context = {{ fs_group = 1001, fs_group_change_policy = \"OnRootMismatch\" }}\n"
+    ))
+    .unwrap();
+    assert!(out.contains("\n      enableServiceLinks: false\n"), "{out}");
+    assert!(
+        out.contains("\n        fsGroup: 1001\n        fsGroupChangePolicy: OnRootMismatch\n"),
+        "{out}"
+    );
+    let plain = render(APP).unwrap();
+    assert!(!plain.contains("enableServiceLinks") && !plain.contains("fsGroupChangePolicy"));
+    let typo = render(&format!(
+        "{APP}security_context = {{ fs_group_change_policy = \"OnRootMisMatch\" }}\n"
+    ))
+    .unwrap_err();
+    assert!(typo.contains("did you mean `OnRootMismatch`?"), "{typo}");
+    let in_sidecar = render(&format!(
+        "{APP}[[sidecars]]\nname = \"s\"\nimage = \"busybox\"\nsecurity_context = {{ fs_group_change_policy = \"Always\" }}\n"
+    ))
+    .unwrap_err();
+    assert!(
+        in_sidecar.contains("`fs_group_change_policy` is pod-wide"),
+        "{in_sidecar}"
+    );
+}
+
+#[test]
+fn the_headless_service_may_publish_a_sidecar_port() {
+    let toml = format!(
+        "{APP}ports = {{ client = 2181 }}\n\
+         [service]\nports = {{ client = 2181, metrics = 9141 }}\n\
+         [[sidecars]]\nname = \"exporter\"\nimage = \"exporter:1\"\nports = {{ metrics = 9141 }}\n"
+    );
+    let out = render(&toml).unwrap();
+    assert!(
+        out.contains("- name: metrics\n      port: 9141\n      targetPort: metrics"),
+        "{out}"
+    );
+    // Without `[service] ports` the main container's ports only, as before.
+    let default =
+        render(&toml.replace("[service]\nports = { client = 2181, metrics = 9141 }\n", ""))
+            .unwrap();
+    let service = default
+        .split("\n---\n")
+        .find(|d| d.contains("kind: Service\n"))
+        .unwrap();
+    assert!(!service.contains("metrics"), "{service}");
+    let unknown = render(&toml.replace("metrics = 9141 }\n[[", "nope = 9141 }\n[[")).unwrap_err();
+    assert!(
+        unknown.contains("service port `nope` names no container port"),
+        "{unknown}"
+    );
+}
