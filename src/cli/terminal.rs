@@ -28,6 +28,13 @@ const PAINT: &[&str] = &[
 /// `text` with every character [`kubetoml::escape_char`] flags written as an escape,
 /// line breaks kept; with `color`, kubetoml's own [`PAINT`] sequences kept too.
 pub fn escape(text: &str, color: bool) -> String {
+    // Printable ASCII, tabs and line breaks (nearly every message) are kept as they are.
+    if text
+        .bytes()
+        .all(|b| matches!(b, b' '..=b'~' | b'\n' | b'\t'))
+    {
+        return text.to_owned();
+    }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(c) = rest.chars().next() {
