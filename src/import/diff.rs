@@ -154,21 +154,23 @@ pub fn changes(o: &Object, rendered: &Value) -> Vec<(String, Kind)> {
 
 impl Diff<'_> {
     fn note(&mut self, path: &str, message: &str) {
-        let path = self.shown_path(path);
+        let path = self.shown_path(path, false);
         self.out.push(format!("{}: {path}: {message}", self.label));
     }
 
-    /// `path` as shown: a Secret's key is a name, shown, unless it is not a
-    /// valid key (a value an edit moved into a key, say), which is masked, as
-    /// a description's Secret keys in doubt are.
-    fn shown_path<'p>(&self, path: &'p str) -> std::borrow::Cow<'p, str> {
+    /// `path` as shown: a Secret's key is a name, shown, unless it is in
+    /// doubt, which is masked, as a description's Secret keys in doubt are:
+    /// a key that is not a valid key, or one the import could not express
+    /// (`dropped`: no string value, so perhaps a value an edit moved into a
+    /// key).
+    fn shown_path<'p>(&self, path: &'p str, dropped: bool) -> std::borrow::Cow<'p, str> {
         if !self.secret {
             return path.into();
         }
         for field in ["data.", "stringData."] {
             if let Some(key) = path.strip_prefix(field) {
-                if crate::check::validate::data_key(key).is_err() {
-                    return format!("{field}<a key that is not a valid Secret key, masked>").into();
+                if dropped || crate::check::validate::data_key(key).is_err() {
+                    return format!("{field}<a key in doubt, masked>").into();
                 }
             }
         }
@@ -298,6 +300,7 @@ impl Diff<'_> {
     }
 
     fn report(&mut self, path: &str, v: &Value, change: Change) {
+        let dropped = matches!(change, Change::Dropped);
         let shape = shape(path);
         let default = DEFAULTS
             .iter()
@@ -325,7 +328,8 @@ impl Diff<'_> {
             Change::Changed(a, b) => format!("`{a}` becomes `{b}`"),
             Change::Reordered => "items come out in another order".to_owned(),
         };
-        self.note(if path.is_empty() { "." } else { path }, &message);
+        let shown = self.shown_path(path, dropped);
+        self.note(if shown.is_empty() { "." } else { &shown }, &message);
     }
 }
 
