@@ -755,7 +755,10 @@ fn a_secret_value_moved_into_a_key_is_not_shown() {
     assert!(!shown.contains("QX7ZK"), "{shown}");
     assert!(shown.contains("a key in doubt, masked"), "{shown}");
     // A valid key with no value (the value moved into the key) is in doubt too.
-    let keyed = yaml.replace("  k: |\n  ?   DB_PASSWORD_QX7ZK\n    DB_PASSWORD_QX7ZK\n", "  k: |\n    DB_PASSWORD_QX7ZK\n  ?   DB_PASSWORD_QX7ZK\n");
+    let keyed = yaml.replace(
+        "  k: |\n  ?   DB_PASSWORD_QX7ZK\n    DB_PASSWORD_QX7ZK\n",
+        "  k: |\n    DB_PASSWORD_QX7ZK\n  ?   DB_PASSWORD_QX7ZK\n",
+    );
     assert_ne!(keyed, yaml);
     let imported = kubetoml::import::import(&[kubetoml::import::Input {
         file: "in.yaml",

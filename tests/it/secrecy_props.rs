@@ -621,13 +621,29 @@ fn outside_secret_values(yaml: &str, needles: &[String]) -> bool {
         let text = serde_json::to_string(v).unwrap_or_default();
         needles.iter().any(|n| text.contains(n.as_str()))
     }
+    /// A Secret's key that holds a needle, is a valid key and has a string
+    /// value: a name like any other (kubetoml shows keys; only keys in
+    /// doubt are masked).
+    fn named(data: &Value, needles: &[String]) -> bool {
+        data.as_mapping().is_some_and(|m| {
+            m.iter().any(|(k, x)| {
+                k.as_str().is_some_and(|k| {
+                    kubetoml::check::validate::data_key(k).is_ok()
+                        && x.is_string()
+                        && needles.iter().any(|n| k.contains(n.as_str()))
+                })
+            })
+        })
+    }
     fn walk(v: &Value, needles: &[String]) -> bool {
         match v {
             Value::Mapping(m) => {
                 let secret = m.get("kind").and_then(Value::as_str) == Some("Secret");
                 m.iter().any(|(k, x)| {
                     let values = secret && matches!(k.as_str(), Some("data" | "stringData"));
-                    has(k, needles) || (!values && walk(x, needles))
+                    has(k, needles)
+                        || (!values && walk(x, needles))
+                        || (values && named(x, needles))
                 })
             }
             Value::Sequence(s) => s.iter().any(|x| walk(x, needles)),
