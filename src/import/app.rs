@@ -556,8 +556,9 @@ fn data_file(
 ) -> Result<DataFile, Error> {
     if key.is_empty() || key == "." || key == ".." || key.contains(['/', '\\']) {
         return Err(bare(format!(
-            "{}: key `{key}` cannot be a file name (Kubernetes does not allow it either)",
-            o.label()
+            "{}: key {} cannot be a file name (Kubernetes does not allow it either)",
+            o.label(),
+            shown_key(o, key)
         )));
     }
     Ok(DataFile {
@@ -567,14 +568,25 @@ fn data_file(
     })
 }
 
+/// A key as an error quotes it: a Secret's key that is not a valid key may
+/// be a value an edit moved there, and is masked, as in descriptions.
+fn shown_key(o: &Object, key: &str) -> String {
+    if o.kind == "Secret" && crate::check::validate::data_key(key).is_err() {
+        "(a key that is not a valid Secret key, masked)".to_owned()
+    } else {
+        format!("`{key}`")
+    }
+}
+
 fn decode(o: &Object, key: &str, b64: &str) -> Result<Vec<u8>, Error> {
     let clean: String = b64.chars().filter(|c| !c.is_whitespace()).collect();
     base64::engine::general_purpose::STANDARD
         .decode(clean)
         .map_err(|_| {
             bare(format!(
-                "{}: the value of key `{key}` is not base64",
-                o.label()
+                "{}: the value of key {} is not base64",
+                o.label(),
+                shown_key(o, key)
             ))
         })
 }
