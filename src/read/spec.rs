@@ -1583,8 +1583,26 @@ pub fn parse(file: &str, source: &str) -> Result<Spec, Error> {
 const MAX_UNKNOWN: usize = 64;
 
 /// ...and at most about this many bytes deserialized in all, so that a
-/// 10 MB description is not deserialized 64 times.
+/// 4 MB description is not deserialized 64 times. A table counts as
+/// [`TABLE_BYTES`] bytes besides its text: copying one for each pass costs
+/// far more than its few bytes of text (50 000 one-key tables, each an
+/// unknown field, took 32 passes and seconds).
 const MAX_UNKNOWN_BYTES: usize = 24 << 20;
+
+/// What one table weighs against [`MAX_UNKNOWN_BYTES`].
+const TABLE_BYTES: usize = 512;
+
+/// The number of tables in `table`, itself included.
+fn count_tables(table: &DeTable<'_>) -> usize {
+    fn value(v: &DeValue<'_>) -> usize {
+        match v {
+            DeValue::Table(t) => count_tables(t),
+            DeValue::Array(items) => items.iter().map(|i| value(i.get_ref())).sum(),
+            _ => 0,
+        }
+    }
+    1 + table.values().map(|v| value(v.get_ref())).sum::<usize>()
+}
 
 /// Deserializes a description already parsed into `doc` (with the `syntax`
 /// errors the parse found), reporting every unknown field at once, in file
@@ -1641,7 +1659,8 @@ fn deserialize(
     let start = diagnostics.len();
     // An unknown field whose name suggests a secret (`password` written
     // outside its table, say) has its value masked too.
-    let passes = (MAX_UNKNOWN_BYTES / source.len().max(1)).clamp(1, MAX_UNKNOWN);
+    let weight = source.len() + TABLE_BYTES * count_tables(doc.get_ref());
+    let passes = (MAX_UNKNOWN_BYTES / weight).clamp(1, MAX_UNKNOWN);
     for _ in 0..passes {
         let e = match Spec::deserialize(toml::de::Deserializer::from(doc.clone())) {
             Ok(spec) if diagnostics.len() == start => return Some(spec),
