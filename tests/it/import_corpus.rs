@@ -25,19 +25,30 @@ enum Expect {
     /// Refused (exit 1, nothing written), naming the input file, each
     /// StatefulSet and this reason: the format cannot say it yet.
     Refused(&'static str),
+    /// Imports and keeps at least this % like [`Imports`], but importing
+    /// its own render does not give the same bytes yet, for the reason
+    /// given (the test fails once it does: make it [`Imports`] then).
+    NotStable(f64, &'static str),
 }
 
-use Expect::{Imports, Refused};
+use Expect::{Imports, NotStable, Refused};
+
+/// A Secret shared by a StatefulSet described and one carried whole in
+/// `extra_manifests` (here the arbiter, whose headless Service ports are
+/// named unlike its container's): the first import carries the Secret, the
+/// import of its render generates it.
+const CARRIED_SHARED_SECRET: &str = "a carried Secret shared with a carried StatefulSet";
 
 /// A StatefulSet's scratch volume mounted at several paths: the format
 /// mounts a volume once (issue 18's `mount = [...]` lifts it).
 const MULTI_MOUNT: &str = "].volumeMounts[/";
-/// An init container mounting a volume at a path of its own (or one the main container does not mount).
-const INIT_PATH: &str = "spec.template.spec.initContainers[";
 /// A headless Service whose port names are not its container ports' names
 /// (`tcp-redis` targeting `redis`): the format names a Service port after
 /// the container port it publishes.
 const HEADLESS_PORTS: &str = "its headless Service would change";
+/// A projected volume (of Secrets) the format cannot say yet: the mounts
+/// of it are dropped.
+const PROJECTED: &str = "] dropped";
 /// A root init container (sysctl, volume permissions) that would inherit
 /// the pod-wide `runAsGroup`/`runAsNonRoot`/seccomp kubetoml writes.
 const POD_WIDE: &str = "spec.template.spec.securityContext.runAsGroup added";
@@ -56,17 +67,20 @@ const EXPECTED: &[(&str, Expect)] = &[
     ("charts/consul-cluster", Imports(88.1)),
     ("charts/elasticsearch-roles", Refused(POD_WIDE)),
     ("charts/etcd-cluster", Refused(MULTI_MOUNT)),
-    ("charts/kafka-controller-broker", Refused(INIT_PATH)),
+    ("charts/kafka-controller-broker", Refused(PROJECTED)),
     ("charts/mariadb-replication", Refused(POD_WIDE)),
     ("charts/minio-distributed", Refused(HEADLESS_PORTS)),
-    ("charts/mongodb-replicaset-arbiter", Refused(INIT_PATH)),
-    ("charts/mysql-replication", Refused(INIT_PATH)),
+    (
+        "charts/mongodb-replicaset-arbiter",
+        NotStable(90.9, CARRIED_SHARED_SECRET),
+    ),
+    ("charts/mysql-replication", Imports(85.0)),
     ("charts/opensearch-roles", Refused(POD_WIDE)),
     ("charts/postgresql-default", Imports(78.2)),
-    ("charts/postgresql-replication", Refused(MULTI_MOUNT)),
-    ("charts/rabbitmq-cluster", Refused(INIT_PATH)),
+    ("charts/postgresql-replication", Imports(89.4)),
+    ("charts/rabbitmq-cluster", Refused(PROJECTED)),
     ("charts/redis-default", Refused(HEADLESS_PORTS)),
-    ("charts/redis-sentinel", Refused(MULTI_MOUNT)),
+    ("charts/redis-sentinel", Refused(HEADLESS_PORTS)),
     ("charts/valkey-replication", Refused(HEADLESS_PORTS)),
     ("charts/zookeeper-ensemble", Refused(HEADLESS_PORTS)),
 ];
@@ -225,7 +239,7 @@ fn every_chart_render_imports_validates_round_trips_and_keeps_its_floor() {
                 }
                 None
             }
-            Imports(_) => {
+            Imports(_) | NotStable(..) => {
                 assert!(out.status.success(), "{name}: import failed:\n{stderr}");
                 let rendered = render(&dir);
                 let measure = fidelity::measure(&input, &rendered).unwrap();
@@ -236,10 +250,16 @@ fn every_chart_render_imports_validates_round_trips_and_keeps_its_floor() {
                 // Its own output imports to the same bytes.
                 let again = tmp.path().join(format!("{}.again", name.replace('/', "-")));
                 import(&path, &again);
-                assert!(
-                    render(&again) == rendered,
-                    "{name}: importing the render and rendering again changes it"
-                );
+                match expect {
+                    NotStable(_, why) => assert!(
+                        render(&again) != rendered,
+                        "{name}: importing the render gives the same bytes now ({why} no longer holds): expect `Imports`"
+                    ),
+                    _ => assert!(
+                        render(&again) == rendered,
+                        "{name}: importing the render and rendering again changes it"
+                    ),
+                }
                 renders.push(path);
                 Some(measure)
             }
@@ -255,7 +275,7 @@ fn every_chart_render_imports_validates_round_trips_and_keeps_its_floor() {
     }
     print_table(&rows);
     for (r, (_, expect)) in rows.iter().zip(EXPECTED) {
-        if let (Some(m), Imports(floor)) = (&r.measure, expect) {
+        if let (Some(m), Imports(floor) | NotStable(floor, _)) = (&r.measure, expect) {
             assert!(
                 m.percent() >= *floor,
                 "{}: keeps {:.1}% of its leaf fields, below its floor {floor}%",
