@@ -26,6 +26,7 @@ mod downward;
 mod jobs;
 mod manifests;
 mod network;
+mod object_volumes;
 mod pod;
 mod probe;
 mod rbac;
