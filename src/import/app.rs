@@ -467,8 +467,9 @@ fn pod_dirs(pod: &Value, ctx: &mut Ctx) {
 
 /// ConfigMap and Secret volumes the tables' `mount` cannot say, as
 /// `[volumes.NAME]` with `secret`, `configmap` or `projected`: a projected
-/// volume of the input's (or existing) objects, and a volume no container
-/// mounts. Their mounts are found with the claims'.
+/// volume of the input's (or existing) objects, a volume no container
+/// mounts, and one named otherwise than its table. Their mounts are found
+/// with the claims'.
 fn object_dirs(pod: &Value, ctx: &mut Ctx) {
     let containers: Vec<&Value> = ["initContainers", "containers"]
         .iter()
@@ -483,8 +484,6 @@ fn object_dirs(pod: &Value, ctx: &mut Ctx) {
             .any(|m| text(&m["name"]).as_deref() == Some(&name));
         let source = if v.get("projected").is_some() {
             projected(&v["projected"], ctx)
-        } else if mounted {
-            continue;
         } else {
             [
                 ("configMap", "name", "configmap", false),
@@ -494,7 +493,12 @@ fn object_dirs(pod: &Value, ctx: &mut Ctx) {
             .find_map(|(field, key, as_, secret)| {
                 let src = v.get(field)?;
                 let t = ctx.table(secret, &text(&src[key])?)?;
-                let mut e = vec![(as_.to_owned(), Val::Str(ctx.tables[t].table.clone()))];
+                let table = &ctx.tables[t].table;
+                // A mounted volume named as the table's `mount` names it is said there.
+                if mounted && name == table.replace('.', "-") {
+                    return None;
+                }
+                let mut e = vec![(as_.to_owned(), Val::Str(table.clone()))];
                 e.push(("items".to_owned(), key_items(src)?));
                 push(
                     &mut e,

@@ -851,6 +851,8 @@ pub struct PodTerm {
     pub match_labels: StringMap,
     /// `topologyKey`.
     pub topology_key: String,
+    /// A preference's own `weight` (else the affinity's `preference_weight`).
+    pub weight: Option<i64>,
 }
 
 /// A `hostAliases` entry. Invariant: `ip` is an IP address, `hostnames` not empty.

@@ -502,6 +502,9 @@ pub struct PodTermSpec {
     pub across: Spanned<String>,
     /// Refuse to schedule otherwise (default false: a preference).
     pub required: Option<bool>,
+    /// A preference's weight, 1 to 100 (default 100: every preference counts the same).
+    #[schemars(with = "Option<i64>")]
+    pub weight: Option<Spanned<i64>>,
 }
 /// One `/etc/hosts` entry: `{ ip = "10.0.0.5", hostnames = ["db.internal"] }`.
 #[derive(Debug, Deserialize, JsonSchema)]

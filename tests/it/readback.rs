@@ -604,9 +604,14 @@ fn check_affinity(a: Option<&Affinity>, y: &Value) {
             required,
             rules.required.iter().map(term).collect::<Vec<_>>()
         );
-        let preferred: Vec<_> = seq(&y[field]["preferredDuringSchedulingIgnoredDuringExecution"])
+        let preferred_yaml = seq(&y[field]["preferredDuringSchedulingIgnoredDuringExecution"]);
+        assert_eq!(preferred_yaml.len(), rules.preferred.len());
+        for (p, t) in preferred_yaml.iter().zip(&rules.preferred) {
+            let weight = t.weight.unwrap_or(a.preference_weight);
+            assert_eq!(p["weight"].as_i64(), Some(weight));
+        }
+        let preferred: Vec<_> = preferred_yaml
             .iter()
-            .inspect(|p| assert_eq!(p["weight"].as_i64(), Some(a.preference_weight)))
             .map(|p| read(&p["podAffinityTerm"]))
             .collect();
         assert_eq!(
@@ -947,4 +952,21 @@ default_mode = 0o400
         ["secrets"],
         "the ConfigMap volume is mounted nowhere"
     );
+}
+
+/// A preference's own `weight` reaches the YAML; the others keep kubetoml's 100.
+#[test]
+fn a_pod_preference_keeps_its_own_weight() {
+    let source = r#"
+name = "db"
+image = "postgres:16.4"
+
+[affinity]
+away_from = [{ pods = { "app.kubernetes.io/name" = "postgresql" }, across = "node", weight = 1 }, { pods = { tier = "cache" }, across = "zone" }]
+"#;
+    let (model, docs) = model_and_docs(Path::new("."), "app.toml", source);
+    check(&model, &docs);
+    let a = model.stateful_set.pod.affinity.as_ref().unwrap();
+    let weights: Vec<Option<i64>> = a.away_from.preferred.iter().map(|t| t.weight).collect();
+    assert_eq!(weights, [Some(1), None]);
 }
