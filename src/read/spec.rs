@@ -1649,13 +1649,19 @@ pub fn from_document(
     }
     let (roles, mut diagnostics) = crate::read::layers::take_roles(doc.get_mut());
     let mut doubtful = Vec::new();
-    let spec = deserialize(source, masked, doc.clone(), &mut diagnostics, &mut doubtful);
-    let mut role_specs = Vec::new();
+    // The roles first, each over a copy, so that the base then takes the
+    // document itself: a copy costs what the parse did.
+    let mut roles_found = Vec::new();
     for (name, table) in roles {
         let mut merged = doc.clone();
         crate::read::layers::merge(merged.get_mut(), table, &mut Vec::new());
         let mut found = Vec::new();
         let role = deserialize(source, masked, merged, &mut found, &mut doubtful);
+        roles_found.push((name, role, found));
+    }
+    let spec = deserialize(source, masked, doc, &mut diagnostics, &mut doubtful);
+    let mut role_specs = Vec::new();
+    for (name, role, mut found) in roles_found {
         // The description's own mistakes are reported once, by the base.
         found.retain(|d| !diagnostics.contains(d));
         diagnostics.extend(found);

@@ -783,3 +783,33 @@ fn a_secret_value_moved_into_a_key_is_not_shown() {
         assert!(!String::from_utf8_lossy(&file.bytes).contains("\n    x"));
     }
 }
+
+/// Found by the secrecy property run: a value an edit moved into a Secret's
+/// `data` key, over a value that is not base64, was quoted in the "not
+/// base64" error. A key that is not a valid Secret key is masked there too;
+/// a valid one is a name, and named.
+#[test]
+fn a_secret_key_in_a_not_base64_error_is_shown_only_when_it_is_a_valid_key() {
+    let head = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: web\nspec:\n  serviceName: web\n  replicas: 1\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n        envFrom:\n        - secretRef: {name: s}\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n";
+    let import = |data: &str| {
+        let text = format!("{head}{data}");
+        kubetoml::import::import(&[kubetoml::import::Input {
+            file: "in.yaml",
+            text: &text,
+        }])
+        .map(|_| ())
+        .unwrap_err()
+        .draw(false)
+    };
+    let shown = import("  \"hunter2 QX7ZK secret\": \"%%% not base64\"\n");
+    assert!(shown.contains("is not base64"), "{shown}");
+    assert!(!shown.contains("QX7ZK"), "{shown}");
+    assert!(!shown.contains("%%%"), "{shown}");
+    assert!(shown.contains("not a valid Secret key, masked"), "{shown}");
+    let shown = import("  tls.key: \"%%% not base64\"\n");
+    assert!(
+        shown.contains("the value of key `tls.key` is not base64"),
+        "{shown}"
+    );
+    assert!(!shown.contains("%%%"), "{shown}");
+}
