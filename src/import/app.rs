@@ -199,11 +199,21 @@ fn top_level(sts: &Object, top: &mut Entries) {
     push(top, "namespace", str_val(&meta["namespace"]));
     let replicas = sts.value["spec"]["replicas"].clone();
     push(top, "replicas", int_val(&replicas).or(Some(Val::Int(1))));
-    push(
-        top,
-        "labels",
-        Some(str_table(string_map(&meta["labels"]), RESERVED_LABELS)),
-    );
+    // A chart's `app.kubernetes.io/name` and `instance` stay when the
+    // description keeps the chart's selector (`keep_selector`): the pods
+    // then carry them as the selector wants.
+    let mut selector = string_map(&sts.value["spec"]["selector"]["matchLabels"]);
+    selector.sort();
+    let own_selector = !selector.is_empty() && selector != default_selector(&sts.name);
+    let labels: Vec<(String, String)> = (string_map(&meta["labels"]).into_iter())
+        .filter(|(k, v)| {
+            let kept = own_selector
+                && k != "app.kubernetes.io/managed-by"
+                && selector.iter().all(|(sk, sv)| sk != k || sv == v);
+            kept || !RESERVED_LABELS.contains(&k.as_str())
+        })
+        .collect();
+    push(top, "labels", Some(str_table(labels, &[])));
     push(
         top,
         "annotations",

@@ -970,3 +970,36 @@ away_from = [{ pods = { "app.kubernetes.io/name" = "postgresql" }, across = "nod
     let weights: Vec<Option<i64>> = a.away_from.preferred.iter().map(|t| t.weight).collect();
     assert_eq!(weights, [Some(1), None]);
 }
+
+/// With `[statefulset] selector`, a chart's `app.kubernetes.io/name` and
+/// `instance` labels are kept on every object and on the pods.
+#[test]
+fn a_kept_selector_lets_the_chart_name_and_instance_labels_stay() {
+    let source = r#"
+name = "db-postgresql"
+image = "postgres:16.4"
+labels = { "app.kubernetes.io/name" = "postgresql", "app.kubernetes.io/instance" = "db" }
+
+[statefulset]
+selector = { "app.kubernetes.io/name" = "postgresql", "app.kubernetes.io/instance" = "db" }
+"#;
+    let (model, docs) = model_and_docs(Path::new("."), "app.toml", source);
+    check(&model, &docs);
+    for doc in &docs {
+        let labels = &doc["metadata"]["labels"];
+        assert_eq!(
+            s(&labels["app.kubernetes.io/name"]),
+            "postgresql",
+            "{doc:?}"
+        );
+        assert_eq!(s(&labels["app.kubernetes.io/instance"]), "db", "{doc:?}");
+        assert_eq!(s(&labels["app.kubernetes.io/managed-by"]), "kubetoml");
+    }
+    let sts = docs
+        .iter()
+        .find(|d| s(&d["kind"]) == "StatefulSet")
+        .unwrap();
+    let pod = &sts["spec"]["template"]["metadata"]["labels"];
+    assert_eq!(s(&pod["app.kubernetes.io/name"]), "postgresql");
+    assert_eq!(s(&pod["app.kubernetes.io/instance"]), "db");
+}
