@@ -366,6 +366,11 @@ pub enum MountSource {
         /// The claim's name.
         name: String,
     },
+    /// The keys of several ConfigMaps and Secrets in one folder (`projected`).
+    Projected {
+        /// Its sources, `secret NAME` or `configmap NAME`, joined by `, `.
+        sources: String,
+    },
     /// A volume the description does not define (a hand-edited template's).
     Volume {
         /// The volume's name.
@@ -944,6 +949,15 @@ fn container_view(
                     model::VolumeSource::Claim { claim_name, .. } => MountSource::SharedClaim {
                         name: claim_name.clone(),
                     },
+                    model::VolumeSource::Projected { sources, .. } => MountSource::Projected {
+                        sources: (sources.iter())
+                            .map(|s| match s.kind {
+                                ObjectKind::ConfigMap => format!("configmap {}", s.object),
+                                ObjectKind::Secret => format!("secret {}", s.object),
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    },
                 }
             } else {
                 MountSource::Volume {
@@ -1267,6 +1281,7 @@ fn container_text(out: &mut String, init: bool, c: &ContainerView) {
             MountSource::Secret { name } => ("secret", name),
             MountSource::EmptyDir { name } => ("emptyDir", name),
             MountSource::SharedClaim { name } => ("shared claim", name),
+            MountSource::Projected { sources } => ("projected:", sources),
             MountSource::Volume { name } => ("volume", name),
         };
         t.row([

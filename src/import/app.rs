@@ -124,7 +124,15 @@ fn build_app(objects: &[Object], set: usize, owned: &[usize], extras: bool) -> R
     }
     let batch = super::jobs::find(objects, set, &mut ctx);
     pod_dirs(pod_spec, &mut ctx);
+    object_dirs(pod_spec, &mut ctx);
     for v in items(&pod_spec["volumes"]) {
+        if ctx
+            .pod_dirs
+            .iter()
+            .any(|(n, _)| Some(n) == text(&v["name"]).as_ref())
+        {
+            continue;
+        }
         let (secret, object) = match (
             text(&v["configMap"]["name"]),
             text(&v["secret"]["secretName"]),
@@ -196,11 +204,21 @@ fn top_level(sts: &Object, top: &mut Entries) {
     push(top, "namespace", str_val(&meta["namespace"]));
     let replicas = sts.value["spec"]["replicas"].clone();
     push(top, "replicas", int_val(&replicas).or(Some(Val::Int(1))));
-    push(
-        top,
-        "labels",
-        Some(str_table(string_map(&meta["labels"]), RESERVED_LABELS)),
-    );
+    // A chart's `app.kubernetes.io/name` and `instance` stay when the
+    // description keeps the chart's selector (`keep_selector`): the pods
+    // then carry them as the selector wants.
+    let mut selector = string_map(&sts.value["spec"]["selector"]["matchLabels"]);
+    selector.sort();
+    let own_selector = !selector.is_empty() && selector != default_selector(&sts.name);
+    let labels: Vec<(String, String)> = (string_map(&meta["labels"]).into_iter())
+        .filter(|(k, v)| {
+            let kept = own_selector
+                && k != "app.kubernetes.io/managed-by"
+                && selector.iter().all(|(sk, sv)| sk != k || sv == v);
+            kept || !RESERVED_LABELS.contains(&k.as_str())
+        })
+        .collect();
+    push(top, "labels", Some(str_table(labels, &[])));
     push(
         top,
         "annotations",
@@ -416,6 +434,10 @@ fn external_tables(pod: &Value, ctx: &mut Ctx) {
     for v in items(&pod["volumes"]) {
         wanted.extend(text(&v["configMap"]["name"]).map(|n| (false, n)));
         wanted.extend(text(&v["secret"]["secretName"]).map(|n| (true, n)));
+        for s in items(&v["projected"]["sources"]) {
+            wanted.extend(text(&s["configMap"]["name"]).map(|n| (false, n)));
+            wanted.extend(text(&s["secret"]["name"]).map(|n| (true, n)));
+        }
     }
     for list in ["initContainers", "containers"] {
         for c in items(&pod[list]) {
@@ -487,14 +509,120 @@ fn pod_dirs(pod: &Value, ctx: &mut Ctx) {
     }
 }
 
-/// `[volumes.NAME]` for each pod volume a container mounts.
+/// ConfigMap and Secret volumes the tables' `mount` cannot say, as
+/// `[volumes.NAME]` with `secret`, `configmap` or `projected`: a projected
+/// volume of the input's (or existing) objects, a volume no container
+/// mounts, and one named otherwise than its table. Their mounts are found
+/// with the claims'.
+fn object_dirs(pod: &Value, ctx: &mut Ctx) {
+    let containers: Vec<&Value> = ["initContainers", "containers"]
+        .iter()
+        .flat_map(|list| items(&pod[*list]))
+        .collect();
+    for v in items(&pod["volumes"]) {
+        let Some(name) = text(&v["name"]) else {
+            continue;
+        };
+        let mounted = (containers.iter())
+            .flat_map(|c| items(&c["volumeMounts"]))
+            .any(|m| text(&m["name"]).as_deref() == Some(&name));
+        let source = if v.get("projected").is_some() {
+            projected(&v["projected"], ctx)
+        } else {
+            [
+                ("configMap", "name", "configmap", false),
+                ("secret", "secretName", "secret", true),
+            ]
+            .into_iter()
+            .find_map(|(field, key, as_, secret)| {
+                let src = v.get(field)?;
+                let t = ctx.table(secret, &text(&src[key])?)?;
+                let table = &ctx.tables[t].table;
+                // A mounted volume named as the table's `mount` names it is said there.
+                if mounted && name == table.replace('.', "-") {
+                    return None;
+                }
+                let mut e = vec![(as_.to_owned(), Val::Str(table.clone()))];
+                e.push(("items".to_owned(), key_items(src)?));
+                push(
+                    &mut e,
+                    "default_mode",
+                    int(&src["defaultMode"]).map(Val::Octal),
+                );
+                (src["optional"].is_null()).then_some(e)
+            })
+        };
+        let Some(mut source) = source else {
+            continue;
+        };
+        source.retain(|(_, v)| !matches!(v, Val::Table(t) if t.is_empty()));
+        ctx.claims.push((name.clone(), Vec::new()));
+        ctx.pod_dirs.push((name, source));
+    }
+}
+
+/// `projected = [...]` and `default_mode` for a projected volume whose
+/// sources are all ConfigMaps and Secrets (without `optional` or item modes).
+fn projected(p: &Value, ctx: &Ctx) -> Option<Entries> {
+    let mut sources = Vec::new();
+    for s in items(&p["sources"]) {
+        let m = s.as_mapping()?;
+        let [(field, src)] = m.iter().collect::<Vec<_>>()[..] else {
+            return None;
+        };
+        let (secret, as_) = match text(field)?.as_str() {
+            "configMap" => (false, "configmap"),
+            "secret" => (true, "secret"),
+            _ => return None,
+        };
+        let known = ["name", "items"];
+        if !src
+            .as_mapping()?
+            .keys()
+            .all(|k| text(k).is_some_and(|k| known.contains(&k.as_str())))
+        {
+            return None;
+        }
+        let t = ctx.table(secret, &text(&src["name"])?)?;
+        let mut e = vec![(as_.to_owned(), Val::Str(ctx.tables[t].table.clone()))];
+        push(&mut e, "items", key_items(src));
+        sources.push(Val::Table(e));
+    }
+    if sources.is_empty() {
+        return None;
+    }
+    let mut e = vec![("projected".to_owned(), Val::Arr(sources))];
+    push(
+        &mut e,
+        "default_mode",
+        int(&p["defaultMode"]).map(Val::Octal),
+    );
+    Some(e)
+}
+
+/// A volume source's `items` as `key = "path"`; `None` when one has a `mode` of its own.
+fn key_items(src: &Value) -> Option<Val> {
+    let mut e = Entries::new();
+    for i in items(&src["items"]) {
+        if !i["mode"].is_null() {
+            return None;
+        }
+        e.push((text(&i["key"])?, Val::Str(text(&i["path"])?)));
+    }
+    Some(Val::Table(e))
+}
+
+/// `[volumes.NAME]` for each pod volume a container mounts (and each
+/// ConfigMap, Secret or projected volume, mounted or not).
 fn pod_dir_sections(ctx: &Ctx, doc: &mut Doc) {
     for (name, source) in &ctx.pod_dirs {
         let Some((_, mount)) = ctx.claims.iter().find(|(n, _)| n == name) else {
             continue;
         };
         let mounted_at = ctx.mounted_at.contains(name);
-        if !mount.iter().any(|(k, _)| k == "mount") && !mounted_at {
+        let of_objects = (source.first())
+            .is_some_and(|(k, _)| ["secret", "configmap", "projected"].contains(&k.as_str()));
+        if !of_objects && !mounted_at && !mount.iter().any(|(k, _)| k == "mount") {
             continue;
         }
         let mut e = source.clone();

@@ -131,8 +131,14 @@ fn pod_terms(rules: &Value) -> Vec<Val> {
         .filter_map(|t| pod_term(t, true));
     let preferred = items(&rules["preferredDuringSchedulingIgnoredDuringExecution"])
         .iter()
-        .filter(|p| int(&p["weight"]) == Some(PREFERENCE_WEIGHT))
-        .filter_map(|p| pod_term(&p["podAffinityTerm"], false));
+        .filter_map(|p| {
+            let mut term = pod_term(&p["podAffinityTerm"], false)?;
+            let weight = int(&p["weight"])?;
+            if let (Val::Table(t), true) = (&mut term, weight != PREFERENCE_WEIGHT) {
+                t.push(("weight".to_owned(), Val::Int(weight)));
+            }
+            Some(term)
+        });
     required.chain(preferred).collect()
 }
 

@@ -5,10 +5,13 @@
 //! flattened. An object is matched by kind and name (and namespace when both
 //! say one); containers by position, other list items by `name`, else by
 //! `mountPath`, else by `key`, else by position. A
-//! leaf is a scalar, or an empty mapping or list (`emptyDir: {}`). A leaf the
-//! render leaves out counts as kept when its value is the one the API server
-//! fills in (`dnsPolicy: ClusterFirst`, the [`DEFAULTS`](super::diff) of the
-//! comparison). Tool metadata is not counted at all: see [`EXCLUDED`].
+//! leaf is a scalar, or an empty mapping or list (`emptyDir: {}`), or a
+//! `null`. A leaf the render leaves out counts as kept when its value is the
+//! one the API server fills in (`dnsPolicy: ClusterFirst`, the
+//! [`DEFAULTS`](super::diff) of the comparison), or when it is empty (`null`,
+//! `{}`, `[]`: `podAffinity: null`, `sysctls: []`), which the comparison
+//! does not call a difference either. Tool metadata is not counted at all:
+//! see [`EXCLUDED`].
 
 use crate::read::yamlread::{self, Value};
 
@@ -121,7 +124,7 @@ pub fn measure(input: &str, rendered: &str) -> Result<Fidelity, String> {
             f.leaves += 1;
             let same = match theirs.get(&path) {
                 Some(v) => *v == value,
-                None => is_default(&path, &value),
+                None => value.starts_with(EMPTY) || is_default(&path, &value),
             };
             if same {
                 f.kept += 1;
@@ -132,6 +135,9 @@ pub fn measure(input: &str, rendered: &str) -> Result<Fidelity, String> {
     }
     Ok(f)
 }
+
+/// What an empty leaf's text starts with (no scalar's text does): `null`, `{}` and `[]`.
+const EMPTY: char = '\0';
 
 fn objects(text: &str) -> Result<Vec<Value>, String> {
     let mut out = Vec::new();
@@ -183,9 +189,9 @@ fn leaves(v: &Value, path: String, out: &mut Vec<(String, String)>) {
                 leaves(item, format!("{path}[{key}]"), out);
             }
         }
-        Value::Mapping(_) => out.push((path, "{}".to_owned())),
-        Value::Sequence(_) => out.push((path, "[]".to_owned())),
-        Value::Null => out.push((path, "null".to_owned())),
+        Value::Mapping(_) => out.push((path, format!("{EMPTY}{{}}"))),
+        Value::Sequence(_) => out.push((path, format!("{EMPTY}[]"))),
+        Value::Null => out.push((path, format!("{EMPTY}null"))),
         Value::Tagged(t) => leaves(&t.value, path, out),
         _ => out.push((path, text(v).unwrap_or_default())),
     }
@@ -257,6 +263,15 @@ mod tests {
                 "Secret/gone: metadata.name"
             ]
         );
+    }
+
+    #[test]
+    fn an_empty_leaf_left_out_is_kept_and_one_changed_is_not() {
+        let input = "kind: Pod\nmetadata:\n  name: p\nspec:\n  affinity:\n    podAffinity: null\n  securityContext:\n    sysctls: []\n    seLinuxOptions: {}\n  nodeName: \"null\"\n  hostname: x\n";
+        let rendered = "kind: Pod\nmetadata:\n  name: p\nspec:\n  hostname: \"null\"\n";
+        let f = measure(input, rendered).unwrap();
+        assert_eq!((f.leaves, f.kept), (7, 5), "{:?}", f.lost);
+        assert_eq!(f.lost, ["Pod/p: spec.nodeName", "Pod/p: spec.hostname"]);
     }
 
     #[test]

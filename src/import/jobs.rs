@@ -3,7 +3,9 @@
 //!
 //! A Job or CronJob is the app's when it is in the app's namespace and named
 //! `<app>-<X>`; kubetoml's own carry the table name in `kubetoml.dev/job`
-//! (`kubetoml.dev/cronjob`), which also strips a Job's hash suffix. A claim
+//! (`kubetoml.dev/cronjob`), which also strips a Job's hash suffix. A Job
+//! without that label is not taken: its name has no kubetoml hash suffix,
+//! which a `[jobs.X]` would add, so it is carried exactly instead. A claim
 //! is the app's when it is named `<app>-<X>` and a pod of the app (the
 //! StatefulSet's or a Job's) mounts it.
 
@@ -73,7 +75,11 @@ pub fn find(objects: &[Object], set: usize, ctx: &mut Ctx) -> Found {
     };
     for (i, o) in objects.iter().enumerate() {
         match o.kind.as_str() {
-            "Job" if ours(o) => found.jobs.extend(table_name(o, JOB_LABEL).map(|n| (i, n))),
+            // kubetoml names a Job `<app>-<X>-<hash>`: another tool's Job
+            // (a chart's hook) keeps its name only carried as it is.
+            "Job" if ours(o) && !template(o)["metadata"]["labels"][JOB_LABEL].is_null() => {
+                found.jobs.extend(table_name(o, JOB_LABEL).map(|n| (i, n)))
+            }
             "CronJob" if ours(o) => found
                 .cron_jobs
                 .extend(table_name(o, CRONJOB_LABEL).map(|n| (i, n))),

@@ -15,6 +15,8 @@ pub fn referenced(v: &Value, kind: &str, out: &mut Vec<String>) {
             ("secretKeyRef", "name"),
             ("secretRef", "name"),
             ("secret", "secretName"),
+            // A projected volume's source.
+            ("secret", "name"),
             ("imagePullSecrets", "name"),
         ]
     } else {

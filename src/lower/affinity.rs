@@ -81,15 +81,40 @@ impl Lowerer<'_> {
                 }
             }
             let topology_key = self.topology_key(t.across.get_ref(), t.across.span());
+            let required = t.required.unwrap_or(false);
+            let weight = t.weight.as_ref().and_then(|w| self.weight(w, required));
             let term = PodTerm {
                 match_labels,
                 topology_key,
+                weight,
             };
-            match t.required.unwrap_or(false) {
+            match required {
                 true => rules.required.push(term),
                 false => rules.preferred.push(term),
             }
         }
         rules
+    }
+
+    /// A preference's `weight`: 1 to 100, and only on a preference.
+    fn weight(&mut self, w: &Spanned<i64>, required: bool) -> Option<i64> {
+        if required {
+            self.error_help(
+                "`weight` is for preferences",
+                w.span(),
+                "a requirement has no weight",
+                "remove `weight` (a requirement must hold), or `required = true` (a preference weighs 1 to 100)",
+            );
+            return None;
+        }
+        if !(1..=100).contains(w.get_ref()) {
+            self.error(
+                "`weight` must be between 1 and 100",
+                w.span(),
+                format!("{} is out of range", w.get_ref()),
+            );
+            return None;
+        }
+        Some(*w.get_ref())
     }
 }

@@ -184,16 +184,22 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn labels(&mut self, map: &Map<String>) -> StringMap {
+        self.labels_with(map, false)
+    }
+
+    /// `labels`; with `own_selector` (`[statefulset] selector` is written, so
+    /// kubetoml's `app.kubernetes.io/name` and `instance` no longer select the
+    /// pods) those two may be set too: a chart's values, kept.
+    pub(super) fn labels_with(&mut self, map: &Map<String>, own_selector: bool) -> StringMap {
         let mut out = StringMap::new();
         for (k, v) in map {
             let key_ok = self.check(k, "label key", validate::qualified_name);
-            if [
-                RECOMMENDED_NAME,
-                RECOMMENDED_INSTANCE,
-                RECOMMENDED_MANAGED_BY,
-            ]
-            .contains(&k.get_ref().as_str())
-            {
+            let reserved: &[&str] = if own_selector {
+                &[RECOMMENDED_MANAGED_BY]
+            } else {
+                &[RECOMMENDED_NAME, RECOMMENDED_INSTANCE, RECOMMENDED_MANAGED_BY]
+            };
+            if reserved.contains(&k.get_ref().as_str()) {
                 self.error_help(
                     format!("label `{}` is set by kubetoml", k.get_ref()),
                     k.span(),

@@ -528,16 +528,7 @@ impl Lowerer<'_> {
                 );
             }
         }
-        let mut items = Vec::new();
-        for (k, path) in &data.items {
-            self.key_exists(k, o);
-            if self.check(path, "item path", validate::relative_path) {
-                items.push(KeyToPath {
-                    key: k.get_ref().clone(),
-                    path: path.get_ref().clone(),
-                });
-            }
-        }
+        let items = self.key_items(o, &data.items);
         Some(PodVolume {
             name: vname,
             kind: o.kind,
@@ -547,8 +538,23 @@ impl Lowerer<'_> {
         })
     }
 
+    /// `items` of a volume of `o`: keys it has, at relative paths.
+    pub(super) fn key_items(&mut self, o: &DataObject, items: &Map<String>) -> Vec<KeyToPath> {
+        let mut out = Vec::new();
+        for (k, path) in items {
+            self.key_exists(k, o);
+            if self.check(path, "item path", validate::relative_path) {
+                out.push(KeyToPath {
+                    key: k.get_ref().clone(),
+                    path: path.get_ref().clone(),
+                });
+            }
+        }
+        out
+    }
+
     /// `default_mode`, warning when a mode is written in decimal.
-    fn default_mode(&mut self, m: &Spanned<i64>) -> i64 {
+    pub(super) fn default_mode(&mut self, m: &Spanned<i64>) -> i64 {
         let mode = *m.get_ref();
         let written = self.source.get(m.span()).unwrap_or_default();
         if !(0..=0o777).contains(&mode) {
@@ -931,6 +937,12 @@ pub(super) fn config_hash(
     let used: BTreeSet<String> = (pod.containers.iter().chain(&pod.init_containers))
         .flat_map(env)
         .chain(pod.volumes.iter().map(|v| v.object.clone()))
+        .chain(pod.other_volumes.iter().flat_map(|v| match &v.source {
+            VolumeSource::Projected { sources, .. } => {
+                sources.iter().map(|s| s.object.clone()).collect()
+            }
+            VolumeSource::EmptyDir { .. } | VolumeSource::Claim { .. } => Vec::new(),
+        }))
         .collect();
     // An external object's content is not known here: its changes do not roll the pods.
     let inputs = objects

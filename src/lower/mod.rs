@@ -26,6 +26,7 @@ mod downward;
 mod jobs;
 mod manifests;
 mod network;
+mod object_volumes;
 mod pod;
 mod probe;
 mod rbac;
@@ -167,7 +168,13 @@ impl Lowerer<'_> {
             Some(r) => (&r.labels, &r.annotations),
             None => (&labels, &annotations),
         };
-        let app = self.identity(&name, namespace.as_ref(), base_labels, base_annotations);
+        let own_selector = (statefulset.as_ref()).is_some_and(|s| s.get_ref().selector.is_some());
+        let app = self.identity(
+            &name,
+            namespace.as_ref(),
+            (base_labels, own_selector),
+            base_annotations,
+        );
         let role_name = role.map(|r| &r.name);
         let workload = self.workload(&app, role_name, statefulset.as_ref(), &labels, &annotations);
         let replicas = self.replicas(replicas.as_ref());
@@ -255,7 +262,7 @@ impl Lowerer<'_> {
         &mut self,
         name: &Spanned<String>,
         namespace: Option<&Spanned<String>>,
-        labels: &Map<String>,
+        (labels, own_selector): (&Map<String>, bool),
         annotations: &Map<String>,
     ) -> Identity {
         let app = name.get_ref().clone();
@@ -287,7 +294,7 @@ impl Lowerer<'_> {
         .into();
         let mut all_labels = selector.clone();
         all_labels.insert(RECOMMENDED_MANAGED_BY.into(), "kubetoml".into());
-        all_labels.extend(self.labels(labels));
+        all_labels.extend(self.labels_with(labels, own_selector));
         Identity {
             name: app,
             name_span: name.span(),

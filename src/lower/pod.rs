@@ -6,6 +6,7 @@ use super::container::Role;
 use super::context::*;
 use super::data::config_hash;
 use super::data::DataObject;
+use super::object_volumes::ObjectVolume;
 use super::claims::ClaimUse;
 
 /// The description's pod-wide fields, taken out of the `Spec` once.
@@ -266,14 +267,21 @@ impl Lowerer<'_> {
         );
         mount_paths.extend(claims.iter().map(|c| (c.claim.key.as_str(), c.mount.clone())));
         self.mount_paths(mount_paths);
-        let other_volumes = (volumes.iter())
+        let mut other_volumes: Vec<OtherVolume> = (volumes.iter())
             .filter_map(|(name, v)| self.other_volume(name, v.get_ref()))
             .collect();
+        let mut pod_volumes: Vec<PodVolume> = Vec::new();
+        for (name, v) in volumes {
+            match self.object_volume(name, v.get_ref(), objects) {
+                Some(ObjectVolume::Object(v)) => pod_volumes.push(v),
+                Some(ObjectVolume::Projected(v)) => other_volumes.push(v),
+                None => {}
+            }
+        }
         let mounted_configmaps: BTreeSet<&str> = (objects.iter())
             .filter(|o| o.kind == ObjectKind::ConfigMap && o.uses.mount.is_some())
             .filter_map(|o| Some(o.uses.volume.as_ref()?.name.as_str()))
             .collect();
-        let mut pod_volumes: Vec<PodVolume> = Vec::new();
         for o in objects {
             let (Some(mount), Some(volume)) = (&o.uses.mount, &o.uses.volume) else {
                 continue;

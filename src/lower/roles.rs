@@ -28,6 +28,7 @@ impl Lowerer<'_> {
         annotations: &Map<String>,
     ) -> Identity {
         let s = statefulset.map(|s| s.get_ref());
+        let own_selector = s.is_some_and(|s| s.selector.is_some());
         let mut w = app.clone();
         if let Some(role) = role {
             let ok = self.check(role, "role name", |r| validate::dns_label(r, validate::LABEL_MAX));
@@ -37,7 +38,7 @@ impl Lowerer<'_> {
             w.selector.insert(RECOMMENDED_COMPONENT.to_owned(), role.get_ref().clone());
             w.labels = w.selector.clone();
             w.labels.insert(RECOMMENDED_MANAGED_BY.into(), "kubetoml".into());
-            w.labels.extend(self.labels(labels));
+            w.labels.extend(self.labels_with(labels, own_selector));
             w.annotations = self.annotations(annotations);
         }
         match s.and_then(|s| s.name.as_ref()) {
@@ -71,7 +72,11 @@ impl Lowerer<'_> {
             w.selector = self.selector_labels(selector.get_ref());
         }
         // The pods carry the selector's labels; a label written otherwise would unselect them.
-        let reserved = [RECOMMENDED_NAME, RECOMMENDED_INSTANCE, RECOMMENDED_MANAGED_BY];
+        let reserved: &[&str] = if own_selector {
+            &[RECOMMENDED_MANAGED_BY]
+        } else {
+            &[RECOMMENDED_NAME, RECOMMENDED_INSTANCE, RECOMMENDED_MANAGED_BY]
+        };
         // A reserved label was reported as such.
         for (k, v) in labels.iter().filter(|(k, _)| !reserved.contains(&k.get_ref().as_str())) {
             match w.selector.get(k.get_ref()) {

@@ -171,7 +171,9 @@ impl Lowerer<'_> {
             self.check(name, "volume name", |s| {
                 validate::dns_label(s, validate::LABEL_MAX)
             });
-            if v.mount.is_none() && !mounted.contains(name.get_ref().as_str()) {
+            // A ConfigMap, Secret or projected volume may be in the pod unmounted
+            // (a chart's volume for a sidecar it left out).
+            if v.mount.is_none() && !mounted.contains(name.get_ref().as_str()) && !v.is_object_volume() {
                 self.error_help(
                     format!("volume `{}` has no `mount`", name.get_ref()),
                     name.span(),
@@ -185,7 +187,7 @@ impl Lowerer<'_> {
             if let Some(sp) = &v.sub_path {
                 self.check(sp, "sub-path", validate::relative_path);
             }
-            if v.empty_dir.is_some() || v.claim.is_some() {
+            if v.empty_dir.is_some() || v.claim.is_some() || v.is_object_volume() {
                 // A pod volume, not a claim template: lowered with the pod's volumes.
                 self.claim_only(name, v);
                 continue;
@@ -231,7 +233,7 @@ impl Lowerer<'_> {
                     format!("`{field}` is for claim templates, not for volume `{}`", name.get_ref()),
                     span,
                     "not a claim template",
-                    "a volume with `empty_dir` or `claim` is a pod volume: remove it",
+                    "a volume with `empty_dir`, `claim`, `secret`, `configmap` or `projected` is a pod volume: remove it",
                 );
             }
         }

@@ -791,6 +791,24 @@ pub enum VolumeSource {
         /// `readOnly`, emitted when true.
         read_only: bool,
     },
+    /// `projected`: the keys of several ConfigMaps and Secrets in one folder.
+    Projected {
+        /// `sources`, in the order written (at least one).
+        sources: Vec<ProjectedSource>,
+        /// `defaultMode`.
+        default_mode: Option<i64>,
+    },
+}
+
+/// One source of a projected volume: a ConfigMap's or Secret's keys.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProjectedSource {
+    /// ConfigMap or Secret.
+    pub kind: ObjectKind,
+    /// The object's name on the cluster.
+    pub object: String,
+    /// Keys to project, when not all.
+    pub items: Vec<KeyToPath>,
 }
 
 /// `affinity`. Invariant: not all empty.
@@ -833,6 +851,8 @@ pub struct PodTerm {
     pub match_labels: StringMap,
     /// `topologyKey`.
     pub topology_key: String,
+    /// A preference's own `weight` (else the affinity's `preference_weight`).
+    pub weight: Option<i64>,
 }
 
 /// A `hostAliases` entry. Invariant: `ip` is an IP address, `hostnames` not empty.

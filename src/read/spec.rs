@@ -503,6 +503,9 @@ pub struct PodTermSpec {
     pub across: Spanned<String>,
     /// Refuse to schedule otherwise (default false: a preference).
     pub required: Option<bool>,
+    /// A preference's weight, 1 to 100 (default 100: every preference counts the same).
+    #[schemars(with = "Option<i64>")]
+    pub weight: Option<Spanned<i64>>,
 }
 /// One `/etc/hosts` entry: `{ ip = "10.0.0.5", hostnames = ["db.internal"] }`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -1413,6 +1416,50 @@ pub struct VolumeSpec {
     /// which Kubernetes reads as `Filesystem`).
     #[schemars(with = "Option<String>")]
     pub volume_mode: Option<Spanned<String>>,
+    /// Instead of a claim template: a Secret volume of `[secrets.NAME]` (generated
+    /// or `external`), named after this table; `mount` is then optional.
+    #[schemars(with = "Option<String>")]
+    pub secret: Option<Spanned<String>>,
+    /// Instead of a claim template: a ConfigMap volume of `[configmaps.NAME]`
+    /// (generated or `external`), named after this table; `mount` is then optional.
+    #[schemars(with = "Option<String>")]
+    pub configmap: Option<Spanned<String>>,
+    /// Instead of a claim template: a projected volume, the keys of several
+    /// ConfigMaps and Secrets in one folder: `[{ secret = "auth" }, { configmap =
+    /// "conf", items = { "app.yml" = "app.yml" } }]`.
+    #[schemars(with = "Option<Vec<ProjectedSourceSpec>>")]
+    pub projected: Option<Spanned<Vec<Spanned<ProjectedSourceSpec>>>>,
+    /// With `secret` or `configmap`: mount only these keys, `key = "relative/path"`.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub items: Map<String>,
+    /// With `secret`, `configmap` or `projected`: the files' mode, e.g. `0o440`.
+    #[schemars(with = "Option<i64>")]
+    pub default_mode: Option<Spanned<i64>>,
+}
+
+impl VolumeSpec {
+    /// A pod volume of the description's ConfigMaps or Secrets: `secret`, `configmap` or `projected`.
+    pub fn is_object_volume(&self) -> bool {
+        self.secret.is_some() || self.configmap.is_some() || self.projected.is_some()
+    }
+}
+
+/// One source of a `projected` volume: the keys of one `[secrets.NAME]` or
+/// `[configmaps.NAME]` table (generated or `external`).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectedSourceSpec {
+    /// The `[secrets.NAME]` table whose keys the volume holds.
+    #[schemars(with = "Option<String>")]
+    pub secret: Option<Spanned<String>>,
+    /// The `[configmaps.NAME]` table whose keys the volume holds.
+    #[schemars(with = "Option<String>")]
+    pub configmap: Option<Spanned<String>>,
+    /// Only these keys, `key = "relative/path"` (default: every key, as a file of its name).
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub items: Map<String>,
 }
 
 /// A volume's `mount`: one path, or the volume at several paths.

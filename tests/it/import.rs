@@ -530,7 +530,8 @@ spec:
     let toml = imported_toml(yaml);
     for line in [
         "mounts = [{ volume = \"empty-dir\", path = \"/emptydir\" }, { volume = \"data\", path = \"/data\", read_only = true }]",
-        "mounts = [{ volume = \"empty-dir\", path = \"/tmp\", sub_path = \"tmp-dir\" }, { volume = \"conf\", path = \"/etc/exporter\" }]",
+        // The ConfigMap's volume keeps its own name (`[volumes.config] configmap = "conf"`).
+        "mounts = [{ volume = \"empty-dir\", path = \"/tmp\", sub_path = \"tmp-dir\" }, { volume = \"config\", path = \"/etc/exporter\" }]",
     ] {
         assert!(toml.contains(line), "{line}\n{toml}");
     }
@@ -666,7 +667,9 @@ fn companion_objects_import_and_a_network_policy_of_another_shape_is_listed() {
         "\n[client_service]\nname = \"db-public\"\ntype = \"LoadBalancer\"\nports = [\"pg\"]\n",
         "\n[disruption_budget]\nmin_available = 2\n",
         "\n[volumes.scratch]\nempty_dir = { medium = \"Memory\" }\nmount = \"/scratch\"\n",
-        "\n[secrets.cluster-ca]\nexternal = true\nmount = \"/etc/ca\"\n",
+        // The volume keeps its name (`ca`, not the table's `cluster-ca`).
+        "\n[volumes.ca]\nsecret = \"cluster-ca\"\nmount = \"/etc/ca\"\n",
+        "\n[secrets.cluster-ca]\nexternal = true\n",
     ] {
         assert!(toml.contains(line), "{line}\n{toml}");
     }

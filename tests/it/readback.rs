@@ -482,6 +482,30 @@ fn check(model: &Model, docs: &[Value]) {
                 assert_eq!(s(&c["claimName"]), claim_name);
                 assert_eq!(c["readOnly"].as_bool().unwrap_or(false), *read_only);
             }
+            VolumeSource::Projected {
+                sources,
+                default_mode,
+            } => {
+                let p = &y["projected"];
+                assert_eq!(p["defaultMode"].as_i64(), *default_mode);
+                let ys = seq(&p["sources"]);
+                assert_eq!(ys.len(), sources.len());
+                for (src, ys) in sources.iter().zip(ys) {
+                    let (field, name) = match src.kind {
+                        ObjectKind::ConfigMap => ("configMap", "name"),
+                        ObjectKind::Secret => ("secret", "name"),
+                    };
+                    assert_eq!(s(&ys[field][name]), src.object);
+                    let items: Vec<(String, String)> = seq(&ys[field]["items"])
+                        .iter()
+                        .map(|i| (s(&i["key"]).to_owned(), s(&i["path"]).to_owned()))
+                        .collect();
+                    let expected: Vec<(String, String)> = (src.items.iter())
+                        .map(|i| (i.key.clone(), i.path.clone()))
+                        .collect();
+                    assert_eq!(items, expected);
+                }
+            }
         }
     }
     for (v, y) in pod.volumes.iter().zip(volumes) {
@@ -580,9 +604,14 @@ fn check_affinity(a: Option<&Affinity>, y: &Value) {
             required,
             rules.required.iter().map(term).collect::<Vec<_>>()
         );
-        let preferred: Vec<_> = seq(&y[field]["preferredDuringSchedulingIgnoredDuringExecution"])
+        let preferred_yaml = seq(&y[field]["preferredDuringSchedulingIgnoredDuringExecution"]);
+        assert_eq!(preferred_yaml.len(), rules.preferred.len());
+        for (p, t) in preferred_yaml.iter().zip(&rules.preferred) {
+            let weight = t.weight.unwrap_or(a.preference_weight);
+            assert_eq!(p["weight"].as_i64(), Some(weight));
+        }
+        let preferred: Vec<_> = preferred_yaml
             .iter()
-            .inspect(|p| assert_eq!(p["weight"].as_i64(), Some(a.preference_weight)))
             .map(|p| read(&p["podAffinityTerm"]))
             .collect();
         assert_eq!(
@@ -856,4 +885,121 @@ fn a_description_using_every_field_renders_as_snapshotted() {
     settings.set_snapshot_path("../../snapshots");
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| insta::assert_snapshot!("everything_yaml", yaml));
+}
+
+/// `[volumes.X]` of the description's objects: a projected volume of a
+/// generated (hash-suffixed) Secret, a ConfigMap's chosen keys and an
+/// external Secret; a ConfigMap volume mounted nowhere. The YAML says what
+/// the model says, and the model follows the generated names.
+#[test]
+fn projected_and_object_volumes_read_back_as_their_model() {
+    let source = r#"
+name = "db"
+image = "postgres:16.4"
+
+[secrets.auth]
+literals = { password = "hunter2hunter2" }
+hash_suffix = true
+
+[configmaps.conf]
+literals = { "app.yml" = "a: 1", other = "b" }
+
+[secrets.ca]
+external = true
+
+[volumes.secrets]
+projected = [{ secret = "auth" }, { configmap = "conf", items = { "app.yml" = "conf/app.yml" } }, { secret = "ca" }]
+default_mode = 0o440
+mount = "/opt/secrets"
+
+[volumes.metrics-conf]
+configmap = "conf"
+items = { other = "other.txt" }
+default_mode = 0o400
+"#;
+    let (model, docs) = model_and_docs(Path::new("."), "app.toml", source);
+    check(&model, &docs);
+    let pod = &model.stateful_set.pod;
+    let auth = &model.secrets[0].metadata.name;
+    assert!(auth.starts_with("auth-"), "{auth}");
+    let [projected] = &pod.other_volumes[..] else {
+        panic!("{:?}", pod.other_volumes)
+    };
+    let VolumeSource::Projected {
+        sources,
+        default_mode,
+    } = &projected.source
+    else {
+        panic!("{projected:?}")
+    };
+    assert_eq!(*default_mode, Some(0o440));
+    let names: Vec<&str> = sources.iter().map(|s| s.object.as_str()).collect();
+    assert_eq!(names, [auth.as_str(), "conf", "ca"]);
+    assert_eq!(sources[1].items[0].path, "conf/app.yml");
+    let [metrics] = &pod.volumes[..] else {
+        panic!("{:?}", pod.volumes)
+    };
+    assert_eq!(
+        (metrics.name.as_str(), metrics.object.as_str()),
+        ("metrics-conf", "conf")
+    );
+    assert_eq!(metrics.default_mode, Some(0o400));
+    let mounts: Vec<&str> = (pod.containers[0].volume_mounts.iter())
+        .map(|m| m.name.as_str())
+        .collect();
+    assert_eq!(
+        mounts,
+        ["secrets"],
+        "the ConfigMap volume is mounted nowhere"
+    );
+}
+
+/// A preference's own `weight` reaches the YAML; the others keep kubetoml's 100.
+#[test]
+fn a_pod_preference_keeps_its_own_weight() {
+    let source = r#"
+name = "db"
+image = "postgres:16.4"
+
+[affinity]
+away_from = [{ pods = { "app.kubernetes.io/name" = "postgresql" }, across = "node", weight = 1 }, { pods = { tier = "cache" }, across = "zone" }]
+"#;
+    let (model, docs) = model_and_docs(Path::new("."), "app.toml", source);
+    check(&model, &docs);
+    let a = model.stateful_set.pod.affinity.as_ref().unwrap();
+    let weights: Vec<Option<i64>> = a.away_from.preferred.iter().map(|t| t.weight).collect();
+    assert_eq!(weights, [Some(1), None]);
+}
+
+/// With `[statefulset] selector`, a chart's `app.kubernetes.io/name` and
+/// `instance` labels are kept on every object and on the pods.
+#[test]
+fn a_kept_selector_lets_the_chart_name_and_instance_labels_stay() {
+    let source = r#"
+name = "db-postgresql"
+image = "postgres:16.4"
+labels = { "app.kubernetes.io/name" = "postgresql", "app.kubernetes.io/instance" = "db" }
+
+[statefulset]
+selector = { "app.kubernetes.io/name" = "postgresql", "app.kubernetes.io/instance" = "db" }
+"#;
+    let (model, docs) = model_and_docs(Path::new("."), "app.toml", source);
+    check(&model, &docs);
+    for doc in &docs {
+        let labels = &doc["metadata"]["labels"];
+        assert_eq!(
+            s(&labels["app.kubernetes.io/name"]),
+            "postgresql",
+            "{doc:?}"
+        );
+        assert_eq!(s(&labels["app.kubernetes.io/instance"]), "db", "{doc:?}");
+        assert_eq!(s(&labels["app.kubernetes.io/managed-by"]), "kubetoml");
+    }
+    let sts = docs
+        .iter()
+        .find(|d| s(&d["kind"]) == "StatefulSet")
+        .unwrap();
+    let pod = &sts["spec"]["template"]["metadata"]["labels"];
+    assert_eq!(s(&pod["app.kubernetes.io/name"]), "postgresql");
+    assert_eq!(s(&pod["app.kubernetes.io/instance"]), "db");
 }
