@@ -324,7 +324,7 @@ mod tests {
                         let layout = Layout::from_size_align(size, 8).unwrap();
                         // SAFETY: a non-zero layout.
                         let p = unsafe { a.alloc(layout) };
-                        assert!(!p.is_null() && p as usize % 8 == 0);
+                        assert!(!p.is_null() && (p as usize).is_multiple_of(8));
                         // SAFETY: the block holds `size` bytes.
                         unsafe { p.write_bytes(i as u8, size) };
                         let grown = size * 3;
@@ -367,7 +367,7 @@ mod tests {
             a.dealloc(p, layout);
             let z = a.alloc_zeroed(layout);
             assert!(std::slice::from_raw_parts(z, 64).iter().all(|&b| b == 0));
-            assert_eq!(z as usize % 16, 0);
+            assert!((z as usize).is_multiple_of(16));
             a.dealloc(z, layout);
         }
     }
