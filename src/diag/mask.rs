@@ -66,8 +66,12 @@ fn is_secrets_key(key: &str, known: &[&str]) -> bool {
 /// Whether a top-level key names or misspells `secrets`, or names a secret.
 fn names_secrets(key: &str) -> bool {
     let lower = key.to_ascii_lowercase();
+    // Two edits change the length by at most two characters: the distance (which
+    // builds a table per call) is computed only for keys of 5 to 9 characters.
     looks_secret(&lower)
-        || (lower.len() < 16 && strsim::damerau_levenshtein(&lower, "secrets") <= 2)
+        || (lower.len() < 16
+            && lower.chars().count().abs_diff("secrets".len()) <= 2
+            && strsim::damerau_levenshtein(&lower, "secrets") <= 2)
 }
 
 /// The spans of every value in `value` (itself, or the leaves of a table

@@ -216,6 +216,9 @@ pub trait Sources {
 /// [`allow_outside_root`](FsSources::allow_outside_root) lifts that.
 pub struct FsSources {
     root: PathBuf,
+    /// `root` resolved, once: every file a description reads resolves against it,
+    /// and resolving it again for each took a `readlink` per folder on the way.
+    canonical_root: std::sync::OnceLock<PathBuf>,
     restrict_to_root: bool,
     env: Option<BTreeMap<String, Vec<u8>>>,
     read: Mutex<Inputs>,
@@ -265,6 +268,7 @@ impl FsSources {
     pub fn new(root: impl Into<PathBuf>) -> Self {
         FsSources {
             root: root.into(),
+            canonical_root: std::sync::OnceLock::new(),
             restrict_to_root: true,
             env: None,
             read: Mutex::default(),
@@ -319,12 +323,18 @@ impl FsSources {
         if path.is_empty() {
             return Err(SourceError::new("empty file path"));
         }
-        let root = fs::canonicalize(&self.root).map_err(|e| {
-            SourceError::new(format!(
-                "cannot open the description's folder `{}`: {e}",
-                self.root.display()
-            ))
-        })?;
+        let root = match self.canonical_root.get() {
+            Some(root) => root.clone(),
+            None => {
+                let root = fs::canonicalize(&self.root).map_err(|e| {
+                    SourceError::new(format!(
+                        "cannot open the description's folder `{}`: {e}",
+                        self.root.display()
+                    ))
+                })?;
+                self.canonical_root.get_or_init(|| root).clone()
+            }
+        };
         let joined = root.join(path);
         let canonical = fs::canonicalize(&joined).map_err(|e| {
             if e.kind() != io::ErrorKind::NotFound {
