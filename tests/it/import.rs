@@ -784,6 +784,124 @@ fn a_secret_value_moved_into_a_key_is_not_shown() {
     }
 }
 
+/// A StatefulSet `NAME` of a Redis-like chart, with its headless Service `cache-headless`.
+fn chart_set(name: &str) -> String {
+    format!(
+        "apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: {name}
+spec:
+  serviceName: cache-headless
+  replicas: 1
+  selector:
+    matchLabels:
+      app: {name}
+  template:
+    metadata:
+      labels:
+        app: {name}
+    spec:
+      containers:
+        - name: redis
+          image: redis:7.4
+          ports:
+            - name: redis
+              containerPort: 6379
+            - name: metrics
+              containerPort: 9121
+"
+    )
+}
+
+const CHART_HEADLESS: &str = "apiVersion: v1
+kind: Service
+metadata:
+  name: cache-headless
+spec:
+  clusterIP: None
+  selector:
+    app: cache-master
+  ports:
+    - name: tcp-redis
+      port: 6379
+      targetPort: redis
+    - name: metrics
+      port: 9121
+    - name: raw
+      port: 7000
+      targetPort: 7001
+";
+
+#[test]
+fn a_headless_service_port_named_otherwise_than_its_container_port_imports_exactly() {
+    let yaml = format!("{}---\n{CHART_HEADLESS}", chart_set("cache-master"));
+    let toml = imported_toml(&yaml);
+    assert!(
+        toml.contains(
+            "\n[service]\nname = \"cache-headless\"\nports = { tcp-redis = { port = 6379, target_port = \"redis\" }, metrics = 9121, raw = { port = 7000, target_port = 7001 } }\n"
+        ),
+        "{toml}"
+    );
+    let (out, differences) = import_and_render(&yaml);
+    assert!(
+        out.contains("    - name: tcp-redis\n      port: 6379\n      targetPort: redis\n      protocol: TCP\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "    - name: raw\n      port: 7000\n      targetPort: 7001\n      protocol: TCP\n"
+        ),
+        "{out}"
+    );
+    // Every port comes back with its name, number and target: at most a
+    // default is spelled out, or an absent `targetPort` named.
+    let ports: Vec<&String> = (differences.iter())
+        .filter(|d| d.contains("Service/cache-headless: spec.ports"))
+        .collect();
+    assert!(
+        ports.iter().all(|d| d.ends_with("(Kubernetes' default)")
+            || d.ends_with("items come out in another order")
+            || d.ends_with("spec.ports[metrics].targetPort: added `metrics`")),
+        "{ports:#?}"
+    );
+    assert!(
+        !differences.iter().any(|d| d.contains("would change")),
+        "{differences:#?}"
+    );
+}
+
+#[test]
+fn of_statefulsets_sharing_a_headless_service_the_first_by_name_is_described_in_any_order() {
+    for order in [
+        ["cache-master", "cache-replicas"],
+        ["cache-replicas", "cache-master"],
+    ] {
+        let yaml = format!(
+            "{}---\n{}---\n{CHART_HEADLESS}",
+            chart_set(order[0]),
+            chart_set(order[1])
+        );
+        let imported = import(&[Input {
+            file: "in.yaml",
+            text: &yaml,
+        }])
+        .unwrap_or_else(|e| panic!("{}", e.draw(false)));
+        let tomls: Vec<&str> = (imported.files.iter())
+            .map(|f| f.path.as_str())
+            .filter(|p| p.ends_with(".toml"))
+            .collect();
+        assert_eq!(tomls, ["cache-master.toml"], "{order:?}");
+        assert!(
+            imported.differences.iter().any(|d| d.contains(
+                "StatefulSet/cache-replicas: carried exactly in `manifests/cache-master.yaml` (extra_manifests): it shares the headless Service `cache-headless` with StatefulSet/cache-master"
+            )),
+            "{:#?}",
+            imported.differences
+        );
+    }
+}
+
 /// Found by the secrecy property run: a value an edit moved into a Secret's
 /// `data` key, over a value that is not base64, was quoted in the "not
 /// base64" error. A key that is not a valid Secret key is masked there too;
