@@ -100,10 +100,11 @@ sys.stdout.write('name = "app"\nimage = "x"\n' + ''.join('"' + esc % i + '" = 1\
 PY
 # 12. Bounds: 1 MiB of BEGIN lines and no END in a TLS Secret (CVE-2025-61723); a
 # 1 GiB sparse file in a ConfigMap folder and in an output folder under --check;
-# 3.8 MB of unselected environments, small ones and ones reaching a 20 000-key table.
-# (The check of unselected environments costs ~5 us each and no memory; what is left
-# in the second is toml's parse: ~1.1 KB per non-empty table, 180 000 tables here,
-# about 280 MiB: over the budget until the description reader counts tables.)
+# 3.8 MB of unselected environments, small ones and ones reaching a 20 000-key table
+# (toml keeps ~1.1 KB per non-empty table: 180 000 tables were ~280 MiB, so the
+# description reader counts tables before the parse and refuses more than 50 000);
+# the most a description may hold under that budget: 49 990 one-key tables, each an
+# unknown field, and as many inline tables; 25 000 roles (at most 100 are read).
 python3 -c "import sys; sys.stdout.write('-----BEGIN CERTIFICATE-----\n' * 37400)" > begin.crt
 { app; printf '[secrets.t]\ntype = "kubernetes.io/tls"\nfiles = ["tls.crt=begin.crt", "tls.key=begin.crt"]\n'; } > begin.toml
 mkdir hugedir && truncate -s 1G hugedir/huge.bin
@@ -116,6 +117,15 @@ python3 -c "
 import sys
 base = 'name = \"app\"\nimage = \"x\"\n[env]\n' + ''.join('V%d = \"%d\"\n' % (i, i) for i in range(20000))
 sys.stdout.write(base + ''.join('[environments.e%d]\nenv.V%d = \"x\"\n' % (i, i % 20000) for i in range(90000)))" > envs_big_base.toml
+python3 -c "
+import sys
+sys.stdout.write('name = \"app\"\nimage = \"x\"\n' + ''.join('[e%d]\na = 1\n' % i for i in range(49990)))" > tables_unknown.toml
+python3 -c "
+import sys
+sys.stdout.write('name = \"app\"\nimage = \"x\"\nx = [' + ','.join('{a=1}' for i in range(49990)) + ']\n')" > tables_inline.toml
+python3 -c "
+import sys
+sys.stdout.write('name = \"app\"\nimage = \"x\"\n' + ''.join('[roles.r%d]\nreplicas = 1\n' % i for i in range(25000)))" > roles.toml
 
 cases=(
   "dir_of_sparse_files|render sparse.toml"
@@ -145,6 +155,9 @@ cases=(
   "check_dir_1gib_file|render app.toml --check -o checkdir/out"
   "unselected_envs_110k|render envs.toml"
   "unselected_envs_big_base|render envs_big_base.toml"
+  "tables_unknown_50k|render tables_unknown.toml"
+  "tables_inline_50k|render tables_inline.toml"
+  "roles_25k|render roles.toml"
   "import_billion_laughs|import -o out1 laughs.yaml"
   "against_billion_laughs|render --against laughs.yaml app.toml"
   "extra_billion_laughs|render extra_laughs.toml"

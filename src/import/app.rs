@@ -36,7 +36,11 @@ pub fn build(objects: &[Object], renders: &dyn Fn(&App) -> bool) -> Result<Vec<A
             "no StatefulSet in the input: a description is one StatefulSet with its Service, ConfigMaps and Secrets".to_owned(),
         ));
     }
-    let owners = data_owners(objects, &sets);
+    // By name, not by the input's order, so that importing the render again
+    // gives each object the same owner.
+    let mut by_name = sets.clone();
+    by_name.sort_by(|&a, &b| objects[a].name.cmp(&objects[b].name));
+    let owners = data_owners(objects, &by_name);
     let owned_by = |group: &[usize]| -> Vec<usize> {
         (owners.iter())
             .filter(|(_, o)| group.contains(o))
@@ -69,7 +73,7 @@ pub fn build(objects: &[Object], renders: &dyn Fn(&App) -> bool) -> Result<Vec<A
     Ok(apps)
 }
 
-/// Each ConfigMap and Secret goes to the first StatefulSet (in its namespace) that refers to it, else the first one there.
+/// Each ConfigMap and Secret goes to the first StatefulSet of `sets` (in its namespace) that refers to it, else the first one there.
 fn data_owners(objects: &[Object], sets: &[usize]) -> BTreeMap<usize, usize> {
     let mut owners = BTreeMap::new();
     for (i, o) in objects.iter().enumerate() {
@@ -218,11 +222,10 @@ fn service(objects: &[Object], sts: &Object, top: &Entries, doc: &mut Doc) -> Op
         .position(|o| o.kind == "Service" && o.name == name && o.namespace == sts.namespace);
     if let Some(i) = found {
         let svc = &objects[i].value;
-        let container_ports = pod::port_names(&sts.value["spec"]["template"]["spec"]);
+        let pod = &sts.value["spec"]["template"]["spec"];
         let ports: Entries = items(&svc["spec"]["ports"])
             .iter()
-            .filter_map(|p| Some((text(&p["name"])?, Val::Int(int(&p["port"])?))))
-            .filter(|(n, _)| container_ports.contains(n))
+            .filter_map(|p| service_port(p, pod))
             .collect();
         push(&mut entries, "ports", Some(Val::Table(ports)));
         if let Some(true) = boolean(&svc["spec"]["publishNotReadyAddresses"]) {
@@ -245,6 +248,33 @@ fn service(objects: &[Object], sts: &Object, top: &Entries, doc: &mut Doc) -> Op
         doc.sections.push(("[service]".to_owned(), entries));
     }
     found
+}
+
+/// A headless Service's port as a `[service] ports` entry: `name = port`
+/// when it forwards to the container port of its own name (an absent
+/// `targetPort` is the port's own number: that port's, when it has it),
+/// else `name = { port, target_port }` (a container port's name or a
+/// number). A port without a name, or forwarding to a name no container
+/// declares, has no entry.
+fn service_port(p: &Value, pod: &Value) -> Option<(String, Val)> {
+    let name = text(&p["name"])?;
+    let port = int(&p["port"])?;
+    let declared = pod::port_names(pod);
+    let target = match &p["targetPort"] {
+        Value::Null if pod::port_number(pod, &name) == Some(port) => Val::Str(name.clone()),
+        Value::Null => Val::Int(port),
+        Value::Number(_) => Val::Int(int(&p["targetPort"])?),
+        other => Val::Str(text(other)?),
+    };
+    let entry = match target {
+        Val::Str(t) if t == name && declared.contains(&t) => Val::Int(port),
+        Val::Str(t) if !declared.contains(&t) => return None,
+        target => Val::Table(vec![
+            ("port".to_owned(), Val::Int(port)),
+            ("target_port".to_owned(), target),
+        ]),
+    };
+    Some((name, entry))
 }
 
 fn statefulset_section(spec: &Value, doc: &mut Doc) {

@@ -82,12 +82,20 @@ pub fn import(inputs: &[Input]) -> Result<Imported, Error> {
     let apps = app::build(&objects, &|app| {
         check_render(app, &app.toml, &app.data).is_ok()
     })?;
-    let mut differences = Vec::new();
+    // Of StatefulSets sharing a headless Service, the first by name is
+    // described, whatever the input's order: importing the render (where
+    // another may come first) again describes the same one. What each app
+    // gives is then put back in input order.
+    let mut by_name: Vec<usize> = (0..apps.len()).collect();
+    by_name.sort_by(|&a, &b| apps[a].name.cmp(&apps[b].name));
+    let mut differences_of: Vec<Vec<String>> = vec![Vec::new(); apps.len()];
+    let mut moved_of: Vec<Vec<(usize, String)>> = vec![Vec::new(); apps.len()];
     // Each description, and whether companions were taken out of it.
-    let mut kept: Vec<(&App, toml_out::Doc, bool)> = Vec::new();
+    let mut kept: Vec<(usize, &App, toml_out::Doc, bool)> = Vec::new();
     let mut expressed = vec![false; objects.len()];
-    let mut moved: Vec<(usize, String)> = Vec::new();
-    for app in &apps {
+    for n in by_name {
+        let app = &apps[n];
+        let moved = &mut moved_of[n];
         let set = app.objects[0];
         let mut used = vec![false; objects.len()];
         let reason = match settle_level(&objects, app, &mut used) {
@@ -101,7 +109,7 @@ pub fn import(inputs: &[Input]) -> Result<Imported, Error> {
                 });
                 let reason = match headless {
                     Some((_, why)) => Some(format!("its headless Service would change ({why})")),
-                    None => shared_service(&objects, set, &kept),
+                    None => shared_service(&objects, set, kept.iter().map(|k| k.1.objects[0])),
                 };
                 match reason {
                     Some(reason) => reason,
@@ -110,11 +118,11 @@ pub fn import(inputs: &[Input]) -> Result<Imported, Error> {
                         for (i, why) in inexact {
                             moved.push((i, format!("its description would change it ({why})")));
                         }
-                        differences.extend(settled.differences);
+                        differences_of[n] = settled.differences;
                         for (e, u) in expressed.iter_mut().zip(used) {
                             *e |= u;
                         }
-                        kept.push((app, settled.doc, left_out));
+                        kept.push((n, app, settled.doc, left_out));
                         continue;
                     }
                 }
@@ -144,6 +152,13 @@ pub fn import(inputs: &[Input]) -> Result<Imported, Error> {
             moved.push((i, reason.clone()));
         }
     }
+    kept.sort_by_key(|(n, ..)| *n);
+    let mut differences: Vec<String> = differences_of.into_iter().flatten().collect();
+    let moved: Vec<(usize, String)> = moved_of.into_iter().flatten().collect();
+    let kept: Vec<(&App, toml_out::Doc, bool)> = kept
+        .into_iter()
+        .map(|(_, app, doc, left_out)| (app, doc, left_out))
+        .collect();
     if kept.is_empty() {
         let reasons: Vec<String> = moved
             .iter()
@@ -302,18 +317,16 @@ fn leave_out(doc: &mut toml_out::Doc, o: &Object) {
     }
 }
 
-/// Why StatefulSet `set` cannot be described beside those `kept`: it names
-/// the headless Service one of them makes.
+/// Why StatefulSet `set` cannot be described beside the StatefulSets
+/// `kept` (indices in `objects`): it names the headless Service one of them makes.
 fn shared_service(
     objects: &[Object],
     set: usize,
-    kept: &[(&App, toml_out::Doc, bool)],
+    mut kept: impl Iterator<Item = usize>,
 ) -> Option<String> {
     let service = |i: usize| value::text(&objects[i].value["spec"]["serviceName"]);
     let name = service(set)?;
-    kept.iter()
-        .map(|(a, _, _)| a.objects[0])
-        .find(|&other| {
+    kept.find(|&other| {
             service(other).as_ref() == Some(&name) && objects[other].namespace == objects[set].namespace
         })
         .map(|other| {

@@ -49,6 +49,15 @@ pub fn port_names(pod: &Value) -> Vec<String> {
     names
 }
 
+/// The number of the port named `name` of the pod's containers.
+pub fn port_number(pod: &Value, name: &str) -> Option<i64> {
+    items(&pod["containers"])
+        .iter()
+        .flat_map(|c| items(&c["ports"]))
+        .find(|p| text(&p["name"]).as_deref() == Some(name))
+        .and_then(|p| int(&p["containerPort"]))
+}
+
 #[derive(Clone, Copy, PartialEq)]
 pub(super) enum Role {
     Main,

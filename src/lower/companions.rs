@@ -191,31 +191,17 @@ impl Lowerer<'_> {
         let service_port = |p: &ContainerPort| ServicePort {
             name: p.name.clone(),
             port: p.container_port,
-            target_port: p.name.clone(),
+            target_port: IntOrString::String(p.name.clone()),
             protocol: p.protocol,
         };
         let Some(names) = names else {
             return ports.iter().map(|(_, p)| service_port(p)).collect();
         };
-        let declared: Vec<&str> = ports.iter().map(|(n, _)| n.get_ref().as_str()).collect();
         let mut out: Vec<ServicePort> = Vec::new();
         for n in names {
-            let Some((_, port)) = ports.iter().find(|(d, _)| d.get_ref() == n.get_ref()) else {
-                let help = suggest(
-                    n.get_ref(),
-                    &declared,
-                    "declared ports:",
-                    "declare it in the top-level `ports` first",
-                );
-                self.error_help(
-                    format!(
-                        "client Service port `{}` names no declared port",
-                        n.get_ref()
-                    ),
-                    n.span(),
-                    "unknown port",
-                    help,
-                );
+            let message = format!("client Service port `{}` names no declared port", n.get_ref());
+            let Some(port) = self.declared_port(n.get_ref(), n.span(), ports, message, "declared ports:")
+            else {
                 continue;
             };
             if out.iter().any(|p| p.name == port.name) {

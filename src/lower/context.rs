@@ -127,6 +127,26 @@ impl Lowerer<'_> {
         }
     }
 
+    /// The declared port named `name` (main container's, or a sidecar's
+    /// where `ports` holds them); else the error `message` at `span`, with
+    /// the closest declared name or the `listing` of them all.
+    pub(super) fn declared_port<'p>(
+        &mut self,
+        name: &str,
+        span: Span,
+        ports: &'p [(Spanned<String>, ContainerPort)],
+        message: String,
+        listing: &str,
+    ) -> Option<&'p ContainerPort> {
+        if let Some((_, port)) = ports.iter().find(|(n, _)| n.get_ref() == name) {
+            return Some(port);
+        }
+        let names: Vec<&str> = ports.iter().map(|(n, _)| n.get_ref().as_str()).collect();
+        let help = suggest(name, &names, listing, "declare it in the top-level `ports` first");
+        self.error_help(message, span, "unknown port", help);
+        None
+    }
+
     /// The keyword `value` spells. An unknown value is reported with the
     /// valid ones (and the closest, when one is close) and gives `None`.
     pub(super) fn keyword<K: Keyword>(&mut self, value: &Spanned<String>, what: &str) -> Option<K> {

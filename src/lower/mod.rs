@@ -91,9 +91,6 @@ pub fn lower(
         .diags
         .into_iter()
         .partition(|d| d.severity == Severity::Error);
-    if let Some(m) = &mut model {
-        name_jobs(&mut m.0);
-    }
     match model {
         Some((model, _)) if errors.is_empty() => Ok(Lowered { model, warnings }),
         _ => {

@@ -42,7 +42,7 @@ impl Lowerer<'_> {
                 .map(|(_, p)| ServicePort {
                     name: p.name.clone(),
                     port: p.container_port,
-                    target_port: p.name.clone(),
+                    target_port: IntOrString::String(p.name.clone()),
                     protocol: p.protocol,
                 })
                 .collect(),
@@ -66,43 +66,45 @@ impl Lowerer<'_> {
         }
     }
 
-    /// `[service] ports`: each names a container port and publishes it on a number of its own.
+    /// `[service] ports`: each publishes a container port on a number of its
+    /// own, under the entry's name; the number form forwards to the container
+    /// port of that name, the table form to its `target_port` (by default the same).
     fn service_ports(
         &mut self,
-        map: &Map<i64>,
+        map: &Map<spec::ServicePortSpec>,
         ports: &[(Spanned<String>, ContainerPort)],
     ) -> Vec<ServicePort> {
-        let names: Vec<&str> = ports.iter().map(|(n, _)| n.get_ref().as_str()).collect();
         let mut published: BTreeMap<(i64, Protocol), &str> = BTreeMap::new();
         let mut out = Vec::new();
-        for (pname, number) in map {
-            let Some((_, target)) = ports.iter().find(|(n, _)| n.get_ref() == pname.get_ref())
-            else {
-                let help = suggest(
-                    pname.get_ref(),
-                    &names,
-                    "container ports:",
-                    "declare it in the top-level `ports` first",
-                );
-                self.error_help(
-                    format!("service port `{}` names no container port", pname.get_ref()),
-                    pname.span(),
-                    "unknown port",
-                    help,
-                );
+        for (pname, entry) in map {
+            let (number, written_target) = match entry.get_ref() {
+                spec::ServicePortSpec::Number(n) => ((*n, entry.span()), None),
+                spec::ServicePortSpec::Table(t) => {
+                    self.check(pname, "Service port name", validate::port_name);
+                    ((*t.port.get_ref(), t.port.span()), t.target_port.as_ref())
+                }
+            };
+            // Both are checked, so one run reports every problem of the entry.
+            let target = self.port_target(pname, written_target, ports);
+            let (n, span) = number;
+            let number_ok = match validate::port_number(n) {
+                Ok(()) => true,
+                Err(reason) => {
+                    self.error("invalid port number", span.clone(), reason);
+                    false
+                }
+            };
+            let Some((target_port, protocol)) = target else {
                 continue;
             };
-            let n = *number.get_ref();
-            if let Err(reason) = validate::port_number(n) {
-                self.error("invalid port number", number.span(), reason);
-            } else if let Some(first) = published.insert((n, target.protocol), pname.get_ref()) {
+            let clash = if number_ok { published.insert((n, protocol), pname.get_ref()) } else { None };
+            if let Some(first) = clash {
                 self.error_help(
                     format!(
-                        "service ports `{first}` and `{}` both publish {n}/{}",
+                        "service ports `{first}` and `{}` both publish {n}/{protocol}",
                         pname.get_ref(),
-                        target.protocol
                     ),
-                    number.span(),
+                    span,
                     "port already published",
                     "give each service port its own number",
                 );
@@ -110,11 +112,51 @@ impl Lowerer<'_> {
             out.push(ServicePort {
                 name: pname.get_ref().clone(),
                 port: n,
-                target_port: target.name.clone(),
-                protocol: target.protocol,
+                target_port,
+                protocol,
             });
         }
         out
+    }
+
+    /// Where the service port `pname` forwards, and with which protocol: the
+    /// container port `target` names (by default the one named `pname`), or
+    /// the number it gives (with the protocol of a container port of that
+    /// number, else TCP).
+    fn port_target(
+        &mut self,
+        pname: &Spanned<String>,
+        target: Option<&Spanned<spec::PortTarget>>,
+        ports: &[(Spanned<String>, ContainerPort)],
+    ) -> Option<(IntOrString, Protocol)> {
+        let (name, span, message) = match target.map(|t| (t.get_ref(), t.span())) {
+            None => (
+                pname.get_ref(),
+                pname.span(),
+                format!("service port `{}` names no container port", pname.get_ref()),
+            ),
+            Some((spec::PortTarget::Name(name), span)) => (
+                name,
+                span,
+                format!(
+                    "service port `{}`: `target_port` `{}` names no container port",
+                    pname.get_ref(),
+                    name.escape_debug()
+                ),
+            ),
+            Some((spec::PortTarget::Number(n), span)) => {
+                if let Err(reason) = validate::port_number(*n) {
+                    self.error("invalid `target_port`", span, reason);
+                    return None;
+                }
+                let protocol = (ports.iter())
+                    .find(|(_, p)| p.container_port == *n)
+                    .map_or(Protocol::Tcp, |(_, p)| p.protocol);
+                return Some((IntOrString::Int(*n), protocol));
+            }
+        };
+        let port = self.declared_port(name, span, ports, message, "container ports:")?;
+        Some((IntOrString::String(port.name.clone()), port.protocol))
     }
 
     fn claims(&mut self, volumes: &Map<spec::VolumeSpec>, selector: &StringMap) -> Vec<Claim> {

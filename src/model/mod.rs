@@ -557,7 +557,7 @@ pub struct Service {
     pub metadata: Metadata,
     /// Pod labels it selects.
     pub selector: StringMap,
-    /// Published ports; each targets a container port by name.
+    /// Published ports; each targets a declared container port by name, or a number.
     pub ports: Vec<ServicePort>,
     /// `publishNotReadyAddresses`, emitted when true.
     pub publish_not_ready_addresses: bool,
@@ -566,13 +566,13 @@ pub struct Service {
 /// A Service port.
 #[derive(Debug, Clone, Serialize)]
 pub struct ServicePort {
-    /// Port name (a container port's name).
+    /// Port name (by default a container port's name).
     pub name: String,
     /// Port number on the Service.
     pub port: i64,
-    /// Container port name it forwards to.
-    pub target_port: String,
-    /// The container port's protocol.
+    /// The container port it forwards to: a declared port's name, or a number.
+    pub target_port: IntOrString,
+    /// The container port's protocol (TCP for a number no container declares).
     pub protocol: Protocol,
 }
 

@@ -84,18 +84,25 @@ pub fn compose(
     };
     let (envs, diags) = Environments::take(&mut merge.doc);
     merge.diagnostics.extend(diags);
-    let base = merge.doc.clone();
-    let roles = layers::role_names(&base);
-    let others = match layers.environment {
+    let roles = layers::role_names(&merge.doc);
+    let (selected, others) = match layers.environment {
         Some(name) => {
             let (table, others) = envs
                 .select(name)
                 .map_err(|d| Error::new(ErrorKind::Invalid, file, &masked, vec![*d]))?;
-            merge.layer(table, format!("environment `{name}`"));
-            others
+            (Some((name, table)), others)
         }
-        None => envs.all(),
+        None => (None, envs.all()),
     };
+    // The unselected environments are checked over the description as written;
+    // copied only when there are some (a copy costs what the parse did).
+    let base = match others.is_empty() {
+        true => DeTable::default(),
+        false => merge.doc.clone(),
+    };
+    if let Some((name, table)) = selected {
+        merge.layer(table, format!("environment `{name}`"));
+    }
     for (i, table) in overlay_docs.into_iter().enumerate() {
         let mut table = layers::shift_table(table, starts[i + 1]);
         merge.diagnostics.extend(layers::refuse_base_only(&mut table, "an overlay"));
@@ -151,6 +158,10 @@ struct Read<'a> {
 /// masked wherever it is shown.
 fn read<'a>(file: &str, source: &'a str, layers: &Layers<'a>) -> Result<Read<'a>, Error> {
     let known = known();
+    crate::read::tables::check(file, source)?;
+    for (name, text) in &layers.overlays {
+        crate::read::tables::check(name, text)?;
+    }
     let (doc, syntax) = DeTable::parse_recoverable(source);
     let base_masked = Source::masked(source, doc.get_ref(), syntax.is_empty(), &known);
     let overlays: Vec<_> = (layers.overlays.iter())

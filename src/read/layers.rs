@@ -252,9 +252,12 @@ pub const SHARED: &[&str] = &[
 /// A role's name and table.
 pub type Role<'a> = (Spanned<String>, DeTable<'a>);
 
+/// The most roles a description may have (each is a StatefulSet).
+pub const MAX_ROLES: usize = 100;
+
 /// Takes `roles` out of `doc`: each `[roles.NAME]` table, in the
 /// description's order, without what a role may not set (each such key
-/// is a diagnostic).
+/// is a diagnostic). More than [`MAX_ROLES`] is one diagnostic, and no role.
 pub fn take_roles<'a>(doc: &mut DeTable<'a>) -> (Vec<Role<'a>>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let Some((_, value)) = doc.remove_entry(ROLES) else {
@@ -270,6 +273,18 @@ pub fn take_roles<'a>(doc: &mut DeTable<'a>) -> (Vec<Role<'a>>, Vec<Diagnostic>)
         let d = Diagnostic::error("`roles` holds no role", span, "empty")
             .with_help("write `[roles.NAME]` tables, one per StatefulSet, or remove `roles`");
         diagnostics.push(d);
+    }
+    if table.len() > MAX_ROLES {
+        // Each role is the whole description merged again: their number is bounded
+        // before any is, and none is read.
+        let mut names: Vec<_> = table.keys().collect();
+        names.sort_by_key(|name| name.span().start);
+        let extra = names[MAX_ROLES];
+        let message = format!("more than {MAX_ROLES} roles");
+        let d = Diagnostic::error(message, extra.span(), "one role too many")
+            .with_help("a role is one StatefulSet; split the app into several descriptions");
+        diagnostics.push(d);
+        return (Vec::new(), diagnostics);
     }
     let mut roles = Vec::new();
     for (name, role) in table {
@@ -311,8 +326,9 @@ pub fn unknown_roles(merged: &DeTable<'_>, defined: &[String]) -> Vec<Diagnostic
         return Vec::new();
     };
     let known: Vec<&str> = defined.iter().map(String::as_str).collect();
+    let defined: std::collections::BTreeSet<&str> = known.iter().copied().collect();
     (roles.keys())
-        .filter(|k| !defined.iter().any(|d| d == k.get_ref().as_ref()))
+        .filter(|k| !defined.contains(k.get_ref().as_ref()))
         .map(|k| {
             let help = match known.is_empty() {
                 true => "the description has no `[roles.NAME]` table".to_owned(),

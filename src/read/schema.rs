@@ -26,7 +26,7 @@ use crate::check::policy::lints::LINTS;
 use crate::check::policy::pss::Level;
 use crate::read::spec::{
     BudgetSpec, BudgetTable, DataMount, DataMountFile, EmptyDirSpec, EmptyDirTable, EnvKeyRef,
-    EnvValue, HandlerSpec, HandlerTable, Quantity, ServiceAccountSpec, ServiceAccountTable, Spec, VolumeMountEntry, VolumeMountSpec,
+    EnvValue, HandlerSpec, HandlerTable, PortTarget, Quantity, ServiceAccountSpec, ServiceAccountTable, ServicePortSpec, ServicePortTable, Spec, VolumeMountEntry, VolumeMountSpec,
 };
 
 /// Where the committed copy lives, relative to the repository.
@@ -326,6 +326,27 @@ value_or_table!(
     "string",
     "A directory to mount every key in, or `{ path, key }` for one key as one file."
 );
+
+value_or_table!(
+    ServicePortSpec,
+    "ServicePortSpec",
+    ServicePortTable,
+    "integer",
+    "The number the container port named like the entry is published on, or `{ port, target_port }` to forward to another container port."
+);
+
+impl JsonSchema for PortTarget {
+    fn schema_name() -> Cow<'static, str> {
+        "PortTarget".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A container port's name, or a port number.",
+            "type": ["string", "integer"]
+        })
+    }
+}
 
 impl JsonSchema for VolumeMountSpec {
     fn schema_name() -> Cow<'static, str> {

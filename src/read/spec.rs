@@ -1083,9 +1083,13 @@ pub struct ServiceSpec {
     /// Service name (default: the app's name).
     #[schemars(with = "Option<String>")]
     pub name: Option<Spanned<String>>,
-    /// Ports to publish, `name = port`; each name is a container port's (default: all of them).
-    #[schemars(with = "Option<BTreeMap<String, i64>>")]
-    pub ports: Option<Map<i64>>,
+    /// Ports to publish, by Service port name (default: every port of the
+    /// main container). `name = port` publishes the container port of that
+    /// name on a number of its own; `name = { port, target_port }` forwards
+    /// to another container port, by name or number (to keep the port names
+    /// of a Service that already runs).
+    #[schemars(with = "Option<BTreeMap<String, ServicePortSpec>>")]
+    pub ports: Option<Map<ServicePortSpec>>,
     /// Publish DNS records for pods before they are ready, so peers can find each other.
     pub publish_not_ready_addresses: Option<bool>,
     /// Annotations on the Service only.
@@ -1096,6 +1100,81 @@ pub struct ServiceSpec {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]
     pub labels: Map<String>,
+}
+
+/// One `[service] ports` entry: a number, or a table.
+#[derive(Debug)]
+pub enum ServicePortSpec {
+    /// `redis = 6379`: the container port named like the entry, published on this number.
+    Number(i64),
+    /// `tcp-redis = { port = 6379, target_port = "redis" }`.
+    Table(ServicePortTable),
+}
+
+/// The table form of a `[service] ports` entry.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServicePortTable {
+    /// The number the Service publishes (required).
+    #[schemars(with = "i64")]
+    pub port: Spanned<i64>,
+    /// The container port it forwards to: the name of a port of the main
+    /// container or of a sidecar, or a number (default: the container port
+    /// named like the entry).
+    #[schemars(with = "Option<PortTarget>")]
+    pub target_port: Option<Spanned<PortTarget>>,
+}
+
+/// Where a Service port forwards: a container port's name or a number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PortTarget {
+    /// A container port's name.
+    Name(String),
+    /// A port number.
+    Number(i64),
+}
+
+// Not `#[serde(untagged)]`: that buffers the input and loses the spans inside.
+impl<'de> Deserialize<'de> for ServicePortSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = ServicePortSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a port number, or a table `{ port = 6379, target_port = \"redis\" }`")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ServicePortSpec, E> {
+                Ok(ServicePortSpec::Number(v))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<ServicePortSpec, A::Error> {
+                Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(ServicePortSpec::Table)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for PortTarget {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = PortTarget;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a container port's name, or a port number")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<PortTarget, E> {
+                Ok(PortTarget::Number(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<PortTarget, E> {
+                Ok(PortTarget::Name(v.to_owned()))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// StatefulSet settings.
@@ -1626,8 +1705,26 @@ pub fn parse(file: &str, source: &str) -> Result<Spec, Error> {
 const MAX_UNKNOWN: usize = 64;
 
 /// ...and at most about this many bytes deserialized in all, so that a
-/// 10 MB description is not deserialized 64 times.
+/// 4 MB description is not deserialized 64 times. A table counts as
+/// [`TABLE_BYTES`] bytes besides its text: copying one for each pass costs
+/// far more than its few bytes of text (50 000 one-key tables, each an
+/// unknown field, took 32 passes and seconds).
 const MAX_UNKNOWN_BYTES: usize = 24 << 20;
+
+/// What one table weighs against [`MAX_UNKNOWN_BYTES`].
+const TABLE_BYTES: usize = 512;
+
+/// The number of tables in `table`, itself included.
+fn count_tables(table: &DeTable<'_>) -> usize {
+    fn value(v: &DeValue<'_>) -> usize {
+        match v {
+            DeValue::Table(t) => count_tables(t),
+            DeValue::Array(items) => items.iter().map(|i| value(i.get_ref())).sum(),
+            _ => 0,
+        }
+    }
+    1 + table.values().map(|v| value(v.get_ref())).sum::<usize>()
+}
 
 /// Deserializes a description already parsed into `doc` (with the `syntax`
 /// errors the parse found), reporting every unknown field at once, in file
@@ -1645,13 +1742,19 @@ pub fn from_document(
     }
     let (roles, mut diagnostics) = crate::read::layers::take_roles(doc.get_mut());
     let mut doubtful = Vec::new();
-    let spec = deserialize(source, masked, doc.clone(), &mut diagnostics, &mut doubtful);
-    let mut role_specs = Vec::new();
+    // The roles first, each over a copy, so that the base then takes the
+    // document itself: a copy costs what the parse did.
+    let mut roles_found = Vec::new();
     for (name, table) in roles {
         let mut merged = doc.clone();
         crate::read::layers::merge(merged.get_mut(), table, &mut Vec::new());
         let mut found = Vec::new();
         let role = deserialize(source, masked, merged, &mut found, &mut doubtful);
+        roles_found.push((name, role, found));
+    }
+    let spec = deserialize(source, masked, doc, &mut diagnostics, &mut doubtful);
+    let mut role_specs = Vec::new();
+    for (name, role, mut found) in roles_found {
         // The description's own mistakes are reported once, by the base.
         found.retain(|d| !diagnostics.contains(d));
         diagnostics.extend(found);
@@ -1678,7 +1781,8 @@ fn deserialize(
     let start = diagnostics.len();
     // An unknown field whose name suggests a secret (`password` written
     // outside its table, say) has its value masked too.
-    let passes = (MAX_UNKNOWN_BYTES / source.len().max(1)).clamp(1, MAX_UNKNOWN);
+    let weight = source.len() + TABLE_BYTES * count_tables(doc.get_ref());
+    let passes = (MAX_UNKNOWN_BYTES / weight).clamp(1, MAX_UNKNOWN);
     for _ in 0..passes {
         let e = match Spec::deserialize(toml::de::Deserializer::from(doc.clone())) {
             Ok(spec) if diagnostics.len() == start => return Some(spec),

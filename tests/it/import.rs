@@ -891,3 +891,151 @@ fn a_pod_the_shared_security_context_says_keeps_it() {
         "{out}"
     );
 }
+
+/// A StatefulSet `NAME` of a Redis-like chart, with its headless Service `cache-headless`.
+fn chart_set(name: &str) -> String {
+    format!(
+        "apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: {name}
+spec:
+  serviceName: cache-headless
+  replicas: 1
+  selector:
+    matchLabels:
+      app: {name}
+  template:
+    metadata:
+      labels:
+        app: {name}
+    spec:
+      containers:
+        - name: redis
+          image: redis:7.4
+          ports:
+            - name: redis
+              containerPort: 6379
+            - name: metrics
+              containerPort: 9121
+"
+    )
+}
+
+const CHART_HEADLESS: &str = "apiVersion: v1
+kind: Service
+metadata:
+  name: cache-headless
+spec:
+  clusterIP: None
+  selector:
+    app: cache-master
+  ports:
+    - name: tcp-redis
+      port: 6379
+      targetPort: redis
+    - name: metrics
+      port: 9121
+    - name: raw
+      port: 7000
+      targetPort: 7001
+";
+
+#[test]
+fn a_headless_service_port_named_otherwise_than_its_container_port_imports_exactly() {
+    let yaml = format!("{}---\n{CHART_HEADLESS}", chart_set("cache-master"));
+    let toml = imported_toml(&yaml);
+    assert!(
+        toml.contains(
+            "\n[service]\nname = \"cache-headless\"\nports = { tcp-redis = { port = 6379, target_port = \"redis\" }, metrics = 9121, raw = { port = 7000, target_port = 7001 } }\n"
+        ),
+        "{toml}"
+    );
+    let (out, differences) = import_and_render(&yaml);
+    assert!(
+        out.contains("    - name: tcp-redis\n      port: 6379\n      targetPort: redis\n      protocol: TCP\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "    - name: raw\n      port: 7000\n      targetPort: 7001\n      protocol: TCP\n"
+        ),
+        "{out}"
+    );
+    // Every port comes back with its name, number and target: at most a
+    // default is spelled out, or an absent `targetPort` named.
+    let ports: Vec<&String> = (differences.iter())
+        .filter(|d| d.contains("Service/cache-headless: spec.ports"))
+        .collect();
+    assert!(
+        ports.iter().all(|d| d.ends_with("(Kubernetes' default)")
+            || d.ends_with("items come out in another order")
+            || d.ends_with("spec.ports[metrics].targetPort: added `metrics`")),
+        "{ports:#?}"
+    );
+    assert!(
+        !differences.iter().any(|d| d.contains("would change")),
+        "{differences:#?}"
+    );
+}
+
+#[test]
+fn of_statefulsets_sharing_a_headless_service_the_first_by_name_is_described_in_any_order() {
+    for order in [
+        ["cache-master", "cache-replicas"],
+        ["cache-replicas", "cache-master"],
+    ] {
+        let yaml = format!(
+            "{}---\n{}---\n{CHART_HEADLESS}",
+            chart_set(order[0]),
+            chart_set(order[1])
+        );
+        let imported = import(&[Input {
+            file: "in.yaml",
+            text: &yaml,
+        }])
+        .unwrap_or_else(|e| panic!("{}", e.draw(false)));
+        let tomls: Vec<&str> = (imported.files.iter())
+            .map(|f| f.path.as_str())
+            .filter(|p| p.ends_with(".toml"))
+            .collect();
+        assert_eq!(tomls, ["cache-master.toml"], "{order:?}");
+        assert!(
+            imported.differences.iter().any(|d| d.contains(
+                "StatefulSet/cache-replicas: carried exactly in `manifests/cache-master.yaml` (extra_manifests): it shares the headless Service `cache-headless` with StatefulSet/cache-master"
+            )),
+            "{:#?}",
+            imported.differences
+        );
+    }
+}
+
+/// Found by the secrecy property run: a value an edit moved into a Secret's
+/// `data` key, over a value that is not base64, was quoted in the "not
+/// base64" error. A key that is not a valid Secret key is masked there too;
+/// a valid one is a name, and named.
+#[test]
+fn a_secret_key_in_a_not_base64_error_is_shown_only_when_it_is_a_valid_key() {
+    let head = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: web\nspec:\n  serviceName: web\n  replicas: 1\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n        envFrom:\n        - secretRef: {name: s}\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n";
+    let import = |data: &str| {
+        let text = format!("{head}{data}");
+        kubetoml::import::import(&[kubetoml::import::Input {
+            file: "in.yaml",
+            text: &text,
+        }])
+        .map(|_| ())
+        .unwrap_err()
+        .draw(false)
+    };
+    let shown = import("  \"hunter2 QX7ZK secret\": \"%%% not base64\"\n");
+    assert!(shown.contains("is not base64"), "{shown}");
+    assert!(!shown.contains("QX7ZK"), "{shown}");
+    assert!(!shown.contains("%%%"), "{shown}");
+    assert!(shown.contains("not a valid Secret key, masked"), "{shown}");
+    let shown = import("  tls.key: \"%%% not base64\"\n");
+    assert!(
+        shown.contains("the value of key `tls.key` is not base64"),
+        "{shown}"
+    );
+    assert!(!shown.contains("%%%"), "{shown}");
+}

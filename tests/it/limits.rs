@@ -128,9 +128,10 @@ fn a_user_template_s_output_is_bounded() {
     );
 }
 
-/// Environments that are not selected cost what their own text does: 30 000 of them
-/// over a description with 20 000 variables, each reaching into the variables' table
-/// (checked over the whole description, that was 30 000 times 20 000).
+/// Environments that are not selected cost what their own text does: 9 000 of them
+/// (45 000 tables, under the table budget) over a description with 20 000 variables,
+/// each reaching into the variables' table (checked over the whole description, that
+/// was 9 000 times 20 000).
 #[test]
 fn unselected_environments_cost_their_own_size() {
     let dir = tempfile::tempdir().unwrap();
@@ -138,7 +139,7 @@ fn unselected_environments_cost_their_own_size() {
     for i in 0..20_000 {
         text.push_str(&format!("V{i} = \"{i}\"\n"));
     }
-    for i in 0..30_000 {
+    for i in 0..9_000 {
         text.push_str(&format!(
             "[environments.e{i}]\nenv.V{} = \"x\"\nvolumes.www.size = \"{}Gi\"\n",
             i % 20_000,
@@ -162,4 +163,61 @@ fn unselected_environments_cost_their_own_size() {
         0,
         30,
     );
+}
+
+/// A description, or an overlay, that makes more tables than the budget is refused
+/// before toml builds them (4 MB of one-key tables were ~280 MiB), naming the file
+/// and the line where the count passed the budget, and quoting nothing.
+#[test]
+fn a_description_of_too_many_tables_is_refused_before_it_is_parsed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = format!("{APP}[env]\n");
+    for i in 0..20_000 {
+        text.push_str(&format!("V{i} = \"{i}\"\n"));
+    }
+    for i in 0..40_000 {
+        text.push_str(&format!(
+            "[environments.e{i}]\nenv.V{} = \"s3cr3t-{i}\"\n",
+            i % 20_000
+        ));
+    }
+    std::fs::write(dir.path().join("app.toml"), &text).unwrap();
+    let stderr = run(dir.path(), &["render", "-q", "app.toml"], 1, 10);
+    assert!(
+        stderr.contains("`app.toml` makes more than 50000 tables"),
+        "{stderr}"
+    );
+    // `[env]` counts 1, each environment 3 (`[`, the header's `.`, `env.`): the
+    // 50 001st is the header's `.` of environment 16 666, on line 3 + 20 000 + 1 + 2 * 16 666.
+    assert!(stderr.contains("at line 53336, column 14"), "{stderr}");
+    assert!(!stderr.contains("s3cr3t"), "{stderr}");
+    std::fs::write(dir.path().join("app.toml"), APP).unwrap();
+    let overlay: String = (0..60_000).map(|i| format!("x{i} = {{}}\n")).collect();
+    std::fs::write(dir.path().join("big.toml"), overlay).unwrap();
+    let stderr = run(
+        dir.path(),
+        &["render", "-q", "app.toml", "--overlay", "big.toml"],
+        1,
+        10,
+    );
+    assert!(
+        stderr.contains("`big.toml` makes more than 50000 tables")
+            && stderr.contains("at line 50001,"),
+        "{stderr}"
+    );
+}
+
+/// Each role is the whole description merged again, so their number is bounded
+/// before any is read: the 101st is the error.
+#[test]
+fn more_than_a_hundred_roles_are_refused_at_the_first_one_too_many() {
+    let dir = tempfile::tempdir().unwrap();
+    let roles: String = (0..25_000)
+        .map(|i| format!("[roles.r{i}]\nreplicas = 1\n"))
+        .collect();
+    std::fs::write(dir.path().join("app.toml"), format!("{APP}{roles}")).unwrap();
+    let stderr = run(dir.path(), &["render", "-q", "app.toml"], 1, 10);
+    assert!(stderr.contains("error: more than 100 roles"), "{stderr}");
+    assert!(stderr.contains("[roles.r100]"), "{stderr}");
+    assert!(stderr.contains("one role too many"), "{stderr}");
 }

@@ -220,3 +220,50 @@ fn the_headless_service_may_publish_a_sidecar_port() {
         "{unknown}"
     );
 }
+
+#[test]
+fn a_headless_service_port_may_target_another_container_port() {
+    let toml = format!(
+        "{APP}ports = {{ client = 2181, gossip = {{ port = 7946, protocol = \"UDP\" }} }}\n\
+         [service]\nports = {{ tcp-client = {{ port = 2181, target_port = \"client\" }}, \
+         udp-gossip = {{ port = 17946, target_port = 7946 }}, raw = {{ port = 9000, target_port = 9999 }}, \
+         client = {{ port = 12181 }} }}\n"
+    );
+    let m = model(&toml);
+    let ports: Vec<(&str, i64, &IntOrString, &str)> = (m.service.ports.iter())
+        .map(|p| (p.name.as_str(), p.port, &p.target_port, p.protocol.as_str()))
+        .collect();
+    let name = |n: &str| IntOrString::String(n.to_owned());
+    assert_eq!(
+        ports,
+        [
+            // No `target_port`: the container port named like the entry.
+            ("client", 12181, &name("client"), "TCP"),
+            // A number no container declares: TCP.
+            ("raw", 9000, &IntOrString::Int(9999), "TCP"),
+            ("tcp-client", 2181, &name("client"), "TCP"),
+            // A number a container declares: that port's protocol.
+            ("udp-gossip", 17946, &IntOrString::Int(7946), "UDP"),
+        ]
+    );
+    let out = render(&toml).unwrap();
+    assert!(
+        out.contains("    - name: tcp-client\n      port: 2181\n      targetPort: client\n      protocol: TCP\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("    - name: udp-gossip\n      port: 17946\n      targetPort: 7946\n      protocol: UDP\n"),
+        "{out}"
+    );
+    // The number form is unchanged: the entry names the container port.
+    let plain = render(&format!(
+        "{APP}ports = {{ client = 2181 }}\n[service]\nports = {{ client = 2181 }}\n"
+    ))
+    .unwrap();
+    assert!(
+        plain.contains(
+            "    - name: client\n      port: 2181\n      targetPort: client\n      protocol: TCP\n"
+        ),
+        "{plain}"
+    );
+}

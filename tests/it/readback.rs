@@ -309,7 +309,7 @@ fn check(model: &Model, docs: &[Value]) {
     for (p, v) in svc.ports.iter().zip(ports) {
         assert_eq!(s(&v["name"]), p.name);
         assert_eq!(v["port"].as_i64(), Some(p.port));
-        assert_eq!(s(&v["targetPort"]), p.target_port);
+        assert_eq!(int_or_string(&v["targetPort"]), p.target_port);
         assert_eq!(s(&v["protocol"]), p.protocol.as_str());
     }
 
@@ -606,7 +606,7 @@ fn check_companions<'a>(model: &Model, docs: &mut impl Iterator<Item = &'a Value
         for (p, v) in c.ports.iter().zip(ports) {
             assert_eq!(s(&v["name"]), p.name);
             assert_eq!(v["port"].as_i64(), Some(p.port));
-            assert_eq!(s(&v["targetPort"]), p.target_port);
+            assert_eq!(int_or_string(&v["targetPort"]), p.target_port);
             assert_eq!(s(&v["protocol"]), p.protocol.as_str());
         }
     }
