@@ -1,6 +1,6 @@
 //! One StatefulSet and what belongs to it, written as a description.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::read::yamlread::Value;
 use base64::Engine;
@@ -111,6 +111,7 @@ fn build_app(objects: &[Object], set: usize, owned: &[usize], extras: bool) -> R
         pod_volumes: BTreeMap::new(),
         pod_dirs: Vec::new(),
         standalone: BTreeMap::new(),
+        mounted_at: BTreeSet::new(),
     };
     for &d in owned {
         ctx.tables.push(data_table(&objects[d], d)?);
@@ -383,12 +384,15 @@ fn claims_sections(sts: &Value, ctx: &mut Ctx, doc: &mut Doc) {
         let Some((_, mount)) = ctx.claims.iter().find(|(n, _)| *n == name) else {
             continue;
         };
-        if !mount.iter().any(|(k, _)| k == "mount") {
+        let mounted_at = ctx.mounted_at.contains(&name);
+        if !mount.iter().any(|(k, _)| k == "mount") && !mounted_at {
             continue;
         }
         let s = &claim["spec"];
         let mut mount = mount.clone();
-        super::pod::settle_mount_list(&mut mount);
+        if !mounted_at {
+            super::pod::settle_mount_list(&mut mount);
+        }
         let mut e = Entries::new();
         e.extend(mount.iter().filter(|(k, _)| k == "mount").cloned());
         push(
@@ -489,12 +493,15 @@ fn pod_dir_sections(ctx: &Ctx, doc: &mut Doc) {
         let Some((_, mount)) = ctx.claims.iter().find(|(n, _)| n == name) else {
             continue;
         };
-        if !mount.iter().any(|(k, _)| k == "mount") {
+        let mounted_at = ctx.mounted_at.contains(name);
+        if !mount.iter().any(|(k, _)| k == "mount") && !mounted_at {
             continue;
         }
         let mut e = source.clone();
         e.extend(mount.iter().cloned());
-        super::pod::settle_mount_list(&mut e);
+        if !mounted_at {
+            super::pod::settle_mount_list(&mut e);
+        }
         doc.sections
             .push((format!("[volumes.{}]", super::toml_out::key(name)), e));
     }

@@ -1,5 +1,7 @@
 //! The pod template: containers, probes, hooks, mounts, security and scheduling.
 
+use std::collections::BTreeMap;
+
 use crate::read::yamlread::Value;
 
 use super::shared::{int_val, push, set, str_table, str_val, strs_val, Ctx};
@@ -536,77 +538,193 @@ fn spread(pod: &Value) -> Option<Val> {
     Some(Val::Table(e))
 }
 
-/// Volume mounts: the main container's set the tables' `mount`; the others list names.
+/// Volume mounts: the main container's set the tables' `mount`; the others
+/// list a name where they mount a volume exactly there, else
+/// `{ volume, path, sub_path, read_only }` for each of their own paths.
 fn mounts(c: &Value, role: Role, ctx: &mut Ctx) -> Vec<Val> {
-    let mut names = Vec::new();
+    if role != Role::Main {
+        return own_mounts(c, ctx);
+    }
     for m in items(&c["volumeMounts"]) {
         let (Some(name), Some(path)) = (text(&m["name"]), text(&m["mountPath"])) else {
             continue;
         };
-        if let Some((_, table, mount)) = ctx.standalone.get_mut(&name) {
-            // A `[claims.X]`: listed by name; its one `mount` is the first found.
+        let read_only = boolean(&m["readOnly"]) == Some(true);
+        if let Some((_, _, mount)) = ctx.standalone.get_mut(&name) {
+            // A `[claims.X]`: its one `mount` is the first found.
             if mount.is_empty() {
                 mount.push(("mount".to_owned(), Val::Str(path)));
-                if let Some(true) = boolean(&m["readOnly"]) {
+                if read_only {
                     mount.push(("read_only".to_owned(), Val::Bool(true)));
                 }
-            }
-            let listed = Val::Str(table.clone());
-            if !names.contains(&listed) {
-                names.push(listed);
             }
             continue;
         }
         if let Some(claim) = ctx.claims.iter_mut().find(|(n, _)| *n == name) {
-            if role == Role::Main {
-                let read_only = boolean(&m["readOnly"]) == Some(true);
-                add_mount(&mut claim.1, path, text(&m["subPath"]), read_only);
-            } else if !names.contains(&Val::Str(name.clone())) {
-                // The format mounts every claim in the main container: one it
-                // leaves out takes this container's path there too.
-                if !claim.1.iter().any(|(k, _)| k == "mount") {
-                    set(&mut claim.1, "mount", Val::Str(path));
-                }
-                names.push(Val::Str(name));
-            }
+            add_mount(&mut claim.1, path, text(&m["subPath"]), read_only);
             continue;
         }
-        let Some((t, volume)) = ctx.pod_volumes.get(&name).cloned() else {
-            continue;
-        };
-        let table = &mut ctx.tables[t];
-        if role != Role::Main {
-            names.push(Val::Str(table.table.clone()));
-            if table.usage.iter().any(|(k, _)| k == "mount") {
-                continue;
-            }
+        if let Some((t, volume)) = ctx.pod_volumes.get(&name).cloned() {
+            data_mount(&mut ctx.tables[t].usage, &volume, path, text(&m["subPath"]));
         }
-        let source = if volume["configMap"].is_null() {
-            &volume["secret"]
-        } else {
-            &volume["configMap"]
-        };
-        let mount = match text(&m["subPath"]) {
-            // One key as one file: the key is the file the volume holds.
-            Some(key) if source["items"].is_null() => Val::Table(vec![
-                ("path".to_owned(), Val::Str(path)),
-                ("key".to_owned(), Val::Str(key)),
-            ]),
-            _ => Val::Str(path),
-        };
-        set(&mut table.usage, "mount", mount);
-        let wanted: Entries = items(&source["items"])
-            .iter()
-            .filter_map(|i| Some((text(&i["key"])?, Val::Str(text(&i["path"])?))))
-            .collect();
-        push(&mut table.usage, "items", Some(Val::Table(wanted)));
-        push(
-            &mut table.usage,
-            "default_mode",
-            int(&source["defaultMode"]).map(Val::Octal),
-        );
     }
-    names
+    Vec::new()
+}
+
+/// A configmap's or secret's `mount`, `items` and `default_mode`, from its
+/// pod volume and where a container mounts it.
+fn data_mount(usage: &mut Entries, volume: &Value, path: String, sub_path: Option<String>) {
+    let source = if volume["configMap"].is_null() {
+        &volume["secret"]
+    } else {
+        &volume["configMap"]
+    };
+    let mount = match sub_path {
+        // One key as one file: the key is the file the volume holds.
+        Some(key) if source["items"].is_null() => Val::Table(vec![
+            ("path".to_owned(), Val::Str(path)),
+            ("key".to_owned(), Val::Str(key)),
+        ]),
+        _ => Val::Str(path),
+    };
+    set(usage, "mount", mount);
+    let wanted: Entries = items(&source["items"])
+        .iter()
+        .filter_map(|i| Some((text(&i["key"])?, Val::Str(text(&i["path"])?))))
+        .collect();
+    push(usage, "items", Some(Val::Table(wanted)));
+    push(
+        usage,
+        "default_mode",
+        int(&source["defaultMode"]).map(Val::Octal),
+    );
+}
+
+/// Whether `entries` say `read_only = true` for the whole volume.
+fn read_only_set(e: &Entries) -> bool {
+    e.iter()
+        .any(|(k, v)| k == "read_only" && *v == Val::Bool(true))
+}
+
+/// One mount as kubetoml compares them: path, sub-path, read-only.
+type MountAt = (String, Option<String>, bool);
+
+/// Where a name in `mounts` mounts a source: its `mount` entries (`mount`,
+/// `sub_path`, `read_only` or a list), read-only by default if `read_only`.
+fn named_mounts(e: &Entries, read_only: bool) -> Vec<MountAt> {
+    let get = |key: &str| e.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+    let flag = |v: Option<&Val>, default: bool| match v {
+        Some(Val::Bool(b)) => *b,
+        _ => default,
+    };
+    let read_only = flag(get("read_only"), read_only);
+    let sub_path = match get("sub_path") {
+        Some(Val::Str(s)) => Some(s.clone()),
+        _ => None,
+    };
+    match get("mount") {
+        Some(Val::Str(path)) => vec![(path.clone(), sub_path, read_only)],
+        Some(Val::Arr(list)) => (list.iter())
+            .filter_map(|v| match v {
+                Val::Table(t) => named_mounts(t, read_only).pop(),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A sidecar's, init container's or Job's mounts, source by source in the
+/// order first mounted: the name where it mounts the source at exactly the
+/// paths the name gives, else a table for each of its paths.
+fn own_mounts(c: &Value, ctx: &mut Ctx) -> Vec<Val> {
+    let mut order: Vec<String> = Vec::new();
+    let mut found: BTreeMap<String, Vec<MountAt>> = BTreeMap::new();
+    for m in items(&c["volumeMounts"]) {
+        let (Some(name), Some(path)) = (text(&m["name"]), text(&m["mountPath"])) else {
+            continue;
+        };
+        if !found.contains_key(&name) {
+            order.push(name.clone());
+        }
+        let read_only = boolean(&m["readOnly"]) == Some(true);
+        found
+            .entry(name)
+            .or_default()
+            .push((path, text(&m["subPath"]), read_only));
+    }
+    let mut out = Vec::new();
+    for name in order {
+        let mut mine = found.remove(&name).unwrap_or_default();
+        // The table the name refers to, where a name mounts it, and whether
+        // its table entries are read-only unless they say (a configmap or
+        // secret always is; a volume with `read_only`).
+        let (table, named, default_read_only) =
+            if let Some((_, table, mount)) = ctx.standalone.get_mut(&name) {
+                if mount.is_empty() {
+                    // Mounted by no container before: this one's first path is the claim's.
+                    let (path, _, read_only) = mine[0].clone();
+                    mount.push(("mount".to_owned(), Val::Str(path)));
+                    if read_only {
+                        mount.push(("read_only".to_owned(), Val::Bool(true)));
+                    }
+                }
+                (
+                    table.clone(),
+                    named_mounts(mount, false),
+                    read_only_set(mount),
+                )
+            } else if let Some((_, e)) = ctx.claims.iter().find(|(n, _)| *n == name) {
+                (name.clone(), named_mounts(e, false), read_only_set(e))
+            } else if let Some((t, volume)) = ctx.pod_volumes.get(&name).cloned() {
+                let table = &mut ctx.tables[t];
+                if !table.usage.iter().any(|(k, _)| k == "mount") {
+                    // A configmap or secret has a pod volume only with a `mount`,
+                    // which the main container then mounts too (a difference).
+                    let (path, sub_path, _) = mine[0].clone();
+                    data_mount(&mut table.usage, &volume, path, sub_path);
+                }
+                let named = match table.usage.iter().find(|(k, _)| k == "mount") {
+                    Some((_, Val::Table(t))) => named_mounts(
+                        &vec![
+                            ("mount".to_owned(), t[0].1.clone()),
+                            ("sub_path".to_owned(), t[1].1.clone()),
+                        ],
+                        true,
+                    ),
+                    _ => named_mounts(&table.usage, true),
+                };
+                (table.table.clone(), named, true)
+            } else {
+                continue;
+            };
+        let data = default_read_only && ctx.pod_volumes.contains_key(&name);
+        if data {
+            // The kubelet mounts them read-only, with `readOnly` or not.
+            mine.iter_mut().for_each(|m| m.2 = true);
+        }
+        let mut sorted = mine.clone();
+        sorted.sort();
+        let mut named_sorted = named.clone();
+        named_sorted.sort();
+        if sorted == named_sorted {
+            out.push(Val::Str(table));
+            continue;
+        }
+        ctx.mounted_at.insert(name.clone());
+        for (path, sub_path, read_only) in mine {
+            let mut t = vec![
+                ("volume".to_owned(), Val::Str(table.clone())),
+                ("path".to_owned(), Val::Str(path)),
+            ];
+            t.extend(sub_path.map(|s| ("sub_path".to_owned(), Val::Str(s))));
+            if read_only != default_read_only {
+                t.push(("read_only".to_owned(), Val::Bool(read_only)));
+            }
+            out.push(Val::Table(t));
+        }
+    }
+    out
 }
 
 /// Adds one mount of a volume to its `[volumes.NAME]` entries: the first as

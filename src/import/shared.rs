@@ -1,7 +1,7 @@
 //! What the importers of a StatefulSet, its pods and its companions share:
 //! the tables being assembled and the helpers that write entries.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::toml_out::{Doc, Entries, Val};
 use super::value::{int, strings, text};
@@ -81,6 +81,10 @@ pub struct Ctx {
     /// Pod volumes of a standalone claim (`[claims.X]`): volume name to the
     /// claim's name, its table name and the `mount` entries found for it.
     pub standalone: BTreeMap<String, (String, String, Entries)>,
+    /// Pod volumes and claim templates some container mounts with a table
+    /// `{ volume, path }` of its own: written even without a `mount`, and
+    /// their `mount` list never folds `read_only` (the tables' default).
+    pub mounted_at: BTreeSet<String>,
 }
 
 impl Ctx {

@@ -203,7 +203,7 @@ impl Lowerer<'_> {
             mounts,
             ..main_container(key.clone())
         };
-        let volume_mounts = self.job_mounts(&spec.mounts, base);
+        let volume_mounts = self.job_mounts(key.get_ref(), &spec.mounts, base);
         let where_pod_wide = if base.pod.security_context_exact {
             "set it in `pod_security_context`: Job pods take the app's"
         } else {
@@ -274,31 +274,34 @@ impl Lowerer<'_> {
 
     /// A Job's `mounts`: claims, configmaps, secrets and pod volumes; not
     /// claim templates, which belong to each StatefulSet pod.
-    fn job_mounts(&mut self, names: &[Spanned<String>], base: &AppPod) -> Vec<VolumeMount> {
-        let pod_volume = |name: &str| {
-            base.pod.volumes.iter().any(|v| v.name == name)
-                || base.mounts.other_volumes.iter().any(|v| v.name == name)
-        };
+    fn job_mounts(
+        &mut self,
+        job: &str,
+        entries: &[Spanned<spec::ContainerMount>],
+        base: &AppPod,
+    ) -> Vec<VolumeMount> {
         let mut listable = base.mounts.listable();
+        let mut sources = base.mounts.sources.clone();
         let mut usable = Vec::new();
-        for m in names {
-            match base.mounts.mountable.get(m.get_ref()) {
-                Some(vms) if vms.iter().any(|vm| !pod_volume(&vm.name)) => {
+        for m in entries {
+            let name = m.get_ref().source().unwrap_or_default();
+            match sources.get(name) {
+                Some(source) if source.template => {
                     self.error_help(
-                        format!("`{}` is a claim template: every StatefulSet pod has its own", m.get_ref()),
+                        format!("`{name}` is a claim template: every StatefulSet pod has its own"),
                         m.span(),
                         "not mountable in a Job",
                         format!(
-                            "for storage a Job shares with the app, declare `[claims.{}]` and list it in the sidecars' and the Job's `mounts`",
-                            m.get_ref()
+                            "for storage a Job shares with the app, declare `[claims.{name}]` and list it in the sidecars' and the Job's `mounts`"
                         ),
                     );
-                    listable.remove(m.get_ref());
+                    listable.remove(name);
+                    sources.remove(name);
                 }
                 _ => usable.push(m.clone()),
             }
         }
-        self.container_mounts(&usable, &listable)
+        self.container_mounts(job, &usable, &listable, &sources)
     }
 
     /// A `node_selector` of a Job's own.

@@ -52,6 +52,23 @@ pub(super) struct Mounts {
     /// `[claims.X]`, by table key: the mount and the volume, for the
     /// containers that list them (never the main container).
     pub(super) claims: BTreeMap<String, (VolumeMount, OtherVolume)>,
+    /// What a container's `{ volume = "x", path = "/p" }` may name, by
+    /// table key: every volume (with or without `mount`), every mounted
+    /// configmap and secret, every claim.
+    pub(super) sources: BTreeMap<String, MountSource>,
+}
+
+/// The pod volume a `mounts` table entry mounts, and how by default.
+#[derive(Clone)]
+pub(super) struct MountSource {
+    /// The pod volume's (or claim template's) name.
+    pub(super) volume: String,
+    /// Read-only unless the entry says otherwise.
+    pub(super) read_only: bool,
+    /// A configmap or secret: always read-only.
+    pub(super) data: bool,
+    /// A claim template: each StatefulSet pod has its own.
+    pub(super) template: bool,
 }
 
 impl Mounts {
@@ -232,9 +249,20 @@ impl Lowerer<'_> {
         let mut mountable: BTreeMap<String, Vec<VolumeMount>> = BTreeMap::new();
         let mut mount_paths = Vec::new();
         let mut volume_names: BTreeMap<String, Span> = BTreeMap::new();
+        let mut sources: BTreeMap<String, MountSource> = BTreeMap::new();
         for (vname, v) in volumes {
             volume_names.insert(vname.get_ref().clone(), vname.span());
-            let mounts = self.volume_mounts(vname.get_ref(), v.get_ref());
+            let v = v.get_ref();
+            sources.insert(
+                vname.get_ref().clone(),
+                MountSource {
+                    volume: vname.get_ref().clone(),
+                    read_only: v.read_only.unwrap_or(false),
+                    data: false,
+                    template: v.empty_dir.is_none() && v.claim.is_none(),
+                },
+            );
+            let mounts = self.volume_mounts(vname.get_ref(), v);
             if mounts.is_empty() {
                 continue;
             }
@@ -289,6 +317,15 @@ impl Lowerer<'_> {
                 );
             }
             volume_names.insert(volume.name.clone(), o.key_span.clone());
+            sources.insert(
+                key.clone(),
+                MountSource {
+                    volume: volume.name.clone(),
+                    read_only: true,
+                    data: true,
+                    template: false,
+                },
+            );
             mountable.insert(
                 key,
                 vec![VolumeMount {
@@ -312,10 +349,19 @@ impl Lowerer<'_> {
                 );
             }
         }
+        for c in claims {
+            sources.entry(c.claim.key.clone()).or_insert(MountSource {
+                volume: c.claim.key.clone(),
+                read_only: c.read_only,
+                data: false,
+                template: false,
+            });
+        }
         Mounts {
             volumes: pod_volumes,
             other_volumes,
             mountable,
+            sources,
             claims: (claims.iter())
                 .map(|c| (c.claim.key.clone(), claim_mount(c)))
                 .collect(),
@@ -366,6 +412,14 @@ impl Lowerer<'_> {
         let mut out = Vec::new();
         for e in entries {
             let e = e.get_ref();
+            if let Some(named) = &e.volume {
+                self.error_help(
+                    "`volume` goes in a container's `mounts`, not in a volume's own `mount` list",
+                    named.span(),
+                    "not here",
+                    format!("each entry of `mount` mounts `{name}` itself: remove `volume`"),
+                );
+            }
             let sub_path = e.sub_path.as_ref().and_then(|sp| {
                 self.check(sp, "sub-path", validate::relative_path)
                     .then(|| sp.get_ref().clone())
@@ -789,7 +843,12 @@ impl Lowerer<'_> {
                         format!("the main container is named after the app, `{app}`"),
                     );
                 }
-                let container_mounts = self.container_mounts(&c.mounts, &mounts.listable());
+                let container_mounts = self.container_mounts(
+                    c.name.get_ref(),
+                    &c.mounts,
+                    &mounts.listable(),
+                    &mounts.sources,
+                );
                 let ports = self.ports(&c.ports);
                 let security = c.security_context.as_ref().and_then(|sc| {
                     self.pod_wide_elsewhere(sc.get_ref(), where_pod_wide);
@@ -827,36 +886,42 @@ impl Lowerer<'_> {
         }
     }
 
-    /// A sidecar's or init container's `mounts`, each a known mount, once.
+    /// A sidecar's, init container's or Job's `mounts`: each name a known
+    /// mount, listed once; each table a known source at a path of this
+    /// container's own; no two at one path.
     pub(super) fn container_mounts(
         &mut self,
-        names: &[Spanned<String>],
-        mountable: &BTreeMap<String, Vec<VolumeMount>>,
+        container: &str,
+        entries: &[Spanned<spec::ContainerMount>],
+        listable: &BTreeMap<String, Vec<VolumeMount>>,
+        sources: &BTreeMap<String, MountSource>,
     ) -> Vec<VolumeMount> {
-        let mut mounts: Vec<VolumeMount> = Vec::new();
+        // Each mount with where it is written, and whether its path is this container's own.
+        let mut mounts: Vec<(Span, bool, VolumeMount)> = Vec::new();
         let mut listed = BTreeSet::new();
-        for m in names {
-            match mountable.get(m.get_ref()) {
-                Some(_) if !listed.insert(m.get_ref()) => self.error(
-                    format!("`{}` is listed twice in `mounts`", m.get_ref()),
+        for m in entries {
+            let name = match m.get_ref() {
+                spec::ContainerMount::Name(name) => name,
+                spec::ContainerMount::At(e) => {
+                    if let Some(vm) = self.mount_at(e, m.span(), sources) {
+                        mounts.push((e.path.span(), true, vm));
+                    }
+                    continue;
+                }
+            };
+            match listable.get(name) {
+                Some(_) if !listed.insert(name) => self.error(
+                    format!("`{name}` is listed twice in `mounts`"),
                     m.span(),
                     "already mounted",
                 ),
                 // A volume mounted at several paths is mounted at all of them.
-                Some(vms) => mounts.extend(vms.iter().cloned()),
+                Some(vms) => mounts.extend(vms.iter().map(|vm| (m.span(), false, vm.clone()))),
                 None => {
-                    let known: Vec<&str> = mountable.keys().map(String::as_str).collect();
-                    let help = suggest(
-                        m.get_ref(),
-                        &known,
-                        "mountable:",
-                        "nothing has a `mount` path yet",
-                    );
+                    let known: Vec<&str> = listable.keys().map(String::as_str).collect();
+                    let help = suggest(name, &known, "mountable:", "nothing has a `mount` path yet");
                     self.error_help(
-                        format!(
-                            "`{}` is not a mounted volume, configmap or secret",
-                            m.get_ref()
-                        ),
+                        format!("`{name}` is not a mounted volume, configmap or secret"),
                         m.span(),
                         "unknown mount",
                         help,
@@ -864,7 +929,81 @@ impl Lowerer<'_> {
                 }
             }
         }
-        mounts
+        // Paths written for this container may meet each other or a listed
+        // source's (listed sources' paths were checked pod-wide).
+        let mut seen: BTreeMap<&str, (bool, &VolumeMount)> = BTreeMap::new();
+        for (span, own, vm) in &mounts {
+            let path = match vm.mount_path.trim_end_matches('/') {
+                "" => "/",
+                p => p,
+            };
+            match seen.get(path) {
+                Some((first_own, _)) if !own && !first_own => {}
+                Some((_, first)) => self.error_help(
+                    format!("container `{container}` has two mounts at `{path}`"),
+                    span.clone(),
+                    "mount path already used in this container",
+                    format!("`{}` is mounted there already: give each mount its own `path`", first.name),
+                ),
+                None => {
+                    seen.insert(path, (*own, vm));
+                }
+            }
+        }
+        mounts.into_iter().map(|(_, _, vm)| vm).collect()
+    }
+
+    /// `{ volume = "x", path = "/p", sub_path, read_only }` in a container's `mounts`.
+    fn mount_at(
+        &mut self,
+        e: &spec::VolumeMountEntry,
+        span: Span,
+        sources: &BTreeMap<String, MountSource>,
+    ) -> Option<VolumeMount> {
+        let Some(name) = &e.volume else {
+            self.error_help(
+                "a `mounts` table needs `volume`",
+                span,
+                "which volume?",
+                "name the volume, claim, configmap or secret: `{ volume = \"data\", path = \"/data\" }`",
+            );
+            return None;
+        };
+        let path_ok = self.check(&e.path, "mount path", validate::mount_path);
+        let sub_path = e.sub_path.as_ref().and_then(|sp| {
+            self.check(sp, "sub-path", validate::relative_path)
+                .then(|| sp.get_ref().clone())
+        });
+        let Some(source) = sources.get(name.get_ref()) else {
+            let known: Vec<&str> = sources.keys().map(String::as_str).collect();
+            let help = suggest(
+                name.get_ref(),
+                &known,
+                "mountable:",
+                "no volume, claim, or configmap or secret with `mount`, yet",
+            );
+            self.error_help(
+                format!("`{}` is not a volume, claim, or mounted configmap or secret", name.get_ref()),
+                name.span(),
+                "unknown volume",
+                help,
+            );
+            return None;
+        };
+        if source.data && e.read_only == Some(false) {
+            self.error_help(
+                "a configmap or secret is always mounted read-only",
+                span.clone(),
+                "read_only = false",
+                "remove `read_only`",
+            );
+        }
+        path_ok.then(|| VolumeMount {
+            name: source.volume.clone(),
+            mount_path: e.path.get_ref().clone(),
+            sub_path,
+            read_only: e.read_only.unwrap_or(source.read_only) || source.data,
+        })
     }
 
     /// Tolerations, the topology spread and the node selector.

@@ -159,19 +159,27 @@ impl Lowerer<'_> {
         Some((IntOrString::String(port.name.clone()), port.protocol))
     }
 
-    fn claims(&mut self, volumes: &Map<spec::VolumeSpec>, selector: &StringMap) -> Vec<Claim> {
+    fn claims(
+        &mut self,
+        volumes: &Map<spec::VolumeSpec>,
+        selector: &StringMap,
+        mounted: &BTreeSet<&str>,
+    ) -> Vec<Claim> {
         let mut out = Vec::new();
         for (name, v) in volumes {
             let v = v.get_ref();
             self.check(name, "volume name", |s| {
                 validate::dns_label(s, validate::LABEL_MAX)
             });
-            if v.mount.is_none() {
+            if v.mount.is_none() && !mounted.contains(name.get_ref().as_str()) {
                 self.error_help(
                     format!("volume `{}` has no `mount`", name.get_ref()),
                     name.span(),
                     "not mounted",
-                    "add `mount = \"/path\"`",
+                    format!(
+                        "add `mount = \"/path\"` (every container listing it mounts it there), or list `{{ volume = \"{}\", path = \"/path\" }}` in the `mounts` of the containers that use it",
+                        name.get_ref()
+                    ),
                 );
             }
             if let Some(sp) = &v.sub_path {
@@ -309,7 +317,12 @@ impl Lowerer<'_> {
         pod: PodTemplate,
         volumes: &Map<spec::VolumeSpec>,
     ) -> StatefulSet {
-        let claims = self.claims(volumes, &app.selector);
+        // A volume without `mount` is one that only some containers mount, at paths of their own.
+        let mounted: BTreeSet<&str> = (pod.containers.iter().chain(&pod.init_containers))
+            .flat_map(|c| &c.volume_mounts)
+            .map(|m| m.name.as_str())
+            .collect();
+        let claims = self.claims(volumes, &app.selector, &mounted);
         let service_name = service.metadata.name.clone();
         let s = statefulset.as_ref().map(|s| s.get_ref());
         // A default stands in for an unknown value: the error keeps the model from being used.

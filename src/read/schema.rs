@@ -26,7 +26,7 @@ use crate::check::policy::lints::LINTS;
 use crate::check::policy::pss::Level;
 use crate::read::spec::{
     BudgetSpec, BudgetTable, DataMount, DataMountFile, EmptyDirSpec, EmptyDirTable, EnvKeyRef,
-    EnvValue, HandlerSpec, HandlerTable, PortTarget, Quantity, ServiceAccountSpec, ServiceAccountTable, ServicePortSpec, ServicePortTable, Spec, VolumeMountEntry, VolumeMountSpec,
+    ContainerMount, EnvValue, HandlerSpec, HandlerTable, PortTarget, Quantity, ServiceAccountSpec, ServiceAccountTable, ServicePortSpec, ServicePortTable, Spec, VolumeMountEntry, VolumeMountSpec,
 };
 
 /// Where the committed copy lives, relative to the repository.
@@ -359,6 +359,22 @@ impl JsonSchema for VolumeMountSpec {
             "anyOf": [
                 { "type": "string" },
                 { "type": "array", "items": generator.subschema_for::<VolumeMountEntry>() },
+            ]
+        })
+    }
+}
+
+impl JsonSchema for ContainerMount {
+    fn schema_name() -> Cow<'static, str> {
+        "ContainerMount".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A name, mounted at its `mount` path, or `{ volume, path, sub_path, read_only }` at a path of this container's own.",
+            "anyOf": [
+                { "type": "string" },
+                generator.subschema_for::<VolumeMountEntry>(),
             ]
         })
     }

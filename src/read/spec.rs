@@ -293,10 +293,11 @@ macro_rules! job_table {
             /// Container security settings (the app's pod-wide ones apply too).
             #[schemars(with = "Option<SecurityContextSpec>")]
             pub security_context: Option<Spanned<SecurityContextSpec>>,
-            /// Names of `claims`, pod `volumes`, `configmaps` or `secrets` to mount, at their `mount` path.
+            /// `claims`, pod `volumes`, `configmaps` or `secrets` to mount: a name
+            /// (at its `mount` path), or `{ volume, path, sub_path, read_only }`.
             #[serde(default)]
-            #[schemars(with = "Vec<String>")]
-            pub mounts: Vec<Spanned<String>>,
+            #[schemars(with = "Vec<ContainerMount>")]
+            pub mounts: Vec<Spanned<ContainerMount>>,
             /// `OnFailure` (default: the pod restarts its container) or `Never` (a new pod per try).
             #[schemars(with = "Option<String>")]
             pub restart_policy: Option<Spanned<String>>,
@@ -647,10 +648,13 @@ pub struct ContainerSpec {
     /// Container security settings.
     #[schemars(with = "Option<SecurityContextSpec>")]
     pub security_context: Option<Spanned<SecurityContextSpec>>,
-    /// Names of `volumes`, `configmaps` or `secrets` to mount here too, at their `mount` path.
+    /// `volumes`, `claims`, `configmaps` or `secrets` to mount here too: a
+    /// name (at its `mount` path, or each path of a `mount` list), or
+    /// `{ volume = "name", path = "/x", sub_path, read_only }` at a path of
+    /// this container's own.
     #[serde(default)]
-    #[schemars(with = "Vec<String>")]
-    pub mounts: Vec<Spanned<String>>,
+    #[schemars(with = "Vec<ContainerMount>")]
+    pub mounts: Vec<Spanned<ContainerMount>>,
     /// Sidecars only: a native sidecar, an init container with
     /// `restartPolicy: Always` that starts before the init containers and
     /// stops after the main one (Kubernetes 1.29 and later).
@@ -1463,18 +1467,65 @@ pub enum VolumeMountSpec {
     List(Vec<Spanned<VolumeMountEntry>>),
 }
 
-/// One entry of a `mount` list.
-#[derive(Debug, Deserialize, JsonSchema)]
+/// One entry of a volume's `mount` list, or the table form of a
+/// container's `mounts` entry (which names its `volume`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VolumeMountEntry {
+    /// In a container's `mounts` only (required there): the `volumes`,
+    /// `claims`, `configmaps` or `secrets` table to mount.
+    #[schemars(with = "Option<String>")]
+    pub volume: Option<Spanned<String>>,
     /// Absolute path in the container.
     #[schemars(with = "String")]
     pub path: Spanned<String>,
     /// Mount only this relative path of the volume.
     #[schemars(with = "Option<String>")]
     pub sub_path: Option<Spanned<String>>,
-    /// Mount read-only (default: the volume's `read_only`).
+    /// Mount read-only (default: the volume's `read_only`; a configmap or
+    /// secret is always mounted read-only).
     pub read_only: Option<bool>,
+}
+
+/// One entry of a container's `mounts`.
+#[derive(Debug, Clone)]
+pub enum ContainerMount {
+    /// `"data"`: the source at its own `mount` path (every path of a list).
+    Name(String),
+    /// `{ volume = "data", path = "/x", sub_path = "y", read_only = true }`:
+    /// the source at a path of this container's own.
+    At(VolumeMountEntry),
+}
+
+impl ContainerMount {
+    /// The name of the source it mounts, if written.
+    pub fn source(&self) -> Option<&str> {
+        match self {
+            ContainerMount::Name(n) => Some(n),
+            ContainerMount::At(e) => e.volume.as_ref().map(|v| v.get_ref().as_str()),
+        }
+    }
+}
+
+// Not `#[serde(untagged)]`: that buffers the input and loses the spans inside.
+impl<'de> Deserialize<'de> for ContainerMount {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = ContainerMount;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a name, or a table `{ volume = \"data\", path = \"/data\" }`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ContainerMount, E> {
+                Ok(ContainerMount::Name(v.to_owned()))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<ContainerMount, A::Error> {
+                Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(ContainerMount::At)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 // Not `#[serde(untagged)]`: that buffers the input and loses the spans inside.

@@ -434,7 +434,7 @@ proptest! {
 }
 
 #[test]
-fn a_claim_only_a_sidecar_mounts_is_refused_with_the_reason() {
+fn a_claim_only_a_sidecar_mounts_comes_back_at_the_sidecars_own_path() {
     let yaml = "\
 apiVersion: apps/v1
 kind: StatefulSet
@@ -456,17 +456,96 @@ spec:
         accessModes: [ReadWriteOnce]
         resources: { requests: { storage: 5Gi } }
 ";
-    // The format mounts a claim in the main container too: the pods would change.
-    let e = import(&[Input {
-        file: "in.yaml",
-        text: yaml,
-    }])
-    .unwrap_err();
-    let help = e.diagnostics()[0].help.clone().unwrap_or_default();
+    // The main container does not mount the claim: the volume has no
+    // `mount`, and the sidecar mounts it at a path of its own.
+    let toml = imported_toml(yaml);
     assert!(
-        help.contains("StatefulSet/db: its pods would change (spec.template.spec.containers[db].volumeMounts[data].name added"),
-        "{help}"
+        toml.contains("mounts = [{ volume = \"data\", path = \"/backup\" }]"),
+        "{toml}"
     );
+    assert!(!toml.contains("mount = "), "{toml}");
+    let (rendered, _) = import_and_render(yaml);
+    let sts = rendered
+        .split("\n---\n")
+        .find(|d| d.contains("kind: StatefulSet"))
+        .unwrap();
+    let sts: serde_yaml::Value = serde_yaml::from_str(sts).unwrap();
+    let containers = &sts["spec"]["template"]["spec"]["containers"];
+    assert!(containers[0]["volumeMounts"].is_null(), "{containers:?}");
+    assert_eq!(
+        containers[1]["volumeMounts"],
+        serde_yaml::from_str::<serde_yaml::Value>("[{ name: data, mountPath: /backup }]").unwrap()
+    );
+}
+
+/// Init containers and sidecars that mount the main container's volumes,
+/// ConfigMaps and Secrets at paths (and sub-paths) of their own come back
+/// exactly, each as `{ volume, path, sub_path, read_only }`; a sidecar
+/// mounting a source exactly where the main container does lists its name.
+#[test]
+fn mounts_at_a_containers_own_paths_come_back_exactly() {
+    let yaml = "\
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: conf }
+data: { my.cnf: \"[mysqld]\" }
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: { name: db }
+spec:
+  serviceName: db
+  selector: { matchLabels: { app: db } }
+  template:
+    metadata: { labels: { app: db } }
+    spec:
+      initContainers:
+        - name: prepare
+          image: busybox:1
+          volumeMounts:
+            - { name: empty-dir, mountPath: /emptydir }
+            - { name: data, mountPath: /data, readOnly: true }
+      containers:
+        - name: db
+          image: mysql:9
+          volumeMounts:
+            - { name: data, mountPath: /bitnami/mysql }
+            - { name: empty-dir, mountPath: /tmp, subPath: tmp-dir }
+            - { name: empty-dir, mountPath: /opt/conf, subPath: app-conf-dir }
+            - { name: config, mountPath: /opt/conf/my.cnf, subPath: my.cnf }
+        - name: metrics
+          image: exporter:1
+          volumeMounts:
+            - { name: empty-dir, mountPath: /tmp, subPath: tmp-dir }
+            - { name: config, mountPath: /etc/exporter }
+      volumes:
+        - { name: empty-dir, emptyDir: {} }
+        - { name: config, configMap: { name: conf } }
+  volumeClaimTemplates:
+    - metadata: { name: data }
+      spec:
+        accessModes: [ReadWriteOnce]
+        resources: { requests: { storage: 5Gi } }
+";
+    let toml = imported_toml(yaml);
+    for line in [
+        "mounts = [{ volume = \"empty-dir\", path = \"/emptydir\" }, { volume = \"data\", path = \"/data\", read_only = true }]",
+        "mounts = [{ volume = \"empty-dir\", path = \"/tmp\", sub_path = \"tmp-dir\" }, { volume = \"conf\", path = \"/etc/exporter\" }]",
+    ] {
+        assert!(toml.contains(line), "{line}\n{toml}");
+    }
+    let (rendered, differences) = import_and_render(yaml);
+    let pod_differences: Vec<&String> = differences
+        .iter()
+        .filter(|d| d.contains("volumeMounts"))
+        // Kubernetes reads mounts in any order; a configmap is read-only anyway.
+        .filter(|d| !d.ends_with("items come out in another order"))
+        .filter(|d| !d.contains("readOnly: added `true`"))
+        .collect();
+    assert!(pod_differences.is_empty(), "{pod_differences:?}");
+    // Its own render imports to the same render again.
+    let (again, _) = import_and_render(&rendered);
+    assert_eq!(again, rendered);
 }
 
 /// The description `import` writes for `yaml` (one StatefulSet).

@@ -254,3 +254,60 @@ fn job_pods_take_the_app_s_pod_settings_unless_they_say_otherwise() {
     assert!(pod["nodeSelector"]["disk"].is_null());
     assert_eq!(pod["containers"][0]["image"], "reporter:1.0");
 }
+
+/// `{ volume, path, sub_path, read_only }` in a Job's, a sidecar's and an
+/// init container's `mounts`: the source at that container's own path,
+/// with the pod volume it needs; a `[volumes.X]` without `mount` is in the
+/// pod, mounted only where a table names it.
+#[test]
+fn a_mounts_table_mounts_a_source_at_the_containers_own_path() {
+    let text = format!(
+        r#"{BASE}
+[volumes.scratch]
+empty_dir = true
+
+[configmaps.conf]
+literals = {{ "dump.conf" = "full" }}
+mount = "/etc/db"
+
+[[init_containers]]
+name = "prepare"
+image = "busybox:1.36"
+mounts = [{{ volume = "scratch", path = "/emptydir" }}, {{ volume = "backups", path = "/b", read_only = true }}]
+
+[jobs.dump]
+command = ["dump"]
+mounts = [{{ volume = "backups", path = "/out", sub_path = "dumps" }}, {{ volume = "conf", path = "/conf/dump.conf", sub_path = "dump.conf" }}]
+"#
+    );
+    let docs = render(&text);
+    let mounts =
+        |c: &Value| -> Vec<Value> { c["volumeMounts"].as_sequence().cloned().unwrap_or_default() };
+    let yaml = |s: &str| serde_yaml::from_str::<Vec<Value>>(s).unwrap();
+    let sts_pod = &of_kind(&docs, "StatefulSet")[0]["spec"]["template"]["spec"];
+    assert_eq!(
+        mounts(&sts_pod["initContainers"][0]),
+        yaml("[{ name: backups, mountPath: /b, readOnly: true }, { name: scratch, mountPath: /emptydir }]")
+    );
+    // The main container mounts neither the claim nor the volume without `mount`.
+    assert!(!mounts(&sts_pod["containers"][0])
+        .iter()
+        .any(|m| m["name"] == "scratch" || m["name"] == "backups"));
+    assert!(sts_pod["volumes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .any(|v| v["name"] == "scratch" && v["emptyDir"].is_mapping()));
+    let job_pod = &of_kind(&docs, "Job")[0]["spec"]["template"]["spec"];
+    let conf_volume = (job_pod["volumes"].as_sequence().unwrap().iter())
+        .find(|v| v["configMap"].is_mapping())
+        .unwrap()["name"]
+        .clone();
+    assert_eq!(
+        mounts(&job_pod["containers"][0]),
+        yaml(&format!(
+            "[{{ name: {}, mountPath: /conf/dump.conf, subPath: dump.conf, readOnly: true }}, {{ name: backups, mountPath: /out, subPath: dumps }}]",
+            conf_volume.as_str().unwrap()
+        ))
+    );
+}
