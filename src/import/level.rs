@@ -20,21 +20,25 @@ use super::toml_out::{Doc, Entries, Val};
 
 /// `doc` with `pod_security = "restricted"`, without the settings that
 /// level fills in; `None` when the pod lacks the pod-wide ones (the level
-/// would add them: a difference).
+/// would add them: a difference). With `pod_security_context` the level
+/// leaves the pod as written and fills in the main container like the others.
 pub fn restricted(doc: &Doc) -> Option<Doc> {
     let at = doc.top.iter().position(|(k, _)| k == "security_context")?;
     let Val::Table(pod) = &doc.top[at].1 else {
         return None;
     };
+    let exact = doc.top.iter().any(|(k, _)| k == "pod_security_context");
     let runtime_default = Val::Str(SeccompProfile::RuntimeDefault.as_str().to_owned());
     let has = |key: &str, val: &Val| pod.iter().any(|(k, v)| k == key && v == val);
-    if !has("run_as_non_root", &Val::Bool(true)) || !has("seccomp_profile", &runtime_default) {
+    let shared =
+        has("run_as_non_root", &Val::Bool(true)) && has("seccomp_profile", &runtime_default);
+    if !exact && !shared {
         return None;
     }
     let mut doc = doc.clone();
     let name = Val::Str(Level::Restricted.name().to_owned());
     doc.top.insert(at, ("pod_security".to_owned(), name));
-    strip(&mut doc.top, true);
+    strip(&mut doc.top, !exact);
     for (header, entries) in &mut doc.sections {
         let job = header.starts_with("[jobs.") || header.starts_with("[cronjobs.");
         if header == "[[init_containers]]" || header == "[[sidecars]]" || job {

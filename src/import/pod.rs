@@ -78,7 +78,14 @@ pub fn main_and_others(pod: &Value, ctx: &mut Ctx, doc: &mut Doc) {
     let mut probes = Vec::new();
     doc.top
         .extend(container(main, Role::Main, ctx, &mut probes));
-    push(&mut doc.top, "security_context", security(pod, main));
+    if shared_security_keeps(pod) {
+        push(&mut doc.top, "security_context", security(pod, main));
+    } else {
+        let own = container_security(&main["securityContext"], true);
+        push(&mut doc.top, "security_context", own);
+        let exact = Val::Table(pod_security(&pod["securityContext"]));
+        doc.top.push(("pod_security_context".to_owned(), exact));
+    }
     push(
         &mut doc.top,
         "service_account",
@@ -375,6 +382,61 @@ fn lifecycle(l: &Value) -> Entries {
         push(&mut t, "sleep", int_val(&h["sleep"]["seconds"]));
         push(&mut e, key, Some(Val::Table(t)));
     }
+    e
+}
+
+/// The container settings the top-level `security_context` gives the pod
+/// (without `pod_security_context`), by their Kubernetes names.
+const SHARED_WITH_POD: &[&str] = &["runAsUser", "runAsGroup", "runAsNonRoot", "seccompProfile"];
+
+/// Whether the top-level `security_context` alone says `pod`'s security
+/// exactly: for each setting it gives the pod (the pod's value, else the
+/// main container's), every container's effective value (its own, else
+/// the pod's) stays what it is. Not so when the main container's value
+/// differs from the pod's, or when the pod has none and another container
+/// without its own would get the main container's.
+fn shared_security_keeps(pod: &Value) -> bool {
+    let containers = items(&pod["containers"]);
+    let Some(main) = containers.first() else {
+        return true;
+    };
+    let others: Vec<&Value> = (items(&pod["initContainers"]).iter())
+        .chain(&containers[1..])
+        .collect();
+    SHARED_WITH_POD.iter().all(|field| {
+        let wide = &pod["securityContext"][*field];
+        let own = &main["securityContext"][*field];
+        match (wide.is_null(), own.is_null()) {
+            (_, true) => true,
+            (false, false) => wide == own,
+            (true, false) => others
+                .iter()
+                .all(|c| !c["securityContext"][*field].is_null()),
+        }
+    })
+}
+
+/// `pod_security_context`: the pod's own settings, as they are.
+fn pod_security(p: &Value) -> Entries {
+    let mut e = Entries::new();
+    push(&mut e, "run_as_user", int_val(&p["runAsUser"]));
+    push(&mut e, "run_as_group", int_val(&p["runAsGroup"]));
+    push(
+        &mut e,
+        "run_as_non_root",
+        boolean(&p["runAsNonRoot"]).map(Val::Bool),
+    );
+    push(&mut e, "fs_group", int_val(&p["fsGroup"]));
+    push(
+        &mut e,
+        "fs_group_change_policy",
+        str_val(&p["fsGroupChangePolicy"]),
+    );
+    push(
+        &mut e,
+        "seccomp_profile",
+        str_val(&p["seccompProfile"]["type"]),
+    );
     e
 }
 

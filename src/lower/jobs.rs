@@ -204,15 +204,13 @@ impl Lowerer<'_> {
             ..main_container(key.clone())
         };
         let volume_mounts = self.job_mounts(key.get_ref(), &spec.mounts, base);
+        let where_pod_wide = if base.pod.security_context_exact {
+            "set it in `pod_security_context`: Job pods take the app's"
+        } else {
+            "set it in the top-level `security_context`: Job pods take the app's"
+        };
         let security = security_context.as_ref().and_then(|sc| {
-            if let Some(fs) = &sc.get_ref().fs_group {
-                self.error_help(
-                    "`fs_group` is pod-wide",
-                    fs.span(),
-                    "not a container setting",
-                    "set it in the top-level `security_context`: Job pods take the app's",
-                );
-            }
+            self.pod_wide_elsewhere(sc.get_ref(), where_pod_wide);
             self.container_security(sc.get_ref(), false)
         });
         let mut container =
@@ -246,6 +244,7 @@ impl Lowerer<'_> {
             automount_service_account_token: base.pod.automount_service_account_token,
             enable_service_links: base.pod.enable_service_links,
             security_context: base.pod.security_context.clone(),
+            security_context_exact: base.pod.security_context_exact,
             node_selector,
             tolerations,
             topology_spread: Vec::new(),

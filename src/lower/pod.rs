@@ -16,6 +16,8 @@ pub(super) struct PodSpec<'s> {
     /// The main container's ports, checked.
     pub(super) ports: Vec<(Spanned<String>, ContainerPort)>,
     pub(super) security_context: Option<Spanned<spec::SecurityContextSpec>>,
+    /// `pod_security_context`: the pod's settings exactly, when written.
+    pub(super) pod_security_context: Option<Spanned<spec::PodSecurityContextSpec>>,
     pub(super) sidecars: Vec<Spanned<spec::ContainerSpec>>,
     pub(super) init_containers: Vec<Spanned<spec::ContainerSpec>>,
     /// `[volumes.X]`: claims, mounted here.
@@ -100,10 +102,13 @@ fn claim_mount(c: &ClaimUse) -> (VolumeMount, OtherVolume) {
     (mount, volume)
 }
 
-/// Pod-level and main-container security settings, from the top-level `security_context`.
+/// Pod-level and main-container security settings, from the top-level
+/// `security_context` (and `pod_security_context`, when written).
 struct Security {
     pod: Option<PodSecurityContext>,
     main: Option<ContainerSecurityContext>,
+    /// `pod_security_context` said the pod's settings exactly.
+    exact: bool,
 }
 
 /// Where the pods may run.
@@ -147,6 +152,7 @@ impl Lowerer<'_> {
             main,
             ports,
             security_context,
+            pod_security_context,
             sidecars,
             init_containers,
             volumes,
@@ -166,10 +172,15 @@ impl Lowerer<'_> {
         } = spec;
         let mounts = self.pod_volumes(volumes, objects, claims);
         let image_pull_secrets = self.image_pull_secrets(&image_pull_secrets, objects);
-        let security = self.pod_security(security_context.as_ref());
+        let security = self.pod_security(security_context.as_ref(), pod_security_context.as_ref());
         let main = self.main_container(main, ports, security.main, &mounts, objects);
-        let (containers, init_containers) =
-            self.extra_containers(main, sidecars, init_containers, &mounts, objects);
+        let (containers, init_containers) = self.extra_containers(
+            main,
+            (sidecars, init_containers),
+            security.exact,
+            &mounts,
+            objects,
+        );
         // The claims a container lists become pod volumes.
         let mut other_volumes = mounts.other_volumes.clone();
         let listed: BTreeSet<&str> = (containers.iter().chain(&init_containers))
@@ -206,6 +217,7 @@ impl Lowerer<'_> {
             automount_service_account_token: identity.automount,
             enable_service_links,
             security_context: security.pod,
+            security_context_exact: security.exact,
             node_selector: scheduling.node_selector,
             tolerations: scheduling.tolerations,
             topology_spread: scheduling.topology_spread,
@@ -592,11 +604,19 @@ impl Lowerer<'_> {
         names
     }
 
-    fn pod_security(&mut self, sc: Option<&Spanned<spec::SecurityContextSpec>>) -> Security {
+    fn pod_security(
+        &mut self,
+        sc: Option<&Spanned<spec::SecurityContextSpec>>,
+        pod_sc: Option<&Spanned<spec::PodSecurityContextSpec>>,
+    ) -> Security {
+        if let Some(pod_sc) = pod_sc {
+            return self.exact_pod_security(sc, pod_sc.get_ref());
+        }
         let Some(sc) = sc else {
             return Security {
                 pod: None,
                 main: None,
+                exact: false,
             };
         };
         let s = sc.get_ref();
@@ -613,6 +633,68 @@ impl Lowerer<'_> {
         Security {
             pod: Some(pod),
             main: self.container_security(s, true),
+            exact: false,
+        }
+    }
+
+    /// `pod_security_context` is the pod's, as written (none when it is
+    /// empty); `security_context` the main container's, all of it.
+    fn exact_pod_security(
+        &mut self,
+        sc: Option<&Spanned<spec::SecurityContextSpec>>,
+        p: &spec::PodSecurityContextSpec,
+    ) -> Security {
+        for (field, id) in [
+            ("run_as_user", &p.run_as_user),
+            ("run_as_group", &p.run_as_group),
+            ("fs_group", &p.fs_group),
+        ] {
+            if let Some(id) = id {
+                if let Err(reason) = validate::unix_id(*id.get_ref()) {
+                    self.error(format!("`{field}` is not a valid ID"), id.span(), reason);
+                }
+            }
+        }
+        let pod = PodSecurityContext {
+            run_as_user: p.run_as_user.as_ref().map(|v| *v.get_ref()),
+            run_as_group: p.run_as_group.as_ref().map(|v| *v.get_ref()),
+            run_as_non_root: p.run_as_non_root.as_ref().map(|v| *v.get_ref()),
+            fs_group: p.fs_group.as_ref().map(|v| *v.get_ref()),
+            fs_group_change_policy: (p.fs_group_change_policy.as_ref())
+                .and_then(|v| self.keyword(v, "fs group change policy")),
+            seccomp_profile: (p.seccomp_profile.as_ref())
+                .and_then(|v| self.keyword(v, "seccomp profile")),
+        };
+        let empty = pod.run_as_user.is_none()
+            && pod.run_as_group.is_none()
+            && pod.run_as_non_root.is_none()
+            && pod.fs_group.is_none()
+            && pod.fs_group_change_policy.is_none()
+            && pod.seccomp_profile.is_none();
+        let main = sc.and_then(|sc| {
+            self.pod_wide_elsewhere(sc.get_ref(), "with `pod_security_context` written, set it there");
+            self.container_security(sc.get_ref(), false)
+        });
+        Security {
+            pod: (!empty).then_some(pod),
+            main,
+            exact: true,
+        }
+    }
+
+    /// An error for each pod-wide setting (`fs_group`, its change policy)
+    /// written in a container's `security_context`; `help` says where it goes.
+    pub(super) fn pod_wide_elsewhere(&mut self, s: &spec::SecurityContextSpec, help: &str) {
+        if let Some(fs) = &s.fs_group {
+            self.error_help("`fs_group` is pod-wide", fs.span(), "not a container setting", help);
+        }
+        if let Some(policy) = &s.fs_group_change_policy {
+            self.error_help(
+                "`fs_group_change_policy` is pod-wide",
+                policy.span(),
+                "not a container setting",
+                help,
+            );
         }
     }
 
@@ -735,15 +817,21 @@ impl Lowerer<'_> {
         main
     }
 
-    /// The main container and the sidecars, and the init containers; container names are unique.
+    /// The main container and the sidecars, and the init containers;
+    /// container names are unique. `exact`: `pod_security_context` is written.
     fn extra_containers(
         &mut self,
         main: Container,
-        sidecars: Vec<Spanned<spec::ContainerSpec>>,
-        init_containers: Vec<Spanned<spec::ContainerSpec>>,
+        (sidecars, init_containers): (Vec<Spanned<spec::ContainerSpec>>, Vec<Spanned<spec::ContainerSpec>>),
+        exact: bool,
         mounts: &Mounts,
         objects: &[DataObject],
     ) -> (Vec<Container>, Vec<Container>) {
+        let where_pod_wide = if exact {
+            "set it in `pod_security_context`"
+        } else {
+            "set it in the top-level `security_context`"
+        };
         let app = main.name.clone();
         let mut names: BTreeSet<String> = [app.clone()].into();
         let mut containers = vec![main];
@@ -771,22 +859,7 @@ impl Lowerer<'_> {
                 );
                 let ports = self.ports(&c.ports);
                 let security = c.security_context.as_ref().and_then(|sc| {
-                    if let Some(fs) = &sc.get_ref().fs_group {
-                        self.error_help(
-                            "`fs_group` is pod-wide",
-                            fs.span(),
-                            "not a container setting",
-                            "set it in the top-level `security_context`",
-                        );
-                    }
-                    if let Some(policy) = &sc.get_ref().fs_group_change_policy {
-                        self.error_help(
-                            "`fs_group_change_policy` is pod-wide",
-                            policy.span(),
-                            "not a container setting",
-                            "set it in the top-level `security_context`",
-                        );
-                    }
+                    self.pod_wide_elsewhere(sc.get_ref(), where_pod_wide);
                     self.container_security(sc.get_ref(), false)
                 });
                 let mut lowered =

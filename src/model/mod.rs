@@ -736,6 +736,11 @@ pub struct PodTemplate {
     pub enable_service_links: Option<bool>,
     /// Pod-wide security settings.
     pub security_context: Option<PodSecurityContext>,
+    /// Whether `pod_security_context` wrote `security_context` exactly: a
+    /// Pod Security level then fills in the containers, never the pod.
+    /// Not serialized (a Job's name is a hash of its pod).
+    #[serde(skip)]
+    pub security_context_exact: bool,
     /// `nodeSelector`.
     pub node_selector: StringMap,
     /// `tolerations`.

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 
 use crate::check::kube_version::{self, NEWEST, OLDEST};
 use crate::model::{
-    AccessMode, ConcurrencyPolicy, DnsPolicy, HttpScheme, Keyword, PodManagementPolicy, Protocol,
+    AccessMode, ConcurrencyPolicy, DnsPolicy, FsGroupChangePolicy, HttpScheme, Keyword, PodManagementPolicy, Protocol,
     PullPolicy, RestartPolicy, Retention, SeccompProfile, SecretType, ServiceType, StorageMedium, TaintEffect,
     TolerationOperator, UpdateStrategyType, VolumeMode,
 };
@@ -138,6 +138,7 @@ fn spellings<K: Keyword>() -> Vec<&'static str> {
 const ROOT: &str = "/properties";
 const CONTAINER: &str = "/definitions/ContainerSpec/properties";
 const SECURITY: &str = "/definitions/SecurityContextSpec/properties";
+const POD_SECURITY: &str = "/definitions/PodSecurityContextSpec/properties";
 const STATEFULSET: &str = "/definitions/StatefulSetSpec/properties";
 const RETENTION: &str = "/definitions/RetentionSpec/properties";
 const TOLERATION: &str = "/definitions/TolerationSpec/properties";
@@ -160,6 +161,15 @@ fn fixed_sets() -> Vec<(String, Vec<&'static str>)> {
             spellings::<Protocol>(),
         ),
         (format!("{SECURITY}/seccomp_profile"), spellings::<SeccompProfile>()),
+        (
+            format!("{SECURITY}/fs_group_change_policy"),
+            spellings::<FsGroupChangePolicy>(),
+        ),
+        (format!("{POD_SECURITY}/seccomp_profile"), spellings::<SeccompProfile>()),
+        (
+            format!("{POD_SECURITY}/fs_group_change_policy"),
+            spellings::<FsGroupChangePolicy>(),
+        ),
         (
             format!("{STATEFULSET}/pod_management_policy"),
             spellings::<PodManagementPolicy>(),

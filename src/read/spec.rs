@@ -111,9 +111,16 @@ pub struct Spec {
     pub probes: Option<ProbesSpec>,
     /// post_start and pre_stop hooks.
     pub lifecycle: Option<LifecycleSpec>,
-    /// Security settings: pod-wide ones go to the pod, the rest to the main container.
+    /// Security settings: pod-wide ones go to the pod, the rest to the main
+    /// container; with `pod_security_context` written, all to the main container.
     #[schemars(with = "Option<SecurityContextSpec>")]
     pub security_context: Option<Spanned<SecurityContextSpec>>,
+    /// The pod's own `securityContext`, exactly: only what it holds is
+    /// pod-wide (`{}`: nothing), and `security_context` is then the main
+    /// container's alone. For pods whose containers differ, a root init
+    /// container beside non-root ones, say.
+    #[schemars(with = "Option<PodSecurityContextSpec>")]
+    pub pod_security_context: Option<Spanned<PodSecurityContextSpec>>,
     /// Containers that run to completion, in order, before the main one starts.
     #[serde(default)]
     #[schemars(with = "Vec<ContainerSpec>")]
@@ -559,6 +566,7 @@ pub const SPEC_FIELDS: &[&str] = &[
     "probes",
     "lifecycle",
     "security_context",
+    "pod_security_context",
     "init_containers",
     "sidecars",
     "service_account",
@@ -979,6 +987,41 @@ pub struct SecurityContextSpec {
     #[schemars(with = "Option<String>")]
     pub seccomp_profile: Option<Spanned<String>>,
 }
+
+/// The pod's own security settings (`spec.template.spec.securityContext`),
+/// written as they are: every container's own settings win over these.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PodSecurityContextSpec {
+    /// UID every container runs as unless it sets its own.
+    #[schemars(with = "Option<i64>")]
+    pub run_as_user: Option<Spanned<i64>>,
+    /// GID every container runs as unless it sets its own.
+    #[schemars(with = "Option<i64>")]
+    pub run_as_group: Option<Spanned<i64>>,
+    /// Refuse to start any container as root, unless it says otherwise.
+    #[schemars(with = "Option<bool>")]
+    pub run_as_non_root: Option<Spanned<bool>>,
+    /// Group that owns mounted volumes.
+    #[schemars(with = "Option<i64>")]
+    pub fs_group: Option<Spanned<i64>>,
+    /// When the kubelet gives the volumes to `fs_group`: `Always` (every
+    /// start, Kubernetes' default) or `OnRootMismatch`.
+    #[schemars(with = "Option<String>")]
+    pub fs_group_change_policy: Option<Spanned<String>>,
+    /// `RuntimeDefault` or `Unconfined`, for every container without its own.
+    #[schemars(with = "Option<String>")]
+    pub seccomp_profile: Option<Spanned<String>>,
+}
+
+/// The container settings of [`SecurityContextSpec`] a pod does not have,
+/// for the error that finds one in `pod_security_context`.
+pub const CONTAINER_ONLY_SECURITY: &[&str] = &[
+    "read_only_root_filesystem",
+    "allow_privilege_escalation",
+    "privileged",
+    "capabilities",
+];
 
 /// Linux capabilities.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -1982,7 +2025,17 @@ fn parse_diagnostic(
     let shown_text = masked.text().get(span.clone()).unwrap_or("");
     if let Some(rest) = message.strip_prefix("unknown field `") {
         let (field, expected) = rest.split_once('`').unwrap_or((rest, ""));
-        let configmap = matches!(key_path(doc, &span).as_deref(), Some(["configmaps", _, _]));
+        let path = key_path(doc, &span);
+        let configmap = matches!(path.as_deref(), Some(["configmaps", _, _]));
+        let in_pod = path.as_deref().and_then(|p| p.iter().rev().nth(1)) == Some(&"pod_security_context");
+        if in_pod && CONTAINER_ONLY_SECURITY.contains(&field) {
+            return Diagnostic::error(
+                format!("`{field}` is a container setting, not a pod's"),
+                span,
+                "not pod-wide",
+            )
+            .with_help("write it in `security_context` (the main container's) or in a container's own");
+        }
         let candidates: Vec<&str> = expected
             .split('`')
             .skip(1)

@@ -23,8 +23,10 @@ fn kubetoml(args: &[&str]) -> Output {
 const IMPORTING: &[&str] = &[
     "clickhouse-shards.yaml",
     "consul-cluster.yaml",
+    "elasticsearch-roles.yaml",
     "etcd-cluster.yaml",
     "kafka-controller-broker.yaml",
+    "mariadb-replication.yaml",
     "minio-distributed.yaml",
     "mongodb-replicaset-arbiter.yaml",
     "mysql-replication.yaml",

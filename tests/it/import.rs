@@ -864,6 +864,116 @@ fn a_secret_value_moved_into_a_key_is_not_shown() {
     }
 }
 
+/// A chart's pod (Bitnami Elasticsearch's shape): the pod holds only the
+/// volume group; the main container its own user, group and seccomp; a
+/// root init container sets a sysctl; a sidecar runs as its image says.
+const ROOT_INIT: &str = "apiVersion: apps/v1
+kind: StatefulSet
+metadata: { name: search }
+spec:
+  serviceName: search
+  selector: { matchLabels: { app: search } }
+  template:
+    metadata: { labels: { app: search } }
+    spec:
+      securityContext: { fsGroup: 1001, fsGroupChangePolicy: Always }
+      initContainers:
+        - name: sysctl
+          image: os-shell:12
+          command: [sysctl, -w, vm.max_map_count=262144]
+          securityContext: { privileged: true, runAsUser: 0 }
+      containers:
+        - name: search
+          image: elasticsearch:8.17.0
+          securityContext:
+            runAsUser: 1001
+            runAsGroup: 1001
+            runAsNonRoot: true
+            allowPrivilegeEscalation: false
+            capabilities: { drop: [ALL] }
+            seccompProfile: { type: RuntimeDefault }
+        - name: metrics
+          image: exporter:1.0
+";
+
+#[test]
+fn a_pod_whose_containers_differ_imports_with_its_pod_security_context_exactly() {
+    let toml = imported_toml(ROOT_INIT);
+    for line in [
+        "security_context = { run_as_user = 1001, run_as_group = 1001, run_as_non_root = true, seccomp_profile = \"RuntimeDefault\", allow_privilege_escalation = false, capabilities = { drop = [\"ALL\"] } }",
+        "pod_security_context = { fs_group = 1001, fs_group_change_policy = \"Always\" }",
+        "security_context = { run_as_user = 0, privileged = true }",
+    ] {
+        assert!(toml.contains(line), "{line}\n{toml}");
+    }
+    let (out, differences) = import_and_render(ROOT_INIT);
+    assert!(
+        !differences.iter().any(|d| d.contains("securityContext")),
+        "{differences:#?}"
+    );
+    let kept = kubetoml::import::fidelity::measure(ROOT_INIT, &out).unwrap();
+    assert!(
+        !kept.lost.iter().any(|l| l.contains("securityContext")),
+        "{:#?}",
+        kept.lost
+    );
+    // Its own output imports to a description that renders the same bytes.
+    assert_eq!(import_and_render(&out).0, out);
+    // Applied in place, nothing is refused.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("in.yaml"), ROOT_INIT).unwrap();
+    std::fs::write(dir.path().join("search.toml"), &toml).unwrap();
+    Command::cargo_bin("kubetoml")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["render", "-q", "--against", "in.yaml", "search.toml"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn a_pod_the_shared_security_context_says_keeps_it() {
+    // Every container without its own user gets the pod's: the top-level
+    // `security_context` says it, as before `pod_security_context` existed.
+    let main = "          securityContext:\n            runAsUser: 1001\n            runAsGroup: 1001\n            runAsNonRoot: true\n            allowPrivilegeEscalation: false\n            capabilities: { drop: [ALL] }\n            seccompProfile: { type: RuntimeDefault }\n";
+    assert!(ROOT_INIT.contains(main));
+    let yaml = ROOT_INIT
+        .replace(
+            "securityContext: { fsGroup: 1001, fsGroupChangePolicy: Always }",
+            "securityContext: { fsGroup: 1001, runAsUser: 1001 }",
+        )
+        .replace(
+            main,
+            "          securityContext:\n            runAsUser: 1001\n",
+        )
+        .replace(
+            "          image: exporter:1.0\n",
+            "          image: exporter:1.0\n          securityContext: { runAsUser: 65534 }\n",
+        );
+    let toml = imported_toml(&yaml);
+    assert!(!toml.contains("pod_security_context"), "{toml}");
+    assert!(
+        toml.contains("security_context = { run_as_user = 1001, fs_group = 1001 }"),
+        "{toml}"
+    );
+    // The main container's user moves to the pod, where it was too: no container's changes.
+    let (out, differences) = import_and_render(&yaml);
+    assert!(
+        !differences
+            .iter()
+            .any(|d| d.contains("securityContext") && d.contains("added")),
+        "{differences:#?}"
+    );
+    assert!(
+        out.contains("      securityContext:\n        runAsUser: 1001\n        fsGroup: 1001\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("runAsUser: 65534") && out.contains("runAsUser: 0"),
+        "{out}"
+    );
+}
+
 /// A StatefulSet `NAME` of a Redis-like chart, with its headless Service `cache-headless`.
 fn chart_set(name: &str) -> String {
     format!(

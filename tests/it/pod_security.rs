@@ -412,3 +412,141 @@ fn deny_warnings_exits_1_without_output() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The StatefulSet's pod spec and the Jobs' in `text`'s render.
+fn pod_specs(text: &str) -> Vec<serde_yaml::Value> {
+    let yaml = compile(text).unwrap().to_yaml();
+    serde_yaml::Deserializer::from_str(&yaml)
+        .map(|d| serde::Deserialize::deserialize(d).unwrap())
+        .filter(|d: &serde_yaml::Value| d["kind"] == "StatefulSet" || d["kind"] == "Job")
+        .map(|d| d["spec"]["template"]["spec"].clone())
+        .collect()
+}
+
+/// A chart's pod (Bitnami Elasticsearch): the pod holds only the volume
+/// group, the main container its own user, and a root init container sets
+/// a sysctl.
+const EXACT_POD: &str = "security_context = { run_as_user = 1001, run_as_group = 1001, run_as_non_root = true, seccomp_profile = \"RuntimeDefault\", allow_privilege_escalation = false, capabilities = { drop = [\"ALL\"] } }
+pod_security_context = { fs_group = 1001, fs_group_change_policy = \"Always\" }
+[[init_containers]]
+name = \"sysctl\"
+image = \"os-shell:12\"
+security_context = { privileged = true, run_as_user = 0 }
+";
+
+#[test]
+fn pod_security_context_is_the_pods_exactly_and_every_container_keeps_its_own() {
+    let pods = pod_specs(&format!("{HEAD}{EXACT_POD}"));
+    let pod = &pods[0];
+    let wide = pod["securityContext"].as_mapping().unwrap();
+    assert_eq!(wide.len(), 2, "only what it holds: {wide:?}");
+    assert_eq!(pod["securityContext"]["fsGroup"], 1001);
+    assert_eq!(pod["securityContext"]["fsGroupChangePolicy"], "Always");
+    let main = &pod["containers"][0]["securityContext"];
+    assert_eq!(main["runAsUser"], 1001);
+    assert_eq!(main["runAsGroup"], 1001);
+    assert_eq!(main["runAsNonRoot"], true);
+    assert_eq!(main["seccompProfile"]["type"], "RuntimeDefault");
+    let init = pod["initContainers"][0]["securityContext"]
+        .as_mapping()
+        .unwrap();
+    assert_eq!(
+        init.len(),
+        2,
+        "the root init container inherits nothing: {init:?}"
+    );
+    // `{}`: no pod-wide setting at all, the main container keeps its own.
+    let none = pod_specs(&format!(
+        "{HEAD}pod_security_context = {{}}\nsecurity_context = {{ run_as_user = 1001 }}\n"
+    ));
+    assert!(none[0].get("securityContext").is_none(), "{:?}", none[0]);
+    assert_eq!(
+        none[0]["containers"][0]["securityContext"]["runAsUser"],
+        1001
+    );
+}
+
+#[test]
+fn with_pod_security_context_a_root_init_container_is_still_judged_per_container() {
+    // The admission's verdict: the privileged root init container fails
+    // `baseline`, and `restricted` for running as root too.
+    let err = refused("restricted", EXACT_POD);
+    assert!(err.contains("container `sysctl` sets `privileged = true`, which `pod_security = \"restricted\"` forbids (Pod Security Standards, baseline level: Privileged Containers)"), "{err}");
+    assert!(err.contains("container `sysctl` sets `run_as_user = 0`, which `pod_security = \"restricted\"` forbids (Pod Security Standards, restricted level: Running as Non-root user)"), "{err}");
+    assert!(
+        !err.contains("container `app`"),
+        "the main container is fine: {err}"
+    );
+    // Without a level, the warning names the first level it fails and why.
+    let w = warnings(&format!("{HEAD}{EXACT_POD}"));
+    assert!(w.iter().any(|w| w == "the pods would fail the Pod Security Standards' `baseline` level: container `sysctl` sets `privileged = true` (Privileged Containers)"), "{w:?}");
+    // The main container's own settings are its own, not the pod's.
+    let err = refused(
+        "restricted",
+        "pod_security_context = {}\nsecurity_context = { run_as_user = 0 }\n",
+    );
+    assert!(
+        err.contains("container `app` sets `run_as_user = 0`"),
+        "{err}"
+    );
+    // The pod's own settings are the pod's, pointed at where they are written.
+    let err = refused(
+        "restricted",
+        "pod_security_context = { run_as_non_root = false, run_as_user = 0 }\n",
+    );
+    assert!(
+        err.contains("the pod sets `run_as_non_root = false`"),
+        "{err}"
+    );
+    assert!(err.contains("the pod sets `run_as_user = 0`"), "{err}");
+    assert!(err.contains("app.toml:4:44"), "points at the value: {err}");
+    let err = refused(
+        "baseline",
+        "pod_security_context = { seccomp_profile = \"Unconfined\" }\n",
+    );
+    assert!(
+        err.contains("the pod sets `seccomp_profile = \"Unconfined\"`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn restricted_with_pod_security_context_fills_in_the_containers_and_leaves_the_pod_as_written() {
+    let text = format!(
+        "{HEAD}pod_security = \"restricted\"\npod_security_context = {{ fs_group = 1001 }}\nsecurity_context = {{ run_as_user = 1001 }}\n[[sidecars]]\nname = \"metrics\"\nimage = \"exporter:1\"\n[jobs.backup]\ncommand = [\"backup\"]\n"
+    );
+    let pods = pod_specs(&text);
+    assert_eq!(pods.len(), 2, "the StatefulSet's pod and the Job's");
+    for pod in &pods {
+        let wide = pod["securityContext"].as_mapping().unwrap();
+        assert_eq!(
+            wide.len(),
+            1,
+            "the pod as written, nothing filled in: {wide:?}"
+        );
+        assert_eq!(pod["securityContext"]["fsGroup"], 1001);
+        for c in pod["containers"].as_sequence().unwrap() {
+            let sc = &c["securityContext"];
+            assert_eq!(sc["runAsNonRoot"], true, "{c:?}");
+            assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault");
+            assert_eq!(sc["allowPrivilegeEscalation"], false);
+            assert_eq!(sc["capabilities"]["drop"][0], "ALL");
+        }
+    }
+    assert_eq!(
+        pods[0]["containers"][0]["securityContext"]["runAsUser"],
+        1001
+    );
+    assert!(pods[0]["containers"][1]["securityContext"]
+        .get("runAsUser")
+        .is_none());
+}
+
+#[test]
+fn root_lint_on_pod_security_context() {
+    lint_fires_and_is_silenced(
+        "image = \"a:1\"\npod_security_context = { run_as_user = 0 }\n",
+        "runs-as-root",
+        "the pod runs its containers as root unless they say otherwise",
+    );
+}

@@ -114,6 +114,7 @@ pub fn check(spec: &Spec) -> Vec<(&'static str, Diagnostic)> {
         memory(c, &mut out);
         root(c, &mut out);
     }
+    pod_root(spec, &mut out);
     readiness(spec, &mut out);
     zone_spread(spec, &mut out);
     out.extend(crate::check::rbac::lints(spec));
@@ -180,6 +181,28 @@ fn root(c: &Seen, out: &mut Vec<(&'static str, Diagnostic)>) {
         "runs-as-root",
         Diagnostic::warning(
             format!("container `{}` runs as root", c.name),
+            span,
+            "root",
+        )
+        .with_help("use a non-zero `run_as_user` and `run_as_non_root = true`; `allow = [\"runs-as-root\"]` silences this"),
+    ));
+}
+
+/// `pod_security_context` running every container without its own user as root.
+fn pod_root(spec: &Spec, out: &mut Vec<(&'static str, Diagnostic)>) {
+    let Some(p) = &spec.pod_security_context else {
+        return;
+    };
+    let s = p.get_ref();
+    let span = match (&s.run_as_user, &s.run_as_non_root) {
+        (Some(u), _) if *u.get_ref() == 0 => u.span(),
+        (_, Some(n)) if !*n.get_ref() => n.span(),
+        _ => return,
+    };
+    out.push((
+        "runs-as-root",
+        Diagnostic::warning(
+            "the pod runs its containers as root unless they say otherwise",
             span,
             "root",
         )

@@ -142,20 +142,28 @@ fn pod(spec: &Spec) -> Pod<'_> {
         name: spec.name.get_ref(),
         at: spec.image.as_ref().map_or(spec.name.span(), |i| i.span()),
         sc: spec.security_context.as_ref(),
-        main: true,
+        main: spec.pod_security_context.is_none(),
         probes: spec.probes.as_ref(),
         lifecycle: spec.lifecycle.as_ref(),
     });
     containers.extend(spec.sidecars.iter().map(other));
     Pod {
-        sc: spec.security_context.as_ref(),
-        at: spec.name.span(),
+        sc: pod_level(spec),
         containers,
     }
 }
 
-/// The pods of `[jobs.X]` and `[cronjobs.X]`: the top-level `security_context`'s
-/// pod-wide settings, and the one container with its own settings.
+/// The pod's own settings: `pod_security_context` when written, else the
+/// top-level `security_context`'s pod-wide ones.
+fn pod_level(spec: &Spec) -> pss::PodLevel<'_> {
+    match &spec.pod_security_context {
+        Some(p) => pss::PodLevel::exact(p),
+        None => pss::PodLevel::shared(spec.security_context.as_ref()),
+    }
+}
+
+/// The pods of `[jobs.X]` and `[cronjobs.X]`: the app's pod-wide settings,
+/// and the one container with its own settings.
 fn job_pods(spec: &Spec) -> Vec<Pod<'_>> {
     fn job<'a>(
         spec: &'a Spec,
@@ -163,8 +171,7 @@ fn job_pods(spec: &Spec) -> Vec<Pod<'_>> {
         sc: Option<&'a Spanned<SecurityContextSpec>>,
     ) -> Pod<'a> {
         Pod {
-        sc: spec.security_context.as_ref(),
-        at: key.span(),
+        sc: pod_level(spec),
         containers: vec![pss::Container {
             name: key.get_ref(),
             at: key.span(),
@@ -380,7 +387,8 @@ pub fn merge(
 /// Fills in what `level` requires and the description left out (the
 /// description was checked by [`check`]: nothing here overrides a value
 /// the user wrote). `restricted`: `runAsNonRoot`, a non-root `runAsUser`
-/// and `RuntimeDefault` seccomp on the pod; `allowPrivilegeEscalation:
+/// and `RuntimeDefault` seccomp on the pod (unless `pod_security_context`
+/// says the pod's settings exactly); `allowPrivilegeEscalation:
 /// false`, `capabilities: drop: [ALL]`, `runAsNonRoot` and seccomp on every
 /// container; and no service account token unless the description names a
 /// service account. `baseline` requires nothing that can be filled in.
@@ -394,11 +402,14 @@ pub fn harden(model: &mut Model, level: Level) {
         .chain(model.jobs.iter_mut().map(|j| &mut j.pod))
         .chain(model.cron_jobs.iter_mut().map(|c| &mut c.pod));
     for pod in pods {
-        let sc = pod.security_context.get_or_insert_with(Default::default);
-        sc.run_as_non_root.get_or_insert(true);
-        sc.run_as_user.get_or_insert(RESTRICTED_DEFAULT_USER);
-        sc.seccomp_profile
-            .get_or_insert(crate::model::SeccompProfile::RuntimeDefault);
+        // A pod's settings written exactly stay so: the containers get what the level needs.
+        if !pod.security_context_exact {
+            let sc = pod.security_context.get_or_insert_with(Default::default);
+            sc.run_as_non_root.get_or_insert(true);
+            sc.run_as_user.get_or_insert(RESTRICTED_DEFAULT_USER);
+            sc.seccomp_profile
+                .get_or_insert(crate::model::SeccompProfile::RuntimeDefault);
+        }
         if pod.service_account.is_none() {
             pod.automount_service_account_token = Some(false);
         }

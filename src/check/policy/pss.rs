@@ -18,7 +18,9 @@
 
 use std::ops::Range;
 
-use crate::read::spec::{HandlerSpec, LifecycleSpec, ProbesSpec, SecurityContextSpec, Spanned};
+use crate::read::spec::{
+    HandlerSpec, LifecycleSpec, PodSecurityContextSpec, ProbesSpec, SecurityContextSpec, Spanned,
+};
 
 /// A Pod Security Standards level kubetoml can enforce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -55,8 +57,9 @@ pub struct Container<'a> {
     pub at: Range<usize>,
     /// Its `security_context`, if written.
     pub sc: Option<&'a Spanned<SecurityContextSpec>>,
-    /// The main container: its `security_context` is the top level's, whose
-    /// user, non-root and seccomp settings go to the pod instead.
+    /// The main container without `pod_security_context`: its
+    /// `security_context` is the top level's, whose user, non-root and
+    /// seccomp settings go to the pod instead.
     pub main: bool,
     /// Its probes, if any.
     pub probes: Option<&'a ProbesSpec>,
@@ -85,17 +88,47 @@ impl Container<'_> {
 
 /// The pod: its own settings and every container (init containers and sidecars included).
 pub struct Pod<'a> {
-    /// The top-level `security_context`, whose pod-wide settings go to the pod.
-    pub sc: Option<&'a Spanned<SecurityContextSpec>>,
-    /// Where to point for the pod as a whole.
-    pub at: Range<usize>,
+    /// The pod's own settings.
+    pub sc: PodLevel<'a>,
     /// Every container, init containers first.
     pub containers: Vec<Container<'a>>,
 }
 
-impl Pod<'_> {
-    fn get<T>(&self, f: impl Fn(&SecurityContextSpec) -> Option<T>) -> Option<T> {
-        self.sc.and_then(|s| f(s.get_ref()))
+/// The pod-level settings the rules read, with where each is written:
+/// the top-level `security_context`'s pod-wide ones, or `pod_security_context`.
+#[derive(Default)]
+pub struct PodLevel<'a> {
+    /// `run_as_user`.
+    pub run_as_user: Option<&'a Spanned<i64>>,
+    /// `run_as_non_root`, and where it is said.
+    pub run_as_non_root: Option<(bool, Range<usize>)>,
+    /// `seccomp_profile`.
+    pub seccomp_profile: Option<&'a Spanned<String>>,
+}
+
+impl<'a> PodLevel<'a> {
+    /// The pod-wide settings of the top-level `security_context` (the
+    /// table's span stands for `run_as_non_root`, which has none of its own).
+    pub fn shared(sc: Option<&'a Spanned<SecurityContextSpec>>) -> Self {
+        let Some(sc) = sc else {
+            return PodLevel::default();
+        };
+        let s = sc.get_ref();
+        PodLevel {
+            run_as_user: s.run_as_user.as_ref(),
+            run_as_non_root: s.run_as_non_root.map(|v| (v, sc.span())),
+            seccomp_profile: s.seccomp_profile.as_ref(),
+        }
+    }
+
+    /// `pod_security_context`, all of it the pod's.
+    pub fn exact(sc: &'a Spanned<PodSecurityContextSpec>) -> Self {
+        let s = sc.get_ref();
+        PodLevel {
+            run_as_user: s.run_as_user.as_ref(),
+            run_as_non_root: s.run_as_non_root.as_ref().map(|v| (*v.get_ref(), v.span())),
+            seccomp_profile: s.seccomp_profile.as_ref(),
+        }
     }
 }
 
@@ -284,7 +317,7 @@ fn seccomp_baseline(pod: &Pod) -> Vec<Finding> {
             .filter(|p| p.get_ref() == "Unconfined")
     };
     let mut found = Vec::new();
-    if let Some(p) = pod.get(unconfined) {
+    if let Some(p) = pod.sc.seccomp_profile.filter(|p| p.get_ref() == "Unconfined") {
         found.push(Finding::Forbidden {
             span: p.span(),
             what: "the pod sets `seccomp_profile = \"Unconfined\"`".to_owned(),
@@ -367,10 +400,10 @@ fn allow_privilege_escalation(pod: &Pod) -> Vec<Finding> {
 
 fn run_as_non_root(pod: &Pod) -> Vec<Finding> {
     let mut found = Vec::new();
-    let pod_says = pod.get(|s| s.run_as_non_root);
-    if pod_says == Some(false) {
+    let pod_says = pod.sc.run_as_non_root.as_ref().map(|(v, _)| *v);
+    if let Some((false, span)) = &pod.sc.run_as_non_root {
         found.push(Finding::Forbidden {
-            span: pod.sc.map_or(pod.at.clone(), |s| s.span()),
+            span: span.clone(),
             what: "the pod sets `run_as_non_root = false`".to_owned(),
         });
     }
@@ -396,7 +429,7 @@ fn run_as_non_root(pod: &Pod) -> Vec<Finding> {
 fn run_as_user(pod: &Pod) -> Vec<Finding> {
     let root = |s: &SecurityContextSpec| s.run_as_user.clone().filter(|u| *u.get_ref() == 0);
     let mut found = Vec::new();
-    if let Some(u) = pod.get(root) {
+    if let Some(u) = pod.sc.run_as_user.filter(|u| *u.get_ref() == 0) {
         found.push(Finding::Forbidden {
             span: u.span(),
             what: "the pod sets `run_as_user = 0`".to_owned(),
@@ -422,7 +455,7 @@ fn seccomp_restricted(pod: &Pod) -> Vec<Finding> {
     let mut found = Vec::new();
     for c in &pod.containers {
         // `Unconfined` is the baseline rule's; here only a missing profile counts.
-        if c.own(confined).is_none() && pod.get(confined).is_none() {
+        if c.own(confined).is_none() && pod.sc.seccomp_profile.is_none() {
             found.push(Finding::Missing {
                 span: c.at.clone(),
                 what: format!(
