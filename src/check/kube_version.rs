@@ -293,10 +293,44 @@ pub const NATIVE_SIDECAR: FieldFact = FieldFact {
     }),
 };
 
+/// `[service] traffic_distribution`: feature-gates/ServiceTrafficDistribution.md
+/// (alpha 1.30 off, beta 1.31 on, GA 1.33); the 1.27 to 1.29 schemas have no
+/// `trafficDistribution`.
+pub const TRAFFIC_DISTRIBUTION: FieldFact = FieldFact {
+    field: "service.traffic_distribution",
+    emits: "Service spec.trafficDistribution",
+    added: 30,
+    gate: Some(Gate {
+        name: "ServiceTrafficDistribution",
+        stages: &[
+            stage(30, 0, "alpha", false),
+            stage(31, 0, "beta", true),
+            stage(33, 0, "GA", true),
+        ],
+    }),
+};
+
+/// `[service] traffic_distribution = "PreferSameZone"` or `"PreferSameNode"`:
+/// feature-gates/PreferSameTrafficDistribution.md, KEP-3015 (alpha 1.33 off,
+/// beta 1.34 on, GA 1.35); before 1.33 the API server refuses the values.
+pub const PREFER_SAME: FieldFact = FieldFact {
+    field: "service.traffic_distribution = \"PreferSameZone\" / \"PreferSameNode\"",
+    emits: "Service spec.trafficDistribution: PreferSameZone / PreferSameNode",
+    added: 33,
+    gate: Some(Gate {
+        name: "PreferSameTrafficDistribution",
+        stages: &[
+            stage(33, 0, "alpha", false),
+            stage(34, 0, "beta", true),
+            stage(35, 0, "GA", true),
+        ],
+    }),
+};
+
 /// Every release-dependent field kubetoml emits, for the book's table
 /// and the tests.
 #[allow(dead_code)]
-pub const FIELDS: [FieldFact; 7] = [
+pub const FIELDS: [FieldFact; 9] = [
     NATIVE_SIDECAR,
     SLEEP_HOOK,
     MAX_UNAVAILABLE,
@@ -304,6 +338,8 @@ pub const FIELDS: [FieldFact; 7] = [
     PVC_RETENTION,
     READ_WRITE_ONCE_POD,
     GRPC_PROBE,
+    TRAFFIC_DISTRIBUTION,
+    PREFER_SAME,
 ];
 
 /// What using `fact` means on `target`.
@@ -390,6 +426,25 @@ mod tests {
             Availability::GateOff(..)
         ));
         assert_eq!(availability(&MAX_UNAVAILABLE, v("1.37")), Availability::Yes);
+    }
+
+    #[test]
+    fn traffic_distribution_needs_1_31_and_prefer_same_1_34() {
+        assert_eq!(
+            availability(&TRAFFIC_DISTRIBUTION, v("1.29")),
+            Availability::Missing
+        );
+        assert!(matches!(
+            availability(&TRAFFIC_DISTRIBUTION, v("1.30")),
+            Availability::GateOff("ServiceTrafficDistribution", "alpha")
+        ));
+        assert_eq!(availability(&TRAFFIC_DISTRIBUTION, v("1.31")), Availability::Yes);
+        assert_eq!(availability(&PREFER_SAME, v("1.32")), Availability::Missing);
+        assert!(matches!(
+            availability(&PREFER_SAME, v("1.33")),
+            Availability::GateOff("PreferSameTrafficDistribution", "alpha")
+        ));
+        assert_eq!(availability(&PREFER_SAME, v("1.34")), Availability::Yes);
     }
 
     #[test]

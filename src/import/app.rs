@@ -250,6 +250,11 @@ fn service(objects: &[Object], sts: &Object, top: &Entries, doc: &mut Doc) -> Op
         if let Some(true) = boolean(&svc["spec"]["publishNotReadyAddresses"]) {
             entries.push(("publish_not_ready_addresses".to_owned(), Val::Bool(true)));
         }
+        push(
+            &mut entries,
+            "traffic_distribution",
+            str_val(&svc["spec"]["trafficDistribution"]),
+        );
         for (key, field) in [("annotations", "annotations"), ("labels", "labels")] {
             let own: Vec<(String, String)> = string_map(&svc["metadata"][field])
                 .into_iter()

@@ -63,6 +63,8 @@ impl Lowerer<'_> {
             publish_not_ready_addresses: s
                 .and_then(|s| s.publish_not_ready_addresses)
                 .unwrap_or(false),
+            traffic_distribution: (s.and_then(|s| s.traffic_distribution.as_ref()))
+                .and_then(|t| self.keyword(t, "traffic distribution")),
         }
     }
 

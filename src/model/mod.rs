@@ -87,6 +87,15 @@ keyword! {
 }
 
 keyword! {
+    /// A Service's `trafficDistribution`: which endpoints its clients prefer.
+    TrafficDistribution {
+        PreferClose = "PreferClose",
+        PreferSameZone = "PreferSameZone",
+        PreferSameNode = "PreferSameNode",
+    }
+}
+
+keyword! {
     /// `podManagementPolicy`: how pods are started and stopped.
     PodManagementPolicy { OrderedReady = "OrderedReady", Parallel = "Parallel" }
 }
@@ -561,6 +570,8 @@ pub struct Service {
     pub ports: Vec<ServicePort>,
     /// `publishNotReadyAddresses`, emitted when true.
     pub publish_not_ready_addresses: bool,
+    /// `trafficDistribution`, emitted when set.
+    pub traffic_distribution: Option<TrafficDistribution>,
 }
 
 /// A Service port.

@@ -20,7 +20,7 @@ use crate::check::kube_version::{self, NEWEST, OLDEST};
 use crate::model::{
     AccessMode, ConcurrencyPolicy, DnsPolicy, FsGroupChangePolicy, HttpScheme, Keyword, PodManagementPolicy, Protocol,
     PullPolicy, RestartPolicy, Retention, SeccompProfile, SecretType, ServiceType, StorageMedium, TaintEffect,
-    TolerationOperator, UpdateStrategyType, VolumeMode,
+    TolerationOperator, TrafficDistribution, UpdateStrategyType, VolumeMode,
 };
 use crate::check::policy::lints::LINTS;
 use crate::check::policy::pss::Level;
@@ -173,6 +173,10 @@ fn fixed_sets() -> Vec<(String, Vec<&'static str>)> {
         (
             format!("{STATEFULSET}/pod_management_policy"),
             spellings::<PodManagementPolicy>(),
+        ),
+        (
+            "/definitions/ServiceSpec/properties/traffic_distribution".to_owned(),
+            spellings::<TrafficDistribution>(),
         ),
         (
             "/definitions/UpdateStrategySpec/properties/type".to_owned(),

@@ -1099,6 +1099,13 @@ pub struct ServiceSpec {
     pub ports: Option<Map<ServicePortSpec>>,
     /// Publish DNS records for pods before they are ready, so peers can find each other.
     pub publish_not_ready_addresses: Option<bool>,
+    /// `trafficDistribution`: which endpoints clients should prefer,
+    /// `"PreferClose"` (Kubernetes 1.31+; 1.30 behind the alpha
+    /// `ServiceTrafficDistribution` gate), `"PreferSameZone"` or
+    /// `"PreferSameNode"` (1.34+; 1.33 behind the alpha
+    /// `PreferSameTrafficDistribution` gate). Default: none, every endpoint alike.
+    #[schemars(with = "Option<String>")]
+    pub traffic_distribution: Option<Spanned<String>>,
     /// Annotations on the Service only.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]

@@ -290,6 +290,17 @@ fn versioned_fields(spec: &Spec) -> Vec<(&'static FieldFact, Range<usize>)> {
             used.push((&kube_version::PVC_RETENTION, r.span()));
         }
     }
+    let traffic = (spec.service.as_ref())
+        .and_then(|s| s.get_ref().traffic_distribution.as_ref());
+    if let Some(t) = traffic {
+        // The newer values need the newer release, which has the field.
+        let fact = if matches!(t.get_ref().as_str(), "PreferSameZone" | "PreferSameNode") {
+            &kube_version::PREFER_SAME
+        } else {
+            &kube_version::TRAFFIC_DISTRIBUTION
+        };
+        used.push((fact, t.span()));
+    }
     for v in spec.volumes.values() {
         for m in v.get_ref().access_modes.iter().flatten() {
             if m.get_ref() == "ReadWriteOncePod" {
