@@ -741,7 +741,7 @@ fn data_file(
 /// A key as an error quotes it: a Secret's key that is not a valid key may
 /// be a value an edit moved there, and is masked, as in descriptions.
 fn shown_key(o: &Object, key: &str) -> String {
-    if o.kind == "Secret" && crate::check::validate::data_key(key).is_err() {
+    if o.kind == "Secret" && !super::shared::secret_key_shown(key) {
         "(a key that is not a valid Secret key, masked)".to_owned()
     } else {
         format!("`{key}`")

@@ -169,7 +169,7 @@ impl Diff<'_> {
         }
         for field in ["data.", "stringData."] {
             if let Some(key) = path.strip_prefix(field) {
-                if dropped || crate::check::validate::data_key(key).is_err() {
+                if dropped || !super::shared::secret_key_shown(key) {
                     return format!("{field}<a key in doubt, masked>").into();
                 }
             }

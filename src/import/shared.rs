@@ -29,6 +29,13 @@ pub fn bare(message: String) -> Error {
     Error::bare(ErrorKind::Invalid, "import", message)
 }
 
+/// Whether a Secret's key may be shown in a message: a valid key is a name; any
+/// other (a value an edit moved into a key, say) may be a secret, and is masked.
+/// Every message of the import that names a Secret's key asks this.
+pub fn secret_key_shown(key: &str) -> bool {
+    crate::check::validate::data_key(key).is_ok()
+}
+
 /// Annotations the API server or kubectl write, not the author.
 pub const SERVER_ANNOTATIONS: &[&str] = &[
     "kubectl.kubernetes.io/last-applied-configuration",
