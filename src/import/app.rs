@@ -25,9 +25,13 @@ const RESERVED_LABELS: &[&str] = &[
 /// One description per StatefulSet in `objects`, except that StatefulSets
 /// sharing objects (a ConfigMap, a Secret, a ServiceAccount the input makes)
 /// become one description with a role each (see [`super::roles`]).
-/// `renders` tells whether a description compiles: roles that do not are
-/// not kept.
-pub fn build(objects: &[Object], renders: &dyn Fn(&App) -> bool) -> Result<Vec<App>, Error> {
+/// `differences` counts what a description's render changes of the input
+/// (`None` when it does not compile): roles are kept only when they render
+/// and change no more than one description per StatefulSet would.
+pub fn build(
+    objects: &[Object],
+    differences: &dyn Fn(&App) -> Option<usize>,
+) -> Result<Vec<App>, Error> {
     let sets: Vec<usize> = (0..objects.len())
         .filter(|&i| objects[i].kind == "StatefulSet")
         .collect();
@@ -58,16 +62,17 @@ pub fn build(objects: &[Object], renders: &dyn Fn(&App) -> bool) -> Result<Vec<A
             .map(|&s| build_app(objects, s, &owned, false))
             .collect::<Result<Vec<_>, _>>()?;
         // Roles cannot say everything (a headless Service two StatefulSets share, say).
-        let combined = super::roles::combine(objects, &group, &members).filter(|app| renders(app));
+        let separate = (group.iter())
+            .map(|&s| build_app(objects, s, &owned_by(&[s]), true))
+            .collect::<Result<Vec<_>, _>>()?;
+        let combined = super::roles::combine(objects, &group, &members).filter(|app| {
+            let apart: Option<usize> = separate.iter().map(differences).sum();
+            differences(app).is_some_and(|n| apart.is_none_or(|apart| n < apart))
+        });
         match combined {
             Some(app) => apps.push(app),
             // Not one description: each StatefulSet its own, as without roles.
-            None => {
-                for &s in &group {
-                    let own: Vec<usize> = owned_by(&[s]);
-                    apps.push(build_app(objects, s, &own, true)?);
-                }
-            }
+            None => apps.extend(separate),
         }
     }
     Ok(apps)

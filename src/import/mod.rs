@@ -80,7 +80,9 @@ pub struct Imported {
 pub fn import(inputs: &[Input]) -> Result<Imported, Error> {
     let objects = read_objects(inputs)?;
     let apps = app::build(&objects, &|app| {
-        check_render(app, &app.toml, &app.data).is_ok()
+        let rendered = check_render(app, &app.toml, &app.data).ok()?;
+        let mut used = vec![false; objects.len()];
+        Some(diff::compare(&objects, &app.objects, &rendered, &mut used).len())
     })?;
     // Of StatefulSets sharing a headless Service, the first by name is
     // described, whatever the input's order: importing the render (where

@@ -100,6 +100,74 @@ fn role_names(app: &str, names: &[&str]) -> Option<Vec<String>> {
     distinct.then_some(roles)
 }
 
+/// `docs` with only the `labels` every member sets alike, so that the
+/// description's objects (its ConfigMaps and Secrets) carry them, and each
+/// member's other labels, for its role (a role's `labels` merge over the
+/// description's key by key).
+fn common_labels(mut docs: Vec<Doc>) -> (Vec<Doc>, Vec<Entries>) {
+    let none = vec![Vec::new(); docs.len()];
+    let labels = |d: &Doc| match d.top.iter().find(|(k, _)| k == "labels") {
+        Some((_, Val::Table(t))) => Some(t.clone()),
+        _ => None,
+    };
+    let Some(all) = docs.iter().map(labels).collect::<Option<Vec<Entries>>>() else {
+        return (docs, none);
+    };
+    let common: Entries = (all[0].iter())
+        .filter(|e| all.iter().all(|t| t.contains(e)))
+        .cloned()
+        .collect();
+    if common.is_empty() || all.iter().all(|t| *t == common) {
+        return (docs, none);
+    }
+    let mut rest = Vec::new();
+    for (d, own) in docs.iter_mut().zip(all) {
+        rest.push(own.into_iter().filter(|e| !common.contains(e)).collect());
+        super::shared::set(&mut d.top, "labels", Val::Table(common.clone()));
+    }
+    (docs, rest)
+}
+
+/// `docs` with one `service_account`: the first StatefulSet running as an
+/// account makes it (`{ create = true, ... }`), the others name it; as roles
+/// of one description, they all run as the one the description makes.
+fn one_account(mut docs: Vec<Doc>) -> Vec<Doc> {
+    let account = |d: &Doc| {
+        d.top
+            .iter()
+            .find(|(k, _)| k == "service_account")
+            .map(|(_, v)| v.clone())
+    };
+    let mut made = None;
+    let mut named = Vec::new();
+    for d in &docs {
+        match account(d) {
+            Some(Val::Table(t)) if made.is_none() => made = Some(t),
+            Some(Val::Str(n)) => named.push(n),
+            _ => return docs,
+        }
+    }
+    let Some(mut made) = made else {
+        return docs;
+    };
+    // Named by each role that did not make it; the maker's name unless it says one.
+    let Some(name) = named.first().cloned() else {
+        return docs;
+    };
+    if named.iter().any(|n| *n != name) {
+        return docs;
+    }
+    match made.iter().find(|(k, _)| k == "name") {
+        Some((_, Val::Str(n))) if *n != name => return docs,
+        Some(_) => {}
+        None => made.insert(1, ("name".to_owned(), Val::Str(name))),
+    }
+    for d in &mut docs {
+        super::shared::set(&mut d.top, "service_account", Val::Table(made.clone()));
+    }
+    docs
+}
+
 /// One description for the StatefulSets `group`, from each one's own
 /// (`members`, in the same order, written without extra manifests);
 /// `None` when they differ in what a role may not set.
@@ -121,6 +189,7 @@ pub fn combine(objects: &[Object], group: &[usize], members: &[App]) -> Option<A
             doc
         })
         .collect();
+    let (docs, role_labels) = common_labels(one_account(docs));
     let mut out = Doc::default();
     out.comments.push(format!(
         "Imported by `kubetoml import` from StatefulSets {} in {}: one role each.",
@@ -165,11 +234,14 @@ pub fn combine(objects: &[Object], group: &[usize], members: &[App]) -> Option<A
             out.sections.push((h.clone(), e.clone()));
         }
     }
-    for (doc, role) in docs.iter().zip(&roles) {
-        let own: Entries = (doc.top.iter())
+    for ((doc, role), labels) in docs.iter().zip(&roles).zip(role_labels) {
+        let mut own: Entries = (doc.top.iter())
             .filter(|(k, v)| k != "name" && !out.top.iter().any(|(k2, v2)| k2 == k && v2 == v))
             .cloned()
             .collect();
+        if !labels.is_empty() {
+            own.insert(0, ("labels".to_owned(), Val::Table(labels)));
+        }
         if own.iter().any(|(k, _)| SHARED.contains(&k.as_str())) {
             return None;
         }

@@ -129,32 +129,7 @@ impl Lowerer<'_> {
             return false;
         }
         let with = given.first().map_or("secret", |(f, _)| *f);
-        let template_only = [
-            ("size", v.size.as_ref().map(|x| x.span())),
-            ("storage_class", v.storage_class.as_ref().map(|x| x.span())),
-            (
-                "access_modes",
-                (v.access_modes.as_ref())
-                    .and_then(|m| m.first())
-                    .map(|x| x.span()),
-            ),
-        ];
-        let mut ok = true;
-        for (field, span) in template_only {
-            if let Some(span) = span {
-                self.error_help(
-                    format!("`{field}` does not go with `{with}`"),
-                    span,
-                    "not a claim template",
-                    format!(
-                        "volume `{}` is a pod volume: remove `{field}`",
-                        name.get_ref()
-                    ),
-                );
-                ok = false;
-            }
-        }
-        ok
+        self.refuse_template_fields(name, v, with, None)
     }
 
     /// `items` and `default_mode` of a volume that is no ConfigMap, Secret or projected volume.

@@ -456,36 +456,13 @@ impl Lowerer<'_> {
         if empty_dir.is_none() && claim.is_none() {
             return None;
         }
-        let template_only = [
-            ("size", v.size.as_ref().map(|x| x.span())),
-            ("storage_class", v.storage_class.as_ref().map(|x| x.span())),
-            (
-                "access_modes",
-                v.access_modes
-                    .as_ref()
-                    .and_then(|m| m.first())
-                    .map(|x| x.span()),
-            ),
-            ("claim", empty_dir.and(claim.map(|c| c.span()))),
-        ];
-        for (field, span) in template_only {
-            if let Some(span) = span {
-                let with = if empty_dir.is_some() {
-                    "empty_dir"
-                } else {
-                    "claim"
-                };
-                self.error_help(
-                    format!("`{field}` does not go with `{with}`"),
-                    span,
-                    "not a claim template",
-                    format!(
-                        "volume `{}` is a pod volume: remove `{field}`",
-                        name.get_ref()
-                    ),
-                );
-            }
-        }
+        let with = if empty_dir.is_some() {
+            "empty_dir"
+        } else {
+            "claim"
+        };
+        let claim_too = empty_dir.and(claim.map(|c| c.span()));
+        self.refuse_template_fields(name, v, with, claim_too.map(|span| ("claim", span)));
         let source = match (empty_dir, claim) {
             (Some(e), _) => self.empty_dir(e)?,
             (None, Some(c)) => {
@@ -1134,5 +1111,46 @@ impl Lowerer<'_> {
                 other.to_owned()
             }
         }
+    }
+}
+
+impl Lowerer<'_> {
+    /// An error for each claim-template field (`size`, `storage_class`,
+    /// `access_modes`, and `extra`) that pod volume `name`, a volume of
+    /// `with`, writes; whether it writes none.
+    pub(super) fn refuse_template_fields(
+        &mut self,
+        name: &Spanned<String>,
+        v: &spec::VolumeSpec,
+        with: &str,
+        extra: Option<(&str, Range<usize>)>,
+    ) -> bool {
+        let template_only = [
+            ("size", v.size.as_ref().map(|x| x.span())),
+            ("storage_class", v.storage_class.as_ref().map(|x| x.span())),
+            (
+                "access_modes",
+                (v.access_modes.as_ref())
+                    .and_then(|m| m.first())
+                    .map(|x| x.span()),
+            ),
+        ];
+        let mut ok = true;
+        let extra = extra.map(|(field, span)| (field, Some(span)));
+        for (field, span) in template_only.into_iter().chain(extra) {
+            if let Some(span) = span {
+                self.error_help(
+                    format!("`{field}` does not go with `{with}`"),
+                    span,
+                    "not a claim template",
+                    format!(
+                        "volume `{}` is a pod volume: remove `{field}`",
+                        name.get_ref()
+                    ),
+                );
+                ok = false;
+            }
+        }
+        ok
     }
 }
