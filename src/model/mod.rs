@@ -89,9 +89,9 @@ keyword! {
 keyword! {
     /// A Service's `trafficDistribution`: which endpoints its clients prefer.
     TrafficDistribution {
-        PreferClose = "PreferClose",
-        PreferSameZone = "PreferSameZone",
-        PreferSameNode = "PreferSameNode",
+        Close = "PreferClose",
+        SameZone = "PreferSameZone",
+        SameNode = "PreferSameNode",
     }
 }
 
