@@ -127,27 +127,10 @@ fn every_imported_description_renders_against_its_input_refusing_nothing() {
 /// once and whose `--against` the input refuses nothing.
 #[test]
 fn a_primary_and_its_replicas_import_as_one_description_with_roles() {
-    let input = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/charts/postgresql-replication.yaml");
-    let out_dir = tempfile::tempdir().unwrap();
-    let dir = out_dir.path().join("out");
-    let import = kubetoml(&[
-        "import",
-        input.to_str().unwrap(),
-        "-o",
-        dir.to_str().unwrap(),
-    ]);
-    assert!(
-        import.status.success(),
-        "{}",
-        String::from_utf8_lossy(&import.stderr)
-    );
-    let mut descriptions: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".toml"))
+    let (_out_dir, dir, files) = import_chart("postgresql-replication");
+    let descriptions: Vec<String> = (files.iter())
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
-    descriptions.sort();
     assert_eq!(descriptions, ["db-postgresql.toml"]);
     let file = dir.join("db-postgresql.toml");
     let toml = std::fs::read_to_string(&file).unwrap();
@@ -196,7 +179,6 @@ fn a_primary_and_its_replicas_import_as_one_description_with_roles() {
 /// roles they would change more of the input (a ConfigMap's role label, say).
 #[test]
 fn the_charts_with_roles_are_these() {
-    let charts = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/charts");
     let mut found = Vec::new();
     for chart in [
         "clickhouse-shards",
@@ -206,26 +188,7 @@ fn the_charts_with_roles_are_these() {
         "mysql-replication",
         "postgresql-replication",
     ] {
-        let out_dir = tempfile::tempdir().unwrap();
-        let dir = out_dir.path().join("out");
-        let input = charts.join(format!("{chart}.yaml"));
-        let import = kubetoml(&[
-            "import",
-            input.to_str().unwrap(),
-            "-o",
-            dir.to_str().unwrap(),
-        ]);
-        assert!(
-            import.status.success(),
-            "{chart}: {}",
-            String::from_utf8_lossy(&import.stderr)
-        );
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-            .collect();
-        files.sort();
+        let (_out_dir, _, files) = import_chart(chart);
         for file in files {
             let toml = std::fs::read_to_string(&file).unwrap();
             let roles: Vec<&str> = toml
@@ -243,4 +206,33 @@ fn the_charts_with_roles_are_these() {
         found,
         ["postgresql-replication: db-postgresql.toml: primary, read",]
     );
+}
+
+/// Imports the chart render `chart` into a new folder: the folder (kept
+/// while the first value lives), its `out` subfolder, and the descriptions
+/// written there, sorted.
+fn import_chart(chart: &str) -> (tempfile::TempDir, PathBuf, Vec<PathBuf>) {
+    let input = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/charts")
+        .join(format!("{chart}.yaml"));
+    let out_dir = tempfile::tempdir().unwrap();
+    let dir = out_dir.path().join("out");
+    let import = kubetoml(&[
+        "import",
+        input.to_str().unwrap(),
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        import.status.success(),
+        "{chart}: {}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    (out_dir, dir, files)
 }
