@@ -95,6 +95,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
 /// template may import them, or not.
 pub const PARTS: &[(&str, &str)] = &[
     (
+        "parts/metadata.yaml",
+        include_str!("../../templates/parts/metadata.yaml"),
+    ),
+    (
         "parts/container.yaml",
         include_str!("../../templates/parts/container.yaml"),
     ),
