@@ -99,6 +99,30 @@ pub const PARTS: &[(&str, &str)] = &[
         include_str!("../../templates/parts/metadata.yaml"),
     ),
     (
+        "parts/statefulset-rollout.yaml",
+        include_str!("../../templates/parts/statefulset-rollout.yaml"),
+    ),
+    (
+        "parts/pod-security.yaml",
+        include_str!("../../templates/parts/pod-security.yaml"),
+    ),
+    (
+        "parts/other-volumes.yaml",
+        include_str!("../../templates/parts/other-volumes.yaml"),
+    ),
+    (
+        "parts/env-field.yaml",
+        include_str!("../../templates/parts/env-field.yaml"),
+    ),
+    (
+        "parts/env-from.yaml",
+        include_str!("../../templates/parts/env-from.yaml"),
+    ),
+    (
+        "parts/resources.yaml",
+        include_str!("../../templates/parts/resources.yaml"),
+    ),
+    (
         "parts/container.yaml",
         include_str!("../../templates/parts/container.yaml"),
     ),
