@@ -131,6 +131,22 @@ pub const PARTS: &[(&str, &str)] = &[
         include_str!("../../templates/parts/command.yaml"),
     ),
     (
+        "parts/binary-data.yaml",
+        include_str!("../../templates/parts/binary-data.yaml"),
+    ),
+    (
+        "parts/claim-annotations.yaml",
+        include_str!("../../templates/parts/claim-annotations.yaml"),
+    ),
+    (
+        "parts/image-pull-secrets.yaml",
+        include_str!("../../templates/parts/image-pull-secrets.yaml"),
+    ),
+    (
+        "parts/volume-items.yaml",
+        include_str!("../../templates/parts/volume-items.yaml"),
+    ),
+    (
         "parts/container.yaml",
         include_str!("../../templates/parts/container.yaml"),
     ),
@@ -750,6 +766,10 @@ mod tests {
             "parts/env-from.yaml",
             "parts/other-volumes.yaml",
             "parts/statefulset-rollout.yaml",
+            "parts/binary-data.yaml",
+            "parts/claim-annotations.yaml",
+            "parts/image-pull-secrets.yaml",
+            "parts/volume-items.yaml",
         ] {
             assert_eq!(loads(unused), 0, "{unused}");
         }
