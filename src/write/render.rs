@@ -624,6 +624,10 @@ fn indent_filter(value: &Value, width: usize, first: Option<bool>) -> Value {
         yaml::scalar(&value.to_string()).into_owned()
     };
     let raw = raw.strip_suffix('\n').unwrap_or(&raw);
+    if width == 0 {
+        // Nothing to add to any line: the StatefulSet's and the Job's pod.
+        return Value::from_safe_string(raw.to_owned());
+    }
     let pad = " ".repeat(width);
     let mut out = String::with_capacity(raw.len() + 16 * width);
     for (i, line) in raw.split('\n').enumerate() {
@@ -735,6 +739,20 @@ mod tests {
         assert!(render_str("{{ v|safe }}", ctx.clone()).is_err());
         assert!(render_str("{{ m }}", ctx.clone()).is_err());
         assert!(render_str("{{ missing }}", ctx).is_err());
+    }
+
+    #[test]
+    fn indent_zero_drops_one_trailing_newline_only() {
+        for (text, want) in [("a:\n\n  b\n\n", "a:\n\n  b\n"), ("x", "x"), ("", "")] {
+            let safe = Value::from_safe_string(text.to_owned());
+            for first in [None, Some(true), Some(false)] {
+                let got = indent_filter(&safe, 0, first);
+                assert_eq!(got.as_str(), Some(want), "{text:?} {first:?}");
+                assert!(got.is_safe());
+            }
+        }
+        let unsafe_text = indent_filter(&Value::from("x: y"), 0, None);
+        assert_eq!(unsafe_text.as_str(), Some("\"x: y\""));
     }
 
     #[test]
