@@ -120,7 +120,7 @@ const PLAIN_TOP_LEVEL: &[&str] = &[
 
 /// Whether a top-level key names or misspells `secrets`, or names a secret.
 fn names_secrets(key: &str) -> bool {
-    PLAIN_TOP_LEVEL.binary_search(&key).is_err() && names_secrets_measured(key)
+    key == "secrets" || PLAIN_TOP_LEVEL.binary_search(&key).is_err() && names_secrets_measured(key)
 }
 
 /// [`names_secrets`], measured: the key's words and its distance to `secrets`.
@@ -282,13 +282,17 @@ fn registry_in_doubt(path: &[&str], value: &DeValue<'_>) -> bool {
 /// secret commented out, or a secret line a deleted line break turned into
 /// the tail of a comment, would otherwise be quoted with the line.
 pub fn comment_spans(source: &str) -> Vec<Range<usize>> {
-    use toml_parser::lexer::TokenKind;
     toml_parser::Source::new(source)
         .lex()
-        .filter(|token| token.kind() == TokenKind::Comment)
-        .map(|token| token.span().start() + 1..token.span().end())
-        .filter(|span| !span.is_empty())
+        .filter_map(|token| comment_text(&token))
         .collect()
+}
+
+/// The text of `token` after its `#`, when it is a comment with any (for
+/// [`comment_spans`], and for a caller that lexes the text anyway).
+pub fn comment_text(token: &toml_parser::lexer::Token) -> Option<Range<usize>> {
+    let span = token.span().start() + 1..token.span().end();
+    (token.kind() == toml_parser::lexer::TokenKind::Comment && !span.is_empty()).then_some(span)
 }
 
 /// Whether a plain field's string looks like what such fields hold (a
@@ -563,6 +567,7 @@ mod tests {
                 PLAIN_TOP_LEVEL.contains(&field)
             );
         }
+        assert!(names_secrets_measured("secrets"), "the answer given first for `secrets`");
         // Keys that are not fields still get the measure.
         for key in ["secrets", "secret", "Secrets", "secrest", "sercets", "tokens", "db_password"] {
             assert!(names_secrets(key), "{key}");
