@@ -339,9 +339,9 @@ impl FsSources {
             }
         };
         let joined = root.join(path);
-        if let Some(found) = below_without_links(&root, path) {
-            self.log().add_file(joined.clone());
-            return Ok((joined, found));
+        if let Some((canonical, found)) = below_without_links(&root, path) {
+            self.log().add_file(canonical.clone());
+            return Ok((canonical, found));
         }
         let canonical = fs::canonicalize(&joined).map_err(|e| {
             if e.kind() != io::ErrorKind::NotFound {
@@ -383,16 +383,17 @@ impl FsSources {
     }
 }
 
-/// The metadata of `root/path` when that is already its canonical path:
-/// `root` is canonical, `path` is relative and names only plain components
-/// (no `.`, `..`, root or prefix), and none of them is a symbolic link (each
-/// checked with `lstat`). Then nothing can lead outside `root`, and the
+/// The canonical path of `root/path` and its metadata, when it is `root`
+/// and `path`'s components joined: `root` is canonical, `path` is relative
+/// and names only plain components (no `.`, `..`, root or prefix; a trailing
+/// `/` is dropped, as `realpath` drops it), and none of them is a symbolic
+/// link (each checked with `lstat`). Then nothing can lead outside `root`, and the
 /// `realpath` of [`fs::canonicalize`] (a `readlink` for every component of
 /// the whole path, for each file of each description) is not needed.
 /// `None`: anything else, for `fs::canonicalize` to decide. Only on Linux,
 /// where `realpath` itself does no more than follow links (elsewhere it
 /// may also fold a name's case).
-fn below_without_links(root: &Path, path: &str) -> Option<fs::Metadata> {
+fn below_without_links(root: &Path, path: &str) -> Option<(PathBuf, fs::Metadata)> {
     if !cfg!(target_os = "linux") {
         return None;
     }
@@ -410,7 +411,7 @@ fn below_without_links(root: &Path, path: &str) -> Option<fs::Metadata> {
         }
         meta = Some(found);
     }
-    meta
+    meta.map(|meta| (at, meta))
 }
 
 /// Shows the root, the restriction and the names of a fixed environment, not
@@ -1145,14 +1146,16 @@ mod tests {
         let fx = Fixture::new();
         fx.write("conf/deep/app.properties", b"a=1\n");
         symlink(fx.root.join("conf"), fx.root.join("linked"));
-        let fast = below_without_links(&fx.root, "conf/deep/app.properties");
-        if cfg!(target_os = "linux") {
-            let meta = fast.expect("plain names, no links: the fast path");
-            assert!(meta.is_file());
-            let canonical = fs::canonicalize(fx.root.join("conf/deep/app.properties")).unwrap();
-            assert_eq!(canonical, fx.root.join("conf/deep/app.properties"));
-        } else {
-            assert!(fast.is_none());
+        for path in ["conf/deep/app.properties", "conf/deep/", "conf//deep"] {
+            let fast = below_without_links(&fx.root, path);
+            if cfg!(target_os = "linux") {
+                let (at, meta) = fast.expect("plain names, no links: the fast path");
+                let canonical = fs::canonicalize(fx.root.join(path)).unwrap();
+                assert_eq!(at, canonical, "{path}");
+                assert_eq!(meta.is_file(), canonical.is_file(), "{path}");
+            } else {
+                assert!(fast.is_none());
+            }
         }
         // A link anywhere on the way, `..`, `.`, an absolute path or a missing
         // file: left to `fs::canonicalize` and its checks.
