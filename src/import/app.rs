@@ -247,10 +247,14 @@ fn service(objects: &[Object], sts: &Object, top: &Entries, doc: &mut Doc) -> Op
     if let Some(i) = found {
         let svc = &objects[i].value;
         let pod = &sts.value["spec"]["template"]["spec"];
+        let declared = pod::port_names(pod);
         let ports: Entries = items(&svc["spec"]["ports"])
             .iter()
-            .filter_map(|p| service_port(p, pod))
+            .filter_map(|p| service_port(p, pod, &declared))
             .collect();
+        if ports.iter().any(|(_, p)| forwards_to_undeclared(p, &declared)) {
+            allow(&mut doc.top, "undeclared-port");
+        }
         push(&mut entries, "ports", Some(Val::Table(ports)));
         if let Some(true) = boolean(&svc["spec"]["publishNotReadyAddresses"]) {
             entries.push(("publish_not_ready_addresses".to_owned(), Val::Bool(true)));
@@ -283,12 +287,13 @@ fn service(objects: &[Object], sts: &Object, top: &Entries, doc: &mut Doc) -> Op
 /// when it forwards to the container port of its own name (an absent
 /// `targetPort` is the port's own number: that port's, when it has it),
 /// else `name = { port, target_port }` (a container port's name or a
-/// number). A port without a name, or forwarding to a name no container
-/// declares, has no entry.
-fn service_port(p: &Value, pod: &Value) -> Option<(String, Val)> {
+/// number). A port without a name has no entry, nor one forwarding to a
+/// name no container declares but close to one that does (a typo kubetoml
+/// refuses); one forwarding to a name close to none (a port of a feature
+/// turned off) is kept, for the `undeclared-port` lint to warn of.
+fn service_port(p: &Value, pod: &Value, declared: &[String]) -> Option<(String, Val)> {
     let name = text(&p["name"])?;
     let port = int(&p["port"])?;
-    let declared = pod::port_names(pod);
     let target = match &p["targetPort"] {
         Value::Null if pod::port_number(pod, &name) == Some(port) => Val::Str(name.clone()),
         Value::Null => Val::Int(port),
@@ -297,13 +302,35 @@ fn service_port(p: &Value, pod: &Value) -> Option<(String, Val)> {
     };
     let entry = match target {
         Val::Str(t) if t == name && declared.contains(&t) => Val::Int(port),
-        Val::Str(t) if !declared.contains(&t) => return None,
+        Val::Str(t) if !declared.contains(&t) && !on_purpose(&t, declared) => return None,
         target => Val::Table(vec![
             ("port".to_owned(), Val::Int(port)),
             ("target_port".to_owned(), target),
         ]),
     };
     Some((name, entry))
+}
+
+/// Whether `target`, declared by no container, is close to no declared port name.
+fn on_purpose(target: &str, declared: &[String]) -> bool {
+    let declared: Vec<&str> = declared.iter().map(String::as_str).collect();
+    crate::check::policy::lints::undeclared_on_purpose(target, &declared)
+}
+
+/// Whether a `[service] ports` entry forwards to a port name no container declares.
+fn forwards_to_undeclared(entry: &Val, declared: &[String]) -> bool {
+    let Val::Table(t) = entry else { return false };
+    t.iter().any(|(k, v)| matches!(v, Val::Str(n) if k == "target_port" && !declared.contains(n)))
+}
+
+/// Adds `lint` to the top-level `allow` (once).
+pub(super) fn allow(top: &mut Entries, lint: &str) {
+    let entry = Val::Str(lint.to_owned());
+    match top.iter_mut().find(|(k, _)| k == "allow") {
+        Some((_, Val::Arr(names))) if names.contains(&entry) => {}
+        Some((_, Val::Arr(names))) => names.push(entry),
+        _ => top.push(("allow".to_owned(), Val::Arr(vec![entry]))),
+    }
 }
 
 fn statefulset_section(spec: &Value, doc: &mut Doc) {

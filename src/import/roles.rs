@@ -16,6 +16,7 @@ const SHARED: &[&str] = &[
     "network_policy",
     "extra_manifests",
     "pod_security",
+    "allow",
 ];
 
 /// The StatefulSets `sets`, grouped: two are in one group when they are in
@@ -168,6 +169,23 @@ fn one_account(mut docs: Vec<Doc>) -> Vec<Doc> {
     docs
 }
 
+/// `docs` each with every lint any of them allows: `allow` is the
+/// description's, not a role's, and silencing a warning changes no output.
+fn one_allow(mut docs: Vec<Doc>) -> Vec<Doc> {
+    let mut all: Vec<Val> = Vec::new();
+    for d in &docs {
+        if let Some((_, Val::Arr(names))) = d.top.iter().find(|(k, _)| k == "allow") {
+            all.extend(names.iter().filter(|n| !all.contains(n)).cloned().collect::<Vec<_>>());
+        }
+    }
+    if !all.is_empty() {
+        for d in &mut docs {
+            super::shared::set(&mut d.top, "allow", Val::Arr(all.clone()));
+        }
+    }
+    docs
+}
+
 /// One description for the StatefulSets `group`, from each one's own
 /// (`members`, in the same order, written without extra manifests);
 /// `None` when they differ in what a role may not set.
@@ -189,7 +207,7 @@ pub fn combine(objects: &[Object], group: &[usize], members: &[App]) -> Option<A
             doc
         })
         .collect();
-    let (docs, role_labels) = common_labels(one_account(docs));
+    let (docs, role_labels) = common_labels(one_allow(one_account(docs)));
     let mut out = Doc::default();
     out.comments.push(format!(
         "Imported by `kubetoml import` from StatefulSets {} in {}: one role each.",

@@ -1,6 +1,7 @@
 //! The headless Service, the volumeClaimTemplates and the StatefulSet itself.
 
 use super::context::*;
+use crate::check::policy::lints;
 
 impl Lowerer<'_> {
     /// The headless Service: its name, its ports (every port of the main
@@ -137,15 +138,28 @@ impl Lowerer<'_> {
                 pname.span(),
                 format!("service port `{}` names no container port", pname.get_ref()),
             ),
-            Some((spec::PortTarget::Name(name), span)) => (
-                name,
-                span,
-                format!(
-                    "service port `{}`: `target_port` `{}` names no container port",
-                    pname.get_ref(),
-                    name.escape_debug()
-                ),
-            ),
+            Some((spec::PortTarget::Name(name), span)) => {
+                let declared: Vec<&str> = ports.iter().map(|(n, _)| n.get_ref().as_str()).collect();
+                if lints::undeclared_on_purpose(name, &declared) {
+                    // A port for a feature turned off (cassandra's `tls`):
+                    // the `undeclared-port` lint warns of it.
+                    if let Err(reason) = validate::port_name(name) {
+                        let message = format!("`{}` is not a valid port name", name.escape_debug());
+                        self.error(message, span, reason);
+                        return None;
+                    }
+                    return Some((IntOrString::String(name.clone()), Protocol::Tcp));
+                }
+                (
+                    name,
+                    span,
+                    format!(
+                        "service port `{}`: `target_port` `{}` names no container port",
+                        pname.get_ref(),
+                        name.escape_debug()
+                    ),
+                )
+            }
             Some((spec::PortTarget::Number(n), span)) => {
                 if let Err(reason) = validate::port_number(*n) {
                     self.error("invalid `target_port`", span, reason);
@@ -428,3 +442,4 @@ impl Lowerer<'_> {
         }
     }
 }
+

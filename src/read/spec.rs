@@ -1134,7 +1134,8 @@ pub struct ServicePortTable {
     pub port: Spanned<i64>,
     /// The container port it forwards to: the name of a port of the main
     /// container or of a sidecar, or a number (default: the container port
-    /// named like the entry).
+    /// named like the entry). A name no container declares and close to
+    /// none (a port of a feature turned off) is the `undeclared-port` warning.
     #[schemars(with = "Option<PortTarget>")]
     pub target_port: Option<Spanned<PortTarget>>,
 }

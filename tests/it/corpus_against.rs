@@ -21,6 +21,7 @@ fn kubetoml(args: &[&str]) -> Output {
 /// Inputs that import today, so that `--against` checks them (a ratchet,
 /// as `import_corpus`'s floors: add an input when it starts importing).
 const IMPORTING: &[&str] = &[
+    "cassandra-ring.yaml",
     "clickhouse-shards.yaml",
     "consul-cluster.yaml",
     "elasticsearch-roles.yaml",
@@ -205,6 +206,30 @@ fn the_charts_with_roles_are_these() {
     assert_eq!(
         found,
         ["postgresql-replication: db-postgresql.toml: primary, read",]
+    );
+}
+
+/// Cassandra's headless Service publishes `tls` (7001) with TLS off: no
+/// container declares it. The import keeps the port and says
+/// `allow = ["undeclared-port"]`, so its description renders the same
+/// Service, warning-free.
+#[test]
+fn cassandra_keeps_its_undeclared_tls_port_and_allows_it() {
+    let (_out_dir, _, files) = import_chart("cassandra-ring");
+    assert_eq!(files.len(), 1, "{files:?}");
+    let toml = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(toml.contains("allow = [\"undeclared-port\"]"), "{toml}");
+    assert!(
+        toml.contains("tls = { port = 7001, target_port = \"tls\" }"),
+        "{toml}"
+    );
+    let render = kubetoml(&["render", files[0].to_str().unwrap()]);
+    assert!(render.status.success());
+    assert_eq!(String::from_utf8_lossy(&render.stderr), "", "no warning");
+    let yaml = String::from_utf8(render.stdout).unwrap();
+    assert!(
+        yaml.contains("    - name: tls\n      port: 7001\n      targetPort: tls\n      protocol: TCP\n"),
+        "{yaml}"
     );
 }
 

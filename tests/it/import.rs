@@ -115,19 +115,18 @@ fn third_party_differences_are_listed() {
 #[test]
 fn kubectl_get_output_imports_with_server_fields_listed() {
     let yaml = std::fs::read_to_string("tests/fixtures/kubectl-get-list-web.yaml").unwrap();
-    // Its Service targets a port `web` the container does not declare: a
-    // description cannot publish it, and an import that would change the
-    // headless Service is refused. With the port declared, it imports.
-    let e = import(&[Input {
+    // Its Service targets a port `web` the container does not declare: the
+    // description keeps it and allows the `undeclared-port` lint. With the
+    // port declared, the description publishes the declared port.
+    let imported = import(&[Input {
         file: "in.yaml",
         text: &yaml,
     }])
-    .unwrap_err();
-    let help = e.diagnostics()[0].help.clone().unwrap_or_default();
-    assert!(
-        help.contains("StatefulSet/web: its headless Service would change (spec.ports dropped)"),
-        "{help}"
-    );
+    .unwrap_or_else(|e| panic!("{}", e.draw(false)));
+    let toml = String::from_utf8(imported.files[0].bytes.clone()).unwrap();
+    assert!(toml.contains("allow = [\"undeclared-port\"]"), "{toml}");
+    let (out, _) = import_and_render(&yaml);
+    assert!(out.contains("targetPort: web"), "{out}");
     let declared = "          name: web\n          ports:\n          - containerPort: 80\n            name: web\n            protocol: TCP\n          resources: {}\n";
     let yaml = yaml.replace("          name: web\n          resources: {}\n", declared);
     let (out, differences) = import_and_render(&yaml);
