@@ -108,19 +108,30 @@ fn service_account(objects: &[Object], sts: &Object, doc: &mut Doc) -> Option<Ve
     );
     let mut used = vec![i];
     let mut rules = Vec::new();
+    let mut role_name = None;
     for cluster in [false, true] {
         if let Some((role, binding)) = bound_role(objects, sts, &name, cluster) {
-            rules.extend(
-                items(&objects[role].value["rules"])
-                    .iter()
-                    .filter_map(|r| rule(r, cluster)),
-            );
+            let taken: Vec<Val> = (items(&objects[role].value["rules"]).iter())
+                .filter_map(|r| rule(r, cluster))
+                .collect();
+            if !cluster && !taken.is_empty() {
+                role_name = kept_role_name(&objects[role], &objects[binding], &sts.name);
+            }
+            rules.extend(taken);
             used.extend([role, binding]);
         }
     }
     push(&mut t, "rules", Some(Val::Arr(rules)));
+    push(&mut t, "role_name", role_name.map(Val::Str));
     set(&mut doc.top, "service_account", Val::Table(t));
     Some(used)
+}
+
+/// `service_account.role_name`: the name of a Role and its RoleBinding
+/// when they share one other than the app's (`app`), kubetoml's default. A
+/// pair named apart is renamed after the app (and listed as a difference).
+fn kept_role_name(role: &Object, binding: &Object, app: &str) -> Option<String> {
+    (role.name == binding.name && role.name != app).then(|| role.name.clone())
 }
 
 /// The Role (or, with `cluster`, the ClusterRole) bound to the account

@@ -117,9 +117,7 @@ pub fn import(inputs: &[Input]) -> Result<Imported, Error> {
                     Some(reason) => reason,
                     None => {
                         let left_out = !inexact.is_empty();
-                        for (i, why) in inexact {
-                            moved.push((i, format!("its description would change it ({why})")));
-                        }
+                        moved.extend(inexact);
                         differences_of[n] = settled.differences;
                         for (e, u) in expressed.iter_mut().zip(used) {
                             *e |= u;
@@ -291,13 +289,28 @@ fn inexact_companions(
             == Some(o.name.as_str());
         if !headless {
             leave_out(&mut settled.doc, o);
-            used[i] = false;
-            let label = format!("{}: ", o.label());
-            settled.differences.retain(|d| !d.starts_with(&label));
+            take_back(i, objects, settled, used);
         }
-        out.push((i, why));
+        out.push((i, format!("its description would change it ({why})")));
+        if o.kind == "ServiceAccount" {
+            // Its rules went with it (kubetoml grants rules only to an account it makes).
+            for &r in app.objects.iter().filter(|&&r| RBAC_KINDS.contains(&objects[r].kind.as_str())) {
+                take_back(r, objects, settled, used);
+                out.push((r, format!("the rules of ServiceAccount/{}, carried with it", o.name)));
+            }
+        }
     }
     out
+}
+
+/// The kinds `service_account.rules` makes.
+const RBAC_KINDS: &[&str] = &["Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"];
+
+/// Object `i` no longer made by the description: not used, its differences unlisted.
+fn take_back(i: usize, objects: &[Object], settled: &mut Settled, used: &mut [bool]) {
+    used[i] = false;
+    let label = format!("{}: ", objects[i].label());
+    settled.differences.retain(|d| !d.starts_with(&label));
 }
 
 /// `doc` without the section that makes companion `o` (it is carried instead).

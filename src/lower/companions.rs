@@ -105,7 +105,7 @@ impl Lowerer<'_> {
         let object = create.then(|| ServiceAccount {
             metadata: app.metadata(&name, StringMap::new(), annotations),
         });
-        let rbac = self.rbac(&table.rules, create, &name, app);
+        let rbac = self.rbac(&table.rules, table.role_name.as_ref(), create, &name, app);
         PodIdentity {
             name: Some(name),
             automount,

@@ -1271,6 +1271,12 @@ pub struct ServiceAccountTable {
     #[serde(default)]
     #[schemars(with = "Vec<RuleSpec>")]
     pub rules: Vec<Spanned<RuleSpec>>,
+    /// The name of the Role and RoleBinding the namespaced `rules` make
+    /// (default: the app's name): to keep the names of a pair that already
+    /// runs (a chart's `mq-rabbitmq-endpoint-reader`). Needs a rule without
+    /// `cluster = true`.
+    #[schemars(with = "Option<String>")]
+    pub role_name: Option<Spanned<String>>,
 }
 
 /// One RBAC rule of `service_account.rules`.

@@ -801,13 +801,17 @@ spec:
         r#"rules = [{ resources = ["endpoints"], verbs = ["get", "list"] }, { resources = ["statefulsets"], verbs = ["get"], api_groups = ["apps", ""] }]"#,
         "[[sidecars]]\nname = \"proxy\"\nnative = true\n",
         r#"mount = [{ path = "/tmp", sub_path = "tmp" }, { path = "/run/pg", sub_path = "run" }]"#,
+        // The pair keeps its name: a binding's roleRef cannot change in place.
+        r#"role_name = "reader""#,
     ] {
         assert!(toml.contains(expected), "{expected}\n{toml}");
     }
     let (_, differences) = import_and_render(yaml);
+    assert!(
+        !differences.iter().any(|d| d.contains("`reader` becomes")),
+        "{differences:#?}"
+    );
     for line in [
-        // kubetoml names the role after the app: the rename is listed, not the role dropped.
-        "in.yaml: RoleBinding/reader: roleRef.name: `reader` becomes `db`",
         // A native sidecar written after an init container comes out before it.
         "in.yaml: StatefulSet/db: spec.template.spec.initContainers: items come out in another order",
     ] {
@@ -1119,4 +1123,46 @@ fn a_secret_key_in_a_not_base64_error_is_shown_only_when_it_is_a_valid_key() {
         "{shown}"
     );
     assert!(!shown.contains("%%%"), "{shown}");
+}
+
+/// The RabbitMQ chart's Role and RoleBinding, `mq-rabbitmq-endpoint-reader`,
+/// are named apart from the app (`mq-rabbitmq`). Where the account is
+/// described exactly, `service_account.role_name` keeps their name and
+/// every field; where the account is carried whole (the chart's own
+/// render: `automountServiceAccountToken` on the account), its Role and
+/// RoleBinding are carried with it, exactly, rather than dropped.
+#[test]
+fn a_chart_role_pair_keeps_its_name_or_goes_with_its_carried_account() {
+    let chart = std::fs::read_to_string("tests/fixtures/charts/rabbitmq-cluster.yaml").unwrap();
+    let exact_account = chart.replace(
+        "automountServiceAccountToken: false\nsecrets:\n  - name: mq-rabbitmq\n",
+        "",
+    );
+    assert_ne!(exact_account, chart);
+    for (yaml, role_name) in [(&exact_account, true), (&chart, false)] {
+        let toml = imported_toml(yaml);
+        assert_eq!(
+            toml.contains("role_name = \"mq-rabbitmq-endpoint-reader\""),
+            role_name,
+            "{toml}"
+        );
+        let (rendered, differences) = import_and_render(yaml);
+        let measured = kubetoml::import::fidelity::measure(yaml, &rendered).unwrap();
+        let lost: Vec<&String> = (measured.lost.iter())
+            .filter(|l| l.starts_with("Role"))
+            .collect();
+        assert!(lost.is_empty(), "{lost:#?}");
+        for kind in ["Role", "RoleBinding"] {
+            let line = format!("{kind}/mq-rabbitmq-endpoint-reader: metadata.name");
+            assert!(!differences.iter().any(|d| d.contains(&line)), "{differences:#?}");
+            let carried = format!(
+                "{kind}/mq-rabbitmq-endpoint-reader: carried exactly in `manifests/mq-rabbitmq.yaml` (extra_manifests): the rules of ServiceAccount/mq-rabbitmq, carried with it"
+            );
+            assert_eq!(
+                differences.iter().any(|d| d.ends_with(&carried)),
+                !role_name,
+                "{differences:#?}"
+            );
+        }
+    }
 }

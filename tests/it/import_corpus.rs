@@ -40,7 +40,7 @@ const EXPECTED: &[(&str, f64)] = &[
     ("charts/opensearch-roles", 99.4),
     ("charts/postgresql-default", 97.9),
     ("charts/postgresql-replication", 98.4),
-    ("charts/rabbitmq-cluster", 90.7),
+    ("charts/rabbitmq-cluster", 98.9),
     ("charts/redis-default", 99.2),
     ("charts/redis-sentinel", 99.2),
     ("charts/valkey-replication", 99.2),
