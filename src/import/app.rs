@@ -264,23 +264,29 @@ fn service(objects: &[Object], sts: &Object, top: &Entries, doc: &mut Doc) -> Op
             "traffic_distribution",
             str_val(&svc["spec"]["trafficDistribution"]),
         );
-        for (key, field) in [("annotations", "annotations"), ("labels", "labels")] {
-            let own: Vec<(String, String)> = string_map(&svc["metadata"][field])
-                .into_iter()
-                .filter(|(k, v)| !inherited(top, key, k, v))
-                .collect();
-            let skip: &[&str] = if key == "labels" {
-                RESERVED_LABELS
-            } else {
-                SERVER_ANNOTATIONS
-            };
-            push(&mut entries, key, Some(str_table(own, skip)));
-        }
+        own_metadata(svc, top, &mut entries);
     }
     if !entries.is_empty() {
         doc.sections.push(("[service]".to_owned(), entries));
     }
     found
+}
+
+/// A Service's `annotations` and `labels` that the top-level ones (`top`)
+/// do not give it, as `[service]` and `[client_service]` write them.
+pub(super) fn own_metadata(svc: &Value, top: &Entries, entries: &mut Entries) {
+    for key in ["annotations", "labels"] {
+        let own: Vec<(String, String)> = string_map(&svc["metadata"][key])
+            .into_iter()
+            .filter(|(k, v)| !inherited(top, key, k, v))
+            .collect();
+        let skip: &[&str] = if key == "labels" {
+            RESERVED_LABELS
+        } else {
+            SERVER_ANNOTATIONS
+        };
+        push(entries, key, Some(str_table(own, skip)));
+    }
 }
 
 /// A headless Service's port as a `[service] ports` entry: `name = port`
@@ -291,7 +297,7 @@ fn service(objects: &[Object], sts: &Object, top: &Entries, doc: &mut Doc) -> Op
 /// name no container declares but close to one that does (a typo kubetoml
 /// refuses); one forwarding to a name close to none (a port of a feature
 /// turned off) is kept, for the `undeclared-port` lint to warn of.
-fn service_port(p: &Value, pod: &Value, declared: &[String]) -> Option<(String, Val)> {
+pub(super) fn service_port(p: &Value, pod: &Value, declared: &[String]) -> Option<(String, Val)> {
     let name = text(&p["name"])?;
     let port = int(&p["port"])?;
     let target = match &p["targetPort"] {
@@ -318,7 +324,7 @@ fn on_purpose(target: &str, declared: &[String]) -> bool {
 }
 
 /// Whether a `[service] ports` entry forwards to a port name no container declares.
-fn forwards_to_undeclared(entry: &Val, declared: &[String]) -> bool {
+pub(super) fn forwards_to_undeclared(entry: &Val, declared: &[String]) -> bool {
     let Val::Table(t) = entry else { return false };
     t.iter().any(|(k, v)| matches!(v, Val::Str(n) if k == "target_port" && !declared.contains(n)))
 }

@@ -1337,13 +1337,55 @@ pub struct ClientServiceSpec {
     #[serde(rename = "type")]
     #[schemars(with = "Option<String>")]
     pub type_: Option<Spanned<String>>,
-    /// Names of declared ports to publish (default: all of them).
-    #[schemars(with = "Option<Vec<String>>")]
-    pub ports: Option<Vec<Spanned<String>>>,
+    /// Ports to publish (default: every top-level port): names of declared
+    /// ports, each on its own number, or a table like `[service] ports`
+    /// (`name = port`, `name = { port, target_port }`) to keep the port
+    /// names and numbers of a Service that already runs.
+    pub ports: Option<ClientPortsSpec>,
+    /// `trafficDistribution`: which endpoints clients should prefer, as
+    /// `[service] traffic_distribution` (checked against the target release
+    /// alike). Default: none, every endpoint alike.
+    #[schemars(with = "Option<String>")]
+    pub traffic_distribution: Option<Spanned<String>>,
     /// Annotations on this Service only.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]
     pub annotations: Map<String>,
+    /// Labels on this Service only (over the app's, key by key).
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub labels: Map<String>,
+}
+
+/// `[client_service] ports`: a list of declared port names, or a table.
+#[derive(Debug)]
+pub enum ClientPortsSpec {
+    /// `["client"]`: declared ports, each published on its own number.
+    Names(Vec<Spanned<String>>),
+    /// `{ tcp-client = { port = 2181, target_port = "client" } }`: as `[service] ports`.
+    Table(Map<ServicePortSpec>),
+}
+
+// Not `#[serde(untagged)]`: that buffers the input and loses the spans inside.
+impl<'de> Deserialize<'de> for ClientPortsSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = ClientPortsSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of declared port names, or a table `{ tcp-client = { port = 2181, target_port = \"client\" } }`")
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<ClientPortsSpec, A::Error> {
+                Deserialize::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                    .map(ClientPortsSpec::Names)
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<ClientPortsSpec, A::Error> {
+                Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(ClientPortsSpec::Table)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// `disruption_budget`: `false` for none, `true` for the default, or a table.

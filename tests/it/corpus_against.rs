@@ -233,6 +233,39 @@ fn cassandra_keeps_its_undeclared_tls_port_and_allows_it() {
     );
 }
 
+/// Client Services whose port names or numbers differ from the
+/// containers' are described with `[client_service] ports` as a table (and
+/// their own labels), no longer carried whole in `extra_manifests`.
+#[test]
+fn client_services_with_their_own_port_names_are_described() {
+    for (chart, expected) in [
+        (
+            "zookeeper-ensemble",
+            "ports = { tcp-client = { port = 2181, target_port = \"client\" }, tcp-follower = { port = 2888, target_port = \"follower\" }, tcp-election = { port = 3888, target_port = \"election\" } }",
+        ),
+        ("consul-cluster", "name = \"sd-consul-ui\"\nports = { http = 80 }\n"),
+        (
+            "kafka-controller-broker",
+            "ports = { tcp-client = { port = 9092, target_port = \"client\" } }\nlabels = { \"app.kubernetes.io/component\" = \"kafka\" }\n",
+        ),
+        (
+            "rabbitmq-cluster",
+            "http-stats = { port = 15672, target_port = \"stats\" } }",
+        ),
+    ] {
+        let (_out_dir, _, files) = import_chart(chart);
+        let all: String = files
+            .iter()
+            .map(|f| std::fs::read_to_string(f).unwrap())
+            .collect();
+        let section = all
+            .split("[client_service]\n")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{chart}: no [client_service]\n{all}"));
+        assert!(section.contains(expected), "{chart}: {expected}\n{section}");
+    }
+}
+
 /// Imports the chart render `chart` into a new folder: the folder (kept
 /// while the first value lives), its `out` subfolder, and the descriptions
 /// written there, sorted.

@@ -6,7 +6,7 @@
 use std::ops::Range;
 
 use crate::diag::{did_you_mean, Diagnostic};
-use crate::read::spec::{ContainerSpec, PortTarget, ServicePortSpec, Spanned, Spec, SpreadSpec};
+use crate::read::spec::{ClientPortsSpec, ContainerSpec, PortTarget, ServicePortSpec, Spanned, Spec, SpreadSpec};
 
 /// A lint: its name (for `allow`) and what it catches.
 pub struct Lint {
@@ -265,17 +265,20 @@ fn zone_spread(spec: &Spec, out: &mut Vec<(&'static str, Diagnostic)>) {
     }
 }
 
-/// `[service] ports` entries forwarding to a port name that no container
-/// declares (the main container's `ports`, a sidecar's), and close to none.
+/// `[service] ports` and `[client_service] ports` entries forwarding to a
+/// port name that no container declares (the main container's `ports`, a
+/// sidecar's), and close to none.
 fn undeclared_ports(spec: &Spec, out: &mut Vec<(&'static str, Diagnostic)>) {
-    let Some(ports) = spec.service.as_ref().and_then(|s| s.get_ref().ports.as_ref()) else {
-        return;
+    let headless = spec.service.as_ref().and_then(|s| s.get_ref().ports.as_ref());
+    let client = match spec.client_service.as_ref().and_then(|s| s.get_ref().ports.as_ref()) {
+        Some(ClientPortsSpec::Table(map)) => Some(map),
+        _ => None,
     };
     let sidecars = spec.sidecars.iter().flat_map(|c| c.get_ref().ports.keys());
     let declared: Vec<&str> = (spec.ports.keys().chain(sidecars))
         .map(|k| k.get_ref().as_str())
         .collect();
-    for (name, entry) in ports {
+    for (name, entry) in headless.into_iter().chain(client).flatten() {
         let ServicePortSpec::Table(t) = entry.get_ref() else {
             continue;
         };
