@@ -86,7 +86,7 @@ const SECURITY_AT: [&str; 3] = [
 /// Whether security fields moved between the containers and the pod
 /// without any container's effective value (its own, else the pod's)
 /// changing: one field, or a whole `securityContext` holding only such fields.
-fn pod_wide(path: &str, shape: &str, pod: &Value, out_pod: &Value) -> bool {
+pub(super) fn pod_wide(path: &str, shape: &str, pod: &Value, out_pod: &Value) -> bool {
     let field = POD_WIDE.iter().find(|f| {
         SECURITY_AT
             .iter()

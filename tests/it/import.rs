@@ -581,7 +581,7 @@ fn a_pod_with_part_of_the_hardening_keeps_its_settings_and_gets_no_level() {
     assert!(!imported_toml(&without_token).contains("pod_security"));
     assert!(!again.contains("automountServiceAccountToken"), "{again}");
     assert!(
-        differences.contains(&"in.yaml: StatefulSet/cache: spec.template.spec.containers[cache].securityContext.runAsNonRoot: not expressible, dropped".to_owned()),
+        differences.contains(&"in.yaml: StatefulSet/cache: spec.template.spec.containers[cache].securityContext.runAsNonRoot: said by the pod's `securityContext` instead (every container runs with the same value)".to_owned()),
         "{differences:#?}"
     );
     assert!(
@@ -1165,4 +1165,31 @@ fn a_chart_role_pair_keeps_its_name_or_goes_with_its_carried_account() {
             );
         }
     }
+}
+
+/// A container's `runAsUser` that the description says once for the pod
+/// (every container runs as before) is listed on stderr as said by the
+/// pod's `securityContext`, not as dropped.
+#[test]
+fn security_fields_said_by_the_pod_are_listed_as_moved_not_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("kubetoml")
+        .unwrap()
+        .args(["import", "tests/fixtures/charts/cassandra-ring.yaml", "-o"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let container = "StatefulSet/wide-cassandra: spec.template.spec.containers[wide-cassandra].securityContext";
+    for field in ["runAsUser", "runAsGroup"] {
+        let line = format!("{container}.{field}: said by the pod's `securityContext` instead (every container runs with the same value)");
+        assert!(stderr.contains(&line), "{line}\n{stderr}");
+    }
+    let pod_line = "StatefulSet/wide-cassandra: spec.template.spec.securityContext.runAsUser: added `1001` (every container runs with the same value)";
+    assert!(stderr.contains(pod_line), "{stderr}");
+    assert!(
+        !stderr.lines().any(|l| l.contains("securityContext") && l.contains("dropped")),
+        "{stderr}"
+    );
 }
