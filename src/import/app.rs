@@ -252,7 +252,10 @@ fn service(objects: &[Object], sts: &Object, top: &Entries, doc: &mut Doc) -> Op
             .iter()
             .filter_map(|p| service_port(p, pod, &declared))
             .collect();
-        if ports.iter().any(|(_, p)| forwards_to_undeclared(p, &declared)) {
+        if ports
+            .iter()
+            .any(|(_, p)| forwards_to_undeclared(p, &declared))
+        {
             allow(&mut doc.top, "undeclared-port");
         }
         push(&mut entries, "ports", Some(Val::Table(ports)));
@@ -326,7 +329,8 @@ fn on_purpose(target: &str, declared: &[String]) -> bool {
 /// Whether a `[service] ports` entry forwards to a port name no container declares.
 pub(super) fn forwards_to_undeclared(entry: &Val, declared: &[String]) -> bool {
     let Val::Table(t) = entry else { return false };
-    t.iter().any(|(k, v)| matches!(v, Val::Str(n) if k == "target_port" && !declared.contains(n)))
+    t.iter()
+        .any(|(k, v)| matches!(v, Val::Str(n) if k == "target_port" && !declared.contains(n)))
 }
 
 /// Adds `lint` to the top-level `allow` (once).

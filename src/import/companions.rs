@@ -237,7 +237,10 @@ fn client_service(svc: &Object, sts: &Object, doc: &mut Doc) -> bool {
         // Every top-level port is the default.
         (listed != declared).then(|| Val::Arr(listed.into_iter().map(Val::Str).collect()))
     } else if !table.is_empty() {
-        if table.iter().any(|(_, p)| super::app::forwards_to_undeclared(p, &all_ports)) {
+        if table
+            .iter()
+            .any(|(_, p)| super::app::forwards_to_undeclared(p, &all_ports))
+        {
             super::app::allow(&mut doc.top, "undeclared-port");
         }
         Some(Val::Table(table))

@@ -326,8 +326,12 @@ impl Diff<'_> {
             super::exact::pod_wide(path, &shape, pod, out_pod).then_some(to_pod)
         });
         let message = match change {
-            Change::Dropped if moved == Some(true) => format!("said by the pod's `securityContext` instead {MOVED}"),
-            Change::Dropped if moved == Some(false) => format!("said by the containers' `securityContext` instead {MOVED}"),
+            Change::Dropped if moved == Some(true) => {
+                format!("said by the pod's `securityContext` instead {MOVED}")
+            }
+            Change::Dropped if moved == Some(false) => {
+                format!("said by the containers' `securityContext` instead {MOVED}")
+            }
             Change::Added(b) if moved.is_some() => format!("added `{b}` {MOVED}"),
             Change::Dropped if SERVER.contains(&shape.as_str()) => {
                 "set by the server, dropped".to_owned()

@@ -228,7 +228,9 @@ fn cassandra_keeps_its_undeclared_tls_port_and_allows_it() {
     assert_eq!(String::from_utf8_lossy(&render.stderr), "", "no warning");
     let yaml = String::from_utf8(render.stdout).unwrap();
     assert!(
-        yaml.contains("    - name: tls\n      port: 7001\n      targetPort: tls\n      protocol: TCP\n"),
+        yaml.contains(
+            "    - name: tls\n      port: 7001\n      targetPort: tls\n      protocol: TCP\n"
+        ),
         "{yaml}"
     );
 }

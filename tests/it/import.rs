@@ -1154,7 +1154,10 @@ fn a_chart_role_pair_keeps_its_name_or_goes_with_its_carried_account() {
         assert!(lost.is_empty(), "{lost:#?}");
         for kind in ["Role", "RoleBinding"] {
             let line = format!("{kind}/mq-rabbitmq-endpoint-reader: metadata.name");
-            assert!(!differences.iter().any(|d| d.contains(&line)), "{differences:#?}");
+            assert!(
+                !differences.iter().any(|d| d.contains(&line)),
+                "{differences:#?}"
+            );
             let carried = format!(
                 "{kind}/mq-rabbitmq-endpoint-reader: carried exactly in `manifests/mq-rabbitmq.yaml` (extra_manifests): the rules of ServiceAccount/mq-rabbitmq, carried with it"
             );
@@ -1181,7 +1184,8 @@ fn security_fields_said_by_the_pod_are_listed_as_moved_not_dropped() {
         .unwrap();
     assert!(out.status.success());
     let stderr = String::from_utf8(out.stderr).unwrap();
-    let container = "StatefulSet/wide-cassandra: spec.template.spec.containers[wide-cassandra].securityContext";
+    let container =
+        "StatefulSet/wide-cassandra: spec.template.spec.containers[wide-cassandra].securityContext";
     for field in ["runAsUser", "runAsGroup"] {
         let line = format!("{container}.{field}: said by the pod's `securityContext` instead (every container runs with the same value)");
         assert!(stderr.contains(&line), "{line}\n{stderr}");
@@ -1189,7 +1193,9 @@ fn security_fields_said_by_the_pod_are_listed_as_moved_not_dropped() {
     let pod_line = "StatefulSet/wide-cassandra: spec.template.spec.securityContext.runAsUser: added `1001` (every container runs with the same value)";
     assert!(stderr.contains(pod_line), "{stderr}");
     assert!(
-        !stderr.lines().any(|l| l.contains("securityContext") && l.contains("dropped")),
+        !stderr
+            .lines()
+            .any(|l| l.contains("securityContext") && l.contains("dropped")),
         "{stderr}"
     );
 }
