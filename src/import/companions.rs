@@ -231,7 +231,7 @@ fn client_service(svc: &Object, sts: &Object, doc: &mut Doc) -> bool {
     let listed: Vec<String> = svc_ports.iter().filter_map(as_listed).collect();
     let all_ports = super::pod::port_names(pod);
     let table: Entries = (svc_ports.iter())
-        .filter_map(|p| super::app::service_port(p, pod, &all_ports))
+        .filter_map(|p| super::services::service_port(p, pod, &all_ports))
         .collect();
     let ports = if listed.len() == svc_ports.len() {
         // Every top-level port is the default.
@@ -239,9 +239,9 @@ fn client_service(svc: &Object, sts: &Object, doc: &mut Doc) -> bool {
     } else if !table.is_empty() {
         if table
             .iter()
-            .any(|(_, p)| super::app::forwards_to_undeclared(p, &all_ports))
+            .any(|(_, p)| super::services::forwards_to_undeclared(p, &all_ports))
         {
-            super::app::allow(&mut doc.top, "undeclared-port");
+            super::services::allow(&mut doc.top, "undeclared-port");
         }
         Some(Val::Table(table))
     } else if !listed.is_empty() {
@@ -263,7 +263,7 @@ fn client_service(svc: &Object, sts: &Object, doc: &mut Doc) -> bool {
         "traffic_distribution",
         text(&svc.value["spec"]["trafficDistribution"]).map(Val::Str),
     );
-    super::app::own_metadata(&svc.value, &doc.top, &mut e);
+    super::services::own_metadata(&svc.value, &doc.top, &mut e);
     doc.sections.push(("[client_service]".to_owned(), e));
     true
 }

@@ -323,7 +323,7 @@ impl Diff<'_> {
         }
         let moved = self.pods.as_ref().and_then(|(pod, out_pod)| {
             let to_pod = !shape.starts_with("spec.template.spec.securityContext");
-            super::exact::pod_wide(path, &shape, pod, out_pod).then_some(to_pod)
+            super::pod_wide::moved(path, &shape, pod, out_pod).then_some(to_pod)
         });
         let message = match change {
             Change::Dropped if moved == Some(true) => {

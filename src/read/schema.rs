@@ -179,6 +179,10 @@ fn fixed_sets() -> Vec<(String, Vec<&'static str>)> {
             spellings::<TrafficDistribution>(),
         ),
         (
+            "/definitions/ClientServiceSpec/properties/traffic_distribution".to_owned(),
+            spellings::<TrafficDistribution>(),
+        ),
+        (
             "/definitions/UpdateStrategySpec/properties/type".to_owned(),
             spellings::<UpdateStrategyType>(),
         ),
