@@ -120,7 +120,7 @@ fn a_run_killed_at_any_step_is_undone_by_the_next() {
     if !faults_injected() {
         return;
     }
-    for step in ["staged", "moved-aside", "swapped"] {
+    for step in ["aside-recorded", "staged", "moved-aside", "swapped"] {
         let dir = project("replicas = 2\n");
         let out = dir.path().join("out");
         assert!(render_into(dir.path(), &out, None).status.success());
@@ -130,6 +130,11 @@ fn a_run_killed_at_any_step_is_undone_by_the_next() {
         let aside = entries(dir.path())
             .iter()
             .any(|n| n.contains("kubetoml-old"));
+        // The name the folder is to be moved aside as is in the journal before the
+        // files are staged; it names a folder only once the folder is moved.
+        let old = journal_lines(dir.path(), "old ");
+        assert_eq!(old.len(), 1, "{step}");
+        assert_eq!(dir.path().join(&old[0]).exists(), aside, "{step}");
         match step {
             // The only window with no folder at `out`: the next run puts it back.
             "moved-aside" => assert!(!out.exists() && aside, "{step}"),
@@ -145,6 +150,48 @@ fn a_run_killed_at_any_step_is_undone_by_the_next() {
         );
         assert!(statefulset(&out).contains("replicas: 4"), "{step}");
         assert_eq!(entries(dir.path()), ["app.toml", "out"], "{step}");
+    }
+}
+
+/// The lines starting with `word` of the one journal in `dir`, without the word.
+fn journal_lines(dir: &Path, word: &str) -> Vec<String> {
+    let journals: Vec<String> = (entries(dir).into_iter())
+        .filter(|n| n.contains("kubetoml-journal"))
+        .collect();
+    assert_eq!(journals.len(), 1, "{journals:?}");
+    (read(dir.join(&journals[0])).lines())
+        .filter_map(|l| l.strip_prefix(word))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The journal's sync, or a file, fails while the staging folder is being filled (the
+/// sync runs on a thread of its own meanwhile): the render fails, the output folder is
+/// as it was, and nothing of the run is left, not even its journal.
+#[test]
+fn a_failed_sync_or_write_while_staging_leaves_the_folder_as_it_was() {
+    if !faults_injected() {
+        return;
+    }
+    for fault in ["fail:sync", "fail:stage"] {
+        let dir = project("replicas = 2\n");
+        let out = dir.path().join("out");
+        assert!(render_into(dir.path(), &out, None).status.success());
+        let before: Vec<(String, String)> = (entries(&out).into_iter())
+            .map(|n| (read(out.join(&n)), n))
+            .collect();
+        std::fs::write(dir.path().join("app.toml"), format!("{APP}replicas = 3\n")).unwrap();
+        let failed = render_into(dir.path(), &out, Some(fault));
+        assert_eq!(failed.status.code(), Some(1), "{fault}");
+        let stderr = String::from_utf8_lossy(&failed.stderr);
+        assert!(stderr.contains("injected failure"), "{fault}: {stderr}");
+        let after: Vec<(String, String)> = (entries(&out).into_iter())
+            .map(|n| (read(out.join(&n)), n))
+            .collect();
+        assert_eq!(after, before, "{fault}");
+        assert_eq!(entries(dir.path()), ["app.toml", "out"], "{fault}");
+        assert!(render_into(dir.path(), &out, None).status.success());
+        assert!(statefulset(&out).contains("replicas: 3"), "{fault}");
     }
 }
 
