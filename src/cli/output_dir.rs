@@ -13,6 +13,10 @@
 //! creating hundreds of files right after deleting hundreds (the last run's folder) makes
 //! every create search past the recently deleted inodes, and it was 5 to 10 times slower
 //! than the render itself. A link keeps the inode, so nothing is deleted or created.
+//! A render that would change nothing (every file already holds its bytes and can be
+//! linked, the manifest is the one about to be written, nothing else is there) leaves
+//! the folder as it is: a build that renders unchanged descriptions again, the common
+//! case, pays for reading the folder only.
 //!
 //! Between the two renames there is no folder at `DIR` (std has no atomic exchange of
 //! two folders), so every folder a run creates or moves aside is first written into a
@@ -74,11 +78,17 @@ pub fn write_dir(dir: &Path, docs: &[Document]) -> Result<(), Error> {
             doc,
         })
         .collect();
+    let manifest = manifest(&files);
     let mut same = BTreeSet::new();
     let mode = match std::fs::symlink_metadata(&dir) {
         Ok(meta) if meta.is_dir() => {
-            same = check_ours(&dir, &files)
+            let found = check_ours(&dir, &files, &manifest)
                 .map_err(|m| fail(format!("refusing to replace `{shown}`: {m}")))?;
+            if found.up_to_date {
+                // Replacing the folder would give the same names, bytes and modes.
+                return Ok(());
+            }
+            same = found.same;
             Some(meta.permissions())
         }
         Ok(_) => {
@@ -96,7 +106,7 @@ pub fn write_dir(dir: &Path, docs: &[Document]) -> Result<(), Error> {
     let result = swap(
         &mut journal,
         &dir,
-        &files,
+        (&files, &manifest),
         mode,
         &same,
         (&mut staging, &mut old),
@@ -133,7 +143,7 @@ pub fn write_dir(dir: &Path, docs: &[Document]) -> Result<(), Error> {
 fn swap(
     journal: &mut Journal,
     dir: &Path,
-    files: &[OutFile],
+    files: (&[OutFile], &str),
     mode: Option<std::fs::Permissions>,
     same: &BTreeSet<String>,
     made: (&mut Option<PathBuf>, &mut Option<PathBuf>),
@@ -229,16 +239,25 @@ struct OutFile<'a> {
     doc: &'a Document,
 }
 
-/// `Ok` with the files in `dir` that already hold exactly the bytes about to be
-/// written under their name (they can be linked, not written), when everything in
-/// `dir` is kubetoml's to replace; `Err` names what is not. The files are read on two
-/// threads.
-fn check_ours(dir: &Path, files: &[OutFile]) -> Result<BTreeSet<String>, String> {
+/// What [`check_ours`] found in an output folder that is kubetoml's to replace.
+struct Found {
+    /// The files that already hold exactly the bytes about to be written under their
+    /// name, and can be linked into the new folder rather than written.
+    same: BTreeSet<String>,
+    /// Whether the folder holds exactly the files about to be written, all of them
+    /// fit to be linked, and the manifest `manifest`, and nothing else: replacing it
+    /// would change nothing.
+    up_to_date: bool,
+}
+
+/// `Ok` with what can be kept of `dir` when everything in it is kubetoml's to replace;
+/// `Err` names what is not. `manifest` is the manifest about to be written. The files
+/// are read on two threads.
+fn check_ours(dir: &Path, files: &[OutFile], manifest: &str) -> Result<Found, String> {
     let cannot_read = |e: std::io::Error| format!("cannot read it: {e}");
-    let manifest = dir.join(MANIFEST);
-    let recorded = match kubetoml::read_input(&manifest) {
-        Ok(text) => parse_manifest(&text),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
+    let (recorded, same_manifest) = match kubetoml::read_input(&dir.join(MANIFEST)) {
+        Ok(text) => (parse_manifest(&text), text == manifest),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (BTreeMap::new(), false),
         Err(e) => return Err(cannot_read(e)),
     };
     let next: BTreeMap<&str, &OutFile> = files.iter().map(|f| (f.name.as_str(), f)).collect();
@@ -248,6 +267,7 @@ fn check_ours(dir: &Path, files: &[OutFile]) -> Result<BTreeSet<String>, String>
     let verdicts = on_two_threads(&entries, |entry| verdict(entry, &recorded, &next));
     let mut foreign = BTreeSet::new();
     let mut same = BTreeSet::new();
+    let mut up_to_date = same_manifest;
     for verdict in verdicts {
         match verdict.map_err(cannot_read)? {
             Verdict::Foreign(why) => {
@@ -256,11 +276,13 @@ fn check_ours(dir: &Path, files: &[OutFile]) -> Result<BTreeSet<String>, String>
             Verdict::Same(name) => {
                 same.insert(name);
             }
-            Verdict::Replaced => {}
+            Verdict::Manifest { regular } => up_to_date &= regular,
+            Verdict::Replaced => up_to_date = false,
         }
     }
     if foreign.is_empty() {
-        return Ok(same);
+        let up_to_date = up_to_date && same.len() == files.len();
+        return Ok(Found { same, up_to_date });
     }
     let count = foreign.len();
     let mut listed: Vec<String> = foreign.into_iter().take(3).collect();
@@ -280,8 +302,10 @@ enum Verdict {
     /// kubetoml's, holding exactly what is about to be written under its name, and
     /// fit to be linked into the new folder: its name.
     Same(String),
-    /// kubetoml's (or the manifest), to be replaced.
+    /// kubetoml's, to be replaced.
     Replaced,
+    /// The manifest, and whether it is a regular file (not a link).
+    Manifest { regular: bool },
 }
 
 /// Whether the entry `entry` of the old folder is kubetoml's, given what the manifest
@@ -295,7 +319,8 @@ fn verdict(
 ) -> std::io::Result<Verdict> {
     let name = entry.file_name().to_string_lossy().into_owned();
     if name == MANIFEST {
-        return Ok(Verdict::Replaced);
+        let regular = entry.file_type().is_ok_and(|t| t.is_file());
+        return Ok(Verdict::Manifest { regular });
     }
     // As the messages show it: a file name may hold control characters.
     let shown: String = name.escape_debug().collect();
@@ -386,7 +411,7 @@ fn reusable(entry: &std::fs::DirEntry, secret: bool) -> bool {
 /// `old` instead (written when that fails).
 fn stage(
     staging: &Path,
-    files: &[OutFile],
+    (files, manifest): (&[OutFile], &str),
     mode: Option<std::fs::Permissions>,
     (old, same): (&Path, &BTreeSet<String>),
 ) -> std::io::Result<()> {
@@ -415,16 +440,6 @@ fn stage(
         written
     });
     placed.into_iter().collect::<std::io::Result<()>>()?;
-    let mut manifest = String::from(
-        "# Written by kubetoml: the files it wrote here, with their SHA-256.\n\
-         # kubetoml replaces this folder only while it holds nothing else and they are unchanged.\n",
-    );
-    for file in files {
-        manifest.push_str(&file.digest);
-        manifest.push_str("  ");
-        manifest.push_str(&file.name);
-        manifest.push('\n');
-    }
     write_file(&staging.join(MANIFEST), manifest.as_bytes(), false)?;
     if let Some(mode) = mode {
         std::fs::set_permissions(staging, mode)?;
@@ -467,6 +482,21 @@ fn on_two_threads<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> 
         .into_iter()
         .map(|r| r.expect("every item was taken by one thread"))
         .collect()
+}
+
+/// The manifest of `files`: each one's SHA-256 and name, in order.
+fn manifest(files: &[OutFile]) -> String {
+    let mut manifest = String::from(
+        "# Written by kubetoml: the files it wrote here, with their SHA-256.\n\
+         # kubetoml replaces this folder only while it holds nothing else and they are unchanged.\n",
+    );
+    for file in files {
+        manifest.push_str(&file.digest);
+        manifest.push_str("  ");
+        manifest.push_str(&file.name);
+        manifest.push('\n');
+    }
+    manifest
 }
 
 fn parse_manifest(text: &str) -> BTreeMap<String, String> {

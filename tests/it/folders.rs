@@ -206,6 +206,8 @@ fn a_failed_rename_puts_the_old_folder_back_at_once() {
     let out = dir.path().join("out");
     assert!(render_into(dir.path(), &out, None).status.success());
     let before = statefulset(&out);
+    // A change, so the folder is replaced (an unchanged one is left as it is).
+    std::fs::write(dir.path().join("app.toml"), format!("{APP}replicas = 3\n")).unwrap();
     let failed = render_into(dir.path(), &out, Some("fail:rename-staging"));
     assert_eq!(failed.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&failed.stderr);
@@ -228,7 +230,10 @@ fn a_backup_that_cannot_be_removed_never_breaks_the_next_render() {
     let dir = project("");
     let out = dir.path().join("out");
     assert!(render_into(dir.path(), &out, None).status.success());
-    for _ in 0..2 {
+    for replicas in [2, 3] {
+        // A change, so the folder is replaced (an unchanged one is left as it is).
+        let app = format!("{APP}replicas = {replicas}\n");
+        std::fs::write(dir.path().join("app.toml"), app).unwrap();
         let run = render_into(dir.path(), &out, Some("fail:remove-old"));
         assert!(
             run.status.success(),
@@ -251,6 +256,80 @@ fn a_backup_that_cannot_be_removed_never_breaks_the_next_render() {
     );
     assert!(render_into(dir.path(), &out, None).status.success());
     assert_eq!(entries(dir.path()), ["app.toml", "out"]);
+}
+
+/// A render whose files are all in the folder already, byte for byte, with the same
+/// manifest and nothing else, leaves the folder as it is (not replaced: the same
+/// inode, no journal); any difference replaces it as before, and the folder is then
+/// what a render into a new folder writes.
+#[cfg(unix)]
+#[test]
+fn an_up_to_date_folder_is_left_as_it_is() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = project("[secrets.auth]\nfrom_env = { PASSWORD = \"PW\" }\n");
+    let render = |out: &Path| {
+        let run = kubetoml()
+            .env("PW", "hunter2")
+            .arg("render")
+            .arg(dir.path().join("app.toml"))
+            .arg("-o")
+            .arg(out)
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    };
+    let out = dir.path().join("out");
+    let inode = |p: &Path| std::fs::symlink_metadata(p).unwrap().ino();
+    // Every entry's name, bytes and mode.
+    let content = |p: &Path| -> Vec<(String, String, u32)> {
+        (entries(p).into_iter())
+            .map(|n| {
+                let mode = std::fs::symlink_metadata(p.join(&n)).unwrap().mode() & 0o777;
+                (read(p.join(&n)), n, mode)
+            })
+            .collect()
+    };
+    let fresh = dir.path().join("fresh");
+    render(&fresh);
+    render(&out);
+    let first = inode(&out);
+    render(&out);
+    assert_eq!(inode(&out), first, "an unchanged folder is not replaced");
+    assert_eq!(content(&out), content(&fresh));
+    let secret = entries(&out)
+        .into_iter()
+        .find(|n| n.contains("-secret-"))
+        .unwrap();
+    let manifest = out.join(".kubetoml-manifest");
+    let changes: [(&str, &dyn Fn()); 3] = [
+        ("a file missing", &|| {
+            std::fs::remove_file(out.join(&secret)).unwrap();
+        }),
+        ("the manifest edited", &|| {
+            let text = read(manifest.clone());
+            std::fs::write(&manifest, format!("# mine\n{text}")).unwrap();
+        }),
+        ("a Secret readable by others", &|| {
+            let readable = std::fs::Permissions::from_mode(0o644);
+            std::fs::set_permissions(out.join(&secret), readable).unwrap();
+        }),
+    ];
+    for (what, change) in changes {
+        let before = inode(&out);
+        change();
+        render(&out);
+        assert_ne!(inode(&out), before, "{what}: replaced");
+        assert_eq!(content(&out), content(&fresh), "{what}");
+        assert_eq!(
+            entries(dir.path()),
+            ["app.toml", "fresh", "out"],
+            "{what}: nothing left beside"
+        );
+    }
 }
 
 /// A file where the output folder's parent should be: a clear error, nothing made.
