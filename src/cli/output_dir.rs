@@ -164,11 +164,14 @@ fn swap(
     fault::crash("aside-recorded");
     let journal = &*journal;
     let (staged, synced) = std::thread::scope(|scope| {
-        let sync = aside.as_ref().map(|_| scope.spawn(|| journal.sync()));
+        let sync = (aside.as_ref())
+            .map(|_| std::thread::Builder::new().spawn_scoped(scope, || journal.sync()));
         let staged = stage(&staging, files, mode.clone(), (dir, same));
-        let synced = sync.map(|thread| match thread.join() {
-            Ok(synced) => synced,
-            Err(panic) => std::panic::resume_unwind(panic),
+        let synced = sync.map(|thread| match thread.map(|t| t.join()) {
+            Ok(Ok(synced)) => synced,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            // No thread to be had: synced here, after staging.
+            Err(_) => journal.sync(),
         });
         (staged, synced)
     });
@@ -467,11 +470,14 @@ fn on_two_threads<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> 
         }
     };
     let (mine, theirs) = std::thread::scope(|scope| {
-        let other = scope.spawn(work);
+        let work = &work;
+        // No thread to be had: this one takes every item.
+        let other = std::thread::Builder::new().spawn_scoped(scope, work).ok();
         let mine = work();
-        match other.join() {
-            Ok(theirs) => (mine, theirs),
-            Err(panic) => std::panic::resume_unwind(panic),
+        match other.map(|other| other.join()) {
+            None => (mine, Vec::new()),
+            Some(Ok(theirs)) => (mine, theirs),
+            Some(Err(panic)) => std::panic::resume_unwind(panic),
         }
     });
     let mut slots: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
