@@ -538,3 +538,30 @@ fn write_file(path: &Path, bytes: &[u8], secret: bool) -> std::io::Result<()> {
     // as for any build output.
     options.open(path)?.write_all(bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_threads_give_the_results_in_order() {
+        let items: Vec<u64> = (0..1000).collect();
+        // Uneven work, so the threads finish out of order.
+        let out = on_two_threads(&items, |&n| {
+            std::hint::black_box((0..(n % 7) * 1000).fold(n, |a, b| a.wrapping_mul(31) ^ b));
+            n * n
+        });
+        assert_eq!(out, items.iter().map(|n| n * n).collect::<Vec<_>>());
+        assert!(on_two_threads(&[] as &[u8], |&b| b).is_empty());
+        assert_eq!(on_two_threads(&[3u8], |&b| b + 1), [4]);
+    }
+
+    #[test]
+    fn hex_is_lowercase_two_digits_a_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+        assert_eq!(
+            hex(&Sha256::digest(b"")),
+            format!("{:x}", Sha256::digest(b""))
+        );
+    }
+}

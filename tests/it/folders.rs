@@ -266,7 +266,16 @@ fn a_backup_that_cannot_be_removed_never_breaks_the_next_render() {
 #[test]
 fn an_up_to_date_folder_is_left_as_it_is() {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    let dir = project("[secrets.auth]\nfrom_env = { PASSWORD = \"PW\" }\n");
+    let dir = project(
+        "extra_manifests = [\"extra.yaml\"]\n[secrets.auth]\nfrom_env = { PASSWORD = \"PW\" }\n",
+    );
+    // Enough files for the folder to be read and staged on two threads.
+    let extra: Vec<String> = (0..40)
+        .map(|i| {
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\ndata:\n  k: v{i}\n")
+        })
+        .collect();
+    std::fs::write(dir.path().join("extra.yaml"), extra.join("---\n")).unwrap();
     let render = |out: &Path| {
         let run = kubetoml()
             .env("PW", "hunter2")
@@ -326,7 +335,7 @@ fn an_up_to_date_folder_is_left_as_it_is() {
         assert_eq!(content(&out), content(&fresh), "{what}");
         assert_eq!(
             entries(dir.path()),
-            ["app.toml", "fresh", "out"],
+            ["app.toml", "extra.yaml", "fresh", "out"],
             "{what}: nothing left beside"
         );
     }
