@@ -278,14 +278,21 @@ pub fn against_notes(previous: &str, previous_name: &str, documents: &[Document]
 
 /// Joins documents into one multi-document YAML stream.
 pub fn join_documents(docs: &[Document]) -> String {
-    let mut out = String::with_capacity(docs.iter().map(|d| d.yaml.len() + 4).sum());
+    let mut out = Vec::with_capacity(docs.iter().map(|d| d.yaml.len() + 4).sum());
+    write_documents(docs, &mut out).expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("documents are text")
+}
+
+/// [`join_documents`], written to `out` as it goes: thousands of objects need
+/// no copy of all of them in memory. `out` should be buffered.
+pub fn write_documents(docs: &[Document], mut out: impl std::io::Write) -> std::io::Result<()> {
     for (i, d) in docs.iter().enumerate() {
         if i > 0 {
-            out.push_str("---\n");
+            out.write_all(b"---\n")?;
         }
-        out.push_str(&d.yaml);
+        out.write_all(d.yaml.as_bytes())?;
     }
-    out
+    out.flush()
 }
 
 /// One description, lowered: resolved, read and checked, before any template

@@ -432,7 +432,7 @@ fn render(args: RenderArgs, color: bool, quiet: bool) -> Result<(), Vec<Error>> 
         }
     }
     match &args.output_dir {
-        None => print(&kubetoml::join_documents(&documents)),
+        None => print_with(|out| kubetoml::write_documents(&documents, out)),
         Some(dir) if args.check => {
             let files: Vec<(String, &[u8])> = (documents.iter().enumerate())
                 .map(|(i, d)| {
@@ -496,7 +496,14 @@ const CLOSED_PIPE: u8 = 141;
 /// or a text already escaped ([`terminal`]). A closed pipe ends the program quietly
 /// with [`CLOSED_PIPE`].
 fn print(text: &str) -> Result<(), Vec<Error>> {
-    terminal::stdout(text.as_bytes()).map_err(|e| {
+    print_with(|out| out.write_all(text.as_bytes()))
+}
+
+/// [`print`] of what `write` writes, as it goes.
+fn print_with(
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), Vec<Error>> {
+    terminal::stdout_with(write).map_err(|e| {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(CLOSED_PIPE.into());
         }

@@ -91,12 +91,15 @@ pub fn eprintln(line: &str) {
     eprint(&format!("{line}\n"), false);
 }
 
-/// Writes `bytes` to stdout as they are: a manifest, a schema, a completion script or
-/// a text already made safe with [`escape`] or [`json_safe`].
-pub fn stdout(bytes: &[u8]) -> std::io::Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(bytes)?;
-    stdout.flush()
+/// Writes what `write` writes to stdout as it is: a manifest, a schema, a completion
+/// script or a text already made safe with [`escape`] or [`json_safe`]. Through a
+/// buffer: a long manifest goes out in large writes without being joined first.
+pub fn stdout_with(
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    write(&mut out)?;
+    out.flush()
 }
 
 /// Prints clap's error or help and exits as clap would, its text escaped: a usage error

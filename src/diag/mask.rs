@@ -63,8 +63,68 @@ fn is_secrets_key(key: &str, known: &[&str]) -> bool {
     names_secrets(key) || (!known.is_empty() && !known.contains(&key))
 }
 
+/// Top-level fields of a description that neither name a secret nor
+/// misspell `secrets`, sorted: nearly every top-level key is one of them, and
+/// [`names_secrets`] then answers without computing a distance (a test checks
+/// that the slow answer for each is `false`, and that no such field is missing).
+const PLAIN_TOP_LEVEL: &[&str] = &[
+    "affinity",
+    "allow",
+    "annotations",
+    "args",
+    "claims",
+    "client_service",
+    "command",
+    "configmaps",
+    "create_namespace",
+    "cronjobs",
+    "disruption_budget",
+    "dns",
+    "enable_service_links",
+    "env",
+    "environments",
+    "extra_manifests",
+    "hash_suffix",
+    "host_aliases",
+    "image",
+    "image_pull_policy",
+    "init_containers",
+    "jobs",
+    "kube_version",
+    "labels",
+    "lifecycle",
+    "name",
+    "namespace",
+    "network_policy",
+    "node_selector",
+    "pod_annotations",
+    "pod_security",
+    "pod_security_context",
+    "ports",
+    "priority_class_name",
+    "probes",
+    "replicas",
+    "resources",
+    "roles",
+    "security_context",
+    "service",
+    "service_account",
+    "sidecars",
+    "spread",
+    "statefulset",
+    "termination_grace_period",
+    "tolerations",
+    "volumes",
+    "working_dir",
+];
+
 /// Whether a top-level key names or misspells `secrets`, or names a secret.
 fn names_secrets(key: &str) -> bool {
+    key == "secrets" || PLAIN_TOP_LEVEL.binary_search(&key).is_err() && names_secrets_measured(key)
+}
+
+/// [`names_secrets`], measured: the key's words and its distance to `secrets`.
+fn names_secrets_measured(key: &str) -> bool {
     let lower = key.to_ascii_lowercase();
     // Two edits change the length by at most two characters: the distance (which
     // builds a table per call) is computed only for keys of 5 to 9 characters.
@@ -222,13 +282,17 @@ fn registry_in_doubt(path: &[&str], value: &DeValue<'_>) -> bool {
 /// secret commented out, or a secret line a deleted line break turned into
 /// the tail of a comment, would otherwise be quoted with the line.
 pub fn comment_spans(source: &str) -> Vec<Range<usize>> {
-    use toml_parser::lexer::TokenKind;
     toml_parser::Source::new(source)
         .lex()
-        .filter(|token| token.kind() == TokenKind::Comment)
-        .map(|token| token.span().start() + 1..token.span().end())
-        .filter(|span| !span.is_empty())
+        .filter_map(|token| comment_text(&token))
         .collect()
+}
+
+/// The text of `token` after its `#`, when it is a comment with any (for
+/// [`comment_spans`], and for a caller that lexes the text anyway).
+pub fn comment_text(token: &toml_parser::lexer::Token) -> Option<Range<usize>> {
+    let span = token.span().start() + 1..token.span().end();
+    (token.kind() == toml_parser::lexer::TokenKind::Comment && !span.is_empty()).then_some(span)
 }
 
 /// Whether a plain field's string looks like what such fields hold (a
@@ -484,6 +548,33 @@ mod tests {
             bytes[span].fill(b'*');
         }
         String::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn the_plain_top_level_fields_are_exactly_those_the_measure_finds_plain() {
+        assert!(PLAIN_TOP_LEVEL.windows(2).all(|w| w[0] < w[1]), "sorted, once each");
+        for field in PLAIN_TOP_LEVEL {
+            assert!(!names_secrets_measured(field), "`{field}` names a secret");
+        }
+        let mut fields = crate::read::spec::SPEC_FIELDS.to_vec();
+        fields.push(ENVIRONMENTS);
+        for field in fields {
+            let plain = !names_secrets_measured(field);
+            assert_eq!(
+                plain,
+                PLAIN_TOP_LEVEL.contains(&field),
+                "`{field}`: plain {plain}, listed {}",
+                PLAIN_TOP_LEVEL.contains(&field)
+            );
+        }
+        assert!(names_secrets_measured("secrets"), "the answer given first for `secrets`");
+        // Keys that are not fields still get the measure.
+        for key in ["secrets", "secret", "Secrets", "secrest", "sercets", "tokens", "db_password"] {
+            assert!(names_secrets(key), "{key}");
+        }
+        for key in ["volume", "labelz", "imagee"] {
+            assert!(!names_secrets(key), "{key}");
+        }
     }
 
     #[test]

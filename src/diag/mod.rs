@@ -38,7 +38,7 @@ pub use draw::one_line_each;
 // For the docs and kubetoml's own tests.
 #[cfg_attr(not(feature = "unstable-internals"), allow(unused_imports))]
 pub use draw::MAX_DRAWN;
-pub use mask::{looks_secret, path_is_plain, value_spans};
+pub use mask::{comment_text, looks_secret, path_is_plain, value_spans};
 #[cfg_attr(not(feature = "unstable-internals"), allow(unused_imports))]
 pub use source::Location;
 pub use source::Source;

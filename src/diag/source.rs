@@ -47,12 +47,32 @@ impl Source {
     /// top-level fields a description may have: anything under another
     /// one is in doubt, and masked (none given: no such check).
     pub fn masked(raw: &str, doc: &DeTable<'_>, clean: bool, known: &[&str]) -> Source {
+        let comments = super::mask::comment_spans(raw);
+        Source::masked_commented(raw, doc, clean, known, comments)
+    }
+
+    /// The spans [`Source::masked`] hides as comments in `raw` (for tests of
+    /// callers that find them while lexing).
+    #[cfg(test)]
+    pub fn comment_spans_of(raw: &str) -> Vec<Range<usize>> {
+        super::mask::comment_spans(raw)
+    }
+
+    /// [`Source::masked`], given the spans of `raw`'s comments (what
+    /// [`super::mask::comment_spans`] finds), from a caller that lexed it.
+    pub fn masked_commented(
+        raw: &str,
+        doc: &DeTable<'_>,
+        clean: bool,
+        known: &[&str],
+        comments: Vec<Range<usize>>,
+    ) -> Source {
         let spans = super::mask::secret_spans(raw, doc, clean, known);
         // Comments are hidden in drawn lines but, being prose, are not pieces
         // to scrub from messages.
         let pieces = Pieces::of(raw, &spans);
         let mut hidden = spans;
-        hidden.extend(super::mask::comment_spans(raw));
+        hidden.extend(comments);
         Source::with_spans_masked(raw, &hidden, pieces)
     }
 

@@ -6,6 +6,10 @@ use unicode_width::UnicodeWidthChar;
 /// for control characters (C0, DEL, C1) and bidirectional overrides, which
 /// could move the cursor, ring the bell or reorder what a reader sees.
 pub fn escape_char(c: char) -> Option<String> {
+    if matches!(c, ' '..='~') {
+        // Printable ASCII, nearly everything a diagnostic says: nothing to check.
+        return None;
+    }
     let hostile = c.is_control() && c != '\t'
         || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}');
     hostile.then(|| c.escape_unicode().to_string())

@@ -158,16 +158,18 @@ struct Read<'a> {
 /// masked wherever it is shown.
 fn read<'a>(file: &str, source: &'a str, layers: &Layers<'a>) -> Result<Read<'a>, Error> {
     let known = known();
-    crate::read::tables::check(file, source)?;
-    for (name, text) in &layers.overlays {
-        crate::read::tables::check(name, text)?;
-    }
+    let comments = crate::read::tables::check(file, source)?;
+    let overlay_comments = (layers.overlays.iter())
+        .map(|(name, text)| crate::read::tables::check(name, text))
+        .collect::<Result<Vec<_>, _>>()?;
     let (doc, syntax) = DeTable::parse_recoverable(source);
-    let base_masked = Source::masked(source, doc.get_ref(), syntax.is_empty(), &known);
-    let overlays: Vec<_> = (layers.overlays.iter())
-        .map(|(name, text)| {
+    let base_masked =
+        Source::masked_commented(source, doc.get_ref(), syntax.is_empty(), &known, comments.0);
+    let overlays: Vec<_> = (layers.overlays.iter().zip(overlay_comments))
+        .map(|((name, text), comments)| {
             let (odoc, osyntax) = DeTable::parse_recoverable(text);
-            let masked = Source::masked(text, odoc.get_ref(), osyntax.is_empty(), &known);
+            let clean = osyntax.is_empty();
+            let masked = Source::masked_commented(text, odoc.get_ref(), clean, &known, comments.0);
             (name, *text, odoc, osyntax, masked)
         })
         .collect();

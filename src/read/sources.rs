@@ -51,13 +51,16 @@ pub fn read_limited(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     if meta.is_file() && meta.len() > limit {
         return Err(too_big(limit));
     }
-    read_counted(file, limit)
+    read_counted(file, limit, meta.len())
 }
 
 /// At most `limit` bytes of `reader`, counted while reading: the one way kubetoml
-/// reads a file. More is an error of kind `InvalidData`.
-fn read_counted(reader: impl Read, limit: u64) -> io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
+/// reads a file. More is an error of kind `InvalidData`. `size` is what the
+/// reader is expected to hold (a file's length; 0 when unknown): room for it is
+/// made at once, so a file is read in one call, not in doubling pieces.
+fn read_counted(reader: impl Read, limit: u64, size: u64) -> io::Result<Vec<u8>> {
+    let room = usize::try_from(size.min(limit)).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(room);
     reader.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
         return Err(too_big(limit));
@@ -88,7 +91,7 @@ pub fn read_input_bytes(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     if path.as_os_str() != "-" {
         return read_limited(path, limit);
     }
-    read_counted(io::stdin().lock(), limit)
+    read_counted(io::stdin().lock(), limit, 0)
 }
 
 /// [`read_limited`] as text: invalid UTF-8 is an error as `fs::read_to_string` words it.
@@ -336,6 +339,10 @@ impl FsSources {
             }
         };
         let joined = root.join(path);
+        if let Some((canonical, found)) = below_without_links(&root, path) {
+            self.log().add_file(canonical.clone());
+            return Ok((canonical, found));
+        }
         let canonical = fs::canonicalize(&joined).map_err(|e| {
             if e.kind() != io::ErrorKind::NotFound {
                 return SourceError::new(format!("cannot read `{path}`: {e}"));
@@ -374,6 +381,37 @@ impl FsSources {
         self.log().add_file(canonical.clone());
         Ok((canonical, meta))
     }
+}
+
+/// The canonical path of `root/path` and its metadata, when it is `root`
+/// and `path`'s components joined: `root` is canonical, `path` is relative
+/// and names only plain components (no `.`, `..`, root or prefix; a trailing
+/// `/` is dropped, as `realpath` drops it), and none of them is a symbolic
+/// link (each checked with `lstat`). Then nothing can lead outside `root`, and the
+/// `realpath` of [`fs::canonicalize`] (a `readlink` for every component of
+/// the whole path, for each file of each description) is not needed.
+/// `None`: anything else, for `fs::canonicalize` to decide. Only on Linux,
+/// where `realpath` itself does no more than follow links (elsewhere it
+/// may also fold a name's case).
+fn below_without_links(root: &Path, path: &str) -> Option<(PathBuf, fs::Metadata)> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
+    let path = Path::new(path);
+    let mut at = root.to_path_buf();
+    let mut meta = None;
+    for component in path.components() {
+        let std::path::Component::Normal(name) = component else {
+            return None;
+        };
+        at.push(name);
+        let found = fs::symlink_metadata(&at).ok()?;
+        if found.file_type().is_symlink() {
+            return None;
+        }
+        meta = Some(found);
+    }
+    meta.map(|meta| (at, meta))
 }
 
 /// Shows the root, the restriction and the names of a fixed environment, not
@@ -435,10 +473,11 @@ fn read_regular(
     let read_err = |e: io::Error| SourceError::new(format!("cannot read `{shown}`: {e}"));
     let file = fs::File::open(canonical).map_err(read_err)?;
     // Checked again on the open file: it is what we actually read.
-    check_regular(shown, &file.metadata().map_err(read_err)?)?;
+    let opened = file.metadata().map_err(read_err)?;
+    check_regular(shown, &opened)?;
     // Counted while reading, like every file kubetoml reads: a file that grew since
     // its size was checked stops at the limit too.
-    read_counted(file, MAX_FILE_BYTES).map_err(|e| match e.kind() {
+    read_counted(file, MAX_FILE_BYTES, opened.len()).map_err(|e| match e.kind() {
         io::ErrorKind::InvalidData => too_big(),
         _ => read_err(e),
     })
@@ -1101,6 +1140,46 @@ mod tests {
     }
 
     #[cfg(unix)]
+    #[cfg(unix)]
+    #[test]
+    fn a_path_without_links_resolves_as_canonicalize_does_and_others_go_to_it() {
+        let fx = Fixture::new();
+        fx.write("conf/deep/app.properties", b"a=1\n");
+        symlink(fx.root.join("conf"), fx.root.join("linked"));
+        for path in ["conf/deep/app.properties", "conf/deep/", "conf//deep"] {
+            let fast = below_without_links(&fx.root, path);
+            if cfg!(target_os = "linux") {
+                let (at, meta) = fast.expect("plain names, no links: the fast path");
+                let canonical = fs::canonicalize(fx.root.join(path)).unwrap();
+                assert_eq!(at, canonical, "{path}");
+                assert_eq!(meta.is_file(), canonical.is_file(), "{path}");
+            } else {
+                assert!(fast.is_none());
+            }
+        }
+        // A link anywhere on the way, `..`, `.`, an absolute path or a missing
+        // file: left to `fs::canonicalize` and its checks.
+        for path in [
+            "linked/deep/app.properties",
+            "conf/../conf/deep/app.properties",
+            "./conf/deep/app.properties",
+            "conf/deep/missing",
+            "conf/deep/app.properties/x",
+            "../outside/secret.txt",
+        ] {
+            assert!(below_without_links(&fx.root, path).is_none(), "{path}");
+        }
+        let absolute = fx.root.join("conf/deep/app.properties");
+        assert!(below_without_links(&fx.root, &absolute.display().to_string()).is_none());
+        // Both ways read the same file and record the same path.
+        let sources = fx.sources();
+        assert_eq!(sources.read_file("conf/deep/app.properties").unwrap(), b"a=1\n");
+        assert_eq!(sources.read_file("linked/deep/app.properties").unwrap(), b"a=1\n");
+        let recorded = format!("{:?}", sources.inputs());
+        assert!(recorded.contains(&fx.root.join("conf/deep/app.properties").display().to_string()));
+        assert!(!recorded.contains("linked"), "{recorded}");
+    }
+
     #[test]
     fn a_symlink_out_of_the_root_is_refused() {
         // kustomize: "security; file '.../inlink' is not in or below '...'".

@@ -19,13 +19,16 @@ pub const MAX_TABLES: usize = 50_000;
 /// may reuse a table another made, and a float's `.` counts too). More
 /// than [`MAX_TABLES`] is an error naming `file`, and the line and column
 /// where the count passed the budget; the text itself is not quoted, since
-/// it is not parsed yet and may hold a secret.
-pub fn check(file: &str, source: &str) -> Result<(), Error> {
+/// it is not parsed yet and may hold a secret. Gives the comments it passed,
+/// for masking: the text is lexed once for both.
+pub fn check(file: &str, source: &str) -> Result<Comments, Error> {
     use toml_parser::lexer::TokenKind;
     let mut count = 0usize;
     let mut line_start = true;
+    let mut comments = Vec::new();
     for token in toml_parser::Source::new(source).lex() {
         let kind = token.kind();
+        comments.extend(crate::diag::comment_text(&token));
         let makes_table = match kind {
             TokenKind::LeftSquareBracket => line_start,
             TokenKind::LeftCurlyBracket | TokenKind::Dot => true,
@@ -55,8 +58,14 @@ pub fn check(file: &str, source: &str) -> Result<(), Error> {
             ));
         }
     }
-    Ok(())
+    Ok(Comments(comments))
 }
+
+/// The text of every comment of a description that [`check`] passed, as
+/// `comment_spans` (in `diag::mask`) finds it: the lexing is done once.
+/// Spans only, no text.
+#[derive(Debug)]
+pub struct Comments(pub Vec<std::ops::Range<usize>>);
 
 #[cfg(test)]
 mod tests {
@@ -68,6 +77,15 @@ mod tests {
                     [[init_containers]]\nname = \"i\"\nresources = { cpu = \"1\" }\n\
                     [environments.prod]\nenv.A = \"2\"\n";
         assert!(check("app.toml", text).is_ok());
+    }
+
+    #[test]
+    fn the_comments_are_those_masking_finds() {
+        let text = "# top\nname = \"app\" # the name\n#\n[secrets.s]\n# pw = \"x\"\nliterals = { a = \"#no\" }\n";
+        let found = check("app.toml", text).unwrap().0;
+        assert_eq!(found, crate::diag::Source::comment_spans_of(text));
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert_eq!(&text[found[1].clone()], " the name");
     }
 
     #[test]

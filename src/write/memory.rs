@@ -73,11 +73,16 @@ impl TemplateMemoryLimit {
 /// The block sizes small requests are rounded up to: multiples of 16 up to 128, then
 /// two per power of two up to [`SMALL_MAX`]. Every one is a multiple of 16, so blocks
 /// carved one after another from a 16-aligned chunk are all 16-aligned.
-const CLASSES: [usize; 14] = [16, 32, 48, 64, 80, 96, 112, 128, 192, 256, 384, 512, 768, 1024];
+const CLASSES: [usize; 20] = [
+    16, 32, 48, 64, 80, 96, 112, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096,
+    6144, 8192,
+];
 
 /// The largest request served from this thread's blocks; larger ones, and any aligned
-/// to more than 16, go to the system allocator.
-const SMALL_MAX: usize = 1024;
+/// to more than 16, go to the system allocator. Up to 8 KiB: a rendered object's text
+/// and a description's tokens grow through these sizes, and glibc's paths for them were
+/// the next tenth of a thousand apps' allocator time.
+const SMALL_MAX: usize = 8192;
 
 /// What one chunk taken from the system allocator holds, carved into blocks.
 const CHUNK: usize = 64 * 1024;
@@ -314,7 +319,7 @@ mod tests {
     #[allow(unsafe_code)]
     fn blocks_hold_their_bytes_across_threads_and_reallocations() {
         let a = TemplateMemoryLimit;
-        let sizes = [1, 7, 16, 17, 100, 129, 500, 1024, 1025, 5000];
+        let sizes = [1, 7, 16, 17, 100, 129, 500, 1024, 1025, 5000, 8192, 8193, 20000];
         // Blocks taken on one thread, grown, and freed on others.
         let taken: Vec<(usize, usize)> = std::thread::scope(|s| {
             s.spawn(|| {

@@ -206,7 +206,7 @@ impl Templates {
         #[cfg(test)]
         tests::BUILTIN_COMPILED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Templates {
-            env: Arc::new(environment()),
+            env: Arc::new(builtin_environment()),
             origins: BUILTIN.iter().map(|(n, _)| Origin::builtin(n)).collect(),
         }
     }
@@ -556,8 +556,37 @@ fn template_error(origin: &str, e: &minijinja::Error) -> Error {
     )
 }
 
+/// The filters and tests the built-in templates use, beside kubetoml's own
+/// `block` and `indent`: a set of them only needs these, and registering
+/// minijinja's ~80 built-ins cost a twentieth of a small render.
+const BUILTIN_FILTERS: &[(&str, fn(&Value) -> Result<Value, minijinja::Error>)] =
+    &[("items", minijinja::filters::items)];
+const BUILTIN_TESTS: &[(&str, fn(&Value) -> bool)] = &[
+    ("none", minijinja::tests::is_none),
+    ("defined", minijinja::tests::is_defined),
+];
+
+/// The environment the built-in templates render in: only the filters and
+/// tests they use ([`BUILTIN_FILTERS`], [`BUILTIN_TESTS`]).
+fn builtin_environment() -> Environment<'static> {
+    let mut env = Environment::empty();
+    for (name, filter) in BUILTIN_FILTERS {
+        env.add_filter(*name, *filter);
+    }
+    for (name, test) in BUILTIN_TESTS {
+        env.add_test(*name, *test);
+    }
+    configure(env)
+}
+
+/// The environment a folder of the user's templates renders in: all of
+/// minijinja's built-in filters, tests and functions, as the user may use any.
 fn environment() -> Environment<'static> {
-    let mut env = Environment::new();
+    configure(Environment::new())
+}
+
+/// kubetoml's syntax, escaping and filters, on `env`.
+fn configure(mut env: Environment<'static>) -> Environment<'static> {
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     let syntax = SyntaxConfig::builder()
         .trim_blocks(true)
@@ -624,6 +653,10 @@ fn indent_filter(value: &Value, width: usize, first: Option<bool>) -> Value {
         yaml::scalar(&value.to_string()).into_owned()
     };
     let raw = raw.strip_suffix('\n').unwrap_or(&raw);
+    if width == 0 {
+        // Nothing to add to any line: the StatefulSet's and the Job's pod.
+        return Value::from_safe_string(raw.to_owned());
+    }
     let pad = " ".repeat(width);
     let mut out = String::with_capacity(raw.len() + 16 * width);
     for (i, line) in raw.split('\n').enumerate() {
@@ -642,6 +675,7 @@ fn indent_filter(value: &Value, width: usize, first: Option<bool>) -> Value {
 mod tests {
     use super::*;
     use crate::read::yamlread;
+    use std::collections::BTreeSet;
 
     /// How many times this process compiled the built-in templates.
     pub(super) static BUILTIN_COMPILED: std::sync::atomic::AtomicUsize =
@@ -670,6 +704,59 @@ mod tests {
     fn render_str(src: &str, ctx: Value) -> Result<String, minijinja::Error> {
         let env = environment();
         env.render_str(src, ctx)
+    }
+
+    /// The names following `marker` in the code (not the comments) of every
+    /// built-in template and part.
+    fn names_after(marker: &str) -> BTreeSet<String> {
+        let mut names = BTreeSet::new();
+        for (_, source) in BUILTIN.iter().chain(PARTS) {
+            let code: String = source
+                .split("{#")
+                .enumerate()
+                .map(|(i, piece)| match (i, piece.split_once("#}")) {
+                    (0, _) => piece,
+                    (_, Some((_, after))) => after,
+                    (_, None) => "",
+                })
+                .collect();
+            for (_, rest) in code.match_indices(marker).map(|(i, _)| code.split_at(i + marker.len())) {
+                let rest = rest.strip_prefix("not ").unwrap_or(rest);
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                names.insert(name);
+            }
+        }
+        names
+    }
+
+    #[test]
+    fn the_builtin_environment_has_every_filter_and_test_the_templates_use() {
+        let filters = names_after("|");
+        let tests = names_after(" is ");
+        assert!(filters.contains("items") && tests.contains("none"), "{filters:?} {tests:?}");
+        let env = builtin_environment();
+        for filter in &filters {
+            let used = format!("{{{{ [1]|{filter} }}}}");
+            let err = env.render_str(&used, ()).err();
+            assert!(
+                err.is_none_or(|e| e.kind() != minijinja::ErrorKind::UnknownFilter),
+                "`{filter}` is not in the built-in environment"
+            );
+        }
+        for test in &tests {
+            let used = format!("{{{{ 1 is {test} }}}}");
+            let err = env.render_str(&used, ()).err();
+            assert!(
+                err.is_none_or(|e| e.kind() != minijinja::ErrorKind::UnknownTest),
+                "`{test}` is not in the built-in environment"
+            );
+        }
+        // And it would notice one that is not.
+        let missing = env.render_str("{{ [1]|join }}", ()).unwrap_err();
+        assert_eq!(missing.kind(), minijinja::ErrorKind::UnknownFilter);
     }
 
     #[test]
@@ -735,6 +822,20 @@ mod tests {
         assert!(render_str("{{ v|safe }}", ctx.clone()).is_err());
         assert!(render_str("{{ m }}", ctx.clone()).is_err());
         assert!(render_str("{{ missing }}", ctx).is_err());
+    }
+
+    #[test]
+    fn indent_zero_drops_one_trailing_newline_only() {
+        for (text, want) in [("a:\n\n  b\n\n", "a:\n\n  b\n"), ("x", "x"), ("", "")] {
+            let safe = Value::from_safe_string(text.to_owned());
+            for first in [None, Some(true), Some(false)] {
+                let got = indent_filter(&safe, 0, first);
+                assert_eq!(got.as_str(), Some(want), "{text:?} {first:?}");
+                assert!(got.is_safe());
+            }
+        }
+        let unsafe_text = indent_filter(&Value::from("x: y"), 0, None);
+        assert_eq!(unsafe_text.as_str(), Some("\"x: y\""));
     }
 
     #[test]
