@@ -327,10 +327,22 @@ pub const PREFER_SAME: FieldFact = FieldFact {
     }),
 };
 
+/// `[client_service] traffic_distribution`: as [`TRAFFIC_DISTRIBUTION`].
+pub const CLIENT_TRAFFIC_DISTRIBUTION: FieldFact = FieldFact {
+    field: "client_service.traffic_distribution",
+    ..TRAFFIC_DISTRIBUTION
+};
+
+/// `[client_service] traffic_distribution = "PreferSameZone"` or `"PreferSameNode"`: as [`PREFER_SAME`].
+pub const CLIENT_PREFER_SAME: FieldFact = FieldFact {
+    field: "client_service.traffic_distribution = \"PreferSameZone\" / \"PreferSameNode\"",
+    ..PREFER_SAME
+};
+
 /// Every release-dependent field kubetoml emits, for the book's table
 /// and the tests.
 #[allow(dead_code)]
-pub const FIELDS: [FieldFact; 9] = [
+pub const FIELDS: [FieldFact; 11] = [
     NATIVE_SIDECAR,
     SLEEP_HOOK,
     MAX_UNAVAILABLE,
@@ -340,6 +352,8 @@ pub const FIELDS: [FieldFact; 9] = [
     GRPC_PROBE,
     TRAFFIC_DISTRIBUTION,
     PREFER_SAME,
+    CLIENT_TRAFFIC_DISTRIBUTION,
+    CLIENT_PREFER_SAME,
 ];
 
 /// What using `fact` means on `target`.

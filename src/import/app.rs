@@ -6,21 +6,14 @@ use crate::read::yamlread::Value;
 use base64::Engine;
 
 use super::pod;
-use super::shared::{bare, App, Object};
+use super::services::{allow, forwards_to_undeclared, own_metadata, service_port};
+use super::shared::{bare, App, Object, RESERVED_LABELS};
 use super::shared::{
-    inherited, int_val, push, str_table, str_val, strs_val, Ctx, DataFile, DataTable,
-    SERVER_ANNOTATIONS,
+    int_val, push, str_table, str_val, strs_val, Ctx, DataFile, DataTable, SERVER_ANNOTATIONS,
 };
 use super::toml_out::{Doc, Entries, Val};
 use super::value::{boolean, int, items, string_map, text};
 use crate::diag::Error;
-
-/// Labels kubetoml sets itself; a description may not.
-const RESERVED_LABELS: &[&str] = &[
-    "app.kubernetes.io/name",
-    "app.kubernetes.io/instance",
-    "app.kubernetes.io/managed-by",
-];
 
 /// One description per StatefulSet in `objects`, except that StatefulSets
 /// sharing objects (a ConfigMap, a Secret, a ServiceAccount the input makes)
@@ -247,10 +240,17 @@ fn service(objects: &[Object], sts: &Object, top: &Entries, doc: &mut Doc) -> Op
     if let Some(i) = found {
         let svc = &objects[i].value;
         let pod = &sts.value["spec"]["template"]["spec"];
+        let declared = pod::port_names(pod);
         let ports: Entries = items(&svc["spec"]["ports"])
             .iter()
-            .filter_map(|p| service_port(p, pod))
+            .filter_map(|p| service_port(p, pod, &declared))
             .collect();
+        if ports
+            .iter()
+            .any(|(_, p)| forwards_to_undeclared(p, &declared))
+        {
+            allow(&mut doc.top, "undeclared-port");
+        }
         push(&mut entries, "ports", Some(Val::Table(ports)));
         if let Some(true) = boolean(&svc["spec"]["publishNotReadyAddresses"]) {
             entries.push(("publish_not_ready_addresses".to_owned(), Val::Bool(true)));
@@ -260,50 +260,12 @@ fn service(objects: &[Object], sts: &Object, top: &Entries, doc: &mut Doc) -> Op
             "traffic_distribution",
             str_val(&svc["spec"]["trafficDistribution"]),
         );
-        for (key, field) in [("annotations", "annotations"), ("labels", "labels")] {
-            let own: Vec<(String, String)> = string_map(&svc["metadata"][field])
-                .into_iter()
-                .filter(|(k, v)| !inherited(top, key, k, v))
-                .collect();
-            let skip: &[&str] = if key == "labels" {
-                RESERVED_LABELS
-            } else {
-                SERVER_ANNOTATIONS
-            };
-            push(&mut entries, key, Some(str_table(own, skip)));
-        }
+        own_metadata(svc, top, &mut entries);
     }
     if !entries.is_empty() {
         doc.sections.push(("[service]".to_owned(), entries));
     }
     found
-}
-
-/// A headless Service's port as a `[service] ports` entry: `name = port`
-/// when it forwards to the container port of its own name (an absent
-/// `targetPort` is the port's own number: that port's, when it has it),
-/// else `name = { port, target_port }` (a container port's name or a
-/// number). A port without a name, or forwarding to a name no container
-/// declares, has no entry.
-fn service_port(p: &Value, pod: &Value) -> Option<(String, Val)> {
-    let name = text(&p["name"])?;
-    let port = int(&p["port"])?;
-    let declared = pod::port_names(pod);
-    let target = match &p["targetPort"] {
-        Value::Null if pod::port_number(pod, &name) == Some(port) => Val::Str(name.clone()),
-        Value::Null => Val::Int(port),
-        Value::Number(_) => Val::Int(int(&p["targetPort"])?),
-        other => Val::Str(text(other)?),
-    };
-    let entry = match target {
-        Val::Str(t) if t == name && declared.contains(&t) => Val::Int(port),
-        Val::Str(t) if !declared.contains(&t) => return None,
-        target => Val::Table(vec![
-            ("port".to_owned(), Val::Int(port)),
-            ("target_port".to_owned(), target),
-        ]),
-    };
-    Some((name, entry))
 }
 
 fn statefulset_section(spec: &Value, doc: &mut Doc) {

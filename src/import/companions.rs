@@ -108,19 +108,30 @@ fn service_account(objects: &[Object], sts: &Object, doc: &mut Doc) -> Option<Ve
     );
     let mut used = vec![i];
     let mut rules = Vec::new();
+    let mut role_name = None;
     for cluster in [false, true] {
         if let Some((role, binding)) = bound_role(objects, sts, &name, cluster) {
-            rules.extend(
-                items(&objects[role].value["rules"])
-                    .iter()
-                    .filter_map(|r| rule(r, cluster)),
-            );
+            let taken: Vec<Val> = (items(&objects[role].value["rules"]).iter())
+                .filter_map(|r| rule(r, cluster))
+                .collect();
+            if !cluster && !taken.is_empty() {
+                role_name = kept_role_name(&objects[role], &objects[binding], &sts.name);
+            }
+            rules.extend(taken);
             used.extend([role, binding]);
         }
     }
     push(&mut t, "rules", Some(Val::Arr(rules)));
+    push(&mut t, "role_name", role_name.map(Val::Str));
     set(&mut doc.top, "service_account", Val::Table(t));
     Some(used)
+}
+
+/// `service_account.role_name`: the name of a Role and its RoleBinding
+/// when they share one other than the app's (`app`), kubetoml's default. A
+/// pair named apart is renamed after the app (and listed as a difference).
+fn kept_role_name(role: &Object, binding: &Object, app: &str) -> Option<String> {
+    (role.name == binding.name && role.name != app).then(|| role.name.clone())
 }
 
 /// The Role (or, with `cluster`, the ClusterRole) bound to the account
@@ -197,22 +208,47 @@ fn own_annotations(v: &Value, top: &Entries) -> Vec<(String, String)> {
         .collect()
 }
 
-/// `[client_service]`; `false` when it publishes no port the main container declares.
+/// `[client_service]`; `false` when it publishes no port a container
+/// declares. Its ports as a list of the main container's port names when
+/// that says them exactly (each on its own number, forwarding by name),
+/// else as a table like `[service] ports`.
 fn client_service(svc: &Object, sts: &Object, doc: &mut Doc) -> bool {
-    let main = &sts.value["spec"]["template"]["spec"]["containers"][0];
+    let pod = &sts.value["spec"]["template"]["spec"];
+    let main = &pod["containers"][0];
     let mut declared: Vec<String> = items(&main["ports"])
         .iter()
         .filter_map(|p| text(&p["name"]))
         .collect();
     declared.sort();
-    let published: Vec<String> = items(&svc.value["spec"]["ports"])
-        .iter()
-        .filter_map(|p| text(&p["name"]))
-        .filter(|n| declared.contains(n))
+    let svc_ports = items(&svc.value["spec"]["ports"]);
+    // What the list form says: a main container's port, on its own number, by name.
+    let as_listed = |p: &Value| {
+        let name = text(&p["name"])?;
+        let by_name = p["targetPort"].is_null() || text(&p["targetPort"]).as_ref() == Some(&name);
+        let own_number = super::pod::port_number(pod, &name) == int(&p["port"]);
+        (declared.contains(&name) && by_name && own_number).then_some(name)
+    };
+    let listed: Vec<String> = svc_ports.iter().filter_map(as_listed).collect();
+    let all_ports = super::pod::port_names(pod);
+    let table: Entries = (svc_ports.iter())
+        .filter_map(|p| super::services::service_port(p, pod, &all_ports))
         .collect();
-    if published.is_empty() {
+    let ports = if listed.len() == svc_ports.len() {
+        // Every top-level port is the default.
+        (listed != declared).then(|| Val::Arr(listed.into_iter().map(Val::Str).collect()))
+    } else if !table.is_empty() {
+        if table
+            .iter()
+            .any(|(_, p)| super::services::forwards_to_undeclared(p, &all_ports))
+        {
+            super::services::allow(&mut doc.top, "undeclared-port");
+        }
+        Some(Val::Table(table))
+    } else if !listed.is_empty() {
+        Some(Val::Arr(listed.into_iter().map(Val::Str).collect()))
+    } else {
         return false;
-    }
+    };
     let mut e = Entries::new();
     if svc.name != format!("{}-client", sts.name) {
         e.push(("name".to_owned(), Val::Str(svc.name.clone())));
@@ -221,16 +257,13 @@ fn client_service(svc: &Object, sts: &Object, doc: &mut Doc) -> bool {
         Some(t) if t != "ClusterIP" => e.push(("type".to_owned(), Val::Str(t))),
         _ => {}
     }
-    if published != declared {
-        let names = published.into_iter().map(Val::Str).collect();
-        e.push(("ports".to_owned(), Val::Arr(names)));
-    }
-    let own = own_annotations(&svc.value, &doc.top);
+    push(&mut e, "ports", ports);
     push(
         &mut e,
-        "annotations",
-        Some(str_table(own, SERVER_ANNOTATIONS)),
+        "traffic_distribution",
+        text(&svc.value["spec"]["trafficDistribution"]).map(Val::Str),
     );
+    super::services::own_metadata(&svc.value, &doc.top, &mut e);
     doc.sections.push(("[client_service]".to_owned(), e));
     true
 }

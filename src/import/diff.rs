@@ -76,6 +76,9 @@ struct Diff<'a> {
     out: &'a mut Vec<String>,
     /// Every change that is neither a default nor a server field: (path, what).
     changes: Vec<(String, Kind)>,
+    /// A StatefulSet's pod template spec as input and as rendered, to tell
+    /// security fields moved between the pod and its containers.
+    pods: Option<(Value, Value)>,
 }
 
 /// What a difference does to a field.
@@ -124,11 +127,13 @@ pub fn compare(
         used[i] = true;
         let o = &objects[i];
         let mut input = o.value.clone();
+        let pod = |v: &Value| v["spec"]["template"]["spec"].clone();
         let mut diff = Diff {
             label: format!("{}: {}/{}", o.file, o.kind, o.name),
             secret: kind == "Secret",
             out: &mut out,
             changes: Vec::new(),
+            pods: (kind == "StatefulSet").then(|| (pod(&o.value), pod(r))),
         };
         diff.normalize(&kind, &mut input, r);
         diff.value("", &input, r);
@@ -146,6 +151,7 @@ pub fn changes(o: &Object, rendered: &Value) -> Vec<(String, Kind)> {
         secret: o.kind == "Secret",
         out: &mut lines,
         changes: Vec::new(),
+        pods: None,
     };
     diff.normalize(&o.kind, &mut input, rendered);
     diff.value("", &input, rendered);
@@ -315,7 +321,18 @@ impl Diff<'_> {
             Change::Changed(..) => self.changes.push((path.to_owned(), Kind::Changed)),
             _ => {}
         }
+        let moved = self.pods.as_ref().and_then(|(pod, out_pod)| {
+            let to_pod = !shape.starts_with("spec.template.spec.securityContext");
+            super::pod_wide::moved(path, &shape, pod, out_pod).then_some(to_pod)
+        });
         let message = match change {
+            Change::Dropped if moved == Some(true) => {
+                format!("said by the pod's `securityContext` instead {MOVED}")
+            }
+            Change::Dropped if moved == Some(false) => {
+                format!("said by the containers' `securityContext` instead {MOVED}")
+            }
+            Change::Added(b) if moved.is_some() => format!("added `{b}` {MOVED}"),
             Change::Dropped if SERVER.contains(&shape.as_str()) => {
                 "set by the server, dropped".to_owned()
             }
@@ -332,6 +349,9 @@ impl Diff<'_> {
         self.note(if shown.is_empty() { "." } else { &shown }, &message);
     }
 }
+
+/// Why a security field moved between a pod and its containers is no loss.
+const MOVED: &str = "(every container runs with the same value)";
 
 /// Each item's `name` (or `metadata.name`), when every item has a distinct one.
 fn names(list: &[Value]) -> Option<Vec<String>> {

@@ -20,9 +20,6 @@ use super::value::{items, text};
 /// Where placement, not behaviour, is said.
 const PLACEMENT: &str = "spec.template.spec.affinity";
 
-/// Container security fields kubetoml writes once for the pod.
-const POD_WIDE: &[&str] = &["runAsUser", "runAsGroup", "runAsNonRoot", "seccompProfile"];
-
 /// The differences of `sts` rendered as `rendered` that change what its pods do, one line each.
 pub fn pod_changes(sts: &Object, rendered: &Value) -> Vec<String> {
     let pod = &sts.value["spec"]["template"]["spec"];
@@ -41,7 +38,7 @@ pub fn pod_changes(sts: &Object, rendered: &Value) -> Vec<String> {
         {
             continue;
         }
-        if pod_wide(&path, &shape, pod, out_pod) {
+        if super::pod_wide::moved(&path, &shape, pod, out_pod) {
             continue;
         }
         let what = match kind {
@@ -74,80 +71,6 @@ fn data_mount(path: &str, pod: &Value) -> bool {
     items(&pod["volumes"])
         .iter()
         .any(|v| text(&v["name"]) == name && (!v["configMap"].is_null() || !v["secret"].is_null()))
-}
-
-/// Where a pod's and its containers' security settings are.
-const SECURITY_AT: [&str; 3] = [
-    "spec.template.spec.securityContext",
-    "spec.template.spec.containers[].securityContext",
-    "spec.template.spec.initContainers[].securityContext",
-];
-
-/// Whether security fields moved between the containers and the pod
-/// without any container's effective value (its own, else the pod's)
-/// changing: one field, or a whole `securityContext` holding only such fields.
-fn pod_wide(path: &str, shape: &str, pod: &Value, out_pod: &Value) -> bool {
-    let field = POD_WIDE.iter().find(|f| {
-        SECURITY_AT
-            .iter()
-            .any(|at| shape == format!("{at}.{f}") || shape.starts_with(&format!("{at}.{f}.")))
-    });
-    let fields: Vec<&str> = match field {
-        Some(f) => vec![*f],
-        None if SECURITY_AT.contains(&shape) => match whole_table(path, pod, out_pod) {
-            Some(keys) if keys.iter().all(|k| POD_WIDE.contains(&k.as_str())) => {
-                return keys.iter().all(|k| same_effect(k, pod, out_pod));
-            }
-            _ => return false,
-        },
-        None => return false,
-    };
-    fields.iter().all(|f| same_effect(f, pod, out_pod))
-}
-
-/// The keys of the `securityContext` at `path` (the pod's, or a
-/// container's by name), on whichever side has it.
-fn whole_table(path: &str, pod: &Value, out_pod: &Value) -> Option<Vec<String>> {
-    let table = |p: &Value| -> Value {
-        let Some(rest) = path.strip_prefix("spec.template.spec.") else {
-            return Value::Null;
-        };
-        if rest == "securityContext" {
-            return p["securityContext"].clone();
-        }
-        let Some((list, rest)) = rest.split_once('[') else {
-            return Value::Null;
-        };
-        let Some(name) = rest.strip_suffix("].securityContext") else {
-            return Value::Null;
-        };
-        items(&p[list])
-            .iter()
-            .find(|c| text(&c["name"]).as_deref() == Some(name))
-            .map_or(Value::Null, |c| c["securityContext"].clone())
-    };
-    let found = match table(pod) {
-        Value::Null => table(out_pod),
-        t => t,
-    };
-    let keys = found.as_mapping()?.keys().filter_map(text).collect();
-    Some(keys)
-}
-
-/// Whether every container's effective `field` (its own, else the pod's) is the same in both pods.
-fn same_effect(field: &str, pod: &Value, out_pod: &Value) -> bool {
-    let effective = |pod: &Value| -> Vec<Value> {
-        let wide = &pod["securityContext"][field];
-        ["initContainers", "containers"]
-            .iter()
-            .flat_map(|list| items(&pod[*list]))
-            .map(|c| match &c["securityContext"][field] {
-                Value::Null => wide.clone(),
-                own => own.clone(),
-            })
-            .collect()
-    };
-    effective(pod) == effective(out_pod)
 }
 
 /// How a companion object (a Service, budget, NetworkPolicy or

@@ -17,7 +17,9 @@ pub mod fidelity;
 mod jobs;
 mod level;
 mod pod;
+mod pod_wide;
 mod roles;
+mod services;
 mod shared;
 mod toml_out;
 mod value;
@@ -84,110 +86,173 @@ pub fn import(inputs: &[Input]) -> Result<Imported, Error> {
         let mut used = vec![false; objects.len()];
         Some(diff::compare(&objects, &app.objects, &rendered, &mut used).len())
     })?;
-    // Of StatefulSets sharing a headless Service, the first by name is
-    // described, whatever the input's order: importing the render (where
-    // another may come first) again describes the same one. What each app
-    // gives is then put back in input order.
+    let decided = decide(&objects, &apps);
+    if decided.kept.is_empty() {
+        return Err(nothing_described(&objects, &decided.moved));
+    }
+    write_files(&objects, decided)
+}
+
+/// Which StatefulSets are described and which move whole, with what each
+/// description expresses.
+struct Decided<'a> {
+    /// The descriptions to write, in input order.
+    kept: Vec<Kept<'a>>,
+    /// Every difference of the kept descriptions, in input order.
+    differences: Vec<String>,
+    /// Objects to carry in `extra_manifests`, with why (in input order of
+    /// their apps; the objects no description takes, listed later, need none).
+    moved: Vec<(usize, String)>,
+    /// Which objects a kept description makes (by index in the input).
+    expressed: Vec<bool>,
+}
+
+/// A description to write.
+struct Kept<'a> {
+    app: &'a App,
+    doc: toml_out::Doc,
+    /// Companions were taken out of it, to be carried: its render is checked again.
+    left_out: bool,
+}
+
+/// A description that makes the same pods: its settled form, the objects
+/// it expresses, and the companions it leaves to be carried (with why).
+struct Described {
+    settled: Settled,
+    used: Vec<bool>,
+    inexact: Vec<(usize, String)>,
+}
+
+/// Decides, StatefulSet by StatefulSet, which are described and which move.
+///
+/// Of StatefulSets sharing a headless Service, the first by name is
+/// described, whatever the input's order: importing the render (where
+/// another may come first) again describes the same one. What each app
+/// gives is then put back in input order.
+fn decide<'a>(objects: &[Object], apps: &'a [App]) -> Decided<'a> {
     let mut by_name: Vec<usize> = (0..apps.len()).collect();
     by_name.sort_by(|&a, &b| apps[a].name.cmp(&apps[b].name));
     let mut differences_of: Vec<Vec<String>> = vec![Vec::new(); apps.len()];
     let mut moved_of: Vec<Vec<(usize, String)>> = vec![Vec::new(); apps.len()];
-    // Each description, and whether companions were taken out of it.
-    let mut kept: Vec<(usize, &App, toml_out::Doc, bool)> = Vec::new();
+    let mut kept: Vec<(usize, Kept)> = Vec::new();
     let mut expressed = vec![false; objects.len()];
     for n in by_name {
         let app = &apps[n];
-        let moved = &mut moved_of[n];
-        let set = app.objects[0];
-        let mut used = vec![false; objects.len()];
-        let reason = match settle_level(&objects, app, &mut used) {
-            Ok(settled) if settled.pod_changes.is_empty() => {
-                let mut settled = settled;
-                let inexact = inexact_companions(&objects, app, &mut settled, &mut used);
-                let headless = inexact.iter().find(|(i, _)| {
-                    objects[*i].kind == "Service"
-                        && value::text(&objects[set].value["spec"]["serviceName"]).as_deref()
-                            == Some(objects[*i].name.as_str())
-                });
-                let reason = match headless {
-                    Some((_, why)) => Some(format!("its headless Service would change ({why})")),
-                    None => shared_service(&objects, set, kept.iter().map(|k| k.1.objects[0])),
-                };
-                match reason {
-                    Some(reason) => reason,
-                    None => {
-                        let left_out = !inexact.is_empty();
-                        for (i, why) in inexact {
-                            moved.push((i, format!("its description would change it ({why})")));
-                        }
-                        differences_of[n] = settled.differences;
-                        for (e, u) in expressed.iter_mut().zip(used) {
-                            *e |= u;
-                        }
-                        kept.push((n, app, settled.doc, left_out));
-                        continue;
-                    }
+        match describe(objects, app, kept.iter().map(|(_, k)| k.app.objects[0])) {
+            Ok(d) => {
+                let left_out = !d.inexact.is_empty();
+                moved_of[n].extend(d.inexact);
+                differences_of[n] = d.settled.differences;
+                for (e, u) in expressed.iter_mut().zip(d.used) {
+                    *e |= u;
                 }
+                let doc = d.settled.doc;
+                kept.push((n, Kept { app, doc, left_out }));
             }
-            Ok(settled) => format!(
-                "its pods would change ({}{})",
-                settled.pod_changes[..settled.pod_changes.len().min(3)].join(", "),
-                if settled.pod_changes.len() > 3 {
-                    format!(", and {} more", settled.pod_changes.len() - 3)
-                } else {
-                    String::new()
-                }
-            ),
-            Err(e) => format!(
-                "kubetoml refuses its description ({})",
-                e.diagnostics()
-                    .first()
-                    .map_or("no reason given".to_owned(), |d| d.message.clone())
-            ),
-        };
-        // A description with roles moves whole: every StatefulSet it makes.
-        for &i in app
-            .objects
-            .iter()
-            .filter(|&&i| objects[i].kind == "StatefulSet")
-        {
-            moved.push((i, reason.clone()));
+            Err(reason) => {
+                // A description with roles moves whole: every StatefulSet it makes.
+                let sets = app
+                    .objects
+                    .iter()
+                    .filter(|&&i| objects[i].kind == "StatefulSet");
+                moved_of[n].extend(sets.map(|&i| (i, reason.clone())));
+            }
         }
     }
-    kept.sort_by_key(|(n, ..)| *n);
-    let mut differences: Vec<String> = differences_of.into_iter().flatten().collect();
-    let moved: Vec<(usize, String)> = moved_of.into_iter().flatten().collect();
-    let kept: Vec<(&App, toml_out::Doc, bool)> = kept
-        .into_iter()
-        .map(|(_, app, doc, left_out)| (app, doc, left_out))
-        .collect();
-    if kept.is_empty() {
-        let reasons: Vec<String> = moved
-            .iter()
-            .map(|(i, why)| format!("{}/{}: {why}", objects[*i].kind, objects[*i].name))
-            .collect();
-        let file = moved
-            .first()
-            .map_or("import", |(i, _)| objects[*i].file.as_str());
-        let message = format!(
-            "`{file}`: no StatefulSet can be described exactly, so nothing was written (an import is exact, or moves an object to `extra_manifests` whole, or fails)"
-        );
-        return Err(Error::new(
-            ErrorKind::Invalid,
-            file,
-            "",
-            vec![crate::diag::Diagnostic::bare(message).with_help(reasons.join("\n"))],
-        ));
+    kept.sort_by_key(|(n, _)| *n);
+    Decided {
+        kept: kept.into_iter().map(|(_, k)| k).collect(),
+        differences: differences_of.into_iter().flatten().collect(),
+        moved: moved_of.into_iter().flatten().collect(),
+        expressed,
     }
+}
+
+/// `app` described exactly beside the StatefulSets already `kept` (their
+/// indices), or why it moves whole: its pods would change, its description
+/// does not compile, its headless Service would change, or it shares one.
+fn describe(
+    objects: &[Object],
+    app: &App,
+    kept: impl Iterator<Item = usize>,
+) -> Result<Described, String> {
+    let set = app.objects[0];
+    let mut used = vec![false; objects.len()];
+    let mut settled = match settle_level(objects, app, &mut used) {
+        Ok(settled) if settled.pod_changes.is_empty() => settled,
+        Ok(settled) => {
+            let changes = &settled.pod_changes;
+            let more = match changes.len() {
+                0..=3 => String::new(),
+                n => format!(", and {} more", n - 3),
+            };
+            return Err(format!(
+                "its pods would change ({}{more})",
+                changes[..changes.len().min(3)].join(", ")
+            ));
+        }
+        Err(e) => {
+            let first = e.diagnostics().first();
+            let why = first.map_or("no reason given".to_owned(), |d| d.message.clone());
+            return Err(format!("kubetoml refuses its description ({why})"));
+        }
+    };
+    let inexact = inexact_companions(objects, app, &mut settled, &mut used);
+    let service = value::text(&objects[set].value["spec"]["serviceName"]);
+    let headless = inexact.iter().find(|(i, _)| {
+        objects[*i].kind == "Service" && service.as_deref() == Some(objects[*i].name.as_str())
+    });
+    if let Some((_, why)) = headless {
+        return Err(format!("its headless Service would change ({why})"));
+    }
+    if let Some(reason) = shared_service(objects, set, kept) {
+        return Err(reason);
+    }
+    Ok(Described {
+        settled,
+        used,
+        inexact,
+    })
+}
+
+/// The error when no StatefulSet is described: each one's reason.
+fn nothing_described(objects: &[Object], moved: &[(usize, String)]) -> Error {
+    let reasons: Vec<String> = moved
+        .iter()
+        .map(|(i, why)| format!("{}/{}: {why}", objects[*i].kind, objects[*i].name))
+        .collect();
+    let file = moved
+        .first()
+        .map_or("import", |(i, _)| objects[*i].file.as_str());
+    let message = format!(
+        "`{file}`: no StatefulSet can be described exactly, so nothing was written (an import is exact, or moves an object to `extra_manifests` whole, or fails)"
+    );
+    Error::new(
+        ErrorKind::Invalid,
+        file,
+        "",
+        vec![crate::diag::Diagnostic::bare(message).with_help(reasons.join("\n"))],
+    )
+}
+
+/// The files of the kept descriptions; the first holds, as extra
+/// manifests, every object no description expresses (each listed).
+fn write_files(objects: &[Object], decided: Decided) -> Result<Imported, Error> {
+    let Decided {
+        kept,
+        mut differences,
+        moved,
+        expressed,
+    } = decided;
     let carried: Vec<usize> = (0..objects.len()).filter(|&i| !expressed[i]).collect();
     let mut files = Vec::new();
-    for (n, (app, doc, left_out)) in kept.iter().enumerate() {
+    for (n, Kept { app, doc, left_out }) in kept.iter().enumerate() {
         let mut doc = doc.clone();
         let mut data: Vec<shared::DataFile> =
             app.data.iter().map(shared::DataFile::clone).collect();
         let holds = n == 0 && !carried.is_empty();
         if holds {
-            let path = carry(&objects, &carried, app, &mut doc, &mut data)?;
+            let path = carry(objects, &carried, app, &mut doc, &mut data)?;
             for &i in &carried {
                 let why = moved
                     .iter()
@@ -208,33 +273,44 @@ pub fn import(inputs: &[Input]) -> Result<Imported, Error> {
                 ))
             })?;
         }
-        let toml_path = format!("{}.toml", app.name);
-        if files.iter().any(|f: &File| f.path == toml_path) {
+        add_files(&mut files, &app.name, &doc, data)?;
+    }
+    Ok(Imported { files, differences })
+}
+
+/// Adds the description `NAME.toml` and its data files to `files`; two
+/// apps writing one file are an error.
+fn add_files(
+    files: &mut Vec<File>,
+    name: &str,
+    doc: &toml_out::Doc,
+    data: Vec<shared::DataFile>,
+) -> Result<(), Error> {
+    let toml_path = format!("{name}.toml");
+    if files.iter().any(|f: &File| f.path == toml_path) {
+        return Err(bare(format!(
+            "two StatefulSets are named `{name}`: import them one at a time"
+        )));
+    }
+    files.push(File {
+        path: toml_path,
+        bytes: doc.to_text().into_bytes(),
+        secret: false,
+    });
+    for f in data {
+        if files.iter().any(|g| g.path == f.path) {
             return Err(bare(format!(
-                "two StatefulSets are named `{}`: import them one at a time",
-                app.name
+                "two objects need the data file `{}`: import their apps one at a time",
+                f.path
             )));
         }
         files.push(File {
-            path: toml_path,
-            bytes: doc.to_text().into_bytes(),
-            secret: false,
+            path: f.path,
+            bytes: f.bytes,
+            secret: f.secret,
         });
-        for f in data {
-            if files.iter().any(|g| g.path == f.path) {
-                return Err(bare(format!(
-                    "two objects need the data file `{}`: import their apps one at a time",
-                    f.path
-                )));
-            }
-            files.push(File {
-                path: f.path,
-                bytes: f.bytes,
-                secret: f.secret,
-            });
-        }
     }
-    Ok(Imported { files, differences })
+    Ok(())
 }
 
 /// Takes the companions of `app` (client Service, budget, NetworkPolicy,
@@ -291,13 +367,35 @@ fn inexact_companions(
             == Some(o.name.as_str());
         if !headless {
             leave_out(&mut settled.doc, o);
-            used[i] = false;
-            let label = format!("{}: ", o.label());
-            settled.differences.retain(|d| !d.starts_with(&label));
+            take_back(i, objects, settled, used);
         }
-        out.push((i, why));
+        out.push((i, format!("its description would change it ({why})")));
+        if o.kind == "ServiceAccount" {
+            // Its rules went with it (kubetoml grants rules only to an account it makes).
+            for &r in app
+                .objects
+                .iter()
+                .filter(|&&r| RBAC_KINDS.contains(&objects[r].kind.as_str()))
+            {
+                take_back(r, objects, settled, used);
+                out.push((
+                    r,
+                    format!("the rules of ServiceAccount/{}, carried with it", o.name),
+                ));
+            }
+        }
     }
     out
+}
+
+/// The kinds `service_account.rules` makes.
+const RBAC_KINDS: &[&str] = &["Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"];
+
+/// Object `i` no longer made by the description: not used, its differences unlisted.
+fn take_back(i: usize, objects: &[Object], settled: &mut Settled, used: &mut [bool]) {
+    used[i] = false;
+    let label = format!("{}: ", objects[i].label());
+    settled.differences.retain(|d| !d.starts_with(&label));
 }
 
 /// `doc` without the section that makes companion `o` (it is carried instead).

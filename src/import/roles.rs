@@ -16,6 +16,7 @@ const SHARED: &[&str] = &[
     "network_policy",
     "extra_manifests",
     "pod_security",
+    "allow",
 ];
 
 /// The StatefulSets `sets`, grouped: two are in one group when they are in
@@ -168,6 +169,29 @@ fn one_account(mut docs: Vec<Doc>) -> Vec<Doc> {
     docs
 }
 
+/// `docs` each with every lint any of them allows: `allow` is the
+/// description's, not a role's, and silencing a warning changes no output.
+fn one_allow(mut docs: Vec<Doc>) -> Vec<Doc> {
+    let mut all: Vec<Val> = Vec::new();
+    for d in &docs {
+        if let Some((_, Val::Arr(names))) = d.top.iter().find(|(k, _)| k == "allow") {
+            all.extend(
+                names
+                    .iter()
+                    .filter(|n| !all.contains(n))
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            );
+        }
+    }
+    if !all.is_empty() {
+        for d in &mut docs {
+            super::shared::set(&mut d.top, "allow", Val::Arr(all.clone()));
+        }
+    }
+    docs
+}
+
 /// One description for the StatefulSets `group`, from each one's own
 /// (`members`, in the same order, written without extra manifests);
 /// `None` when they differ in what a role may not set.
@@ -175,21 +199,8 @@ pub fn combine(objects: &[Object], group: &[usize], members: &[App]) -> Option<A
     let names: Vec<&str> = group.iter().map(|&s| objects[s].name.as_str()).collect();
     let app = app_name(&names);
     let roles = role_names(&app, &names)?;
-    // Each member's document, with its StatefulSet's name kept when the role's default differs.
-    let docs: Vec<Doc> = (members.iter().zip(&roles).zip(&names))
-        .map(|((m, role), name)| {
-            let mut doc = m.doc.clone();
-            if format!("{app}-{role}") != *name {
-                let entry = ("name".to_owned(), Val::Str((*name).to_owned()));
-                match doc.sections.iter_mut().find(|(h, _)| h == "[statefulset]") {
-                    Some((_, e)) => e.insert(0, entry),
-                    None => doc.sections.push(("[statefulset]".to_owned(), vec![entry])),
-                }
-            }
-            doc
-        })
-        .collect();
-    let (docs, role_labels) = common_labels(one_account(docs));
+    let docs = member_docs(members, &app, &roles, &names);
+    let (docs, role_labels) = common_labels(one_allow(one_account(docs)));
     let mut out = Doc::default();
     out.comments.push(format!(
         "Imported by `kubetoml import` from StatefulSets {} in {}: one role each.",
@@ -202,19 +213,66 @@ pub fn combine(objects: &[Object], group: &[usize], members: &[App]) -> Option<A
     ));
     out.comments
         .push("What the format cannot express was listed by the import, and left out.".to_owned());
-    // Top-level keys every member writes alike are the description's.
+    out.top = shared_top(&docs, &app);
+    let shared_headers = shared_headers(&docs);
+    for (h, e) in &docs[0].sections {
+        if shared_headers.contains(h) {
+            out.sections.push((h.clone(), e.clone()));
+        }
+    }
+    for ((doc, role), labels) in docs.iter().zip(&roles).zip(role_labels) {
+        let sections = role_sections(doc, role, labels, &out.top, &shared_headers)?;
+        out.sections.extend(sections);
+    }
+    let (data, used, extras) = merged_files(members);
+    Some(App {
+        name: app,
+        toml: out.to_text(),
+        doc: out,
+        data,
+        objects: used,
+        extras,
+    })
+}
+
+/// Each member's document, with its StatefulSet's name kept when the
+/// role's default (`APP-ROLE`) differs.
+fn member_docs(members: &[App], app: &str, roles: &[String], names: &[&str]) -> Vec<Doc> {
+    (members.iter().zip(roles).zip(names))
+        .map(|((m, role), name)| {
+            let mut doc = m.doc.clone();
+            if format!("{app}-{role}") != *name {
+                let entry = ("name".to_owned(), Val::Str((*name).to_owned()));
+                match doc.sections.iter_mut().find(|(h, _)| h == "[statefulset]") {
+                    Some((_, e)) => e.insert(0, entry),
+                    None => doc.sections.push(("[statefulset]".to_owned(), vec![entry])),
+                }
+            }
+            doc
+        })
+        .collect()
+}
+
+/// The description's top-level keys: the app's name, and every key all
+/// members write alike.
+fn shared_top(docs: &[Doc], app: &str) -> Entries {
     let alike = |k: &str, v: &Val| {
         docs.iter()
             .all(|d| d.top.iter().any(|(k2, v2)| k2 == k && v2 == v))
     };
+    let mut top = Entries::new();
     for (k, v) in &docs[0].top {
         if k == "name" {
-            out.top.push(("name".to_owned(), Val::Str(app.clone())));
+            top.push(("name".to_owned(), Val::Str(app.to_owned())));
         } else if alike(k, v) {
-            out.top.push((k.clone(), v.clone()));
+            top.push((k.clone(), v.clone()));
         }
     }
-    // Sections (by header; `[[x]]` ones as the whole list) every member writes alike too.
+    top
+}
+
+/// The section headers every member writes alike (`[[x]]` ones as the whole list).
+fn shared_headers(docs: &[Doc]) -> Vec<String> {
     let sections = |d: &Doc, h: &str| -> Vec<Entries> {
         d.sections
             .iter()
@@ -222,54 +280,64 @@ pub fn combine(objects: &[Object], group: &[usize], members: &[App]) -> Option<A
             .map(|(_, e)| e.clone())
             .collect()
     };
-    let mut shared_headers = Vec::new();
+    let mut shared = Vec::new();
     for (h, _) in &docs[0].sections {
         let first = sections(&docs[0], h);
-        if !shared_headers.contains(h) && docs.iter().all(|d| sections(d, h) == first) {
-            shared_headers.push(h.clone());
+        if !shared.contains(h) && docs.iter().all(|d| sections(d, h) == first) {
+            shared.push(h.clone());
         }
     }
-    for (h, e) in &docs[0].sections {
-        if shared_headers.contains(h) {
-            out.sections.push((h.clone(), e.clone()));
-        }
+    shared
+}
+
+/// A member's own sections as its role's: `[roles.ROLE]` with the top-level
+/// keys it writes otherwise than the description (`top`), and its other
+/// sections under `roles.ROLE`; `None` when it sets what a role may not.
+fn role_sections(
+    doc: &Doc,
+    role: &str,
+    labels: Entries,
+    top: &Entries,
+    shared_headers: &[String],
+) -> Option<Vec<(String, Entries)>> {
+    let mut own: Entries = (doc.top.iter())
+        .filter(|(k, v)| k != "name" && !top.iter().any(|(k2, v2)| k2 == k && v2 == v))
+        .cloned()
+        .collect();
+    if !labels.is_empty() {
+        own.insert(0, ("labels".to_owned(), Val::Table(labels)));
     }
-    for ((doc, role), labels) in docs.iter().zip(&roles).zip(role_labels) {
-        let mut own: Entries = (doc.top.iter())
-            .filter(|(k, v)| k != "name" && !out.top.iter().any(|(k2, v2)| k2 == k && v2 == v))
-            .cloned()
-            .collect();
-        if !labels.is_empty() {
-            own.insert(0, ("labels".to_owned(), Val::Table(labels)));
-        }
-        if own.iter().any(|(k, _)| SHARED.contains(&k.as_str())) {
-            return None;
-        }
-        let key = super::toml_out::key(role);
-        out.sections.push((format!("[roles.{key}]"), own));
-        for (h, e) in doc
-            .sections
-            .iter()
-            .filter(|(h, _)| !shared_headers.contains(h))
-        {
-            let header = match h.strip_prefix("[[") {
-                Some(rest) => format!("[[roles.{key}.{rest}"),
-                None => format!("[roles.{key}.{}", &h[1..]),
-            };
-            out.sections.push((header, e.clone()));
-        }
+    if own.iter().any(|(k, _)| SHARED.contains(&k.as_str())) {
+        return None;
     }
+    let key = super::toml_out::key(role);
+    let mut out = vec![(format!("[roles.{key}]"), own)];
+    for (h, e) in doc
+        .sections
+        .iter()
+        .filter(|(h, _)| !shared_headers.contains(h))
+    {
+        let header = match h.strip_prefix("[[") {
+            Some(rest) => format!("[[roles.{key}.{rest}"),
+            None => format!("[roles.{key}.{}", &h[1..]),
+        };
+        out.push((header, e.clone()));
+    }
+    Some(out)
+}
+
+/// The members' data files (each path once), the input objects they
+/// express and the extras they carry, each once, in member order.
+fn merged_files(members: &[App]) -> (Vec<super::shared::DataFile>, Vec<usize>, Vec<usize>) {
     let mut data: Vec<super::shared::DataFile> = Vec::new();
     let mut used = Vec::new();
     let mut extras: Vec<usize> = Vec::new();
     for m in members {
-        extras.extend(
-            m.extras
-                .iter()
-                .filter(|o| !extras.contains(o))
-                .copied()
-                .collect::<Vec<_>>(),
-        );
+        for &o in &m.extras {
+            if !extras.contains(&o) {
+                extras.push(o);
+            }
+        }
         for f in &m.data {
             if !data.iter().any(|d| d.path == f.path) {
                 data.push(super::shared::DataFile {
@@ -285,12 +353,5 @@ pub fn combine(objects: &[Object], group: &[usize], members: &[App]) -> Option<A
             }
         }
     }
-    Some(App {
-        name: app,
-        toml: out.to_text(),
-        doc: out,
-        data,
-        objects: used,
-        extras,
-    })
+    (data, used, extras)
 }

@@ -152,3 +152,10 @@ pub fn inherited(top: &Entries, table: &str, k: &str, v: &str) -> bool {
             && matches!(val, Val::Table(t) if t.iter().any(|(tk, tv)| tk == k && *tv == Val::Str(v.to_owned())))
     })
 }
+
+/// Labels kubetoml sets itself; a description may not.
+pub const RESERVED_LABELS: &[&str] = &[
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/managed-by",
+];

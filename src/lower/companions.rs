@@ -105,7 +105,7 @@ impl Lowerer<'_> {
         let object = create.then(|| ServiceAccount {
             metadata: app.metadata(&name, StringMap::new(), annotations),
         });
-        let rbac = self.rbac(&table.rules, create, &name, app);
+        let rbac = self.rbac(&table.rules, table.role_name.as_ref(), create, &name, app);
         PodIdentity {
             name: Some(name),
             automount,
@@ -120,6 +120,7 @@ impl Lowerer<'_> {
         spec: Option<&Spanned<spec::ClientServiceSpec>>,
         app: &Identity,
         ports: &[(Spanned<String>, ContainerPort)],
+        sidecar_ports: &[(Spanned<String>, ContainerPort)],
         headless: &Service,
     ) -> Option<ClientService> {
         let headless = &headless.metadata.name;
@@ -164,8 +165,12 @@ impl Lowerer<'_> {
                 .unwrap_or(ServiceType::ClusterIp),
             None => ServiceType::ClusterIp,
         };
-        let published = self.client_ports(s.ports.as_deref(), ports);
-        if published.is_empty() && s.ports.as_ref().is_none_or(|p| p.is_empty()) {
+        let (published, written) = match &s.ports {
+            None => (self.client_ports(None, ports), false),
+            Some(spec::ClientPortsSpec::Names(names)) => (self.client_ports(Some(names), ports), !names.is_empty()),
+            Some(spec::ClientPortsSpec::Table(map)) => (self.service_ports(map, ports, sidecar_ports), !map.is_empty()),
+        };
+        if published.is_empty() && !written {
             self.error_help(
                 "the client Service publishes no port",
                 table.span(),
@@ -174,11 +179,13 @@ impl Lowerer<'_> {
             );
         }
         let annotations = self.annotations(&s.annotations);
+        let labels = self.labels(&s.labels);
         Some(ClientService {
-            metadata: app.metadata(&name, StringMap::new(), annotations),
+            metadata: app.metadata(&name, labels, annotations),
             type_,
             selector: app.selector.clone(),
             ports: published,
+            traffic_distribution: self.traffic_distribution(s.traffic_distribution.as_ref()),
         })
     }
 

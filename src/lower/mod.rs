@@ -183,7 +183,8 @@ impl Lowerer<'_> {
         // Generated objects first, with how the pods use them: containers refer to them.
         let objects = self.generated(configmaps, secrets, hash_suffix.as_ref());
         let ports = self.ports(&ports);
-        let service = self.service(service.as_ref(), &workload, &ports, &sidecar_ports(&sidecars));
+        let sidecar_ports = sidecar_ports(&sidecars);
+        let service = self.service(service.as_ref(), &workload, &ports, &sidecar_ports);
         let claims = self.standalone_claims(&claims, &app);
         // The main container is written at the top level, named after the app.
         let pod_spec = PodSpec {
@@ -244,7 +245,7 @@ impl Lowerer<'_> {
             role_bindings: identity.rbac.bindings,
             config_maps,
             secrets,
-            client_service: self.client_service(client_service.as_ref(), &workload, &ports, &service),
+            client_service: self.client_service(client_service.as_ref(), &workload, &ports, &sidecar_ports, &service),
             disruption_budget: self.disruption_budget(disruption_budget.as_ref(), replicas, &workload),
             network_policy,
             stateful_set,

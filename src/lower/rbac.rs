@@ -14,15 +14,29 @@ pub(super) struct Rbac {
 }
 
 impl Lowerer<'_> {
-    /// The objects granting `account` its `rules`; `created` says whether
+    /// The objects granting `account` its `rules`, the Role and RoleBinding
+    /// named `role_name` (default: the app's name); `created` says whether
     /// kubetoml creates the account (rules on any other are refused).
     pub(super) fn rbac(
         &mut self,
         rules: &[Spanned<spec::RuleSpec>],
+        role_name: Option<&Spanned<String>>,
         created: bool,
         account: &str,
         app: &Identity,
     ) -> Rbac {
+        if let Some(n) = role_name {
+            self.check(n, "Role name", validate::dns_subdomain);
+            let namespaced = |r: &Spanned<spec::RuleSpec>| !r.get_ref().cluster.as_ref().is_some_and(|c| *c.get_ref());
+            if !rules.iter().any(namespaced) {
+                self.error_help(
+                    "`role_name` names no Role",
+                    n.span(),
+                    "no rule without `cluster = true`",
+                    "the Role and RoleBinding are made for `rules` without `cluster = true`: add one, or leave `role_name` out",
+                );
+            }
+        }
         let Some(first) = rules.first() else {
             return Rbac::default();
         };
@@ -61,7 +75,7 @@ impl Lowerer<'_> {
         if !namespaced.is_empty() {
             let role = Role {
                 kind: Kind::Role,
-                metadata: app.metadata(&app.name, StringMap::new(), StringMap::new()),
+                metadata: app.metadata(role_name.map_or(&app.name, |n| n.get_ref()), StringMap::new(), StringMap::new()),
                 rules: namespaced,
             };
             out.bindings.push(binding(Kind::RoleBinding, &role));

@@ -1,6 +1,7 @@
 //! The headless Service, the volumeClaimTemplates and the StatefulSet itself.
 
 use super::context::*;
+use crate::check::policy::lints;
 
 impl Lowerer<'_> {
     /// The headless Service: its name, its ports (every port of the main
@@ -46,11 +47,7 @@ impl Lowerer<'_> {
                     protocol: p.protocol,
                 })
                 .collect(),
-            Some(map) => {
-                let mut publishable = ports.to_vec();
-                publishable.extend(sidecar_ports.iter().cloned());
-                self.service_ports(map, &publishable)
-            }
+            Some(map) => self.service_ports(map, ports, sidecar_ports),
         };
         let extra_labels = s.map(|s| self.labels(&s.labels)).unwrap_or_default();
         let extra_annotations = s
@@ -63,19 +60,29 @@ impl Lowerer<'_> {
             publish_not_ready_addresses: s
                 .and_then(|s| s.publish_not_ready_addresses)
                 .unwrap_or(false),
-            traffic_distribution: (s.and_then(|s| s.traffic_distribution.as_ref()))
-                .and_then(|t| self.keyword(t, "traffic distribution")),
+            traffic_distribution: self.traffic_distribution(s.and_then(|s| s.traffic_distribution.as_ref())),
         }
     }
 
-    /// `[service] ports`: each publishes a container port on a number of its
-    /// own, under the entry's name; the number form forwards to the container
-    /// port of that name, the table form to its `target_port` (by default the same).
-    fn service_ports(
+    /// `trafficDistribution`, of the headless Service or the client one.
+    pub(super) fn traffic_distribution(&mut self, written: Option<&Spanned<String>>) -> Option<TrafficDistribution> {
+        written.and_then(|t| self.keyword(t, "traffic distribution"))
+    }
+
+    /// `[service] ports` (and the table form of `[client_service] ports`):
+    /// each publishes a container port (the main container's, or a
+    /// sidecar's) on a number of its own, under the entry's name; the number
+    /// form forwards to the container port of that name, the table form to
+    /// its `target_port` (by default the same).
+    pub(super) fn service_ports(
         &mut self,
         map: &Map<spec::ServicePortSpec>,
-        ports: &[(Spanned<String>, ContainerPort)],
+        main_ports: &[(Spanned<String>, ContainerPort)],
+        sidecar_ports: &[(Spanned<String>, ContainerPort)],
     ) -> Vec<ServicePort> {
+        let mut ports = main_ports.to_vec();
+        ports.extend(sidecar_ports.iter().cloned());
+        let ports = &ports[..];
         let mut published: BTreeMap<(i64, Protocol), &str> = BTreeMap::new();
         let mut out = Vec::new();
         for (pname, entry) in map {
@@ -137,15 +144,28 @@ impl Lowerer<'_> {
                 pname.span(),
                 format!("service port `{}` names no container port", pname.get_ref()),
             ),
-            Some((spec::PortTarget::Name(name), span)) => (
-                name,
-                span,
-                format!(
-                    "service port `{}`: `target_port` `{}` names no container port",
-                    pname.get_ref(),
-                    name.escape_debug()
-                ),
-            ),
+            Some((spec::PortTarget::Name(name), span)) => {
+                let declared: Vec<&str> = ports.iter().map(|(n, _)| n.get_ref().as_str()).collect();
+                if lints::undeclared_on_purpose(name, &declared) {
+                    // A port for a feature turned off (cassandra's `tls`):
+                    // the `undeclared-port` lint warns of it.
+                    if let Err(reason) = validate::port_name(name) {
+                        let message = format!("`{}` is not a valid port name", name.escape_debug());
+                        self.error(message, span, reason);
+                        return None;
+                    }
+                    return Some((IntOrString::String(name.clone()), Protocol::Tcp));
+                }
+                (
+                    name,
+                    span,
+                    format!(
+                        "service port `{}`: `target_port` `{}` names no container port",
+                        pname.get_ref(),
+                        name.escape_debug()
+                    ),
+                )
+            }
             Some((spec::PortTarget::Number(n), span)) => {
                 if let Err(reason) = validate::port_number(*n) {
                     self.error("invalid `target_port`", span, reason);
@@ -428,3 +448,4 @@ impl Lowerer<'_> {
         }
     }
 }
+

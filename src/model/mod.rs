@@ -437,6 +437,8 @@ pub struct ClientService {
     pub selector: StringMap,
     /// Published ports, at least one.
     pub ports: Vec<ServicePort>,
+    /// `trafficDistribution`, emitted when set.
+    pub traffic_distribution: Option<TrafficDistribution>,
 }
 
 /// A PodDisruptionBudget. Invariant: `selector` equals the StatefulSet's

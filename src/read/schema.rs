@@ -26,7 +26,7 @@ use crate::check::policy::lints::LINTS;
 use crate::check::policy::pss::Level;
 use crate::read::spec::{
     BudgetSpec, BudgetTable, DataMount, DataMountFile, EmptyDirSpec, EmptyDirTable, EnvKeyRef,
-    ContainerMount, EnvValue, HandlerSpec, HandlerTable, PortTarget, Quantity, ServiceAccountSpec, ServiceAccountTable, ServicePortSpec, ServicePortTable, Spec, VolumeMountEntry, VolumeMountSpec,
+    ClientPortsSpec, ContainerMount, EnvValue, HandlerSpec, HandlerTable, PortTarget, Quantity, ServiceAccountSpec, ServiceAccountTable, ServicePortSpec, ServicePortTable, Spec, VolumeMountEntry, VolumeMountSpec,
 };
 
 /// Where the committed copy lives, relative to the repository.
@@ -176,6 +176,10 @@ fn fixed_sets() -> Vec<(String, Vec<&'static str>)> {
         ),
         (
             "/definitions/ServiceSpec/properties/traffic_distribution".to_owned(),
+            spellings::<TrafficDistribution>(),
+        ),
+        (
+            "/definitions/ClientServiceSpec/properties/traffic_distribution".to_owned(),
             spellings::<TrafficDistribution>(),
         ),
         (
@@ -338,6 +342,22 @@ value_or_table!(
     "integer",
     "The number the container port named like the entry is published on, or `{ port, target_port }` to forward to another container port."
 );
+
+impl JsonSchema for ClientPortsSpec {
+    fn schema_name() -> Cow<'static, str> {
+        "ClientPortsSpec".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Names of declared ports, each published on its own number, or a table like `[service] ports`: `name = port`, or `name = { port, target_port }`.",
+            "anyOf": [
+                { "type": "array", "items": { "type": "string" } },
+                { "type": "object", "additionalProperties": generator.subschema_for::<ServicePortSpec>() },
+            ]
+        })
+    }
+}
 
 impl JsonSchema for PortTarget {
     fn schema_name() -> Cow<'static, str> {

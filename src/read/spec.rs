@@ -1134,7 +1134,8 @@ pub struct ServicePortTable {
     pub port: Spanned<i64>,
     /// The container port it forwards to: the name of a port of the main
     /// container or of a sidecar, or a number (default: the container port
-    /// named like the entry).
+    /// named like the entry). A name no container declares and close to
+    /// none (a port of a feature turned off) is the `undeclared-port` warning.
     #[schemars(with = "Option<PortTarget>")]
     pub target_port: Option<Spanned<PortTarget>>,
 }
@@ -1270,6 +1271,12 @@ pub struct ServiceAccountTable {
     #[serde(default)]
     #[schemars(with = "Vec<RuleSpec>")]
     pub rules: Vec<Spanned<RuleSpec>>,
+    /// The name of the Role and RoleBinding the namespaced `rules` make
+    /// (default: the app's name): to keep the names of a pair that already
+    /// runs (a chart's `mq-rabbitmq-endpoint-reader`). Needs a rule without
+    /// `cluster = true`.
+    #[schemars(with = "Option<String>")]
+    pub role_name: Option<Spanned<String>>,
 }
 
 /// One RBAC rule of `service_account.rules`.
@@ -1330,13 +1337,55 @@ pub struct ClientServiceSpec {
     #[serde(rename = "type")]
     #[schemars(with = "Option<String>")]
     pub type_: Option<Spanned<String>>,
-    /// Names of declared ports to publish (default: all of them).
-    #[schemars(with = "Option<Vec<String>>")]
-    pub ports: Option<Vec<Spanned<String>>>,
+    /// Ports to publish (default: every top-level port): names of declared
+    /// ports, each on its own number, or a table like `[service] ports`
+    /// (`name = port`, `name = { port, target_port }`) to keep the port
+    /// names and numbers of a Service that already runs.
+    pub ports: Option<ClientPortsSpec>,
+    /// `trafficDistribution`: which endpoints clients should prefer, as
+    /// `[service] traffic_distribution` (checked against the target release
+    /// alike). Default: none, every endpoint alike.
+    #[schemars(with = "Option<String>")]
+    pub traffic_distribution: Option<Spanned<String>>,
     /// Annotations on this Service only.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]
     pub annotations: Map<String>,
+    /// Labels on this Service only (over the app's, key by key).
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub labels: Map<String>,
+}
+
+/// `[client_service] ports`: a list of declared port names, or a table.
+#[derive(Debug)]
+pub enum ClientPortsSpec {
+    /// `["client"]`: declared ports, each published on its own number.
+    Names(Vec<Spanned<String>>),
+    /// `{ tcp-client = { port = 2181, target_port = "client" } }`: as `[service] ports`.
+    Table(Map<ServicePortSpec>),
+}
+
+// Not `#[serde(untagged)]`: that buffers the input and loses the spans inside.
+impl<'de> Deserialize<'de> for ClientPortsSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = ClientPortsSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of declared port names, or a table `{ tcp-client = { port = 2181, target_port = \"client\" } }`")
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<ClientPortsSpec, A::Error> {
+                Deserialize::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                    .map(ClientPortsSpec::Names)
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<ClientPortsSpec, A::Error> {
+                Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(ClientPortsSpec::Table)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// `disruption_budget`: `false` for none, `true` for the default, or a table.

@@ -21,6 +21,7 @@ fn kubetoml(args: &[&str]) -> Output {
 /// Inputs that import today, so that `--against` checks them (a ratchet,
 /// as `import_corpus`'s floors: add an input when it starts importing).
 const IMPORTING: &[&str] = &[
+    "cassandra-ring.yaml",
     "clickhouse-shards.yaml",
     "consul-cluster.yaml",
     "elasticsearch-roles.yaml",
@@ -206,6 +207,65 @@ fn the_charts_with_roles_are_these() {
         found,
         ["postgresql-replication: db-postgresql.toml: primary, read",]
     );
+}
+
+/// Cassandra's headless Service publishes `tls` (7001) with TLS off: no
+/// container declares it. The import keeps the port and says
+/// `allow = ["undeclared-port"]`, so its description renders the same
+/// Service, warning-free.
+#[test]
+fn cassandra_keeps_its_undeclared_tls_port_and_allows_it() {
+    let (_out_dir, _, files) = import_chart("cassandra-ring");
+    assert_eq!(files.len(), 1, "{files:?}");
+    let toml = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(toml.contains("allow = [\"undeclared-port\"]"), "{toml}");
+    assert!(
+        toml.contains("tls = { port = 7001, target_port = \"tls\" }"),
+        "{toml}"
+    );
+    let render = kubetoml(&["render", files[0].to_str().unwrap()]);
+    assert!(render.status.success());
+    assert_eq!(String::from_utf8_lossy(&render.stderr), "", "no warning");
+    let yaml = String::from_utf8(render.stdout).unwrap();
+    assert!(
+        yaml.contains(
+            "    - name: tls\n      port: 7001\n      targetPort: tls\n      protocol: TCP\n"
+        ),
+        "{yaml}"
+    );
+}
+
+/// Client Services whose port names or numbers differ from the
+/// containers' are described with `[client_service] ports` as a table (and
+/// their own labels), no longer carried whole in `extra_manifests`.
+#[test]
+fn client_services_with_their_own_port_names_are_described() {
+    for (chart, expected) in [
+        (
+            "zookeeper-ensemble",
+            "ports = { tcp-client = { port = 2181, target_port = \"client\" }, tcp-follower = { port = 2888, target_port = \"follower\" }, tcp-election = { port = 3888, target_port = \"election\" } }",
+        ),
+        ("consul-cluster", "name = \"sd-consul-ui\"\nports = { http = 80 }\n"),
+        (
+            "kafka-controller-broker",
+            "ports = { tcp-client = { port = 9092, target_port = \"client\" } }\nlabels = { \"app.kubernetes.io/component\" = \"kafka\" }\n",
+        ),
+        (
+            "rabbitmq-cluster",
+            "http-stats = { port = 15672, target_port = \"stats\" } }",
+        ),
+    ] {
+        let (_out_dir, _, files) = import_chart(chart);
+        let all: String = files
+            .iter()
+            .map(|f| std::fs::read_to_string(f).unwrap())
+            .collect();
+        let section = all
+            .split("[client_service]\n")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{chart}: no [client_service]\n{all}"));
+        assert!(section.contains(expected), "{chart}: {expected}\n{section}");
+    }
 }
 
 /// Imports the chart render `chart` into a new folder: the folder (kept

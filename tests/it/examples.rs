@@ -479,7 +479,7 @@ fn the_rbac_chapter_examples_render() {
         .skip(1)
         .map(|b| b.split("```").next().unwrap())
         .collect();
-    assert_eq!(blocks.len(), 3, "the chapter's three examples");
+    assert_eq!(blocks.len(), 4, "the chapter's four examples");
     let options = Options::new();
     for block in blocks {
         let out = kubetoml::resolve("doc.toml", block, Path::new("docs/src"), &options)

@@ -115,19 +115,18 @@ fn third_party_differences_are_listed() {
 #[test]
 fn kubectl_get_output_imports_with_server_fields_listed() {
     let yaml = std::fs::read_to_string("tests/fixtures/kubectl-get-list-web.yaml").unwrap();
-    // Its Service targets a port `web` the container does not declare: a
-    // description cannot publish it, and an import that would change the
-    // headless Service is refused. With the port declared, it imports.
-    let e = import(&[Input {
+    // Its Service targets a port `web` the container does not declare: the
+    // description keeps it and allows the `undeclared-port` lint. With the
+    // port declared, the description publishes the declared port.
+    let imported = import(&[Input {
         file: "in.yaml",
         text: &yaml,
     }])
-    .unwrap_err();
-    let help = e.diagnostics()[0].help.clone().unwrap_or_default();
-    assert!(
-        help.contains("StatefulSet/web: its headless Service would change (spec.ports dropped)"),
-        "{help}"
-    );
+    .unwrap_or_else(|e| panic!("{}", e.draw(false)));
+    let toml = String::from_utf8(imported.files[0].bytes.clone()).unwrap();
+    assert!(toml.contains("allow = [\"undeclared-port\"]"), "{toml}");
+    let (out, _) = import_and_render(&yaml);
+    assert!(out.contains("targetPort: web"), "{out}");
     let declared = "          name: web\n          ports:\n          - containerPort: 80\n            name: web\n            protocol: TCP\n          resources: {}\n";
     let yaml = yaml.replace("          name: web\n          resources: {}\n", declared);
     let (out, differences) = import_and_render(&yaml);
@@ -582,7 +581,7 @@ fn a_pod_with_part_of_the_hardening_keeps_its_settings_and_gets_no_level() {
     assert!(!imported_toml(&without_token).contains("pod_security"));
     assert!(!again.contains("automountServiceAccountToken"), "{again}");
     assert!(
-        differences.contains(&"in.yaml: StatefulSet/cache: spec.template.spec.containers[cache].securityContext.runAsNonRoot: not expressible, dropped".to_owned()),
+        differences.contains(&"in.yaml: StatefulSet/cache: spec.template.spec.containers[cache].securityContext.runAsNonRoot: said by the pod's `securityContext` instead (every container runs with the same value)".to_owned()),
         "{differences:#?}"
     );
     assert!(
@@ -802,18 +801,22 @@ spec:
         r#"rules = [{ resources = ["endpoints"], verbs = ["get", "list"] }, { resources = ["statefulsets"], verbs = ["get"], api_groups = ["apps", ""] }]"#,
         "[[sidecars]]\nname = \"proxy\"\nnative = true\n",
         r#"mount = [{ path = "/tmp", sub_path = "tmp" }, { path = "/run/pg", sub_path = "run" }]"#,
+        // The pair keeps its name: a binding's roleRef cannot change in place.
+        r#"role_name = "reader""#,
     ] {
         assert!(toml.contains(expected), "{expected}\n{toml}");
     }
     let (_, differences) = import_and_render(yaml);
-    for line in [
-        // kubetoml names the role after the app: the rename is listed, not the role dropped.
-        "in.yaml: RoleBinding/reader: roleRef.name: `reader` becomes `db`",
-        // A native sidecar written after an init container comes out before it.
-        "in.yaml: StatefulSet/db: spec.template.spec.initContainers: items come out in another order",
-    ] {
-        assert!(differences.iter().any(|d| d == line), "{line}\n{differences:#?}");
-    }
+    assert!(
+        !differences.iter().any(|d| d.contains("`reader` becomes")),
+        "{differences:#?}"
+    );
+    // A native sidecar written after an init container comes out before it.
+    let line = "in.yaml: StatefulSet/db: spec.template.spec.initContainers: items come out in another order";
+    assert!(
+        differences.iter().any(|d| d == line),
+        "{line}\n{differences:#?}"
+    );
     assert!(
         !differences
             .iter()
@@ -1120,4 +1123,79 @@ fn a_secret_key_in_a_not_base64_error_is_shown_only_when_it_is_a_valid_key() {
         "{shown}"
     );
     assert!(!shown.contains("%%%"), "{shown}");
+}
+
+/// The RabbitMQ chart's Role and RoleBinding, `mq-rabbitmq-endpoint-reader`,
+/// are named apart from the app (`mq-rabbitmq`). Where the account is
+/// described exactly, `service_account.role_name` keeps their name and
+/// every field; where the account is carried whole (the chart's own
+/// render: `automountServiceAccountToken` on the account), its Role and
+/// RoleBinding are carried with it, exactly, rather than dropped.
+#[test]
+fn a_chart_role_pair_keeps_its_name_or_goes_with_its_carried_account() {
+    let chart = std::fs::read_to_string("tests/fixtures/charts/rabbitmq-cluster.yaml").unwrap();
+    let exact_account = chart.replace(
+        "automountServiceAccountToken: false\nsecrets:\n  - name: mq-rabbitmq\n",
+        "",
+    );
+    assert_ne!(exact_account, chart);
+    for (yaml, role_name) in [(&exact_account, true), (&chart, false)] {
+        let toml = imported_toml(yaml);
+        assert_eq!(
+            toml.contains("role_name = \"mq-rabbitmq-endpoint-reader\""),
+            role_name,
+            "{toml}"
+        );
+        let (rendered, differences) = import_and_render(yaml);
+        let measured = kubetoml::import::fidelity::measure(yaml, &rendered).unwrap();
+        let lost: Vec<&String> = (measured.lost.iter())
+            .filter(|l| l.starts_with("Role"))
+            .collect();
+        assert!(lost.is_empty(), "{lost:#?}");
+        for kind in ["Role", "RoleBinding"] {
+            let line = format!("{kind}/mq-rabbitmq-endpoint-reader: metadata.name");
+            assert!(
+                !differences.iter().any(|d| d.contains(&line)),
+                "{differences:#?}"
+            );
+            let carried = format!(
+                "{kind}/mq-rabbitmq-endpoint-reader: carried exactly in `manifests/mq-rabbitmq.yaml` (extra_manifests): the rules of ServiceAccount/mq-rabbitmq, carried with it"
+            );
+            assert_eq!(
+                differences.iter().any(|d| d.ends_with(&carried)),
+                !role_name,
+                "{differences:#?}"
+            );
+        }
+    }
+}
+
+/// A container's `runAsUser` that the description says once for the pod
+/// (every container runs as before) is listed on stderr as said by the
+/// pod's `securityContext`, not as dropped.
+#[test]
+fn security_fields_said_by_the_pod_are_listed_as_moved_not_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("kubetoml")
+        .unwrap()
+        .args(["import", "tests/fixtures/charts/cassandra-ring.yaml", "-o"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let container =
+        "StatefulSet/wide-cassandra: spec.template.spec.containers[wide-cassandra].securityContext";
+    for field in ["runAsUser", "runAsGroup"] {
+        let line = format!("{container}.{field}: said by the pod's `securityContext` instead (every container runs with the same value)");
+        assert!(stderr.contains(&line), "{line}\n{stderr}");
+    }
+    let pod_line = "StatefulSet/wide-cassandra: spec.template.spec.securityContext.runAsUser: added `1001` (every container runs with the same value)";
+    assert!(stderr.contains(pod_line), "{stderr}");
+    assert!(
+        !stderr
+            .lines()
+            .any(|l| l.contains("securityContext") && l.contains("dropped")),
+        "{stderr}"
+    );
 }

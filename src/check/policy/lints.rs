@@ -5,8 +5,8 @@
 
 use std::ops::Range;
 
-use crate::diag::Diagnostic;
-use crate::read::spec::{ContainerSpec, Spanned, Spec, SpreadSpec};
+use crate::diag::{did_you_mean, Diagnostic};
+use crate::read::spec::{ClientPortsSpec, ContainerSpec, PortTarget, ServicePortSpec, Spanned, Spec, SpreadSpec};
 
 /// A lint: its name (for `allow`) and what it catches.
 pub struct Lint {
@@ -18,7 +18,7 @@ pub struct Lint {
 }
 
 /// Every warning a description can silence with `allow`.
-pub const LINTS: [Lint; 9] = [
+pub const LINTS: [Lint; 10] = [
     Lint {
         name: "latest-tag",
         summary: "an image without a tag, or tagged `latest`",
@@ -55,7 +55,19 @@ pub const LINTS: [Lint; 9] = [
         name: "rbac-reads-secrets",
         summary: "a service account rule that reads Secrets (`get`, `list` or `watch`)",
     },
+    Lint {
+        name: "undeclared-port",
+        summary: "a Service port's `target_port` naming a port no container declares",
+    },
 ];
+
+/// Whether `target`, a Service port's `target_port` naming none of the
+/// `declared` container ports, is meant (a port for a feature turned off,
+/// cassandra's `tls`: the `undeclared-port` warning) rather than a typo of
+/// one (an error of lowering, with the close name): no declared name is close.
+pub fn undeclared_on_purpose(target: &str, declared: &[&str]) -> bool {
+    !declared.contains(&target) && did_you_mean(target, declared.iter().copied()).is_none()
+}
 
 /// A container of the description as the lints see it.
 struct Seen<'a> {
@@ -117,6 +129,7 @@ pub fn check(spec: &Spec) -> Vec<(&'static str, Diagnostic)> {
     pod_root(spec, &mut out);
     readiness(spec, &mut out);
     zone_spread(spec, &mut out);
+    undeclared_ports(spec, &mut out);
     out.extend(crate::check::rbac::lints(spec));
     out
 }
@@ -248,6 +261,46 @@ fn zone_spread(spec: &Spec, out: &mut Vec<(&'static str, Diagnostic)>) {
                 "required",
             )
             .with_help("`spread = { across = \"zone\", required = false }` makes it a preference; `allow = [\"required-zone-spread\"]` silences this"),
+        ));
+    }
+}
+
+/// `[service] ports` and `[client_service] ports` entries forwarding to a
+/// port name that no container declares (the main container's `ports`, a
+/// sidecar's), and close to none.
+fn undeclared_ports(spec: &Spec, out: &mut Vec<(&'static str, Diagnostic)>) {
+    let headless = spec.service.as_ref().and_then(|s| s.get_ref().ports.as_ref());
+    let client = match spec.client_service.as_ref().and_then(|s| s.get_ref().ports.as_ref()) {
+        Some(ClientPortsSpec::Table(map)) => Some(map),
+        _ => None,
+    };
+    let sidecars = spec.sidecars.iter().flat_map(|c| c.get_ref().ports.keys());
+    let declared: Vec<&str> = (spec.ports.keys().chain(sidecars))
+        .map(|k| k.get_ref().as_str())
+        .collect();
+    for (name, entry) in headless.into_iter().chain(client).flatten() {
+        let ServicePortSpec::Table(t) = entry.get_ref() else {
+            continue;
+        };
+        let Some(target) = &t.target_port else { continue };
+        let PortTarget::Name(target_name) = target.get_ref() else {
+            continue;
+        };
+        if !undeclared_on_purpose(target_name, &declared) {
+            continue;
+        }
+        out.push((
+            "undeclared-port",
+            Diagnostic::warning(
+                format!(
+                    "service port `{}` forwards to `{}`, a port no container declares",
+                    name.get_ref(),
+                    target_name.escape_debug()
+                ),
+                target.span(),
+                "no container port of this name",
+            )
+            .with_help("the Service sends nothing there until a container declares it (a port of a feature turned off?); declare it in `ports`, or `allow = [\"undeclared-port\"]` silences this"),
         ));
     }
 }

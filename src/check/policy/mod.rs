@@ -290,14 +290,19 @@ fn versioned_fields(spec: &Spec) -> Vec<(&'static FieldFact, Range<usize>)> {
             used.push((&kube_version::PVC_RETENTION, r.span()));
         }
     }
-    let traffic = (spec.service.as_ref())
-        .and_then(|s| s.get_ref().traffic_distribution.as_ref());
-    if let Some(t) = traffic {
+    let headless = (spec.service.as_ref()).and_then(|s| s.get_ref().traffic_distribution.as_ref());
+    let client = (spec.client_service.as_ref()).and_then(|s| s.get_ref().traffic_distribution.as_ref());
+    let facts = [
+        (headless, &kube_version::TRAFFIC_DISTRIBUTION, &kube_version::PREFER_SAME),
+        (client, &kube_version::CLIENT_TRAFFIC_DISTRIBUTION, &kube_version::CLIENT_PREFER_SAME),
+    ];
+    for (written, field, prefer_same) in facts {
+        let Some(t) = written else { continue };
         // The newer values need the newer release, which has the field.
         let fact = if matches!(t.get_ref().as_str(), "PreferSameZone" | "PreferSameNode") {
-            &kube_version::PREFER_SAME
+            prefer_same
         } else {
-            &kube_version::TRAFFIC_DISTRIBUTION
+            field
         };
         used.push((fact, t.span()));
     }
