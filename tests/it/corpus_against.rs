@@ -274,6 +274,19 @@ fn client_services_with_their_own_port_names_are_described() {
     }
 }
 
+/// postgresql's roles each have two Services selecting their pods: the
+/// app's (`tcp-postgresql`, the main container's port) and the metrics
+/// exporter's. `[client_service]` is the app's; the exporter's is carried.
+#[test]
+fn the_client_service_is_the_app_s_not_the_metrics_exporter_s() {
+    let (_out_dir, _, files) = import_chart("postgresql-replication");
+    let toml = std::fs::read_to_string(&files[0]).unwrap();
+    for role in ["primary", "read"] {
+        let section = format!("[roles.{role}.client_service]\nname = \"db-postgresql-{role}\"\n\n");
+        assert!(toml.contains(&section), "{section}\n{toml}");
+    }
+}
+
 /// Imports the chart render `chart` into a new folder: the folder (kept
 /// while the first value lives), its `out` subfolder, and the descriptions
 /// written there, sorted.
