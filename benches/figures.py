@@ -13,7 +13,8 @@ For each binary (the first is taken as the reference output):
     (target: at most 120 ms on 2 cores);
   - at 100 apps, `render -o DIR` (rewriting the same folder each run, as a
     build does) against stdout, median wall ms and their ratio (target: at
-    most 1.2x).
+    most 1.2x); and the same when every StatefulSet changed since the last
+    run (two sets of the apps, with different image tags, in turn).
 Runs alternate between the binaries, so load affects them alike; the load
 average is printed at the start and the end. Nothing is built here: pass
 release binaries (e.g. target/release/kubetoml and a copy of an older one).
@@ -95,24 +96,47 @@ def main():
     with tempfile.TemporaryDirectory(prefix="kubetoml-figures-") as base:
         thousand = apps(os.path.join(base, "apps"), 1000)
         hundred = thousand[:100]
+        # The same 100 apps with another image tag: rendering the two sets in turn
+        # into one folder changes every StatefulSet's file each run (a real update).
+        retagged = []
+        for path in hundred:
+            folder = os.path.dirname(path).replace(os.path.join(base, "apps"), os.path.join(base, "apps-b"))
+            scale.write_conf(folder, len(retagged))
+            other = os.path.join(folder, os.path.basename(path))
+            with open(path) as f, open(other, "w") as g:
+                g.write(f.read().replace(":1.0.0", ":1.0.1"))
+            retagged.append(other)
         commands = []
         for i, b in enumerate(bins):
             commands.append(((i, "1000"), [b, "render", *thousand]))
             commands.append(((i, "100"), [b, "render", *hundred]))
             commands.append(((i, "-o"), [b, "render", *hundred, "-o", os.path.join(base, f"out{i}")]))
+            changed = os.path.join(base, f"changed{i}")
+            commands.append(((i, "-o changed"), [[b, "render", *hundred, "-o", changed],
+                                                 [b, "render", *retagged, "-o", changed]]))
         walls = {label: [] for label, _ in commands}
+        turn = 0
+
+        def run(argv):
+            # A pair of commands runs in turn: each run changes what the last one wrote.
+            return once(argv[turn % 2] if isinstance(argv[0], list) else argv)
+
         for _, argv in commands:
-            once(argv)
+            run(argv)
         for _ in range(args.runs):
+            turn += 1
             for label, argv in commands:
-                walls[label].append(once(argv))
+                walls[label].append(run(argv))
     med = {k: statistics.median(v) for k, v in walls.items()}
     print(f"wall ms, median [min] of {args.runs} runs, alternating")
     for i, b in enumerate(bins):
         print(f"{b}:\n  1000 apps {med[(i, '1000')]:.1f} [{min(walls[(i, '1000')]):.1f}]"
               f"  100 apps stdout {med[(i, '100')]:.1f} [{min(walls[(i, '100')]):.1f}]"
               f"  -o DIR {med[(i, '-o')]:.1f} [{min(walls[(i, '-o')]):.1f}]"
-              f"  -o/stdout {med[(i, '-o')] / med[(i, '100')]:.2f}x")
+              f"  -o/stdout {med[(i, '-o')] / med[(i, '100')]:.2f}x"
+              f"\n  -o DIR, every StatefulSet changed {med[(i, '-o changed')]:.1f}"
+              f" [{min(walls[(i, '-o changed')]):.1f}]"
+              f"  changed/stdout {med[(i, '-o changed')] / med[(i, '100')]:.2f}x")
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 

@@ -4,7 +4,7 @@
 //! A journal is a file `.BASE.kubetoml-journal-TOKEN` beside the output folder `BASE`,
 //! written before each step it records (a killed run's lines are in the page cache, so
 //! the next run reads them), and synced to disk only before the output folder is moved
-//! aside (see [`Journal::move_aside`]):
+//! aside (see [`Journal::sync`]):
 //!
 //! ```text
 //! kubetoml journal 1
@@ -12,8 +12,15 @@
 //! dir BASE
 //! staging NAME                 a name reserved for the staging folder, before it exists
 //! owned NAME DEV INO           the folder NAME was created (or moved there) by this run
-//! old NAME                     the output folder is about to be moved aside as NAME
+//! old NAME                     the output folder is to be moved aside as NAME
 //! ```
+//!
+//! The `old` line (and an `owned` line with the output folder's identity) is written
+//! before the staging folder is filled, so that the sync it needs runs while the files
+//! are written; the folder is renamed to NAME only once the sync is done and every file
+//! is staged. Until then nothing has that name: a run killed in between left an `old`
+//! line whose folder never appeared, which recovery leaves alone like any name whose
+//! folder is gone.
 //!
 //! Recovery ([`recover`]) undoes each journal of `BASE`: a folder whose name a journal
 //! lists *and* whose device and inode it recorded is kubetoml's (moved back to `BASE`
@@ -25,6 +32,7 @@
 
 use std::fs;
 use std::io::{self, Write as _};
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
 const HEADER: &str = "kubetoml journal 1";
@@ -104,7 +112,7 @@ impl Journal {
     }
 
     /// Writes `lines`, not synced: a killed process's writes survive it, and what a
-    /// power cut may lose here is named in [`Journal::move_aside`].
+    /// power cut may lose here is named in [`Journal::sync`].
     fn append(&mut self, lines: &str) -> io::Result<()> {
         self.file.write_all(lines.as_bytes())
     }
@@ -142,8 +150,12 @@ impl Journal {
         }
     }
 
-    /// Moves the output folder `dir` aside, recorded first; gives where it went.
-    pub fn move_aside(&mut self, dir: &Path) -> io::Result<PathBuf> {
+    /// Records the name the output folder `dir` is to be moved aside as, with the
+    /// folder's identity, before anything is staged: the one sync
+    /// ([`Journal::sync`]) then runs while the files are written, and
+    /// [`Synced::move_aside`] moves the folder once it is done. Until then no folder has
+    /// that name, and recovery finds nothing to undo under it.
+    pub fn reserve_aside(&mut self, dir: &Path) -> io::Result<Aside> {
         let stem = prefix(&self.base, "old");
         let Some(Identity(dev, ino)) = identity(dir)? else {
             return Err(io::Error::other("not a folder"));
@@ -155,30 +167,60 @@ impl Journal {
                 continue;
             }
             self.append(&format!("old {0}\nowned {0} {dev} {ino}\n", escape(&name)))?;
-            // The one sync: after this rename nothing is at `dir` until the staging
-            // folder takes its place, and the user's folder sits under a hidden name that
-            // only this journal tells the next run about. Were the rename on disk and the
-            // journal not (a power cut), it would be left there unknown. The lines
-            // before it (the staging folder) are synced with it. Syncing each line (four
-            // syncs, each forcing a commit of the file system's own journal) made `-o`
-            // 1.6 times as slow as stdout at 100 apps; skipping the others costs, after a
-            // power cut only, at worst a hidden staging folder the next run does not
-            // know about, never an output folder. A first render (nothing to move aside)
-            // has no sync: a power cut then loses nothing but that staging folder.
-            self.file.sync_data()?;
-            // `rename` replaces an empty folder that appeared in between: only a folder
-            // made in the last microsecond with this run's unique name.
-            fs::rename(dir, &path)?;
-            return Ok(path);
+            return Ok(Aside(path));
         }
         Err(io::Error::other(
             "cannot find a free name to move the folder aside",
         ))
     }
 
+    /// Puts every line written so far on disk: the one sync of a run, before the output
+    /// folder is moved aside. After that rename nothing is at `dir` until the staging
+    /// folder takes its place, and the user's folder sits under a hidden name that only
+    /// this journal tells the next run about; were the rename on disk and the journal
+    /// not (a power cut), it would be left there unknown. The lines before it (the
+    /// staging folder) are synced with it. Syncing each line (four syncs, each forcing a
+    /// commit of the file system's own journal) made `-o` 1.6 times as slow as stdout at
+    /// 100 apps; skipping the others costs, after a power cut only, at worst a hidden
+    /// staging folder the next run does not know about, never an output folder. A first
+    /// render (nothing to move aside) has no sync: a power cut then loses nothing but
+    /// that staging folder.
+    ///
+    /// It takes `&self`, so it runs on a thread of its own while the staging folder is
+    /// filled (its wait on the disk then costs nothing); the [`Synced`] it gives borrows
+    /// the journal, so no line can be added between the sync and the rename it allows.
+    pub fn sync(&self) -> io::Result<Synced<'_>> {
+        crate::cli::fault::fail("sync")?;
+        self.file.sync_data()?;
+        Ok(Synced(PhantomData))
+    }
+
     /// Removes the journal once nothing it names is left.
     pub fn finish(self) {
         let _ = fs::remove_file(&self.path);
+    }
+}
+
+/// The name the output folder is to be moved aside as, recorded in the journal
+/// ([`Journal::reserve_aside`]).
+pub struct Aside(PathBuf);
+
+impl Aside {
+    /// Where the folder goes.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+/// The journal, on disk as it is now ([`Journal::sync`]).
+pub struct Synced<'a>(PhantomData<&'a Journal>);
+
+impl Synced<'_> {
+    /// Moves the output folder `dir` aside, as the synced journal says.
+    pub fn move_aside(&self, dir: &Path, aside: &Aside) -> io::Result<()> {
+        // `rename` replaces an empty folder that appeared in between: only a folder
+        // made since [`Journal::reserve_aside`] with this run's unique name.
+        fs::rename(dir, &aside.0)
     }
 }
 
@@ -370,6 +412,35 @@ mod tests {
         assert_eq!(record.owned, [(name.to_owned(), Identity(5, 7))]);
         // The last line, cut short by a crash, is not read.
         assert!(record.staging.is_empty());
+    }
+
+    /// A run killed after the `old` line, before the folder was moved: the name never
+    /// appeared, so there is nothing to move back or remove, whether the output folder
+    /// is in place or not; the staging folder goes, and the journal is done.
+    #[test]
+    fn an_old_name_whose_folder_never_appeared_is_nothing_to_undo() {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("out");
+        fs::create_dir(&dir).unwrap();
+        fs::write(dir.join("a.yaml"), "a").unwrap();
+        let mut journal = Journal::start(parent.path(), "out").unwrap();
+        let staging = journal.create_staging().unwrap();
+        fs::write(staging.join("a.yaml"), "b").unwrap();
+        let aside = journal.reserve_aside(&dir).unwrap();
+        let text = fs::read_to_string(&journal.path).unwrap();
+        let record = parse(&text).unwrap();
+        assert_eq!(
+            record.old.as_deref().map(|n| parent.path().join(n)),
+            Some(aside.path().to_owned())
+        );
+        assert!(undo(parent.path(), &dir, &record));
+        assert!(!staging.exists());
+        assert!(!aside.path().exists());
+        assert_eq!(fs::read_to_string(dir.join("a.yaml")).unwrap(), "a");
+        // The output folder gone too (removed by hand meanwhile): nothing appears.
+        fs::remove_dir_all(&dir).unwrap();
+        assert!(undo(parent.path(), &dir, &record));
+        assert!(!dir.exists() && !aside.path().exists());
     }
 
     #[test]

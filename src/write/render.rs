@@ -556,12 +556,16 @@ fn template_error(origin: &str, e: &minijinja::Error) -> Error {
     )
 }
 
+/// A filter of one value, as minijinja's `items`.
+type Filter = fn(&Value) -> Result<Value, minijinja::Error>;
+/// A test of one value, as minijinja's `none`.
+type Test = fn(&Value) -> bool;
+
 /// The filters and tests the built-in templates use, beside kubetoml's own
 /// `block` and `indent`: a set of them only needs these, and registering
 /// minijinja's ~80 built-ins cost a twentieth of a small render.
-const BUILTIN_FILTERS: &[(&str, fn(&Value) -> Result<Value, minijinja::Error>)] =
-    &[("items", minijinja::filters::items)];
-const BUILTIN_TESTS: &[(&str, fn(&Value) -> bool)] = &[
+const BUILTIN_FILTERS: &[(&str, Filter)] = &[("items", minijinja::filters::items)];
+const BUILTIN_TESTS: &[(&str, Test)] = &[
     ("none", minijinja::tests::is_none),
     ("defined", minijinja::tests::is_defined),
 ];

@@ -120,7 +120,7 @@ fn a_run_killed_at_any_step_is_undone_by_the_next() {
     if !faults_injected() {
         return;
     }
-    for step in ["staged", "moved-aside", "swapped"] {
+    for step in ["aside-recorded", "staged", "moved-aside", "swapped"] {
         let dir = project("replicas = 2\n");
         let out = dir.path().join("out");
         assert!(render_into(dir.path(), &out, None).status.success());
@@ -130,6 +130,11 @@ fn a_run_killed_at_any_step_is_undone_by_the_next() {
         let aside = entries(dir.path())
             .iter()
             .any(|n| n.contains("kubetoml-old"));
+        // The name the folder is to be moved aside as is in the journal before the
+        // files are staged; it names a folder only once the folder is moved.
+        let old = journal_lines(dir.path(), "old ");
+        assert_eq!(old.len(), 1, "{step}");
+        assert_eq!(dir.path().join(&old[0]).exists(), aside, "{step}");
         match step {
             // The only window with no folder at `out`: the next run puts it back.
             "moved-aside" => assert!(!out.exists() && aside, "{step}"),
@@ -148,6 +153,48 @@ fn a_run_killed_at_any_step_is_undone_by_the_next() {
     }
 }
 
+/// The lines starting with `word` of the one journal in `dir`, without the word.
+fn journal_lines(dir: &Path, word: &str) -> Vec<String> {
+    let journals: Vec<String> = (entries(dir).into_iter())
+        .filter(|n| n.contains("kubetoml-journal"))
+        .collect();
+    assert_eq!(journals.len(), 1, "{journals:?}");
+    (read(dir.join(&journals[0])).lines())
+        .filter_map(|l| l.strip_prefix(word))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The journal's sync, or a file, fails while the staging folder is being filled (the
+/// sync runs on a thread of its own meanwhile): the render fails, the output folder is
+/// as it was, and nothing of the run is left, not even its journal.
+#[test]
+fn a_failed_sync_or_write_while_staging_leaves_the_folder_as_it_was() {
+    if !faults_injected() {
+        return;
+    }
+    for fault in ["fail:sync", "fail:stage"] {
+        let dir = project("replicas = 2\n");
+        let out = dir.path().join("out");
+        assert!(render_into(dir.path(), &out, None).status.success());
+        let before: Vec<(String, String)> = (entries(&out).into_iter())
+            .map(|n| (read(out.join(&n)), n))
+            .collect();
+        std::fs::write(dir.path().join("app.toml"), format!("{APP}replicas = 3\n")).unwrap();
+        let failed = render_into(dir.path(), &out, Some(fault));
+        assert_eq!(failed.status.code(), Some(1), "{fault}");
+        let stderr = String::from_utf8_lossy(&failed.stderr);
+        assert!(stderr.contains("injected failure"), "{fault}: {stderr}");
+        let after: Vec<(String, String)> = (entries(&out).into_iter())
+            .map(|n| (read(out.join(&n)), n))
+            .collect();
+        assert_eq!(after, before, "{fault}");
+        assert_eq!(entries(dir.path()), ["app.toml", "out"], "{fault}");
+        assert!(render_into(dir.path(), &out, None).status.success());
+        assert!(statefulset(&out).contains("replicas: 3"), "{fault}");
+    }
+}
+
 /// A run killed between its two renames, then a `--check`: the old folder is found
 /// back by the next render only, and a render that fails still recovers it.
 #[test]
@@ -159,6 +206,8 @@ fn a_failed_rename_puts_the_old_folder_back_at_once() {
     let out = dir.path().join("out");
     assert!(render_into(dir.path(), &out, None).status.success());
     let before = statefulset(&out);
+    // A change, so the folder is replaced (an unchanged one is left as it is).
+    std::fs::write(dir.path().join("app.toml"), format!("{APP}replicas = 3\n")).unwrap();
     let failed = render_into(dir.path(), &out, Some("fail:rename-staging"));
     assert_eq!(failed.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&failed.stderr);
@@ -181,7 +230,10 @@ fn a_backup_that_cannot_be_removed_never_breaks_the_next_render() {
     let dir = project("");
     let out = dir.path().join("out");
     assert!(render_into(dir.path(), &out, None).status.success());
-    for _ in 0..2 {
+    for replicas in [2, 3] {
+        // A change, so the folder is replaced (an unchanged one is left as it is).
+        let app = format!("{APP}replicas = {replicas}\n");
+        std::fs::write(dir.path().join("app.toml"), app).unwrap();
         let run = render_into(dir.path(), &out, Some("fail:remove-old"));
         assert!(
             run.status.success(),
@@ -204,6 +256,89 @@ fn a_backup_that_cannot_be_removed_never_breaks_the_next_render() {
     );
     assert!(render_into(dir.path(), &out, None).status.success());
     assert_eq!(entries(dir.path()), ["app.toml", "out"]);
+}
+
+/// A render whose files are all in the folder already, byte for byte, with the same
+/// manifest and nothing else, leaves the folder as it is (not replaced: the same
+/// inode, no journal); any difference replaces it as before, and the folder is then
+/// what a render into a new folder writes.
+#[cfg(unix)]
+#[test]
+fn an_up_to_date_folder_is_left_as_it_is() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = project(
+        "extra_manifests = [\"extra.yaml\"]\n[secrets.auth]\nfrom_env = { PASSWORD = \"PW\" }\n",
+    );
+    // Enough files for the folder to be read and staged on two threads.
+    let extra: Vec<String> = (0..40)
+        .map(|i| {
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\ndata:\n  k: v{i}\n")
+        })
+        .collect();
+    std::fs::write(dir.path().join("extra.yaml"), extra.join("---\n")).unwrap();
+    let render = |out: &Path| {
+        let run = kubetoml()
+            .env("PW", "hunter2")
+            .arg("render")
+            .arg(dir.path().join("app.toml"))
+            .arg("-o")
+            .arg(out)
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    };
+    let out = dir.path().join("out");
+    let inode = |p: &Path| std::fs::symlink_metadata(p).unwrap().ino();
+    // Every entry's name, bytes and mode.
+    let content = |p: &Path| -> Vec<(String, String, u32)> {
+        (entries(p).into_iter())
+            .map(|n| {
+                let mode = std::fs::symlink_metadata(p.join(&n)).unwrap().mode() & 0o777;
+                (read(p.join(&n)), n, mode)
+            })
+            .collect()
+    };
+    let fresh = dir.path().join("fresh");
+    render(&fresh);
+    render(&out);
+    let first = inode(&out);
+    render(&out);
+    assert_eq!(inode(&out), first, "an unchanged folder is not replaced");
+    assert_eq!(content(&out), content(&fresh));
+    let secret = entries(&out)
+        .into_iter()
+        .find(|n| n.contains("-secret-"))
+        .unwrap();
+    let manifest = out.join(".kubetoml-manifest");
+    let changes: [(&str, &dyn Fn()); 3] = [
+        ("a file missing", &|| {
+            std::fs::remove_file(out.join(&secret)).unwrap();
+        }),
+        ("the manifest edited", &|| {
+            let text = read(manifest.clone());
+            std::fs::write(&manifest, format!("# mine\n{text}")).unwrap();
+        }),
+        ("a Secret readable by others", &|| {
+            let readable = std::fs::Permissions::from_mode(0o644);
+            std::fs::set_permissions(out.join(&secret), readable).unwrap();
+        }),
+    ];
+    for (what, change) in changes {
+        let before = inode(&out);
+        change();
+        render(&out);
+        assert_ne!(inode(&out), before, "{what}: replaced");
+        assert_eq!(content(&out), content(&fresh), "{what}");
+        assert_eq!(
+            entries(dir.path()),
+            ["app.toml", "extra.yaml", "fresh", "out"],
+            "{what}: nothing left beside"
+        );
+    }
 }
 
 /// A file where the output folder's parent should be: a clear error, nothing made.
