@@ -165,15 +165,19 @@ fn build_app(objects: &[Object], set: usize, owned: &[usize], extras: bool) -> R
     super::jobs::sections(objects, set, &batch, &mut ctx, &mut doc);
     used.extend(batch.indices());
     let mut data = Vec::new();
+    let mut data_labels = Vec::new();
     for t in ctx.tables {
         let kind = if t.secret { "secrets" } else { "configmaps" };
+        let header = format!("[{kind}.{}]", super::toml_out::key(&t.table));
         let mut entries = t.content;
         entries.extend(t.usage);
         entries.extend(t.tail);
-        doc.sections.push((
-            format!("[{kind}.{}]", super::toml_out::key(&t.table)),
-            entries,
-        ));
+        if let Some(o) = t.object {
+            let labels = string_map(&objects[o].value["metadata"]["labels"]);
+            super::shared::set_data_labels(&mut entries, &labels, &doc.top);
+            data_labels.push((header.clone(), labels));
+        }
+        doc.sections.push((header, entries));
         data.extend(t.files);
         used.extend(t.object);
     }
@@ -193,6 +197,7 @@ fn build_app(objects: &[Object], set: usize, owned: &[usize], extras: bool) -> R
         data,
         objects: used,
         extras: extra_objects,
+        data_labels,
     })
 }
 

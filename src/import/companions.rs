@@ -33,12 +33,20 @@ pub fn companions(objects: &[Object], set: usize, doc: &mut Doc) -> Vec<usize> {
     }
     used.extend(service_account(objects, sts, doc).into_iter().flatten());
     let headless = text(&sts.value["spec"]["serviceName"]);
-    let client = objects.iter().position(|o| {
-        ours(o, "Service")
-            && Some(&o.name) != headless.as_ref()
-            && text(&o.value["spec"]["clusterIP"]).as_deref() != Some("None")
-            && sorted(string_map(&o.value["spec"]["selector"])) == selector
-    });
+    let selecting: Vec<usize> = (0..objects.len())
+        .filter(|&i| {
+            let o = &objects[i];
+            ours(o, "Service")
+                && Some(&o.name) != headless.as_ref()
+                && text(&o.value["spec"]["clusterIP"]).as_deref() != Some("None")
+                && sorted(string_map(&o.value["spec"]["selector"])) == selector
+        })
+        .collect();
+    // The app's own Service before a sidecar's (a metrics exporter's).
+    let main = &sts.value["spec"]["template"]["spec"]["containers"][0];
+    let client = (selecting.iter().copied())
+        .find(|&i| reaches_main(&objects[i].value, main))
+        .or(selecting.first().copied());
     if let Some(i) = client {
         used.extend(client_service(&objects[i], sts, doc).then_some(i));
     }
@@ -66,6 +74,22 @@ pub fn companions(objects: &[Object], set: usize, doc: &mut Doc) -> Vec<usize> {
         used.push(i);
     }
     used
+}
+
+/// Whether a port of Service `svc` forwards to a port of the container
+/// `main` (by name, or by number).
+fn reaches_main(svc: &Value, main: &Value) -> bool {
+    let own = items(&main["ports"]);
+    items(&svc["spec"]["ports"]).iter().any(|p| {
+        let target = match &p["targetPort"] {
+            Value::Null => &p["port"],
+            t => t,
+        };
+        own.iter().any(|c| match int(target) {
+            Some(n) => int(&c["containerPort"]) == Some(n),
+            None => text(target).is_some() && text(&c["name"]) == text(target),
+        })
+    })
 }
 
 fn sorted(mut pairs: Vec<(String, String)>) -> Vec<(String, String)> {

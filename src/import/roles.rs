@@ -214,6 +214,15 @@ pub fn combine(objects: &[Object], group: &[usize], members: &[App]) -> Option<A
     out.comments
         .push("What the format cannot express was listed by the import, and left out.".to_owned());
     out.top = shared_top(&docs, &app);
+    // The ConfigMaps and Secrets carry the description's labels, not a role's.
+    let mut docs = docs;
+    for (d, m) in docs.iter_mut().zip(members) {
+        for (header, labels) in &m.data_labels {
+            if let Some((_, e)) = d.sections.iter_mut().find(|(h, _)| h == header) {
+                super::shared::set_data_labels(e, labels, &out.top);
+            }
+        }
+    }
     let shared_headers = shared_headers(&docs);
     for (h, e) in &docs[0].sections {
         if shared_headers.contains(h) {
@@ -232,6 +241,7 @@ pub fn combine(objects: &[Object], group: &[usize], members: &[App]) -> Option<A
         data,
         objects: used,
         extras,
+        data_labels: Vec::new(),
     })
 }
 

@@ -53,6 +53,9 @@ pub struct App {
     pub objects: Vec<usize>,
     /// Those of them its `extra_manifests` file holds, in input order.
     pub extras: Vec<usize>,
+    /// Each `[configmaps.X]` / `[secrets.X]` header and its object's labels,
+    /// for [`set_data_labels`] again once roles move the top-level labels.
+    pub data_labels: Vec<(String, Vec<(String, String)>)>,
 }
 
 /// A data file beside the description.
@@ -120,6 +123,24 @@ pub fn str_table(pairs: Vec<(String, String)>, skip: &[&str]) -> Val {
             .map(|(k, v)| (k, Val::Str(v)))
             .collect(),
     )
+}
+
+/// A `[configmaps.X]` or `[secrets.X]` table's `labels`: the object's
+/// labels (`object`) that the description's top-level ones (`top`) do not
+/// give it, before `immutable` and `hash_suffix`; none when there are none.
+pub fn set_data_labels(entries: &mut Entries, object: &[(String, String)], top: &Entries) {
+    entries.retain(|(k, _)| k != "labels");
+    let own: Entries = (object.iter())
+        .filter(|(k, v)| !RESERVED_LABELS.contains(&k.as_str()) && !inherited(top, "labels", k, v))
+        .map(|(k, v)| (k.clone(), Val::Str(v.clone())))
+        .collect();
+    if own.is_empty() {
+        return;
+    }
+    let at = (entries.iter())
+        .position(|(k, _)| k == "immutable" || k == "hash_suffix")
+        .unwrap_or(entries.len());
+    entries.insert(at, ("labels".to_owned(), Val::Table(own)));
 }
 
 /// Pushes `key = val` unless the value is absent or an empty table or array.

@@ -15,6 +15,8 @@ pub(super) struct DataObject {
     pub(super) type_: SecretType,
     pub(super) entries: BTreeMap<String, Vec<u8>>,
     pub(super) immutable: bool,
+    /// `labels`: its own, over the app's.
+    pub(super) labels: StringMap,
     /// How the pods use it, checked: the pod step only places it.
     pub(super) uses: Uses,
     /// The table key is a valid object name (else it was reported already).
@@ -201,6 +203,7 @@ impl Lowerer<'_> {
             .as_ref()
             .map_or(global_hash, |h| *h.get_ref());
         let name = self.cluster_name(kind, &key, &type_, &entries, hashed && name_ok, hashed);
+        let labels = self.labels(&data.labels);
         let mut object = DataObject {
             kind,
             name_ok,
@@ -211,6 +214,7 @@ impl Lowerer<'_> {
             type_,
             entries,
             immutable: data.immutable.as_ref().is_some_and(|i| *i.get_ref()),
+            labels,
             uses: Uses::default(),
             external: false,
         };
@@ -239,6 +243,7 @@ impl Lowerer<'_> {
             ),
             ("immutable", data.immutable.as_ref().map(|i| i.span())),
             ("hash_suffix", data.hash_suffix.as_ref().map(|h| h.span())),
+            ("labels", data.labels.keys().next().map(|k| k.span())),
         ];
         for (field, span) in content {
             if let Some(span) = span {
@@ -269,6 +274,7 @@ impl Lowerer<'_> {
             type_,
             entries,
             immutable: false,
+            labels: StringMap::new(),
             uses: Uses::default(),
             external: true,
         };
@@ -875,7 +881,7 @@ pub(super) fn into_objects(
         if o.name != o.key {
             annotations.insert("kubetoml.dev/generated-from".into(), o.key.clone());
         }
-        let metadata = app.metadata(&o.name, StringMap::new(), annotations);
+        let metadata = app.metadata(&o.name, o.labels, annotations);
         match o.kind {
             ObjectKind::ConfigMap => {
                 let (data, binary_data) = split_utf8(o.entries);

@@ -1751,6 +1751,12 @@ pub struct DataSpec {
     /// Secrets only: use as an imagePullSecret.
     #[schemars(with = "Option<bool>")]
     pub image_pull: Option<Spanned<bool>>,
+    /// Labels on this object only, over the app's key by key (as
+    /// `[client_service] labels`). Not hashed: a `hash_suffix` name and
+    /// the pods' config hash read the content only.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub labels: Map<String>,
     /// The object exists in the cluster (cert-manager, External Secrets...):
     /// never emitted, only referred to.
     #[schemars(with = "Option<bool>")]
@@ -2083,6 +2089,11 @@ fn parse_diagnostic(
         let (field, expected) = rest.split_once('`').unwrap_or((rest, ""));
         let path = key_path(doc, &span);
         let configmap = matches!(path.as_deref(), Some(["configmaps", _, _]));
+        let in_data = matches!(path.as_deref(), Some([t, _, _]) if *t == "configmaps" || *t == "secrets");
+        if in_data && field == "metadata" {
+            return Diagnostic::error("unknown field `metadata`", span, "not a Kubernetes manifest")
+                .with_help("the object's name is the table's key; write its labels in the table itself: `labels = { ... }`");
+        }
         let in_pod = path.as_deref().and_then(|p| p.iter().rev().nth(1)) == Some(&"pod_security_context");
         if in_pod && CONTAINER_ONLY_SECURITY.contains(&field) {
             return Diagnostic::error(

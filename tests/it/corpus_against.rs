@@ -176,8 +176,9 @@ fn a_primary_and_its_replicas_import_as_one_description_with_roles() {
 }
 
 /// Which charts of the corpus import as one description with roles, and
-/// their roles; the others' StatefulSets each get a description, since as
-/// roles they would change more of the input (a ConfigMap's role label, say).
+/// their roles (a ConfigMap's role label kept by its table's `labels`); the
+/// others' StatefulSets each get a description, since as roles they would
+/// change more of the input.
 #[test]
 fn the_charts_with_roles_are_these() {
     let mut found = Vec::new();
@@ -205,7 +206,12 @@ fn the_charts_with_roles_are_these() {
     }
     assert_eq!(
         found,
-        ["postgresql-replication: db-postgresql.toml: primary, read",]
+        [
+            "kafka-controller-broker: events-kafka.toml: broker, controller",
+            "mongodb-replicaset-arbiter: docs-mongodb.toml: arbiter, main",
+            "mysql-replication: sql-mysql.toml: primary, secondary",
+            "postgresql-replication: db-postgresql.toml: primary, read",
+        ]
     );
 }
 
@@ -261,10 +267,23 @@ fn client_services_with_their_own_port_names_are_described() {
             .map(|f| std::fs::read_to_string(f).unwrap())
             .collect();
         let section = all
-            .split("[client_service]\n")
+            .split("client_service]\n")
             .nth(1)
             .unwrap_or_else(|| panic!("{chart}: no [client_service]\n{all}"));
         assert!(section.contains(expected), "{chart}: {expected}\n{section}");
+    }
+}
+
+/// postgresql's roles each have two Services selecting their pods: the
+/// app's (`tcp-postgresql`, the main container's port) and the metrics
+/// exporter's. `[client_service]` is the app's; the exporter's is carried.
+#[test]
+fn the_client_service_is_the_app_s_not_the_metrics_exporter_s() {
+    let (_out_dir, _, files) = import_chart("postgresql-replication");
+    let toml = std::fs::read_to_string(&files[0]).unwrap();
+    for role in ["primary", "read"] {
+        let section = format!("[roles.{role}.client_service]\nname = \"db-postgresql-{role}\"\n\n");
+        assert!(toml.contains(&section), "{section}\n{toml}");
     }
 }
 

@@ -1199,3 +1199,33 @@ fn security_fields_said_by_the_pod_are_listed_as_moved_not_dropped() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_data_object_s_own_labels_come_back_in_its_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.toml");
+    std::fs::write(
+        &path,
+        "name = \"cache\"\nimage = \"redis:7.4\"\nlabels = { tier = \"db\", team = \"data\" }\n\
+         [configmaps.conf]\nliterals = { A = \"1\" }\nenv_from = true\n\
+         labels = { tier = \"config\", \"example.com/part\" = \"x\" }\nhash_suffix = true\n\
+         [secrets.pw]\nliterals = { P = \"hunter2\" }\nenv_from = true\n",
+    )
+    .unwrap();
+    let yaml = render_file(&path);
+    let toml = imported_toml(&yaml);
+    assert!(
+        toml.contains(
+            "labels = { \"example.com/part\" = \"x\", tier = \"config\" }\nhash_suffix = true\n"
+        ),
+        "only the labels the app does not give it:\n{toml}"
+    );
+    assert_eq!(
+        toml.matches("labels = ").count(),
+        2,
+        "none on the Secret:\n{toml}"
+    );
+    let (again, differences) = import_and_render(&yaml);
+    assert_eq!(again, yaml);
+    assert!(differences.is_empty(), "{differences:#?}");
+}

@@ -27,7 +27,7 @@ const EXPECTED: &[(&str, f64)] = &[
     ("import/zookeeper", 84.8),
     ("import/kustomize-redis", 99.9),
     ("import/exact-or-carried", 98.7),
-    ("charts/cassandra-ring", 97.3),
+    ("charts/cassandra-ring", 98.2),
     ("charts/clickhouse-shards", 99.0),
     ("charts/consul-cluster", 98.6),
     ("charts/elasticsearch-roles", 99.5),

@@ -267,3 +267,36 @@ fn a_headless_service_port_may_target_another_container_port() {
         "{plain}"
     );
 }
+
+#[test]
+fn a_data_table_s_labels_go_over_the_app_s_on_that_object_only() {
+    let body = |labels: &str| {
+        format!(
+            "{APP}labels = {{ tier = \"db\", team = \"data\" }}\nhash_suffix = true\n\
+             [configmaps.conf]\nliterals = {{ A = \"1\" }}\nenv_from = true\n{labels}\n\
+             [secrets.pw]\nliterals = {{ P = \"hunter2\" }}\nenv_from = true\n{labels}\n"
+        )
+    };
+    let plain = model(&body(""));
+    let own = model(&body(
+        "labels = { tier = \"config\", \"example.com/part\" = \"x\" }",
+    ));
+    for (p, o) in [
+        (&plain.config_maps[0].metadata, &own.config_maps[0].metadata),
+        (&plain.secrets[0].metadata, &own.secrets[0].metadata),
+    ] {
+        // Labels are not content: the kustomize name and the config hash stay.
+        assert_eq!(p.name, o.name);
+        assert_eq!(p.labels["tier"], "db");
+        assert_eq!(o.labels["tier"], "config");
+        assert_eq!(o.labels["team"], "data", "the app's other labels stay");
+        assert_eq!(o.labels["example.com/part"], "x");
+        assert_eq!(o.labels["app.kubernetes.io/name"], "zk");
+    }
+    assert!(plain.config_maps[0].metadata.name.starts_with("conf-"));
+    assert_eq!(config_hash(&plain), config_hash(&own));
+    // Only those objects: the StatefulSet, its pods and the Service keep the app's.
+    assert_eq!(own.stateful_set.metadata.labels["tier"], "db");
+    assert_eq!(own.stateful_set.pod.labels["tier"], "db");
+    assert_eq!(own.service.metadata.labels, plain.service.metadata.labels);
+}
