@@ -89,11 +89,63 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("cronjob.yaml", include_str!("../../templates/cronjob.yaml")),
 ];
 
-/// The parts the built-in templates import or include, as `(name, source)`:
-/// each is compiled the first time a template reaches it, so a render pays
-/// only for the parts its objects use. Not replaceable: a user's copy of a
-/// template may import them, or not.
+/// The parts the built-in templates include (or, `container.yaml`, import),
+/// as `(name, source)`: each is compiled the first time a template reaches
+/// it, so a render pays only for the parts its objects use. Not replaceable:
+/// a user's copy of a template may include them, or not.
 pub const PARTS: &[(&str, &str)] = &[
+    (
+        "parts/metadata.yaml",
+        include_str!("../../templates/parts/metadata.yaml"),
+    ),
+    (
+        "parts/statefulset-rollout.yaml",
+        include_str!("../../templates/parts/statefulset-rollout.yaml"),
+    ),
+    (
+        "parts/pod-security.yaml",
+        include_str!("../../templates/parts/pod-security.yaml"),
+    ),
+    (
+        "parts/other-volumes.yaml",
+        include_str!("../../templates/parts/other-volumes.yaml"),
+    ),
+    (
+        "parts/env-field.yaml",
+        include_str!("../../templates/parts/env-field.yaml"),
+    ),
+    (
+        "parts/env-from.yaml",
+        include_str!("../../templates/parts/env-from.yaml"),
+    ),
+    (
+        "parts/resources.yaml",
+        include_str!("../../templates/parts/resources.yaml"),
+    ),
+    (
+        "parts/pod-settings.yaml",
+        include_str!("../../templates/parts/pod-settings.yaml"),
+    ),
+    (
+        "parts/command.yaml",
+        include_str!("../../templates/parts/command.yaml"),
+    ),
+    (
+        "parts/binary-data.yaml",
+        include_str!("../../templates/parts/binary-data.yaml"),
+    ),
+    (
+        "parts/claim-annotations.yaml",
+        include_str!("../../templates/parts/claim-annotations.yaml"),
+    ),
+    (
+        "parts/image-pull-secrets.yaml",
+        include_str!("../../templates/parts/image-pull-secrets.yaml"),
+    ),
+    (
+        "parts/volume-items.yaml",
+        include_str!("../../templates/parts/volume-items.yaml"),
+    ),
     (
         "parts/container.yaml",
         include_str!("../../templates/parts/container.yaml"),
@@ -790,9 +842,26 @@ mod tests {
         let resolved = crate::resolve_file(path, &crate::Options::default()).unwrap();
         let first = t.render(&resolved.model).unwrap();
         assert_eq!(first, Templates::builtin().render(&resolved.model).unwrap());
-        // web has no NetworkPolicy, probes, affinity nor security context:
-        // those are never compiled.
-        for unused in ["networkpolicy.yaml", "parts/probes.yaml", "parts/affinity.yaml", "parts/security.yaml"] {
+        // web has no NetworkPolicy, probes, resources, security context nor
+        // any other section a simple app leaves out: those are never compiled.
+        for unused in [
+            "networkpolicy.yaml",
+            "parts/probes.yaml",
+            "parts/affinity.yaml",
+            "parts/security.yaml",
+            "parts/pod-security.yaml",
+            "parts/pod-settings.yaml",
+            "parts/command.yaml",
+            "parts/resources.yaml",
+            "parts/env-field.yaml",
+            "parts/env-from.yaml",
+            "parts/other-volumes.yaml",
+            "parts/statefulset-rollout.yaml",
+            "parts/binary-data.yaml",
+            "parts/claim-annotations.yaml",
+            "parts/image-pull-secrets.yaml",
+            "parts/volume-items.yaml",
+        ] {
             assert_eq!(loads(unused), 0, "{unused}");
         }
         assert_eq!(loads("statefulset.yaml"), 1);
@@ -808,6 +877,8 @@ mod tests {
         // Clones share what the first render compiled.
         assert_eq!(loads("statefulset.yaml"), 1);
         assert_eq!(loads("parts/container.yaml"), 1);
+        // Included by every object web renders, compiled once.
+        assert_eq!(loads("parts/metadata.yaml"), 1);
     }
 
     #[test]

@@ -291,6 +291,41 @@ fn user_templates_replace_the_builtin_ones() {
     assert!(text.contains("team: myapp-owners"), "{text}");
 }
 
+/// A copy of `pod.yaml` includes the built-in parts (pod-settings,
+/// pod-security, volumes, ...) and imports `container.yaml`'s macro, as the
+/// original does: its output is the built-in one plus what it adds.
+#[test]
+fn a_user_copy_of_pod_yaml_uses_the_built_in_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    let builtin = std::fs::read_to_string("templates/pod.yaml").unwrap();
+    let (line, added) = ("      containers:\n", "      hostname: custom\n");
+    assert_eq!(builtin.matches(line).count(), 1);
+    assert!(builtin.contains("{% include \"parts/pod-security.yaml\" %}"));
+    std::fs::write(
+        dir.path().join("pod.yaml"),
+        builtin.replace(line, &format!("{added}{line}")),
+    )
+    .unwrap();
+    let app = "examples/restricted/restricted.toml";
+    let plain = stdout_of(kubetoml().args(["render", app]));
+    // The example reaches the parts a user's copy must still find.
+    for part in [
+        "automountServiceAccountToken",
+        "runAsNonRoot",
+        "resources:",
+        "readinessProbe:",
+        "emptyDir",
+    ] {
+        assert!(plain.contains(part), "{part}");
+    }
+    let text = stdout_of(
+        kubetoml()
+            .args(["render", app, "--templates"])
+            .arg(dir.path()),
+    );
+    assert_eq!(text, plain.replace(line, &format!("{added}{line}")));
+}
+
 #[test]
 fn a_broken_user_template_names_its_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
