@@ -44,8 +44,21 @@ where
     R: Send,
     F: Fn(&T) -> R + Sync,
 {
-    let threads = threads_for(items.len());
-    if threads == 1 {
+    map_on_threads(items, threads_for(items.len()), f)
+}
+
+/// [`map_in_order`] on at most `threads` threads (the calling thread is one
+/// of them). Each thread takes the next item when done with one, so a thread
+/// the machine holds back takes fewer; a thread that cannot be started leaves
+/// its share to the others.
+pub fn map_on_threads<T, R, F>(items: &[T], threads: usize, f: F) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&T) -> R + Sync,
+{
+    let threads = threads.min(items.len());
+    if threads <= 1 {
         return items.iter().map(f).collect();
     }
     let next = AtomicUsize::new(0);
@@ -61,12 +74,14 @@ where
     };
     let mut slots: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
     std::thread::scope(|scope| {
+        let work = &work;
+        // No thread to be had: the threads that started take every item.
         let helpers: Vec<_> = (1..threads)
-            .map(|_| {
+            .filter_map(|_| {
                 std::thread::Builder::new()
                     .stack_size(STACK_SIZE)
                     .spawn_scoped(scope, work)
-                    .expect("a worker thread starts")
+                    .ok()
             })
             .collect();
         let mut place = |done: Vec<(usize, R)>| {
@@ -101,6 +116,11 @@ mod tests {
             n * n
         });
         assert_eq!(out, items.iter().map(|n| n * n).collect::<Vec<_>>());
+        // Bounded to a number of threads, or to this one: the same results.
+        for threads in [0, 1, 2, 5000] {
+            let out = map_on_threads(&items, threads, |&n| n * n);
+            assert_eq!(out, items.iter().map(|n| n * n).collect::<Vec<_>>(), "{threads}");
+        }
     }
 
     #[test]

@@ -81,7 +81,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use batch::compile_files;
+pub use batch::{compile_files, map_in_order, map_on_threads, threads_for};
 pub use diag::{escape_char, Diagnostic, Error, ErrorKind, Severity};
 pub use explain::Explanation;
 pub use init::starter;

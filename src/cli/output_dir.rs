@@ -31,7 +31,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use kubetoml::{Document, Error, ErrorKind, Kind};
 
@@ -450,44 +450,15 @@ fn stage(
     Ok(())
 }
 
-/// `items.iter().map(f).collect()`, on this thread and one more (each takes the next
-/// item when done with one, so a thread the machine holds back takes fewer): the file
-/// system calls for a few hundred files take far longer than starting a thread. A short
-/// list stays on this thread.
+/// `items.iter().map(f).collect()`, on this thread and one more
+/// ([`kubetoml::map_on_threads`]): the file system calls for a few hundred files take
+/// far longer than starting a thread. A short list stays on this thread.
 fn on_two_threads<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    if items.len() < 16 || std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
-        return items.iter().map(f).collect();
-    }
-    let next = AtomicUsize::new(0);
-    let work = || {
-        let mut done = Vec::new();
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(item) = items.get(i) else {
-                return done;
-            };
-            done.push((i, f(item)));
-        }
+    let threads = match items.len() {
+        0..16 => 1,
+        n => kubetoml::threads_for(n).min(2),
     };
-    let (mine, theirs) = std::thread::scope(|scope| {
-        let work = &work;
-        // No thread to be had: this one takes every item.
-        let other = std::thread::Builder::new().spawn_scoped(scope, work).ok();
-        let mine = work();
-        match other.map(|other| other.join()) {
-            None => (mine, Vec::new()),
-            Some(Ok(theirs)) => (mine, theirs),
-            Some(Err(panic)) => std::panic::resume_unwind(panic),
-        }
-    });
-    let mut slots: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
-    for (i, r) in mine.into_iter().chain(theirs) {
-        slots[i] = Some(r);
-    }
-    slots
-        .into_iter()
-        .map(|r| r.expect("every item was taken by one thread"))
-        .collect()
+    kubetoml::map_on_threads(items, threads, f)
 }
 
 /// The manifest of `files`: each one's SHA-256 and name, in order.
