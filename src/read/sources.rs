@@ -1140,7 +1140,6 @@ mod tests {
     }
 
     #[cfg(unix)]
-    #[cfg(unix)]
     #[test]
     fn a_path_without_links_resolves_as_canonicalize_does_and_others_go_to_it() {
         let fx = Fixture::new();
@@ -1180,6 +1179,7 @@ mod tests {
         assert!(!recorded.contains("linked"), "{recorded}");
     }
 
+    #[cfg(unix)]
     #[test]
     fn a_symlink_out_of_the_root_is_refused() {
         // kustomize: "security; file '.../inlink' is not in or below '...'".
