@@ -19,8 +19,15 @@ pub fn escape_char(c: char) -> Option<String> {
 /// cut to at most about `max` bytes, ending in `…` when cut. Every piece
 /// of a diagnostic that quotes what a user or a file wrote goes through here.
 pub fn printable(text: &str, max: usize) -> String {
+    // Printable ASCII and tabs, nearly all a diagnostic quotes, are copied at once.
+    let plain = text
+        .bytes()
+        .position(|b| !matches!(b, b' '..=b'~' | b'\t'))
+        .unwrap_or(text.len())
+        .min(max);
     let mut out = String::with_capacity(text.len().min(max) + 4);
-    for c in text.chars() {
+    out.push_str(&text[..plain]);
+    for c in text[plain..].chars() {
         if out.len() >= max {
             out.push('…');
             break;
@@ -59,6 +66,30 @@ mod tests {
     fn caps_length() {
         let long = "x".repeat(10_000);
         assert_eq!(printable(&long, 10), format!("{}…", "x".repeat(10)));
+    }
+
+    /// Copying the plain start at once cuts and escapes as one character at a time does.
+    #[test]
+    fn the_plain_start_is_cut_as_any_other_text() {
+        let one_at_a_time = |text: &str, max: usize| {
+            let mut out = String::new();
+            for c in text.chars() {
+                if out.len() >= max {
+                    out.push('…');
+                    break;
+                }
+                match escape_char(c) {
+                    Some(escaped) => out.push_str(&escaped),
+                    None => out.push(c),
+                }
+            }
+            out
+        };
+        for text in ["", "abc", "abcdef", "ab\tc\x1bd", "abc\u{202E}", "é", "abcé\x07", "\x1babc"] {
+            for max in 0..10 {
+                assert_eq!(printable(text, max), one_at_a_time(text, max), "{text:?}, {max}");
+            }
+        }
     }
 
     #[test]
