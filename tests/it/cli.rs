@@ -662,12 +662,17 @@ fn a_closed_pipe_ends_quietly_with_the_sigpipe_status() {
 /// `render ARGS` in `dir`, which must fail (exit 1) within 10 s with at most 64 KB on
 /// stderr; returns stderr.
 fn refused_quickly(dir: &Path, args: &[&str]) -> String {
+    refused_within(dir, args, 10)
+}
+
+/// [`refused_quickly`], within `seconds`.
+fn refused_within(dir: &Path, args: &[&str], seconds: u64) -> String {
     let out = kubetoml()
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .arg("render")
         .args(args)
-        .timeout(std::time::Duration::from_secs(10))
+        .timeout(std::time::Duration::from_secs(seconds))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -773,7 +778,11 @@ fn a_user_template_that_never_ends_runs_out_of_fuel() {
     let dir = with_configmap_template(
         "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}\n",
     );
-    let stderr = refused_quickly(dir.path(), &["--templates", "tpl", "app.toml"]);
+    // Fuel stops it after 10 million instructions: half a second in a release
+    // build, about 1.5 s in the tests' debug build on a quiet machine, several
+    // times that on a loaded one (this test failed at 10 s there). Without
+    // fuel it would run 10^10 iterations, hours: a minute tells the two apart.
+    let stderr = refused_within(dir.path(), &["--templates", "tpl", "app.toml"], 60);
     assert!(stderr.contains("engine ran out of fuel"), "{stderr}");
 }
 
