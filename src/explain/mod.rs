@@ -923,47 +923,11 @@ fn container_view(
     template: &model::PodTemplate,
     pod: &str,
 ) -> ContainerView {
-    let volumes = &template.volumes;
     let mounts = c
         .volume_mounts
         .iter()
         .map(|m| {
-            let source = if let Some(claim) = claims.iter().find(|cl| cl.name == m.name) {
-                MountSource::Claim {
-                    name: format!("{}-{pod}", claim.name),
-                }
-            } else if let Some(v) = volumes.iter().find(|v| v.name == m.name) {
-                match v.kind {
-                    ObjectKind::ConfigMap => MountSource::ConfigMap {
-                        name: v.object.clone(),
-                    },
-                    ObjectKind::Secret => MountSource::Secret {
-                        name: v.object.clone(),
-                    },
-                }
-            } else if let Some(v) = template.other_volumes.iter().find(|v| v.name == m.name) {
-                match &v.source {
-                    model::VolumeSource::EmptyDir { .. } => MountSource::EmptyDir {
-                        name: v.name.clone(),
-                    },
-                    model::VolumeSource::Claim { claim_name, .. } => MountSource::SharedClaim {
-                        name: claim_name.clone(),
-                    },
-                    model::VolumeSource::Projected { sources, .. } => MountSource::Projected {
-                        sources: (sources.iter())
-                            .map(|s| match s.kind {
-                                ObjectKind::ConfigMap => format!("configmap {}", s.object),
-                                ObjectKind::Secret => format!("secret {}", s.object),
-                            })
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    },
-                }
-            } else {
-                MountSource::Volume {
-                    name: m.name.clone(),
-                }
-            };
+            let source = mount_source(m, claims, template, pod);
             Mount {
                 path: m.mount_path.clone(),
                 sub_path: m.sub_path.clone(),
@@ -1016,6 +980,54 @@ fn container_view(
                 name: e.name.clone(),
             })
             .collect(),
+    }
+}
+
+/// What mount `m` of a container of `template` (pod `pod`) shows: its claim
+/// (the pod's own copy), ConfigMap, Secret, emptyDir, shared claim or
+/// projected sources.
+fn mount_source(
+    m: &model::VolumeMount,
+    claims: &[model::Claim],
+    template: &model::PodTemplate,
+    pod: &str,
+) -> MountSource {
+    let volumes = &template.volumes;
+    if let Some(claim) = claims.iter().find(|cl| cl.name == m.name) {
+        MountSource::Claim {
+            name: format!("{}-{pod}", claim.name),
+        }
+    } else if let Some(v) = volumes.iter().find(|v| v.name == m.name) {
+        match v.kind {
+            ObjectKind::ConfigMap => MountSource::ConfigMap {
+                name: v.object.clone(),
+            },
+            ObjectKind::Secret => MountSource::Secret {
+                name: v.object.clone(),
+            },
+        }
+    } else if let Some(v) = template.other_volumes.iter().find(|v| v.name == m.name) {
+        match &v.source {
+            model::VolumeSource::EmptyDir { .. } => MountSource::EmptyDir {
+                name: v.name.clone(),
+            },
+            model::VolumeSource::Claim { claim_name, .. } => MountSource::SharedClaim {
+                name: claim_name.clone(),
+            },
+            model::VolumeSource::Projected { sources, .. } => MountSource::Projected {
+                sources: (sources.iter())
+                    .map(|s| match s.kind {
+                        ObjectKind::ConfigMap => format!("configmap {}", s.object),
+                        ObjectKind::Secret => format!("secret {}", s.object),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            },
+        }
+    } else {
+        MountSource::Volume {
+            name: m.name.clone(),
+        }
     }
 }
 

@@ -123,26 +123,7 @@ fn build_app(objects: &[Object], set: usize, owned: &[usize], extras: bool) -> R
     let batch = super::jobs::find(objects, set, &mut ctx);
     pod_dirs(pod_spec, &mut ctx);
     object_dirs(pod_spec, &mut ctx);
-    for v in items(&pod_spec["volumes"]) {
-        if ctx
-            .pod_dirs
-            .iter()
-            .any(|(n, _)| Some(n) == text(&v["name"]).as_ref())
-        {
-            continue;
-        }
-        let (secret, object) = match (
-            text(&v["configMap"]["name"]),
-            text(&v["secret"]["secretName"]),
-        ) {
-            (Some(cm), _) => (false, cm),
-            (None, Some(s)) => (true, s),
-            _ => continue,
-        };
-        if let (Some(name), Some(t)) = (text(&v["name"]), ctx.table(secret, &object)) {
-            ctx.pod_volumes.insert(name, (t, v.clone()));
-        }
-    }
+    data_volumes(pod_spec, &mut ctx);
     let mut doc = Doc::default();
     doc.comments.push(format!(
         "Imported by `kubetoml import` from StatefulSet/{} in {}.",
@@ -199,6 +180,32 @@ fn build_app(objects: &[Object], set: usize, owned: &[usize], extras: bool) -> R
         extras: extra_objects,
         data_labels,
     })
+}
+
+/// The pod's ConfigMap and Secret volumes whose objects became tables, by
+/// volume name, into `ctx.pod_volumes` (those written as folders already,
+/// `ctx.pod_dirs`, aside).
+fn data_volumes(pod_spec: &Value, ctx: &mut Ctx) {
+    for v in items(&pod_spec["volumes"]) {
+        if ctx
+            .pod_dirs
+            .iter()
+            .any(|(n, _)| Some(n) == text(&v["name"]).as_ref())
+        {
+            continue;
+        }
+        let (secret, object) = match (
+            text(&v["configMap"]["name"]),
+            text(&v["secret"]["secretName"]),
+        ) {
+            (Some(cm), _) => (false, cm),
+            (None, Some(s)) => (true, s),
+            _ => continue,
+        };
+        if let (Some(name), Some(t)) = (text(&v["name"]), ctx.table(secret, &object)) {
+            ctx.pod_volumes.insert(name, (t, v.clone()));
+        }
+    }
 }
 
 fn top_level(sts: &Object, top: &mut Entries) {

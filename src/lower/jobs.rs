@@ -179,18 +179,6 @@ impl Lowerer<'_> {
         let mut labels = base.app.labels.clone();
         labels.insert(RECOMMENDED_INSTANCE.to_owned(), format!("{}-{}", base.app.name, key.get_ref()));
         labels.insert(kind_label.to_owned(), key.get_ref().clone());
-        let main = &base.pod.containers[0];
-        // Without an image of its own, the app's image, pulled as the app's is.
-        let (image, image_pull_policy) = match image {
-            Some(i) => (Some(i), image_pull_policy),
-            None => (
-                Some(Spanned::new(key.span(), main.image.clone())),
-                image_pull_policy.or_else(|| {
-                    main.image_pull_policy
-                        .map(|p| Spanned::new(key.span(), p.as_str().to_owned()))
-                }),
-            ),
-        };
         let spec = spec::ContainerSpec {
             image,
             image_pull_policy,
@@ -203,35 +191,10 @@ impl Lowerer<'_> {
             mounts,
             ..main_container(key.clone())
         };
-        let volume_mounts = self.job_mounts(key.get_ref(), &spec.mounts, base);
-        let where_pod_wide = if base.pod.security_context_exact {
-            "set it in `pod_security_context`: Job pods take the app's"
-        } else {
-            "set it in the top-level `security_context`: Job pods take the app's"
-        };
-        let security = security_context.as_ref().and_then(|sc| {
-            self.pod_wide_elsewhere(sc.get_ref(), where_pod_wide);
-            self.container_security(sc.get_ref(), false)
-        });
-        let mut container =
-            self.container(spec, Role::Sidecar, base.objects, Vec::new(), Vec::new(), volume_mounts);
-        container.security_context = security;
+        let container = self.job_container(key, spec, security_context.as_ref(), base);
         let (volumes, other_volumes) = job_volumes(&container, base);
-        let service_account = match service_account {
-            Some(sa) => {
-                self.check(&sa, "service account name", validate::dns_subdomain);
-                Some(sa.into_inner())
-            }
-            None => base.pod.service_account.clone(),
-        };
-        let node_selector = match node_selector {
-            Some(ns) => self.node_selector(&ns),
-            None => base.pod.node_selector.clone(),
-        };
-        let tolerations = match tolerations {
-            Some(t) => t.iter().filter_map(|t| self.toleration(t)).collect(),
-            None => base.pod.tolerations.clone(),
-        };
+        let (service_account, node_selector, tolerations) =
+            self.job_placement(service_account, node_selector, tolerations, base);
         let restart_policy = (restart_policy.as_ref())
             .and_then(|r| self.keyword(r, "restart policy for a Job"))
             .unwrap_or(RestartPolicy::OnFailure);
@@ -270,6 +233,67 @@ impl Lowerer<'_> {
             completions: self.at_least(&completions, 1, "`completions`"),
         };
         (settings, pod, labels)
+    }
+
+    /// A Job's one container: the app's image, pulled as the app's is,
+    /// unless it names its own; its mounts; its security context, whose
+    /// pod-wide fields belong to the app's pod.
+    fn job_container(
+        &mut self,
+        key: &Spanned<String>,
+        mut spec: spec::ContainerSpec,
+        security_context: Option<&Spanned<spec::SecurityContextSpec>>,
+        base: &AppPod,
+    ) -> Container {
+        let main = &base.pod.containers[0];
+        if spec.image.is_none() {
+            spec.image = Some(Spanned::new(key.span(), main.image.clone()));
+            spec.image_pull_policy = spec.image_pull_policy.or_else(|| {
+                main.image_pull_policy
+                    .map(|p| Spanned::new(key.span(), p.as_str().to_owned()))
+            });
+        }
+        let volume_mounts = self.job_mounts(key.get_ref(), &spec.mounts, base);
+        let where_pod_wide = if base.pod.security_context_exact {
+            "set it in `pod_security_context`: Job pods take the app's"
+        } else {
+            "set it in the top-level `security_context`: Job pods take the app's"
+        };
+        let security = security_context.and_then(|sc| {
+            self.pod_wide_elsewhere(sc.get_ref(), where_pod_wide);
+            self.container_security(sc.get_ref(), false)
+        });
+        let mut container =
+            self.container(spec, Role::Sidecar, base.objects, Vec::new(), Vec::new(), volume_mounts);
+        container.security_context = security;
+        container
+    }
+
+    /// Where a Job's pods run and as whom: its own service account, node
+    /// selector and tolerations, or the app's.
+    fn job_placement(
+        &mut self,
+        service_account: Option<Spanned<String>>,
+        node_selector: Option<Map<String>>,
+        tolerations: Option<Vec<Spanned<spec::TolerationSpec>>>,
+        base: &AppPod,
+    ) -> (Option<String>, StringMap, Vec<Toleration>) {
+        let service_account = match service_account {
+            Some(sa) => {
+                self.check(&sa, "service account name", validate::dns_subdomain);
+                Some(sa.into_inner())
+            }
+            None => base.pod.service_account.clone(),
+        };
+        let node_selector = match node_selector {
+            Some(ns) => self.node_selector(&ns),
+            None => base.pod.node_selector.clone(),
+        };
+        let tolerations = match tolerations {
+            Some(t) => t.iter().filter_map(|t| self.toleration(t)).collect(),
+            None => base.pod.tolerations.clone(),
+        };
+        (service_account, node_selector, tolerations)
     }
 
     /// A Job's `mounts`: claims, configmaps, secrets and pod volumes; not

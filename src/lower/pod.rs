@@ -72,6 +72,18 @@ pub(super) struct MountSource {
     pub(super) template: bool,
 }
 
+/// What a container's `mounts` may name, being gathered by `pod_volumes`'
+/// steps.
+#[derive(Default)]
+struct Mountable {
+    /// The mounts of each name (see [`Mounts::mountable`]).
+    mounts: BTreeMap<String, Vec<VolumeMount>>,
+    /// The pod volume names taken, each with where it was named.
+    volume_names: BTreeMap<String, Span>,
+    /// Where each name leads (see [`Mounts::sources`]).
+    sources: BTreeMap<String, MountSource>,
+}
+
 impl Mounts {
     /// What a container's `mounts` may list: every mountable, and the claims.
     pub(super) fn listable(&self) -> BTreeMap<String, Vec<VolumeMount>> {
@@ -247,14 +259,41 @@ impl Lowerer<'_> {
         objects: &[DataObject],
         claims: &[ClaimUse],
     ) -> Mounts {
-        let mut mountable: BTreeMap<String, Vec<VolumeMount>> = BTreeMap::new();
+        let mut named = Mountable::default();
+        let mut mount_paths = self.described_mounts(volumes, &mut named);
+        mount_paths.extend(
+            (objects.iter())
+                .filter_map(|o| Some((o.key.as_str(), o.uses.mount.clone()?))),
+        );
+        mount_paths.extend(claims.iter().map(|c| (c.claim.key.as_str(), c.mount.clone())));
+        self.mount_paths(mount_paths);
+        let (mut pod_volumes, other_volumes) = self.described_volumes(volumes, objects);
+        pod_volumes.extend(self.data_volumes(objects, &mut named));
+        pod_volumes.sort_by(|a, b| a.name.cmp(&b.name));
+        self.claim_sources(claims, &mut named);
+        Mounts {
+            volumes: pod_volumes,
+            other_volumes,
+            mountable: named.mounts,
+            sources: named.sources,
+            claims: (claims.iter())
+                .map(|c| (c.claim.key.clone(), claim_mount(c)))
+                .collect(),
+        }
+    }
+
+    /// The `[volumes]` tables' mounts and sources, into `named`; returns
+    /// their mount paths, with the volume each belongs to.
+    fn described_mounts<'v>(
+        &mut self,
+        volumes: &'v Map<spec::VolumeSpec>,
+        named: &mut Mountable,
+    ) -> Vec<(&'v str, Spanned<String>)> {
         let mut mount_paths = Vec::new();
-        let mut volume_names: BTreeMap<String, Span> = BTreeMap::new();
-        let mut sources: BTreeMap<String, MountSource> = BTreeMap::new();
         for (vname, v) in volumes {
-            volume_names.insert(vname.get_ref().clone(), vname.span());
+            named.volume_names.insert(vname.get_ref().clone(), vname.span());
             let v = v.get_ref();
-            sources.insert(
+            named.sources.insert(
                 vname.get_ref().clone(),
                 MountSource {
                     volume: vname.get_ref().clone(),
@@ -267,18 +306,23 @@ impl Lowerer<'_> {
             if mounts.is_empty() {
                 continue;
             }
-            let listed = mountable.entry(vname.get_ref().clone()).or_default();
+            let listed = named.mounts.entry(vname.get_ref().clone()).or_default();
             for (path, mount) in mounts {
                 mount_paths.push((vname.get_ref().as_str(), path));
                 listed.push(mount);
             }
         }
-        mount_paths.extend(
-            (objects.iter())
-                .filter_map(|o| Some((o.key.as_str(), o.uses.mount.clone()?))),
-        );
-        mount_paths.extend(claims.iter().map(|c| (c.claim.key.as_str(), c.mount.clone())));
-        self.mount_paths(mount_paths);
+        mount_paths
+    }
+
+    /// The pod volumes the `[volumes]` tables describe (claim templates
+    /// aside): ConfigMap and Secret volumes, and the others (emptyDirs,
+    /// existing claims, projected volumes).
+    fn described_volumes(
+        &mut self,
+        volumes: &Map<spec::VolumeSpec>,
+        objects: &[DataObject],
+    ) -> (Vec<PodVolume>, Vec<OtherVolume>) {
         let mut other_volumes: Vec<OtherVolume> = (volumes.iter())
             .filter_map(|(name, v)| self.other_volume(name, v.get_ref()))
             .collect();
@@ -290,10 +334,17 @@ impl Lowerer<'_> {
                 None => {}
             }
         }
+        (pod_volumes, other_volumes)
+    }
+
+    /// The volumes of the mounted configmaps and secrets, with their mounts
+    /// and sources into `named`; a volume name taken twice is an error.
+    fn data_volumes(&mut self, objects: &[DataObject], named: &mut Mountable) -> Vec<PodVolume> {
         let mounted_configmaps: BTreeSet<&str> = (objects.iter())
             .filter(|o| o.kind == ObjectKind::ConfigMap && o.uses.mount.is_some())
             .filter_map(|o| Some(o.uses.volume.as_ref()?.name.as_str()))
             .collect();
+        let mut pod_volumes = Vec::new();
         for o in objects {
             let (Some(mount), Some(volume)) = (&o.uses.mount, &o.uses.volume) else {
                 continue;
@@ -308,12 +359,12 @@ impl Lowerer<'_> {
             if twin
                 && o.kind == ObjectKind::Secret
                 && renamed.len() <= validate::LABEL_MAX
-                && !volume_names.contains_key(&renamed)
+                && !named.volume_names.contains_key(&renamed)
             {
                 key.clone_from(&renamed);
                 volume.name = renamed;
             }
-            if volume_names.contains_key(&volume.name) {
+            if named.volume_names.contains_key(&volume.name) {
                 self.error_help(
                     format!(
                         "two mounted sources share the pod volume name `{}`",
@@ -324,8 +375,8 @@ impl Lowerer<'_> {
                     "volumes, and mounted configmaps and secrets, need distinct names",
                 );
             }
-            volume_names.insert(volume.name.clone(), o.key_span.clone());
-            sources.insert(
+            named.volume_names.insert(volume.name.clone(), o.key_span.clone());
+            named.sources.insert(
                 key.clone(),
                 MountSource {
                     volume: volume.name.clone(),
@@ -334,7 +385,7 @@ impl Lowerer<'_> {
                     template: false,
                 },
             );
-            mountable.insert(
+            named.mounts.insert(
                 key,
                 vec![VolumeMount {
                     name: volume.name.clone(),
@@ -345,10 +396,15 @@ impl Lowerer<'_> {
             );
             pod_volumes.push(volume);
         }
-        pod_volumes.sort_by(|a, b| a.name.cmp(&b.name));
+        pod_volumes
+    }
+
+    /// The claims' sources, into `named`; a claim named as a volume,
+    /// configmap or secret is an error.
+    fn claim_sources(&mut self, claims: &[ClaimUse], named: &mut Mountable) {
         for c in claims {
             let key = &c.claim.key;
-            if mountable.contains_key(key) || volume_names.contains_key(key) {
+            if named.mounts.contains_key(key) || named.volume_names.contains_key(key) {
                 self.error_help(
                     format!("claim `{key}` has the name of a volume, configmap or secret"),
                     c.key_span.clone(),
@@ -358,21 +414,12 @@ impl Lowerer<'_> {
             }
         }
         for c in claims {
-            sources.entry(c.claim.key.clone()).or_insert(MountSource {
+            named.sources.entry(c.claim.key.clone()).or_insert(MountSource {
                 volume: c.claim.key.clone(),
                 read_only: c.read_only,
                 data: false,
                 template: false,
             });
-        }
-        Mounts {
-            volumes: pod_volumes,
-            other_volumes,
-            mountable,
-            sources,
-            claims: (claims.iter())
-                .map(|c| (c.claim.key.clone(), claim_mount(c)))
-                .collect(),
         }
     }
 

@@ -2086,36 +2086,7 @@ fn parse_diagnostic(
     let found_text = source.get(span.clone()).unwrap_or("");
     let shown_text = masked.text().get(span.clone()).unwrap_or("");
     if let Some(rest) = message.strip_prefix("unknown field `") {
-        let (field, expected) = rest.split_once('`').unwrap_or((rest, ""));
-        let path = key_path(doc, &span);
-        let configmap = matches!(path.as_deref(), Some(["configmaps", _, _]));
-        let in_data = matches!(path.as_deref(), Some([t, _, _]) if *t == "configmaps" || *t == "secrets");
-        if in_data && field == "metadata" {
-            return Diagnostic::error("unknown field `metadata`", span, "not a Kubernetes manifest")
-                .with_help("the object's name is the table's key; write its labels in the table itself: `labels = { ... }`");
-        }
-        let in_pod = path.as_deref().and_then(|p| p.iter().rev().nth(1)) == Some(&"pod_security_context");
-        if in_pod && CONTAINER_ONLY_SECURITY.contains(&field) {
-            return Diagnostic::error(
-                format!("`{field}` is a container setting, not a pod's"),
-                span,
-                "not pod-wide",
-            )
-            .with_help("write it in `security_context` (the main container's) or in a container's own");
-        }
-        let candidates: Vec<&str> = expected
-            .split('`')
-            .skip(1)
-            .step_by(2)
-            .filter(|s| !s.is_empty())
-            .filter(|s| !(configmap && SECRET_ONLY_FIELDS.contains(s)))
-            .collect();
-        let d = Diagnostic::error(format!("unknown field `{field}`"), span, "unknown field");
-        return match did_you_mean(field, candidates.iter().copied()) {
-            Some(best) => d.with_help(format!("did you mean `{best}`?")),
-            None if candidates.is_empty() => d,
-            None => d.with_help(format!("expected one of {}", quote_list(&candidates))),
-        };
+        return unknown_field(rest, span, doc);
     }
     if let Some(rest) = message.strip_prefix("missing field `") {
         let field = rest.split('`').next().unwrap_or(rest);
@@ -2181,6 +2152,43 @@ fn parse_diagnostic(
         }
         ("an array", _) => d.with_help("write a list in brackets: `[\"a\", \"b\"]`"),
         _ => d,
+    }
+}
+
+/// serde's "unknown field `x`, expected one of ..." (`rest` follows its
+/// first backtick) as a diagnostic: the closest field, or the list, or a
+/// word on a Kubernetes habit (`metadata` in a ConfigMap table, a
+/// container's security setting written for the pod).
+fn unknown_field(rest: &str, span: Range<usize>, doc: &DeTable<'_>) -> Diagnostic {
+    let (field, expected) = rest.split_once('`').unwrap_or((rest, ""));
+    let path = key_path(doc, &span);
+    let configmap = matches!(path.as_deref(), Some(["configmaps", _, _]));
+    let in_data = matches!(path.as_deref(), Some([t, _, _]) if *t == "configmaps" || *t == "secrets");
+    if in_data && field == "metadata" {
+        return Diagnostic::error("unknown field `metadata`", span, "not a Kubernetes manifest")
+            .with_help("the object's name is the table's key; write its labels in the table itself: `labels = { ... }`");
+    }
+    let in_pod = path.as_deref().and_then(|p| p.iter().rev().nth(1)) == Some(&"pod_security_context");
+    if in_pod && CONTAINER_ONLY_SECURITY.contains(&field) {
+        return Diagnostic::error(
+            format!("`{field}` is a container setting, not a pod's"),
+            span,
+            "not pod-wide",
+        )
+        .with_help("write it in `security_context` (the main container's) or in a container's own");
+    }
+    let candidates: Vec<&str> = expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|s| !s.is_empty())
+        .filter(|s| !(configmap && SECRET_ONLY_FIELDS.contains(s)))
+        .collect();
+    let d = Diagnostic::error(format!("unknown field `{field}`"), span, "unknown field");
+    match did_you_mean(field, candidates.iter().copied()) {
+        Some(best) => d.with_help(format!("did you mean `{best}`?")),
+        None if candidates.is_empty() => d,
+        None => d.with_help(format!("expected one of {}", quote_list(&candidates))),
     }
 }
 
