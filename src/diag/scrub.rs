@@ -173,7 +173,7 @@ mod tests {
             if round % 10 == 0 {
                 raw.extend((0..20_000).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]));
             }
-            let pieces = Pieces::of(&raw, &[0..raw.len()]);
+            let pieces = Pieces::of(&raw, std::slice::from_ref(&(0..raw.len())));
             for _ in 0..20 {
                 let mut text: String = (0..next() % 30)
                     .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
