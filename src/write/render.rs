@@ -703,8 +703,9 @@ fn push_scalar(
         ValueKind::String => {
             let text = value.as_str().unwrap_or_default();
             match block {
-                Some(column) => out.push_str(&yaml::block(text, column)),
-                None => out.push_str(&yaml::scalar(text)),
+                // One line: `block` would print the scalar, through a copy.
+                Some(column) if text.contains('\n') => out.push_str(&yaml::block(text, column)),
+                _ => out.push_str(&yaml::scalar(text)),
             }
         }
         // minijinja prints booleans Python-style (`True`); YAML and Kubernetes spell them `true`.
