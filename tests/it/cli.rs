@@ -786,6 +786,28 @@ fn a_user_template_that_never_ends_runs_out_of_fuel() {
     assert!(stderr.contains("engine ran out of fuel"), "{stderr}");
 }
 
+/// A user template asking `mapping` or `indent` for a column of 10^11 spaces
+/// (100 GB of padding) stops at its memory budget with an error naming it.
+#[test]
+fn a_huge_column_stops_at_the_memory_budget() {
+    for call in [
+        "data|mapping(100000000000)",
+        "\"a\\nb\"|indent(100000000000)",
+    ] {
+        let dir = with_configmap_template(&format!(
+            "apiVersion: v1\nkind: ConfigMap\n{{% include \"parts/metadata.yaml\" %}}\ndata:{{{{ {call} }}}}\n"
+        ));
+        let stderr = refused_quickly(dir.path(), &["--templates", "tpl", "app.toml", "-o", "out"]);
+        assert!(
+            stderr.starts_with(
+                "error: template `tpl/configmap.yaml` rendering ConfigMap `c` needed more than 96 MiB of memory\n"
+            ),
+            "{call}: {stderr}"
+        );
+        assert!(!dir.path().join("out").exists(), "{call}: nothing written");
+    }
+}
+
 /// A template that doubles a string forty times (a terabyte in forty instructions, so
 /// fuel does not stop it) stops at its memory budget with an error naming it. Run
 /// with 512 MiB of address space: without the budget the process dies at the limit
