@@ -710,6 +710,13 @@ fn data_file(
             shown_key(o, key)
         )));
     }
+    // Its file would be named by it, and the description refused quoting it.
+    if secret && !super::shared::secret_key_shown(key) {
+        return Err(bare(format!(
+            "{}: a key is not a valid Secret key (masked: a mistake may have moved a value into it), and Kubernetes refuses such a Secret too",
+            o.label()
+        )));
+    }
     Ok(DataFile {
         path: format!("{folder}/{key}"),
         bytes,

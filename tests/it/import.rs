@@ -867,6 +867,40 @@ fn a_secret_value_moved_into_a_key_is_not_shown() {
     }
 }
 
+/// Found by the secrecy property run: an edit that merged a Secret's base64
+/// value into its key (`k:REJfUEFTU1dPUkRfUVg3`, a key no Secret may have)
+/// was written as a file of that name, and the refusal of the description
+/// quoted it. The key is refused, masked, before any file is made.
+#[test]
+fn a_secret_key_holding_a_value_is_refused_without_showing_it() {
+    let yaml = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: web\nspec:\n  serviceName: web\n  replicas: 1\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n        envFrom:\n        - secretRef: {name: s}\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n  k:REJfUEFTU1dPUkRfUVg3: Wks=\n";
+    let err = kubetoml::import::import(&[kubetoml::import::Input {
+        file: "in.yaml",
+        text: yaml,
+    }])
+    .unwrap_err();
+    let shown = format!("{err:?}");
+    assert!(!shown.contains("UEFTU1dPUkRfUVg3"), "{shown}");
+    assert!(
+        shown.contains("Secret/s: a key is not a valid Secret key (masked"),
+        "{shown}"
+    );
+    // A ConfigMap's key is a name: an invalid one is refused by the description, quoted.
+    let configmap = yaml
+        .replace("secretRef", "configMapRef")
+        .replace("kind: Secret", "kind: ConfigMap")
+        .replace("Wks=", "x");
+    let err = kubetoml::import::import(&[kubetoml::import::Input {
+        file: "in.yaml",
+        text: &configmap,
+    }])
+    .unwrap_err();
+    assert!(
+        format!("{err:?}").contains("k:REJfUEFTU1dPUkRfUVg3"),
+        "{err:?}"
+    );
+}
+
 /// A chart's pod (Bitnami Elasticsearch's shape): the pod holds only the
 /// volume group; the main container its own user, group and seccomp; a
 /// root init container sets a sysctl; a sidecar runs as its image says.
