@@ -677,51 +677,37 @@ fn format_value(
     _state: &mut minijinja::State,
     value: &Value,
 ) -> Result<(), minijinja::Error> {
-    let written = match (value.kind(), value.as_str()) {
-        // Most of what a template prints: written as it is, or as its (often borrowed) scalar.
-        (ValueKind::String, Some(text)) if value.is_safe() => out.write_str(text),
-        (ValueKind::String, Some(text)) => out.write_str(&yaml::scalar(text)),
-        _ => {
-            let mut text = String::new();
-            push_scalar(&mut text, value, None)?;
-            out.write_str(&text)
-        }
-    };
-    written.map_err(minijinja::Error::from)
+    push_scalar(out, value, None)
 }
 
-/// Appends `value` as `{{ value }}` prints it, or, with `block` set to a
+/// Writes `value` as `{{ value }}` prints it, or, with `block` set to a
 /// column, a string as `block(column)` prints it.
 fn push_scalar(
-    out: &mut String,
+    out: &mut impl std::fmt::Write,
     value: &Value,
     block: Option<usize>,
 ) -> Result<(), minijinja::Error> {
-    match value.kind() {
+    let written = match value.kind() {
         // Raw text only from `block`, `indent`, `mapping` and macros, which are built from escaped parts.
-        ValueKind::String if value.is_safe() => out.push_str(value.as_str().unwrap_or_default()),
+        ValueKind::String if value.is_safe() => out.write_str(value.as_str().unwrap_or_default()),
         ValueKind::String => {
             let text = value.as_str().unwrap_or_default();
             match block {
-                // One line: `block` would print the scalar, through a copy.
-                Some(column) if text.contains('\n') => out.push_str(&yaml::block(text, column)),
-                _ => out.push_str(&yaml::scalar(text)),
+                Some(column) => out.write_str(&yaml::block(text, column)),
+                None => out.write_str(&yaml::scalar(text)),
             }
         }
         // minijinja prints booleans Python-style (`True`); YAML and Kubernetes spell them `true`.
-        ValueKind::Bool => out.push_str(if value.is_true() { "true" } else { "false" }),
-        ValueKind::Number => {
-            use std::fmt::Write;
-            let _ = write!(out, "{value}");
-        }
+        ValueKind::Bool => out.write_str(if value.is_true() { "true" } else { "false" }),
+        ValueKind::Number => write!(out, "{value}"),
         kind => {
             return Err(minijinja::Error::new(
                 minijinja::ErrorKind::InvalidOperation,
                 format!("cannot print a {kind} as a YAML scalar; lay it out with a loop"),
             ))
         }
-    }
-    Ok(())
+    };
+    written.map_err(minijinja::Error::from)
 }
 
 /// `key:{{ map|mapping(n) }}`: the entries of a map, each on a line of its
@@ -760,7 +746,7 @@ fn block_filter(value: &Value, indent: usize) -> Result<Value, minijinja::Error>
             "`block` takes a string",
         ));
     };
-    Ok(Value::from_safe_string(yaml::block(text, indent)))
+    Ok(Value::from_safe_string(yaml::block(text, indent).into_owned()))
 }
 
 /// `{{ macro()|indent(n, true) }}`: indents every non-empty line of already

@@ -68,9 +68,9 @@ pub fn scalar(s: &str) -> Cow<'_, str> {
 /// assert_eq!(block("one-line", 0), "one-line");
 /// assert_eq!(block("two words", 0), "\"two words\"");
 /// ```
-pub fn block(s: &str, indent: usize) -> String {
+pub fn block(s: &str, indent: usize) -> Cow<'_, str> {
     if !fits_literal_block(s) {
-        return scalar(s).into_owned();
+        return scalar(s);
     }
     let trailing_breaks = s.len() - s.trim_end_matches('\n').len();
     let (chomp, body) = match trailing_breaks {
@@ -102,7 +102,7 @@ pub fn block(s: &str, indent: usize) -> String {
             out.push_str(line);
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// Characters the plain output may contain.

@@ -59,7 +59,7 @@ fn entries(
     map: &BTreeMap<String, String>,
     indent: usize,
     first_prefix: &str,
-    value: impl Fn(&str, usize) -> String,
+    value: impl Fn(&str, usize) -> std::borrow::Cow<'_, str>,
 ) {
     for (i, (k, v)) in map.iter().enumerate() {
         if i == 0 && !first_prefix.is_empty() {
@@ -77,7 +77,9 @@ fn entries(
 
 /// The documents that lay out `map` in every position the templates use.
 fn documents(map: &BTreeMap<String, String>) -> Vec<Doc> {
-    let plain = |v: &str, _: usize| scalar(v).into_owned();
+    fn plain(v: &str, _: usize) -> std::borrow::Cow<'_, str> {
+        scalar(v)
+    }
     let inner = json_map(map);
     let mut docs = Vec::new();
 
